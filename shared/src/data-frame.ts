@@ -1,0 +1,35 @@
+/**
+ * Binary data frames: `[u8 kind][u32 stream id, big-endian][payload]`. The payload is the
+ * upstream body exactly as the bridge wrote it; decoding hands back a view, never a copy.
+ */
+
+/** Frame kinds. Only DATA exists today; the byte leaves room for more. */
+export const DataKind = { DATA: 1 } as const;
+export type DataKind = (typeof DataKind)[keyof typeof DataKind];
+
+/** Bytes before the payload. */
+export const DATA_HEADER_BYTES = 5;
+
+/** Encodes one data frame: one allocation of header + payload, one copy of the payload. */
+export function encodeDataFrame(kind: DataKind, stream: number, payload: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(DATA_HEADER_BYTES + payload.byteLength);
+  frame[0] = kind;
+  frame.writeUInt32BE(stream, 1);
+  frame.set(payload, DATA_HEADER_BYTES);
+  return frame;
+}
+
+export type DecodedDataFrame = { kind: number; stream: number; payload: Buffer };
+
+/**
+ * Decodes a data frame. Returns undefined when it is too short or its kind is unknown; the
+ * payload is a view into `frame`.
+ */
+export function decodeDataFrame(frame: Buffer): DecodedDataFrame | undefined {
+  if (frame.byteLength < DATA_HEADER_BYTES) return undefined;
+  const kind = frame[0]!;
+  if (kind !== DataKind.DATA) return undefined;
+  const stream = frame.readUInt32BE(1);
+  if (stream === 0) return undefined;
+  return { kind, stream, payload: frame.subarray(DATA_HEADER_BYTES) };
+}

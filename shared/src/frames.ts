@@ -1,0 +1,194 @@
+/**
+ * Control frames: JSON text frames exchanged on the agent socket, one zod discriminated union.
+ * Types are inferred from the schemas; nobody hand-writes a second interface.
+ */
+import { z } from 'zod';
+
+/** Stream ids are assigned by the relay, per socket, as unsigned 32-bit integers (0 is never used). */
+export const streamId = z.number().int().min(1).max(0xffff_ffff);
+
+const headers = z.record(z.string(), z.string());
+
+/** Token counts as OpenAI reports them. */
+export const usageSchema = z.object({
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative(),
+  total_tokens: z.number().int().nonnegative(),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+/**
+ * Stable error codes carried by `error` frames. The relay maps them to HTTP statuses and decides
+ * whether a failure before the first byte may be retried on another agent.
+ */
+export const streamErrorCode = z.enum([
+  'busy', // agent at max_concurrency or draining
+  'upstream_unavailable', // bridge unreachable or answering 503 (browser tab gone, Cloudflare check)
+  'upstream_error', // bridge answered 5xx, or signalled an in-band "[LMArena Bridge Error]"
+  'upstream_rejected', // bridge answered 4xx: the request itself is at fault, retrying will not help
+  'upstream_timeout', // bridge silent for longer than the agent's upstream timeout
+  'cancelled', // the relay cancelled the stream
+  'protocol_error', // a frame broke the protocol
+  'internal', // anything else
+]);
+export type StreamErrorCode = z.infer<typeof streamErrorCode>;
+
+export const helloFrame = z.object({
+  type: z.literal('hello'),
+  version: z.number().int(),
+  /** Optional claim; when present the relay checks it against the client the token belongs to. */
+  clientId: z.string().min(1).max(128).optional(),
+  agentVersion: z.string().max(64),
+  capabilities: z.array(z.string().max(64)).max(64),
+  models: z.array(z.string().min(1).max(256)).max(2048),
+  maxConcurrency: z.number().int().min(1).max(1024),
+  ready: z.boolean(),
+  readyReason: z.string().max(512).optional(),
+});
+
+export const welcomeFrame = z.object({
+  type: z.literal('welcome'),
+  sessionId: z.string(),
+  heartbeatMs: z.number().int().positive(),
+  /** Initial credit, in bytes, that each new stream starts with. */
+  streamWindow: z.number().int().positive(),
+  maxFrameBytes: z.number().int().positive(),
+});
+
+export const openFrame = z.object({
+  type: z.literal('open'),
+  stream: streamId,
+  method: z.enum(['GET', 'POST']),
+  path: z.string().startsWith('/').max(2048),
+  headers,
+  body: z.unknown().optional(),
+});
+
+export const headFrame = z.object({
+  type: z.literal('head'),
+  stream: streamId,
+  status: z.number().int().min(100).max(599),
+  headers,
+});
+
+export const endFrame = z.object({
+  type: z.literal('end'),
+  stream: streamId,
+  usage: usageSchema.optional(),
+});
+
+export const errorFrame = z.object({
+  type: z.literal('error'),
+  stream: streamId,
+  code: streamErrorCode,
+  message: z.string().max(8192),
+  /** The upstream HTTP status, when the failure came from the bridge. */
+  status: z.number().int().min(100).max(599).optional(),
+});
+
+export const cancelFrame = z.object({
+  type: z.literal('cancel'),
+  stream: streamId,
+  reason: z.string().max(512).optional(),
+});
+
+/** Grants the agent `bytes` more of payload on `stream`. */
+export const creditFrame = z.object({
+  type: z.literal('credit'),
+  stream: streamId,
+  bytes: z.number().int().positive().max(0x7fff_ffff),
+});
+
+/** Relay → agent: take no new streams; finish the ones in flight. */
+export const drainFrame = z.object({
+  type: z.literal('drain'),
+  reason: z.string().max(512).optional(),
+});
+
+/** Agent → relay: the model list changed. */
+export const modelsFrame = z.object({
+  type: z.literal('models'),
+  models: helloFrame.shape.models,
+});
+
+/** Agent → relay: the bridge became ready / not ready. */
+export const readyFrame = z.object({
+  type: z.literal('ready'),
+  ready: z.boolean(),
+  reason: z.string().max(512).optional(),
+});
+
+/**
+ * Health round trip. The relay sends `{type:'health', id}`; the agent answers with the same id and
+ * the result of probing its bridge.
+ */
+export const healthFrame = z.object({
+  type: z.literal('health'),
+  id: z.string().min(1).max(64),
+  bridge: z
+    .object({
+      ok: z.boolean(),
+      status: z.number().int().optional(),
+      latencyMs: z.number().nonnegative(),
+      reason: z.string().max(512).optional(),
+    })
+    .optional(),
+});
+
+/** Every control frame an agent may send. */
+export const agentFrame = z.discriminatedUnion('type', [
+  helloFrame,
+  headFrame,
+  endFrame,
+  errorFrame,
+  modelsFrame,
+  readyFrame,
+  healthFrame,
+]);
+
+/** Every control frame a relay may send. */
+export const relayFrame = z.discriminatedUnion('type', [
+  welcomeFrame,
+  openFrame,
+  cancelFrame,
+  creditFrame,
+  drainFrame,
+  healthFrame,
+]);
+
+export type HelloFrame = z.infer<typeof helloFrame>;
+export type WelcomeFrame = z.infer<typeof welcomeFrame>;
+export type OpenFrame = z.infer<typeof openFrame>;
+export type HeadFrame = z.infer<typeof headFrame>;
+export type EndFrame = z.infer<typeof endFrame>;
+export type ErrorFrame = z.infer<typeof errorFrame>;
+export type CancelFrame = z.infer<typeof cancelFrame>;
+export type CreditFrame = z.infer<typeof creditFrame>;
+export type DrainFrame = z.infer<typeof drainFrame>;
+export type ModelsFrame = z.infer<typeof modelsFrame>;
+export type ReadyFrame = z.infer<typeof readyFrame>;
+export type HealthFrame = z.infer<typeof healthFrame>;
+export type AgentFrame = z.infer<typeof agentFrame>;
+export type RelayFrame = z.infer<typeof relayFrame>;
+
+export type ParseResult<T> = { ok: true; frame: T } | { ok: false; reason: string };
+
+function parseWith<T>(schema: z.ZodType<T>, text: string): ParseResult<T> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'control frame is not JSON' };
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return { ok: true, frame: parsed.data };
+  const issue = parsed.error.issues[0];
+  const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+  return { ok: false, reason: `invalid control frame${where}: ${issue?.message ?? 'unknown'}` };
+}
+
+/** Parses a text frame received from an agent. Never throws. */
+export const parseAgentFrame = (text: string): ParseResult<AgentFrame> => parseWith(agentFrame, text);
+
+/** Parses a text frame received from a relay. Never throws. */
+export const parseRelayFrame = (text: string): ParseResult<RelayFrame> => parseWith(relayFrame, text);

@@ -1,0 +1,19 @@
+/** Protocol constants shared by relay and agent. Bump PROTOCOL_VERSION on any incompatible frame change. */
+
+/** Wire protocol version carried in `hello`; the relay refuses agents that speak another one. */
+export const PROTOCOL_VERSION = 1;
+
+/** WebSocket subprotocol the agent must offer on `GET /agent/connect`. */
+export const SUBPROTOCOL = 'arena-relay.v1';
+
+/** Path of the agent's WebSocket endpoint on the relay. */
+export const AGENT_CONNECT_PATH = '/agent/connect';
+
+/** Default per-stream flow-control window, in bytes (256 KiB). */
+export const DEFAULT_STREAM_WINDOW = 256 * 1024;
+
+/** Default heartbeat (ping) interval, in milliseconds. A peer silent for two intervals is dead. */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+/** Default largest WebSocket message either side accepts, in bytes (1 MiB + data-frame header). */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024 + 16;
