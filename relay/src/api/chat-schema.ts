@@ -1,0 +1,37 @@
+/**
+ * The parts of an OpenAI chat request the relay checks. Unknown fields pass through untouched
+ * (the bridge ignores them; other clients may not).
+ */
+import { z } from 'zod';
+import { RelayError } from '../errors/relay-error.js';
+
+const contentPart = z.looseObject({ type: z.string() });
+
+const message = z.looseObject({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+  content: z.union([z.string(), z.array(contentPart), z.null()]).optional(),
+});
+
+export const chatRequestSchema = z.looseObject({
+  model: z.string().min(1).max(256),
+  messages: z.array(message).min(1),
+  stream: z.boolean().optional(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+});
+export type ChatRequest = z.infer<typeof chatRequestSchema>;
+
+/** Validates a parsed body; 400 naming the first offending field as `param` (e.g. `messages[0].role`). */
+export function validateChatRequest(body: unknown): ChatRequest {
+  const parsed = chatRequestSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const param = issue.path.reduce<string>(
+    (acc, part) =>
+      typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
+    '',
+  );
+  const where = param ? `'${param}'` : 'body';
+  throw new RelayError('invalid_request', `Invalid value for ${where}: ${issue.message}`, {
+    param: param || null,
+  });
+}

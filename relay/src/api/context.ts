@@ -1,0 +1,22 @@
+/** Shared types of the relay's Hono app: node bindings plus per-request variables. */
+import type { HttpBindings } from '@hono/node-server';
+import type { Logger } from 'pino';
+import type { RelayConfig } from '../config/load-config.js';
+import type { Router } from '../routing/router.js';
+import type { Store } from '../store/store.js';
+import type { AgentHub } from '../tunnel/agent-hub.js';
+
+export type AppEnv = {
+  Bindings: HttpBindings;
+  Variables: { requestId: string; log: Logger };
+};
+
+/** Everything route modules need, built once by the server. */
+export type AppDeps = {
+  config: RelayConfig;
+  store: Store;
+  hub: AgentHub;
+  router: Router;
+  logger: Logger;
+  adminTokenHash: string;
+};

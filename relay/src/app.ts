@@ -1,0 +1,48 @@
+/**
+ * The relay's HTTP surface. `app.onError` is the one place an error becomes a response, always
+ * the OpenAI error object.
+ */
+import { Hono } from 'hono';
+import { adminRoutes } from './api/admin.js';
+import { chatRoutes } from './api/chat.js';
+import type { AppDeps, AppEnv } from './api/context.js';
+import { modelRoutes } from './api/models.js';
+import { RelayError, toRelayError } from './errors/relay-error.js';
+import { generateId } from './store/secrets.js';
+
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const requestId = generateId('req');
+    c.set('requestId', requestId);
+    c.set('log', deps.logger.child({ requestId }));
+    c.header('x-request-id', requestId);
+    await next();
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', (c) => c.json({ status: 'ready', agents: deps.hub.sessions.size }));
+
+  chatRoutes(app, deps);
+  modelRoutes(app, deps);
+  adminRoutes(app, deps);
+
+  app.notFound((c) => {
+    const error = new RelayError('not_found', `no route for ${c.req.method} ${c.req.path}`);
+    return c.json(error.body(), 404);
+  });
+
+  app.onError((thrown, c) => {
+    const error = toRelayError(thrown);
+    const log = c.get('log') ?? deps.logger;
+    if (error.status >= 500) log.error({ err: thrown, code: error.code }, 'request failed');
+    else log.info({ code: error.code, status: error.status }, 'request refused');
+    for (const [name, value] of Object.entries(error.headers())) c.header(name, value);
+    // An unread (too large) body must not be drained: close the connection instead.
+    if (error.code === 'request_too_large') c.header('connection', 'close');
+    return c.json(error.body(), error.status as 400);
+  });
+
+  return app;
+}

@@ -1,0 +1,118 @@
+/**
+ * Relay configuration: every environment variable the relay reads, validated once at start.
+ * Nothing else in the relay touches process.env.
+ */
+import { z } from 'zod';
+
+const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const BALANCING_STRATEGIES = ['least_load', 'round_robin', 'random', 'latency'] as const;
+export type BalancingStrategy = (typeof BALANCING_STRATEGIES)[number];
+
+const envSchema = z
+  .object({
+    PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    REDIS_URL: optionalString,
+    REDIS_PREFIX: z.string().min(1).default('arena:'),
+    ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
+      message: 'must be at least 16 characters',
+    }),
+    PUBLIC_URL: optionalString.refine((v) => v === undefined || /^https?:\/\//.test(v), {
+      message: 'must start with http:// or https://',
+    }),
+    GATEWAY_REQUEST_TIMEOUT: seconds(300),
+    GATEWAY_RETRY_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(3),
+    GATEWAY_LOAD_BALANCING: z.enum(BALANCING_STRATEGIES).default('least_load'),
+    GATEWAY_HEARTBEAT_INTERVAL: seconds(15),
+    GATEWAY_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
+    GATEWAY_STREAM_WINDOW: z.coerce
+      .number()
+      .int()
+      .min(16 * 1024)
+      .default(256 * 1024),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    TLS_CERT_FILE: optionalString,
+    TLS_KEY_FILE: optionalString,
+    TRUST_PROXY: bool,
+  })
+  .refine((env) => (env.TLS_CERT_FILE === undefined) === (env.TLS_KEY_FILE === undefined), {
+    message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
+    path: ['TLS_CERT_FILE'],
+  });
+
+/** The relay's validated settings, in the units the code uses (milliseconds, bytes). */
+export type RelayConfig = {
+  port: number;
+  host: string;
+  dataDir: string;
+  redisUrl: string | undefined;
+  redisPrefix: string;
+  adminToken: string | undefined;
+  publicUrl: string | undefined;
+  requestTimeoutMs: number;
+  retryAttempts: number;
+  loadBalancing: BalancingStrategy;
+  heartbeatMs: number;
+  maxBodyBytes: number;
+  streamWindow: number;
+  logLevel: string;
+  tls: { certFile: string; keyFile: string } | undefined;
+  trustProxy: boolean;
+};
+
+/** Thrown by loadConfig with every bad value listed, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid relay configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates the relay's environment. Throws ConfigError listing every bad value. */
+export function loadConfig(env: Record<string, string | undefined>): RelayConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = String(issue.path[0] ?? 'environment');
+        const value = env[name];
+        const shown = value === undefined || name.includes('TOKEN') ? '' : ` (got ${JSON.stringify(value)})`;
+        return `${name}: ${issue.message}${shown}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.DATA_DIR,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    adminToken: e.ADMIN_TOKEN,
+    publicUrl: e.PUBLIC_URL,
+    requestTimeoutMs: Math.round(e.GATEWAY_REQUEST_TIMEOUT * 1000),
+    retryAttempts: e.GATEWAY_RETRY_ATTEMPTS,
+    loadBalancing: e.GATEWAY_LOAD_BALANCING,
+    heartbeatMs: Math.round(e.GATEWAY_HEARTBEAT_INTERVAL * 1000),
+    maxBodyBytes: e.GATEWAY_MAX_BODY_BYTES,
+    streamWindow: e.GATEWAY_STREAM_WINDOW,
+    logLevel: e.LOG_LEVEL,
+    tls:
+      e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
+    trustProxy: e.TRUST_PROXY,
+  };
+}

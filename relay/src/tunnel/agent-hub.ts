@@ -1,0 +1,136 @@
+/**
+ * The agent hub: accepts agents' WebSockets (authenticated before the upgrade), keeps the live
+ * sessions, and runs one heartbeat timer for all of them.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { AGENT_CONNECT_PATH, SUBPROTOCOL } from '@arena-relay/shared';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import { generateId, hashSecret } from '../store/secrets.js';
+import type { Store } from '../store/store.js';
+import { AgentSession, CloseCode } from './agent-session.js';
+import { bearerToken, offersSubprotocol, refuseUpgrade } from './upgrade.js';
+
+export type HubOptions = {
+  store: Store;
+  logger: Logger;
+  heartbeatMs: number;
+  streamWindow: number;
+  maxFrameBytes: number;
+  helloTimeoutMs?: number;
+  /** Resolves the address to show for an agent (honours TRUST_PROXY). */
+  remoteAddress(req: IncomingMessage): string;
+};
+
+export interface HubEvents {
+  session: [AgentSession];
+  'session-closed': [AgentSession];
+}
+
+export class AgentHub extends EventEmitter<HubEvents> {
+  /** Live sessions that completed hello, by session id. */
+  readonly sessions = new Map<string, AgentSession>();
+  private readonly pending = new Set<AgentSession>();
+  private readonly wss: WebSocketServer;
+  private readonly timer: NodeJS.Timeout;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: HubOptions) {
+    super();
+    this.wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: options.maxFrameBytes,
+      handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    });
+    this.timer = setInterval(() => this.heartbeat(), options.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** Handles an HTTP upgrade; answers 404/426/401 without upgrading when it must. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== AGENT_CONNECT_PATH) return refuseUpgrade(socket, 404, 'not found', 'not_found');
+    if (this.closing) return refuseUpgrade(socket, 503, 'relay is shutting down', 'shutting_down');
+    if (!offersSubprotocol(req)) {
+      return refuseUpgrade(socket, 426, `subprotocol ${SUBPROTOCOL} required`, 'unsupported_subprotocol');
+    }
+    const token = bearerToken(req);
+    if (!token) return refuseUpgrade(socket, 401, 'missing client token', 'invalid_client_token');
+    this.options.store.findClientByTokenHash(hashSecret(token)).then(
+      (client) => {
+        if (!client) return refuseUpgrade(socket, 401, 'invalid client token', 'invalid_client_token');
+        if (client.status === 'disabled')
+          return refuseUpgrade(socket, 401, 'client is disabled', 'client_disabled');
+        if (socket.destroyed) return;
+        this.wss.handleUpgrade(req, socket, head, (ws) => {
+          const sessionId = generateId('ses');
+          const session = new AgentSession(ws, {
+            sessionId,
+            client,
+            remoteAddress: this.options.remoteAddress(req),
+            heartbeatMs: this.options.heartbeatMs,
+            streamWindow: this.options.streamWindow,
+            maxFrameBytes: this.options.maxFrameBytes,
+            helloTimeoutMs: this.options.helloTimeoutMs ?? 10_000,
+            logger: this.options.logger.child({ agentId: sessionId, clientId: client.id }),
+            onReady: (s) => this.onReady(s),
+            onClose: (s) => this.onClosed(s),
+          });
+          this.pending.add(session);
+        });
+      },
+      (error: unknown) => {
+        this.options.logger.error({ err: error }, 'client lookup failed during upgrade');
+        refuseUpgrade(socket, 503, 'relay store unavailable', 'store_unavailable');
+      },
+    );
+  }
+
+  /** Sessions that completed hello. */
+  list(): AgentSession[] {
+    return [...this.sessions.values()];
+  }
+
+  /**
+   * Stops accepting agents and closes every socket with "going away" (agents reconnect
+   * elsewhere). Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      clearInterval(this.timer);
+      for (const session of [...this.pending, ...this.sessions.values()]) {
+        session.close(CloseCode.GOING_AWAY, 'relay shutting down');
+      }
+      await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    })();
+    return this.closing;
+  }
+
+  private onReady(session: AgentSession): void {
+    this.pending.delete(session);
+    this.sessions.set(session.id, session);
+    this.options.store.touchClient(session.client.id, new Date()).catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, 'could not record client last_seen');
+    });
+    this.options.logger.info(
+      { agentId: session.id, clientId: session.client.id, models: session.models.size, ready: session.ready },
+      'agent connected',
+    );
+    this.emit('session', session);
+  }
+
+  private onClosed(session: AgentSession): void {
+    this.pending.delete(session);
+    if (this.sessions.delete(session.id)) this.emit('session-closed', session);
+  }
+
+  private heartbeat(): void {
+    const now = Date.now();
+    for (const session of this.pending) session.heartbeat(now);
+    for (const session of this.sessions.values()) session.heartbeat(now);
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * One connected agent: its socket, what it advertised, and the streams multiplexed on it.
+ * Every frame is validated here; a frame that breaks the protocol closes this socket (with the
+ * reason) and fails its streams — nothing thrown ever leaves a socket event handler.
+ */
+import {
+  type AgentFrame,
+  decodeDataFrame,
+  type HelloFrame,
+  PROTOCOL_VERSION,
+  parseAgentFrame,
+  type RelayFrame,
+} from '@arena-relay/shared';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { ClientRecord } from '../store/store.js';
+import type { StreamFailure, StreamHandle, StreamHandlers } from './stream.js';
+
+/** WebSocket close codes the relay uses. */
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  PROTOCOL_ERROR: 1002,
+  POLICY: 1008,
+  HEARTBEAT: 4000,
+  REPLACED: 4001,
+  KICKED: 4002,
+} as const;
+
+export type SessionOptions = {
+  sessionId: string;
+  client: ClientRecord;
+  remoteAddress: string;
+  heartbeatMs: number;
+  streamWindow: number;
+  maxFrameBytes: number;
+  /** How long an agent may take to say hello, in ms. */
+  helloTimeoutMs: number;
+  logger: Logger;
+  onReady(session: AgentSession): void;
+  onClose(session: AgentSession): void;
+};
+
+type LiveStream = { handlers: StreamHandlers; credit: number; headSeen: boolean };
+
+export class AgentSession {
+  readonly id: string;
+  readonly client: ClientRecord;
+  readonly remoteAddress: string;
+  readonly connectedAt = new Date();
+  hello: HelloFrame | undefined;
+  models: ReadonlySet<string> = new Set();
+  ready = false;
+  readyReason: string | undefined;
+  draining = false;
+  lastHeartbeatAt: Date | undefined;
+  rttMs: number | undefined;
+  closed = false;
+
+  private readonly streams = new Map<number, LiveStream>();
+  private nextStreamId = 1;
+  private pongSeen = true;
+  private missedHeartbeats = 0;
+  private pingSentAt = 0;
+  private readonly log: Logger;
+  private helloTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly options: SessionOptions,
+  ) {
+    this.id = options.sessionId;
+    this.client = options.client;
+    this.remoteAddress = options.remoteAddress;
+    this.log = options.logger;
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('pong', () => this.onPong());
+    ws.on('close', (code, reason) => this.onSocketClosed(code, reason.toString()));
+    ws.on('error', (error) => this.log.warn({ err: error.message }, 'agent socket error'));
+    this.helloTimer = setTimeout(
+      () => this.fail(CloseCode.PROTOCOL_ERROR, 'no hello received in time'),
+      options.helloTimeoutMs,
+    );
+  }
+
+  /** Streams in flight on this socket. */
+  get inFlight(): number {
+    return this.streams.size;
+  }
+
+  get maxConcurrency(): number {
+    return this.hello?.maxConcurrency ?? 1;
+  }
+
+  /** True when the agent said hello, is ready and not draining. */
+  get routable(): boolean {
+    return this.hello !== undefined && this.ready && !this.draining && !this.closed;
+  }
+
+  /** Opens a stream on this agent. Handlers fire synchronously from socket events. */
+  open(
+    request: { method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: unknown },
+    handlers: StreamHandlers,
+  ): StreamHandle {
+    const id = this.nextStreamId++;
+    const live: LiveStream = { handlers, credit: this.options.streamWindow, headSeen: false };
+    this.streams.set(id, live);
+    this.send({ type: 'open', stream: id, ...request });
+    return {
+      id,
+      cancel: (reason) => {
+        if (this.streams.delete(id)) this.send({ type: 'cancel', stream: id, reason });
+      },
+      grant: (bytes) => {
+        const stream = this.streams.get(id);
+        if (!stream || bytes <= 0) return;
+        stream.credit += bytes;
+        this.send({ type: 'credit', stream: id, bytes });
+      },
+    };
+  }
+
+  /** Stops routing new streams here and asks the agent to do the same. */
+  drain(reason: string): void {
+    this.draining = true;
+    this.send({ type: 'drain', reason });
+  }
+
+  /** Closes the socket, failing its streams at once. Idempotent. */
+  close(code: number, reason: string): void {
+    this.fail(code, reason);
+  }
+
+  /** Called by the hub once per heartbeat interval. */
+  heartbeat(now: number): void {
+    if (this.closed) return;
+    if (this.pongSeen) {
+      this.missedHeartbeats = 0;
+    } else if (++this.missedHeartbeats >= 2) {
+      this.fail(CloseCode.HEARTBEAT, 'heartbeat timeout: agent missed two pings');
+      this.ws.terminate();
+      return;
+    }
+    this.pongSeen = false;
+    this.pingSentAt = now;
+    this.ws.ping();
+  }
+
+  send(frame: RelayFrame): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.ws.send(JSON.stringify(frame));
+  }
+
+  private onPong(): void {
+    this.pongSeen = true;
+    const now = Date.now();
+    this.lastHeartbeatAt = new Date(now);
+    if (this.pingSentAt) this.rttMs = now - this.pingSentAt;
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
+    this.pongSeen = true;
+    if (isBinary) this.onData(data);
+    else this.onControl(data.toString('utf8'));
+  }
+
+  /** The hot path: one header read, one map lookup, one credit check, then the bytes move on. */
+  private onData(data: Buffer): void {
+    const frame = decodeDataFrame(data);
+    if (!frame) return this.fail(CloseCode.PROTOCOL_ERROR, 'malformed data frame');
+    const stream = this.streams.get(frame.stream);
+    if (!stream) {
+      // A stream the relay already cancelled or finished may still have frames in flight.
+      if (frame.stream < this.nextStreamId) return;
+      return this.fail(CloseCode.PROTOCOL_ERROR, `data for stream ${frame.stream}, which was never opened`);
+    }
+    if (!stream.headSeen)
+      return this.fail(CloseCode.PROTOCOL_ERROR, `data before head on stream ${frame.stream}`);
+    stream.credit -= frame.payload.byteLength;
+    if (stream.credit < 0)
+      return this.fail(CloseCode.PROTOCOL_ERROR, `stream ${frame.stream} exceeded its credit`);
+    stream.handlers.onData(frame.payload);
+  }
+
+  private onControl(text: string): void {
+    const parsed = parseAgentFrame(text);
+    if (!parsed.ok) return this.fail(CloseCode.PROTOCOL_ERROR, parsed.reason);
+    const frame = parsed.frame;
+    if (!this.hello && frame.type !== 'hello')
+      return this.fail(CloseCode.PROTOCOL_ERROR, 'first frame must be hello');
+    this.dispatch(frame);
+  }
+
+  private dispatch(frame: AgentFrame): void {
+    switch (frame.type) {
+      case 'hello':
+        return this.onHello(frame);
+      case 'head': {
+        const stream = this.streamFor(frame.stream);
+        if (!stream) return;
+        if (stream.headSeen)
+          return this.fail(CloseCode.PROTOCOL_ERROR, `second head on stream ${frame.stream}`);
+        stream.headSeen = true;
+        return stream.handlers.onHead(frame.status, frame.headers);
+      }
+      case 'end': {
+        const stream = this.streamFor(frame.stream);
+        if (!stream) return;
+        this.streams.delete(frame.stream);
+        if (!stream.headSeen) {
+          return stream.handlers.onFailure({
+            code: 'protocol_error',
+            message: 'agent ended a stream without a head',
+          });
+        }
+        return stream.handlers.onEnd(frame.usage);
+      }
+      case 'error': {
+        const stream = this.streamFor(frame.stream);
+        if (!stream) return;
+        this.streams.delete(frame.stream);
+        const failure: StreamFailure = { code: frame.code, message: frame.message };
+        if (frame.status !== undefined) failure.status = frame.status;
+        return stream.handlers.onFailure(failure);
+      }
+      case 'models':
+        this.models = new Set(frame.models);
+        return;
+      case 'ready':
+        this.ready = frame.ready;
+        this.readyReason = frame.reason;
+        return;
+      case 'health':
+        return; // Answers are awaited by the admin API (issue #6); unsolicited ones are harmless.
+    }
+  }
+
+  /** The live stream a frame names; undefined (frame dropped) when it already ended. */
+  private streamFor(id: number): LiveStream | undefined {
+    const stream = this.streams.get(id);
+    if (!stream && id >= this.nextStreamId) {
+      this.fail(CloseCode.PROTOCOL_ERROR, `frame for stream ${id}, which was never opened`);
+    }
+    return stream;
+  }
+
+  private onHello(frame: HelloFrame): void {
+    if (this.hello) return this.fail(CloseCode.PROTOCOL_ERROR, 'hello sent twice');
+    if (frame.version !== PROTOCOL_VERSION) {
+      return this.fail(CloseCode.PROTOCOL_ERROR, `unsupported protocol version ${frame.version}`);
+    }
+    if (frame.clientId !== undefined && frame.clientId !== this.client.id) {
+      return this.fail(CloseCode.POLICY, 'client id does not match the token');
+    }
+    clearTimeout(this.helloTimer);
+    this.hello = frame;
+    this.models = new Set(frame.models);
+    this.ready = frame.ready;
+    this.readyReason = frame.readyReason;
+    this.send({
+      type: 'welcome',
+      sessionId: this.id,
+      heartbeatMs: this.options.heartbeatMs,
+      streamWindow: this.options.streamWindow,
+      maxFrameBytes: this.options.maxFrameBytes,
+    });
+    this.options.onReady(this);
+  }
+
+  private fail(code: number, reason: string): void {
+    if (this.closed) return;
+    if (code === CloseCode.PROTOCOL_ERROR || code === CloseCode.POLICY)
+      this.log.warn({ reason }, 'closing agent socket');
+    this.markClosed(reason);
+    // Close reasons are limited to 123 bytes by RFC 6455.
+    this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    // A peer that never answers the close handshake must not hold the socket.
+    setTimeout(() => this.ws.terminate(), 1000).unref();
+  }
+
+  private onSocketClosed(code: number, reason: string): void {
+    this.log.info({ code, reason }, 'agent disconnected');
+    this.markClosed('the agent disconnected');
+  }
+
+  private markClosed(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.helloTimer);
+    const streams = [...this.streams.values()];
+    this.streams.clear();
+    for (const stream of streams) stream.handlers.onFailure({ code: 'agent_gone', message: reason });
+    this.options.onClose(this);
+  }
+}
