@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 20_000,
     // End-to-end suites start real servers and child processes; two cores cannot run many at once.
     maxWorkers: 2,
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
