@@ -96,6 +96,20 @@ export class AgentHub extends EventEmitter<HubEvents> {
   }
 
   /**
+   * Closes every socket of a client (token rotated, client disabled or deleted); its streams
+   * fail at once. Returns how many sockets were closed.
+   */
+  closeClient(clientId: string, reason: string): number {
+    let closed = 0;
+    for (const session of [...this.pending, ...this.sessions.values()]) {
+      if (session.client.id !== clientId) continue;
+      session.close(CloseCode.POLICY, reason);
+      closed++;
+    }
+    return closed;
+  }
+
+  /**
    * Stops accepting agents and closes every socket with "going away" (agents reconnect
    * elsewhere). Idempotent.
    */
