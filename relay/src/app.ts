@@ -22,7 +22,22 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/readyz', (c) => c.json({ status: 'ready', agents: deps.hub.sessions.size }));
+  app.get('/readyz', (c) =>
+    deps.lifecycle.draining
+      ? c.json({ status: 'shutting_down' }, 503)
+      : c.json({ status: 'ready', agents: deps.hub.sessions.size }),
+  );
+
+  app.use('/v1/*', async (c, next) => {
+    if (deps.lifecycle.draining) {
+      c.header('connection', 'close');
+      throw new RelayError('no_agents_available', 'relay is shutting down; retry on another relay', {
+        retryAfter: 1,
+        shouldRetry: true,
+      });
+    }
+    await next();
+  });
 
   chatRoutes(app, deps);
   modelRoutes(app, deps);

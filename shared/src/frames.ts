@@ -39,6 +39,11 @@ export const helloFrame = z.object({
   /** Optional claim; when present the relay checks it against the client the token belongs to. */
   clientId: z.string().min(1).max(128).optional(),
   agentVersion: z.string().max(64),
+  /**
+   * Random id of the agent process, kept across its reconnects: a new session with the same client
+   * and instance replaces the old one at once (its socket may be half-open).
+   */
+  instanceId: z.string().min(8).max(64).optional(),
   capabilities: z.array(z.string().max(64)).max(64),
   models: z.array(z.string().min(1).max(256)).max(2048),
   maxConcurrency: z.number().int().min(1).max(1024),

@@ -2,6 +2,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/load-config.js';
+import type { ExchangeRegistry } from '../proxy/registry.js';
 import type { Router } from '../routing/router.js';
 import type { Store } from '../store/store.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
@@ -17,6 +18,9 @@ export type AppDeps = {
   store: Store;
   hub: AgentHub;
   router: Router;
+  registry: ExchangeRegistry;
+  /** Set when the relay is shutting down: new consumer requests are refused. */
+  lifecycle: { draining: boolean };
   logger: Logger;
   adminTokenHash: string;
 };

@@ -44,6 +44,11 @@ const envSchema = z
       .int()
       .min(16 * 1024)
       .default(256 * 1024),
+    GATEWAY_QUEUE_SIZE: z.coerce.number().int().min(0).max(100_000).default(100),
+    GATEWAY_QUEUE_TIMEOUT: seconds(30),
+    GATEWAY_COOLDOWN_FAILURES: z.coerce.number().int().min(1).max(100).default(3),
+    GATEWAY_COOLDOWN_SECONDS: seconds(5),
+    GATEWAY_SHUTDOWN_GRACE: seconds(30),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TLS_CERT_FILE: optionalString,
     TLS_KEY_FILE: optionalString,
@@ -69,6 +74,14 @@ export type RelayConfig = {
   heartbeatMs: number;
   maxBodyBytes: number;
   streamWindow: number;
+  /** Most requests waiting for capacity at once. */
+  queueSize: number;
+  queueTimeoutMs: number;
+  /** Consecutive failures that bench an agent, and its first bench period. */
+  cooldownFailures: number;
+  cooldownMs: number;
+  /** How long SIGTERM waits for in-flight streams, in ms. */
+  shutdownGraceMs: number;
   logLevel: string;
   tls: { certFile: string; keyFile: string } | undefined;
   trustProxy: boolean;
@@ -110,6 +123,11 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     heartbeatMs: Math.round(e.GATEWAY_HEARTBEAT_INTERVAL * 1000),
     maxBodyBytes: e.GATEWAY_MAX_BODY_BYTES,
     streamWindow: e.GATEWAY_STREAM_WINDOW,
+    queueSize: e.GATEWAY_QUEUE_SIZE,
+    queueTimeoutMs: Math.round(e.GATEWAY_QUEUE_TIMEOUT * 1000),
+    cooldownFailures: e.GATEWAY_COOLDOWN_FAILURES,
+    cooldownMs: Math.round(e.GATEWAY_COOLDOWN_SECONDS * 1000),
+    shutdownGraceMs: Math.round(e.GATEWAY_SHUTDOWN_GRACE * 1000),
     logLevel: e.LOG_LEVEL,
     tls:
       e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,

@@ -32,6 +32,8 @@ export type RelayErrorOptions = {
   status?: number;
   /** Seconds, sent as `retry-after`. */
   retryAfter?: number;
+  /** Sent as `x-should-retry` (the OpenAI SDKs honour it). */
+  shouldRetry?: boolean;
   cause?: unknown;
 };
 
@@ -40,6 +42,7 @@ export class RelayError extends Error {
   readonly type: string;
   readonly param: string | null;
   readonly retryAfter: number | undefined;
+  readonly shouldRetry: boolean | undefined;
 
   constructor(
     readonly code: RelayErrorCode,
@@ -52,6 +55,7 @@ export class RelayError extends Error {
     this.type = ERRORS[code].type;
     this.param = options.param ?? null;
     this.retryAfter = options.retryAfter;
+    this.shouldRetry = options.shouldRetry;
   }
 
   /** The OpenAI error object for this error. */
@@ -59,9 +63,12 @@ export class RelayError extends Error {
     return openAIError(this.message, this.type, this.code, this.param);
   }
 
-  /** Response headers this error carries (retry-after). */
+  /** Response headers this error carries (`retry-after`, `x-should-retry`). */
   headers(): Record<string, string> {
-    return this.retryAfter === undefined ? {} : { 'retry-after': String(this.retryAfter) };
+    const headers: Record<string, string> = {};
+    if (this.retryAfter !== undefined) headers['retry-after'] = String(this.retryAfter);
+    if (this.shouldRetry !== undefined) headers['x-should-retry'] = String(this.shouldRetry);
+    return headers;
   }
 }
 

@@ -1,20 +1,21 @@
 /**
- * One consumer request's life on the relay: pick an agent, open a stream, retry on another agent
- * while nothing has reached the consumer, then copy the agent's bytes to the consumer with
+ * One consumer request's life on the relay: acquire an agent, open a stream, retry on another
+ * agent while nothing has reached the consumer, then copy the agent's bytes to the consumer with
  * credit-based flow control. Owns the timeout and the consumer-disconnect cancellation.
  */
 import type { ServerResponse } from 'node:http';
-import type { Usage } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { RelayError } from '../errors/relay-error.js';
-import type { Router } from '../routing/router.js';
+import type { Route, Router } from '../routing/router.js';
 import type { AgentSession } from '../tunnel/agent-session.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
-import { failureToError, isRetryable } from './failures.js';
+import { countsAgainstAgent, failureToError, isRetryable } from './failures.js';
+import type { ExchangeInfo, ExchangeRegistry } from './registry.js';
 import { consumerHeaders } from './response-headers.js';
 
 export type ExchangeDeps = {
   router: Router;
+  registry: ExchangeRegistry;
   retryAttempts: number;
   requestTimeoutMs: number;
   streamWindow: number;
@@ -22,10 +23,12 @@ export type ExchangeDeps = {
 
 export type ExchangeRequest = {
   requestId: string;
+  keyId: string;
   model: string;
   stream: boolean;
   path: string;
   body: unknown;
+  sessionName: string | undefined;
   res: ServerResponse;
   log: Logger;
 };
@@ -33,32 +36,53 @@ export type ExchangeRequest = {
 type AttemptOutcome =
   | { kind: 'committed' }
   | { kind: 'failed'; failure: StreamFailure }
-  | { kind: 'aborted' }
-  | { kind: 'timeout' };
+  | { kind: 'stopped' };
 
 /** What `run` reports once the response is in the consumer's hands (or the consumer left). */
 export type ExchangeResult = 'committed' | 'aborted';
 
-export class Exchange {
+export class Exchange implements ExchangeInfo {
+  readonly id: string;
+  readonly keyId: string;
+  readonly model: string;
+  readonly stream: boolean;
+  readonly startedAt = new Date();
+  bytes = 0;
+  attempts = 0;
+
   private handle: StreamHandle | undefined;
   private agent: AgentSession | undefined;
+  private route: Route | undefined;
   private settle: ((outcome: AttemptOutcome) => void) | undefined;
   private committed = false;
   private finished = false;
+  private consumerGone = false;
+  private timedOut = false;
+  private readonly stop = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private unacked = 0;
   private waitingDrain = false;
   private readonly grantThreshold: number;
-  private readonly startedAt = performance.now();
+  private readonly started = performance.now();
   private firstByteAt = 0;
-  bytes = 0;
-  attempts = 0;
 
   constructor(
     private readonly deps: ExchangeDeps,
     private readonly request: ExchangeRequest,
   ) {
+    this.id = request.requestId;
+    this.keyId = request.keyId;
+    this.model = request.model;
+    this.stream = request.stream;
     this.grantThreshold = Math.max(1, deps.streamWindow >> 2);
+  }
+
+  get agentId(): string | undefined {
+    return this.agent?.id;
+  }
+
+  get clientId(): string | undefined {
+    return this.agent?.client.id;
   }
 
   /**
@@ -67,24 +91,43 @@ export class Exchange {
    */
   async run(): Promise<ExchangeResult> {
     const { res } = this.request;
+    this.deps.registry.add(this);
     res.on('close', this.onConsumerClose);
     this.timer = setTimeout(this.onTimeout, this.deps.requestTimeoutMs);
     const tried = new Set<string>();
     let lastFailure: StreamFailure | undefined;
     try {
       for (let attempt = 0; attempt <= this.deps.retryAttempts; attempt++) {
-        const picked = this.deps.router.pick(this.request.model, tried);
-        if (picked instanceof RelayError) throw lastFailure ? failureToError(lastFailure) : picked;
-        tried.add(picked.id);
+        let route: Route;
+        try {
+          route = await this.deps.router.acquire({
+            model: this.request.model,
+            tried,
+            sessionName: this.request.sessionName,
+            signal: this.stop.signal,
+          });
+        } catch (error) {
+          if (this.consumerGone) return 'aborted';
+          if (this.timedOut) throw this.timeoutError();
+          throw lastFailure ? failureToError(lastFailure) : error;
+        }
+        if (this.stop.signal.aborted) {
+          route.session.release();
+          if (this.consumerGone) return 'aborted';
+          throw this.timeoutError();
+        }
+        tried.add(route.session.id);
         this.attempts++;
-        const outcome = await this.attempt(picked);
-        if (outcome.kind === 'committed' || outcome.kind === 'aborted') return outcome.kind;
-        if (outcome.kind === 'timeout') {
-          throw new RelayError('timeout', `request timed out after ${this.deps.requestTimeoutMs / 1000}s`);
+        const outcome = await this.attempt(route);
+        if (outcome.kind === 'committed') return 'committed';
+        if (outcome.kind === 'stopped') {
+          if (this.consumerGone) return 'aborted';
+          throw this.timeoutError();
         }
         lastFailure = outcome.failure;
+        this.onAgentFailure(route.session, lastFailure);
         this.request.log.warn(
-          { agentId: picked.id, code: lastFailure.code, attempt },
+          { agentId: route.session.id, code: lastFailure.code, attempt },
           'attempt failed before first byte',
         );
         if (!isRetryable(lastFailure)) break;
@@ -96,11 +139,12 @@ export class Exchange {
     }
   }
 
-  private attempt(agent: AgentSession): Promise<AttemptOutcome> {
+  private attempt(route: Route): Promise<AttemptOutcome> {
     return new Promise((resolve) => {
       this.settle = resolve;
-      this.agent = agent;
-      this.handle = agent.open(
+      this.route = route;
+      this.agent = route.session;
+      this.handle = route.session.open(
         {
           method: 'POST',
           path: this.request.path,
@@ -121,15 +165,26 @@ export class Exchange {
   private readonly handlers: StreamHandlers = {
     onHead: (status, headers) => {
       this.committed = true;
+      const agent = this.agent!;
+      const extra: Record<string, string> = {};
+      const { sessionName } = this.request;
+      if (sessionName) {
+        this.deps.router.sticky.set(sessionName, agent.agentKey);
+        if (this.route?.pin) extra['x-session-pin'] = this.route.pin;
+      }
+      this.deps.router.cooldown.success(agent.agentKey);
       this.request.res.writeHead(
         status,
-        consumerHeaders(headers, { stream: this.request.stream, requestId: this.request.requestId }),
+        consumerHeaders(headers, { stream: this.request.stream, requestId: this.request.requestId, extra }),
       );
       this.resolveAttempt({ kind: 'committed' });
     },
     onData: (payload) => {
       const { res } = this.request;
-      if (this.firstByteAt === 0) this.firstByteAt = performance.now();
+      if (this.firstByteAt === 0) {
+        this.firstByteAt = performance.now();
+        this.agent?.recordTtfb(this.firstByteAt - this.started);
+      }
       this.bytes += payload.byteLength;
       this.unacked += payload.byteLength;
       if (!res.write(payload)) {
@@ -142,15 +197,30 @@ export class Exchange {
         this.unacked = 0;
       }
     },
-    onEnd: (_usage: Usage | undefined) => {
+    onEnd: () => {
       this.request.res.end();
       this.finish('ok');
     },
     onFailure: (failure) => {
       if (!this.committed) return this.resolveAttempt({ kind: 'failed', failure });
+      if (this.agent && countsAgainstAgent(failure)) this.onAgentFailure(this.agent, failure);
       this.failAfterCommit(failureToError(failure));
     },
   };
+
+  private onAgentFailure(agent: AgentSession, failure: StreamFailure): void {
+    if (!countsAgainstAgent(failure)) return;
+    const benchedMs = this.deps.router.cooldown.failure(
+      agent.agentKey,
+      `${failure.code}: ${failure.message}`,
+    );
+    if (benchedMs !== undefined) {
+      this.request.log.warn(
+        { agentId: agent.id, benchedMs, code: failure.code },
+        'agent benched by cooldown',
+      );
+    }
+  }
 
   private readonly onDrain = (): void => {
     this.waitingDrain = false;
@@ -171,19 +241,25 @@ export class Exchange {
     this.finish(error.code);
   }
 
+  private timeoutError(): RelayError {
+    return new RelayError('timeout', `request timed out after ${this.deps.requestTimeoutMs / 1000}s`);
+  }
+
   private readonly onTimeout = (): void => {
     this.timer = undefined;
+    this.timedOut = true;
     this.handle?.cancel('request timeout');
-    if (!this.committed) return this.resolveAttempt({ kind: 'timeout' });
-    this.failAfterCommit(
-      new RelayError('timeout', `request timed out after ${this.deps.requestTimeoutMs / 1000}s`),
-    );
+    this.stop.abort();
+    if (!this.committed) return this.resolveAttempt({ kind: 'stopped' });
+    this.failAfterCommit(this.timeoutError());
   };
 
   private readonly onConsumerClose = (): void => {
     if (this.finished) return;
+    this.consumerGone = true;
     this.handle?.cancel('consumer disconnected');
-    this.resolveAttempt({ kind: 'aborted' });
+    this.stop.abort();
+    this.resolveAttempt({ kind: 'stopped' });
     this.finish('consumer_disconnected');
   };
 
@@ -192,8 +268,8 @@ export class Exchange {
     this.finished = true;
     clearTimeout(this.timer);
     this.request.res.off('close', this.onConsumerClose);
+    this.deps.registry.delete(this);
     if (outcome) {
-      const now = performance.now();
       this.request.log.info(
         {
           agentId: this.agent?.id,
@@ -201,8 +277,8 @@ export class Exchange {
           outcome,
           attempts: this.attempts,
           bytes: this.bytes,
-          ttfbMs: this.firstByteAt ? Math.round(this.firstByteAt - this.startedAt) : undefined,
-          durationMs: Math.round(now - this.startedAt),
+          ttfbMs: this.firstByteAt ? Math.round(this.firstByteAt - this.started) : undefined,
+          durationMs: Math.round(performance.now() - this.started),
         },
         'request finished',
       );

@@ -1,10 +1,15 @@
-/** One table for what a failed stream means to the consumer: its HTTP error and whether to retry. */
+/** One table for what a failed stream means: the consumer's HTTP error, retry, and cooldown. */
 import { RelayError } from '../errors/relay-error.js';
 import type { StreamFailure } from '../tunnel/stream.js';
 
 /** Failures worth another agent, as long as nothing reached the consumer yet. */
 export function isRetryable(failure: StreamFailure): boolean {
   return failure.code !== 'upstream_rejected' && failure.code !== 'cancelled';
+}
+
+/** Failures that count against the agent's health (the request's own faults and "busy" do not). */
+export function countsAgainstAgent(failure: StreamFailure): boolean {
+  return failure.code !== 'upstream_rejected' && failure.code !== 'cancelled' && failure.code !== 'busy';
 }
 
 /** The consumer-facing error for a stream failure (the bridge's own message is kept). */

@@ -1,46 +1,18 @@
 /**
- * Balancing strategies (GATEWAY_LOAD_BALANCING). Each picks one agent among candidates that
- * already fit the request (model, readiness, capacity); one interface, one small function each.
+ * Balancing (GATEWAY_LOAD_BALANCING): one interface, one module per strategy under strategies/.
+ * A balancer only orders candidates that already fit the request (model, readiness, capacity,
+ * cooldown, not yet tried).
  */
 import type { BalancingStrategy } from '../config/load-config.js';
 import type { AgentSession } from '../tunnel/agent-session.js';
+import { latencyAware } from './strategies/latency.js';
+import { leastLoad } from './strategies/least-load.js';
+import { randomPick } from './strategies/random.js';
+import { roundRobin } from './strategies/round-robin.js';
 
 export interface Balancer {
+  /** Picks one of `candidates` (never empty). */
   pick(candidates: readonly AgentSession[]): AgentSession;
-}
-
-/** Fewest in-flight streams relative to the agent's max_concurrency; ties go to the older session. */
-export const leastLoad: Balancer = {
-  pick(candidates) {
-    let best = candidates[0]!;
-    let bestLoad = best.inFlight / best.maxConcurrency;
-    for (let i = 1; i < candidates.length; i++) {
-      const c = candidates[i]!;
-      const load = c.inFlight / c.maxConcurrency;
-      if (load < bestLoad) {
-        best = c;
-        bestLoad = load;
-      }
-    }
-    return best;
-  },
-};
-
-/** Strict rotation over the candidates, in connection order. */
-export function roundRobin(): Balancer {
-  let counter = 0;
-  return {
-    pick(candidates) {
-      const picked = candidates[counter % candidates.length]!;
-      counter = (counter + 1) % 1_000_000_007;
-      return picked;
-    },
-  };
-}
-
-/** Uniformly random (injectable random source for tests). */
-export function randomPick(random: () => number = Math.random): Balancer {
-  return { pick: (candidates) => candidates[Math.floor(random() * candidates.length)]! };
 }
 
 export function createBalancer(strategy: BalancingStrategy): Balancer {
@@ -49,8 +21,9 @@ export function createBalancer(strategy: BalancingStrategy): Balancer {
       return roundRobin();
     case 'random':
       return randomPick();
-    case 'least_load':
     case 'latency':
+      return latencyAware;
+    case 'least_load':
       return leastLoad;
   }
 }

@@ -27,6 +27,8 @@ export type HubOptions = {
 export interface HubEvents {
   session: [AgentSession];
   'session-closed': [AgentSession];
+  /** Capacity may have freed up (a stream ended, an agent became ready or joined). */
+  capacity: [AgentSession];
 }
 
 export class AgentHub extends EventEmitter<HubEvents> {
@@ -79,6 +81,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
             logger: this.options.logger.child({ agentId: sessionId, clientId: client.id }),
             onReady: (s) => this.onReady(s),
             onClose: (s) => this.onClosed(s),
+            onCapacity: (s) => this.emit('capacity', s),
           });
           this.pending.add(session);
         });
@@ -126,6 +129,11 @@ export class AgentHub extends EventEmitter<HubEvents> {
 
   private onReady(session: AgentSession): void {
     this.pending.delete(session);
+    // The same agent process reconnecting: its old socket is stale (maybe half-open). Replace it.
+    for (const old of this.sessions.values()) {
+      if (old.agentKey === session.agentKey)
+        old.close(CloseCode.REPLACED, 'replaced by a new session of the same agent');
+    }
     this.sessions.set(session.id, session);
     this.options.store.touchClient(session.client.id, new Date()).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not record client last_seen');
@@ -135,6 +143,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
       'agent connected',
     );
     this.emit('session', session);
+    this.emit('capacity', session);
   }
 
   private onClosed(session: AgentSession): void {

@@ -39,6 +39,8 @@ export type SessionOptions = {
   logger: Logger;
   onReady(session: AgentSession): void;
   onClose(session: AgentSession): void;
+  /** A stream ended or the agent became ready: capacity may have freed up. */
+  onCapacity(session: AgentSession): void;
 };
 
 type LiveStream = { handlers: StreamHandlers; credit: number; headSeen: boolean };
@@ -56,6 +58,10 @@ export class AgentSession {
   lastHeartbeatAt: Date | undefined;
   rttMs: number | undefined;
   closed = false;
+  /** Exponentially weighted moving average of time to first byte, in ms (α = 0.2). */
+  ttfbEwmaMs: number | undefined;
+  /** Slots promised by the router to requests that have not opened their stream yet. */
+  reserved = 0;
 
   private readonly streams = new Map<number, LiveStream>();
   private nextStreamId = 1;
@@ -97,11 +103,41 @@ export class AgentSession {
     return this.hello !== undefined && this.ready && !this.draining && !this.closed;
   }
 
+  /** Share of capacity in use, reservations included (0 = idle, 1 = full). */
+  get load(): number {
+    return (this.streams.size + this.reserved) / this.maxConcurrency;
+  }
+
+  get hasCapacity(): boolean {
+    return this.streams.size + this.reserved < this.maxConcurrency;
+  }
+
+  /** Identity that survives reconnects of the same agent process: client id + instance id. */
+  get agentKey(): string {
+    return `${this.client.id}/${this.hello?.instanceId ?? this.id}`;
+  }
+
+  /** Takes a slot for a request that will call `open` shortly. */
+  reserve(): void {
+    this.reserved++;
+  }
+
+  /** Gives back a slot reserved by `reserve` that will not be used. */
+  release(): void {
+    if (this.reserved > 0) this.reserved--;
+    this.options.onCapacity(this);
+  }
+
+  recordTtfb(ms: number): void {
+    this.ttfbEwmaMs = this.ttfbEwmaMs === undefined ? ms : this.ttfbEwmaMs * 0.8 + ms * 0.2;
+  }
+
   /** Opens a stream on this agent. Handlers fire synchronously from socket events. */
   open(
     request: { method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: unknown },
     handlers: StreamHandlers,
   ): StreamHandle {
+    if (this.reserved > 0) this.reserved--;
     const id = this.nextStreamId++;
     const live: LiveStream = { handlers, credit: this.options.streamWindow, headSeen: false };
     this.streams.set(id, live);
@@ -109,7 +145,9 @@ export class AgentSession {
     return {
       id,
       cancel: (reason) => {
-        if (this.streams.delete(id)) this.send({ type: 'cancel', stream: id, reason });
+        if (!this.streams.delete(id)) return;
+        this.send({ type: 'cancel', stream: id, reason });
+        this.options.onCapacity(this);
       },
       grant: (bytes) => {
         const stream = this.streams.get(id);
@@ -208,6 +246,7 @@ export class AgentSession {
         const stream = this.streamFor(frame.stream);
         if (!stream) return;
         this.streams.delete(frame.stream);
+        this.options.onCapacity(this);
         if (!stream.headSeen) {
           return stream.handlers.onFailure({
             code: 'protocol_error',
@@ -220,16 +259,19 @@ export class AgentSession {
         const stream = this.streamFor(frame.stream);
         if (!stream) return;
         this.streams.delete(frame.stream);
+        this.options.onCapacity(this);
         const failure: StreamFailure = { code: frame.code, message: frame.message };
         if (frame.status !== undefined) failure.status = frame.status;
         return stream.handlers.onFailure(failure);
       }
       case 'models':
         this.models = new Set(frame.models);
+        this.options.onCapacity(this);
         return;
       case 'ready':
         this.ready = frame.ready;
         this.readyReason = frame.reason;
+        if (frame.ready) this.options.onCapacity(this);
         return;
       case 'health':
         return; // Answers are awaited by the admin API (issue #6); unsolicited ones are harmless.

@@ -1,0 +1,43 @@
+/**
+ * Sticky sessions: `X-Session-Name` pins a conversation to the agent that served it. Entries
+ * expire after an idle period; the table is bounded (oldest entries go first).
+ */
+
+export type PinOutcome = 'new' | 'kept' | 'repinned';
+
+/** Session names: 1–128 of A–Z a–z 0–9 . _ : - (they end up in logs and maps, never in headers). */
+export const SESSION_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export class StickyTable {
+  private readonly pins = new Map<string, { agentKey: string; seen: number }>();
+
+  constructor(
+    private readonly maxEntries = 100_000,
+    private readonly idleMs = 3_600_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** The agent a session is pinned to, if the pin is still fresh. */
+  get(name: string): string | undefined {
+    const pin = this.pins.get(name);
+    if (!pin) return undefined;
+    if (this.now() - pin.seen > this.idleMs) {
+      this.pins.delete(name);
+      return undefined;
+    }
+    return pin.agentKey;
+  }
+
+  set(name: string, agentKey: string): void {
+    this.pins.delete(name); // re-insert so Map order stays oldest-first
+    this.pins.set(name, { agentKey, seen: this.now() });
+    if (this.pins.size > this.maxEntries) {
+      const oldest = this.pins.keys().next().value;
+      if (oldest !== undefined) this.pins.delete(oldest);
+    }
+  }
+
+  get size(): number {
+    return this.pins.size;
+  }
+}
