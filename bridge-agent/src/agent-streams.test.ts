@@ -1,0 +1,240 @@
+/** The agent between a fake relay and a fake bridge: what each kind of bridge answer becomes. */
+import type { ServerResponse } from 'node:http';
+import { PROTOCOL_VERSION, SUBPROTOCOL } from '@arena-relay/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SSE_DONE, sseChunk, startSse } from './test-support/fake-bridge.js';
+import { type Harness, startHarness } from './test-support/harness.js';
+import { waitFor } from './test-support/wait.js';
+import { AGENT_VERSION } from './version.js';
+
+const CHAT = { model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }], stream: true };
+const BRIDGE_ERROR = '\n\n[LMArena Bridge Error]: 网络响应不正常。状态: 500. 内容: fake upstream failure';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+/** Makes the bridge start an event stream and hand the response to the test. */
+function holdStreams(harness: Harness): ServerResponse[] {
+  const held: ServerResponse[] = [];
+  harness.bridge.chat = (_req, res) => {
+    startSse(res);
+    held.push(res);
+  };
+  return held;
+}
+
+describe('agent ⇄ bridge', () => {
+  it('says hello with the bridge models, its limits and readiness, over the token and subprotocol', async () => {
+    h = await startHarness({ config: { clientId: 'cl_1', maxConcurrency: 3 } });
+    const conn = await h.relay.connection();
+    expect(conn.hello).toEqual({
+      type: 'hello',
+      version: PROTOCOL_VERSION,
+      clientId: 'cl_1',
+      agentVersion: AGENT_VERSION,
+      capabilities: ['chat'],
+      models: ['gpt-5', 'claude-opus'],
+      maxConcurrency: 3,
+      ready: true,
+    });
+    expect(conn.authorization).toBe('Bearer good-token');
+    expect(conn.ws.protocol).toBe(SUBPROTOCOL);
+  });
+
+  it('says hello not ready, with the reason, when the bridge is unreachable', async () => {
+    h = await startHarness({ config: { upstreamUrl: 'http://127.0.0.1:1' } });
+    const conn = await h.relay.connection();
+    expect(conn.hello).toMatchObject({
+      ready: false,
+      models: [],
+      readyReason: 'bridge unreachable: ECONNREFUSED',
+    });
+  });
+
+  it('holds head until the first event, then relays the stream byte for byte', async () => {
+    h = await startHarness();
+    const held = holdStreams(h);
+    const conn = await h.relay.connection();
+    conn.open(1, CHAT);
+    const res = await waitFor(() => held[0], 'the chat request');
+    const body = Buffer.from(sseChunk('Hello!') + sseChunk(' 你好，世界。 "quoted"\nline') + SSE_DONE);
+    const firstEnd = body.indexOf('\n\n') + 2;
+    res.write(body.subarray(0, firstEnd - 1));
+    await conn.health('after-partial-first-event');
+    expect(conn.framesOf(1)).toEqual([]);
+    const midCharacter = body.indexOf('你') + 1;
+    res.write(body.subarray(firstEnd - 1, midCharacter));
+    expect(await conn.waitFrame('head', (f) => f.stream === 1)).toEqual({
+      type: 'head',
+      stream: 1,
+      status: 200,
+      headers: { 'content-type': 'text/event-stream; charset=utf-8' },
+    });
+    res.end(body.subarray(midCharacter));
+    expect(await conn.waitFrame('end', (f) => f.stream === 1)).toEqual({ type: 'end', stream: 1 });
+    expect(conn.bytes(1).equals(body)).toBe(true);
+    expect(conn.violations).toEqual([]);
+    const seen = h.bridge.chats[0]!;
+    expect(JSON.parse(seen.body)).toEqual(CHAT);
+    expect(seen.headers.authorization).toBeUndefined();
+    expect(h.agent.stats()).toMatchObject({
+      requests: 1,
+      successes: 1,
+      failures: 0,
+      in_flight: 0,
+      bytes_out: body.length,
+    });
+  });
+
+  it('turns an in-band error as first event into an error frame, with no head, and aborts the bridge', async () => {
+    h = await startHarness();
+    const held = holdStreams(h);
+    const conn = await h.relay.connection();
+    conn.open(2, CHAT);
+    (await waitFor(() => held[0], 'the chat request')).write(sseChunk(BRIDGE_ERROR));
+    expect(await conn.waitFrame('error', (f) => f.stream === 2)).toEqual({
+      type: 'error',
+      stream: 2,
+      code: 'upstream_error',
+      status: 200,
+      message: '网络响应不正常。状态: 500. 内容: fake upstream failure',
+    });
+    await waitFor(() => h.bridge.aborted === 1, 'the bridge request to be aborted');
+    expect(conn.framesOf(2).map((f) => f.type)).toEqual(['error']);
+    expect(conn.bytes(2).length).toBe(0);
+  });
+
+  it('turns a later in-band error into an error frame instead of forwarding it', async () => {
+    h = await startHarness();
+    const held = holdStreams(h);
+    const conn = await h.relay.connection();
+    conn.open(3, CHAT);
+    const res = await waitFor(() => held[0], 'the chat request');
+    const first = sseChunk('Hello');
+    res.write(first);
+    await waitFor(() => conn.bytes(3).length === first.length, 'the first event');
+    res.write(sseChunk('\n\n[LMArena Bridge Error]: Model is currently unavailable (fake)'));
+    expect(await conn.waitFrame('error', (f) => f.stream === 3)).toMatchObject({
+      code: 'upstream_error',
+      message: 'Model is currently unavailable (fake)',
+    });
+    await waitFor(() => h.bridge.aborted === 1, 'the bridge request to be aborted');
+    expect(conn.bytes(3).toString()).toBe(first);
+    expect(conn.framesOf(3).map((f) => f.type)).toEqual(['head', 'error']);
+  });
+
+  it('relays a non-stream JSON answer with its usage', async () => {
+    h = await startHarness();
+    const body =
+      '{"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-5", "choices": [{"index": 0, "message": {"role": "assistant", "content": "你好"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 0, "completion_tokens": 23, "total_tokens": 23}}';
+    h.bridge.chat = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    const conn = await h.relay.connection();
+    conn.open(4, { ...CHAT, stream: false });
+    expect(await conn.waitFrame('end', (f) => f.stream === 4)).toEqual({
+      type: 'end',
+      stream: 4,
+      usage: { prompt_tokens: 0, completion_tokens: 23, total_tokens: 23 },
+    });
+    expect(conn.framesOf(4)[0]).toEqual({
+      type: 'head',
+      stream: 4,
+      status: 200,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(conn.bytes(4).toString()).toBe(body);
+  });
+
+  it.each([
+    [
+      503,
+      '{"detail":"正在等待浏览器刷新以完成人机验证，请在几秒钟后重试。"}',
+      'upstream_unavailable',
+      'bridge answered 503: 正在等待浏览器刷新以完成人机验证，请在几秒钟后重试。',
+    ],
+    [
+      500,
+      '{"error": {"message": "[LMArena Bridge Error]: boom", "type": "bridge_error", "code": "processing_error"}}',
+      'upstream_error',
+      'bridge answered 500: [LMArena Bridge Error]: boom',
+    ],
+    [
+      413,
+      '{"error": {"message": "too large", "type": "bridge_error", "code": "attachment_too_large"}}',
+      'upstream_rejected',
+      'bridge answered 413: too large',
+    ],
+    [400, '{"detail": "无效的 JSON"}', 'upstream_rejected', 'bridge answered 400: 无效的 JSON'],
+    [
+      401,
+      '{"detail": "Invalid API Key"}',
+      'upstream_unavailable',
+      "the bridge rejected the agent's key (401): Invalid API Key",
+    ],
+  ])('maps a bridge %i to an error frame', async (status, body, code, message) => {
+    h = await startHarness();
+    h.bridge.chat = (_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    const conn = await h.relay.connection();
+    conn.open(5, CHAT);
+    const error = await conn.waitFrame('error', (f) => f.stream === 5);
+    expect(error).toMatchObject({ code, status });
+    expect(error.message.startsWith(message)).toBe(true);
+    expect(conn.framesOf(5)).toHaveLength(1);
+  });
+
+  it('flips readiness off on a chat answered 503, and back on at the next good probe', async () => {
+    h = await startHarness();
+    h.bridge.chat = (_req, res) => res.writeHead(503).end('{"detail":"浏览器未连接"}');
+    const conn = await h.relay.connection();
+    conn.open(6, CHAT);
+    expect(await conn.waitFrame('ready')).toEqual({
+      type: 'ready',
+      ready: false,
+      reason: 'bridge answered 503: 浏览器未连接',
+    });
+    expect(h.agent.status()).toMatchObject({
+      ready: false,
+      ready_reason: 'bridge answered 503: 浏览器未连接',
+    });
+    h.bridge.models = ['gpt-5'];
+    await conn.health('probe');
+    expect(await conn.waitFrame('ready', (f) => f.ready)).toEqual({ type: 'ready', ready: true });
+    expect(await conn.waitFrame('models')).toEqual({ type: 'models', models: ['gpt-5'] });
+  });
+
+  it('answers health with the probe result', async () => {
+    h = await startHarness();
+    const conn = await h.relay.connection();
+    h.bridge.modelsStatus = 503;
+    const answer = await conn.health('h-1');
+    expect(answer).toMatchObject({
+      type: 'health',
+      id: 'h-1',
+      bridge: { ok: false, status: 503, reason: 'bridge answered 503: models unavailable' },
+    });
+    expect(answer.bridge?.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports an unreachable bridge as upstream_unavailable', async () => {
+    h = await startHarness();
+    const conn = await h.relay.connection();
+    await h.bridge.close();
+    conn.open(7, CHAT);
+    expect(await conn.waitFrame('error', (f) => f.stream === 7)).toMatchObject({
+      code: 'upstream_unavailable',
+      message: 'bridge unreachable: ECONNREFUSED',
+    });
+  });
+
+  it('refuses paths outside the bridge API', async () => {
+    h = await startHarness();
+    const conn = await h.relay.connection();
+    conn.open(8, {}, '/internal/update_available_models');
+    expect(await conn.waitFrame('error', (f) => f.stream === 8)).toMatchObject({
+      code: 'upstream_rejected',
+      status: 404,
+    });
+    expect(h.bridge.requests.some((r) => r.path.startsWith('/internal'))).toBe(false);
+  });
+});

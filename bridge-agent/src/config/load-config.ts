@@ -1,0 +1,100 @@
+/**
+ * `loadConfig`: config.jsonc, then environment, then flags, validated once by one schema. Every
+ * problem found is listed in a single `ConfigError`, so a wrong setup is fixed in one go.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { z } from 'zod';
+import { type AgentConfig, configSchema, FIELDS, type FieldName, type FieldSource } from './schema.js';
+import { envLayer, fileLayer, flagLayer, type Layer, mergeLayers } from './sources.js';
+
+/** Thrown by `loadConfig`; `problems` holds one line per bad or missing value. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid agent configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+export type LoadConfigInput = {
+  /** Command-line arguments, without node and the script (`process.argv.slice(2)`). */
+  argv: readonly string[];
+  env: Record<string, string | undefined>;
+  /** Reads a file as UTF-8; returns undefined when it does not exist. Defaults to the real disk. */
+  readFile?: (path: string) => string | undefined;
+};
+
+/** The file read when neither `--config` nor `AGENT_CONFIG` names one. */
+export const DEFAULT_CONFIG_PATH = './config.jsonc';
+
+export const USAGE = `Usage: arena-relay-agent [options]
+
+Reads config.jsonc, then AGENT_* environment variables, then these flags (later wins):
+  --config <path>           config file (AGENT_CONFIG; default ./config.jsonc)
+  --relay <url>             relay address, http(s) or ws(s) (AGENT_RELAY_URL)
+  --token <token>           client token (AGENT_TOKEN)
+  --client-id <id>          client id (AGENT_CLIENT_ID)
+  --upstream <url>          LMArenaBridge address (AGENT_UPSTREAM_URL; default http://127.0.0.1:5102)
+  --max-concurrency <n>     streams served at once (AGENT_MAX_CONCURRENCY; default 4)
+  --status-port <port>      local status server on 127.0.0.1; 0 = any, -1 = off (AGENT_STATUS_PORT; default 5103)
+  --log-level <level>       fatal|error|warn|info|debug|trace|silent (AGENT_LOG_LEVEL; default info)
+  --help                    show this text
+The bridge's own API key, if it has one: upstream_api_key or AGENT_UPSTREAM_API_KEY.`;
+
+function readFromDisk(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** Describes one schema issue: the setting's name, where its value came from, what is wrong. */
+function describe(issue: z.core.$ZodIssue, merged: Layer): string {
+  const name = issue.path[0] as FieldName;
+  const source: FieldSource = FIELDS[name];
+  const origin = merged.origins[name];
+  if (origin === undefined) {
+    const where = [source.file, source.env, source.flag].filter(Boolean).join(', ');
+    return `${source.file} ${issue.message} (set it with ${where})`;
+  }
+  const value = merged.values[name];
+  const shown = source.secret ? '' : `, got ${JSON.stringify(value)}`;
+  return `${source.file} (from ${origin}) ${issue.message}${shown}`;
+}
+
+/**
+ * Loads and validates the agent configuration. Throws `ConfigError` listing every problem.
+ * A missing default config file is fine; a missing file named by `--config`/`AGENT_CONFIG` is not.
+ */
+export function loadConfig(input: LoadConfigInput): AgentConfig {
+  const readFile = input.readFile ?? readFromDisk;
+  const flags = flagLayer(input.argv);
+  const explicitPath = flags.configPath ?? (input.env.AGENT_CONFIG || undefined);
+  const path = resolve(explicitPath ?? DEFAULT_CONFIG_PATH);
+  const layers: Layer[] = [];
+  let text: string | undefined;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    layers.push({ values: {}, origins: {}, problems: [`cannot read ${path}: ${(error as Error).message}`] });
+  }
+  if (text !== undefined) layers.push(fileLayer(text, path));
+  else if (explicitPath !== undefined && layers.length === 0) {
+    const from = flags.configPath !== undefined ? '--config' : 'AGENT_CONFIG';
+    layers.push({ values: {}, origins: {}, problems: [`config file ${path} (from ${from}) does not exist`] });
+  }
+  layers.push(envLayer(input.env), flags);
+  const merged = mergeLayers(layers);
+  const parsed = configSchema.safeParse(merged.values);
+  const problems = [...merged.problems];
+  if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => describe(issue, merged)));
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return parsed.data;
+}
+
+/** True when the command line asks for the usage text. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return flagLayer(argv).help;
+}

@@ -1,0 +1,96 @@
+/**
+ * The agent's settings: one table naming where each one may come from (file key, environment
+ * variable, flag) and one zod schema that coerces, defaults and validates the merged values.
+ */
+import { z } from 'zod';
+import { normaliseUpstreamUrl, toConnectUrl } from './relay-url.js';
+
+/** Where a setting can be given. `file` is a dotted path into config.jsonc. */
+export type FieldSource = { file: string; env?: string; flag?: string; secret?: boolean };
+
+export const FIELDS = {
+  relayUrl: { file: 'platform_integration.platform_url', env: 'AGENT_RELAY_URL', flag: '--relay' },
+  token: { file: 'platform_integration.api_key', env: 'AGENT_TOKEN', flag: '--token', secret: true },
+  clientId: { file: 'platform_integration.client_id', env: 'AGENT_CLIENT_ID', flag: '--client-id' },
+  heartbeatIntervalSeconds: { file: 'platform_integration.heartbeat_interval_seconds' },
+  capabilities: { file: 'platform_integration.capabilities' },
+  logLevel: { file: 'platform_integration.log_level', env: 'AGENT_LOG_LEVEL', flag: '--log-level' },
+  enableRequestLogging: { file: 'platform_integration.enable_request_logging' },
+  upstreamUrl: { file: 'upstream_url', env: 'AGENT_UPSTREAM_URL', flag: '--upstream' },
+  upstreamApiKey: { file: 'upstream_api_key', env: 'AGENT_UPSTREAM_API_KEY', secret: true },
+  maxConcurrency: { file: 'max_concurrency', env: 'AGENT_MAX_CONCURRENCY', flag: '--max-concurrency' },
+  statusPort: { file: 'status_port', env: 'AGENT_STATUS_PORT', flag: '--status-port' },
+} as const satisfies Record<string, FieldSource>;
+
+export type FieldName = keyof typeof FIELDS;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Strings from the environment and flags become numbers when they look like one. */
+function toNumber(value: unknown): unknown {
+  return typeof value === 'string' && /^\s*[+-]?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
+}
+
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  true: true,
+  false: false,
+  '1': true,
+  '0': false,
+  yes: true,
+  no: false,
+};
+
+function toBoolean(value: unknown): unknown {
+  return typeof value === 'string' ? (BOOLEAN_WORDS[value.trim().toLowerCase()] ?? value) : value;
+}
+
+function integer(min: number, max: number, fallback: number) {
+  const problem = `must be an integer from ${min} to ${max}`;
+  return z
+    .preprocess(toNumber, z.number({ error: problem }).int(problem).min(min, problem).max(max, problem))
+    .default(fallback);
+}
+
+function text(what: string) {
+  return z.string({ error: (issue) => (issue.input === undefined ? 'is required' : `must be ${what}`) });
+}
+
+/** A string checked by one of the URL helpers, which also says what is wrong with it. */
+function url(normalise: (value: string) => { url: string } | { problem: string }) {
+  return text('a URL string').transform((value, ctx) => {
+    const result = normalise(value.trim());
+    if ('url' in result) return result.url;
+    ctx.issues.push({ code: 'custom', message: result.problem, input: value });
+    return z.NEVER;
+  });
+}
+
+export const configSchema = z.object({
+  relayUrl: url(toConnectUrl),
+  token: text('a string').trim().min(1, 'is required'),
+  clientId: text('a string')
+    .trim()
+    .min(1, 'must not be empty')
+    .max(128, 'must be at most 128 characters')
+    .optional(),
+  heartbeatIntervalSeconds: integer(1, 3600, 15),
+  capabilities: z
+    .array(z.string().min(1).max(64), { error: 'must be a list of strings' })
+    .min(1, 'must name at least one capability')
+    .max(64, 'must name at most 64 capabilities')
+    .default(['chat']),
+  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  enableRequestLogging: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
+  upstreamUrl: url(normaliseUpstreamUrl).default('http://127.0.0.1:5102'),
+  upstreamApiKey: text('a string or null').min(1, 'must not be empty (use null for none)').optional(),
+  maxConcurrency: integer(1, 1024, 4),
+  statusPort: integer(-1, 65535, 5103),
+});
+
+/**
+ * The agent's validated settings.
+ * - `relayUrl`: the WebSocket address dialled, `ws(s)://host[:port][/prefix]/agent/connect`.
+ * - `heartbeatIntervalSeconds`: informational; the relay's `welcome.heartbeatMs` rules liveness.
+ * - `statusPort`: 0 picks a free port, -1 disables the status server.
+ */
+export type AgentConfig = z.output<typeof configSchema>;

@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../test-support/harness.js';
+import { waitFor } from '../test-support/wait.js';
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+async function getJson(url: string): Promise<{ status: number; body: unknown; text: string }> {
+  const response = await fetch(url);
+  const text = await response.text();
+  return { status: response.status, body: JSON.parse(text), text };
+}
+
+describe('status server', () => {
+  it('answers on 127.0.0.1 with connection, session and counters, never the token', async () => {
+    h = await startHarness({ config: { statusPort: 0, clientId: 'cl_7' } });
+    const url = h.agent.statusUrl!;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await waitFor(() => h.agent.status().connected, 'the session');
+    const conn = await h.relay.connection();
+
+    expect((await getJson(`${url}/health`)).body).toEqual({ status: 'ok', connected: true });
+
+    const status = await getJson(`${url}/platform/status`);
+    expect(status.body).toEqual({
+      connected: true,
+      relay_url: h.config.relayUrl,
+      client_id: 'cl_7',
+      session_id: expect.stringMatching(/^sess-/),
+      last_heartbeat: null,
+      reconnects: 0,
+      ready: true,
+      ready_reason: null,
+    });
+    expect(status.text).not.toContain('good-token');
+    expect(conn.hello).toBeDefined();
+
+    const stats = await getJson(`${url}/stats`);
+    expect(stats.body).toEqual({
+      requests: 0,
+      successes: 0,
+      failures: 0,
+      cancelled: 0,
+      refused: 0,
+      in_flight: 0,
+      bytes_out: 0,
+      started_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+
+    expect(await getJson(`${url}/nope`)).toMatchObject({ status: 404, body: { error: 'not found' } });
+  });
+
+  it('is off with status_port -1', async () => {
+    h = await startHarness({ config: { statusPort: -1 } });
+    expect(h.agent.statusUrl).toBeUndefined();
+  });
+});

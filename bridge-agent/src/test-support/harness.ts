@@ -1,0 +1,49 @@
+/** Test helper: a fake bridge, a fake relay and an agent between them, closed together. */
+import type { Agent, AgentOptions } from '../agent.js';
+import { startAgent } from '../agent.js';
+import { loadConfig } from '../config/load-config.js';
+import type { AgentConfig } from '../config/schema.js';
+import { FakeBridge } from './fake-bridge.js';
+import { FakeRelay, type FakeRelayOptions } from './fake-relay.js';
+
+export type Harness = {
+  bridge: FakeBridge;
+  relay: FakeRelay;
+  agent: Agent;
+  config: AgentConfig;
+  close(): Promise<void>;
+};
+
+export type HarnessOptions = {
+  relay?: FakeRelayOptions;
+  config?: Partial<AgentConfig>;
+  agent?: AgentOptions;
+  /** Runs before the agent starts (e.g. to set the bridge's models). */
+  prepare?: (bridge: FakeBridge) => void;
+};
+
+/** Starts bridge, relay and agent (status server off, quick reconnects, silent logs). */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const bridge = await FakeBridge.start();
+  const relay = await FakeRelay.start(options.relay);
+  options.prepare?.(bridge);
+  const argv = ['--relay', relay.url, '--token', 'good-token', '--upstream', bridge.url];
+  const base = loadConfig({
+    argv: [...argv, '--status-port', '-1', '--log-level', 'silent'],
+    env: {},
+    readFile: () => undefined,
+  });
+  const config = { ...base, ...options.config };
+  const agent = await startAgent(config, { backoff: { baseMs: 5, capMs: 20 }, ...options.agent });
+  return {
+    bridge,
+    relay,
+    agent,
+    config,
+    async close() {
+      await agent.close();
+      await relay.close();
+      await bridge.close();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { type AgentFrame, DATA_HEADER_BYTES, decodeDataFrame } from '@arena-relay/shared';
+import { describe, expect, it } from 'vitest';
+import { RelayStream, type SessionChannel, type StreamOutcome } from './relay-stream.js';
+
+function recorder() {
+  const control: AgentFrame[] = [];
+  const payloads: Buffer[] = [];
+  const outcomes: StreamOutcome[] = [];
+  const channel: SessionChannel = {
+    sendControl: (frame) => control.push(frame),
+    sendData: (frame) => payloads.push(Buffer.from(decodeDataFrame(frame)!.payload)),
+  };
+  return {
+    control,
+    payloads,
+    outcomes,
+    channel,
+    onDone: (_: RelayStream, outcome: StreamOutcome) => outcomes.push(outcome),
+  };
+}
+
+describe('RelayStream credit', () => {
+  it('sends exactly the window, keeps the rest pending, and resumes on credit', () => {
+    const r = recorder();
+    const stream = new RelayStream(7, 10, 1024, r.channel, r.onDone);
+    let writable = 0;
+    stream.onWritable = () => writable++;
+    expect(stream.write(Buffer.from('0123456'))).toBe(true);
+    expect(stream.write(Buffer.from('789abcdef'))).toBe(false);
+    expect(Buffer.concat(r.payloads).toString()).toBe('0123456789');
+    stream.grant(3);
+    expect(Buffer.concat(r.payloads).toString()).toBe('0123456789abc');
+    expect(writable).toBe(0);
+    stream.grant(100);
+    expect(Buffer.concat(r.payloads).toString()).toBe('0123456789abcdef');
+    expect(writable).toBe(1);
+    expect(stream.bytesOut).toBe(16);
+  });
+
+  it('holds end until pending bytes have gone out', () => {
+    const r = recorder();
+    const stream = new RelayStream(1, 4, 1024, r.channel, r.onDone);
+    stream.head(200, {});
+    stream.write(Buffer.from('abcdef'));
+    stream.end();
+    expect(r.control.map((f) => f.type)).toEqual(['head']);
+    stream.grant(2);
+    expect(r.control.map((f) => f.type)).toEqual(['head', 'end']);
+    expect(r.outcomes).toEqual([{ kind: 'ended' }]);
+  });
+
+  it('splits chunks larger than the frame limit', () => {
+    const r = recorder();
+    const stream = new RelayStream(1, 1000, DATA_HEADER_BYTES + 4, r.channel, r.onDone);
+    stream.write(Buffer.from('abcdefghij'));
+    expect(r.payloads.map(String)).toEqual(['abcd', 'efgh', 'ij']);
+  });
+
+  it('aborts the upstream on cancel and sends nothing more', () => {
+    const r = recorder();
+    const stream = new RelayStream(1, 4, 1024, r.channel, r.onDone);
+    stream.write(Buffer.from('abcdef'));
+    stream.cancel();
+    stream.grant(10);
+    stream.end();
+    expect(stream.controller.signal.aborted).toBe(true);
+    expect(Buffer.concat(r.payloads).toString()).toBe('abcd');
+    expect(r.control).toEqual([]);
+    expect(r.outcomes).toEqual([{ kind: 'cancelled' }]);
+  });
+});

@@ -1,0 +1,146 @@
+/**
+ * One stream on the relay socket, seen from the agent: it owns the stream's flow-control credit.
+ * Payload never exceeds the credit granted; what does not fit waits as one pending chunk (the
+ * upstream body is paused meanwhile) and goes out when `credit` arrives.
+ */
+import {
+  type AgentFrame,
+  DATA_HEADER_BYTES,
+  DataKind,
+  encodeDataFrame,
+  type Usage,
+} from '@arena-relay/shared';
+import type { UpstreamFailure } from '../upstream/classify.js';
+import type { StreamSink } from '../upstream/forward.js';
+
+/** How the relay socket of one session is written to. */
+export interface SessionChannel {
+  sendControl(frame: AgentFrame): void;
+  sendData(frame: Buffer): void;
+}
+
+/** How a stream finished. `aborted`: the socket went away or the agent closed. */
+export type StreamOutcome =
+  | { kind: 'ended' }
+  | { kind: 'failed'; failure: UpstreamFailure }
+  | { kind: 'cancelled' }
+  | { kind: 'aborted' };
+
+export class RelayStream implements StreamSink {
+  readonly controller = new AbortController();
+  readonly startedAt = performance.now();
+  onWritable: (() => void) | undefined;
+  /** Payload bytes sent so far. */
+  bytesOut = 0;
+  /** HTTP status the bridge answered with, once known. */
+  status: number | undefined;
+  #credit: number;
+  #pending: Buffer | undefined;
+  #endUsage: { usage: Usage | undefined } | undefined;
+  #done = false;
+  readonly #maxPayload: number;
+
+  constructor(
+    readonly id: number,
+    window: number,
+    maxFrameBytes: number,
+    private readonly channel: SessionChannel,
+    private readonly onDone: (stream: RelayStream, outcome: StreamOutcome) => void,
+  ) {
+    this.#credit = window;
+    this.#maxPayload = Math.max(1, maxFrameBytes - DATA_HEADER_BYTES);
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  head(status: number, headers: Record<string, string>): void {
+    if (this.#done) return;
+    this.status = status;
+    this.channel.sendControl({ type: 'head', stream: this.id, status, headers });
+  }
+
+  write(chunk: Buffer): boolean {
+    if (this.#done) return false;
+    const sent = this.#send(chunk);
+    if (sent === chunk.length) return true;
+    this.#pending = sent === 0 ? chunk : chunk.subarray(sent);
+    return false;
+  }
+
+  end(usage?: Usage): void {
+    if (this.#done) return;
+    if (this.#pending) this.#endUsage = { usage };
+    else this.#finishEnded(usage);
+  }
+
+  fail(failure: UpstreamFailure): void {
+    if (this.#done) return;
+    this.status ??= failure.status;
+    this.#pending = undefined;
+    this.channel.sendControl({ type: 'error', stream: this.id, ...failure });
+    this.#finish({ kind: 'failed', failure });
+    this.controller.abort();
+  }
+
+  /** Adds relay-granted credit; sends what was waiting and lets the upstream flow again. */
+  grant(bytes: number): void {
+    if (this.#done) return;
+    this.#credit += bytes;
+    const pending = this.#pending;
+    if (!pending) return;
+    const sent = this.#send(pending);
+    if (sent < pending.length) {
+      this.#pending = pending.subarray(sent);
+      return;
+    }
+    this.#pending = undefined;
+    if (this.#endUsage) this.#finishEnded(this.#endUsage.usage);
+    else this.onWritable?.();
+  }
+
+  /** The relay cancelled: abort the upstream, send nothing back. */
+  cancel(): void {
+    this.#abort({ kind: 'cancelled' });
+  }
+
+  /** The socket is gone or the agent is closing: abort the upstream, send nothing. */
+  abort(): void {
+    this.#abort({ kind: 'aborted' });
+  }
+
+  /** Sends as much of `chunk` as the credit allows, split to the frame size. Returns bytes sent. */
+  #send(chunk: Buffer): number {
+    const allowed = Math.min(chunk.length, this.#credit);
+    if (allowed <= 0) return 0;
+    for (let offset = 0; offset < allowed; offset += this.#maxPayload) {
+      const size = Math.min(allowed - offset, this.#maxPayload);
+      const payload = size === chunk.length ? chunk : chunk.subarray(offset, offset + size);
+      this.channel.sendData(encodeDataFrame(DataKind.DATA, this.id, payload));
+    }
+    this.#credit -= allowed;
+    this.bytesOut += allowed;
+    return allowed;
+  }
+
+  #finishEnded(usage: Usage | undefined): void {
+    this.channel.sendControl(
+      usage ? { type: 'end', stream: this.id, usage } : { type: 'end', stream: this.id },
+    );
+    this.#finish({ kind: 'ended' });
+  }
+
+  #abort(outcome: StreamOutcome): void {
+    if (this.#done) return;
+    this.#pending = undefined;
+    this.#finish(outcome);
+    this.controller.abort();
+  }
+
+  #finish(outcome: StreamOutcome): void {
+    this.#done = true;
+    this.onWritable = undefined;
+    this.onDone(this, outcome);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * The agent's HTTP client for LMArenaBridge: one keep-alive undici Pool, timeouts longer than
+ * the bridge's own 360 s idle timeout, the bridge's API key (if any) added to every request.
+ */
+
+import type { Dispatcher } from 'undici';
+import { Pool } from 'undici';
+
+/** Idle limit on headers and body, in ms: above the bridge's 360 s and undici's 300 s default. */
+export const UPSTREAM_TIMEOUT_MS = 420_000;
+
+/** Limit on a readiness probe, in ms. */
+export const PROBE_TIMEOUT_MS = 5_000;
+
+export type BridgeClientOptions = {
+  /** Bridge address, `http(s)://host:port[/prefix]`, no trailing slash. */
+  baseUrl: string;
+  /** Sent as `Authorization: Bearer` when the bridge has an api_key of its own. */
+  apiKey?: string;
+  /** Connections kept to the bridge (streams plus one for probes). */
+  connections: number;
+  /** Headers and body idle timeout for requests, in ms (default UPSTREAM_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** Headers and body timeout for probes, in ms (default PROBE_TIMEOUT_MS). */
+  probeTimeoutMs?: number;
+};
+
+export type BridgeRequest = { method: 'GET' | 'POST'; path: string; body?: unknown };
+
+export class BridgeClient {
+  readonly baseUrl: string;
+  readonly probeTimeoutMs: number;
+  readonly #pool: Pool;
+  readonly #basePath: string;
+  readonly #authorization: string | undefined;
+
+  constructor(options: BridgeClientOptions) {
+    const url = new URL(options.baseUrl);
+    const timeout = options.timeoutMs ?? UPSTREAM_TIMEOUT_MS;
+    this.baseUrl = options.baseUrl;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
+    this.#basePath = url.pathname.replace(/\/+$/, '');
+    this.#authorization = options.apiKey ? `Bearer ${options.apiKey}` : undefined;
+    this.#pool = new Pool(url.origin, {
+      connections: options.connections,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  /**
+   * Sends one request. The relay's headers are not forwarded: the bridge reads only the JSON
+   * body, and the consumer's credentials must never reach it.
+   */
+  request(request: BridgeRequest, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { accept: 'text/event-stream, application/json' };
+    if (this.#authorization) headers.authorization = this.#authorization;
+    let body: string | undefined;
+    if (request.method === 'POST' && request.body !== undefined) {
+      body = JSON.stringify(request.body);
+      headers['content-type'] = 'application/json';
+    }
+    return this.#pool.request({
+      method: request.method,
+      path: this.#basePath + request.path,
+      headers,
+      body,
+      signal,
+    });
+  }
+
+  /** `GET /v1/models` with the short probe timeout. */
+  models(signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.#authorization) headers.authorization = this.#authorization;
+    return this.#pool.request({
+      method: 'GET',
+      path: `${this.#basePath}/v1/models`,
+      headers,
+      signal,
+      headersTimeout: this.probeTimeoutMs,
+      bodyTimeout: this.probeTimeoutMs,
+    });
+  }
+
+  /** Closes the pool; requests still running are aborted. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#pool.destroyed) return;
+    await this.#pool.destroy();
+  }
+}
