@@ -34,6 +34,7 @@ describe('agent ⇄ bridge', () => {
       version: PROTOCOL_VERSION,
       clientId: 'cl_1',
       agentVersion: AGENT_VERSION,
+      instanceId: expect.stringMatching(/^[0-9a-f-]{36}$/),
       capabilities: ['chat'],
       models: ['gpt-5', 'claude-opus'],
       maxConcurrency: 3,
