@@ -34,6 +34,11 @@ export type FakeBridgeOptions = {
   chunkDelayMs?: number;
   /** Delay between chunks for 'slow', in ms; default 200. */
   slowDelayMs?: number;
+  /**
+   * Writes each streamed event in two writes, cut inside its first multi-byte character (or in
+   * the middle), a few ms apart: downstream sees UTF-8 split across chunks.
+   */
+  splitEvents?: boolean;
   /** Scenario for requests until changed; default 'ok'. */
   scenario?: FakeBridgeScenario;
 };
@@ -141,6 +146,12 @@ function sendDetail(res: ServerResponse, status: number, detail: string): void {
 /** Waits `ms`, or less when the client goes away (`signal` aborts). */
 const sleep = (ms: number, signal: AbortSignal) => delay(ms, undefined, { signal }).catch(() => undefined);
 
+/** Offset of the first UTF-8 continuation byte (inside a character), else the middle. */
+function splitPoint(bytes: Buffer): number {
+  for (let i = 1; i < bytes.length; i++) if ((bytes[i]! & 0xc0) === 0x80) return i;
+  return bytes.length >> 1;
+}
+
 /** One reply being produced: formats events with a constant `chatcmpl-<uuid>` id. */
 class Reply {
   readonly id = `chatcmpl-${randomUUID()}`;
@@ -148,6 +159,7 @@ class Reply {
     readonly res: ServerResponse,
     readonly model: string,
     readonly signal: AbortSignal,
+    readonly splitEvents = false,
   ) {}
 
   private head(): string {
@@ -175,6 +187,14 @@ class Reply {
     for (let i = 0; i < pieces.length; i++) {
       if (i > 0 && delayMs > 0) await sleep(delayMs, this.signal);
       if (this.signal.aborted) return;
+      if (this.splitEvents) {
+        const event = Buffer.from(this.chunk(pieces[i]!));
+        const at = splitPoint(event);
+        this.res.write(event.subarray(0, at));
+        await sleep(3, this.signal);
+        this.res.write(event.subarray(at));
+        continue;
+      }
       // Honour backpressure: the benchmarks push long answers as fast as the socket takes them.
       if (!this.res.write(this.chunk(pieces[i]!))) {
         await once(this.res, 'drain', { signal: this.signal }).catch(() => undefined);
@@ -319,7 +339,12 @@ class FakeBridgeServer implements FakeBridge {
     }
     const { model, stream: streamFlag } = body as { model?: unknown; stream?: unknown };
     const stream = pyTruthy(streamFlag);
-    const reply = new Reply(res, pythonJson(pyTruthy(model) ? model : 'default_model'), controller.signal);
+    const reply = new Reply(
+      res,
+      pythonJson(pyTruthy(model) ? model : 'default_model'),
+      controller.signal,
+      this.options.splitEvents,
+    );
     const gap = this.options.chunkDelayMs ?? 0;
 
     switch (scenario) {

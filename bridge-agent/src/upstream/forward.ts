@@ -105,11 +105,13 @@ abstract class Pump {
       let ended = false;
       sink.onWritable = () => body.resume();
       body.on('data', (chunk: Buffer) => {
+        // A destroyed body can still deliver chunks it had buffered: after a failure, drop them.
+        if (this.failure) return;
         if (!this.onChunk(chunk) && !this.failure) body.pause();
       });
       body.on('end', () => {
         ended = true;
-        this.onEnd();
+        if (!this.failure) this.onEnd();
         resolve();
       });
       body.on('error', (error) => {
