@@ -12,8 +12,16 @@ const ROOT = new URL('..', import.meta.url).pathname;
 
 export type Proc = { child: ChildProcess; stop(): Promise<void> };
 
-function launch(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, script), ...args], {
+/** Extra node flags for the relay and agent (e.g. `--cpu-prof`), set by `npm run bench -- --profile`. */
+export const nodeFlags: string[] = [];
+
+function launch(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  flags: string[] = [],
+): ChildProcess {
+  return spawn(process.execPath, [...flags, '--import', 'tsx', join(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -56,13 +64,18 @@ export async function startFakeBridge(args: string[] = []): Promise<Proc & { url
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
 export async function startRelayProcess(env: Record<string, string> = {}): Promise<Proc & { url: string }> {
-  const child = launch('relay/src/cli.ts', [], {
-    PORT: '0',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'arena-bench-')),
-    ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
-    LOG_LEVEL: 'warn',
-    ...env,
-  });
+  const child = launch(
+    'relay/src/cli.ts',
+    [],
+    {
+      PORT: '0',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'arena-bench-')),
+      ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    nodeFlags,
+  );
   const match = await waitForLine(child, /listening on (https?:\/\/\S+)/);
   return { child, url: match[1]!, stop: stopper(child) };
 }
@@ -73,20 +86,25 @@ export async function startAgentProcess(
   upstream: string,
   maxConcurrency: number,
 ) {
-  const child = launch('bridge-agent/src/cli.ts', [
-    '--relay',
-    relayUrl,
-    '--token',
-    token,
-    '--upstream',
-    upstream,
-    '--status-port',
-    '-1',
-    '--max-concurrency',
-    String(maxConcurrency),
-    '--log-level',
-    'info',
-  ]);
+  const child = launch(
+    'bridge-agent/src/cli.ts',
+    [
+      '--relay',
+      relayUrl,
+      '--token',
+      token,
+      '--upstream',
+      upstream,
+      '--status-port',
+      '-1',
+      '--max-concurrency',
+      String(maxConcurrency),
+      '--log-level',
+      'info',
+    ],
+    {},
+    nodeFlags,
+  );
   await waitForLine(child, /connected/i);
   return { child, stop: stopper(child) };
 }

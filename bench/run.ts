@@ -3,14 +3,22 @@
  * baseline) and through relay + agent, measured in the same run, with the ratios.
  *   --duration <s>   seconds per measurement (default 5)
  *   --rounds <n>     measurements per scenario; medians are reported (default 3)
+ *   --profile        write CPU profiles of the relay and agent to bench/out/profiles/
  */
 import { parseArgs } from 'node:util';
+import { measureCpu } from './cpu.js';
 import { type LoadResult, runLoad } from './load.js';
-import { provision, startAgentProcess, startFakeBridge, startRelayProcess } from './processes.js';
+import { nodeFlags, provision, startAgentProcess, startFakeBridge, startRelayProcess } from './processes.js';
 
 const { values } = parseArgs({
-  options: { duration: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } },
+  options: {
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
+    profile: { type: 'boolean', default: false },
+  },
 });
+if (values.profile)
+  nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${new URL('out/profiles', import.meta.url).pathname}`);
 const durationMs = Number(values.duration) * 1000;
 const rounds = Number(values.rounds);
 
@@ -52,13 +60,23 @@ async function main(): Promise<void> {
     );
     console.log('scenario              streams/s   ttfb p50 ms  ttfb p99 ms  failed');
     const rows: Record<string, LoadResult> = {};
+    const cpuRows: string[] = [];
     for (const concurrency of [1, 50]) {
       for (const [name, url, apiKey] of [
         ['direct', bridge.url, undefined],
         ['relay+agent', relay.url, key],
       ] as const) {
-        const r = await measure(url, concurrency, apiKey);
+        const { result: r, cpu } = await measureCpu(
+          { bench: process.pid, bridge: bridge.child.pid, relay: relay.child.pid, agent: agent.child.pid },
+          () => measure(url, concurrency, apiKey),
+        );
         rows[`${name}@${concurrency}`] = r;
+        const streams = r.completed * (rounds + 0.5 / (durationMs / 1000)); // rounds + warm-up, roughly
+        cpuRows.push(
+          `${`${name} c=${concurrency}`.padEnd(20)}  ${Object.entries(cpu)
+            .map(([who, ms]) => `${who} ${((1000 * ms) / streams).toFixed(0)}`)
+            .join('  ')}`,
+        );
         console.log(
           `${`${name} c=${concurrency}`.padEnd(20)}  ${fmt(r.streamsPerSecond, 0).padStart(9)}   ${fmt(r.ttfbP50).padStart(11)}  ${fmt(r.ttfbP99).padStart(11)}  ${String(r.failed).padStart(6)}`,
         );
@@ -73,6 +91,8 @@ async function main(): Promise<void> {
     console.log(`ratio relay/direct streams/s, c=50: ${fmt(r50.streamsPerSecond / d50.streamsPerSecond)}`);
     console.log(`added TTFB p50, c=1:  ${fmt(r1.ttfbP50 - d1.ttfbP50, 3)} ms`);
     console.log(`added TTFB p50, c=50: ${fmt(r50.ttfbP50 - d50.ttfbP50, 3)} ms`);
+    console.log('\nCPU µs per stream, by process:');
+    for (const row of cpuRows) console.log(row);
   } finally {
     for (const stop of stops) await stop();
   }

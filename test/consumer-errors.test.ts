@@ -153,3 +153,39 @@ describe('admin API', () => {
     expect(json.error.message).toMatch(/extra/);
   });
 });
+
+describe('key scopes and allowed models on consumer routes', () => {
+  it('403 for a key without the scope, and only allowed models are listed or served', async () => {
+    const relay = await startTestRelay();
+    await connectRawAgent(relay.url, (await relay.createClient()).token, {
+      hello: { models: ['gpt-5', 'other'] },
+    });
+    const adminOnly = await relay.admin('POST', '/api/keys', { name: 'ops', scopes: ['admin'] });
+    const models = await fetch(`${relay.url}/v1/models`, {
+      headers: { authorization: `Bearer ${adminOnly.json.key}` },
+    });
+    expect(models.status).toBe(403);
+    const chatRes = await post(relay.url, adminOnly.json.key, valid);
+    expect(chatRes.res.status).toBe(403);
+    expect(chatRes.json.error).toMatchObject({ code: 'permission_denied', type: 'permission_error' });
+
+    const limited = await relay.admin('POST', '/api/keys', { name: 'limited', allowed_models: ['other'] });
+    expect(limited.status).toBe(201);
+    const listed = await fetch(`${relay.url}/v1/models`, {
+      headers: { authorization: `Bearer ${limited.json.key}` },
+    });
+    expect(((await listed.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)).toEqual([
+      'other',
+    ]);
+    const refused = await post(relay.url, limited.json.key, valid);
+    expect(refused.res.status).toBe(403);
+    expect(refused.json.error).toMatchObject({ code: 'permission_denied', param: 'model' });
+  });
+
+  it('the admin token is not an API key', async () => {
+    const relay = await startTestRelay();
+    const { res, json } = await post(relay.url, relay.adminToken, valid);
+    expect(res.status).toBe(401);
+    expect(json.error.code).toBe('invalid_api_key');
+  });
+});

@@ -8,7 +8,8 @@ import type { Store } from './store/store.js';
 const SETTING = 'admin_token_hash';
 
 export type AdminToken = {
-  hash: string /** Set only when generated just now: show it once. */;
+  hash: string;
+  /** Set only when generated just now: show it once. */
   generated?: string;
 };
 
@@ -18,6 +19,8 @@ export async function resolveAdminToken(configured: string | undefined, store: S
   if (stored) return { hash: stored };
   const token = generateSecret('adminToken');
   const hash = hashSecret(token);
-  await store.setSetting(SETTING, hash);
-  return { hash, generated: token };
+  // Relays sharing a Redis store may start together: only the first generated token is kept
+  // (and shown, by the relay that generated it).
+  const kept = await store.setSettingIfAbsent(SETTING, hash);
+  return kept === hash ? { hash, generated: token } : { hash: kept };
 }

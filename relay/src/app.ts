@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { adminRoutes } from './api/admin.js';
+import { adminAgentRoutes } from './api/admin-agents.js';
 import { chatRoutes } from './api/chat.js';
 import type { AppDeps, AppEnv } from './api/context.js';
 import { modelRoutes } from './api/models.js';
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   chatRoutes(app, deps);
   modelRoutes(app, deps);
   adminRoutes(app, deps);
+  adminAgentRoutes(app, deps);
 
   app.notFound((c) => {
     const error = new RelayError('not_found', `no route for ${c.req.method} ${c.req.path}`);

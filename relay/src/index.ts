@@ -3,5 +3,14 @@ export { type BalancingStrategy, ConfigError, loadConfig, type RelayConfig } fro
 export { ERRORS, RelayError, toRelayError } from './errors/relay-error.js';
 export { createLogger } from './log/logger.js';
 export { type Relay, type RelayOptions, startRelay } from './server.js';
+export { openRedisStore, type RedisStoreOptions } from './store/redis-store.js';
 export { openSqliteStore } from './store/sqlite-store.js';
-export type { ApiKeyRecord, ClientRecord, Store } from './store/store.js';
+export {
+  type ApiKeyPatch,
+  type ApiKeyRecord,
+  type ApiKeyScope,
+  type ClientPatch,
+  type ClientRecord,
+  DuplicateNameError,
+  type Store,
+} from './store/store.js';

@@ -17,13 +17,15 @@ import { ExchangeRegistry } from './proxy/registry.js';
 import { createBalancer } from './routing/balancer.js';
 import { Cooldown } from './routing/cooldown.js';
 import { Router } from './routing/router.js';
+import { openRedisStore } from './store/redis-store.js';
+import { generateId } from './store/secrets.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { AgentHub } from './tunnel/agent-hub.js';
 
 export type RelayOptions = {
   logger?: Logger;
-  /** Use this store instead of opening the embedded one in `config.dataDir`. */
+  /** Use this store instead of opening Redis (`config.redisUrl`) or the embedded one in `config.dataDir`. */
   store?: Store;
 };
 
@@ -47,7 +49,11 @@ export type Relay = {
 
 export async function startRelay(config: RelayConfig, options: RelayOptions = {}): Promise<Relay> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const store = options.store ?? openSqliteStore(config.dataDir);
+  const store =
+    options.store ??
+    (config.redisUrl
+      ? await openRedisStore({ url: config.redisUrl, prefix: config.redisPrefix, logger })
+      : openSqliteStore(config.dataDir));
   const adminToken = await resolveAdminToken(config.adminToken, store);
 
   const remoteAddress = (req: IncomingMessage): string => {
@@ -75,7 +81,9 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   );
   const registry = new ExchangeRegistry();
   const lifecycle = { draining: false };
+  const relayId = generateId('rly');
   const app = createApp({
+    relayId,
     config,
     store,
     hub,
@@ -109,7 +117,11 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${scheme}://${host}:${port}`;
   logger.info(
-    { url, store: options.store ? 'custom' : 'embedded', balancing: config.loadBalancing },
+    {
+      url,
+      store: options.store ? 'custom' : config.redisUrl ? 'redis' : 'embedded',
+      balancing: config.loadBalancing,
+    },
     'relay listening',
   );
 

@@ -9,6 +9,8 @@ import { track } from './cleanup.js';
 // biome-ignore lint/suspicious/noExplicitAny: admin answers are checked field by field in tests.
 type AnyJson = any;
 
+let clientCounter = 0;
+
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 export type TestRelay = Relay & {
@@ -53,7 +55,7 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     config,
     adminToken: config.adminToken ?? ADMIN_TOKEN,
     admin,
-    async createClient(name = 'test bridge') {
+    async createClient(name = `test bridge ${++clientCounter}`) {
       const { status, json } = await admin('POST', '/api/clients', { name });
       if (status !== 201) throw new Error(`createClient: ${status} ${JSON.stringify(json)}`);
       return { id: json.client.id, token: json.token };

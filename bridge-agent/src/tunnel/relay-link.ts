@@ -6,12 +6,14 @@
 import { EventEmitter } from 'node:events';
 import {
   type BackoffOptions,
+  type Corkable,
   DEFAULT_MAX_FRAME_BYTES,
   fullJitterDelay,
   type HelloFrame,
   parseRelayFrame,
   type RelayFrame,
   SUBPROTOCOL,
+  tickCorker,
   type WelcomeFrame,
 } from '@arena-relay/shared';
 import type { Logger } from 'pino';
@@ -89,12 +91,19 @@ function closeReason(text: string): string {
 }
 
 function channelFor(ws: WebSocket): SessionChannel {
+  // ws keeps its net.Socket private; corking it per tick batches a burst of frames into one writev.
+  const socket = (ws as unknown as { _socket?: Corkable })._socket;
+  const cork = socket ? tickCorker(socket) : () => {};
   return {
     sendControl: (frame) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(frame));
+      if (ws.readyState !== WebSocket.OPEN) return;
+      cork();
+      ws.send(JSON.stringify(frame));
     },
     sendData: (frame) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+      if (ws.readyState !== WebSocket.OPEN) return;
+      cork();
+      ws.send(frame);
     },
   };
 }

@@ -5,13 +5,13 @@ import { RelayError } from '../errors/relay-error.js';
 import { parseJson, readBody } from '../http/read-body.js';
 import { Exchange } from '../proxy/exchange.js';
 import { SESSION_NAME } from '../routing/sticky.js';
-import { authenticateKey } from './auth.js';
+import { assertModelAllowed, authenticateKey } from './auth.js';
 import { validateChatRequest } from './chat-schema.js';
 import type { AppDeps, AppEnv } from './context.js';
 
 export function chatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.post('/v1/chat/completions', async (c) => {
-    const key = await authenticateKey(deps.store, c.req.header('authorization'));
+    const key = await authenticateKey(deps.store, c.req.header('authorization'), { scope: 'chat' });
     const sessionName = c.req.header('x-session-name');
     if (sessionName !== undefined && !SESSION_NAME.test(sessionName)) {
       throw new RelayError(
@@ -24,10 +24,12 @@ export function chatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     }
     const raw = await readBody(c.env.incoming, deps.config.maxBodyBytes);
     const request = validateChatRequest(parseJson(raw));
+    assertModelAllowed(key, request.model);
     const exchange = new Exchange(
       {
         router: deps.router,
         registry: deps.registry,
+        store: deps.store,
         retryAttempts: deps.config.retryAttempts,
         requestTimeoutMs: deps.config.requestTimeoutMs,
         streamWindow: deps.config.streamWindow,

@@ -22,5 +22,7 @@ export type AppDeps = {
   /** Set when the relay is shutting down: new consumer requests are refused. */
   lifecycle: { draining: boolean };
   logger: Logger;
+  /** This relay's instance id (shown in stream listings; the Redis membership key later). */
+  relayId: string;
   adminTokenHash: string;
 };

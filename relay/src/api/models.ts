@@ -1,15 +1,18 @@
 /** `GET /v1/models`: the union of the models connected agents advertise, in OpenAI's list shape. */
 import type { Hono } from 'hono';
-import { authenticateKey } from './auth.js';
+import { authenticateKey, modelAllowed } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 
 export function modelRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const created = Math.floor(Date.now() / 1000);
   app.get('/v1/models', async (c) => {
-    await authenticateKey(deps.store, c.req.header('authorization'));
+    const key = await authenticateKey(deps.store, c.req.header('authorization'), { scope: 'models' });
     return c.json({
       object: 'list',
-      data: deps.router.models().map((id) => ({ id, object: 'model', created, owned_by: 'arena-relay' })),
+      data: deps.router
+        .models()
+        .filter((id) => modelAllowed(key, id))
+        .map((id) => ({ id, object: 'model', created, owned_by: 'arena-relay' })),
     });
   });
 }

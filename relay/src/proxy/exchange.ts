@@ -4,9 +4,11 @@
  * credit-based flow control. Owns the timeout and the consumer-disconnect cancellation.
  */
 import type { ServerResponse } from 'node:http';
+import { tickCorker } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { RelayError } from '../errors/relay-error.js';
 import type { Route, Router } from '../routing/router.js';
+import type { Store } from '../store/store.js';
 import type { AgentSession } from '../tunnel/agent-session.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
 import { countsAgainstAgent, failureToError, isRetryable } from './failures.js';
@@ -15,6 +17,7 @@ import { consumerHeaders } from './response-headers.js';
 
 export type ExchangeDeps = {
   router: Router;
+  store: Pick<Store, 'recordClientOutcome'>;
   registry: ExchangeRegistry;
   retryAttempts: number;
   requestTimeoutMs: number;
@@ -64,6 +67,8 @@ export class Exchange implements ExchangeInfo {
   private waitingDrain = false;
   private readonly grantThreshold: number;
   private readonly started = performance.now();
+  /** Frames that arrive in one socket read reach the consumer in one write. */
+  private readonly cork: () => void;
   private firstByteAt = 0;
 
   constructor(
@@ -75,6 +80,7 @@ export class Exchange implements ExchangeInfo {
     this.model = request.model;
     this.stream = request.stream;
     this.grantThreshold = Math.max(1, deps.streamWindow >> 2);
+    this.cork = tickCorker(request.res);
   }
 
   get agentId(): string | undefined {
@@ -187,6 +193,7 @@ export class Exchange implements ExchangeInfo {
       }
       this.bytes += payload.byteLength;
       this.unacked += payload.byteLength;
+      this.cork();
       if (!res.write(payload)) {
         if (!this.waitingDrain) {
           this.waitingDrain = true;
@@ -269,6 +276,11 @@ export class Exchange implements ExchangeInfo {
     clearTimeout(this.timer);
     this.request.res.off('close', this.onConsumerClose);
     this.deps.registry.delete(this);
+    const durationMs = performance.now() - this.started;
+    if (this.agent && outcome) {
+      // Buffered in memory by the store; never slows the response.
+      void this.deps.store.recordClientOutcome(this.agent.client.id, { ok: outcome === 'ok', durationMs });
+    }
     if (outcome) {
       this.request.log.info(
         {
@@ -278,7 +290,7 @@ export class Exchange implements ExchangeInfo {
           attempts: this.attempts,
           bytes: this.bytes,
           ttfbMs: this.firstByteAt ? Math.round(this.firstByteAt - this.started) : undefined,
-          durationMs: Math.round(performance.now() - this.started),
+          durationMs: Math.round(durationMs),
         },
         'request finished',
       );

@@ -5,11 +5,13 @@
  */
 import {
   type AgentFrame,
+  type Corkable,
   decodeDataFrame,
   type HelloFrame,
   PROTOCOL_VERSION,
   parseAgentFrame,
   type RelayFrame,
+  tickCorker,
 } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
@@ -70,6 +72,7 @@ export class AgentSession {
   private pingSentAt = 0;
   private readonly log: Logger;
   private helloTimer: NodeJS.Timeout | undefined;
+  private readonly cork: () => void;
 
   constructor(
     private readonly ws: WebSocket,
@@ -79,6 +82,9 @@ export class AgentSession {
     this.client = options.client;
     this.remoteAddress = options.remoteAddress;
     this.log = options.logger;
+    // ws keeps its net.Socket private; corking it per tick batches opens and credits into one writev.
+    const socket = (ws as unknown as { _socket?: Corkable })._socket;
+    this.cork = socket ? tickCorker(socket) : () => {};
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('pong', () => this.onPong());
     ws.on('close', (code, reason) => this.onSocketClosed(code, reason.toString()));
@@ -186,6 +192,7 @@ export class AgentSession {
 
   send(frame: RelayFrame): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    this.cork();
     this.ws.send(JSON.stringify(frame));
   }
 

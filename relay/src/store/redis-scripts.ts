@@ -1,0 +1,177 @@
+/**
+ * The Redis store's Lua scripts: every change that touches more than one key (a record and its
+ * indexes) or reads before it writes runs as one script, which Redis executes atomically.
+ * All keys are passed in KEYS (never built inside a script), so the scripts stay cluster-safe
+ * as long as one prefix maps to one slot (use a `{hash tag}` in REDIS_PREFIX on a cluster).
+ *
+ * Conventions: a missing hash field means null; scripts answer 1 done, 0 no such record,
+ * -1 conflict.
+ */
+import { createHash } from 'node:crypto';
+
+export type LuaScript = { name: string; lua: string; sha: string };
+
+function script(name: string, lua: string): LuaScript {
+  return { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
+}
+
+/** Applies ARGV from `first`: a count n, n field/value pairs to HSET, then fields to HDEL. */
+const APPLY_FIELDS = `
+local function apply_fields(key, first)
+  local n = tonumber(ARGV[first])
+  local i = first + 1
+  while i < first + 1 + 2 * n do
+    redis.call('HSET', key, ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
+  while i <= #ARGV do
+    redis.call('HDEL', key, ARGV[i])
+    i = i + 1
+  end
+end
+`;
+
+/**
+ * KEYS: client, name index, token index, clients zset, sequence. ARGV: id, name key, token hash,
+ * field/value pairs. The zset score is a sequence number, so listing order is creation order
+ * even within one millisecond.
+ */
+export const CREATE_CLIENT = script(
+  'createClient',
+  `
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return -1 end
+if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 1 then return -2 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[5]), ARGV[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+return 1
+`,
+);
+
+/** KEYS: client, name index. ARGV: id, new name key or '', status or '', then apply_fields. */
+export const UPDATE_CLIENT = script(
+  'updateClient',
+  `${APPLY_FIELDS}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local id = ARGV[1]
+local new_key = ARGV[2]
+if new_key ~= '' then
+  local owner = redis.call('HGET', KEYS[2], new_key)
+  if owner and owner ~= id then return -1 end
+  local old = redis.call('HGET', KEYS[1], 'name_key')
+  if old and old ~= new_key and redis.call('HGET', KEYS[2], old) == id then
+    redis.call('HDEL', KEYS[2], old)
+  end
+  redis.call('HSET', KEYS[2], new_key, id)
+  redis.call('HSET', KEYS[1], 'name_key', new_key)
+end
+local status = ARGV[3]
+if status ~= '' then
+  -- "active" for a client that never connected means enabled and still waiting: pending.
+  if status == 'active' and not redis.call('HGET', KEYS[1], 'last_seen') then status = 'pending' end
+  redis.call('HSET', KEYS[1], 'status', status)
+end
+apply_fields(KEYS[1], 4)
+return 1
+`,
+);
+
+/** KEYS: client, name index, token index, clients zset. ARGV: id. */
+export const DELETE_CLIENT = script(
+  'deleteClient',
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local f = redis.call('HMGET', KEYS[1], 'name_key', 'token_hash')
+if f[1] and redis.call('HGET', KEYS[2], f[1]) == ARGV[1] then redis.call('HDEL', KEYS[2], f[1]) end
+if f[2] and redis.call('HGET', KEYS[3], f[2]) == ARGV[1] then redis.call('HDEL', KEYS[3], f[2]) end
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('DEL', KEYS[1])
+return 1
+`,
+);
+
+/** KEYS: client, token index. ARGV: id, new token hash, new preview. */
+export const ROTATE_TOKEN = script(
+  'rotateClientToken',
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return -1 end
+local old = redis.call('HGET', KEYS[1], 'token_hash')
+if old and redis.call('HGET', KEYS[2], old) == ARGV[1] then redis.call('HDEL', KEYS[2], old) end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'token_hash', ARGV[2], 'token_preview', ARGV[3])
+return 1
+`,
+);
+
+/** KEYS: client. ARGV: ISO time. */
+export const TOUCH_CLIENT = script(
+  'touchClient',
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'last_seen', ARGV[1])
+if redis.call('HGET', KEYS[1], 'status') == 'pending' then redis.call('HSET', KEYS[1], 'status', 'active') end
+return 1
+`,
+);
+
+/** KEYS: client. ARGV: total, ok, failed, ms sum, decay, add (see client-stats.ts). */
+export const ADD_OUTCOMES = script(
+  'addOutcomes',
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HINCRBY', KEYS[1], 'total_requests', ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'successful_requests', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'failed_requests', ARGV[3])
+redis.call('HINCRBYFLOAT', KEYS[1], 'response_ms_total', ARGV[4])
+local s = tonumber(redis.call('HGET', KEYS[1], 'recent_success') or '0')
+local next_s = s * tonumber(ARGV[5]) + tonumber(ARGV[6])
+redis.call('HSET', KEYS[1], 'recent_success', string.format('%.17g', next_s))
+return 1
+`,
+);
+
+/** KEYS: key, key-hash index, keys zset, sequence. ARGV: id, key hash, field/value pairs. */
+export const CREATE_KEY = script(
+  'createApiKey',
+  `
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return -1 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[4]), ARGV[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+return 1
+`,
+);
+
+/** KEYS: key. ARGV: apply_fields. Only a live (not revoked) key changes. */
+export const UPDATE_KEY = script(
+  'updateApiKey',
+  `${APPLY_FIELDS}
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return 0 end
+apply_fields(KEYS[1], 1)
+return 1
+`,
+);
+
+/** KEYS: key. ARGV: ISO time. */
+export const TOUCH_KEY = script(
+  'touchApiKey',
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'last_used_at', ARGV[1])
+return 1
+`,
+);
+
+/** KEYS: key, key-hash index. ARGV: id, ISO time. */
+export const REVOKE_KEY = script(
+  'revokeApiKey',
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return 0 end
+local h = redis.call('HGET', KEYS[1], 'key_hash')
+if h and redis.call('HGET', KEYS[2], h) == ARGV[1] then redis.call('HDEL', KEYS[2], h) end
+redis.call('HSET', KEYS[1], 'revoked_at', ARGV[2])
+return 1
+`,
+);

@@ -1,0 +1,114 @@
+/**
+ * The Redis store in a running relay (REDIS_URL): relays on one prefix share clients and keys.
+ * And when Redis is down, the store fails fast instead of hanging requests.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openRedisStore } from '../relay/src/store/redis-store.js';
+import { hashSecret } from '../relay/src/store/secrets.js';
+import { track } from './support/cleanup.js';
+import { connectRawAgent } from './support/raw-agent.js';
+import { startTestRelay } from './support/relay.js';
+import { REDIS_TEST_URL, redisAvailable, redisBackend } from './support/store-backends.js';
+
+// These suites need the Redis at REDIS_TEST_URL and the redis-server binary (`.ci/run` provides both).
+const redisUp = await redisAvailable();
+if (!redisUp) throw new Error(`no Redis at ${REDIS_TEST_URL}: start one (see .ci/run)`);
+
+/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('relays on Redis', () => {
+  it('two relays on one prefix share clients and keys', async () => {
+    const backend = redisBackend();
+    // Tracked first, so disposed last: after both relays have closed.
+    track({ close: () => backend.dispose() });
+    const options = { redisUrl: REDIS_TEST_URL, redisPrefix: backend.prefix };
+    const a = await startTestRelay(options);
+    const b = await startTestRelay(options);
+    const client = await a.createClient('shared bridge');
+    const { key } = await a.createKey();
+
+    expect((await b.admin('GET', '/api/clients')).json.clients.map((c: { id: string }) => c.id)).toEqual([
+      client.id,
+    ]);
+    expect((await b.admin('POST', '/api/clients', { name: 'SHARED BRIDGE' })).status).toBe(409);
+    const models = await fetch(`${b.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    expect(models.status).toBe(200);
+    await connectRawAgent(b.url, client.token);
+    expect((await a.admin('GET', `/api/clients/${client.id}`)).json.client.status).toBe('active');
+    // Nothing went to the embedded store.
+    expect(await backend.atRest()).toContain(hashSecret(client.token));
+  });
+});
+
+describe('admin token on a shared store', () => {
+  it('relays starting together without ADMIN_TOKEN keep one generated token, accepted by all', async () => {
+    const backend = redisBackend();
+    track({ close: () => backend.dispose() });
+    const options = { redisUrl: REDIS_TEST_URL, redisPrefix: backend.prefix, adminToken: undefined };
+    const relays = await Promise.all([
+      startTestRelay(options),
+      startTestRelay(options),
+      startTestRelay(options),
+    ]);
+    const generated = relays.map((r) => r.generatedAdminToken).filter((t) => t !== undefined);
+    expect(generated).toHaveLength(1);
+    for (const relay of relays) {
+      const res = await fetch(`${relay.url}/api/clients`, {
+        headers: { authorization: `Bearer ${generated[0]}` },
+      });
+      expect(res.status).toBe(200);
+    }
+  });
+});
+
+describe('Redis outages', () => {
+  let server: ChildProcess | undefined;
+  afterEach(() => {
+    server?.kill('SIGKILL');
+    server = undefined;
+  });
+
+  it('refuses to open, quickly and clearly, when Redis is unreachable', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    await expect(openRedisStore({ url: `redis://127.0.0.1:${port}` })).rejects.toThrow(
+      `cannot connect to Redis at redis://127.0.0.1:${port}`,
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('fails commands within seconds when Redis dies, and still closes', async () => {
+    const port = await freePort();
+    server = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    const url = `redis://127.0.0.1:${port}`;
+    const deadline = Date.now() + 5000;
+    let store: Awaited<ReturnType<typeof openRedisStore>> | undefined;
+    while (!store) {
+      store = await openRedisStore({ url }).catch((error: unknown) => {
+        if (Date.now() > deadline) throw error;
+        return undefined;
+      });
+    }
+    await store.setSetting('x', '1');
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
+    server.kill('SIGKILL');
+    await exited;
+
+    const started = Date.now();
+    await expect(store.getSetting('x')).rejects.toThrow();
+    await expect(store.listClients()).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await store.close();
+  });
+});
