@@ -31,6 +31,27 @@ profile.samples.forEach((id, i) => {
   const key = `${functionName || '(anonymous)'} ${where}`;
   self.set(key, (self.get(key) ?? 0) + dt);
 });
+// Self time by where the code lives: a package, node's internals, native, or ours.
+const byArea = new Map<string, number>();
+profile.samples.forEach((id, i) => {
+  const { url, functionName } = byId.get(id)!.callFrame;
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+  const area = pkg
+    ? pkg
+    : url.startsWith('node:')
+      ? 'node:internal'
+      : url.includes('/src/')
+        ? 'ours'
+        : functionName.startsWith('(')
+          ? functionName
+          : 'native';
+  byArea.set(area, (byArea.get(area) ?? 0) + (profile.timeDeltas[i] ?? 0));
+});
+const busy = total - (byArea.get('(idle)') ?? 0);
+console.log(`busy: ${(busy / 1000).toFixed(0)} ms; by area (share of busy):`);
+for (const [area, us] of [...byArea.entries()].sort((a, b) => b[1] - a[1])) {
+  if (area !== '(idle)') console.log(`${((100 * us) / busy).toFixed(1).padStart(5)}%  ${area}`);
+}
 const top = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg ?? 25));
 console.log(`total sampled: ${(total / 1000).toFixed(0)} ms`);
 for (const [name, us] of top) console.log(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${name}`);

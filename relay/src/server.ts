@@ -17,6 +17,7 @@ import { ExchangeRegistry } from './proxy/registry.js';
 import { createBalancer } from './routing/balancer.js';
 import { Cooldown } from './routing/cooldown.js';
 import { Router } from './routing/router.js';
+import { withKeyCache } from './store/key-cache.js';
 import { openRedisStore } from './store/redis-store.js';
 import { generateId } from './store/secrets.js';
 import { openSqliteStore } from './store/sqlite-store.js';
@@ -49,11 +50,12 @@ export type Relay = {
 
 export async function startRelay(config: RelayConfig, options: RelayOptions = {}): Promise<Relay> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const store =
+  const store = withKeyCache(
     options.store ??
-    (config.redisUrl
-      ? await openRedisStore({ url: config.redisUrl, prefix: config.redisPrefix, logger })
-      : openSqliteStore(config.dataDir));
+      (config.redisUrl
+        ? await openRedisStore({ url: config.redisUrl, prefix: config.redisPrefix, logger })
+        : openSqliteStore(config.dataDir)),
+  );
   const adminToken = await resolveAdminToken(config.adminToken, store);
 
   const remoteAddress = (req: IncomingMessage): string => {

@@ -19,6 +19,27 @@ export function encodeDataFrame(kind: DataKind, stream: number, payload: Uint8Ar
   return frame;
 }
 
+/**
+ * Encodes one data frame from several payload pieces (`total` = their summed length): the
+ * pieces are copied once, straight into the frame.
+ */
+export function encodeDataFrameParts(
+  kind: DataKind,
+  stream: number,
+  parts: readonly Uint8Array[],
+  total: number,
+): Buffer {
+  const frame = Buffer.allocUnsafe(DATA_HEADER_BYTES + total);
+  frame[0] = kind;
+  frame.writeUInt32BE(stream, 1);
+  let offset = DATA_HEADER_BYTES;
+  for (const part of parts) {
+    frame.set(part, offset);
+    offset += part.byteLength;
+  }
+  return frame;
+}
+
 export type DecodedDataFrame = { kind: number; stream: number; payload: Buffer };
 
 /**

@@ -91,9 +91,15 @@ function closeReason(text: string): string {
 }
 
 function channelFor(ws: WebSocket): SessionChannel {
-  // ws keeps its net.Socket private; corking it per tick batches a burst of frames into one writev.
-  const socket = (ws as unknown as { _socket?: Corkable })._socket;
-  const cork = socket ? tickCorker(socket) : () => {};
+  // ws keeps its net.Socket private (and sets it only once the upgrade succeeds); corking it per
+  // event-loop turn batches a burst of frames into one writev.
+  let corker: (() => void) | undefined;
+  const cork = () => {
+    if (corker) return corker();
+    const socket = (ws as unknown as { _socket?: Corkable })._socket;
+    if (socket) corker = tickCorker(socket);
+    corker?.();
+  };
   return {
     sendControl: (frame) => {
       if (ws.readyState !== WebSocket.OPEN) return;

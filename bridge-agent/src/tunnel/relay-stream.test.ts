@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { type AgentFrame, DATA_HEADER_BYTES, decodeDataFrame } from '@arena-relay/shared';
 import { describe, expect, it } from 'vitest';
 import { RelayStream, type SessionChannel, type StreamOutcome } from './relay-stream.js';
@@ -20,18 +21,21 @@ function recorder() {
 }
 
 describe('RelayStream credit', () => {
-  it('sends exactly the window, keeps the rest pending, and resumes on credit', () => {
+  it('sends exactly the window, keeps the rest pending, and resumes on credit', async () => {
     const r = recorder();
     const stream = new RelayStream(7, 10, 1024, r.channel, r.onDone);
     let writable = 0;
     stream.onWritable = () => writable++;
     expect(stream.write(Buffer.from('0123456'))).toBe(true);
     expect(stream.write(Buffer.from('789abcdef'))).toBe(false);
+    await nextTurn();
     expect(Buffer.concat(r.payloads).toString()).toBe('0123456789');
     stream.grant(3);
+    await nextTurn();
     expect(Buffer.concat(r.payloads).toString()).toBe('0123456789abc');
     expect(writable).toBe(0);
     stream.grant(100);
+    await nextTurn();
     expect(Buffer.concat(r.payloads).toString()).toBe('0123456789abcdef');
     expect(writable).toBe(1);
     expect(stream.bytesOut).toBe(16);
@@ -49,22 +53,40 @@ describe('RelayStream credit', () => {
     expect(r.outcomes).toEqual([{ kind: 'ended' }]);
   });
 
-  it('splits chunks larger than the frame limit', () => {
+  it('splits chunks larger than the frame limit', async () => {
     const r = recorder();
     const stream = new RelayStream(1, 1000, DATA_HEADER_BYTES + 4, r.channel, r.onDone);
     stream.write(Buffer.from('abcdefghij'));
+    await nextTurn();
     expect(r.payloads.map(String)).toEqual(['abcd', 'efgh', 'ij']);
   });
 
-  it('aborts the upstream on cancel and sends nothing more', () => {
+  it('sends the chunks of one turn as one frame, and flushes them before end', async () => {
+    const r = recorder();
+    const stream = new RelayStream(1, 1000, 1024, r.channel, r.onDone);
+    stream.head(200, {});
+    stream.write(Buffer.from('data: a\n\n'));
+    stream.write(Buffer.from('data: b\n\n'));
+    expect(r.payloads).toEqual([]);
+    await nextTurn();
+    expect(r.payloads.map(String)).toEqual(['data: a\n\ndata: b\n\n']);
+    stream.write(Buffer.from('data: [DONE]\n\n'));
+    stream.end();
+    expect(r.payloads.map(String)).toEqual(['data: a\n\ndata: b\n\n', 'data: [DONE]\n\n']);
+    expect(r.control.map((f) => f.type)).toEqual(['head', 'end']);
+  });
+
+  it('aborts the upstream on cancel and sends nothing more', async () => {
     const r = recorder();
     const stream = new RelayStream(1, 4, 1024, r.channel, r.onDone);
     stream.write(Buffer.from('abcdef'));
     stream.cancel();
     stream.grant(10);
     stream.end();
+    await nextTurn();
     expect(stream.controller.signal.aborted).toBe(true);
-    expect(Buffer.concat(r.payloads).toString()).toBe('abcd');
+    // The relay asked for nothing more: even the batched bytes are dropped.
+    expect(r.payloads).toEqual([]);
     expect(r.control).toEqual([]);
     expect(r.outcomes).toEqual([{ kind: 'cancelled' }]);
   });

@@ -2,12 +2,16 @@
  * One stream on the relay socket, seen from the agent: it owns the stream's flow-control credit.
  * Payload never exceeds the credit granted; what does not fit waits as one pending chunk (the
  * upstream body is paused meanwhile) and goes out when `credit` arrives.
+ *
+ * Chunks that arrive within one event-loop turn leave as one data frame at the turn's end (one
+ * copy, as before, but one frame, one relay message and one consumer write instead of many).
+ * Control frames that must follow the data (`end`, `error`) flush the batch first.
  */
 import {
   type AgentFrame,
   DATA_HEADER_BYTES,
   DataKind,
-  encodeDataFrame,
+  encodeDataFrameParts,
   type Usage,
 } from '@arena-relay/shared';
 import type { UpstreamFailure } from '../upstream/classify.js';
@@ -39,6 +43,10 @@ export class RelayStream implements StreamSink {
   #endUsage: { usage: Usage | undefined } | undefined;
   #done = false;
   readonly #maxPayload: number;
+  /** Payload granted and waiting for the end of the turn. */
+  #batch: Buffer[] = [];
+  #batchBytes = 0;
+  #flushScheduled = false;
 
   constructor(
     readonly id: number,
@@ -79,6 +87,7 @@ export class RelayStream implements StreamSink {
     if (this.#done) return;
     this.status ??= failure.status;
     this.#pending = undefined;
+    this.#flush();
     this.channel.sendControl({ type: 'error', stream: this.id, ...failure });
     this.#finish({ kind: 'failed', failure });
     this.controller.abort();
@@ -110,21 +119,46 @@ export class RelayStream implements StreamSink {
     this.#abort({ kind: 'aborted' });
   }
 
-  /** Sends as much of `chunk` as the credit allows, split to the frame size. Returns bytes sent. */
+  /** Batches as much of `chunk` as the credit allows for the end of the turn. Returns bytes taken. */
   #send(chunk: Buffer): number {
     const allowed = Math.min(chunk.length, this.#credit);
     if (allowed <= 0) return 0;
-    for (let offset = 0; offset < allowed; offset += this.#maxPayload) {
-      const size = Math.min(allowed - offset, this.#maxPayload);
-      const payload = size === chunk.length ? chunk : chunk.subarray(offset, offset + size);
-      this.channel.sendData(encodeDataFrame(DataKind.DATA, this.id, payload));
-    }
+    this.#batch.push(allowed === chunk.length ? chunk : chunk.subarray(0, allowed));
+    this.#batchBytes += allowed;
     this.#credit -= allowed;
     this.bytesOut += allowed;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(this.#flushLater);
+    }
     return allowed;
   }
 
+  readonly #flushLater = (): void => {
+    this.#flushScheduled = false;
+    if (!this.#done) this.#flush();
+  };
+
+  /** Sends the batch as data frames of at most the frame size. */
+  #flush(): void {
+    if (this.#batchBytes === 0) return;
+    const parts = this.#batch;
+    const total = this.#batchBytes;
+    this.#batch = [];
+    this.#batchBytes = 0;
+    if (total <= this.#maxPayload) {
+      this.channel.sendData(encodeDataFrameParts(DataKind.DATA, this.id, parts, total));
+      return;
+    }
+    const joined = Buffer.concat(parts, total);
+    for (let offset = 0; offset < total; offset += this.#maxPayload) {
+      const payload = joined.subarray(offset, Math.min(total, offset + this.#maxPayload));
+      this.channel.sendData(encodeDataFrameParts(DataKind.DATA, this.id, [payload], payload.length));
+    }
+  }
+
   #finishEnded(usage: Usage | undefined): void {
+    this.#flush();
     this.channel.sendControl(
       usage ? { type: 'end', stream: this.id, usage } : { type: 'end', stream: this.id },
     );
@@ -134,6 +168,8 @@ export class RelayStream implements StreamSink {
   #abort(outcome: StreamOutcome): void {
     if (this.#done) return;
     this.#pending = undefined;
+    this.#batch = [];
+    this.#batchBytes = 0;
     this.#finish(outcome);
     this.controller.abort();
   }

@@ -61,7 +61,8 @@ export class Exchange implements ExchangeInfo {
   private finished = false;
   private consumerGone = false;
   private timedOut = false;
-  private readonly stop = new AbortController();
+  /** Created only if the request has to wait in the queue (most never do). */
+  private stopController: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private unacked = 0;
   private waitingDrain = false;
@@ -110,14 +111,18 @@ export class Exchange implements ExchangeInfo {
             model: this.request.model,
             tried,
             sessionName: this.request.sessionName,
-            signal: this.stop.signal,
+            signal: () => {
+              this.stopController ??= new AbortController();
+              if (this.consumerGone || this.timedOut) this.stopController.abort();
+              return this.stopController.signal;
+            },
           });
         } catch (error) {
           if (this.consumerGone) return 'aborted';
           if (this.timedOut) throw this.timeoutError();
           throw lastFailure ? failureToError(lastFailure) : error;
         }
-        if (this.stop.signal.aborted) {
+        if (this.consumerGone || this.timedOut) {
           route.session.release();
           if (this.consumerGone) return 'aborted';
           throw this.timeoutError();
@@ -256,7 +261,7 @@ export class Exchange implements ExchangeInfo {
     this.timer = undefined;
     this.timedOut = true;
     this.handle?.cancel('request timeout');
-    this.stop.abort();
+    this.stopController?.abort();
     if (!this.committed) return this.resolveAttempt({ kind: 'stopped' });
     this.failAfterCommit(this.timeoutError());
   };
@@ -265,7 +270,7 @@ export class Exchange implements ExchangeInfo {
     if (this.finished) return;
     this.consumerGone = true;
     this.handle?.cancel('consumer disconnected');
-    this.stop.abort();
+    this.stopController?.abort();
     this.resolveAttempt({ kind: 'stopped' });
     this.finish('consumer_disconnected');
   };

@@ -15,8 +15,11 @@ export type RouteRequest = {
   model: string;
   tried: ReadonlySet<string>;
   sessionName?: string | undefined;
-  /** Aborted when the consumer leaves or the request times out: the wait ends. */
-  signal: AbortSignal;
+  /**
+   * Aborted when the consumer leaves or the request times out: the wait ends. A function, so the
+   * signal is only made for requests that actually wait.
+   */
+  signal: () => AbortSignal;
 };
 
 /** A reserved slot on an agent: call `session.open` at once, or `session.release()`. */
@@ -65,6 +68,9 @@ export class Router {
     if (this.queue.length >= this.queueOptions.maxQueue) {
       return Promise.reject(this.busyError('the wait queue is full'));
     }
+    const signal = request.signal();
+    if (signal.aborted)
+      return Promise.reject(new RelayError('timeout', 'request ended while waiting for capacity'));
     return new Promise<Route>((resolve, reject) => {
       const timer = setTimeout(() => {
         remove();
@@ -76,7 +82,7 @@ export class Router {
       };
       const remove = () => {
         clearTimeout(timer);
-        request.signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', onAbort);
         const index = this.queue.indexOf(waiter);
         if (index >= 0) this.queue.splice(index, 1);
       };
@@ -91,7 +97,7 @@ export class Router {
           reject(error);
         },
       };
-      request.signal.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort, { once: true });
       this.queue.push(waiter);
     });
   }
