@@ -13,6 +13,7 @@ import { resolveAdminToken } from './admin-token.js';
 import { createApp } from './app.js';
 import type { RelayConfig } from './config/load-config.js';
 import { createLogger } from './log/logger.js';
+import { combineObservers } from './proxy/observer.js';
 import { ExchangeRegistry } from './proxy/registry.js';
 import { createBalancer } from './routing/balancer.js';
 import { Cooldown } from './routing/cooldown.js';
@@ -82,6 +83,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     new Cooldown({ threshold: config.cooldownFailures, baseMs: config.cooldownMs }),
   );
   const registry = new ExchangeRegistry();
+  const observer = combineObservers([]);
   const lifecycle = { draining: false };
   const relayId = generateId('rly');
   const app = createApp({
@@ -91,6 +93,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     hub,
     router,
     registry,
+    observer,
     lifecycle,
     logger,
     adminTokenHash: adminToken.hash,

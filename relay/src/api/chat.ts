@@ -29,6 +29,7 @@ export function chatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       {
         router: deps.router,
         registry: deps.registry,
+        observer: deps.observer,
         store: deps.store,
         retryAttempts: deps.config.retryAttempts,
         requestTimeoutMs: deps.config.requestTimeoutMs,

@@ -2,6 +2,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/load-config.js';
+import type { ExchangeObserver } from '../proxy/observer.js';
 import type { ExchangeRegistry } from '../proxy/registry.js';
 import type { Router } from '../routing/router.js';
 import type { Store } from '../store/store.js';
@@ -19,6 +20,8 @@ export type AppDeps = {
   hub: AgentHub;
   router: Router;
   registry: ExchangeRegistry;
+  /** Told about every proxied request when it ends (usage, metrics). */
+  observer: ExchangeObserver;
   /** Set when the relay is shutting down: new consumer requests are refused. */
   lifecycle: { draining: boolean };
   logger: Logger;

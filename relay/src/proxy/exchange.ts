@@ -4,7 +4,7 @@
  * credit-based flow control. Owns the timeout and the consumer-disconnect cancellation.
  */
 import type { ServerResponse } from 'node:http';
-import { tickCorker } from '@arena-relay/shared';
+import { tickCorker, type Usage } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { RelayError } from '../errors/relay-error.js';
 import type { Route, Router } from '../routing/router.js';
@@ -12,11 +12,13 @@ import type { Store } from '../store/store.js';
 import type { AgentSession } from '../tunnel/agent-session.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
 import { countsAgainstAgent, failureToError, isRetryable } from './failures.js';
+import type { ExchangeObserver } from './observer.js';
 import type { ExchangeInfo, ExchangeRegistry } from './registry.js';
 import { consumerHeaders } from './response-headers.js';
 
 export type ExchangeDeps = {
   router: Router;
+  observer: ExchangeObserver;
   store: Pick<Store, 'recordClientOutcome'>;
   registry: ExchangeRegistry;
   retryAttempts: number;
@@ -71,6 +73,8 @@ export class Exchange implements ExchangeInfo {
   /** Frames that arrive in one socket read reach the consumer in one write. */
   private readonly cork: () => void;
   private firstByteAt = 0;
+  private usage: Usage | undefined;
+  private status = 0;
 
   constructor(
     private readonly deps: ExchangeDeps,
@@ -137,6 +141,11 @@ export class Exchange implements ExchangeInfo {
         }
         lastFailure = outcome.failure;
         this.onAgentFailure(route.session, lastFailure);
+        this.deps.observer.attemptFailed?.({
+          requestId: this.id,
+          agentId: route.session.id,
+          code: lastFailure.code,
+        });
         this.request.log.warn(
           { agentId: route.session.id, code: lastFailure.code, attempt },
           'attempt failed before first byte',
@@ -145,7 +154,9 @@ export class Exchange implements ExchangeInfo {
       }
       throw failureToError(lastFailure!);
     } catch (error) {
-      this.finish();
+      const relayError = error instanceof RelayError ? error : undefined;
+      this.status = relayError?.status ?? 500;
+      this.finish(relayError?.code ?? 'internal_error');
       throw error;
     }
   }
@@ -184,6 +195,7 @@ export class Exchange implements ExchangeInfo {
         if (this.route?.pin) extra['x-session-pin'] = this.route.pin;
       }
       this.deps.router.cooldown.success(agent.agentKey);
+      this.status = status;
       this.request.res.writeHead(
         status,
         consumerHeaders(headers, { stream: this.request.stream, requestId: this.request.requestId, extra }),
@@ -209,7 +221,8 @@ export class Exchange implements ExchangeInfo {
         this.unacked = 0;
       }
     },
-    onEnd: () => {
+    onEnd: (usage) => {
+      this.usage = usage;
       this.request.res.end();
       this.finish('ok');
     },
@@ -275,30 +288,45 @@ export class Exchange implements ExchangeInfo {
     this.finish('consumer_disconnected');
   };
 
-  private finish(outcome?: string): void {
+  private finish(outcome: string): void {
     if (this.finished) return;
     this.finished = true;
     clearTimeout(this.timer);
     this.request.res.off('close', this.onConsumerClose);
     this.deps.registry.delete(this);
     const durationMs = performance.now() - this.started;
-    if (this.agent && outcome) {
+    const ttfbMs = this.firstByteAt ? this.firstByteAt - this.started : undefined;
+    if (this.agent) {
       // Buffered in memory by the store; never slows the response.
       void this.deps.store.recordClientOutcome(this.agent.client.id, { ok: outcome === 'ok', durationMs });
     }
-    if (outcome) {
-      this.request.log.info(
-        {
-          agentId: this.agent?.id,
-          model: this.request.model,
-          outcome,
-          attempts: this.attempts,
-          bytes: this.bytes,
-          ttfbMs: this.firstByteAt ? Math.round(this.firstByteAt - this.started) : undefined,
-          durationMs: Math.round(durationMs),
-        },
-        'request finished',
-      );
-    }
+    this.deps.observer.finished?.({
+      requestId: this.id,
+      keyId: this.keyId,
+      clientId: this.agent?.client.id,
+      agentId: this.agent?.id,
+      model: this.model,
+      stream: this.stream,
+      outcome,
+      status: this.status,
+      attempts: this.attempts,
+      bytes: this.bytes,
+      ttfbMs,
+      durationMs,
+      startedAt: this.startedAt,
+      usage: this.usage,
+    });
+    this.request.log.info(
+      {
+        agentId: this.agent?.id,
+        model: this.request.model,
+        outcome,
+        attempts: this.attempts,
+        bytes: this.bytes,
+        ttfbMs: ttfbMs === undefined ? undefined : Math.round(ttfbMs),
+        durationMs: Math.round(durationMs),
+      },
+      'request finished',
+    );
   }
 }
