@@ -34,6 +34,8 @@ export type FakeBridgeOptions = {
   chunkDelayMs?: number;
   /** Delay between chunks for 'slow', in ms; default 200. */
   slowDelayMs?: number;
+  /** Delay before the first content chunk of a streamed answer, in ms (headers go at once); default 0. */
+  firstChunkDelayMs?: number;
   /**
    * Writes each streamed event in two writes, cut inside its first multi-byte character (or in
    * the middle), a few ms apart: downstream sees UTF-8 split across chunks.
@@ -160,6 +162,7 @@ class Reply {
     readonly model: string,
     readonly signal: AbortSignal,
     readonly splitEvents = false,
+    readonly firstChunkDelayMs = 0,
   ) {}
 
   private head(): string {
@@ -184,6 +187,7 @@ class Reply {
   /** Streams `pieces` with `delayMs` between them; stops early if the client goes away. */
   async stream(pieces: readonly string[], delayMs: number, reason: string): Promise<void> {
     this.startStream();
+    if (this.firstChunkDelayMs > 0) await sleep(this.firstChunkDelayMs, this.signal);
     for (let i = 0; i < pieces.length; i++) {
       if (i > 0 && delayMs > 0) await sleep(delayMs, this.signal);
       if (this.signal.aborted) return;
@@ -344,6 +348,7 @@ class FakeBridgeServer implements FakeBridge {
       pythonJson(pyTruthy(model) ? model : 'default_model'),
       controller.signal,
       this.options.splitEvents,
+      this.options.firstChunkDelayMs,
     );
     const gap = this.options.chunkDelayMs ?? 0;
 
