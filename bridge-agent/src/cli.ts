@@ -26,13 +26,8 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   const agent = await startAgent(config, { logger });
-  logger.info({ relay: config.relayUrl, status: agent.statusUrl ?? 'disabled' }, 'agent started');
-  agent.on('connected', (sessionId) => logger.info({ sessionId }, 'connected to the relay'));
-  agent.on('disconnected', (reason) => logger.warn({ reason }, 'disconnected from the relay'));
-  agent.on('fatal', (error) => {
-    logger.fatal(error.message);
-    void agent.close().finally(() => process.exit(1));
-  });
+  // Handlers before the first announcement: a supervisor that reads it and signals at once must
+  // get a graceful stop, not the default kill.
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
@@ -42,6 +37,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  logger.info({ relay: config.relayUrl, status: agent.statusUrl ?? 'disabled' }, 'agent started');
+  agent.on('connected', (sessionId) => logger.info({ sessionId }, 'connected to the relay'));
+  agent.on('disconnected', (reason) => logger.warn({ reason }, 'disconnected from the relay'));
+  agent.on('fatal', (error) => {
+    logger.fatal(error.message);
+    void agent.close().finally(() => process.exit(1));
+  });
 }
 
 main().catch((error: unknown) => {

@@ -15,7 +15,28 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  const relay = await startRelay(config, { logger });
+  // Signal handlers go in before anything is announced: a supervisor that reads "listening" and
+  // sends SIGTERM at once must get a graceful stop, not the default kill.
+  let stopping = false;
+  const starting = startRelay(config, { logger });
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    starting
+      .then((relay) => relay.close({ graceMs: config.shutdownGraceMs }))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  const relay = await starting;
   if (relay.generatedAdminToken) {
     // Printed once, on stderr and outside the JSON log, so log shippers never see it.
     console.error(
@@ -23,22 +44,6 @@ async function main(): Promise<void> {
     );
   }
   console.error(`Arena Relay listening on ${relay.url}  (dashboard: ${relay.url}/dashboard)`);
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    relay.close({ graceMs: config.shutdownGraceMs }).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 main().catch((error: unknown) => {
