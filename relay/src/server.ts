@@ -68,7 +68,9 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     return req.socket.remoteAddress ?? 'unknown';
   };
 
+  const relayId = generateId('rly');
   const hub = new AgentHub({
+    relayId,
     store,
     logger,
     heartbeatMs: config.heartbeatMs,
@@ -76,16 +78,13 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
     remoteAddress,
   });
-  const router = new Router(
-    hub,
-    createBalancer(config.loadBalancing),
-    { maxQueue: config.queueSize, maxWaitMs: config.queueTimeoutMs },
-    new Cooldown({ threshold: config.cooldownFailures, baseMs: config.cooldownMs }),
-  );
+  const router = new Router(hub, createBalancer(config.loadBalancing), {
+    queue: { maxQueue: config.queueSize, maxWaitMs: config.queueTimeoutMs },
+    cooldown: new Cooldown({ threshold: config.cooldownFailures, baseMs: config.cooldownMs }),
+  });
   const registry = new ExchangeRegistry();
   const observer = combineObservers([]);
   const lifecycle = { draining: false };
-  const relayId = generateId('rly');
   const app = createApp({
     relayId,
     config,

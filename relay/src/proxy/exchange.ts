@@ -7,9 +7,9 @@ import type { ServerResponse } from 'node:http';
 import { tickCorker, type Usage } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { RelayError } from '../errors/relay-error.js';
+import type { RoutableAgent } from '../routing/routable-agent.js';
 import type { Route, Router } from '../routing/router.js';
 import type { Store } from '../store/store.js';
-import type { AgentSession } from '../tunnel/agent-session.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
 import { countsAgainstAgent, failureToError, isRetryable } from './failures.js';
 import type { ExchangeObserver } from './observer.js';
@@ -56,7 +56,7 @@ export class Exchange implements ExchangeInfo {
   attempts = 0;
 
   private handle: StreamHandle | undefined;
-  private agent: AgentSession | undefined;
+  private agent: RoutableAgent | undefined;
   private route: Route | undefined;
   private settle: ((outcome: AttemptOutcome) => void) | undefined;
   private committed = false;
@@ -93,7 +93,7 @@ export class Exchange implements ExchangeInfo {
   }
 
   get clientId(): string | undefined {
-    return this.agent?.client.id;
+    return this.agent?.clientId;
   }
 
   /**
@@ -233,7 +233,7 @@ export class Exchange implements ExchangeInfo {
     },
   };
 
-  private onAgentFailure(agent: AgentSession, failure: StreamFailure): void {
+  private onAgentFailure(agent: RoutableAgent, failure: StreamFailure): void {
     if (!countsAgainstAgent(failure)) return;
     const benchedMs = this.deps.router.cooldown.failure(
       agent.agentKey,
@@ -298,12 +298,12 @@ export class Exchange implements ExchangeInfo {
     const ttfbMs = this.firstByteAt ? this.firstByteAt - this.started : undefined;
     if (this.agent) {
       // Buffered in memory by the store; never slows the response.
-      void this.deps.store.recordClientOutcome(this.agent.client.id, { ok: outcome === 'ok', durationMs });
+      void this.deps.store.recordClientOutcome(this.agent.clientId, { ok: outcome === 'ok', durationMs });
     }
     this.deps.observer.finished?.({
       requestId: this.id,
       keyId: this.keyId,
-      clientId: this.agent?.client.id,
+      clientId: this.agent?.clientId,
       agentId: this.agent?.id,
       model: this.model,
       stream: this.stream,

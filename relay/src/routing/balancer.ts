@@ -4,7 +4,7 @@
  * cooldown, not yet tried).
  */
 import type { BalancingStrategy } from '../config/load-config.js';
-import type { AgentSession } from '../tunnel/agent-session.js';
+import type { RoutableAgent } from './routable-agent.js';
 import { latencyAware } from './strategies/latency.js';
 import { leastLoad } from './strategies/least-load.js';
 import { randomPick } from './strategies/random.js';
@@ -12,7 +12,7 @@ import { roundRobin } from './strategies/round-robin.js';
 
 export interface Balancer {
   /** Picks one of `candidates` (never empty). */
-  pick(candidates: readonly AgentSession[]): AgentSession;
+  pick(candidates: readonly RoutableAgent[]): RoutableAgent;
 }
 
 export function createBalancer(strategy: BalancingStrategy): Balancer {

@@ -1,15 +1,16 @@
 /**
  * Chooses the agent for each attempt of a request. Candidates advertise the model, are ready,
  * not draining, not benched by the cooldown and not yet tried for this request; a pinned session
- * (X-Session-Name) keeps its agent while that agent is alive and ready. When every candidate is
- * at capacity the request waits in a bounded FIFO queue.
+ * (X-Session-Name) keeps its agent while that agent is alive and ready. Agents on this relay are
+ * preferred; agents on other relays of the cluster serve when no local one can. When every
+ * candidate is at capacity the request waits in a bounded FIFO queue.
  */
 import { RelayError } from '../errors/relay-error.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
-import type { AgentSession } from '../tunnel/agent-session.js';
 import type { Balancer } from './balancer.js';
 import { Cooldown } from './cooldown.js';
-import { type PinOutcome, StickyTable } from './sticky.js';
+import type { RoutableAgent } from './routable-agent.js';
+import { type PinOutcome, type StickyStore, StickyTable } from './sticky.js';
 
 export type RouteRequest = {
   model: string;
@@ -23,7 +24,7 @@ export type RouteRequest = {
 };
 
 /** A reserved slot on an agent: call `session.open` at once, or `session.release()`. */
-export type Route = { session: AgentSession; pin: PinOutcome | undefined };
+export type Route = { session: RoutableAgent; pin: PinOutcome | undefined };
 
 export type QueueOptions = {
   /** Most requests waiting at once (default 100). */
@@ -32,27 +33,40 @@ export type QueueOptions = {
   maxWaitMs: number;
 };
 
+export type RouterOptions = {
+  queue?: QueueOptions;
+  cooldown?: Cooldown;
+  sticky?: StickyStore;
+  /** Agents connected to other relays (empty without a cluster). */
+  remoteAgents?: () => RoutableAgent[];
+};
+
 type Verdict = { route: Route } | { busy: true } | { error: RelayError };
 
 type Waiter = {
   request: RouteRequest;
+  pinnedKey: string | undefined;
   resolve(route: Route): void;
   reject(error: RelayError): void;
 };
 
 export class Router {
   readonly cooldown: Cooldown;
-  readonly sticky = new StickyTable();
+  readonly sticky: StickyStore;
   private readonly queue: Waiter[] = [];
+  private readonly queueOptions: QueueOptions;
+  private readonly remoteAgents: () => RoutableAgent[];
 
   constructor(
     private readonly hub: AgentHub,
     private readonly balancer: Balancer,
-    private readonly queueOptions: QueueOptions = { maxQueue: 100, maxWaitMs: 30_000 },
-    cooldown?: Cooldown,
+    options: RouterOptions = {},
   ) {
-    this.cooldown = cooldown ?? new Cooldown();
-    hub.on('capacity', () => this.drainQueue());
+    this.cooldown = options.cooldown ?? new Cooldown();
+    this.sticky = options.sticky ?? new StickyTable();
+    this.queueOptions = options.queue ?? { maxQueue: 100, maxWaitMs: 30_000 };
+    this.remoteAgents = options.remoteAgents ?? (() => []);
+    hub.on('capacity', () => this.capacityChanged());
   }
 
   /** Requests waiting for capacity. */
@@ -60,17 +74,26 @@ export class Router {
     return this.queue.length;
   }
 
-  /** Finds (or waits for) an agent and reserves a slot on it; throws a RelayError when none will do. */
-  acquire(request: RouteRequest): Promise<Route> {
-    const verdict = this.decide(request);
-    if ('route' in verdict) return Promise.resolve(verdict.route);
-    if ('error' in verdict) return Promise.reject(verdict.error);
-    if (this.queue.length >= this.queueOptions.maxQueue) {
-      return Promise.reject(this.busyError('the wait queue is full'));
+  /** Serves waiters in FIFO order while capacity lasts (call when remote capacity may have changed). */
+  capacityChanged(): void {
+    for (let i = 0; i < this.queue.length; ) {
+      const waiter = this.queue[i]!;
+      const verdict = this.decide(waiter.request, waiter.pinnedKey);
+      if ('route' in verdict) waiter.resolve(verdict.route);
+      else if ('error' in verdict) waiter.reject(verdict.error);
+      else i++;
     }
+  }
+
+  /** Finds (or waits for) an agent and reserves a slot on it; throws a RelayError when none will do. */
+  async acquire(request: RouteRequest): Promise<Route> {
+    const pinnedKey = request.sessionName ? await this.pinFor(request.sessionName) : undefined;
+    const verdict = this.decide(request, pinnedKey);
+    if ('route' in verdict) return verdict.route;
+    if ('error' in verdict) throw verdict.error;
+    if (this.queue.length >= this.queueOptions.maxQueue) throw this.busyError('the wait queue is full');
     const signal = request.signal();
-    if (signal.aborted)
-      return Promise.reject(new RelayError('timeout', 'request ended while waiting for capacity'));
+    if (signal.aborted) throw new RelayError('timeout', 'request ended while waiting for capacity');
     return new Promise<Route>((resolve, reject) => {
       const timer = setTimeout(() => {
         remove();
@@ -88,6 +111,7 @@ export class Router {
       };
       const waiter: Waiter = {
         request,
+        pinnedKey,
         resolve: (route) => {
           remove();
           resolve(route);
@@ -102,76 +126,78 @@ export class Router {
     });
   }
 
-  /** Every model some connected agent advertises, sorted. */
+  /** Every model some connected agent (on any relay) advertises, sorted. */
   models(): string[] {
     const all = new Set<string>();
-    for (const session of this.hub.list()) for (const model of session.models) all.add(model);
+    for (const agent of [...this.hub.list(), ...this.remoteAgents()])
+      for (const model of agent.models) all.add(model);
     return [...all].sort();
   }
 
-  /** Serves waiters in FIFO order while capacity lasts. */
-  private drainQueue(): void {
-    for (let i = 0; i < this.queue.length; ) {
-      const waiter = this.queue[i]!;
-      const verdict = this.decide(waiter.request);
-      if ('route' in verdict) waiter.resolve(verdict.route);
-      else if ('error' in verdict) waiter.reject(verdict.error);
-      else i++;
+  private async pinFor(sessionName: string): Promise<string | undefined> {
+    try {
+      return await this.sticky.get(sessionName);
+    } catch {
+      return undefined; // a shared pin table that is down only costs stickiness
     }
   }
 
-  private decide(request: RouteRequest): Verdict {
-    const sessions = this.hub.list();
-    if (sessions.length === 0) {
+  private decide(request: RouteRequest, pinnedKey: string | undefined): Verdict {
+    const local = this.hub.list();
+    const remote = this.remoteAgents();
+    if (local.length === 0 && remote.length === 0) {
       return {
         error: new RelayError('no_agents_available', 'no bridge agent is connected; try again shortly', {
           retryAfter: 5,
         }),
       };
     }
-    const serving = sessions.filter((s) => s.models.has(request.model));
-    if (serving.length === 0) {
-      return {
-        error: new RelayError(
-          'model_not_found',
-          `The model '${request.model}' is not served by any connected bridge`,
-          {
-            param: 'model',
-          },
-        ),
-      };
-    }
-    const fitting = serving.filter(
-      (s) => s.routable && !request.tried.has(s.id) && !this.cooldown.benched(s.agentKey),
-    );
-    if (fitting.length === 0) {
+    const serves = (a: RoutableAgent) => a.models.has(request.model);
+    const fits = (a: RoutableAgent) =>
+      serves(a) && a.routable && !request.tried.has(a.id) && !this.cooldown.benched(a.agentKey);
+    const localFit = local.filter(fits);
+    const remoteFit = remote.filter(fits);
+    if (localFit.length === 0 && remoteFit.length === 0) {
+      if (!local.some(serves) && !remote.some(serves)) {
+        return {
+          error: new RelayError(
+            'model_not_found',
+            `The model '${request.model}' is not served by any connected bridge`,
+            { param: 'model' },
+          ),
+        };
+      }
       return {
         error: new RelayError(
           'no_agents_available',
           `no bridge serving '${request.model}' is ready; try again shortly`,
-          {
-            retryAfter: 5,
-          },
+          { retryAfter: 5 },
         ),
       };
     }
     let pin: PinOutcome | undefined;
-    let pool = fitting;
+    let pools = [localFit, remoteFit];
     if (request.sessionName) {
-      const pinnedKey = this.sticky.get(request.sessionName);
-      const pinned = pinnedKey === undefined ? undefined : fitting.find((s) => s.agentKey === pinnedKey);
+      const pinned =
+        pinnedKey === undefined
+          ? undefined
+          : [...localFit, ...remoteFit].find((a) => a.agentKey === pinnedKey);
       if (pinned) {
         pin = 'kept';
-        pool = [pinned];
+        pools = [[pinned]];
       } else {
         pin = pinnedKey === undefined ? 'new' : 'repinned';
       }
     }
-    const open = pool.filter((s) => s.hasCapacity);
-    if (open.length === 0) return { busy: true };
-    const session = this.balancer.pick(open);
-    session.reserve();
-    return { route: { session, pin } };
+    // Local first: a remote agent costs two more hops through Redis.
+    for (const pool of pools) {
+      const open = pool.filter((a) => a.hasCapacity);
+      if (open.length === 0) continue;
+      const agent = this.balancer.pick(open);
+      agent.reserve();
+      return { route: { session: agent, pin } };
+    }
+    return { busy: true };
   }
 
   private busyError(why: string): RelayError {

@@ -8,7 +8,14 @@ export type PinOutcome = 'new' | 'kept' | 'repinned';
 /** Session names: 1–128 of A–Z a–z 0–9 . _ : - (they end up in logs and maps, never in headers). */
 export const SESSION_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export class StickyTable {
+/** Where pins live: in memory (one relay) or in Redis (shared by the cluster). */
+export interface StickyStore {
+  get(name: string): string | undefined | Promise<string | undefined>;
+  /** Fire and forget: a lost pin only costs stickiness. */
+  set(name: string, agentKey: string): void;
+}
+
+export class StickyTable implements StickyStore {
   private readonly pins = new Map<string, { agentKey: string; seen: number }>();
 
   constructor(

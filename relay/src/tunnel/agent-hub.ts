@@ -15,6 +15,8 @@ import { bearerToken, offersSubprotocol, refuseUpgrade } from './upgrade.js';
 
 export type HubOptions = {
   store: Store;
+  /** This relay's id, stamped on its sessions. */
+  relayId: string;
   logger: Logger;
   heartbeatMs: number;
   streamWindow: number;
@@ -72,6 +74,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
           const sessionId = generateId('ses');
           const session = new AgentSession(ws, {
             sessionId,
+            relayId: this.options.relayId,
             client,
             remoteAddress: this.options.remoteAddress(req),
             heartbeatMs: this.options.heartbeatMs,

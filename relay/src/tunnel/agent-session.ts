@@ -15,6 +15,7 @@ import {
 } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
+import type { OpenRequest, RoutableAgent } from '../routing/routable-agent.js';
 import type { ClientRecord } from '../store/store.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from './stream.js';
 
@@ -31,6 +32,7 @@ export const CloseCode = {
 
 export type SessionOptions = {
   sessionId: string;
+  relayId: string;
   client: ClientRecord;
   remoteAddress: string;
   heartbeatMs: number;
@@ -47,9 +49,10 @@ export type SessionOptions = {
 
 type LiveStream = { handlers: StreamHandlers; credit: number; headSeen: boolean };
 
-export class AgentSession {
+export class AgentSession implements RoutableAgent {
   readonly id: string;
   readonly client: ClientRecord;
+  readonly relayId: string;
   readonly remoteAddress: string;
   readonly connectedAt = new Date();
   hello: HelloFrame | undefined;
@@ -80,6 +83,7 @@ export class AgentSession {
   ) {
     this.id = options.sessionId;
     this.client = options.client;
+    this.relayId = options.relayId;
     this.remoteAddress = options.remoteAddress;
     this.log = options.logger;
     // ws keeps its net.Socket private; corking it per tick batches opens and credits into one writev.
@@ -118,6 +122,10 @@ export class AgentSession {
     return this.streams.size + this.reserved < this.maxConcurrency;
   }
 
+  get clientId(): string {
+    return this.client.id;
+  }
+
   /** Identity that survives reconnects of the same agent process: client id + instance id. */
   get agentKey(): string {
     return `${this.client.id}/${this.hello?.instanceId ?? this.id}`;
@@ -139,10 +147,7 @@ export class AgentSession {
   }
 
   /** Opens a stream on this agent. Handlers fire synchronously from socket events. */
-  open(
-    request: { method: 'GET' | 'POST'; path: string; headers: Record<string, string>; body?: unknown },
-    handlers: StreamHandlers,
-  ): StreamHandle {
+  open(request: OpenRequest, handlers: StreamHandlers): StreamHandle {
     if (this.reserved > 0) this.reserved--;
     const id = this.nextStreamId++;
     const live: LiveStream = { handlers, credit: this.options.streamWindow, headSeen: false };
