@@ -26,7 +26,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get('/readyz', (c) =>
     deps.lifecycle.draining
       ? c.json({ status: 'shutting_down' }, 503)
-      : c.json({ status: 'ready', agents: deps.hub.sessions.size }),
+      : c.json({
+          // Without Redis a clustered relay still serves its own agents: degraded, not down.
+          status: deps.clusterHealthy() === false ? 'degraded' : 'ready',
+          agents: deps.hub.sessions.size,
+          redis: deps.clusterHealthy() === null ? 'not configured' : deps.clusterHealthy() ? 'up' : 'down',
+        }),
   );
 
   app.use('/v1/*', async (c, next) => {

@@ -24,7 +24,7 @@ async function uniqueName<T>(write: Promise<T>): Promise<T> {
 const notFound = (id: string) => new RelayError('not_found', `no client with id '${id}'`);
 
 export function clientRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  const { store, hub } = deps;
+  const { store, closeClientSockets } = deps;
 
   app.post('/api/clients', async (c) => {
     const input = await body(() => c.req.json(), newClientBody);
@@ -57,14 +57,14 @@ export function clientRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const patch = await body(() => c.req.json(), clientPatchBody);
     const client = await uniqueName(store.updateClient(id, patch));
     if (!client) throw notFound(id);
-    if (client.status === 'disabled') hub.closeClient(id, 'client disabled');
+    if (client.status === 'disabled') closeClientSockets(id, 'client disabled');
     return c.json({ client });
   });
 
   app.delete('/api/clients/:id', async (c) => {
     const id = c.req.param('id');
     if (!(await store.deleteClient(id))) throw notFound(id);
-    hub.closeClient(id, 'client deleted');
+    closeClientSockets(id, 'client deleted');
     return c.json({ id, deleted: true });
   });
 
@@ -73,7 +73,7 @@ export function clientRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const token = generateSecret('clientToken');
     const client = await store.rotateClientToken(id, hashSecret(token), secretPreview(token));
     if (!client) throw notFound(id);
-    hub.closeClient(id, 'client token rotated');
+    closeClientSockets(id, 'client token rotated');
     return c.json({ client, token });
   });
 }

@@ -25,6 +25,10 @@ export type AppDeps = {
   /** Set when the relay is shutting down: new consumer requests are refused. */
   lifecycle: { draining: boolean };
   logger: Logger;
+  /** Closes a client's agent sockets on every relay of the cluster (token rotated, disabled, deleted). */
+  closeClientSockets(clientId: string, reason: string): void;
+  /** Null without Redis; else whether the cluster connection is up (for /readyz). */
+  clusterHealthy(): boolean | null;
   /** This relay's instance id (shown in stream listings; the Redis membership key later). */
   relayId: string;
   adminTokenHash: string;

@@ -24,6 +24,12 @@ const envSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     REDIS_URL: optionalString,
     REDIS_PREFIX: z.string().min(1).default('arena:'),
+    REDIS_SENTINELS: optionalString.refine(
+      (v) => v === undefined || v.split(',').every((h) => /^[^:\s]+:\d+$/.test(h.trim())),
+      { message: 'must be a comma-separated list of host:port' },
+    ),
+    REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+    CLUSTER_HEARTBEAT_INTERVAL: seconds(2),
     ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
       message: 'must be at least 16 characters',
     }),
@@ -66,6 +72,11 @@ export type RelayConfig = {
   dataDir: string;
   redisUrl: string | undefined;
   redisPrefix: string;
+  /** Sentinel nodes (REDIS_SENTINELS); when set, REDIS_URL is not used for the cluster. */
+  redisSentinels: Array<{ host: string; port: number }> | undefined;
+  redisSentinelName: string;
+  /** Cluster heartbeat period, in ms; a relay silent for 3 periods leaves the cluster. */
+  clusterHeartbeatMs: number;
   adminToken: string | undefined;
   publicUrl: string | undefined;
   requestTimeoutMs: number;
@@ -115,6 +126,12 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
+    redisSentinels: e.REDIS_SENTINELS?.split(',').map((h) => {
+      const [host, port] = h.trim().split(':');
+      return { host: host!, port: Number(port) };
+    }),
+    redisSentinelName: e.REDIS_SENTINEL_NAME,
+    clusterHeartbeatMs: Math.round(e.CLUSTER_HEARTBEAT_INTERVAL * 1000),
     adminToken: e.ADMIN_TOKEN,
     publicUrl: e.PUBLIC_URL,
     requestTimeoutMs: Math.round(e.GATEWAY_REQUEST_TIMEOUT * 1000),

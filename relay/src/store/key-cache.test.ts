@@ -20,7 +20,7 @@ describe('key cache', () => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const store = withKeyCache(counting, 1000, 100, () => now);
+    const { store } = withKeyCache(counting, { ttlMs: 1000, maxEntries: 100, now: () => now });
     const key = await store.createApiKey({
       name: 'k',
       scopes: ['chat'],
@@ -38,6 +38,37 @@ describe('key cache', () => {
     // Misses are not cached: the next lookup asks the store again.
     await store.findApiKeyByHash(hashSecret('s'));
     expect(lookups).toBe(4);
+    await store.close();
+  });
+
+  it('serves a recently seen key from memory while the store fails', async () => {
+    let now = 0;
+    let failing = false;
+    const inner = openSqliteStore(':memory:');
+    const flaky = new Proxy(inner, {
+      get(target, name) {
+        const value = Reflect.get(target, name) as unknown;
+        if (name === 'findApiKeyByHash' && typeof value === 'function') {
+          return (hash: string) =>
+            failing ? Promise.reject(new Error('redis down')) : value.call(target, hash);
+        }
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { store } = withKeyCache(flaky, { ttlMs: 1000, staleMs: 60_000, now: () => now });
+    const key = await store.createApiKey({
+      name: 'k',
+      scopes: ['chat'],
+      keyHash: hashSecret('s'),
+      preview: 's…',
+    });
+    await store.findApiKeyByHash(hashSecret('s'));
+    failing = true;
+    now = 30_000;
+    expect((await store.findApiKeyByHash(hashSecret('s')))?.id).toBe(key.id);
+    await expect(store.findApiKeyByHash(hashSecret('unknown'))).rejects.toThrow('redis down');
+    now = 90_000;
+    await expect(store.findApiKeyByHash(hashSecret('s'))).rejects.toThrow('redis down');
     await store.close();
   });
 });

@@ -1,38 +1,67 @@
 /**
  * A short-lived cache in front of `findApiKeyByHash`, the one store call on every consumer
- * request (an SQLite query, or two Redis round trips). Changes made through this relay clear
- * it at once; changes made on another relay show within `ttlMs` (default 1 s). Misses are never
- * cached, so a new key works at once and random keys cannot fill it.
+ * request (an SQLite query, or two Redis round trips). Changes made through this relay clear it
+ * at once (and `onChange` tells the cluster, whose relays clear theirs); changes seen by no
+ * broadcast show within `ttlMs` (default 1 s). Misses are never cached, so a new key works at
+ * once and random keys cannot fill it. When the store fails (Redis down), a key seen in the last
+ * `staleMs` (default 10 min) keeps working: the relay goes on serving its own agents.
  */
 import type { ApiKeyRecord, Store } from './store.js';
 
-export function withKeyCache(store: Store, ttlMs = 1000, maxEntries = 10_000, now = Date.now): Store {
-  const cache = new Map<string, { key: ApiKeyRecord; until: number }>();
+export type KeyCacheOptions = {
+  ttlMs?: number;
+  staleMs?: number;
+  maxEntries?: number;
+  now?: () => number;
+  /** Called after a key changed through this relay. */
+  onChange?: () => void;
+};
+
+export type KeyCache = { store: Store; clear(): void };
+
+export function withKeyCache(store: Store, options: KeyCacheOptions = {}): KeyCache {
+  const ttlMs = options.ttlMs ?? 1000;
+  const staleMs = options.staleMs ?? 600_000;
+  const maxEntries = options.maxEntries ?? 10_000;
+  const now = options.now ?? Date.now;
+  const cache = new Map<string, { key: ApiKeyRecord; at: number }>();
   const clear = () => cache.clear();
+  const changed = () => {
+    clear();
+    options.onChange?.();
+  };
   const overrides: Partial<Store> = {
     async findApiKeyByHash(keyHash) {
       const hit = cache.get(keyHash);
-      if (hit && hit.until > now()) return hit.key;
-      const key = await store.findApiKeyByHash(keyHash);
+      if (hit && now() - hit.at < ttlMs) return hit.key;
+      let key: ApiKeyRecord | undefined;
+      try {
+        key = await store.findApiKeyByHash(keyHash);
+      } catch (error) {
+        if (hit && now() - hit.at < staleMs) return hit.key;
+        throw error;
+      }
       if (key) {
         if (cache.size >= maxEntries) clear();
-        cache.set(keyHash, { key, until: now() + ttlMs });
+        cache.set(keyHash, { key, at: now() });
       } else {
         cache.delete(keyHash);
       }
       return key;
     },
     async updateApiKey(id, patch) {
-      clear();
-      return store.updateApiKey(id, patch);
+      const result = await store.updateApiKey(id, patch);
+      changed();
+      return result;
     },
     async revokeApiKey(id) {
-      clear();
-      return store.revokeApiKey(id);
+      const result = await store.revokeApiKey(id);
+      changed();
+      return result;
     },
   };
   // A proxy, not a spread: a store may keep its methods on a prototype.
-  return new Proxy(store, {
+  const proxy = new Proxy(store, {
     get(target, name, receiver) {
       const own = overrides[name as keyof Store];
       if (own) return own;
@@ -40,4 +69,5 @@ export function withKeyCache(store: Store, ttlMs = 1000, maxEntries = 10_000, no
       return typeof value === 'function' ? value.bind(target) : value;
     },
   });
+  return { store: proxy, clear };
 }

@@ -1,0 +1,138 @@
+/**
+ * The cluster: this relay's place among relays sharing one Redis. Membership (who is alive,
+ * which agents they hold), forwarding (streams to agents on other relays), and broadcast events
+ * (a client's sockets must close everywhere; keys changed: drop cached lookups).
+ */
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { RelayConfig } from '../config/load-config.js';
+import type { RoutableAgent } from '../routing/routable-agent.js';
+import type { StickyStore } from '../routing/sticky.js';
+import type { AgentHub } from '../tunnel/agent-hub.js';
+import { Forwarder } from './forwarder.js';
+import { Membership } from './membership.js';
+import { createRedis } from './redis.js';
+import { redisSticky } from './sticky-redis.js';
+
+const clusterEvent = z.discriminatedUnion('t', [
+  z.object({ t: z.literal('close-client'), from: z.string(), clientId: z.string(), reason: z.string() }),
+  z.object({ t: z.literal('keys-changed'), from: z.string() }),
+]);
+type ClusterEvent = z.infer<typeof clusterEvent>;
+
+export type ClusterOptions = {
+  config: RelayConfig;
+  hub: AgentHub;
+  relayId: string;
+  logger: Logger;
+  /** Another relay changed keys: drop cached key lookups. */
+  onKeysChanged(): void;
+};
+
+export class Cluster extends EventEmitter<{ change: [] }> {
+  readonly membership: Membership;
+  readonly forwarder: Forwarder;
+  readonly sticky: StickyStore;
+  private readonly pub: Redis;
+  private readonly sub: Redis;
+  private readonly eventsChannel: string;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly options: ClusterOptions) {
+    super();
+    const { config, hub, relayId, logger } = options;
+    this.pub = createRedis(config, logger, 'cluster');
+    this.sub = createRedis(config, logger, 'cluster-sub');
+    this.eventsChannel = `${config.redisPrefix}cluster:events`;
+    this.sticky = redisSticky(this.pub, `${config.redisPrefix}sticky:`);
+    this.forwarder = new Forwarder({
+      pub: this.pub,
+      sub: this.sub,
+      prefix: config.redisPrefix,
+      relayId,
+      hub,
+      logger,
+    });
+    this.membership = new Membership({
+      redis: this.pub,
+      prefix: config.redisPrefix,
+      relayId,
+      intervalMs: config.clusterHeartbeatMs,
+      local: () => hub.list(),
+      openRemote: (agent, request, handlers) => this.forwarder.open(agent, request, handlers),
+      logger,
+    });
+    this.membership.on('relay-gone', (id) => {
+      logger.warn({ relay: id }, 'relay left the cluster');
+      this.forwarder.relayGone(id);
+    });
+    this.membership.on('change', () => this.emit('change'));
+    // Agents joining, leaving or changing readiness are published without waiting a heartbeat.
+    hub.on('session', () => this.membership.publishSoon());
+    hub.on('session-closed', () => this.membership.publishSoon());
+  }
+
+  /** Connects, subscribes and publishes this relay. Fails when Redis cannot be reached. */
+  async start(): Promise<void> {
+    await Promise.all([this.pub.connect(), this.sub.connect()]);
+    this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      if (channel.toString() === this.eventsChannel) this.onEvent(message.toString('utf8'));
+    });
+    await this.sub.subscribe(this.eventsChannel);
+    await this.forwarder.start();
+    await this.membership.start();
+  }
+
+  /** Agents connected to the other relays. */
+  remoteAgents(): RoutableAgent[] {
+    return this.membership.agents();
+  }
+
+  get healthy(): boolean {
+    return this.membership.healthy && this.pub.status === 'ready' && this.sub.status === 'ready';
+  }
+
+  /** Closes a client's sockets on this relay and tells the others to do the same. Returns local count. */
+  closeClient(clientId: string, reason: string): number {
+    void this.broadcast({ t: 'close-client', from: this.options.relayId, clientId, reason });
+    return this.options.hub.closeClient(clientId, reason);
+  }
+
+  keysChanged(): void {
+    void this.broadcast({ t: 'keys-changed', from: this.options.relayId });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.forwarder.close();
+      await this.membership.close();
+      this.pub.disconnect();
+      this.sub.disconnect();
+    })();
+    return this.closing;
+  }
+
+  private async broadcast(event: ClusterEvent): Promise<void> {
+    try {
+      await this.pub.publish(this.eventsChannel, JSON.stringify(event));
+    } catch (error) {
+      this.options.logger.warn({ err: (error as Error).message, event: event.t }, 'cluster broadcast failed');
+    }
+  }
+
+  private onEvent(text: string): void {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return;
+    }
+    const parsed = clusterEvent.safeParse(raw);
+    if (!parsed.success || parsed.data.from === this.options.relayId) return;
+    const event = parsed.data;
+    if (event.t === 'close-client') this.options.hub.closeClient(event.clientId, event.reason);
+    else this.options.onKeysChanged();
+  }
+}

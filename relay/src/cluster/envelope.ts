@@ -1,0 +1,89 @@
+/**
+ * Messages between relays for forwarded streams, carried over Redis pub/sub on one channel per
+ * relay. Binary: `[u8 kind]` then, for DATA, `[u32 ref][payload]` (the agent's bytes, copied
+ * once); for the others a JSON body checked by zod. `ref` is the stream number at the relay that
+ * holds the consumer (the origin).
+ */
+import { streamErrorCode, usageSchema } from '@arena-relay/shared';
+import { z } from 'zod';
+
+export const Kind = { OPEN: 1, ACK: 2, HEAD: 3, DATA: 4, END: 5, ERROR: 6, CANCEL: 7, CREDIT: 8 } as const;
+
+const ref = z.number().int().min(1).max(0xffff_ffff);
+const from = z.string().min(1).max(64);
+
+export const openMessage = z.object({
+  from,
+  ref,
+  session: z.string().min(1).max(64),
+  request: z.object({
+    method: z.enum(['GET', 'POST']),
+    path: z.string().startsWith('/'),
+    headers: z.record(z.string(), z.string()),
+    body: z.unknown().optional(),
+  }),
+});
+export const ackMessage = z.object({ ref });
+export const headMessage = z.object({
+  ref,
+  status: z.number().int(),
+  headers: z.record(z.string(), z.string()),
+});
+export const endMessage = z.object({ ref, usage: usageSchema.optional() });
+export const errorMessage = z.object({
+  ref,
+  code: z.union([streamErrorCode, z.literal('agent_gone')]),
+  message: z.string(),
+  status: z.number().int().optional(),
+});
+export const cancelMessage = z.object({ from, ref, reason: z.string().max(512) });
+export const creditMessage = z.object({ from, ref, bytes: z.number().int().positive() });
+
+const schemas = {
+  [Kind.OPEN]: openMessage,
+  [Kind.ACK]: ackMessage,
+  [Kind.HEAD]: headMessage,
+  [Kind.END]: endMessage,
+  [Kind.ERROR]: errorMessage,
+  [Kind.CANCEL]: cancelMessage,
+  [Kind.CREDIT]: creditMessage,
+} as const;
+
+type ControlKind = keyof typeof schemas;
+export type ControlMessage = {
+  [K in ControlKind]: { kind: K; body: z.infer<(typeof schemas)[K]> };
+}[ControlKind];
+export type Decoded = ControlMessage | { kind: typeof Kind.DATA; ref: number; payload: Buffer };
+
+export function encodeControl<K extends ControlKind>(kind: K, body: z.infer<(typeof schemas)[K]>): Buffer {
+  const json = Buffer.from(JSON.stringify(body));
+  const out = Buffer.allocUnsafe(1 + json.length);
+  out[0] = kind;
+  json.copy(out, 1);
+  return out;
+}
+
+export function encodeData(streamRef: number, payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(5 + payload.length);
+  out[0] = Kind.DATA;
+  out.writeUInt32BE(streamRef, 1);
+  payload.copy(out, 5);
+  return out;
+}
+
+/** Decodes a message; undefined when it is malformed (the caller drops it). */
+export function decode(message: Buffer): Decoded | undefined {
+  const kind = message[0];
+  if (kind === Kind.DATA) {
+    if (message.length < 5) return undefined;
+    return { kind, ref: message.readUInt32BE(1), payload: message.subarray(5) };
+  }
+  const schema = kind === undefined ? undefined : schemas[kind as ControlKind];
+  if (!schema) return undefined;
+  try {
+    const parsed = schema.safeParse(JSON.parse(message.subarray(1).toString('utf8')));
+    return parsed.success ? ({ kind, body: parsed.data } as ControlMessage) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * Cross-relay streams over Redis pub/sub. The origin relay (holding the consumer) publishes
+ * OPEN to the relay holding the agent; that relay opens a local stream and publishes ACK, HEAD,
+ * DATA…, END or ERROR back. Credit flows back the same way, so flow control is end to end: the
+ * agent sends no more than the consumer's relay granted, whatever Redis buffers in between.
+ * A relay that disappears fails (origin side) or cancels (agent side) its forwarded streams.
+ */
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { OpenRequest } from '../routing/routable-agent.js';
+import type { AgentHub } from '../tunnel/agent-hub.js';
+import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
+import { type ControlMessage, decode, encodeControl, encodeData, Kind } from './envelope.js';
+import type { RemoteAgent } from './remote-agent.js';
+
+export type ForwarderOptions = {
+  pub: Redis;
+  sub: Redis;
+  prefix: string;
+  relayId: string;
+  hub: AgentHub;
+  logger: Logger;
+  /** How long the agent's relay may take to acknowledge an OPEN, in ms (default 3 000). */
+  ackTimeoutMs?: number;
+};
+
+type Outbound = {
+  ref: number;
+  target: string;
+  handlers: StreamHandlers;
+  acked: boolean;
+  ackTimer: NodeJS.Timeout | undefined;
+};
+
+type Inbound = { from: string; handle: StreamHandle | undefined };
+
+export class Forwarder {
+  private readonly outbound = new Map<number, Outbound>();
+  private readonly inbound = new Map<string, Inbound>();
+  private nextRef = 1;
+  private readonly channel: string;
+
+  constructor(private readonly options: ForwarderOptions) {
+    this.channel = this.channelOf(options.relayId);
+  }
+
+  async start(): Promise<void> {
+    this.options.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
+      if (channel.toString() === this.channel) this.onMessage(message);
+    });
+    await this.options.sub.subscribe(this.channel);
+  }
+
+  /** Streams forwarded from or to other relays, for stats. */
+  get size(): { outbound: number; inbound: number } {
+    return { outbound: this.outbound.size, inbound: this.inbound.size };
+  }
+
+  /** Origin side: opens a stream on an agent of another relay. */
+  open(agent: RemoteAgent, request: OpenRequest, handlers: StreamHandlers): StreamHandle {
+    const ref = this.nextRef;
+    this.nextRef = this.nextRef >= 0xffff_fffe ? 1 : this.nextRef + 1;
+    const stream: Outbound = { ref, target: agent.relayId, handlers, acked: false, ackTimer: undefined };
+    this.outbound.set(ref, stream);
+    stream.ackTimer = setTimeout(
+      () => this.failOutbound(ref, { code: 'agent_gone', message: `relay ${agent.relayId} did not answer` }),
+      this.options.ackTimeoutMs ?? 3000,
+    );
+    this.publish(
+      agent.relayId,
+      encodeControl(Kind.OPEN, { from: this.options.relayId, ref, session: agent.id, request }),
+      true,
+    ).catch((error: unknown) =>
+      this.failOutbound(ref, {
+        code: 'agent_gone',
+        message: `cannot reach relay ${agent.relayId}: ${String(error)}`,
+      }),
+    );
+    return {
+      id: ref,
+      cancel: (reason) => {
+        if (!this.dropOutbound(ref)) return;
+        this.publish(
+          agent.relayId,
+          encodeControl(Kind.CANCEL, { from: this.options.relayId, ref, reason }),
+        ).catch(
+          () => undefined, // the other relay cancels by itself when this one disappears
+        );
+      },
+      grant: (bytes) => {
+        if (!this.outbound.has(ref) || bytes <= 0) return;
+        this.publish(
+          agent.relayId,
+          encodeControl(Kind.CREDIT, { from: this.options.relayId, ref, bytes }),
+        ).catch(() => undefined);
+      },
+    };
+  }
+
+  /** A relay left the cluster: fail what we forwarded to it, cancel what it forwarded to us. */
+  relayGone(relayId: string): void {
+    for (const stream of [...this.outbound.values()]) {
+      if (stream.target === relayId) {
+        this.failOutbound(stream.ref, {
+          code: 'agent_gone',
+          message: `relay ${relayId} holding the agent is gone`,
+        });
+      }
+    }
+    for (const [key, stream] of [...this.inbound]) {
+      if (stream.from !== relayId) continue;
+      this.inbound.delete(key);
+      stream.handle?.cancel(`relay ${relayId} holding the consumer is gone`);
+    }
+  }
+
+  /** Fails every outbound stream and cancels every inbound one (this relay is closing). */
+  close(): void {
+    for (const ref of [...this.outbound.keys()]) {
+      this.failOutbound(ref, { code: 'agent_gone', message: 'relay shutting down' });
+    }
+    for (const stream of this.inbound.values()) stream.handle?.cancel('relay shutting down');
+    this.inbound.clear();
+  }
+
+  private channelOf(relayId: string): string {
+    return `${this.options.prefix}cluster:fwd:${relayId}`;
+  }
+
+  /** Publishes to a relay's channel; with `mustArrive`, rejects when nobody listens there. */
+  private async publish(relayId: string, message: Buffer, mustArrive = false): Promise<void> {
+    const receivers = await this.options.pub.publish(this.channelOf(relayId), message);
+    if (mustArrive && receivers === 0) throw new Error('no relay listening');
+  }
+
+  private onMessage(message: Buffer): void {
+    const decoded = decode(message);
+    if (!decoded) return this.options.logger.warn('dropped a malformed cluster message');
+    if (decoded.kind === Kind.DATA) {
+      // Hot path of a forwarded stream: straight to the consumer's exchange.
+      this.outbound.get(decoded.ref)?.handlers.onData(decoded.payload);
+      return;
+    }
+    this.onControl(decoded);
+  }
+
+  private onControl(message: ControlMessage): void {
+    switch (message.kind) {
+      case Kind.OPEN:
+        return this.onOpen(message.body);
+      case Kind.CANCEL: {
+        const key = `${message.body.from}:${message.body.ref}`;
+        const stream = this.inbound.get(key);
+        this.inbound.delete(key);
+        return stream?.handle?.cancel(message.body.reason);
+      }
+      case Kind.CREDIT:
+        return this.inbound
+          .get(`${message.body.from}:${message.body.ref}`)
+          ?.handle?.grant(message.body.bytes);
+      case Kind.ACK: {
+        const stream = this.outbound.get(message.body.ref);
+        if (!stream) return;
+        stream.acked = true;
+        clearTimeout(stream.ackTimer);
+        return;
+      }
+      case Kind.HEAD: {
+        const stream = this.outbound.get(message.body.ref);
+        if (stream) clearTimeout(stream.ackTimer);
+        return stream?.handlers.onHead(message.body.status, message.body.headers);
+      }
+      case Kind.END: {
+        const stream = this.outbound.get(message.body.ref);
+        if (!this.dropOutbound(message.body.ref)) return;
+        return stream?.handlers.onEnd(message.body.usage);
+      }
+      case Kind.ERROR: {
+        const { ref, code, message: text, status } = message.body;
+        return this.failOutbound(
+          ref,
+          status === undefined ? { code, message: text } : { code, message: text, status },
+        );
+      }
+    }
+  }
+
+  /** Agent side: a relay asks to open a stream on one of our agents. */
+  private onOpen(body: Extract<ControlMessage, { kind: typeof Kind.OPEN }>['body']): void {
+    const { from, ref } = body;
+    const reply = (msg: Buffer) => this.publish(from, msg).catch(() => undefined);
+    const session = this.options.hub.sessions.get(body.session);
+    if (!session?.routable) {
+      void reply(
+        encodeControl(Kind.ERROR, { ref, code: 'agent_gone', message: 'agent no longer connected here' }),
+      );
+      return;
+    }
+    if (!session.hasCapacity) {
+      void reply(encodeControl(Kind.ERROR, { ref, code: 'busy', message: 'agent at capacity' }));
+      return;
+    }
+    const key = `${from}:${ref}`;
+    const entry: Inbound = { from, handle: undefined };
+    this.inbound.set(key, entry);
+    void reply(encodeControl(Kind.ACK, { ref }));
+    session.reserve();
+    entry.handle = session.open(body.request, {
+      onHead: (status, headers) => void reply(encodeControl(Kind.HEAD, { ref, status, headers })),
+      onData: (payload) => void reply(encodeData(ref, payload)),
+      onEnd: (usage) => {
+        this.inbound.delete(key);
+        void reply(encodeControl(Kind.END, usage ? { ref, usage } : { ref }));
+      },
+      onFailure: (failure) => {
+        this.inbound.delete(key);
+        void reply(encodeControl(Kind.ERROR, { ref, ...failure }));
+      },
+    });
+  }
+
+  private dropOutbound(ref: number): boolean {
+    const stream = this.outbound.get(ref);
+    if (!stream) return false;
+    clearTimeout(stream.ackTimer);
+    this.outbound.delete(ref);
+    return true;
+  }
+
+  private failOutbound(ref: number, failure: StreamFailure): void {
+    const stream = this.outbound.get(ref);
+    if (!this.dropOutbound(ref)) return;
+    stream?.handlers.onFailure(failure);
+  }
+}

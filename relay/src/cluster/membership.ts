@@ -1,0 +1,158 @@
+/**
+ * Cluster membership in Redis: every relay heartbeats its id (a sorted set scored by time) and
+ * an advert of its live agents (a key with a TTL); every relay reads the others' adverts. A relay
+ * that stops heartbeating drops out after `3 × interval` (default 6 s). When Redis cannot be
+ * reached the remote view goes stale and is emptied after the same period: each relay then
+ * serves its own agents alone.
+ */
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AgentSession } from '../tunnel/agent-session.js';
+import { type AgentAdvert, RemoteAgent, type RemoteOpen } from './remote-agent.js';
+
+export type MembershipOptions = {
+  redis: Redis;
+  prefix: string;
+  relayId: string;
+  /** Heartbeat period, in ms. */
+  intervalMs: number;
+  local: () => AgentSession[];
+  openRemote: RemoteOpen;
+  logger: Logger;
+};
+
+export interface MembershipEvents {
+  /** The remote view changed (agents, load, readiness). */
+  change: [];
+  /** A relay stopped heartbeating (or said goodbye). */
+  'relay-gone': [relayId: string];
+}
+
+export class Membership extends EventEmitter<MembershipEvents> {
+  /** False while Redis cannot be reached. */
+  healthy = true;
+  private readonly remote = new Map<string, RemoteAgent>();
+  private liveRelays = new Set<string>();
+  private lastOk = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private readonly ttlMs: number;
+  private readonly keys: { relays: string; agents: (relayId: string) => string };
+
+  constructor(private readonly options: MembershipOptions) {
+    super();
+    this.ttlMs = options.intervalMs * 3;
+    this.keys = {
+      relays: `${options.prefix}cluster:relays`,
+      agents: (relayId) => `${options.prefix}cluster:agents:${relayId}`,
+    };
+  }
+
+  /** Publishes at once, then every interval. */
+  async start(): Promise<void> {
+    await this.tick();
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Agents on other relays, as last seen. */
+  agents(): RemoteAgent[] {
+    return [...this.remote.values()];
+  }
+
+  /** Relays (other than this one) seen alive at the last heartbeat. */
+  relays(): string[] {
+    return [...this.liveRelays];
+  }
+
+  /** Re-publishes this relay's agents now (an agent joined, left, or changed readiness). */
+  publishSoon(): void {
+    void this.tick();
+  }
+
+  /** Leaves the cluster: stops heartbeating and removes this relay's entries. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    try {
+      await this.options.redis
+        .multi()
+        .zrem(this.keys.relays, this.options.relayId)
+        .del(this.keys.agents(this.options.relayId))
+        .exec();
+    } catch {
+      // Redis is gone: the entries expire by themselves.
+    }
+  }
+
+  private advertise(): AgentAdvert[] {
+    return this.options.local().map((s) => ({
+      id: s.id,
+      relayId: this.options.relayId,
+      clientId: s.client.id,
+      agentKey: s.agentKey,
+      models: [...s.models],
+      maxConcurrency: s.maxConcurrency,
+      inFlight: s.inFlight,
+      ready: s.ready,
+      draining: s.draining,
+    }));
+  }
+
+  private async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    const { redis, relayId } = this.options;
+    const now = Date.now();
+    try {
+      const results = await redis
+        .multi()
+        .zadd(this.keys.relays, now, relayId)
+        .set(this.keys.agents(relayId), JSON.stringify(this.advertise()), 'PX', this.ttlMs)
+        .zremrangebyscore(this.keys.relays, '-inf', now - this.ttlMs)
+        .zrangebyscore(this.keys.relays, now - this.ttlMs, '+inf')
+        .exec();
+      const live = ((results?.[3]?.[1] as string[] | undefined) ?? []).filter((id) => id !== relayId);
+      const adverts = live.length ? await redis.mget(live.map((id) => this.keys.agents(id))) : [];
+      this.apply(live, adverts);
+      this.lastOk = Date.now();
+      if (!this.healthy) this.options.logger.info('cluster membership restored');
+      this.healthy = true;
+    } catch (error) {
+      if (this.healthy)
+        this.options.logger.warn({ err: (error as Error).message }, 'cluster heartbeat failed');
+      this.healthy = false;
+      // Without Redis the remote view cannot be trusted for long: forget it after the TTL.
+      if (Date.now() - this.lastOk > this.ttlMs && (this.remote.size > 0 || this.liveRelays.size > 0)) {
+        this.apply([], []);
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private apply(live: string[], adverts: Array<string | null>): void {
+    const seen = new Set<string>();
+    live.forEach((id, i) => {
+      const raw = adverts[i];
+      if (!raw) return;
+      let list: AgentAdvert[];
+      try {
+        list = JSON.parse(raw) as AgentAdvert[];
+      } catch {
+        return;
+      }
+      for (const advert of list) {
+        seen.add(advert.id);
+        const known = this.remote.get(advert.id);
+        if (known) known.update(advert);
+        else this.remote.set(advert.id, new RemoteAgent(advert, this.options.openRemote));
+      }
+    });
+    for (const id of this.remote.keys()) if (!seen.has(id)) this.remote.delete(id);
+    const now = new Set(live);
+    for (const id of this.liveRelays) if (!now.has(id)) this.emit('relay-gone', id);
+    this.liveRelays = now;
+    this.emit('change');
+  }
+}
