@@ -25,6 +25,8 @@ export function withKeyCache(store: Store, options: KeyCacheOptions = {}): KeyCa
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, { key: ApiKeyRecord; at: number }>();
+  /** When the store last failed: for a second after, known keys are served without asking it. */
+  let failedAt = Number.NEGATIVE_INFINITY;
   const clear = () => cache.clear();
   const changed = () => {
     clear();
@@ -34,11 +36,15 @@ export function withKeyCache(store: Store, options: KeyCacheOptions = {}): KeyCa
     async findApiKeyByHash(keyHash) {
       const hit = cache.get(keyHash);
       if (hit && now() - hit.at < ttlMs) return hit.key;
+      const staleOk = hit !== undefined && now() - hit.at < staleMs;
+      // A store that just failed would make every request wait for its timeout: don't ask yet.
+      if (staleOk && now() - failedAt < 1000) return hit.key;
       let key: ApiKeyRecord | undefined;
       try {
         key = await store.findApiKeyByHash(keyHash);
       } catch (error) {
-        if (hit && now() - hit.at < staleMs) return hit.key;
+        failedAt = now();
+        if (staleOk) return hit.key;
         throw error;
       }
       if (key) {

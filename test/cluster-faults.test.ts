@@ -1,0 +1,232 @@
+/**
+ * Scale-out under failure, with relays as real processes: a relay killed under an agent or
+ * under a consumer, agents moving to a surviving relay, and Redis going away for 10 s.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { startTestAgent } from './support/agent.js';
+import { track } from './support/cleanup.js';
+import { startFakeBridge } from './support/fake-bridge.js';
+import { ADMIN_TOKEN, startTestRelay } from './support/relay.js';
+import { type RelayProcess, startRelayProcess } from './support/relay-process.js';
+import { keysUnder, REDIS_TEST_URL } from './support/store-backends.js';
+
+function dropKeysAfterwards(url: string, prefix: string) {
+  track({
+    async close() {
+      const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+      const keys = await keysUnder(redis, prefix);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    },
+  });
+}
+
+async function relayProcesses(count: number) {
+  const prefix = `arena-test-${randomBytes(6).toString('hex')}:`;
+  dropKeysAfterwards(REDIS_TEST_URL, prefix);
+  const relays: RelayProcess[] = [];
+  for (let i = 0; i < count; i++) {
+    relays.push(
+      await startRelayProcess({
+        ADMIN_TOKEN,
+        REDIS_URL: REDIS_TEST_URL,
+        REDIS_PREFIX: prefix,
+        CLUSTER_HEARTBEAT_INTERVAL: '0.2',
+        GATEWAY_HEARTBEAT_INTERVAL: '0.5',
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'arena-cluster-')),
+      }),
+    );
+  }
+  const admin = async (path: string, body: unknown) => {
+    const res = await fetch(relays[0]!.url + path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return (await res.json()) as Record<string, string>;
+  };
+  const { token } = await admin('/api/clients', { name: `bridge-${prefix}` });
+  const { key } = await admin('/api/keys', { name: 'k' });
+  return { relays, token: token!, key: key! };
+}
+
+const streamBody = JSON.stringify({
+  model: 'gpt-5',
+  stream: true,
+  messages: [{ role: 'user', content: 'x' }],
+});
+
+async function models(url: string, key: string): Promise<string[]> {
+  const res = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+  return ((await res.json()) as { data?: Array<{ id: string }> }).data?.map((m) => m.id) ?? [];
+}
+
+async function readRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
+  let text = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return text;
+    text += Buffer.from(value).toString();
+  }
+}
+
+describe('relays killed with kill -9', () => {
+  it('killing the relay that holds the agent mid-stream: error event and the end for the consumer', async () => {
+    const { relays, token, key } = await relayProcesses(2);
+    const [front, back] = relays as [RelayProcess, RelayProcess];
+    const bridge = track(await startFakeBridge({ scenario: 'slow', slowDelayMs: 150 }));
+    await startTestAgent(back.url, token, bridge.url);
+    await expect.poll(() => models(front.url, key)).toContain('gpt-5');
+    const res = await fetch(`${front.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: streamBody,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    back.child.kill('SIGKILL');
+    const rest = await readRest(reader);
+    expect(rest).toMatch(
+      /data: \{"error":\{"message":"[^"]*gone[^"]*","type":"api_error","param":null,"code":"agent_unavailable"\}\}\n\n$/,
+    );
+  });
+
+  it('killing the relay that holds the consumer cancels the bridge request', async () => {
+    const { relays, token, key } = await relayProcesses(2);
+    const [front, back] = relays as [RelayProcess, RelayProcess];
+    const bridge = track(await startFakeBridge({ scenario: 'slow', slowDelayMs: 150 }));
+    await startTestAgent(back.url, token, bridge.url);
+    await expect.poll(() => models(front.url, key)).toContain('gpt-5');
+    const res = await fetch(`${front.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: streamBody,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    front.child.kill('SIGKILL');
+    await reader.closed.catch(() => undefined);
+    const closed = await bridge.nextEarlyClose();
+    expect(closed.closedEarly).toBe(true);
+  });
+
+  it("a killed relay's agents reach a surviving relay and serve again within 5 s", async () => {
+    const { relays, token, key } = await relayProcesses(3);
+    const [a, b, c] = relays as [RelayProcess, RelayProcess, RelayProcess];
+    const bridge = track(await startFakeBridge());
+    const agent = await startTestAgent(`${c.url},${b.url}`, token, bridge.url);
+    await expect.poll(() => models(a.url, key)).toContain('gpt-5');
+    const reconnected = new Promise<void>((resolve) => agent.once('connected', () => resolve()));
+    const killedAt = Date.now();
+    c.child.kill('SIGKILL');
+    await reconnected;
+    await expect
+      .poll(
+        async () =>
+          (
+            await fetch(`${a.url}/v1/chat/completions`, {
+              method: 'POST',
+              headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+              body: streamBody,
+            })
+          ).status,
+        { timeout: 5000, interval: 100 },
+      )
+      .toBe(200);
+    expect(Date.now() - killedAt).toBeLessThan(5000);
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A private redis-server, durable like a production one (AOF, fsync always) in `dir`. */
+function startRedisServer(port: number, dir: string): Promise<ChildProcess> {
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
+    { stdio: 'ignore' },
+  );
+  return new Promise((resolve, reject) => {
+    const probe = new Redis(port, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 50,
+    });
+    probe.on('error', () => undefined);
+    probe.once('ready', () => {
+      probe.disconnect();
+      resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
+    void probe.connect().catch(() => undefined);
+  });
+}
+
+describe('Redis outage', () => {
+  it('stopped for 10 s: no relay crashes, local traffic flows throughout, cross-relay traffic resumes after', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'arena-redis-'));
+    let redis = await startRedisServer(port, dir);
+    track({
+      close: () =>
+        new Promise<void>((resolve) => {
+          if (redis.exitCode !== null) return resolve();
+          redis.once('exit', () => resolve());
+          redis.kill('SIGKILL');
+        }),
+    });
+    const url = `redis://127.0.0.1:${port}`;
+    const prefix = `arena-outage-${randomBytes(4).toString('hex')}:`;
+    const a = await startTestRelay({ redisUrl: url, redisPrefix: prefix, clusterHeartbeatMs: 200 });
+    const b = await startTestRelay({ redisUrl: url, redisPrefix: prefix, clusterHeartbeatMs: 200 });
+    const bridgeA = track(await startFakeBridge({ models: ['local-a'] }));
+    const bridgeB = track(await startFakeBridge({ models: ['only-on-b'] }));
+    await startTestAgent(a.url, (await a.createClient('a')).token, bridgeA.url);
+    await startTestAgent(b.url, (await a.createClient('b')).token, bridgeB.url);
+    const { key } = await a.createKey();
+    const ask = (model: string) =>
+      fetch(`${a.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
+      });
+    await expect.poll(async () => (await ask('only-on-b')).status).toBe(200);
+    expect((await ask('local-a')).status).toBe(200);
+
+    redis.kill('SIGKILL');
+    await new Promise((resolve) => redis.once('exit', resolve));
+    const downAt = Date.now();
+    let localOk = 0;
+    let localFailed = 0;
+    while (Date.now() - downAt < 10_000) {
+      const res = await ask('local-a');
+      await res.text();
+      if (res.status === 200) localOk++;
+      else localFailed++;
+    }
+    expect(localFailed).toBe(0);
+    expect(localOk).toBeGreaterThan(10);
+    const ready = (await (await fetch(`${a.url}/readyz`)).json()) as { status: string };
+    expect(ready.status).toBe('degraded');
+
+    redis = await startRedisServer(port, dir);
+    // Redis is back with its data: the relays reconnect, heartbeat again and forward again.
+    await expect
+      .poll(async () => (await ask('only-on-b')).status, { timeout: 10_000, interval: 200 })
+      .toBe(200);
+    expect(((await (await fetch(`${a.url}/readyz`)).json()) as { status: string }).status).toBe('ready');
+  }, 40_000);
+});
