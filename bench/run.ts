@@ -6,6 +6,7 @@
  *   --profile        write CPU profiles of the relay and agent to bench/out/profiles/
  */
 import { parseArgs } from 'node:util';
+import { Redis } from 'ioredis';
 import { measureCpu } from './cpu.js';
 import { type LoadResult, runLoad } from './load.js';
 import { nodeFlags, provision, startAgentProcess, startFakeBridge, startRelayProcess } from './processes.js';
@@ -93,8 +94,71 @@ async function main(): Promise<void> {
     console.log(`added TTFB p50, c=50: ${fmt(r50.ttfbP50 - d50.ttfbP50, 3)} ms`);
     console.log('\nCPU µs per stream, by process:');
     for (const row of cpuRows) console.log(row);
+    await clusterBench(bridge.url);
   } finally {
     for (const stop of stops) await stop();
+  }
+}
+
+/**
+ * Two relays sharing the Redis at REDIS_BENCH_URL (default 127.0.0.1:6379), one agent on relay
+ * B: streams entering B (local) against streams entering A (forwarded through Redis).
+ */
+async function clusterBench(bridgeUrl: string): Promise<void> {
+  const redisUrl = process.env.REDIS_BENCH_URL ?? 'redis://127.0.0.1:6379';
+  const redis = new Redis(redisUrl, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+  } catch {
+    console.log(`\ncluster: skipped (no Redis at ${redisUrl})`);
+    return;
+  }
+  const prefix = `arena-bench-${process.pid}:`;
+  const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, CLUSTER_HEARTBEAT_INTERVAL: '0.5' };
+  const a = await startRelayProcess(env);
+  const b = await startRelayProcess(env);
+  const stops = [a.stop, b.stop];
+  try {
+    const { token, key } = await provision(a.url);
+    const agent = await startAgentProcess(b.url, token, bridgeUrl, 64);
+    stops.unshift(agent.stop);
+    // Wait until relay A sees the agent on B.
+    for (let i = 0; i < 100; i++) {
+      const res = await fetch(`${a.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+      if (((await res.json()) as { data: unknown[] }).data.length > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    console.log('\ncluster (2 relays, agent on B)      streams/s   ttfb p50 ms  ttfb p99 ms  failed');
+    const results: Record<string, LoadResult> = {};
+    for (const concurrency of [1, 50]) {
+      for (const [name, url] of [
+        ['local (enter B)', b.url],
+        ['cross (enter A)', a.url],
+      ] as const) {
+        const r = await measure(url, concurrency, key);
+        results[`${name}@${concurrency}`] = r;
+        console.log(
+          `${`${name} c=${concurrency}`.padEnd(34)}  ${fmt(r.streamsPerSecond, 0).padStart(9)}   ${fmt(r.ttfbP50).padStart(11)}  ${fmt(r.ttfbP99).padStart(11)}  ${String(r.failed).padStart(6)}`,
+        );
+      }
+    }
+    for (const c of [1, 50]) {
+      const local = results[`local (enter B)@${c}`]!;
+      const cross = results[`cross (enter A)@${c}`]!;
+      console.log(
+        `cross/local streams/s, c=${c}: ${fmt(cross.streamsPerSecond / local.streamsPerSecond)}; added TTFB p50: ${fmt(cross.ttfbP50 - local.ttfbP50, 3)} ms`,
+      );
+    }
+  } finally {
+    for (const stop of stops) await stop();
+    const keys = await redis.keys(`${prefix}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
   }
 }
 

@@ -12,7 +12,7 @@ import { connectRawAgent } from './support/raw-agent.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
 import { keysUnder, REDIS_TEST_URL } from './support/store-backends.js';
 
-async function cluster(size: number) {
+async function cluster(size: number, clusterHeartbeatMs = 100) {
   const prefix = `arena-test-${randomBytes(6).toString('hex')}:`;
   // Registered first, so it runs last: after the relays have closed, drop every key of the run.
   track({
@@ -129,6 +129,23 @@ describe('three relays on one Redis', () => {
     for await (const chunk of slow) total += (chunk as Buffer).length;
     expect(plateau).toBeLessThan(total / 2);
   });
+
+  it('a remote slot is free again as soon as its stream ends, not at the next advert', async () => {
+    // Adverts every 5 s: a relay that only learned of free capacity from them would stall here.
+    const { relays } = await cluster(2, 5000);
+    const [a, b] = relays as [TestRelay, TestRelay];
+    const bridge = track(await startFakeBridge());
+    await startTestAgent(b.url, (await a.createClient()).token, bridge.url, { maxConcurrency: 1 });
+    const { key } = await a.createKey();
+    await expect.poll(() => a.router.models(), { timeout: 8000 }).toContain('gpt-5');
+    const started = Date.now();
+    for (let i = 0; i < 5; i++) {
+      const res = await chat(a, key, false);
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    expect(Date.now() - started).toBeLessThan(2000);
+  }, 20_000);
 
   it('a sticky session holds across relays', async () => {
     const { relays } = await cluster(2);

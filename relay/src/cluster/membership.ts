@@ -146,7 +146,11 @@ export class Membership extends EventEmitter<MembershipEvents> {
         seen.add(advert.id);
         const known = this.remote.get(advert.id);
         if (known) known.update(advert);
-        else this.remote.set(advert.id, new RemoteAgent(advert, this.options.openRemote));
+        else
+          this.remote.set(
+            advert.id,
+            new RemoteAgent(advert, this.options.openRemote, () => this.emit('change')),
+          );
       }
     });
     for (const id of this.remote.keys()) if (!seen.has(id)) this.remote.delete(id);

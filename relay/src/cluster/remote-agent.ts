@@ -24,22 +24,27 @@ export type RemoteOpen = (agent: RemoteAgent, request: OpenRequest, handlers: St
 export class RemoteAgent implements RoutableAgent {
   models: ReadonlySet<string>;
   ttfbEwmaMs: number | undefined;
-  /** Streams this relay has open on the agent (not yet in the advert). */
-  private opened = 0;
+  /** Streams this relay has open on the agent right now. */
+  private ours = 0;
+  /** The advert's in-flight count less ours at the time it came: the other relays' share. */
+  private others: number;
   private reserved = 0;
 
   constructor(
     private advert: AgentAdvert,
     private readonly openRemote: RemoteOpen,
+    /** Called when one of our streams on it ends: queued requests may go now. */
+    private readonly onCapacity: () => void = () => {},
   ) {
     this.models = new Set(advert.models);
+    this.others = advert.inFlight;
   }
 
   update(advert: AgentAdvert): void {
     this.advert = advert;
     this.models = new Set(advert.models);
-    // The new advert counts the streams this relay opened before it was taken.
-    this.opened = 0;
+    // The advert counts our streams too (as they were when it was taken): keep only the others'.
+    this.others = Math.max(0, advert.inFlight - this.ours);
   }
 
   get id(): string {
@@ -61,7 +66,7 @@ export class RemoteAgent implements RoutableAgent {
     return this.advert.ready && !this.advert.draining;
   }
   private get used(): number {
-    return this.advert.inFlight + this.opened + this.reserved;
+    return this.others + this.ours + this.reserved;
   }
   get hasCapacity(): boolean {
     return this.used < this.advert.maxConcurrency;
@@ -84,7 +89,33 @@ export class RemoteAgent implements RoutableAgent {
 
   open(request: OpenRequest, handlers: StreamHandlers): StreamHandle {
     if (this.reserved > 0) this.reserved--;
-    this.opened++;
-    return this.openRemote(this, request, handlers);
+    this.ours++;
+    let open = true;
+    const done = () => {
+      if (!open) return;
+      open = false;
+      this.ours--;
+      this.onCapacity();
+    };
+    const handle = this.openRemote(this, request, {
+      onHead: handlers.onHead,
+      onData: handlers.onData,
+      onEnd: (usage) => {
+        done();
+        handlers.onEnd(usage);
+      },
+      onFailure: (failure) => {
+        done();
+        handlers.onFailure(failure);
+      },
+    });
+    return {
+      id: handle.id,
+      grant: handle.grant,
+      cancel: (reason) => {
+        done();
+        handle.cancel(reason);
+      },
+    };
   }
 }
