@@ -33,6 +33,8 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     port: 0,
     dataDir: mkdtempSync(join(tmpdir(), 'arena-relay-')),
     logLevel: logSink ? 'debug' : 'silent',
+    // Suites make many deliberate auth failures from 127.0.0.1; the brake has its own test.
+    authFailuresPerMinute: 10_000,
     ...overrides,
   };
   const logger = createLogger({ level: config.logLevel, destination: logSink });

@@ -15,6 +15,7 @@ export const ERRORS = {
   request_too_large: { status: 413, type: 'invalid_request_error' },
   conflict: { status: 409, type: 'invalid_request_error' },
   rate_limit_exceeded: { status: 429, type: 'requests' },
+  too_many_auth_failures: { status: 429, type: 'requests' },
   upstream_rejected: { status: 400, type: 'invalid_request_error' },
   upstream_error: { status: 502, type: 'api_error' },
   agent_unavailable: { status: 502, type: 'api_error' },

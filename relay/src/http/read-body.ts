@@ -1,6 +1,7 @@
 /** Reads a request body with a hard size limit, straight from the Node request (no web-stream hop). */
 import type { IncomingMessage } from 'node:http';
 import { RelayError } from '../errors/relay-error.js';
+import { checkJsonLimits } from '../security/json-limits.js';
 
 /** Collects the body; 413 when `content-length` or the bytes actually sent exceed `limit`. */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -48,6 +49,7 @@ function tooLarge(limit: number): RelayError {
 /** Parses a JSON body; 400 `invalid_json` with the parser's complaint otherwise. */
 export function parseJson(body: Buffer): unknown {
   if (body.byteLength === 0) throw new RelayError('invalid_json', 'request body is empty; expected JSON');
+  checkJsonLimits(body);
   try {
     return JSON.parse(body.toString('utf8'));
   } catch (error) {

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { AGENT_CONNECT_PATH, SUBPROTOCOL } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import type { AuthGuard } from '../security/auth-guard.js';
 import { generateId, hashSecret } from '../store/secrets.js';
 import type { Store } from '../store/store.js';
 import { AgentSession, CloseCode } from './agent-session.js';
@@ -22,6 +23,10 @@ export type HubOptions = {
   streamWindow: number;
   maxFrameBytes: number;
   helloTimeoutMs?: number;
+  /** Brakes addresses that keep presenting bad tokens. */
+  authGuard?: AuthGuard;
+  /** Most live agents one client may have (default 16). */
+  maxAgentsPerClient?: number;
   /** Resolves the address to show for an agent (honours TRUST_PROXY). */
   remoteAddress(req: IncomingMessage): string;
 };
@@ -62,11 +67,28 @@ export class AgentHub extends EventEmitter<HubEvents> {
     if (!offersSubprotocol(req)) {
       return refuseUpgrade(socket, 426, `subprotocol ${SUBPROTOCOL} required`, 'unsupported_subprotocol');
     }
+    const address = this.options.remoteAddress(req);
+    const wait = this.options.authGuard?.retryAfter(address) ?? 0;
+    if (wait > 0) {
+      return refuseUpgrade(
+        socket,
+        429,
+        'too many failed authentication attempts; slow down',
+        'too_many_auth_failures',
+        wait,
+      );
+    }
     const token = bearerToken(req);
-    if (!token) return refuseUpgrade(socket, 401, 'missing client token', 'invalid_client_token');
+    if (!token) {
+      this.options.authGuard?.failed(address);
+      return refuseUpgrade(socket, 401, 'missing client token', 'invalid_client_token');
+    }
     this.options.store.findClientByTokenHash(hashSecret(token)).then(
       (client) => {
-        if (!client) return refuseUpgrade(socket, 401, 'invalid client token', 'invalid_client_token');
+        if (!client) {
+          this.options.authGuard?.failed(address);
+          return refuseUpgrade(socket, 401, 'invalid client token', 'invalid_client_token');
+        }
         if (client.status === 'disabled')
           return refuseUpgrade(socket, 401, 'client is disabled', 'client_disabled');
         if (socket.destroyed) return;
@@ -136,6 +158,11 @@ export class AgentHub extends EventEmitter<HubEvents> {
     for (const old of this.sessions.values()) {
       if (old.agentKey === session.agentKey)
         old.close(CloseCode.REPLACED, 'replaced by a new session of the same agent');
+    }
+    const siblings = [...this.sessions.values()].filter((s) => s.client.id === session.client.id).length;
+    if (siblings >= (this.options.maxAgentsPerClient ?? 16)) {
+      session.close(CloseCode.POLICY, 'too many agents connected for this client');
+      return;
     }
     this.sessions.set(session.id, session);
     this.options.store.touchClient(session.client.id, new Date()).catch((error: unknown) => {

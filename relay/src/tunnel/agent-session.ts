@@ -7,6 +7,7 @@ import {
   type AgentFrame,
   type Corkable,
   decodeDataFrame,
+  type HealthFrame,
   type HelloFrame,
   PROTOCOL_VERSION,
   parseAgentFrame,
@@ -76,6 +77,9 @@ export class AgentSession implements RoutableAgent {
   private readonly log: Logger;
   private helloTimer: NodeJS.Timeout | undefined;
   private readonly cork: () => void;
+  /** Health round trips awaiting the agent's answer, by request id. */
+  private readonly healthWaiters = new Map<string, (answer: HealthFrame | undefined) => void>();
+  private nextHealthId = 1;
 
   constructor(
     private readonly ws: WebSocket,
@@ -173,6 +177,25 @@ export class AgentSession implements RoutableAgent {
   drain(reason: string): void {
     this.draining = true;
     this.send({ type: 'drain', reason });
+  }
+
+  /**
+   * Health round trip: sends `{type:'health', id}` and resolves with the agent's answer (which
+   * carries its bridge probe), or undefined when the socket closes or `timeoutMs` passes first.
+   */
+  health(timeoutMs: number): Promise<HealthFrame | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    const id = `${this.id}.${this.nextHealthId++}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(undefined), timeoutMs);
+      const settle = (answer: HealthFrame | undefined) => {
+        clearTimeout(timer);
+        this.healthWaiters.delete(id);
+        resolve(answer);
+      };
+      this.healthWaiters.set(id, settle);
+      this.send({ type: 'health', id });
+    });
   }
 
   /** Closes the socket, failing its streams at once. Idempotent. */
@@ -286,7 +309,8 @@ export class AgentSession implements RoutableAgent {
         if (frame.ready) this.options.onCapacity(this);
         return;
       case 'health':
-        return; // Answers are awaited by the admin API (issue #6); unsolicited ones are harmless.
+        // Unsolicited or late answers are harmless: no waiter, nothing happens.
+        return this.healthWaiters.get(frame.id)?.(frame);
     }
   }
 
@@ -345,6 +369,7 @@ export class AgentSession implements RoutableAgent {
     const streams = [...this.streams.values()];
     this.streams.clear();
     for (const stream of streams) stream.handlers.onFailure({ code: 'agent_gone', message: reason });
+    for (const settle of [...this.healthWaiters.values()]) settle(undefined);
     this.options.onClose(this);
   }
 }

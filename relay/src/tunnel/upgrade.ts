@@ -6,21 +6,28 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { openAIError, SUBPROTOCOL } from '@arena-relay/shared';
 
+const REASONS: Record<number, string> = {
+  401: 'Unauthorized',
+  404: 'Not Found',
+  426: 'Upgrade Required',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
 /** Writes a small JSON HTTP answer on a not-yet-upgraded socket and closes it. */
-export function refuseUpgrade(socket: Duplex, status: number, message: string, code: string): void {
+export function refuseUpgrade(
+  socket: Duplex,
+  status: number,
+  message: string,
+  code: string,
+  retryAfter?: number,
+): void {
   if (socket.destroyed) return;
   const body = JSON.stringify(openAIError(message, 'invalid_request_error', code));
-  const reason =
-    status === 401
-      ? 'Unauthorized'
-      : status === 426
-        ? 'Upgrade Required'
-        : status === 404
-          ? 'Not Found'
-          : 'Error';
-  const extra = status === 426 ? `Sec-WebSocket-Protocol: ${SUBPROTOCOL}\r\nUpgrade: websocket\r\n` : '';
+  let extra = status === 426 ? `Sec-WebSocket-Protocol: ${SUBPROTOCOL}\r\nUpgrade: websocket\r\n` : '';
+  if (retryAfter !== undefined) extra += `Retry-After: ${retryAfter}\r\n`;
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
   );
 }
 
