@@ -27,7 +27,10 @@ export type AgentEvents = {
   connected: [sessionId: string];
   /** The session ended; the agent reconnects unless it was closed or hit a fatal error. */
   disconnected: [reason: string];
-  /** The relay refused the token or protocol: the agent stopped reconnecting; call `close()`. */
+  /**
+   * The relay refused the token or protocol, or its TLS certificate (on every configured
+   * address): the agent stopped reconnecting; call `close()`.
+   */
   fatal: [error: Error];
 };
 
@@ -101,8 +104,9 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       requestLogging: config.enableRequestLogging,
     });
     this.#link = new RelayLink({
-      url: config.relayUrl,
+      urls: config.relayUrls,
       token: config.token,
+      caFile: config.caFile,
       hello: () => this.#hello(),
       logger: this.#log,
       welcomeTimeoutMs: options.welcomeTimeoutMs,
@@ -134,7 +138,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     const session = this.#link.session;
     return {
       connected: session !== undefined,
-      relay_url: this.#config.relayUrl,
+      relay_url: this.#link.url,
       client_id: this.#config.clientId ?? null,
       session_id: session?.sessionId ?? null,
       last_heartbeat: this.#link.lastHeartbeat?.toISOString() ?? null,

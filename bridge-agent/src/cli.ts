@@ -37,8 +37,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  logger.info({ relay: config.relayUrl, status: agent.statusUrl ?? 'disabled' }, 'agent started');
-  agent.on('connected', (sessionId) => logger.info({ sessionId }, 'connected to the relay'));
+  logger.info({ relays: config.relayUrls, status: agent.statusUrl ?? 'disabled' }, 'agent started');
+  agent.on('connected', (sessionId) =>
+    logger.info({ sessionId, relay: agent.status().relay_url }, 'connected to the relay'),
+  );
   agent.on('disconnected', (reason) => logger.warn({ reason }, 'disconnected from the relay'));
   agent.on('fatal', (error) => {
     logger.fatal(error.message);

@@ -27,6 +27,20 @@ function disk(files: Record<string, string>): (path: string) => string | undefin
 
 const DEFAULT_PATH = resolve('./config.jsonc');
 
+/** A self-signed CA certificate (public part only), valid until 2126. */
+const CA_PEM = `-----BEGIN CERTIFICATE-----
+MIIBkjCCATmgAwIBAgIUTS1AYRXzcJQwu72H9hJDfpMUd+owCgYIKoZIzj0EAwIw
+HjEcMBoGA1UEAwwTYXJlbmEtcmVsYXkgdGVzdCBDQTAgFw0yNjExMjYwNDUwNTha
+GA8yMTI2MTEwMjA0NTA1OFowHjEcMBoGA1UEAwwTYXJlbmEtcmVsYXkgdGVzdCBD
+QTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABCPvKeIeVuHd5W/7EBx8UIbF4PJ1
++QRV6ph4Ram4x0orAI/j9rNFMy6MUjpEVyoF+f2I7R3eop8rZvVQ2wbVA8ijUzBR
+MB0GA1UdDgQWBBQY6qqHArEvpAKvoV4792R2AqMH7jAfBgNVHSMEGDAWgBQY6qqH
+ArEvpAKvoV4792R2AqMH7jAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cA
+MEQCIHc9J3HOB40fgaa9WveWsT0uIoJLKjaW+YtiLhlDLm9pAiAVObETHhmWgMoZ
+xFW14UJia6pqf9d2zohsp2lNNGbe5g==
+-----END CERTIFICATE-----
+`;
+
 function problemsOf(run: () => unknown): readonly string[] {
   try {
     run();
@@ -41,7 +55,7 @@ describe('loadConfig', () => {
   it('reads config.jsonc with comments and trailing commas', () => {
     const config = loadConfig({ argv: [], env: {}, readFile: disk({ [DEFAULT_PATH]: FILE }) });
     expect(config).toEqual({
-      relayUrl: 'wss://relay.example/arena/agent/connect',
+      relayUrls: ['wss://relay.example/arena/agent/connect'],
       token: 'file-token',
       clientId: 'cl_file',
       heartbeatIntervalSeconds: 20,
@@ -61,7 +75,7 @@ describe('loadConfig', () => {
       readFile: disk({}),
     });
     expect(config).toEqual({
-      relayUrl: 'ws://127.0.0.1:8787/agent/connect',
+      relayUrls: ['ws://127.0.0.1:8787/agent/connect'],
       token: 't',
       heartbeatIntervalSeconds: 15,
       capabilities: ['chat'],
@@ -93,7 +107,7 @@ describe('loadConfig', () => {
     const config = loadConfig({ argv, env, readFile: disk({ [DEFAULT_PATH]: FILE }) });
     expect(config.token).toBe('flag-token');
     expect(config.maxConcurrency).toBe(7);
-    expect(config.relayUrl).toBe('ws://localhost:9000/agent/connect');
+    expect(config.relayUrls).toEqual(['ws://localhost:9000/agent/connect']);
     expect(config.logLevel).toBe('debug');
     expect(config.statusPort).toBe(-1);
     expect(config.clientId).toBe('cl_env');
@@ -195,9 +209,9 @@ describe('loadConfig', () => {
 
   it('keeps an explicit /agent/connect path and rejects URLs with a query', () => {
     const base = { env: { AGENT_TOKEN: 't' }, readFile: disk({}) };
-    expect(loadConfig({ ...base, argv: ['--relay', 'wss://r.example:8443/x/agent/connect'] }).relayUrl).toBe(
-      'wss://r.example:8443/x/agent/connect',
-    );
+    expect(
+      loadConfig({ ...base, argv: ['--relay', 'wss://r.example:8443/x/agent/connect'] }).relayUrls,
+    ).toEqual(['wss://r.example:8443/x/agent/connect']);
     const problems = problemsOf(() => loadConfig({ ...base, argv: ['--relay', 'https://r.example/?a=1'] }));
     expect(problems[0]).toContain('must not have a query string or fragment');
   });
@@ -205,5 +219,105 @@ describe('loadConfig', () => {
   it('recognises --help', () => {
     expect(wantsHelp(['--token', 'x', '--help'])).toBe(true);
     expect(wantsHelp(['--token', 'x'])).toBe(false);
+  });
+
+  describe('several relays', () => {
+    const base = { env: { AGENT_TOKEN: 't' }, readFile: disk({}) };
+
+    it('takes a comma-separated list, keeps its order and drops repeats', () => {
+      const config = loadConfig({
+        ...base,
+        argv: ['--relay', 'https://a.example, http://b.example:8787/x ,https://a.example/'],
+      });
+      expect(config.relayUrls).toEqual([
+        'wss://a.example/agent/connect',
+        'ws://b.example:8787/x/agent/connect',
+      ]);
+    });
+
+    it('takes an array in config.jsonc, and a list from the environment over it', () => {
+      const text = '{ "platform_integration": { "platform_url": ["http://a:1", "http://b:2"] } }';
+      const files = disk({ [DEFAULT_PATH]: text });
+      expect(loadConfig({ ...base, argv: [], readFile: files }).relayUrls).toEqual([
+        'ws://a:1/agent/connect',
+        'ws://b:2/agent/connect',
+      ]);
+      const env = { ...base.env, AGENT_RELAY_URL: 'http://c:3,http://d:4' };
+      expect(loadConfig({ argv: [], env, readFile: files }).relayUrls).toEqual([
+        'ws://c:3/agent/connect',
+        'ws://d:4/agent/connect',
+      ]);
+    });
+
+    it('names the bad entry of a list, and refuses an empty one or a non-string', () => {
+      expect(problemsOf(() => loadConfig({ ...base, argv: ['--relay', 'http://a,ftp://b'] }))).toEqual([
+        'platform_integration.platform_url (from --relay) entry 2 must be an http(s) or ws(s) URL, not ftp:, got "http://a,ftp://b"',
+      ]);
+      expect(problemsOf(() => loadConfig({ ...base, argv: ['--relay', ' , '] }))).toEqual([
+        'platform_integration.platform_url (from --relay) must name at least one relay, got " , "',
+      ]);
+      const text = '{ "platform_integration": { "platform_url": ["http://a", 7] } }';
+      expect(
+        problemsOf(() => loadConfig({ ...base, argv: [], readFile: disk({ [DEFAULT_PATH]: text }) })),
+      ).toEqual([
+        `platform_integration.platform_url (from ${DEFAULT_PATH}) must be a URL string or a list of them, got ["http://a",7]`,
+      ]);
+    });
+  });
+
+  describe('ca_file', () => {
+    const relay = ['--relay', 'https://relay.example', '--token', 't'];
+
+    it('resolves a path from config.jsonc against the file, one from --ca or AGENT_CA_FILE against the cwd', () => {
+      const configPath = resolve('/etc/arena/config.jsonc');
+      const files = {
+        [configPath]: '{ "platform_integration": { "ca_file": "ca.pem" } }',
+        [resolve('/etc/arena/ca.pem')]: CA_PEM,
+        [resolve('certs/ca.pem')]: CA_PEM,
+      };
+      const fromFile = loadConfig({
+        argv: [...relay, '--config', configPath],
+        env: {},
+        readFile: disk(files),
+      });
+      expect(fromFile.caFile).toBe(resolve('/etc/arena/ca.pem'));
+      const fromFlag = loadConfig({
+        argv: [...relay, '--config', configPath, '--ca', 'certs/ca.pem'],
+        env: {},
+        readFile: disk(files),
+      });
+      expect(fromFlag.caFile).toBe(resolve('certs/ca.pem'));
+      const fromEnv = loadConfig({
+        argv: relay,
+        env: { AGENT_CA_FILE: 'certs/ca.pem' },
+        readFile: disk(files),
+      });
+      expect(fromEnv.caFile).toBe(resolve('certs/ca.pem'));
+    });
+
+    it('is absent unless given', () => {
+      expect(loadConfig({ argv: relay, env: {}, readFile: disk({}) }).caFile).toBeUndefined();
+    });
+
+    it('refuses a missing file and one that holds no certificate, alongside other problems', () => {
+      const missing = problemsOf(() =>
+        loadConfig({
+          argv: [...relay, '--ca', '/nope/ca.pem', '--max-concurrency', '0'],
+          env: {},
+          readFile: disk({}),
+        }),
+      );
+      expect(missing).toEqual([
+        'max_concurrency (from --max-concurrency) must be an integer from 1 to 1024, got "0"',
+        `platform_integration.ca_file (from --ca) names a file that does not exist: ${resolve('/nope/ca.pem')}`,
+      ]);
+      const files = { [resolve('/k.pem')]: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n' };
+      const notCert = problemsOf(() =>
+        loadConfig({ argv: relay, env: { AGENT_CA_FILE: '/k.pem' }, readFile: disk(files) }),
+      );
+      expect(notCert).toEqual([
+        `platform_integration.ca_file (from AGENT_CA_FILE) must be a PEM file of CA certificates (-----BEGIN CERTIFICATE-----): ${resolve('/k.pem')}`,
+      ]);
+    });
   });
 });

@@ -2,8 +2,9 @@
  * `loadConfig`: config.jsonc, then environment, then flags, validated once by one schema. Every
  * problem found is listed in a single `ConfigError`, so a wrong setup is fixed in one go.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { type AgentConfig, configSchema, FIELDS, type FieldName, type FieldSource } from './schema.js';
 import { envLayer, fileLayer, flagLayer, type Layer, mergeLayers } from './sources.js';
@@ -31,8 +32,9 @@ export const USAGE = `Usage: arena-relay-agent [options]
 
 Reads config.jsonc, then AGENT_* environment variables, then these flags (later wins):
   --config <path>           config file (AGENT_CONFIG; default ./config.jsonc)
-  --relay <url>             relay address, http(s) or ws(s) (AGENT_RELAY_URL)
+  --relay <url>[,<url>…]    relay address(es), http(s) or ws(s), dialled in turn (AGENT_RELAY_URL)
   --token <token>           client token (AGENT_TOKEN)
+  --ca <file>               PEM CA certificate(s) trusted for the relay, besides the system's (AGENT_CA_FILE)
   --client-id <id>          client id (AGENT_CLIENT_ID)
   --upstream <url>          LMArenaBridge address (AGENT_UPSTREAM_URL; default http://127.0.0.1:5102)
   --max-concurrency <n>     streams served at once (AGENT_MAX_CONCURRENCY; default 4)
@@ -90,8 +92,39 @@ export function loadConfig(input: LoadConfigInput): AgentConfig {
   const parsed = configSchema.safeParse(merged.values);
   const problems = [...merged.problems];
   if (!parsed.success) problems.push(...parsed.error.issues.map((issue) => describe(issue, merged)));
+  const caFile = parsed.success ? parsed.data.caFile : caFileOf(merged.values.caFile);
+  let resolvedCa: string | undefined;
+  if (caFile !== undefined) {
+    // A path in config.jsonc is relative to that file (the client package ships them side by side).
+    resolvedCa = resolve(merged.origins.caFile === path ? dirname(path) : process.cwd(), caFile);
+    const problem = checkCaFile(resolvedCa, readFile);
+    if (problem) problems.push(`${FIELDS.caFile.file} (from ${merged.origins.caFile}) ${problem}`);
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return parsed.data;
+  return resolvedCa === undefined ? parsed.data : { ...parsed.data, caFile: resolvedCa };
+}
+
+/** The CA path among values that failed validation elsewhere, so its problem is listed too. */
+function caFileOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+/** Why the CA file cannot be used, or undefined when it holds at least one PEM certificate. */
+function checkCaFile(file: string, readFile: (path: string) => string | undefined): string | undefined {
+  let pem: string | undefined;
+  try {
+    pem = readFile(file);
+  } catch (error) {
+    return `cannot be read: ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+  }
+  if (pem === undefined) return `names a file that does not exist: ${file}`;
+  try {
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no certificate');
+    new X509Certificate(pem);
+  } catch {
+    return `must be a PEM file of CA certificates (-----BEGIN CERTIFICATE-----): ${file}`;
+  }
+  return undefined;
 }
 
 /** True when the command line asks for the usage text. */

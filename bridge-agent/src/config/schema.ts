@@ -9,9 +9,10 @@ import { normaliseUpstreamUrl, toConnectUrl } from './relay-url.js';
 export type FieldSource = { file: string; env?: string; flag?: string; secret?: boolean };
 
 export const FIELDS = {
-  relayUrl: { file: 'platform_integration.platform_url', env: 'AGENT_RELAY_URL', flag: '--relay' },
+  relayUrls: { file: 'platform_integration.platform_url', env: 'AGENT_RELAY_URL', flag: '--relay' },
   token: { file: 'platform_integration.api_key', env: 'AGENT_TOKEN', flag: '--token', secret: true },
   clientId: { file: 'platform_integration.client_id', env: 'AGENT_CLIENT_ID', flag: '--client-id' },
+  caFile: { file: 'platform_integration.ca_file', env: 'AGENT_CA_FILE', flag: '--ca' },
   heartbeatIntervalSeconds: { file: 'platform_integration.heartbeat_interval_seconds' },
   capabilities: { file: 'platform_integration.capabilities' },
   logLevel: { file: 'platform_integration.log_level', env: 'AGENT_LOG_LEVEL', flag: '--log-level' },
@@ -65,8 +66,41 @@ function url(normalise: (value: string) => { url: string } | { problem: string }
   });
 }
 
+/**
+ * One relay address or several: a comma-separated string (file, environment, flag) or, in
+ * config.jsonc, an array of strings. Each becomes a connect URL; order is kept, repeats dropped.
+ */
+const relayUrls = z.unknown().transform((value, ctx): string[] => {
+  if (value === undefined) {
+    ctx.issues.push({ code: 'custom', message: 'is required', input: value });
+    return z.NEVER;
+  }
+  const entries = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(entries) || !entries.every((entry) => typeof entry === 'string')) {
+    ctx.issues.push({ code: 'custom', message: 'must be a URL string or a list of them', input: value });
+    return z.NEVER;
+  }
+  const trimmed = entries.map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (trimmed.length === 0) {
+    ctx.issues.push({ code: 'custom', message: 'must name at least one relay', input: value });
+    return z.NEVER;
+  }
+  const urls: string[] = [];
+  trimmed.forEach((entry, i) => {
+    const result = toConnectUrl(entry);
+    if ('url' in result) {
+      if (!urls.includes(result.url)) urls.push(result.url);
+      return;
+    }
+    const which = trimmed.length > 1 ? `entry ${i + 1} ` : '';
+    ctx.issues.push({ code: 'custom', message: `${which}${result.problem}`, input: value });
+  });
+  return urls;
+});
+
 export const configSchema = z.object({
-  relayUrl: url(toConnectUrl),
+  relayUrls,
+  caFile: text('a file path').trim().min(1, 'must not be empty').optional(),
   token: text('a string').trim().min(1, 'is required'),
   clientId: text('a string')
     .trim()
@@ -89,7 +123,9 @@ export const configSchema = z.object({
 
 /**
  * The agent's validated settings.
- * - `relayUrl`: the WebSocket address dialled, `ws(s)://host[:port][/prefix]/agent/connect`.
+ * - `relayUrls`: the WebSocket addresses dialled in turn, `ws(s)://host[:port][/prefix]/agent/connect`.
+ * - `caFile`: absolute path of a PEM file whose certificates are trusted for the relay connection,
+ *   on top of the system's roots (set by `loadConfig` after checking the file).
  * - `heartbeatIntervalSeconds`: informational; the relay's `welcome.heartbeatMs` rules liveness.
  * - `statusPort`: 0 picks a free port, -1 disables the status server.
  */

@@ -26,7 +26,7 @@ describe('status server', () => {
     const status = await getJson(`${url}/platform/status`);
     expect(status.body).toEqual({
       connected: true,
-      relay_url: h.config.relayUrl,
+      relay_url: h.config.relayUrls[0],
       client_id: 'cl_7',
       session_id: expect.stringMatching(/^sess-/),
       last_heartbeat: null,

@@ -1,7 +1,9 @@
 /**
  * The agent's one WebSocket to the relay: dials out with the client token, says `hello`, waits
- * for `welcome`, watches for a silent relay, and reconnects with full-jitter backoff. A relay that
- * refuses the token (401/403) or the protocol (426) is fatal: retrying cannot help.
+ * for `welcome`, watches for a silent relay, and reconnects with full-jitter backoff. Given several
+ * relay addresses it moves to the next one on every reconnect, so the agents of a relay that dies
+ * land on the survivors. A relay that refuses the token (401/403) or the protocol (426) is fatal:
+ * retrying cannot help. So is an untrusted certificate, once every address has shown one.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -19,6 +21,7 @@ import {
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { SessionChannel } from './relay-stream.js';
+import { describeCertificateError, trustedCas } from './relay-tls.js';
 
 /** How long the relay may take to answer `hello`, in ms. */
 export const WELCOME_TIMEOUT_MS = 10_000;
@@ -36,27 +39,36 @@ const FATAL_ANSWERS: Record<number, string> = {
   426: `the relay refused the protocol (426): this agent speaks ${SUBPROTOCOL}; update the agent`,
 };
 
-/** Raised through the `fatal` event; `status` is the relay's HTTP answer to the upgrade. */
+/**
+ * Raised through the `fatal` event. `status` is the relay's HTTP answer to the upgrade, when it
+ * answered; `code` the TLS verification code, when the relay's certificate was refused.
+ */
 export class FatalLinkError extends Error {
   override readonly name = 'FatalLinkError';
   constructor(
     message: string,
-    readonly status: number,
+    readonly status?: number,
+    readonly code?: string,
   ) {
     super(message);
   }
 }
 
 export type LinkOptions = {
-  /** `ws(s)://…/agent/connect`. */
-  url: string;
+  /** `ws(s)://…/agent/connect` addresses, dialled in turn starting with the first. At least one. */
+  urls: readonly string[];
   token: string;
+  /** PEM file of CA certificates trusted for `wss://` besides the system's roots. Read once, here. */
+  caFile?: string;
   /** Builds the `hello` sent on every (re)connection, with the models and readiness of that moment. */
   hello: () => HelloFrame;
   logger: Logger;
   /** Default WELCOME_TIMEOUT_MS. */
   welcomeTimeoutMs?: number;
-  /** Reconnect delays: 0.5 s doubling to a 30 s cap, full jitter, by default. */
+  /**
+   * Reconnect delays: 0.5 s doubling to a 30 s cap, full jitter, by default. With several
+   * addresses the delay grows once per round through them, not per address.
+   */
   backoff?: BackoffOptions;
 };
 
@@ -70,11 +82,14 @@ type LinkEvents = {
 /** One socket's life, from dial to close. */
 type Connection = {
   ws: WebSocket;
+  url: string;
   channel: SessionChannel;
   welcome?: WelcomeFrame;
   /** Set once the agent decided to drop the socket; why (for logs and `disconnected`). */
   reason?: string;
   fatal?: FatalLinkError;
+  /** The relay's certificate was refused: what to tell the owner, and the TLS code. */
+  certificate?: { message: string; code: string };
   welcomeTimer?: NodeJS.Timeout;
   silenceTimer?: NodeJS.Timeout;
 };
@@ -123,16 +138,29 @@ export class RelayLink extends EventEmitter<LinkEvents> {
   session: WelcomeFrame | undefined;
   readonly #options: LinkOptions;
   readonly #log: Logger;
+  readonly #ca: string[] | undefined;
   #conn: Connection | undefined;
-  #attempt = 0;
+  /** Index in `urls` of the address dialled now, or next. */
+  #index = 0;
+  /** Dials that failed or closed since the last welcome. */
+  #failures = 0;
+  /** Addresses whose certificate was refused since the last welcome. */
+  readonly #untrusted = new Set<string>();
   #retryTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: LinkOptions) {
     super();
+    if (options.urls.length === 0) throw new Error('RelayLink needs at least one relay URL');
     this.#options = options;
     this.#log = options.logger;
+    this.#ca = trustedCas(options.caFile);
+  }
+
+  /** The relay address in use, or dialled next while disconnected. */
+  get url(): string {
+    return this.#options.urls[this.#index]!;
   }
 
   start(): void {
@@ -157,8 +185,10 @@ export class RelayLink extends EventEmitter<LinkEvents> {
   }
 
   #dial(): void {
-    const ws = new WebSocket(this.#options.url, SUBPROTOCOL, {
+    const url = this.url;
+    const ws = new WebSocket(url, SUBPROTOCOL, {
       headers: { authorization: `Bearer ${this.#options.token}` },
+      ...(this.#ca && { ca: this.#ca }),
       perMessageDeflate: false,
       maxPayload: DEFAULT_MAX_FRAME_BYTES,
       handshakeTimeout: this.#options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS,
@@ -166,7 +196,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       // protects browsers' proxies from scripted payloads; this client runs no foreign script.
       generateMask: () => {},
     });
-    const conn: Connection = { ws, channel: channelFor(ws) };
+    const conn: Connection = { ws, url, channel: channelFor(ws) };
     this.#conn = conn;
     ws.on('unexpected-response', (_request, response) => this.#onRefused(conn, response.statusCode ?? 0));
     ws.on('open', () => this.#onOpen(conn));
@@ -176,7 +206,9 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       conn.silenceTimer?.refresh();
     });
     ws.on('error', (error) => {
-      conn.reason ??= error.message;
+      const message = describeCertificateError(error, url, this.#options.caFile);
+      if (message) conn.certificate = { message, code: (error as NodeJS.ErrnoException).code! };
+      conn.reason ??= message ?? error.message;
     });
     ws.on('close', (code, reason) => this.#onClose(conn, code, reason.toString()));
   }
@@ -213,7 +245,8 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     clearTimeout(conn.welcomeTimer);
     conn.welcome = welcome;
     this.session = welcome;
-    this.#attempt = 0;
+    this.#failures = 0;
+    this.#untrusted.clear();
     const silence = Math.ceil(welcome.heartbeatMs * SILENCE_HEARTBEATS);
     conn.silenceTimer = setTimeout(() => this.#drop(conn, `the relay was silent for ${silence} ms`), silence);
     this.#emitSafely('connected', welcome, conn.channel);
@@ -242,14 +275,26 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       this.#emitSafely('disconnected', why);
     }
     if (this.#stopped) return;
+    if (conn.certificate) {
+      // A configuration problem, fatal like a refused token; but one relay with a bad certificate
+      // must not stop an agent that has other relays to go to.
+      this.#untrusted.add(conn.url);
+      if (this.#untrusted.size >= new Set(this.#options.urls).size) {
+        conn.fatal ??= new FatalLinkError(conn.certificate.message, undefined, conn.certificate.code);
+      } else {
+        this.#log.error({ relay: conn.url, reason: conn.certificate.message }, 'relay certificate refused');
+      }
+    }
     if (conn.fatal) {
       this.#stopped = true;
       this.#emitSafely('fatal', conn.fatal);
       return;
     }
-    const delay = fullJitterDelay(this.#attempt++, this.#options.backoff);
+    const count = this.#options.urls.length;
+    const delay = fullJitterDelay(Math.floor(this.#failures++ / count), this.#options.backoff);
+    this.#index = (this.#index + 1) % count;
     this.reconnects++;
-    this.#log.info({ reason: why, delayMs: delay }, 'relay link down: reconnecting');
+    this.#log.info({ reason: why, delayMs: delay, next: this.url }, 'relay link down: reconnecting');
     this.#retryTimer = setTimeout(() => this.#dial(), delay);
   }
 
