@@ -1,0 +1,261 @@
+/**
+ * Prometheus metrics of one relay, on its own prom-client Registry (never the global one, so
+ * several relays in one process stay apart). Counters move on request ends (ExchangeObserver),
+ * gauges are read from the live objects at scrape time: nothing here runs per chunk.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ExchangeObserver, RequestRecord } from '../proxy/observer.js';
+import type { ExchangeRegistry } from '../proxy/registry.js';
+import type { Router } from '../routing/router.js';
+import type { Store } from '../store/store.js';
+import type { AgentHub } from '../tunnel/agent-hub.js';
+
+const PREFIX = 'arena_relay_';
+
+/** Distinct `model` label values kept at most; later ones are counted as `other`. */
+export const MAX_MODEL_LABELS = 200;
+/** Cooldown trip counts remembered per agent at most (for the trips counter). */
+const MAX_TRIP_ENTRIES = 4_096;
+/** A store ping slower than this counts as down, ms. */
+const STORE_PING_TIMEOUT_MS = 1_000;
+
+export type RelayMetricsDeps = {
+  hub: AgentHub;
+  router: Router;
+  registry: ExchangeRegistry;
+  store: Pick<Store, 'getSetting'>;
+  relayId: string;
+};
+
+/** Process metrics (CPU, memory, event loop lag) are process-wide: registered once, merged per scrape. */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export class RelayMetrics implements ExchangeObserver {
+  readonly registry = new Registry();
+  private readonly models = new Set<string>();
+  private readonly trips = new Map<string, number>();
+  private readonly requests: Counter<'model' | 'status' | 'outcome'>;
+  private readonly duration: Histogram<'model'>;
+  private readonly ttfb: Histogram<'model'>;
+  private readonly bytes: Counter<'model'>;
+  private readonly retries: Counter<'code'>;
+  private readonly cooldownTrips: Counter;
+  private readonly http: Counter<'method' | 'route' | 'status'>;
+
+  constructor(private readonly deps: RelayMetricsDeps) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: `${PREFIX}requests_total`,
+      help: 'Consumer requests proxied to an agent, by model, HTTP status and outcome',
+      labelNames: ['model', 'status', 'outcome'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: `${PREFIX}request_duration_seconds`,
+      help: 'Whole proxied request, from arrival to the last byte',
+      labelNames: ['model'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.ttfb = new Histogram({
+      name: `${PREFIX}ttfb_seconds`,
+      help: 'Time to the first body byte relayed to the consumer',
+      labelNames: ['model'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers,
+    });
+    this.bytes = new Counter({
+      name: `${PREFIX}relayed_bytes_total`,
+      help: 'Body bytes relayed from agents to consumers',
+      labelNames: ['model'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: `${PREFIX}retries_total`,
+      help: 'Attempts that failed before the first byte (the request may be retried on another agent), by failure code',
+      labelNames: ['code'],
+      registers,
+    });
+    this.cooldownTrips = new Counter({
+      name: `${PREFIX}cooldown_trips_total`,
+      help: 'Times an agent was benched by the cooldown after repeated failures',
+      registers,
+    });
+    this.http = new Counter({
+      name: `${PREFIX}http_requests_total`,
+      help: 'HTTP requests answered by the relay, by method, route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.gauges(registers);
+  }
+
+  private gauges(registers: Registry[]): void {
+    const { hub, router, registry, store, relayId } = this.deps;
+    const metrics = this;
+    new Gauge({
+      name: `${PREFIX}info`,
+      help: 'Constant 1, labelled with this relay instance id',
+      labelNames: ['relay_id'],
+      registers,
+      collect() {
+        this.set({ relay_id: relayId }, 1);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}streams_in_flight`,
+      help: 'Consumer requests in flight on this relay',
+      registers,
+      collect() {
+        this.set(registry.size);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}agents_connected`,
+      help: 'Agent sockets that completed hello, by state',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const counts = { ready: 0, not_ready: 0, draining: 0 };
+        for (const s of hub.list()) counts[s.draining ? 'draining' : s.ready ? 'ready' : 'not_ready']++;
+        for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}agent_capacity`,
+      help: 'Stream slots of routable agents (sum of max_concurrency)',
+      registers,
+      collect() {
+        this.set(hub.list().reduce((sum, s) => sum + (s.routable ? s.maxConcurrency : 0), 0));
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}agent_streams`,
+      help: 'Streams open on agent sockets',
+      registers,
+      collect() {
+        this.set(hub.list().reduce((sum, s) => sum + s.inFlight, 0));
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}queue_depth`,
+      help: 'Requests waiting for a free agent',
+      registers,
+      collect() {
+        this.set(router.queueDepth);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}agents_benched`,
+      help: 'Connected agents currently benched by the cooldown',
+      registers,
+      collect() {
+        let benched = 0;
+        for (const s of hub.list()) {
+          metrics.syncTrips(s.agentKey);
+          if (router.cooldown.benched(s.agentKey)) benched++;
+        }
+        this.set(benched);
+      },
+    });
+    // store_up's collect probes the store once and sets both gauges; store_ping_seconds is
+    // registered after it (below) so that a scrape writes this probe's time, not the last one's.
+    const storePing = new Gauge({
+      name: `${PREFIX}store_ping_seconds`,
+      help: 'Time the store took to answer a small read at scrape time',
+      registers: [],
+    });
+    new Gauge({
+      name: `${PREFIX}store_up`,
+      help: '1 when the store (SQLite or Redis) answered a small read within 1 s at scrape time',
+      registers,
+      async collect() {
+        const started = performance.now();
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), STORE_PING_TIMEOUT_MS);
+        });
+        const answer = await Promise.race([
+          store.getSetting('admin_token_hash').then(
+            () => 'ok' as const,
+            () => 'error' as const,
+          ),
+          timeout,
+        ]);
+        clearTimeout(timer);
+        this.set(answer === 'ok' ? 1 : 0);
+        storePing.set((performance.now() - started) / 1000);
+      },
+    });
+    this.registry.registerMetric(storePing);
+  }
+
+  /** The text exposition (this relay's metrics plus the process's). */
+  async scrape(): Promise<{ contentType: string; body: string }> {
+    const merged = Registry.merge([this.registry, processMetrics()]);
+    return { contentType: merged.contentType, body: await merged.metrics() };
+  }
+
+  finished(record: RequestRecord): void {
+    const model = this.modelLabel(record);
+    this.requests.inc({ model, status: String(record.status), outcome: record.outcome });
+    this.duration.observe({ model }, record.durationMs / 1000);
+    if (record.ttfbMs !== undefined) this.ttfb.observe({ model }, record.ttfbMs / 1000);
+    if (record.bytes > 0) this.bytes.inc({ model }, record.bytes);
+    if (record.agentId) this.syncTripsOf(record.agentId);
+  }
+
+  attemptFailed(info: { requestId: string; agentId: string; code: string }): void {
+    this.retries.inc({ code: info.code });
+    this.syncTripsOf(info.agentId);
+  }
+
+  /** Counts one answered HTTP request; `route` is the matched pattern, never the raw path. */
+  httpRequest(method: string, route: string, status: number): void {
+    this.http.inc({ method, route, status: String(status) });
+  }
+
+  /**
+   * Consumer-chosen model names must not grow the label set without bound: a model is a label
+   * once some agent served it (until MAX_MODEL_LABELS); anything else is `other`.
+   */
+  private modelLabel(record: RequestRecord): string {
+    if (this.models.has(record.model)) return record.model;
+    if (record.agentId && this.models.size < MAX_MODEL_LABELS) {
+      this.models.add(record.model);
+      return record.model;
+    }
+    return 'other';
+  }
+
+  private syncTripsOf(agentId: string): void {
+    const session = this.deps.hub.sessions.get(agentId);
+    if (session) this.syncTrips(session.agentKey);
+  }
+
+  /**
+   * The cooldown keeps a trip count per agent; the counter adds what it grew by since last seen.
+   * Synced when a request of that agent ends or fails an attempt (right after the cooldown
+   * counted it) and at every scrape, so a trip is missed only if its agent vanished before either.
+   */
+  private syncTrips(agentKey: string): void {
+    const trips = this.deps.router.cooldown.state(agentKey)?.trips ?? 0;
+    const last = this.trips.get(agentKey) ?? 0;
+    if (trips > last) this.cooldownTrips.inc(trips - last);
+    if (trips === last) return;
+    this.trips.delete(agentKey);
+    if (trips === 0) return;
+    if (this.trips.size >= MAX_TRIP_ENTRIES) {
+      const oldest = this.trips.keys().next().value;
+      if (oldest !== undefined) this.trips.delete(oldest);
+    }
+    this.trips.set(agentKey, trips);
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * The single-file bridge agent shipped in client packages: bridge-agent/src/cli.ts and every
+ * dependency bundled by esbuild into one ES module that plain `node` (≥ 20) runs with no
+ * node_modules beside it. Made on first use and kept in memory for the life of the process —
+ * there is no committed build output. A relay that itself runs from a bundle (`dist/relay.js`,
+ * without esbuild or the agent's sources) uses `arena-agent.mjs` from its own folder instead,
+ * written by `npm run build:agent`.
+ */
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { crc32, deflateRaw } from 'node:zlib';
+
+const deflate = promisify(deflateRaw);
+
+/** The agent package's folder, beside the relay's in the workspace (when running from sources). */
+const AGENT_DIR = fileURLToPath(new URL('../../../bridge-agent/', import.meta.url));
+/** A prebuilt bundle beside the running module (when the relay runs from dist/). */
+const PREBUILT = new URL('./arena-agent.mjs', import.meta.url);
+
+export const AGENT_BUNDLE_NAME = 'arena-agent.mjs';
+
+export type AgentBundle = {
+  /** The bundle's bytes (UTF-8 JavaScript). */
+  code: Uint8Array;
+  /**
+   * `code` deflated once (on the libuv thread pool) and its CRC-32, so that each download puts the
+   * ~1 MB bundle in its zip as is instead of compressing it again on the event loop.
+   */
+  deflated: Uint8Array<ArrayBuffer>;
+  crc32: number;
+  /** bridge-agent's package.json version. */
+  version: string;
+};
+
+/**
+ * Bundled CommonJS dependencies (pino, ws, undici) call `require` for Node built-ins; an ES module
+ * has none, so the bundle makes one. `bufferutil` and `utf-8-validate` are optional speed-ups of
+ * `ws`, loaded in a try/catch: left out, `ws` falls back to plain JavaScript.
+ */
+const banner = (version: string) =>
+  [
+    '#!/usr/bin/env node',
+    `// Arena Relay bridge agent ${version}, bundled: run with \`node arena-agent.mjs --help\`.`,
+    "import { createRequire as __arenaCreateRequire } from 'node:module';",
+    'const require = __arenaCreateRequire(import.meta.url);',
+  ].join('\n');
+const VERSION_IN_BANNER = /^\/\/ Arena Relay bridge agent (\S+), bundled/m;
+
+let cached: Promise<AgentBundle> | undefined;
+
+/**
+ * The bundle, made once per process (concurrent callers share it): the prebuilt file when there
+ * is one, else an esbuild run. A failure is not cached: the next call tries again.
+ */
+export function agentBundle(): Promise<AgentBundle> {
+  cached ??= loadOrBuild().catch((error: unknown) => {
+    cached = undefined;
+    throw error;
+  });
+  return cached;
+}
+
+async function loadOrBuild(): Promise<AgentBundle> {
+  let prebuilt: Buffer | undefined;
+  try {
+    prebuilt = await readFile(PREBUILT);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  if (!prebuilt) return withDeflated(await buildAgentBundleCode());
+  const version = VERSION_IN_BANNER.exec(prebuilt.toString('utf8', 0, 512))?.[1] ?? 'unknown';
+  return withDeflated({ code: prebuilt, version });
+}
+
+async function withDeflated(bundle: { code: Uint8Array; version: string }): Promise<AgentBundle> {
+  // Copied out of Node's Buffer pool into an ArrayBuffer of its own.
+  const deflated = new Uint8Array(await deflate(bundle.code, { level: 9 }));
+  return { ...bundle, deflated, crc32: crc32(bundle.code) };
+}
+
+/** Runs esbuild over the agent's sources (uncached). Minified: ~1 MB instead of ~2.5. */
+export async function buildAgentBundleCode(): Promise<{ code: Uint8Array; version: string }> {
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    throw new Error(`esbuild is not installed and there is no prebuilt ${fileURLToPath(PREBUILT)}`);
+  }
+  const manifest = JSON.parse(await readFile(`${AGENT_DIR}package.json`, 'utf8')) as { version: string };
+  const result = await esbuild.build({
+    entryPoints: [`${AGENT_DIR}src/cli.ts`],
+    absWorkingDir: AGENT_DIR,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // jsonc-parser's `main` is a UMD build whose requires esbuild cannot follow; its ESM build is fine.
+    mainFields: ['module', 'main'],
+    external: ['bufferutil', 'utf-8-validate'],
+    banner: { js: banner(manifest.version) },
+    minify: true,
+    legalComments: 'none',
+    write: false,
+    logLevel: 'silent',
+  });
+  const output = result.outputFiles[0];
+  if (!output) throw new Error('esbuild produced no output');
+  return { code: output.contents, version: manifest.version };
+}

@@ -1,0 +1,54 @@
+/**
+ * `GET /api/clients/{id}/download`: the client package as `arena-agent-{id}.zip`. Only a hash of
+ * a client's token is stored, so the package carries a fresh one: the download rotates the token
+ * and closes every socket that used the old one (on every relay sharing the store).
+ */
+import type { Hono } from 'hono';
+import type { AppDeps, AppEnv } from '../api/context.js';
+import { RelayError } from '../errors/relay-error.js';
+import { generateSecret, hashSecret, secretPreview } from '../store/secrets.js';
+import { type AgentBundle, agentBundle } from './agent-bundle.js';
+import { buildClientPackage, packageFileName } from './client-package.js';
+import { publicUrl } from './public-url.js';
+
+export function downloadRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  app.get('/api/clients/:id/download', async (c) => {
+    const id = c.req.param('id');
+    if (!(await deps.store.getClient(id))) throw new RelayError('not_found', `no client with id '${id}'`);
+    const relayUrl = publicUrl({
+      publicUrl: deps.config.publicUrl,
+      trustProxy: deps.config.trustProxy,
+      tls: deps.config.tls !== undefined,
+      headers: c.env.incoming.headers,
+    });
+    if (!relayUrl) {
+      throw new RelayError(
+        'invalid_request',
+        'cannot tell the relay address from this request; set PUBLIC_URL',
+        {
+          param: 'host',
+        },
+      );
+    }
+    // Built before the token changes: a failed build must not retire the client's token.
+    let bundle: AgentBundle;
+    try {
+      bundle = await agentBundle();
+    } catch (error) {
+      c.get('log').error({ err: error }, 'agent bundle build failed');
+      throw new RelayError('internal_error', 'the agent bundle could not be built; see the relay log');
+    }
+    const token = generateSecret('clientToken');
+    const client = await deps.store.rotateClientToken(id, hashSecret(token), secretPreview(token));
+    if (!client) throw new RelayError('not_found', `no client with id '${id}'`);
+    deps.closeClientSockets(id, 'client token replaced by a package download');
+    const zip = buildClientPackage({ client, token, relayUrl, generatedAt: new Date() }, bundle);
+    c.get('log').info({ clientId: id, relayUrl, bytes: zip.byteLength }, 'client package downloaded');
+    // zipSync allocates a plain ArrayBuffer; the cast only narrows its declared type.
+    return c.body(zip as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': 'application/zip',
+      'content-disposition': `attachment; filename="${packageFileName(id)}"`,
+      'cache-control': 'no-store',
+    });
+  });
+}

@@ -1,0 +1,223 @@
+/**
+ * The dashboard in headless Chromium (Debian's `chromium` driven by playwright-core): sign in,
+ * register a client, download its package, create a key, watch the packaged agent appear live,
+ * see traffic in the figures and the usage chart, drain the agent — with screenshots saved under
+ * test-artifacts/ (not committed). Plus the page's headers, checked without a browser.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { unzipSync } from 'fflate';
+import { parse } from 'jsonc-parser';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestAgent } from './support/agent.js';
+import { track } from './support/cleanup.js';
+import { startFakeBridge } from './support/fake-bridge.js';
+import { startTestRelay } from './support/relay.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+/** The page polls every 2 s: give a value a few rounds to show. */
+const POLL = { timeout: 8_000, interval: 100 };
+
+describe('dashboard: served page', () => {
+  it('is served under a strict CSP, with its assets, and needs no token to load', async () => {
+    const relay = await startTestRelay();
+    const page = await fetch(`${relay.url}/dashboard`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+    const html = await page.text();
+    // No inline code or styles, nothing loaded from elsewhere.
+    expect(html).not.toMatch(/<script>|<style>|style="|(src|href)="(https?:)?\/\//);
+    for (const [path, type] of [
+      ['/dashboard/app.js', 'text/javascript; charset=utf-8'],
+      ['/dashboard/app.css', 'text/css; charset=utf-8'],
+    ]) {
+      const res = await fetch(relay.url + path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe(type);
+      expect(await res.text()).not.toMatch(/(import|url)\(?\s*['"]?(https?:)?\/\//);
+    }
+    const slash = await fetch(`${relay.url}/dashboard/`, { redirect: 'manual' });
+    expect(slash.status).toBe(301);
+  });
+});
+
+describe('dashboard: in Chromium', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
+    }
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** A page at 1440×900 (a laptop) that records script errors and CSP violations. */
+  async function openPage(): Promise<{ page: Page; problems: string[] }> {
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 900 },
+      acceptDownloads: true,
+    });
+    track({ close: () => context.close() });
+    const page = await context.newPage();
+    page.setDefaultTimeout(8_000);
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      // A refused sign-in is an expected 401 in the network log.
+      if (message.type() === 'error' && !/status of 401/.test(message.text())) {
+        problems.push(`console: ${message.text()}`);
+      }
+    });
+    return { page, problems };
+  }
+
+  it('signs in, registers a client, downloads its package, creates a key, shows the agent live and drains it', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const bridge = track(await startFakeBridge());
+    const relay = await startTestRelay();
+    const { page, problems } = await openPage();
+
+    // Sign in: a wrong token is refused with a message, the right one opens the overview.
+    await page.goto(`${relay.url}/dashboard`);
+    await page.getByLabel('Admin token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.locator('#login-error').textContent(), POLL).toContain('did not accept');
+    await page.getByLabel('Admin token').fill(relay.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor();
+    await page.getByText('No agent is connected yet').waitFor();
+
+    // The tabs follow the keyboard.
+    await page.getByRole('tab', { name: 'Overview' }).focus();
+    await page.keyboard.press('ArrowRight');
+    await page.getByRole('tab', { name: 'Clients', selected: true }).waitFor();
+    expect(await page.evaluate('document.activeElement?.id')).toBe('tab-clients');
+
+    // Register a client: its token is shown once.
+    await page.getByLabel('Client name').fill("Alice's bridge");
+    await page.getByLabel('LMArenaBridge URL').fill(bridge.url);
+    await page.getByRole('button', { name: 'Register' }).click();
+    const secret = page.getByRole('dialog', { name: "Alice's bridge is registered" });
+    await secret.waitFor();
+    const firstToken = await page.locator('#secret-value').inputValue();
+    expect(firstToken).toMatch(/^art_/);
+    await secret.getByRole('button', { name: 'Done' }).click();
+    const clientRow = page.locator('#clients-table tbody tr', { hasText: "Alice's bridge" });
+    await clientRow.waitFor();
+    const clientId = await clientRow.getAttribute('data-client');
+
+    // Download its package: the page says first that the token will be replaced.
+    await clientRow.getByRole('button', { name: "Download the package of Alice's bridge" }).click();
+    const confirm = page.getByRole('dialog', { name: "Download the package of Alice's bridge?" });
+    await confirm.waitFor();
+    expect(await confirm.textContent()).toMatch(/fresh client token.*retires the current token/s);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-download-confirm.png') });
+    const downloading = page.waitForEvent('download');
+    await confirm.getByRole('button', { name: 'Download and replace the token' }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toBe(`arena-agent-${clientId}.zip`);
+    const zipPath = join(mkdtempSync(join(tmpdir(), 'arena-dashboard-')), 'package.zip');
+    await download.saveAs(zipPath);
+    const files = unzipSync(readFileSync(zipPath));
+    const config = parse(new TextDecoder().decode(files[`arena-agent-${clientId}/config.jsonc`])) as {
+      platform_integration: { client_id: string; api_key: string };
+      upstream_url: string;
+    };
+    expect(config.platform_integration.client_id).toBe(clientId);
+    expect(config.upstream_url).toBe(bridge.url);
+    const token = config.platform_integration.api_key;
+    expect(token).not.toBe(firstToken);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-clients.png') });
+
+    // Create a key: shown once, then listed.
+    await page.getByRole('tab', { name: 'API keys' }).click();
+    await page.getByLabel('Key name').fill('dashboard consumer');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const keyDialog = page.getByRole('dialog', { name: 'API key "dashboard consumer"' });
+    await keyDialog.waitFor();
+    const key = await page.locator('#secret-value').inputValue();
+    expect(key).toMatch(/^sk-ar-/);
+    await keyDialog.getByRole('button', { name: 'Done' }).click();
+    await page.locator('#keys-table tbody tr', { hasText: 'dashboard consumer' }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-keys.png') });
+
+    // Start the packaged agent: it appears on the overview by itself (polling), ready.
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    const agent = await startTestAgent(relay.url, token, config.upstream_url);
+    const agentRow = page.locator(`#agents-table tr[data-agent="${agent.sessionId}"]`);
+    await agentRow.getByText('Ready', { exact: true }).waitFor();
+    expect(await agentRow.textContent()).toContain("Alice's bridge");
+
+    // Traffic shows in the figures and in the key's usage chart.
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${relay.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-5', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    await expect.poll(() => page.locator('#card-requests .stat-value').textContent(), POLL).toBe('3');
+    await expect
+      .poll(() => page.locator('#overview-chart svg').getAttribute('aria-label'), POLL)
+      .toContain('3 in total');
+    await page.getByRole('tab', { name: 'Usage' }).click();
+    await expect
+      .poll(() => page.locator('#usage-chart svg').getAttribute('aria-label'), POLL)
+      .toMatch(/key dashboard consumer: 3 in total/);
+    await expect
+      .poll(
+        () => page.locator('#usage-table tbody tr', { hasText: 'dashboard consumer' }).textContent(),
+        POLL,
+      )
+      .toMatch(/dashboard consumer33100 %/);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-usage.png') });
+
+    // Health check, then drain the agent from its row.
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    await page.getByRole('button', { name: 'Health check' }).click();
+    await page.getByText('Health check · 1 of 1 healthy').waitFor();
+    await agentRow.getByRole('button', { name: /^Drain agent/ }).click();
+    const drainDialog = page.getByRole('dialog', { name: "Drain Alice's bridge?" });
+    await drainDialog.getByRole('button', { name: 'Drain' }).click();
+    await agentRow.getByText('Draining', { exact: true }).waitFor();
+    expect((await relay.admin('GET', '/api/agents')).json.agents[0].draining).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-overview.png'), fullPage: true });
+
+    await page.getByRole('tab', { name: 'Stats' }).click();
+    await page.getByRole('rowheader', { name: 'Last hour' }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-stats.png') });
+
+    // Signing out forgets the token (sessionStorage) and shows the sign-in form again.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin token').waitFor();
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    expect(problems).toEqual([]);
+  });
+});
