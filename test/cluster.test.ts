@@ -12,7 +12,7 @@ import { connectRawAgent } from './support/raw-agent.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
 import { keysUnder, REDIS_TEST_URL } from './support/store-backends.js';
 
-async function cluster(size: number, clusterHeartbeatMs = 100) {
+async function cluster(size: number, clusterHeartbeatMs = 250) {
   const prefix = `arena-test-${randomBytes(6).toString('hex')}:`;
   // Registered first, so it runs last: after the relays have closed, drop every key of the run.
   track({
@@ -26,7 +26,7 @@ async function cluster(size: number, clusterHeartbeatMs = 100) {
   const relays: TestRelay[] = [];
   for (let i = 0; i < size; i++) {
     relays.push(
-      await startTestRelay({ redisUrl: REDIS_TEST_URL, redisPrefix: prefix, clusterHeartbeatMs: 100 }),
+      await startTestRelay({ redisUrl: REDIS_TEST_URL, redisPrefix: prefix, clusterHeartbeatMs }),
     );
   }
   return { prefix, relays };
@@ -93,8 +93,12 @@ describe('three relays on one Redis', () => {
     expect(Date.now() - abortedAt).toBeLessThan(2000);
   });
 
-  it('slow consumers are flow-controlled across relays: the agent never outruns the credit', async () => {
-    const { relays } = await cluster(2);
+  it('slow consumers are flow-controlled across relays: the agent never outruns the credit', {
+    timeout: 60_000,
+  }, async () => {
+    // Both relays, the agent and the bridge share this test's event loop while megabytes flow:
+    // heartbeats get late, so give membership a TTL that such a flood cannot outrun.
+    const { relays } = await cluster(2, 1000);
     const [a, b] = relays as [TestRelay, TestRelay];
     const chunks = Array.from({ length: 60_000 }, (_, i) => DEFAULT_CHUNKS[i % DEFAULT_CHUNKS.length]!);
     const bridge = track(await startFakeBridge({ chunks }));
@@ -120,7 +124,7 @@ describe('three relays on one Redis', () => {
           last = now;
           return settled;
         },
-        { interval: 100, timeout: 10_000 },
+        { interval: 200, timeout: 30_000 },
       )
       .toBe(true);
     const plateau = last;

@@ -56,7 +56,9 @@ describe('a dead agent', () => {
 });
 
 describe('flow control', () => {
-  it('a consumer that does not read stalls only its own stream, and relay buffering stays bounded', async () => {
+  it('a consumer that does not read stalls only its own stream, and relay buffering stays bounded', {
+    timeout: 60_000,
+  }, async () => {
     // ~200 bytes an event × 80 000 events ≈ 16 MB: far more than sockets and one window can hold.
     const chunks = Array.from({ length: 80_000 }, (_, i) => DEFAULT_CHUNKS[i % DEFAULT_CHUNKS.length]!);
     const bridge = track(await startFakeBridge({ chunks }));
@@ -78,7 +80,7 @@ describe('flow control', () => {
           last = now;
           return settled;
         },
-        { interval: 100, timeout: 10_000 },
+        { interval: 200, timeout: 30_000 },
       )
       .toBe(true);
     const plateau = slowExchange().bytes;

@@ -72,7 +72,8 @@ export const openFrame = z.object({
 export const headFrame = z.object({
   type: z.literal('head'),
   stream: streamId,
-  status: z.number().int().min(100).max(599),
+  /** A final status: 1xx answers (101 above all) would corrupt the consumer's connection. */
+  status: z.number().int().min(200).max(599),
   headers,
 });
 

@@ -35,7 +35,10 @@ export class Cluster extends EventEmitter<{ change: [] }> {
   readonly membership: Membership;
   readonly forwarder: Forwarder;
   readonly sticky: StickyStore;
-  private readonly pub: Redis;
+  /** Membership, events, sticky pins: never stuck behind stream data. */
+  private readonly control: Redis;
+  /** Forwarded stream messages. */
+  private readonly data: Redis;
   private readonly sub: Redis;
   private readonly eventsChannel: string;
   private closing: Promise<void> | undefined;
@@ -43,12 +46,15 @@ export class Cluster extends EventEmitter<{ change: [] }> {
   constructor(private readonly options: ClusterOptions) {
     super();
     const { config, hub, relayId, logger } = options;
-    this.pub = createRedis(config, logger, 'cluster');
+    // Heartbeats on their own connection: queued behind megabytes of forwarded data they would
+    // arrive late, and a busy relay would look dead to the others.
+    this.control = createRedis(config, logger, 'cluster');
+    this.data = createRedis(config, logger, 'cluster-data');
     this.sub = createRedis(config, logger, 'cluster-sub');
     this.eventsChannel = `${config.redisPrefix}cluster:events`;
-    this.sticky = redisSticky(this.pub, `${config.redisPrefix}sticky:`);
+    this.sticky = redisSticky(this.control, `${config.redisPrefix}sticky:`);
     this.forwarder = new Forwarder({
-      pub: this.pub,
+      pub: this.data,
       sub: this.sub,
       prefix: config.redisPrefix,
       relayId,
@@ -56,7 +62,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
       logger,
     });
     this.membership = new Membership({
-      redis: this.pub,
+      redis: this.control,
       prefix: config.redisPrefix,
       relayId,
       intervalMs: config.clusterHeartbeatMs,
@@ -76,7 +82,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
 
   /** Connects, subscribes and publishes this relay. Fails when Redis cannot be reached. */
   async start(): Promise<void> {
-    await Promise.all([this.pub.connect(), this.sub.connect()]);
+    await Promise.all([this.control.connect(), this.data.connect(), this.sub.connect()]);
     this.sub.on('messageBuffer', (channel: Buffer, message: Buffer) => {
       if (channel.toString() === this.eventsChannel) this.onEvent(message.toString('utf8'));
     });
@@ -91,7 +97,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
   }
 
   get healthy(): boolean {
-    return this.membership.healthy && this.pub.status === 'ready' && this.sub.status === 'ready';
+    return this.membership.healthy && [this.control, this.data, this.sub].every((r) => r.status === 'ready');
   }
 
   /** Closes a client's sockets on this relay and tells the others to do the same. Returns local count. */
@@ -108,7 +114,8 @@ export class Cluster extends EventEmitter<{ change: [] }> {
     this.closing ??= (async () => {
       this.forwarder.close();
       await this.membership.close();
-      this.pub.disconnect();
+      this.control.disconnect();
+      this.data.disconnect();
       this.sub.disconnect();
     })();
     return this.closing;
@@ -116,7 +123,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
 
   private async broadcast(event: ClusterEvent): Promise<void> {
     try {
-      await this.pub.publish(this.eventsChannel, JSON.stringify(event));
+      await this.control.publish(this.eventsChannel, JSON.stringify(event));
     } catch (error) {
       this.options.logger.warn({ err: (error as Error).message, event: event.t }, 'cluster broadcast failed');
     }

@@ -26,7 +26,7 @@ export const openMessage = z.object({
 export const ackMessage = z.object({ ref });
 export const headMessage = z.object({
   ref,
-  status: z.number().int(),
+  status: z.number().int().min(200).max(599),
   headers: z.record(z.string(), z.string()),
 });
 export const endMessage = z.object({ ref, usage: usageSchema.optional() });

@@ -105,12 +105,32 @@ export class Forwarder {
           code: 'agent_gone',
           message: `relay ${relayId} holding the agent is gone`,
         });
+        // If it was only late, not dead, it must not keep the agent's slot for a stream nobody reads.
+        this.publish(
+          relayId,
+          encodeControl(Kind.CANCEL, {
+            from: this.options.relayId,
+            ref: stream.ref,
+            reason: 'relay considered gone',
+          }),
+        ).catch(() => undefined);
       }
     }
     for (const [key, stream] of [...this.inbound]) {
       if (stream.from !== relayId) continue;
       this.inbound.delete(key);
       stream.handle?.cancel(`relay ${relayId} holding the consumer is gone`);
+      // If that relay was only slow (missed heartbeats under load), it must not wait forever
+      // for a stream we just cancelled: tell it, best effort.
+      const ref = Number(key.slice(key.lastIndexOf(':') + 1));
+      this.publish(
+        relayId,
+        encodeControl(Kind.ERROR, {
+          ref,
+          code: 'agent_gone',
+          message: 'the agent relay lost sight of this relay',
+        }),
+      ).catch(() => undefined);
     }
   }
 

@@ -37,6 +37,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   private lastOk = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private lastTickAt = 0;
   private readonly ttlMs: number;
   private readonly keys: { relays: string; agents: (relayId: string) => string };
 
@@ -104,6 +105,10 @@ export class Membership extends EventEmitter<MembershipEvents> {
     this.ticking = true;
     const { redis, relayId } = this.options;
     const now = Date.now();
+    // When this relay's own event loop stalled, the others' heartbeats only look old: judge
+    // nobody dead on this round's evidence.
+    const stalled = this.lastTickAt > 0 && now - this.lastTickAt > 2 * this.options.intervalMs;
+    this.lastTickAt = now;
     try {
       const results = await redis
         .multi()
@@ -114,7 +119,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
         .exec();
       const live = ((results?.[3]?.[1] as string[] | undefined) ?? []).filter((id) => id !== relayId);
       const adverts = live.length ? await redis.mget(live.map((id) => this.keys.agents(id))) : [];
-      this.apply(live, adverts);
+      this.apply(live, adverts, stalled);
       this.lastOk = Date.now();
       if (!this.healthy) this.options.logger.info('cluster membership restored');
       this.healthy = true;
@@ -131,9 +136,9 @@ export class Membership extends EventEmitter<MembershipEvents> {
     }
   }
 
-  private apply(live: string[], adverts: Array<string | null>): void {
+  private apply(live: string[], adverts: Array<string | null>, stalled = false): void {
     const seen = new Set<string>();
-    live.forEach((id, i) => {
+    live.forEach((_id, i) => {
       const raw = adverts[i];
       if (!raw) return;
       let list: AgentAdvert[];
@@ -153,9 +158,14 @@ export class Membership extends EventEmitter<MembershipEvents> {
           );
       }
     });
-    for (const id of this.remote.keys()) if (!seen.has(id)) this.remote.delete(id);
     const now = new Set(live);
-    for (const id of this.liveRelays) if (!now.has(id)) this.emit('relay-gone', id);
+    if (stalled) {
+      // Keep what we knew of relays that seem to have vanished until a timely round confirms it.
+      for (const id of this.liveRelays) now.add(id);
+    } else {
+      for (const id of this.remote.keys()) if (!seen.has(id)) this.remote.delete(id);
+      for (const id of this.liveRelays) if (!now.has(id)) this.emit('relay-gone', id);
+    }
     this.liveRelays = now;
     this.emit('change');
   }
