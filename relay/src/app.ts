@@ -2,13 +2,20 @@
  * The relay's HTTP surface. `app.onError` is the one place an error becomes a response, always
  * the OpenAI error object.
  */
-import { Hono } from 'hono';
+import { type Context, Hono, type Next } from 'hono';
 import { adminRoutes } from './api/admin.js';
 import { adminAgentRoutes } from './api/admin-agents.js';
+import { healthRoutes } from './api/admin-health.js';
+import { statsRoutes } from './api/admin-stats.js';
+import { usageRoutes } from './api/admin-usage.js';
 import { chatRoutes } from './api/chat.js';
 import type { AppDeps, AppEnv } from './api/context.js';
 import { modelRoutes } from './api/models.js';
+import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { RelayError, toRelayError } from './errors/relay-error.js';
+import { clientAddress } from './http/client-address.js';
+import { httpMetrics, metricsRoutes } from './metrics/metrics-route.js';
+import { downloadRoutes } from './package/download-route.js';
 import { generateId } from './store/secrets.js';
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -21,6 +28,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.header('x-request-id', requestId);
     await next();
   });
+  app.use('*', httpMetrics(deps.metrics));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) =>
@@ -33,6 +41,19 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           redis: deps.clusterHealthy() === null ? 'not configured' : deps.clusterHealthy() ? 'up' : 'down',
         }),
   );
+
+  // Addresses that keep failing authentication wait before they may try again.
+  const authBrake = async (c: Context<AppEnv>, next: Next) => {
+    const wait = deps.authGuard.retryAfter(clientAddress(c.env.incoming, deps.config.trustProxy));
+    if (wait > 0) {
+      throw new RelayError('too_many_auth_failures', 'too many failed authentication attempts; slow down', {
+        retryAfter: wait,
+      });
+    }
+    await next();
+  };
+  app.use('/v1/*', authBrake);
+  app.use('/api/*', authBrake);
 
   app.use('/v1/*', async (c, next) => {
     if (deps.lifecycle.draining) {
@@ -49,6 +70,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   modelRoutes(app, deps);
   adminRoutes(app, deps);
   adminAgentRoutes(app, deps);
+  usageRoutes(app, deps);
+  statsRoutes(app, deps);
+  healthRoutes(app, deps);
+  downloadRoutes(app, deps);
+  metricsRoutes(app, deps);
+  dashboardRoutes(app);
 
   app.notFound((c) => {
     const error = new RelayError('not_found', `no route for ${c.req.method} ${c.req.path}`);
@@ -57,6 +84,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.onError((thrown, c) => {
     const error = toRelayError(thrown);
+    if (error.code === 'invalid_api_key' || error.code === 'invalid_admin_token') {
+      deps.authGuard.failed(clientAddress(c.env.incoming, deps.config.trustProxy));
+    }
     const log = c.get('log') ?? deps.logger;
     if (error.status >= 500) log.error({ err: thrown, code: error.code }, 'request failed');
     else log.info({ code: error.code, status: error.status }, 'request refused');

@@ -13,18 +13,24 @@ import { resolveAdminToken } from './admin-token.js';
 import { createApp } from './app.js';
 import { Cluster } from './cluster/cluster.js';
 import type { RelayConfig } from './config/load-config.js';
+import { clientAddress } from './http/client-address.js';
 import { createLogger } from './log/logger.js';
+import { RelayMetrics } from './metrics/relay-metrics.js';
+import { RequestStats } from './metrics/request-stats.js';
 import { combineObservers } from './proxy/observer.js';
 import { ExchangeRegistry } from './proxy/registry.js';
 import { createBalancer } from './routing/balancer.js';
 import { Cooldown } from './routing/cooldown.js';
 import { Router } from './routing/router.js';
+import { AuthGuard } from './security/auth-guard.js';
+import { capConnectionsPerAddress } from './security/connection-cap.js';
 import { withKeyCache } from './store/key-cache.js';
 import { openRedisStore } from './store/redis-store.js';
 import { generateId } from './store/secrets.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 import { AgentHub } from './tunnel/agent-hub.js';
+import { openAccounting } from './usage/accounting.js';
 
 export type RelayOptions = {
   logger?: Logger;
@@ -66,14 +72,8 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const store = keyCache.store;
   const adminToken = await resolveAdminToken(config.adminToken, store);
 
-  const remoteAddress = (req: IncomingMessage): string => {
-    if (config.trustProxy) {
-      const forwarded = req.headers['x-forwarded-for'];
-      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-      if (first) return first;
-    }
-    return req.socket.remoteAddress ?? 'unknown';
-  };
+  const remoteAddress = (req: IncomingMessage): string => clientAddress(req, config.trustProxy);
+  const authGuard = new AuthGuard({ threshold: config.authFailuresPerMinute });
 
   const relayId = generateId('rly');
   const hub = new AgentHub({
@@ -84,20 +84,26 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     streamWindow: config.streamWindow,
     maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
     remoteAddress,
+    authGuard,
+    maxAgentsPerClient: config.maxAgentsPerClient,
   });
   if (config.redisUrl || config.redisSentinels) {
     cluster = new Cluster({ config, hub, relayId, logger, onKeysChanged: keyCache.clear });
     await cluster.start();
   }
   const shared = cluster;
+  const accounting = await openAccounting({ config, store, logger });
   const router = new Router(hub, createBalancer(config.loadBalancing), {
+    clientGate: accounting.limits.clientGate,
     queue: { maxQueue: config.queueSize, maxWaitMs: config.queueTimeoutMs },
     cooldown: new Cooldown({ threshold: config.cooldownFailures, baseMs: config.cooldownMs }),
     ...(shared ? { remoteAgents: () => shared.remoteAgents(), sticky: shared.sticky } : {}),
   });
   shared?.on('change', () => router.capacityChanged());
   const registry = new ExchangeRegistry();
-  const observer = combineObservers([]);
+  const stats = new RequestStats();
+  const metrics = new RelayMetrics({ hub, router, registry, store, relayId });
+  const observer = combineObservers([accounting.observer, stats, metrics]);
   const lifecycle = { draining: false };
   const app = createApp({
     relayId,
@@ -107,23 +113,39 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     router,
     registry,
     observer,
+    accounting,
+    metrics,
+    stats,
     lifecycle,
     logger,
     adminTokenHash: adminToken.hash,
+    authGuard,
     closeClientSockets: (clientId, reason) =>
       shared ? shared.closeClient(clientId, reason) : hub.closeClient(clientId, reason),
     clusterHealthy: () => (shared ? shared.healthy : null),
   });
 
+  // Slowloris: a client must send its headers within headersTimeout and its whole request within
+  // requestTimeout (responses may stream far longer). Checked every second.
+  const slowClientLimits = {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: Math.max(config.headersTimeoutMs, 60_000),
+    connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+  };
   const server = (
     config.tls
       ? createAdaptorServer({
           fetch: app.fetch,
           createServer: createHttpsServer,
-          serverOptions: { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) },
+          serverOptions: {
+            ...slowClientLimits,
+            cert: readFileSync(config.tls.certFile),
+            key: readFileSync(config.tls.keyFile),
+          },
         })
-      : createAdaptorServer({ fetch: app.fetch })
+      : createAdaptorServer({ fetch: app.fetch, serverOptions: slowClientLimits })
   ) as Server;
+  if (!config.trustProxy) capConnectionsPerAddress(server, config.maxConnectionsPerAddress);
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
 
   await new Promise<void>((resolve, reject) => {
@@ -169,6 +191,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
         await shared?.close();
         server.closeAllConnections();
         await stopped;
+        await accounting.close();
         await store.close();
       })();
       return closing;

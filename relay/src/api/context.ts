@@ -2,11 +2,15 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/load-config.js';
+import type { RelayMetrics } from '../metrics/relay-metrics.js';
+import type { RequestStats } from '../metrics/request-stats.js';
 import type { ExchangeObserver } from '../proxy/observer.js';
 import type { ExchangeRegistry } from '../proxy/registry.js';
 import type { Router } from '../routing/router.js';
+import type { AuthGuard } from '../security/auth-guard.js';
 import type { Store } from '../store/store.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
+import type { Accounting } from '../usage/accounting.js';
 
 export type AppEnv = {
   Bindings: HttpBindings;
@@ -22,9 +26,16 @@ export type AppDeps = {
   registry: ExchangeRegistry;
   /** Told about every proxied request when it ends (usage, metrics). */
   observer: ExchangeObserver;
+  /** Rate limits (keys, clients) and usage metering. */
+  accounting: Accounting;
+  /** Prometheus metrics (`/metrics`) and the rolling request windows of `/api/stats`. */
+  metrics: RelayMetrics;
+  stats: RequestStats;
   /** Set when the relay is shutting down: new consumer requests are refused. */
   lifecycle: { draining: boolean };
   logger: Logger;
+  /** Brakes addresses that keep failing authentication. */
+  authGuard: AuthGuard;
   /** Closes a client's agent sockets on every relay of the cluster (token rotated, disabled, deleted). */
   closeClientSockets(clientId: string, reason: string): void;
   /** Null without Redis; else whether the cluster connection is up (for /readyz). */

@@ -14,6 +14,37 @@ const bool = z
   .optional()
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** Per model, per 1 000 tokens; `*` prices every model not listed. */
+const priceTable = z.record(
+  z.string().min(1),
+  z.strictObject({ prompt: z.number().nonnegative(), completion: z.number().nonnegative() }),
+);
+export type PriceTable = z.infer<typeof priceTable>;
+
+/** PRICE_TABLE: JSON `{"<model>": {"prompt": <per 1k>, "completion": <per 1k>}}`; empty = no prices. */
+const priceTableJson = z
+  .string()
+  .optional()
+  .transform((raw, ctx): PriceTable => {
+    if (raw === undefined || raw.trim() === '') return {};
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be JSON: {"<model>": {"prompt": 0.5, "completion": 1.5}}',
+      });
+      return z.NEVER;
+    }
+    const parsed = priceTable.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue({ code: 'custom', message: `${issue.path.join('.') || 'value'}: ${issue.message}` });
+    }
+    return z.NEVER;
+  });
+
 export const BALANCING_STRATEGIES = ['least_load', 'round_robin', 'random', 'latency'] as const;
 export type BalancingStrategy = (typeof BALANCING_STRATEGIES)[number];
 
@@ -55,15 +86,26 @@ const envSchema = z
     GATEWAY_COOLDOWN_FAILURES: z.coerce.number().int().min(1).max(100).default(3),
     GATEWAY_COOLDOWN_SECONDS: seconds(5),
     GATEWAY_SHUTDOWN_GRACE: seconds(30),
+    GATEWAY_HEADERS_TIMEOUT: seconds(10),
+    GATEWAY_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+    GATEWAY_MAX_AGENTS_PER_CLIENT: z.coerce.number().int().min(1).default(16),
+    GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(256),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     TLS_CERT_FILE: optionalString,
     TLS_KEY_FILE: optionalString,
     TRUST_PROXY: bool,
+    METRICS_REQUIRE_TOKEN: bool,
+    /** When Redis cannot answer a rate-limit check: `open` admits, `closed` refuses (503). */
+    RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
+    PRICE_TABLE: priceTableJson,
   })
   .refine((env) => (env.TLS_CERT_FILE === undefined) === (env.TLS_KEY_FILE === undefined), {
     message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
     path: ['TLS_CERT_FILE'],
   });
+
+/** Every environment variable the relay reads; deployment files are checked against it. */
+export const RELAY_ENV_NAMES: readonly string[] = Object.keys(envSchema.shape);
 
 /** The relay's validated settings, in the units the code uses (milliseconds, bytes). */
 export type RelayConfig = {
@@ -93,9 +135,23 @@ export type RelayConfig = {
   cooldownMs: number;
   /** How long SIGTERM waits for in-flight streams, in ms. */
   shutdownGraceMs: number;
+  /** Time a client has to send its request headers, in ms (slowloris). */
+  headersTimeoutMs: number;
+  /** Open connections one address may hold (0 = no cap; not applied with TRUST_PROXY). */
+  maxConnectionsPerAddress: number;
+  /** Failed authentications an address may make per minute before it is refused for a while. */
+  authFailuresPerMinute: number;
+  /** Live agents one bridge client may have at once. */
+  maxAgentsPerClient: number;
   logLevel: string;
   tls: { certFile: string; keyFile: string } | undefined;
   trustProxy: boolean;
+  /** `GET /metrics` asks for the admin token (default: open, for scrapers on a private network). */
+  metricsRequireToken: boolean;
+  /** What the Redis limiter does when Redis does not answer: admit (`open`) or refuse with 503. */
+  rateLimitFailMode: 'open' | 'closed';
+  /** Prices for the usage API's `cost`, per model, per 1 000 tokens. */
+  priceTable: PriceTable;
 };
 
 /** Thrown by loadConfig with every bad value listed, one per line. */
@@ -145,9 +201,16 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     cooldownFailures: e.GATEWAY_COOLDOWN_FAILURES,
     cooldownMs: Math.round(e.GATEWAY_COOLDOWN_SECONDS * 1000),
     shutdownGraceMs: Math.round(e.GATEWAY_SHUTDOWN_GRACE * 1000),
+    headersTimeoutMs: Math.round(e.GATEWAY_HEADERS_TIMEOUT * 1000),
+    maxConnectionsPerAddress: e.GATEWAY_MAX_CONNECTIONS_PER_ADDRESS,
+    authFailuresPerMinute: e.GATEWAY_AUTH_FAILURES_PER_MINUTE,
+    maxAgentsPerClient: e.GATEWAY_MAX_AGENTS_PER_CLIENT,
     logLevel: e.LOG_LEVEL,
     tls:
       e.TLS_CERT_FILE && e.TLS_KEY_FILE ? { certFile: e.TLS_CERT_FILE, keyFile: e.TLS_KEY_FILE } : undefined,
     trustProxy: e.TRUST_PROXY,
+    metricsRequireToken: e.METRICS_REQUIRE_TOKEN,
+    rateLimitFailMode: e.RATE_LIMIT_FAIL_MODE,
+    priceTable: e.PRICE_TABLE,
   };
 }

@@ -36,7 +36,17 @@ export type ExchangeRequest = {
   sessionName: string | undefined;
   res: ServerResponse;
   log: Logger;
+  /** Sees (and may add to) the bytes of the answer: usage metering, `include_usage`. */
+  tap?: ResponseTap | undefined;
 };
+
+/** A hook on one request's byte path. Called synchronously, once per payload: keep it cheap. */
+export interface ResponseTap {
+  /** Writes `payload` (or what stands for it) to `res`; returns what `res.write` returned. */
+  write(res: ServerResponse, payload: Buffer): boolean;
+  /** The agent ended the stream: write what must come before the response ends. */
+  end(res: ServerResponse, usage: Usage | undefined): void;
+}
 
 type AttemptOutcome =
   | { kind: 'committed' }
@@ -112,6 +122,7 @@ export class Exchange implements ExchangeInfo {
         let route: Route;
         try {
           route = await this.deps.router.acquire({
+            requestId: this.id,
             model: this.request.model,
             tried,
             sessionName: this.request.sessionName,
@@ -211,7 +222,8 @@ export class Exchange implements ExchangeInfo {
       this.bytes += payload.byteLength;
       this.unacked += payload.byteLength;
       this.cork();
-      if (!res.write(payload)) {
+      const tap = this.request.tap;
+      if (!(tap ? tap.write(res, payload) : res.write(payload))) {
         if (!this.waitingDrain) {
           this.waitingDrain = true;
           res.once('drain', this.onDrain);
@@ -223,6 +235,7 @@ export class Exchange implements ExchangeInfo {
     },
     onEnd: (usage) => {
       this.usage = usage;
+      this.request.tap?.end(this.request.res, usage);
       this.request.res.end();
       this.finish('ok');
     },

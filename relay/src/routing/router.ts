@@ -13,6 +13,8 @@ import type { RoutableAgent } from './routable-agent.js';
 import { type PinOutcome, type StickyStore, StickyTable } from './sticky.js';
 
 export type RouteRequest = {
+  /** The consumer request's id (the client gate keeps per-request leases under it). */
+  requestId?: string;
   model: string;
   tried: ReadonlySet<string>;
   sessionName?: string | undefined;
@@ -21,7 +23,17 @@ export type RouteRequest = {
    * signal is only made for requests that actually wait.
    */
   signal: () => AbortSignal;
+  /** Clients the client gate refused for this attempt, with their retry-after (s); set by the router. */
+  refusedClients?: ReadonlyMap<string, number>;
 };
+
+export type ClientVerdict = { admitted: true } | { admitted: false; retryAfterSeconds: number };
+
+/**
+ * Asked once an agent is picked: may its client take one more request (the client's own rate
+ * limits)? A refused client is left out and the pick repeated. May reject (the request fails).
+ */
+export type ClientGate = (agent: RoutableAgent, request: RouteRequest) => Promise<ClientVerdict>;
 
 /** A reserved slot on an agent: call `session.open` at once, or `session.release()`. */
 export type Route = { session: RoutableAgent; pin: PinOutcome | undefined };
@@ -39,6 +51,7 @@ export type RouterOptions = {
   sticky?: StickyStore;
   /** Agents connected to other relays (empty without a cluster). */
   remoteAgents?: () => RoutableAgent[];
+  clientGate?: ClientGate;
 };
 
 type Verdict = { route: Route } | { busy: true } | { error: RelayError };
@@ -56,6 +69,7 @@ export class Router {
   private readonly queue: Waiter[] = [];
   private readonly queueOptions: QueueOptions;
   private readonly remoteAgents: () => RoutableAgent[];
+  private readonly clientGate: ClientGate | undefined;
 
   constructor(
     private readonly hub: AgentHub,
@@ -66,6 +80,7 @@ export class Router {
     this.sticky = options.sticky ?? new StickyTable();
     this.queueOptions = options.queue ?? { maxQueue: 100, maxWaitMs: 30_000 };
     this.remoteAgents = options.remoteAgents ?? (() => []);
+    this.clientGate = options.clientGate;
     hub.on('capacity', () => this.capacityChanged());
   }
 
@@ -87,6 +102,27 @@ export class Router {
 
   /** Finds (or waits for) an agent and reserves a slot on it; throws a RelayError when none will do. */
   async acquire(request: RouteRequest): Promise<Route> {
+    const gate = this.clientGate;
+    if (!gate) return this.reserve(request);
+    const refused = new Map<string, number>();
+    const scoped = { ...request, refusedClients: refused };
+    for (;;) {
+      const route = await this.reserve(scoped);
+      let verdict: ClientVerdict;
+      try {
+        verdict = await gate(route.session, request);
+      } catch (error) {
+        route.session.release();
+        throw error;
+      }
+      if (verdict.admitted) return route;
+      route.session.release();
+      refused.set(route.session.clientId, verdict.retryAfterSeconds);
+    }
+  }
+
+  /** One pick, or a wait in the queue; the client gate is not asked. */
+  private async reserve(request: RouteRequest): Promise<Route> {
     const pinnedKey = request.sessionName ? await this.pinFor(request.sessionName) : undefined;
     const verdict = this.decide(request, pinnedKey);
     if ('route' in verdict) return verdict.route;
@@ -155,8 +191,8 @@ export class Router {
     const serves = (a: RoutableAgent) => a.models.has(request.model);
     const fits = (a: RoutableAgent) =>
       serves(a) && a.routable && !request.tried.has(a.id) && !this.cooldown.benched(a.agentKey);
-    const localFit = local.filter(fits);
-    const remoteFit = remote.filter(fits);
+    let localFit = local.filter(fits);
+    let remoteFit = remote.filter(fits);
     if (localFit.length === 0 && remoteFit.length === 0) {
       if (!local.some(serves) && !remote.some(serves)) {
         return {
@@ -174,6 +210,20 @@ export class Router {
           { retryAfter: 5 },
         ),
       };
+    }
+    const refused = request.refusedClients;
+    if (refused && refused.size > 0) {
+      localFit = localFit.filter((a) => !refused.has(a.clientId));
+      remoteFit = remoteFit.filter((a) => !refused.has(a.clientId));
+      if (localFit.length === 0 && remoteFit.length === 0) {
+        return {
+          error: new RelayError(
+            'rate_limit_exceeded',
+            `every bridge serving '${request.model}' is at its own rate limit; retry later`,
+            { retryAfter: Math.min(...refused.values()) },
+          ),
+        };
+      }
     }
     let pin: PinOutcome | undefined;
     let pools = [localFit, remoteFit];

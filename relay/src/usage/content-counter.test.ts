@@ -1,0 +1,75 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ContentCounter } from './content-counter.js';
+import { codePoints } from './estimate.js';
+
+/** Events as LMArenaBridge writes them (Python spacing), then its stop chunk and `[DONE]`. */
+function bridgeStream(pieces: string[]): Buffer {
+  const head =
+    'data: {"id": "chatcmpl-1b2c", "object": "chat.completion.chunk", "created": 1795663374, "model": "gpt-5", "choices": [{"index": 0, "delta": ';
+  const events = pieces.map((p) => `${head}{"content": ${JSON.stringify(p)}}, "finish_reason": null}]}\n\n`);
+  return Buffer.from(`${events.join('')}${head}{}, "finish_reason": "stop"}]}\n\ndata: [DONE]\n\n`);
+}
+
+function count(chunks: Buffer[]): number {
+  const counter = new ContentCounter();
+  for (const chunk of chunks) counter.scan(chunk);
+  return counter.chars;
+}
+
+/** `bytes` cut at the given offsets. */
+function cut(bytes: Buffer, offsets: number[]): Buffer[] {
+  const points = [...new Set(offsets.map((o) => o % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Buffer[] = [];
+  let from = 0;
+  for (const p of points) {
+    chunks.push(bytes.subarray(from, p));
+    from = p;
+  }
+  chunks.push(bytes.subarray(from));
+  return chunks;
+}
+
+describe('ContentCounter', () => {
+  it('counts code points of the content deltas, escapes and multi-byte text included', () => {
+    const pieces = ['Hello!', ' 你好，世界。', ' "quoted"', ' a\nnewline.', ' 😀', '\u0001\\'];
+    expect(count([bridgeStream(pieces)])).toBe(codePoints(pieces.join('')));
+  });
+
+  it('gives the same count however the bytes are cut (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string({ unit: 'grapheme', maxLength: 12 }),
+            fc.string({ unit: 'binary', maxLength: 12 }),
+          ),
+          { maxLength: 8 },
+        ),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (pieces, offsets) => {
+          const bytes = bridgeStream(pieces);
+          expect(count(cut(bytes, offsets))).toBe(codePoints(pieces.join('')));
+        },
+      ),
+    );
+  });
+
+  it('counts byte by byte too (every key and escape split)', () => {
+    const bytes = bridgeStream(['a"b\\c', '\u00e9\u4e16', '\ud83d\ude00', 'x']);
+    const oneByOne = [...bytes].map((b) => Buffer.from([b]));
+    expect(count(oneByOne)).toBe(codePoints('a"b\\c\u00e9\u4e16\ud83d\ude00x'));
+  });
+
+  it('reads compact JSON and \\u escapes, and ignores null content and look-alike keys', () => {
+    const text =
+      'data: {"choices":[{"delta":{"content":"h\\u00e9\\ud83d\\ude00"}}]}\n\n' +
+      'data: {"choices":[{"delta":{"role":"assistant","content":null}}]}\n\n' +
+      'data: {"choices":[{"delta":{"reasoning_content":"skip","content":"ok"}}]}\n\n';
+    expect(count([Buffer.from(text)])).toBe(3 + 2);
+  });
+
+  it('does not take model text that mentions "content": for a key', () => {
+    expect(count([bridgeStream(['say "content": "x"'])])).toBe(codePoints('say "content": "x"'));
+  });
+});
