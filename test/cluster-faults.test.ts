@@ -2,10 +2,8 @@
  * Scale-out under failure, with relays as real processes: a relay killed under an agent or
  * under a consumer, agents moving to a surviving relay, and Redis going away for 10 s.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -13,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
+import { startPrivateRedis } from './support/private-redis.js';
 import { ADMIN_TOKEN, startTestRelay } from './support/relay.js';
 import { type RelayProcess, startRelayProcess } from './support/relay-process.js';
 import { keysUnder, REDIS_TEST_URL } from './support/store-backends.js';
@@ -144,51 +143,10 @@ describe('relays killed with kill -9', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A private redis-server, durable like a production one (AOF, fsync always) in `dir`. */
-function startRedisServer(port: number, dir: string): Promise<ChildProcess> {
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
-    { stdio: 'ignore' },
-  );
-  return new Promise((resolve, reject) => {
-    const probe = new Redis(port, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => 50,
-    });
-    probe.on('error', () => undefined);
-    probe.once('ready', () => {
-      probe.disconnect();
-      resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
-    void probe.connect().catch(() => undefined);
-  });
-}
-
 describe('Redis outage', () => {
   it('stopped for 10 s: no relay crashes, local traffic flows throughout, cross-relay traffic resumes after', async () => {
-    const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), 'arena-redis-'));
-    let redis = await startRedisServer(port, dir);
-    track({
-      close: () =>
-        new Promise<void>((resolve) => {
-          if (redis.exitCode !== null) return resolve();
-          redis.once('exit', () => resolve());
-          redis.kill('SIGKILL');
-        }),
-    });
-    const url = `redis://127.0.0.1:${port}`;
+    const redis = await startPrivateRedis();
+    const { url } = redis;
     const prefix = `arena-outage-${randomBytes(4).toString('hex')}:`;
     const a = await startTestRelay({ redisUrl: url, redisPrefix: prefix, clusterHeartbeatMs: 200 });
     const b = await startTestRelay({ redisUrl: url, redisPrefix: prefix, clusterHeartbeatMs: 200 });
@@ -206,8 +164,7 @@ describe('Redis outage', () => {
     await expect.poll(async () => (await ask('only-on-b')).status).toBe(200);
     expect((await ask('local-a')).status).toBe(200);
 
-    redis.kill('SIGKILL');
-    await new Promise((resolve) => redis.once('exit', resolve));
+    await redis.kill();
     const downAt = Date.now();
     let localOk = 0;
     let localFailed = 0;
@@ -222,7 +179,7 @@ describe('Redis outage', () => {
     const ready = (await (await fetch(`${a.url}/readyz`)).json()) as { status: string };
     expect(ready.status).toBe('degraded');
 
-    redis = await startRedisServer(port, dir);
+    await redis.restart();
     // Redis is back with its data: the relays reconnect, heartbeat again and forward again.
     await expect
       .poll(async () => (await ask('only-on-b')).status, { timeout: 10_000, interval: 200 })

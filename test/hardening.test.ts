@@ -1,29 +1,14 @@
 /** Defences against hostile consumers and agents that live in the relay's edges. */
 import net from 'node:net';
-import { AGENT_CONNECT_PATH, SUBPROTOCOL } from '@arena-relay/shared';
 import { describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { connectRawAgent } from './support/raw-agent.js';
 import { startTestRelay } from './support/relay.js';
+import { upgradeAnswer } from './support/upgrade-status.js';
 
 const chatBody = { model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }] };
 
-function upgradeStatus(url: string, token: string) {
-  return new Promise<{ status: number; retryAfter: string | undefined }>((resolve) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + AGENT_CONNECT_PATH, SUBPROTOCOL, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] });
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      ws.terminate();
-      resolve({ status: 101, retryAfter: undefined });
-    });
-    ws.on('error', () => undefined);
-  });
-}
+const upgradeStatus = (url: string, token: string) =>
+  upgradeAnswer(url, { authorization: `Bearer ${token}` });
 
 describe('authentication abuse', () => {
   it('an address that keeps failing on /v1 is refused with 429 and retry-after, even with a good key', async () => {

@@ -1,31 +1,10 @@
-/** The relay's side of the wire protocol, driven by a hand-made agent: handshake, frames, failures. */
-import { AGENT_CONNECT_PATH, SUBPROTOCOL } from '@arena-relay/shared';
 import { describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { connectRawAgent } from './support/raw-agent.js';
 import { startTestRelay } from './support/relay.js';
+import { upgradeAnswer } from './support/upgrade-status.js';
 
-/** Attempts an agent upgrade and resolves with the HTTP status the relay answered. */
-function upgradeStatus(
-  url: string,
-  headers: Record<string, string>,
-  protocol: string | undefined = SUBPROTOCOL,
-) {
-  return new Promise<number>((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + AGENT_CONNECT_PATH, protocol ? [protocol] : [], {
-      headers,
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      ws.terminate();
-      reject(new Error('upgrade unexpectedly accepted'));
-    });
-    ws.on('error', () => {});
-  });
-}
+const upgradeStatus = async (url: string, headers: Record<string, string>, protocol?: string) =>
+  (await upgradeAnswer(url, headers, protocol)).status;
 
 async function chat(url: string, key: string, body: unknown) {
   return fetch(`${url}/v1/chat/completions`, {

@@ -2,12 +2,11 @@
  * The Redis store in a running relay (REDIS_URL): relays on one prefix share clients and keys.
  * And when Redis is down, the store fails fast instead of hanging requests.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openRedisStore } from '../relay/src/store/redis-store.js';
 import { hashSecret } from '../relay/src/store/secrets.js';
 import { track } from './support/cleanup.js';
+import { freePort, startPrivateRedis } from './support/private-redis.js';
 import { connectRawAgent } from './support/raw-agent.js';
 import { startTestRelay } from './support/relay.js';
 import { REDIS_TEST_URL, redisAvailable, redisBackend } from './support/store-backends.js';
@@ -15,15 +14,6 @@ import { REDIS_TEST_URL, redisAvailable, redisBackend } from './support/store-ba
 // These suites need the Redis at REDIS_TEST_URL and the redis-server binary (`.ci/run` provides both).
 const redisUp = await redisAvailable();
 if (!redisUp) throw new Error(`no Redis at ${REDIS_TEST_URL}: start one (see .ci/run)`);
-
-/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('relays on Redis', () => {
   it('two relays on one prefix share clients and keys', async () => {
@@ -71,12 +61,6 @@ describe('admin token on a shared store', () => {
 });
 
 describe('Redis outages', () => {
-  let server: ChildProcess | undefined;
-  afterEach(() => {
-    server?.kill('SIGKILL');
-    server = undefined;
-  });
-
   it('refuses to open, quickly and clearly, when Redis is unreachable', async () => {
     const port = await freePort();
     const started = Date.now();
@@ -87,23 +71,10 @@ describe('Redis outages', () => {
   });
 
   it('fails commands within seconds when Redis dies, and still closes', async () => {
-    const port = await freePort();
-    server = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    const url = `redis://127.0.0.1:${port}`;
-    const deadline = Date.now() + 5000;
-    let store: Awaited<ReturnType<typeof openRedisStore>> | undefined;
-    while (!store) {
-      store = await openRedisStore({ url }).catch((error: unknown) => {
-        if (Date.now() > deadline) throw error;
-        return undefined;
-      });
-    }
+    const redis = await startPrivateRedis();
+    const store = await openRedisStore({ url: redis.url });
     await store.setSetting('x', '1');
-    const exited = new Promise((resolve) => server!.once('exit', resolve));
-    server.kill('SIGKILL');
-    await exited;
+    await redis.kill();
 
     const started = Date.now();
     await expect(store.getSetting('x')).rejects.toThrow();
