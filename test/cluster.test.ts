@@ -25,9 +25,7 @@ async function cluster(size: number, clusterHeartbeatMs = 250) {
   });
   const relays: TestRelay[] = [];
   for (let i = 0; i < size; i++) {
-    relays.push(
-      await startTestRelay({ redisUrl: REDIS_TEST_URL, redisPrefix: prefix, clusterHeartbeatMs }),
-    );
+    relays.push(await startTestRelay({ redisUrl: REDIS_TEST_URL, redisPrefix: prefix, clusterHeartbeatMs }));
   }
   return { prefix, relays };
 }
