@@ -12,17 +12,16 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '@arena-relay/bridge-agent';
-import { AGENT_CONNECT_PATH, SUBPROTOCOL } from '@arena-relay/shared';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import { hashSecret } from '../relay/src/store/secrets.js';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
 import { keysUnder, REDIS_TEST_URL, redisAvailable } from './support/store-backends.js';
+import { upgradeAnswer } from './support/upgrade-status.js';
 
 if (!(await redisAvailable())) throw new Error(`no Redis at ${REDIS_TEST_URL}: start one (see .ci/run)`);
 
@@ -97,24 +96,6 @@ async function dumpRedis(redis: Redis, prefix: string): Promise<string> {
     else parts.push(`unreadable type ${type}`);
   }
   return parts.join('\n');
-}
-
-/** Attempts an agent upgrade with `token`; resolves with the HTTP status. */
-function upgradeStatus(url: string, token: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws') + AGENT_CONNECT_PATH, SUBPROTOCOL, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
-    });
-    ws.on('open', () => {
-      ws.terminate();
-      reject(new Error('upgrade unexpectedly accepted'));
-    });
-    ws.on('error', () => {});
-  });
 }
 
 type Backend = 'sqlite' | 'redis';
@@ -203,7 +184,7 @@ async function lifeCycle(backend: Backend) {
   expect((await admin('GET', '/api/clients', undefined, key)).status).toBe(403);
   expect((await admin('GET', '/api/clients', undefined, adminKey)).status).toBe(200);
   const wrongToken = `art_${randomBytes(20).toString('hex')}`;
-  expect(await upgradeStatus(relay.url, wrongToken)).toBe(401);
+  expect((await upgradeAnswer(relay.url, { authorization: `Bearer ${wrongToken}` })).status).toBe(401);
 
   // Rotate: the agent is cut off, its reconnect with the old token is refused (fatal).
   const fatal = new Promise<Error>((resolve) => agent.once('fatal', resolve));
