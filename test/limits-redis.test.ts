@@ -2,11 +2,6 @@
  * Rate limits on Redis: exact across two relays sharing one Redis, concurrency slots given back,
  * and RATE_LIMIT_FAIL_MODE when Redis is unreachable or stops answering (no request hangs).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { RelayError } from '../relay/src/errors/relay-error.js';
@@ -16,6 +11,7 @@ import { RedisLimiter } from '../relay/src/limits/redis-limiter.js';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
+import { freePort, startPrivateRedis } from './support/private-redis.js';
 import { startTestRelay, type TestRelay, type TestRelayOptions } from './support/relay.js';
 import { REDIS_TEST_URL, redisAvailable, redisBackend } from './support/store-backends.js';
 
@@ -43,53 +39,6 @@ function ask(url: string, key: string, stream = false, signal?: AbortSignal): Pr
     body: JSON.stringify({ model: 'gpt-5', stream, messages: [{ role: 'user', content: 'Hello' }] }),
     signal,
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/**
- * A private redis-server on `port`, killed after the test (after the relays closed: track it
- * first); `restart()` brings it back on the same port.
- */
-async function privateRedis(port: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'arena-limits-redis-'));
-  const start = async (): Promise<ChildProcess> => {
-    const child = spawn('redis-server', ['--port', String(port), '--save', '', '--dir', dir], {
-      stdio: 'ignore',
-    });
-    await new Promise<void>((resolve, reject) => {
-      const probe = new Redis(port, '127.0.0.1', {
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => 50,
-      });
-      probe.on('error', () => undefined);
-      probe.once('ready', () => {
-        probe.disconnect();
-        resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`redis-server exited (${code})`)));
-      void probe.connect().catch(() => undefined);
-    });
-    return child;
-  };
-  const server = { child: await start(), restart: async () => (server.child = await start()) };
-  track({
-    close: () =>
-      new Promise<void>((resolve) => {
-        const { child } = server;
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGKILL');
-      }),
-  });
-  return server;
 }
 
 const RPM_5: LimitSpec = {
@@ -224,28 +173,28 @@ describe('RATE_LIMIT_FAIL_MODE', () => {
   });
 
   it('a Redis that stops answering: the check times out (500 ms) and the fail mode answers', async () => {
-    const port = await freePort();
-    const redis = (await privateRedis(port)).child;
-    const url = `redis://127.0.0.1:${port}`;
-    const open = track(await RedisLimiter.open({ url, prefix: 'x:', leaseTtlMs: 60_000, failMode: 'open' }));
+    const redis = await startPrivateRedis();
+    const open = track(
+      await RedisLimiter.open({ url: redis.url, prefix: 'x:', leaseTtlMs: 60_000, failMode: 'open' }),
+    );
     expect(await open.acquire('key:k', RPM_5, 'r1')).toMatchObject({
       ok: true,
       snapshot: { minute: { remaining: 4 } },
     });
-    redis.kill('SIGSTOP');
-    track({ close: () => void redis.kill('SIGCONT') });
+    // Every client's commands wait 2 s: connected, but silent.
+    const admin = new Redis(redis.url);
+    track({ close: () => void admin.disconnect() });
+    await admin.call('CLIENT', 'PAUSE', '2000', 'ALL');
     const started = Date.now();
     expect(await open.acquire('key:k', RPM_5, 'r2')).toEqual({ ok: true, degraded: true, leased: false });
     const took = Date.now() - started;
     expect(took).toBeGreaterThanOrEqual(400);
-    expect(took).toBeLessThan(2000);
-    redis.kill('SIGCONT');
+    expect(took).toBeLessThan(1500);
   });
 
   it('relays keep answering when Redis dies: `open` serves a limited key, `closed` answers 503', async () => {
-    const port = await freePort();
-    const redis = await privateRedis(port);
-    const redisUrl = `redis://127.0.0.1:${port}`;
+    const redis = await startPrivateRedis();
+    const redisUrl = redis.url;
     const openRelay = await startTestRelay({ redisUrl, redisPrefix: 'open:', rateLimitFailMode: 'open' });
     const closedRelay = await startTestRelay({
       redisUrl,
@@ -261,8 +210,7 @@ describe('RATE_LIMIT_FAIL_MODE', () => {
       // Seen once: the relay's key cache serves it while the store is unreachable.
       expect((await ask(relay.url, key)).status).toBe(200);
     }
-    redis.child.kill('SIGKILL');
-    await new Promise((resolve) => redis.child.once('exit', resolve));
+    await redis.kill();
 
     let started = Date.now();
     const admitted = await ask(openRelay.url, keys[0]!);

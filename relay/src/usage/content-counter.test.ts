@@ -55,6 +55,36 @@ describe('ContentCounter', () => {
     );
   });
 
+  it('counts right when events change their envelope (time, shape) and however they are cut (property)', () => {
+    const event = fc.record({
+      created: fc.constantFrom(1795663374, 1795663375, 99),
+      text: fc.string({ unit: 'grapheme', maxLength: 8 }),
+      shape: fc.constantFrom('delta', 'two-choices', 'role', 'null'),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(event, { maxLength: 10 }),
+        fc.array(fc.nat(), { maxLength: 10 }),
+        (events, offsets) => {
+          let expected = 0;
+          const sse = events
+            .map(({ created, text, shape }) => {
+              const head = `data: {"id": "chatcmpl-x", "created": ${created}, "choices": [`;
+              const delta = (t: string) => `{"index": 0, "delta": {"content": ${JSON.stringify(t)}}}`;
+              expected += codePoints(text) * (shape === 'two-choices' ? 2 : shape === 'null' ? 0 : 1);
+              if (shape === 'two-choices') return `${head}${delta(text)}, ${delta(text)}]}\n\n`;
+              if (shape === 'role')
+                return `${head}{"delta": {"role": "assistant", "content": ${JSON.stringify(text)}}}]}\n\n`;
+              if (shape === 'null') return `${head}{"delta": {"content": null}}]}\n\n`;
+              return `${head}${delta(text)}]}\n\n`;
+            })
+            .join('');
+          expect(count(cut(Buffer.from(`${sse}data: [DONE]\n\n`), offsets))).toBe(expected);
+        },
+      ),
+    );
+  });
+
   it('counts byte by byte too (every key and escape split)', () => {
     const bytes = bridgeStream(['a"b\\c', '\u00e9\u4e16', '\ud83d\ude00', 'x']);
     const oneByOne = [...bytes].map((b) => Buffer.from([b]));

@@ -1,8 +1,11 @@
 /**
- * Counts the characters of a streamed answer as its bytes go by, without parsing events: one
- * `indexOf` finds each `"content":` key, then a tight loop walks that JSON string only (the ~90 %
- * of each event that is envelope is skipped by the native search). Keys, strings and escapes
- * split across chunks are handled; nothing is allocated per chunk.
+ * Counts the characters of a streamed answer as its bytes go by, without parsing events: a
+ * native search (or, for an event that starts like the previous one, a native compare) finds
+ * each `"content":` key, then a tight loop walks that JSON string only; the ~90 % of each event
+ * that is envelope is never looked at byte by byte. Every byte is searched, compared or walked,
+ * so no key is missed. Keys, strings and escapes split across chunks are handled. Nothing is
+ * allocated per chunk; the remembered prefix is copied when the envelope changes (LMArenaBridge:
+ * when its `created` second ticks).
  *
  * A character is a Unicode code point of the decoded text: a UTF-8 sequence counts once, an
  * escape (`\n`, `\"`, `\u00e9`) once, a `\uD83D\uDE00` surrogate pair once.
@@ -10,7 +13,12 @@
 
 const KEY = Buffer.from('"content":');
 const QUOTE = 0x22;
+const LF = 0x0a;
 const BACKSLASH = 0x5c;
+/** Below this many bytes, the scanner walks them in JS rather than calling `indexOf`. */
+const SHORT_REST = 64;
+/** Longest event prefix remembered (LMArenaBridge's are ~180 bytes). */
+const MAX_PREFIX = 1024;
 
 // States of the scanner.
 const SEEK = 0; // looking for the next `"content":`
@@ -33,6 +41,12 @@ export class ContentCounter {
   private matched = 0;
   private hex = 0;
   private hexLeft = 0;
+  /** The next byte starts an SSE event (the stream's start, or just after a blank line). */
+  private atEventStart = true;
+  /** The chunk ended with the `\n` of a line: a `\n` next would end the event. */
+  private lfPending = false;
+  /** An event's bytes from its start to the end of its first key, as last found by search. */
+  private prefix: Buffer | undefined;
 
   scan(chunk: Buffer): void {
     const n = chunk.length;
@@ -81,7 +95,7 @@ export class ContentCounter {
   /** Moves past the next key (state VALUE) or to the end of the chunk; returns the new offset. */
   private seek(chunk: Buffer, from: number): number {
     const n = chunk.length;
-    let i = from;
+    const i = from;
     if (this.matched > 0) {
       const take = Math.min(KEY.length - this.matched, n - i);
       if (KEY.compare(chunk, i, i + take, this.matched, this.matched + take) === 0) {
@@ -93,8 +107,65 @@ export class ContentCounter {
       }
       this.matched = 0;
     }
+    if (this.lfPending) {
+      this.lfPending = false;
+      if (chunk[i] === LF) return this.event(chunk, i + 1);
+    }
+    if (this.atEventStart) {
+      this.atEventStart = false;
+      return this.event(chunk, i);
+    }
+    // Inside an event: the rest of its line (a key cannot span a line end), then the next event.
+    const lineEnd = chunk.indexOf(LF, i);
+    if (lineEnd === -1) return this.rest(chunk, i, -1);
+    const found = this.keyEnd(chunk, i, lineEnd);
+    if (found !== -1) {
+      this.state = VALUE;
+      return found;
+    }
+    if (lineEnd + 1 === n) {
+      this.lfPending = true;
+      return n;
+    }
+    return chunk[lineEnd + 1] === LF ? this.event(chunk, lineEnd + 2) : lineEnd + 1;
+  }
+
+  /**
+   * At the start of an event: when its first bytes equal those of the last event whose key was
+   * found by search (same id, model and time: LMArenaBridge's chunks), its key is at the same
+   * place — one compare instead of a search. Otherwise search, and remember this event's bytes.
+   */
+  private event(chunk: Buffer, start: number): number {
+    const n = chunk.length;
+    if (start === n) {
+      this.atEventStart = true;
+      return n;
+    }
+    const prefix = this.prefix;
+    if (
+      prefix &&
+      n - start >= prefix.length &&
+      chunk.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0
+    ) {
+      this.state = VALUE;
+      return start + prefix.length;
+    }
+    return this.rest(chunk, start, start);
+  }
+
+  /**
+   * Searches the rest of the chunk for a key; remembers a key split by the chunk's end. With
+   * `eventStart` ≥ 0, a key found on the event's first line teaches `event` its prefix.
+   */
+  private rest(chunk: Buffer, i: number, eventStart: number): number {
+    const n = chunk.length;
+    if (n - i <= SHORT_REST) return this.restShort(chunk, i);
     const at = chunk.indexOf(KEY, i);
     if (at !== -1) {
+      if (eventStart >= 0 && at - eventStart <= MAX_PREFIX) {
+        const lf = chunk.indexOf(LF, eventStart);
+        if (lf === -1 || lf > at) this.prefix = Buffer.from(chunk.subarray(eventStart, at + KEY.length));
+      }
       this.state = VALUE;
       return at + KEY.length;
     }
@@ -106,6 +177,43 @@ export class ContentCounter {
       }
     }
     return n;
+  }
+
+  /**
+   * `rest` over a few bytes (typically an event's tail after its content): a walk from quote to
+   * quote costs less there than setting up a native search.
+   */
+  private restShort(chunk: Buffer, from: number): number {
+    const n = chunk.length;
+    for (let i = from; i < n; i++) {
+      if (chunk[i] !== QUOTE) continue;
+      let j = 1;
+      while (j < KEY.length && i + j < n && chunk[i + j] === KEY[j]) j++;
+      if (j === KEY.length) {
+        this.state = VALUE;
+        return i + j;
+      }
+      if (i + j === n) {
+        this.matched = j; // the chunk ends inside what may be a key
+        return n;
+      }
+    }
+    return n;
+  }
+
+  /** The end of the first key wholly inside [from, to), or -1. */
+  private keyEnd(chunk: Buffer, from: number, to: number): number {
+    if (to - from > SHORT_REST) {
+      const at = chunk.indexOf(KEY, from);
+      return at !== -1 && at + KEY.length <= to ? at + KEY.length : -1;
+    }
+    for (let i = from; i + KEY.length <= to; i++) {
+      if (chunk[i] !== QUOTE) continue;
+      let j = 1;
+      while (j < KEY.length && chunk[i + j] === KEY[j]) j++;
+      if (j === KEY.length) return i + j;
+    }
+    return -1;
   }
 
   /** Counts string bytes up to its closing quote or a backslash; returns the new offset. */
