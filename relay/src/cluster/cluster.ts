@@ -60,6 +60,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
       relayId,
       hub,
       logger,
+      onRelayUnreachable: (id) => this.membership.forget(id),
     });
     this.membership = new Membership({
       redis: this.control,

@@ -22,6 +22,8 @@ export type ForwarderOptions = {
   logger: Logger;
   /** How long the agent's relay may take to acknowledge an OPEN, in ms (default 3 000). */
   ackTimeoutMs?: number;
+  /** Nobody listens on a relay's channel: it is dead, whatever its last heartbeat says. */
+  onRelayUnreachable?(relayId: string): void;
 };
 
 type Outbound = {
@@ -70,12 +72,13 @@ export class Forwarder {
       agent.relayId,
       encodeControl(Kind.OPEN, { from: this.options.relayId, ref, session: agent.id, request }),
       true,
-    ).catch((error: unknown) =>
+    ).catch((error: unknown) => {
+      this.options.onRelayUnreachable?.(agent.relayId);
       this.failOutbound(ref, {
         code: 'agent_gone',
         message: `cannot reach relay ${agent.relayId}: ${String(error)}`,
-      }),
-    );
+      });
+    });
     return {
       id: ref,
       cancel: (reason) => {

@@ -67,6 +67,20 @@ export class Membership extends EventEmitter<MembershipEvents> {
     return [...this.liveRelays];
   }
 
+  /**
+   * Drops a relay's agents from the view at once (its channel has no listener: it died between
+   * heartbeats). A relay that is in fact alive comes back with its next advert.
+   */
+  forget(relayId: string): void {
+    let changed = false;
+    for (const [id, agent] of this.remote) {
+      if (agent.relayId !== relayId) continue;
+      this.remote.delete(id);
+      changed = true;
+    }
+    if (changed) this.emit('change');
+  }
+
   /** Re-publishes this relay's agents now (an agent joined, left, or changed readiness). */
   publishSoon(): void {
     void this.tick();

@@ -7,9 +7,18 @@ export function isRetryable(failure: StreamFailure): boolean {
   return failure.code !== 'upstream_rejected' && failure.code !== 'cancelled';
 }
 
-/** Failures that count against the agent's health (the request's own faults and "busy" do not). */
+/**
+ * Failures that count against the agent's health. Not the request's own faults, not "busy", and
+ * not a vanished agent or relay: a reconnected agent keeps its identity, and must not find itself
+ * benched for its old socket's death.
+ */
 export function countsAgainstAgent(failure: StreamFailure): boolean {
-  return failure.code !== 'upstream_rejected' && failure.code !== 'cancelled' && failure.code !== 'busy';
+  return (
+    failure.code !== 'upstream_rejected' &&
+    failure.code !== 'cancelled' &&
+    failure.code !== 'busy' &&
+    failure.code !== 'agent_gone'
+  );
 }
 
 /** The consumer-facing error for a stream failure (the bridge's own message is kept). */
