@@ -147,3 +147,29 @@ describe('hostile agents', () => {
     expect(closed.reason).toMatch(/does not match/);
   });
 });
+
+describe('CORS', () => {
+  it('is off by default, and off on /api/* even when /v1/* allows an origin', async () => {
+    const plain = await startTestRelay();
+    const res = await fetch(`${plain.url}/v1/models`, { headers: { origin: 'https://app.example' } });
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+
+    const relay = await startTestRelay({ corsOrigins: ['https://app.example'] });
+    const preflight = await fetch(`${relay.url}/v1/chat/completions`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const other = await fetch(`${relay.url}/v1/models`, { headers: { origin: 'https://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const admin = await fetch(`${relay.url}/api/clients`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' },
+    });
+    expect(admin.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});

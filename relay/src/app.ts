@@ -3,6 +3,7 @@
  * the OpenAI error object.
  */
 import { type Context, Hono, type Next } from 'hono';
+import { cors } from 'hono/cors';
 import { adminRoutes } from './api/admin.js';
 import { adminAgentRoutes } from './api/admin-agents.js';
 import { healthRoutes } from './api/admin-health.js';
@@ -52,6 +53,20 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     }
     await next();
   };
+  // CORS only where configured, and only on the consumer API: /api/* never answers browsers of
+  // other origins.
+  if (deps.config.corsOrigins.length > 0) {
+    const origins = deps.config.corsOrigins;
+    app.use(
+      '/v1/*',
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        allowHeaders: ['authorization', 'content-type', 'x-session-name'],
+        exposeHeaders: ['x-request-id', 'x-session-pin', 'retry-after'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use('/v1/*', authBrake);
   app.use('/api/*', authBrake);
 

@@ -87,6 +87,7 @@ const envSchema = z
     GATEWAY_COOLDOWN_SECONDS: seconds(5),
     GATEWAY_SHUTDOWN_GRACE: seconds(30),
     GATEWAY_HEADERS_TIMEOUT: seconds(10),
+    CORS_ORIGINS: optionalString,
     GATEWAY_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(10),
     GATEWAY_MAX_AGENTS_PER_CLIENT: z.coerce.number().int().min(1).default(16),
     GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(256),
@@ -135,6 +136,8 @@ export type RelayConfig = {
   cooldownMs: number;
   /** How long SIGTERM waits for in-flight streams, in ms. */
   shutdownGraceMs: number;
+  /** Browser origins allowed to call /v1/* (`*` for any); empty: no CORS headers at all. */
+  corsOrigins: string[];
   /** Time a client has to send its request headers, in ms (slowloris). */
   headersTimeoutMs: number;
   /** Open connections one address may hold (0 = no cap; not applied with TRUST_PROXY). */
@@ -202,6 +205,10 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     cooldownMs: Math.round(e.GATEWAY_COOLDOWN_SECONDS * 1000),
     shutdownGraceMs: Math.round(e.GATEWAY_SHUTDOWN_GRACE * 1000),
     headersTimeoutMs: Math.round(e.GATEWAY_HEADERS_TIMEOUT * 1000),
+    corsOrigins:
+      e.CORS_ORIGINS?.split(',')
+        .map((o) => o.trim())
+        .filter(Boolean) ?? [],
     maxConnectionsPerAddress: e.GATEWAY_MAX_CONNECTIONS_PER_ADDRESS,
     authFailuresPerMinute: e.GATEWAY_AUTH_FAILURES_PER_MINUTE,
     maxAgentsPerClient: e.GATEWAY_MAX_AGENTS_PER_CLIENT,
