@@ -76,20 +76,26 @@ async function readRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promis
   }
 }
 
+/** Two relay processes, the agent on `back`, a slow stream entering `front` with its first chunk read. */
+async function streamAcrossTwoRelays() {
+  const { relays, token, key } = await relayProcesses(2);
+  const [front, back] = relays as [RelayProcess, RelayProcess];
+  const bridge = track(await startFakeBridge({ scenario: 'slow', slowDelayMs: 150 }));
+  await startTestAgent(back.url, token, bridge.url);
+  await expect.poll(() => models(front.url, key)).toContain('gpt-5');
+  const res = await fetch(`${front.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: streamBody,
+  });
+  const reader = res.body!.getReader();
+  await reader.read();
+  return { front, back, bridge, reader };
+}
+
 describe('relays killed with kill -9', () => {
   it('killing the relay that holds the agent mid-stream: error event and the end for the consumer', async () => {
-    const { relays, token, key } = await relayProcesses(2);
-    const [front, back] = relays as [RelayProcess, RelayProcess];
-    const bridge = track(await startFakeBridge({ scenario: 'slow', slowDelayMs: 150 }));
-    await startTestAgent(back.url, token, bridge.url);
-    await expect.poll(() => models(front.url, key)).toContain('gpt-5');
-    const res = await fetch(`${front.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: streamBody,
-    });
-    const reader = res.body!.getReader();
-    await reader.read();
+    const { front, back, bridge, reader } = await streamAcrossTwoRelays();
     back.child.kill('SIGKILL');
     const rest = await readRest(reader);
     expect(rest).toMatch(
@@ -98,18 +104,7 @@ describe('relays killed with kill -9', () => {
   });
 
   it('killing the relay that holds the consumer cancels the bridge request', async () => {
-    const { relays, token, key } = await relayProcesses(2);
-    const [front, back] = relays as [RelayProcess, RelayProcess];
-    const bridge = track(await startFakeBridge({ scenario: 'slow', slowDelayMs: 150 }));
-    await startTestAgent(back.url, token, bridge.url);
-    await expect.poll(() => models(front.url, key)).toContain('gpt-5');
-    const res = await fetch(`${front.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: streamBody,
-    });
-    const reader = res.body!.getReader();
-    await reader.read();
+    const { front, back, bridge, reader } = await streamAcrossTwoRelays();
     front.child.kill('SIGKILL');
     await reader.closed.catch(() => undefined);
     const closed = await bridge.nextEarlyClose();

@@ -2,8 +2,10 @@
  * The agent's local status server, bound to 127.0.0.1 only: `/health`, `/platform/status`,
  * `/stats` as JSON. It shows no secret; the token never appears in any answer.
  */
+
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HubStats } from '../tunnel/stream-hub.js';
 
 /** `/platform/status`. */
 export type PlatformStatus = {
@@ -18,17 +20,8 @@ export type PlatformStatus = {
   ready_reason: string | null;
 };
 
-/** `/stats`. */
-export type AgentStats = {
-  requests: number;
-  successes: number;
-  failures: number;
-  cancelled: number;
-  refused: number;
-  in_flight: number;
-  bytes_out: number;
-  started_at: string;
-};
+/** `/stats`: the stream hub's counters and when the agent started. */
+export type AgentStats = HubStats & { started_at: string };
 
 export type StatusSource = { status(): PlatformStatus; stats(): AgentStats };
 
