@@ -95,7 +95,7 @@ async function streamAcrossTwoRelays() {
 
 describe('relays killed with kill -9', () => {
   it('killing the relay that holds the agent mid-stream: error event and the end for the consumer', async () => {
-    const { front, back, bridge, reader } = await streamAcrossTwoRelays();
+    const { back, reader } = await streamAcrossTwoRelays();
     back.child.kill('SIGKILL');
     const rest = await readRest(reader);
     expect(rest).toMatch(
@@ -104,7 +104,7 @@ describe('relays killed with kill -9', () => {
   });
 
   it('killing the relay that holds the consumer cancels the bridge request', async () => {
-    const { front, back, bridge, reader } = await streamAcrossTwoRelays();
+    const { front, bridge, reader } = await streamAcrossTwoRelays();
     front.child.kill('SIGKILL');
     await reader.closed.catch(() => undefined);
     const closed = await bridge.nextEarlyClose();
