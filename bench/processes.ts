@@ -1,19 +1,38 @@
 /**
- * Starts the bench's cast as separate processes (fake bridge, relay, agent), so each has its own
- * event loop as in production, and waits for each to be ready.
+ * Starts the bench's cast as separate processes (fake bridge, relay, agents), so each has its own
+ * event loop as in production, and waits for each to be ready. Every process is stopped by the
+ * `stop` it comes with (SIGTERM, then SIGKILL after 10 s); nothing outlives the bench.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
-export type Proc = { child: ChildProcess; stop(): Promise<void> };
+export type Proc = { child: ChildProcess; pid: number; stop(): Promise<void> };
 
-/** Extra node flags for the relay and agent (e.g. `--cpu-prof`), set by `npm run bench -- --profile`. */
-export const nodeFlags: string[] = [];
+/**
+ * Where `--profile` writes CPU profiles (one folder per scenario and role); unset: no profiling.
+ * Set once by run.ts.
+ */
+export const profiling: { dir: string | undefined } = { dir: undefined };
+
+/**
+ * What the relay and agents run: the bundles built by bench/bundles.ts (as deployed) when set,
+ * else their TypeScript sources through tsx (`--sources`). Set once by run.ts.
+ */
+export const programs: { relay: string; agent: string } = {
+  relay: 'relay/src/cli.ts',
+  agent: 'bridge-agent/src/cli.ts',
+};
+
+/** Node flags that make a relay or agent write a CPU profile on exit, under `<dir>/<label>/`. */
+function profileFlags(label: string | undefined): string[] {
+  if (!profiling.dir || !label) return [];
+  return ['--cpu-prof', `--cpu-prof-dir=${join(profiling.dir, label)}`];
+}
 
 function launch(
   script: string,
@@ -21,73 +40,116 @@ function launch(
   env: Record<string, string> = {},
   flags: string[] = [],
 ): ChildProcess {
-  return spawn(process.execPath, [...flags, '--import', 'tsx', join(ROOT, script), ...args], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  return spawn(process.execPath, [...flags, ...loader, resolve(ROOT, script), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
+/** Stops a child: `signal` first, SIGKILL if it is still there after `graceMs`. */
+export function stopper(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000) {
+  return (): Promise<void> =>
     new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      child.kill(signal);
+      setTimeout(() => child.kill('SIGKILL'), graceMs).unref();
     });
 }
 
-/** Resolves with the first stdout/stderr line that matches, or rejects when the process exits. */
-function waitForLine(child: ChildProcess, pattern: RegExp): Promise<RegExpMatchArray> {
+/** Resolves with the first stdout/stderr line that matches; rejects when the process exits or time runs out. */
+export function waitForLine(
+  child: ChildProcess,
+  pattern: RegExp,
+  timeoutMs = 30_000,
+): Promise<RegExpMatchArray> {
   return new Promise((resolve, reject) => {
     const seen: string[] = [];
-    for (const stream of [child.stdout!, child.stderr!]) {
+    const timer = setTimeout(
+      () => reject(new Error(`not ready within ${timeoutMs} ms:\n${seen.join('\n')}`)),
+      timeoutMs,
+    );
+    for (const stream of [child.stdout, child.stderr]) {
+      if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
-        seen.push(line);
+        if (seen.length < 50) seen.push(line);
         const match = pattern.exec(line);
-        if (match) resolve(match);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match);
+        }
       });
     }
-    child.once('exit', (code) =>
-      reject(new Error(`process exited (${code}) before ready:\n${seen.join('\n')}`)),
-    );
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`process exited (${code}) before ready:\n${seen.join('\n')}`));
+    });
   });
 }
 
+/** The fake bridge (scripts/fake-bridge.ts); `args` e.g. `['--chunks', '21']`. */
 export async function startFakeBridge(args: string[] = []): Promise<Proc & { url: string }> {
   const child = launch('scripts/fake-bridge.ts', ['--port', '0', ...args]);
   const match = await waitForLine(child, /"url":\s*"([^"]+)"/);
-  return { child, url: match[1]!, stop: stopper(child) };
+  return { child, pid: child.pid!, url: match[1]!, stop: stopper(child) };
 }
 
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
-export async function startRelayProcess(env: Record<string, string> = {}): Promise<Proc & { url: string }> {
+/**
+ * A relay with its own temporary data directory (removed on stop); `env` adds or overrides
+ * settings. With `inspect`, it also opens the inspector on a free loopback port, so that the
+ * bench can ask for a full GC before reading its memory (`inspector` is the debugger's URL).
+ */
+export async function startRelayProcess(
+  env: Record<string, string> = {},
+  profileLabel?: string,
+  options: { inspect?: boolean } = {},
+): Promise<Proc & { url: string; inspector: string | undefined }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'arena-bench-'));
   const child = launch(
-    'relay/src/cli.ts',
+    programs.relay,
     [],
     {
       PORT: '0',
-      DATA_DIR: mkdtempSync(join(tmpdir(), 'arena-bench-')),
+      DATA_DIR: dataDir,
       ADMIN_TOKEN: BENCH_ADMIN_TOKEN,
       LOG_LEVEL: 'warn',
+      // Short enough that SIGTERM ends in time for --cpu-prof to write its profile.
+      GATEWAY_SHUTDOWN_GRACE: '2',
       ...env,
     },
-    nodeFlags,
+    [...profileFlags(profileLabel), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : [])],
   );
-  const match = await waitForLine(child, /listening on (https?:\/\/\S+)/);
-  return { child, url: match[1]!, stop: stopper(child) };
+  const stopChild = stopper(child);
+  const stop = async () => {
+    await stopChild();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const [listening, inspector] = await Promise.all([
+      waitForLine(child, /listening on (https?:\/\/\S+)/),
+      options.inspect ? waitForLine(child, /Debugger listening on (ws:\/\/\S+)/) : undefined,
+    ]);
+    return { child, pid: child.pid!, url: listening[1]!, inspector: inspector?.[1], stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
+/** A bridge agent serving `upstream` for the client whose token is `token`. */
 export async function startAgentProcess(
   relayUrl: string,
   token: string,
   upstream: string,
   maxConcurrency: number,
-) {
+  profileLabel?: string,
+): Promise<Proc> {
   const child = launch(
-    'bridge-agent/src/cli.ts',
+    programs.agent,
     [
       '--relay',
       relayUrl,
@@ -103,18 +165,24 @@ export async function startAgentProcess(
       'info',
     ],
     {},
-    nodeFlags,
+    profileFlags(profileLabel),
   );
-  await waitForLine(child, /connected/i);
-  return { child, stop: stopper(child) };
+  const stop = stopper(child);
+  await waitForLine(child, /connected/i).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return { child, pid: child.pid!, stop };
 }
+
+const adminHeaders = { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, 'content-type': 'application/json' };
 
 /** Registers a client and an API key on a relay through its admin API. */
 export async function provision(relayUrl: string): Promise<{ token: string; key: string }> {
   const call = async (path: string, body: unknown) => {
     const res = await fetch(relayUrl + path, {
       method: 'POST',
-      headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      headers: adminHeaders,
       body: JSON.stringify(body),
     });
     if (res.status !== 201) throw new Error(`${path}: ${res.status} ${await res.text()}`);
@@ -123,4 +191,10 @@ export async function provision(relayUrl: string): Promise<{ token: string; key:
   const client = await call('/api/clients', { name: 'bench' });
   const key = await call('/api/keys', { name: 'bench' });
   return { token: client.token!, key: key.key! };
+}
+
+/** Agents that completed hello on a relay (`GET /api/stats`, `live.agents`). */
+export async function liveAgents(relayUrl: string): Promise<number> {
+  const res = await fetch(`${relayUrl}/api/stats`, { headers: adminHeaders });
+  return ((await res.json()) as { live: { agents: number } }).live.agents;
 }

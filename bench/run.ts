@@ -1,168 +1,153 @@
 /**
- * `npm run bench`: streams/s and time to first byte, directly against the fake bridge (the
- * baseline) and through relay + agent, measured in the same run, with the ratios.
- *   --duration <s>   seconds per measurement (default 5)
- *   --rounds <n>     measurements per scenario; medians are reported (default 3)
- *   --profile        write CPU profiles of the relay and agent to bench/out/profiles/
+ * `npm run bench`: the performance suite. Every scenario measures its baselines (direct to the
+ * stub bridge, nginx and `ssh -R` when installed) in the same run as relay + agent, prints the
+ * ratios, and checks the targets of issue 7.
+ *   --rounds <n>       measurements per figure; medians reported (default 5; heavy scenarios ≤ 3)
+ *   --duration <s>     seconds per throughput measurement (default 4)
+ *   --quick            short smoke run at reduced scale (1 round, 1 s, 200 streams, 1 000 agents)
+ *   --only <a,b>       run only these scenarios (see --help)
+ *   --profile          CPU profiles of relays and agents to bench/out/profiles/, summarised at the end
+ *   --sources          run relay and agents from their TypeScript sources (tsx) instead of bundles
+ *   --write-doc        regenerate docs/performance.md from this run
+ *   --doc-only         regenerate docs/performance.md from the last run (bench/out/last-run.json)
+ * Every run leaves its figures in bench/out/last-run.json.
  */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Redis } from 'ioredis';
-import { measureCpu } from './cpu.js';
-import { type LoadResult, runLoad } from './load.js';
-import { nodeFlags, provision, startAgentProcess, startFakeBridge, startRelayProcess } from './processes.js';
+import { findBinary, versionOf } from './baselines/tools.js';
+import { buildBundles } from './bundles.js';
+import { type DocMeta, writeDoc } from './doc.js';
+import { profiling, programs } from './processes.js';
+import { profilesUnder, summarise } from './profile-summary.js';
+import { checkLine, renderText, type Section, TARGETS, type TargetId } from './report.js';
+import type { Context, Scenario } from './scenario.js';
+import { churn } from './scenarios/churn.js';
+import { cluster } from './scenarios/cluster.js';
+import { idleAgents } from './scenarios/idle-agents.js';
+import { longStream } from './scenarios/long-stream.js';
+import { slowStreams } from './scenarios/slow-streams.js';
+import { throughput } from './scenarios/throughput.js';
+
+const SCENARIOS: Scenario[] = [throughput, longStream, slowStreams, idleAgents, churn, cluster];
 
 const { values } = parseArgs({
   options: {
-    duration: { type: 'string', default: '5' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
     profile: { type: 'boolean', default: false },
+    sources: { type: 'boolean', default: false },
+    'write-doc': { type: 'boolean', default: false },
+    'doc-only': { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
   },
 });
+
+if (values.help) {
+  console.log(
+    'npm run bench -- [--rounds N] [--duration S] [--quick] [--only a,b] [--profile] [--sources] [--write-doc | --doc-only]\n',
+  );
+  for (const s of SCENARIOS) console.log(`  ${s.id.padEnd(14)} ${s.about}`);
+  process.exit(0);
+}
+
+const LAST_RUN = new URL('out/last-run.json', import.meta.url);
+if (values['doc-only']) {
+  const last = JSON.parse(readFileSync(LAST_RUN, 'utf8')) as { meta: DocMeta; sections: Section[] };
+  console.log(`wrote ${writeDoc(last.meta, last.sections)} from the run of ${last.meta.date}`);
+  process.exit(0);
+}
+
+const ctx: Context = {
+  rounds: Number(values.rounds ?? (values.quick ? 1 : 5)),
+  durationMs: 1000 * Number(values.duration ?? (values.quick ? 1 : 4)),
+  quick: values.quick,
+};
+const only = values.only?.split(',').map((s) => s.trim());
+const unknown = only?.filter((id) => !SCENARIOS.some((s) => s.id === id)) ?? [];
+if (unknown.length || !(ctx.rounds >= 1) || !(ctx.durationMs > 0)) {
+  console.error(
+    unknown.length
+      ? `unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`
+      : '--rounds and --duration must be positive numbers',
+  );
+  process.exit(2);
+}
+const selected = SCENARIOS.filter((s) => !only || only.includes(s.id));
+const stamp = new Date().toISOString();
 if (values.profile)
-  nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${new URL('out/profiles', import.meta.url).pathname}`);
-const durationMs = Number(values.duration) * 1000;
-const rounds = Number(values.rounds);
+  profiling.dir = join(new URL('out/profiles', import.meta.url).pathname, stamp.replace(/[:.]/g, '-'));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function measure(url: string, concurrency: number, apiKey?: string): Promise<LoadResult> {
-  await runLoad(url, { concurrency, durationMs: 500, apiKey }); // warm-up: JIT, keep-alive sockets
-  const results: LoadResult[] = [];
-  for (let i = 0; i < rounds; i++) results.push(await runLoad(url, { concurrency, durationMs, apiKey }));
-  const pick = (f: (r: LoadResult) => number) => median(results.map(f));
-  return {
-    concurrency,
-    completed: pick((r) => r.completed),
-    failed: results.reduce((n, r) => n + r.failed, 0),
-    seconds: pick((r) => r.seconds),
-    streamsPerSecond: pick((r) => r.streamsPerSecond),
-    ttfbP50: pick((r) => r.ttfbP50),
-    ttfbP99: pick((r) => r.ttfbP99),
-    bytes: pick((r) => r.bytes),
-  };
+/** Which baselines this machine can run, as printed notices. */
+function baselineNotices(): string[] {
+  const nginx = findBinary('nginx');
+  const sshd = findBinary('sshd');
+  return [
+    nginx
+      ? `baseline nginx: ${versionOf(nginx, ['-v'])}`
+      : 'skipped: nginx baseline — nginx is not installed (apt-get install nginx)',
+    sshd && findBinary('ssh')
+      ? `baseline ssh -R: ${versionOf(findBinary('ssh')!, ['-V'])}`
+      : 'skipped: ssh -R baseline — sshd is not installed (apt-get install openssh-server)',
+  ];
 }
 
-const fmt = (n: number, digits = 2) => n.toFixed(digits);
-
-async function main(): Promise<void> {
-  const bridge = await startFakeBridge();
-  const relay = await startRelayProcess();
-  const stops = [bridge.stop, relay.stop];
-  try {
-    const { token, key } = await provision(relay.url);
-    const agent = await startAgentProcess(relay.url, token, bridge.url, 64);
-    stops.unshift(agent.stop);
-    console.log(`arena-relay bench — ${new Date().toISOString()} — node ${process.version}`);
-    console.log(
-      `each figure: median of ${rounds} × ${durationMs / 1000}s; 21-event SSE stream from the fake bridge`,
-    );
-    console.log(
-      'machine: a noisy shared 2-core box; compare ratios within one run, not absolute figures across runs\n',
-    );
-    console.log('scenario              streams/s   ttfb p50 ms  ttfb p99 ms  failed');
-    const rows: Record<string, LoadResult> = {};
-    const cpuRows: string[] = [];
-    for (const concurrency of [1, 50]) {
-      for (const [name, url, apiKey] of [
-        ['direct', bridge.url, undefined],
-        ['relay+agent', relay.url, key],
-      ] as const) {
-        const { result: r, cpu } = await measureCpu(
-          { bench: process.pid, bridge: bridge.child.pid, relay: relay.child.pid, agent: agent.child.pid },
-          () => measure(url, concurrency, apiKey),
-        );
-        rows[`${name}@${concurrency}`] = r;
-        const streams = r.completed * (rounds + 0.5 / (durationMs / 1000)); // rounds + warm-up, roughly
-        cpuRows.push(
-          `${`${name} c=${concurrency}`.padEnd(20)}  ${Object.entries(cpu)
-            .map(([who, ms]) => `${who} ${((1000 * ms) / streams).toFixed(0)}`)
-            .join('  ')}`,
-        );
-        console.log(
-          `${`${name} c=${concurrency}`.padEnd(20)}  ${fmt(r.streamsPerSecond, 0).padStart(9)}   ${fmt(r.ttfbP50).padStart(11)}  ${fmt(r.ttfbP99).padStart(11)}  ${String(r.failed).padStart(6)}`,
-        );
-      }
+async function main(): Promise<number> {
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, node ${process.version}`;
+  const baselines = baselineNotices();
+  if (!values.sources)
+    Object.assign(programs, await buildBundles(new URL('out/dist', import.meta.url).pathname));
+  console.log(`arena-relay bench — ${stamp} — ${machine} — load average ${loadavg()[0]!.toFixed(2)}`);
+  console.log(
+    'machine: a noisy shared 2-core box; compare ratios within one run, not absolute figures across runs',
+  );
+  if (ctx.quick)
+    console.log('--quick: reduced scale; figures are a smoke test, not comparable with the targets');
+  if (values.profile)
+    console.log('--profile: relay and agents run with --cpu-prof; their figures are slowed by it');
+  for (const line of baselines) console.log(line);
+  const sections: Section[] = [];
+  let failures = 0;
+  for (const scenario of selected) {
+    const started = performance.now();
+    try {
+      const section = await scenario.run(ctx);
+      sections.push(section);
+      console.log(renderText(section));
+    } catch (error) {
+      failures++;
+      console.log(`\n== ${scenario.id}: FAILED — ${(error as Error).stack ?? String(error)}`);
     }
-    const d1 = rows['direct@1']!;
-    const r1 = rows['relay+agent@1']!;
-    const d50 = rows['direct@50']!;
-    const r50 = rows['relay+agent@50']!;
-    console.log('');
-    console.log(`ratio relay/direct streams/s, c=1:  ${fmt(r1.streamsPerSecond / d1.streamsPerSecond)}`);
-    console.log(`ratio relay/direct streams/s, c=50: ${fmt(r50.streamsPerSecond / d50.streamsPerSecond)}`);
-    console.log(`added TTFB p50, c=1:  ${fmt(r1.ttfbP50 - d1.ttfbP50, 3)} ms`);
-    console.log(`added TTFB p50, c=50: ${fmt(r50.ttfbP50 - d50.ttfbP50, 3)} ms`);
-    console.log('\nCPU µs per stream, by process:');
-    for (const row of cpuRows) console.log(row);
-    await clusterBench(bridge.url);
-  } finally {
-    for (const stop of stops) await stop();
+    const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    console.log(`(${scenario.id}: ${seconds} s; load average now ${loadavg()[0]!.toFixed(2)})`);
   }
+  const checks = sections.flatMap((s) => s.checks);
+  console.log('\n== Targets');
+  for (const id of Object.keys(TARGETS) as TargetId[]) {
+    const check = checks.find((c) => c.target === id);
+    console.log(check ? checkLine(check) : `----  ${TARGETS[id]}: not run`);
+  }
+  if (profiling.dir) {
+    for (const file of profilesUnder(profiling.dir)) {
+      console.log(`\n# profile ${file.slice(profiling.dir.length + 1)}`);
+      for (const line of summarise(file, 15)) console.log(line);
+    }
+  }
+  const args = process.argv.slice(2).join(' ');
+  const meta: DocMeta = { date: stamp, command: `npm run bench -- ${args}`.trim(), machine, baselines };
+  mkdirSync(new URL('.', LAST_RUN), { recursive: true });
+  writeFileSync(LAST_RUN, JSON.stringify({ meta, sections }, null, 1));
+  if (values['write-doc']) console.log(`\nwrote ${writeDoc(meta, sections)}`);
+  return failures;
 }
 
-/**
- * Two relays sharing the Redis at REDIS_BENCH_URL (default 127.0.0.1:6379), one agent on relay
- * B: streams entering B (local) against streams entering A (forwarded through Redis).
- */
-async function clusterBench(bridgeUrl: string): Promise<void> {
-  const redisUrl = process.env.REDIS_BENCH_URL ?? 'redis://127.0.0.1:6379';
-  const redis = new Redis(redisUrl, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-  });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-  } catch {
-    console.log(`\ncluster: skipped (no Redis at ${redisUrl})`);
-    return;
-  }
-  const prefix = `arena-bench-${process.pid}:`;
-  const env = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, CLUSTER_HEARTBEAT_INTERVAL: '0.5' };
-  const a = await startRelayProcess(env);
-  const b = await startRelayProcess(env);
-  const stops = [a.stop, b.stop];
-  try {
-    const { token, key } = await provision(a.url);
-    const agent = await startAgentProcess(b.url, token, bridgeUrl, 64);
-    stops.unshift(agent.stop);
-    // Wait until relay A sees the agent on B.
-    for (let i = 0; i < 100; i++) {
-      const res = await fetch(`${a.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
-      if (((await res.json()) as { data: unknown[] }).data.length > 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    console.log('\ncluster (2 relays, agent on B)      streams/s   ttfb p50 ms  ttfb p99 ms  failed');
-    const results: Record<string, LoadResult> = {};
-    for (const concurrency of [1, 50]) {
-      for (const [name, url] of [
-        ['local (enter B)', b.url],
-        ['cross (enter A)', a.url],
-      ] as const) {
-        const r = await measure(url, concurrency, key);
-        results[`${name}@${concurrency}`] = r;
-        console.log(
-          `${`${name} c=${concurrency}`.padEnd(34)}  ${fmt(r.streamsPerSecond, 0).padStart(9)}   ${fmt(r.ttfbP50).padStart(11)}  ${fmt(r.ttfbP99).padStart(11)}  ${String(r.failed).padStart(6)}`,
-        );
-      }
-    }
-    for (const c of [1, 50]) {
-      const local = results[`local (enter B)@${c}`]!;
-      const cross = results[`cross (enter A)@${c}`]!;
-      console.log(
-        `cross/local streams/s, c=${c}: ${fmt(cross.streamsPerSecond / local.streamsPerSecond)}; added TTFB p50: ${fmt(cross.ttfbP50 - local.ttfbP50, 3)} ms`,
-      );
-    }
-  } finally {
-    for (const stop of stops) await stop();
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-  }
-}
-
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  (failures) => process.exit(failures ? 1 : 0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

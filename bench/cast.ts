@@ -1,0 +1,119 @@
+/**
+ * One scenario's cast: a fake bridge, a relay with its agents, and the baselines in front of the
+ * same bridge (direct, nginx, ssh -R), as a list of paths the load generator can aim at.
+ */
+import { startNginx } from './baselines/nginx.js';
+import { startSshTunnel } from './baselines/ssh-tunnel.js';
+import type { Baseline, Skipped } from './baselines/tools.js';
+import type { CpuGroups } from './proc-stats.js';
+import {
+  liveAgents,
+  type Proc,
+  provision,
+  startAgentProcess,
+  startFakeBridge,
+  startRelayProcess,
+} from './processes.js';
+import { until } from './stats.js';
+
+/** A way from the load generator to the bridge. */
+export type Path = {
+  name: 'direct' | 'nginx' | 'ssh -R' | 'relay+agent';
+  url: string;
+  apiKey?: string;
+  /** Processes whose CPU this path costs: client, bridge, and the hops in between. */
+  cpu(): CpuGroups;
+};
+
+export type CastOptions = {
+  /** Names the profiles of this cast's relay and agents. */
+  scenario: string;
+  /** Fake bridge flags, e.g. `['--chunks', '21']`. */
+  bridgeArgs: string[];
+  relayEnv?: Record<string, string>;
+  /** Agent processes (default 1) and each one's max_concurrency (default 64). */
+  agents?: number;
+  maxConcurrency?: number;
+  /** Which baselines to start besides direct (default both). */
+  baselines?: { nginx: boolean; ssh: boolean };
+};
+
+export type Cast = {
+  bridge: Proc & { url: string };
+  relay: Proc & { url: string };
+  agents: Proc[];
+  key: string;
+  token: string;
+  paths: Path[];
+  /** Baselines that could not run, as `skipped: <reason>` texts. */
+  skipped: string[];
+  stop(): Promise<void>;
+};
+
+/** Starts everything, or stops what it started and throws. */
+export async function startCast(options: CastOptions): Promise<Cast> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const fn of stops.reverse()) await fn();
+  };
+  try {
+    const bridge = await startFakeBridge(options.bridgeArgs);
+    stops.push(bridge.stop);
+    const relay = await startRelayProcess(options.relayEnv, `${options.scenario}/relay`);
+    stops.push(relay.stop);
+    const { token, key } = await provision(relay.url);
+    const agents: Proc[] = [];
+    const count = options.agents ?? 1;
+    for (let i = 0; i < count; i++) {
+      const agent = await startAgentProcess(
+        relay.url,
+        token,
+        bridge.url,
+        options.maxConcurrency ?? 64,
+        `${options.scenario}/agent-${i + 1}`,
+      );
+      stops.push(agent.stop);
+      agents.push(agent);
+    }
+    if (!(await until(async () => (await liveAgents(relay.url)) >= count, 15_000))) {
+      throw new Error(`only ${await liveAgents(relay.url)} of ${count} agents reached the relay`);
+    }
+    const client = [process.pid];
+    const paths: Path[] = [
+      { name: 'direct', url: bridge.url, cpu: () => ({ client, bridge: [bridge.pid] }) },
+    ];
+    const wanted = options.baselines ?? { nginx: true, ssh: true };
+    const baselines: Array<Promise<Baseline | Skipped> | undefined> = [
+      wanted.nginx ? startNginx(bridge.url) : undefined,
+      wanted.ssh ? startSshTunnel(bridge.url) : undefined,
+    ];
+    const skipped: string[] = [];
+    for (const pending of baselines) {
+      const baseline = await pending;
+      if (!baseline) continue;
+      if ('skipped' in baseline) {
+        skipped.push(`skipped: ${baseline.skipped}`);
+        continue;
+      }
+      stops.push(baseline.stop);
+      paths.push({
+        name: baseline.name as Path['name'],
+        url: baseline.url,
+        cpu: () => {
+          const exit = baseline.exit();
+          return { client, bridge: [bridge.pid], entry: baseline.entry(), ...(exit.length ? { exit } : {}) };
+        },
+      });
+    }
+    paths.push({
+      name: 'relay+agent',
+      url: relay.url,
+      apiKey: key,
+      cpu: () => ({ client, bridge: [bridge.pid], entry: [relay.pid], exit: agents.map((a) => a.pid) }),
+    });
+    return { bridge, relay, agents, key, token, paths, skipped, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * What a scenario reports: lines of text, tables and target checks, rendered once for the
+ * terminal and once as Markdown for docs/performance.md.
+ */
+
+/** The issue's targets, in the order they are summarised. */
+export const TARGETS = {
+  ratio50: 'relay/direct streams/s at c=50 ≥ 0.75',
+  ttfb1: 'added TTFB p50 at c=1 ≤ 0.3 ms',
+  slowP99: 'added inter-chunk p99 at 2 000 slow streams ≤ 5 ms',
+  idleRss: 'relay RSS per idle agent at 10 000 agents ≤ 20 KiB',
+  churnRss: 'relay RSS after 10 000 reconnects within 10 % of before',
+} as const;
+export type TargetId = keyof typeof TARGETS;
+
+export type Table = { head: string[]; rows: string[][] };
+export type Block = string | Table;
+export type Check = { target: TargetId; value: string; pass: boolean };
+
+export type Section = { id: string; title: string; blocks: Block[]; checks: Check[] };
+
+const isTable = (block: Block): block is Table => typeof block !== 'string';
+
+/** Columns padded to width; the first left-aligned, the rest right-aligned. */
+function textTable(table: Table): string[] {
+  const widths = table.head.map((h, i) => Math.max(h.length, ...table.rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(table.head), ...table.rows.map(line)];
+}
+
+export const checkLine = (check: Check): string =>
+  `${check.pass ? 'PASS' : 'MISS'}  ${TARGETS[check.target]}: ${check.value}`;
+
+export function renderText(section: Section): string {
+  const out = [`\n== ${section.title}`];
+  for (const block of section.blocks) out.push(...(isTable(block) ? textTable(block) : [block]));
+  for (const check of section.checks) out.push(checkLine(check));
+  return out.join('\n');
+}
+
+function markdownTable(table: Table): string[] {
+  const row = (cells: string[]) => `| ${cells.map((c) => c.replaceAll('|', '\\|')).join(' | ')} |`;
+  return [
+    row(table.head),
+    `|${table.head.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`,
+    ...table.rows.map(row),
+  ];
+}
+
+export function renderMarkdown(section: Section): string {
+  const out = [`### ${section.title}`, ''];
+  for (const block of section.blocks) {
+    if (isTable(block)) out.push(...markdownTable(block), '');
+    else out.push(block, '');
+  }
+  for (const check of section.checks)
+    out.push(`- **${check.pass ? 'PASS' : 'MISS'}** ${TARGETS[check.target]}: ${check.value}`);
+  if (section.checks.length) out.push('');
+  return out.join('\n');
+}
