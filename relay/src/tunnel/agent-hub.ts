@@ -42,6 +42,8 @@ export class AgentHub extends EventEmitter<HubEvents> {
   /** Live sessions that completed hello, by session id. */
   readonly sessions = new Map<string, AgentSession>();
   private readonly pending = new Set<AgentSession>();
+  private readonly byAgentKey = new Map<string, AgentSession>();
+  private readonly perClient = new Map<string, number>();
   private readonly wss: WebSocketServer;
   private readonly timer: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
@@ -155,16 +157,17 @@ export class AgentHub extends EventEmitter<HubEvents> {
   private onReady(session: AgentSession): void {
     this.pending.delete(session);
     // The same agent process reconnecting: its old socket is stale (maybe half-open). Replace it.
-    for (const old of this.sessions.values()) {
-      if (old.agentKey === session.agentKey)
-        old.close(CloseCode.REPLACED, 'replaced by a new session of the same agent');
-    }
-    const siblings = [...this.sessions.values()].filter((s) => s.client.id === session.client.id).length;
+    this.byAgentKey
+      .get(session.agentKey)
+      ?.close(CloseCode.REPLACED, 'replaced by a new session of the same agent');
+    const siblings = this.perClient.get(session.client.id) ?? 0;
     if (siblings >= (this.options.maxAgentsPerClient ?? 16)) {
       session.close(CloseCode.POLICY, 'too many agents connected for this client');
       return;
     }
     this.sessions.set(session.id, session);
+    this.byAgentKey.set(session.agentKey, session);
+    this.perClient.set(session.client.id, siblings + 1);
     this.options.store.touchClient(session.client.id, new Date()).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not record client last_seen');
     });
@@ -178,7 +181,12 @@ export class AgentHub extends EventEmitter<HubEvents> {
 
   private onClosed(session: AgentSession): void {
     this.pending.delete(session);
-    if (this.sessions.delete(session.id)) this.emit('session-closed', session);
+    if (!this.sessions.delete(session.id)) return;
+    if (this.byAgentKey.get(session.agentKey) === session) this.byAgentKey.delete(session.agentKey);
+    const left = (this.perClient.get(session.client.id) ?? 1) - 1;
+    if (left > 0) this.perClient.set(session.client.id, left);
+    else this.perClient.delete(session.client.id);
+    this.emit('session-closed', session);
   }
 
   private heartbeat(): void {
