@@ -56,7 +56,7 @@ describe('streams through a raw agent', () => {
     const body = Buffer.from('data: {"a": "你好"}\n\ndata: [DONE]\n\n');
     agent.data(open.stream, body.subarray(0, 13)); // splits the multi-byte character
     agent.data(open.stream, body.subarray(13));
-    agent.send({ type: 'end', stream: open.stream });
+    agent.end(open.stream);
     const res = await response;
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
@@ -74,12 +74,7 @@ describe('streams through a raw agent', () => {
     const agent = await connectRawAgent(relay.url, token);
     const response = chat(relay.url, key, hello);
     const open = await agent.next('open');
-    agent.send({
-      type: 'head',
-      stream: open.stream,
-      status: 200,
-      headers: { 'content-type': 'text/event-stream' },
-    });
+    agent.head(open.stream, 'text/event-stream');
     agent.data(open.stream, 'data: {"partial": true}\n\n');
     const res = await response;
     const reader = res.body!.getReader();
@@ -103,24 +98,18 @@ describe('streams through a raw agent', () => {
     const a = await connectRawAgent(relay.url, (await relay.createClient('a')).token);
     const b = await connectRawAgent(relay.url, (await relay.createClient('b')).token);
     const response = chat(relay.url, key, { ...hello, stream: false });
-    const [first, second] = [a, b];
-    const openA = await first.next('open');
-    first.send({
+    const openA = await a.next('open');
+    a.send({
       type: 'error',
       stream: openA.stream,
       code: 'upstream_unavailable',
       message: 'tab closed',
       status: 503,
     });
-    const openB = await second.next('open');
-    second.send({
-      type: 'head',
-      stream: openB.stream,
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-    });
-    second.data(openB.stream, '{"ok": true}');
-    second.send({ type: 'end', stream: openB.stream });
+    const openB = await b.next('open');
+    b.head(openB.stream, 'application/json');
+    b.data(openB.stream, '{"ok": true}');
+    b.end(openB.stream);
     const res = await response;
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('{"ok": true}');
@@ -160,12 +149,7 @@ describe('streams through a raw agent', () => {
       signal: abort.signal,
     });
     const open = await agent.next('open');
-    agent.send({
-      type: 'head',
-      stream: open.stream,
-      status: 200,
-      headers: { 'content-type': 'text/event-stream' },
-    });
+    agent.head(open.stream, 'text/event-stream');
     agent.data(open.stream, 'data: {}\n\n');
     await response;
     abort.abort();

@@ -22,6 +22,9 @@ export type RawAgent = {
   next<T extends RelayFrame['type']>(type: T): Promise<Extract<RelayFrame, { type: T }>>;
   send(frame: unknown): void;
   data(stream: number, payload: string | Buffer): void;
+  /** An honest `head`: status 200 with this content type. */
+  head(stream: number, contentType: string): void;
+  end(stream: number): void;
   /** Resolves with the close code and reason. */
   closed: Promise<{ code: number; reason: string }>;
   close(): Promise<void>;
@@ -74,6 +77,12 @@ export async function connectRawAgent(
     },
     send(frame) {
       ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    },
+    head(stream, contentType) {
+      agent.send({ type: 'head', stream, status: 200, headers: { 'content-type': contentType } });
+    },
+    end(stream) {
+      agent.send({ type: 'end', stream });
     },
     data(stream, payload) {
       ws.send(
