@@ -79,12 +79,16 @@ describe('RelayStream credit', () => {
   it('aborts the upstream on cancel and sends nothing more', async () => {
     const r = recorder();
     const stream = new RelayStream(1, 4, 1024, r.channel, r.onDone);
+    let upstreamAborted = 0;
+    stream.onAbort = () => upstreamAborted++;
     stream.write(Buffer.from('abcdef'));
+    stream.cancel();
     stream.cancel();
     stream.grant(10);
     stream.end();
     await nextTurn();
-    expect(stream.controller.signal.aborted).toBe(true);
+    expect(stream.aborted).toBe(true);
+    expect(upstreamAborted).toBe(1);
     // The relay asked for nothing more: even the batched bytes are dropped.
     expect(r.payloads).toEqual([]);
     expect(r.control).toEqual([]);

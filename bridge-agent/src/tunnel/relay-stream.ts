@@ -31,9 +31,10 @@ export type StreamOutcome =
   | { kind: 'aborted' };
 
 export class RelayStream implements StreamSink {
-  readonly controller = new AbortController();
   readonly startedAt = performance.now();
   onWritable: (() => void) | undefined;
+  onAbort: (() => void) | undefined;
+  #aborted = false;
   /** Payload bytes sent so far. */
   bytesOut = 0;
   /** HTTP status the bridge answered with, once known. */
@@ -63,6 +64,10 @@ export class RelayStream implements StreamSink {
     return this.#done;
   }
 
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
   head(status: number, headers: Record<string, string>): void {
     if (this.#done) return;
     this.status = status;
@@ -90,7 +95,7 @@ export class RelayStream implements StreamSink {
     this.#flush();
     this.channel.sendControl({ type: 'error', stream: this.id, ...failure });
     this.#finish({ kind: 'failed', failure });
-    this.controller.abort();
+    this.#signalAbort();
   }
 
   /** Adds relay-granted credit; sends what was waiting and lets the upstream flow again. */
@@ -171,7 +176,16 @@ export class RelayStream implements StreamSink {
     this.#batch = [];
     this.#batchBytes = 0;
     this.#finish(outcome);
-    this.controller.abort();
+    this.#signalAbort();
+  }
+
+  /** Tells the forwarder (once) to stop: it aborts the bridge request and sends nothing more. */
+  #signalAbort(): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    const onAbort = this.onAbort;
+    this.onAbort = undefined;
+    onAbort?.();
   }
 
   #finish(outcome: StreamOutcome): void {

@@ -143,9 +143,7 @@ export class StreamHub {
     this.#streams.set(frame.stream, stream);
     this.#counts.requests++;
     const { bridge, readiness } = this.#options;
-    void forward(bridge, frame, stream, stream.controller.signal, (reason) =>
-      readiness.markUnavailable(reason),
-    );
+    forward(bridge, frame, stream, (reason) => readiness.markUnavailable(reason));
   }
 
   #finished(stream: RelayStream, outcome: StreamOutcome, open: OpenFrame): void {

@@ -6,15 +6,16 @@
  * bridge error there becomes an `error` before anything reaches the consumer (the relay may then
  * retry elsewhere). Later chunks are checked with one `indexOf` each and never parsed.
  */
-import type { Readable } from 'node:stream';
+import type { IncomingHttpHeaders } from 'node:http';
 import { type OpenFrame, type Usage, usageSchema } from '@arena-relay/shared';
+import type { Dispatcher } from 'undici';
 import type { BridgeClient } from './bridge-client.js';
 import {
   classifyNetworkError,
   classifyStatus,
   clip,
+  ERROR_BODY_CAP,
   errorDetail,
-  readCapped,
   type UpstreamFailure,
 } from './classify.js';
 import { firstEventError, laterEventError, MarkerScanner } from './in-band-error.js';
@@ -29,6 +30,10 @@ export interface StreamSink {
   fail(failure: UpstreamFailure): void;
   /** Set by the forwarder; called when credit arrives after `write` returned false. */
   onWritable: (() => void) | undefined;
+  /** True once the stream was cancelled or failed: nothing more may be sent. */
+  readonly aborted: boolean;
+  /** Set by the forwarder; called once when the stream is aborted (cancel, socket gone, failure). */
+  onAbort: (() => void) | undefined;
 }
 
 /** Told about failures that mean the bridge cannot serve anyone right now (503, refused, bad key). */
@@ -43,16 +48,15 @@ const EVENT_END = Buffer.from('\n\n');
 /** Only the bridge's client API may be reached through the tunnel. */
 const isBridgeApiPath = (path: string): boolean => path.startsWith('/v1/');
 
-/** Serves `open` on `sink`. Never rejects; after `signal` aborts it sends nothing more. */
-export async function forward(
+/** Serves `open` on `sink`. Never throws; once the sink is aborted it sends nothing more. */
+export function forward(
   client: BridgeClient,
   open: OpenFrame,
   sink: StreamSink,
-  signal: AbortSignal,
   onUnavailable: UnavailableListener,
-): Promise<void> {
+): void {
   const fail = (failure: UpstreamFailure): void => {
-    if (signal.aborted) return;
+    if (sink.aborted) return;
     if (failure.code === 'upstream_unavailable') onUnavailable(clip(failure.message, 512));
     sink.fail(failure);
   };
@@ -64,67 +68,115 @@ export async function forward(
     });
   }
   try {
-    const response = await client.request(open, signal);
-    const status = response.statusCode;
-    if (status < 200 || status >= 300) {
-      return fail(classifyStatus(status, errorDetail(await readCapped(response.body))));
-    }
-    const type = String(response.headers['content-type'] ?? '');
-    const pump = type.startsWith('text/event-stream')
-      ? new EventStreamPump(response.body, sink, type)
-      : new PlainPump(response.body, sink, status, type);
-    await pump.run(signal);
-    if (pump.failure) fail(pump.failure);
+    client.dispatch(open, new Forwarding(sink, fail));
   } catch (error) {
     fail(classifyNetworkError(error));
   }
 }
 
-/** Moves a body into the sink with credit-driven pause/resume. Subclasses decide per chunk. */
-abstract class Pump {
-  failure: UpstreamFailure | undefined;
+/** A non-2xx answer: its body is read (up to ERROR_BODY_CAP) for the bridge's message. */
+type ErrorBody = { status: number; chunks: Buffer[]; size: number };
+
+/**
+ * One request to the bridge as an undici dispatch handler: the parser calls in with headers,
+ * chunks and the end, on the socket read's own stack. Settles the stream exactly once.
+ */
+class Forwarding implements Dispatcher.DispatchHandler {
+  #controller: Dispatcher.DispatchController | undefined;
+  #pump: Pump | undefined;
+  #errorBody: ErrorBody | undefined;
+  #settled = false;
+  /** The whole answer has arrived: nothing is left to abort. */
+  #ended = false;
 
   constructor(
-    protected readonly body: Readable,
+    private readonly sink: StreamSink,
+    private readonly fail: (failure: UpstreamFailure) => void,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.sink.aborted) return controller.abort(new Error('stream aborted'));
+    this.sink.onAbort = this.#onAbort;
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    status: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    if (status < 200 || status >= 300) {
+      this.#errorBody = { status, chunks: [], size: 0 };
+      return;
+    }
+    const type = String(headers['content-type'] ?? '');
+    const stop = (failure: UpstreamFailure) => this.#settle(failure, true);
+    this.#pump = type.startsWith('text/event-stream')
+      ? new EventStreamPump(this.sink, stop, type)
+      : new PlainPump(this.sink, stop, status, type);
+    this.sink.onWritable = () => controller.resume();
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) return;
+    const error = this.#errorBody;
+    if (error) {
+      error.chunks.push(
+        error.size + chunk.length > ERROR_BODY_CAP ? chunk.subarray(0, ERROR_BODY_CAP - error.size) : chunk,
+      );
+      error.size += chunk.length;
+      // Enough said: the rest of the body is not read.
+      if (error.size >= ERROR_BODY_CAP) this.#settle(this.#statusFailure(error), true);
+      return;
+    }
+    if (!this.#pump!.onChunk(chunk) && !this.#settled) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    this.#ended = true;
+    if (this.#errorBody) return this.#settle(this.#statusFailure(this.#errorBody), false);
+    this.#pump!.onEnd();
+    if (!this.#settled) this.#settle(undefined, false);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#settled) return;
+    // An error body that breaks off still tells us what arrived before.
+    if (this.#errorBody) return this.#settle(this.#statusFailure(this.#errorBody), false);
+    this.#settle(classifyNetworkError(error), false);
+  }
+
+  #statusFailure(error: ErrorBody): UpstreamFailure {
+    return classifyStatus(error.status, errorDetail(Buffer.concat(error.chunks).toString('utf8')));
+  }
+
+  /** Ends this request once: with `failure` if any, aborting the upstream when it still runs. */
+  #settle(failure: UpstreamFailure | undefined, abort: boolean): void {
+    this.#settled = true;
+    this.sink.onWritable = undefined;
+    this.sink.onAbort = undefined;
+    if (abort && !this.#ended) this.#controller?.abort(new Error('the agent stopped reading the bridge'));
+    if (failure) this.fail(failure);
+  }
+
+  readonly #onAbort = (): void => {
+    if (!this.#settled) this.#settle(undefined, true);
+  };
+}
+
+/** Moves a body into the sink; subclasses decide per chunk. */
+abstract class Pump {
+  constructor(
     protected readonly sink: StreamSink,
+    /** Stops reading and aborts the upstream request with `failure`. */
+    protected readonly stop: (failure: UpstreamFailure) => void,
   ) {}
 
   /** Handles one chunk; returns false to pause until the sink is writable again. */
-  protected abstract onChunk(chunk: Buffer): boolean;
-  protected abstract onEnd(): void;
-
-  /** Stops reading, aborts the upstream request and records why. */
-  protected stop(failure: UpstreamFailure): void {
-    this.failure = failure;
-    this.body.destroy();
-  }
-
-  run(signal: AbortSignal): Promise<void> {
-    const { body, sink } = this;
-    return new Promise((resolve) => {
-      let ended = false;
-      sink.onWritable = () => body.resume();
-      body.on('data', (chunk: Buffer) => {
-        // A destroyed body can still deliver chunks it had buffered: after a failure, drop them.
-        if (this.failure) return;
-        if (!this.onChunk(chunk) && !this.failure) body.pause();
-      });
-      body.on('end', () => {
-        ended = true;
-        if (!this.failure) this.onEnd();
-        resolve();
-      });
-      body.on('error', (error) => {
-        if (!this.failure && !signal.aborted) this.failure = classifyNetworkError(error);
-      });
-      body.on('close', () => {
-        if (!ended && !this.failure && !signal.aborted) {
-          this.failure = { code: 'upstream_error', message: 'the bridge closed the body before its end' };
-        }
-        resolve();
-      });
-    });
-  }
+  abstract onChunk(chunk: Buffer): boolean;
+  /** The body ended; a failure found here goes to `stop`. */
+  abstract onEnd(): void;
 }
 
 class EventStreamPump extends Pump {
@@ -133,12 +185,12 @@ class EventStreamPump extends Pump {
   /** Bytes held back until the first event is complete; undefined once `head` went out. */
   #held: Buffer | undefined = Buffer.alloc(0);
 
-  constructor(body: Readable, sink: StreamSink, type: string) {
-    super(body, sink);
+  constructor(sink: StreamSink, stop: (failure: UpstreamFailure) => void, type: string) {
+    super(sink, stop);
     this.#type = type;
   }
 
-  protected onChunk(chunk: Buffer): boolean {
+  onChunk(chunk: Buffer): boolean {
     if (this.#held === undefined) {
       // Hot path: one indexOf, then the bytes go out as they are.
       if (this.#scanner.scan(chunk)) {
@@ -169,15 +221,14 @@ class EventStreamPump extends Pump {
     return this.sink.write(held);
   }
 
-  protected onEnd(): void {
+  onEnd(): void {
     if (this.#held !== undefined) {
       // The body ended before a complete first event: pass on whatever came.
       const held = this.#held;
       this.#held = undefined;
       const message = firstEventError(held);
       if (message !== undefined) {
-        this.failure = { code: 'upstream_error', status: 200, message: clip(message, 8192) };
-        return;
+        return this.stop({ code: 'upstream_error', status: 200, message: clip(message, 8192) });
       }
       this.sink.head(200, { 'content-type': this.#type });
       if (held.length > 0) this.sink.write(held);
@@ -191,19 +242,19 @@ class PlainPump extends Pump {
   readonly #chunks: Buffer[] | undefined;
   #size = 0;
 
-  constructor(body: Readable, sink: StreamSink, status: number, type: string) {
-    super(body, sink);
+  constructor(sink: StreamSink, stop: (failure: UpstreamFailure) => void, status: number, type: string) {
+    super(sink, stop);
     this.#chunks = type.includes('json') ? [] : undefined;
     sink.head(status, type ? { 'content-type': type } : {});
   }
 
-  protected onChunk(chunk: Buffer): boolean {
+  onChunk(chunk: Buffer): boolean {
     if (this.#chunks && this.#size + chunk.length <= USAGE_BODY_LIMIT) this.#chunks.push(chunk);
     this.#size += chunk.length;
     return this.sink.write(chunk);
   }
 
-  protected onEnd(): void {
+  onEnd(): void {
     this.sink.end(this.#usage());
   }
 
