@@ -4,6 +4,7 @@
  */
 import { type Context, Hono, type Next } from 'hono';
 import { cors } from 'hono/cors';
+import type { Logger } from 'pino';
 import { adminRoutes } from './api/admin.js';
 import { adminAgentRoutes } from './api/admin-agents.js';
 import { healthRoutes } from './api/admin-health.js';
@@ -25,8 +26,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('*', async (c, next) => {
     const requestId = generateId('req');
     c.set('requestId', requestId);
-    c.set('log', deps.logger.child({ requestId }));
-    c.header('x-request-id', requestId);
+    // The request's child logger is made on first use (a pino child costs a measurable share of
+    // a chat request, and at the usual levels most requests never log).
+    let log: Logger | undefined;
+    c.set('log', () => {
+      log ??= deps.logger.child({ requestId });
+      return log;
+    });
+    // On the node response, so that it goes out with every answer, streamed or not.
+    c.env.outgoing.setHeader('x-request-id', requestId);
     await next();
   });
   app.use('*', httpMetrics(deps.metrics));
@@ -104,7 +112,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     if (error.code === 'invalid_api_key' || error.code === 'invalid_admin_token') {
       deps.authGuard.failed(clientAddress(c.env.incoming, deps.config.trustProxy));
     }
-    const log = c.get('log') ?? deps.logger;
+    const log = c.get('log')?.() ?? deps.logger;
     if (error.status >= 500) log.error({ err: thrown, code: error.code }, 'request failed');
     else log.info({ code: error.code, status: error.status }, 'request refused');
     for (const [name, value] of Object.entries(error.headers())) c.header(name, value);

@@ -38,6 +38,7 @@ export function chatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       const stream = request.stream === true;
       const exchange = new Exchange(
         {
+          logger: deps.logger,
           router: deps.router,
           registry: deps.registry,
           observer: deps.observer,

@@ -14,7 +14,8 @@ import type { Accounting } from '../usage/accounting.js';
 
 export type AppEnv = {
   Bindings: HttpBindings;
-  Variables: { requestId: string; log: Logger };
+  /** `log`: the request's logger (a child with its request id), made on first call. */
+  Variables: { requestId: string; log: () => Logger };
 };
 
 /** Everything route modules need, built once by the server. */

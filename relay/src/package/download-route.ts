@@ -35,7 +35,7 @@ export function downloadRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     try {
       bundle = await agentBundle();
     } catch (error) {
-      c.get('log').error({ err: error }, 'agent bundle build failed');
+      c.get('log')().error({ err: error }, 'agent bundle build failed');
       throw new RelayError('internal_error', 'the agent bundle could not be built; see the relay log');
     }
     const token = generateSecret('clientToken');
@@ -43,7 +43,7 @@ export function downloadRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     if (!client) throw new RelayError('not_found', `no client with id '${id}'`);
     deps.closeClientSockets(id, 'client token replaced by a package download');
     const zip = buildClientPackage({ client, token, relayUrl, generatedAt: new Date() }, bundle);
-    c.get('log').info({ clientId: id, relayUrl, bytes: zip.byteLength }, 'client package downloaded');
+    c.get('log')().info({ clientId: id, relayUrl, bytes: zip.byteLength }, 'client package downloaded');
     // zipSync allocates a plain ArrayBuffer; the cast only narrows its declared type.
     return c.body(zip as Uint8Array<ArrayBuffer>, 200, {
       'content-type': 'application/zip',

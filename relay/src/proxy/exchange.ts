@@ -17,6 +17,8 @@ import type { ExchangeInfo, ExchangeRegistry } from './registry.js';
 import { consumerHeaders } from './response-headers.js';
 
 export type ExchangeDeps = {
+  /** The relay's logger; requests log through their own child (`ExchangeRequest.log`). */
+  logger: Logger;
   router: Router;
   observer: ExchangeObserver;
   store: Pick<Store, 'recordClientOutcome'>;
@@ -35,7 +37,8 @@ export type ExchangeRequest = {
   body: unknown;
   sessionName: string | undefined;
   res: ServerResponse;
-  log: Logger;
+  /** The request's logger, made on first call. */
+  log: () => Logger;
   /** Sees (and may add to) the bytes of the answer: usage metering, `include_usage`. */
   tap?: ResponseTap | undefined;
 };
@@ -157,10 +160,12 @@ export class Exchange implements ExchangeInfo {
           agentId: route.session.id,
           code: lastFailure.code,
         });
-        this.request.log.warn(
-          { agentId: route.session.id, code: lastFailure.code, attempt },
-          'attempt failed before first byte',
-        );
+        this.request
+          .log()
+          .warn(
+            { agentId: route.session.id, code: lastFailure.code, attempt },
+            'attempt failed before first byte',
+          );
         if (!isRetryable(lastFailure)) break;
       }
       throw failureToError(lastFailure!);
@@ -253,10 +258,9 @@ export class Exchange implements ExchangeInfo {
       `${failure.code}: ${failure.message}`,
     );
     if (benchedMs !== undefined) {
-      this.request.log.warn(
-        { agentId: agent.id, benchedMs, code: failure.code },
-        'agent benched by cooldown',
-      );
+      this.request
+        .log()
+        .warn({ agentId: agent.id, benchedMs, code: failure.code }, 'agent benched by cooldown');
     }
   }
 
@@ -329,7 +333,9 @@ export class Exchange implements ExchangeInfo {
       startedAt: this.startedAt,
       usage: this.usage,
     });
-    this.request.log.info(
+    // Without info logging, the request's own logger need not even be made.
+    if (!this.deps.logger.isLevelEnabled('info')) return;
+    this.request.log().info(
       {
         agentId: this.agent?.id,
         model: this.request.model,
