@@ -5,7 +5,7 @@
 import { type Context, Hono, type Next } from 'hono';
 import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
-import { adminRoutes } from './api/admin.js';
+import { adminGuard, adminRoutes } from './api/admin.js';
 import { adminAgentRoutes } from './api/admin-agents.js';
 import { healthRoutes } from './api/admin-health.js';
 import { statsRoutes } from './api/admin-stats.js';
@@ -77,6 +77,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   }
   app.use('/v1/*', authBrake);
   app.use('/api/*', authBrake);
+  // Before any /api route is registered: Hono runs a middleware only for routes added after it.
+  app.use('/api/*', adminGuard(deps));
 
   app.use('/v1/*', async (c, next) => {
     if (deps.lifecycle.draining) {
@@ -89,15 +91,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     await next();
   });
 
-  // `/api/clients/health` before `/api/clients/:id`: in that order Hono can use its RegExpRouter
-  // (the other order falls back to the trie router, a measurable share of each request).
-  healthRoutes(app, deps);
   chatRoutes(app, deps);
   modelRoutes(app, deps);
   adminRoutes(app, deps);
   adminAgentRoutes(app, deps);
   usageRoutes(app, deps);
   statsRoutes(app, deps);
+  healthRoutes(app, deps);
   downloadRoutes(app, deps);
   metricsRoutes(app, deps);
   dashboardRoutes(app);

@@ -1,19 +1,24 @@
 /**
  * The admin JSON API (`/api/*`): one guard for every admin route (the admin token, or an API key
- * with the `admin` scope), then clients (admin-clients.ts) and keys (admin-keys.ts). Live agents
- * and streams are in admin-agents.ts, mounted after this and so behind the same guard.
+ * with the `admin` scope), then clients (admin-clients.ts) and keys (admin-keys.ts). The guard is
+ * mounted by app.ts ahead of every `/api` route (Hono runs a middleware only for the routes
+ * registered after it); agents, streams, stats, usage and health routes live in their own modules.
  */
-import type { Hono } from 'hono';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { clientRoutes } from './admin-clients.js';
 import { keyRoutes } from './admin-keys.js';
 import { authenticateAdmin } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 
-export function adminRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  app.use('/api/*', async (c, next) => {
+/** Refuses (401) any `/api` request without the admin token or an admin-scoped key. */
+export function adminGuard(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
     await authenticateAdmin(deps.store, deps.adminTokenHash, c.req.header('authorization'));
     await next();
-  });
+  };
+}
+
+export function adminRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   clientRoutes(app, deps);
   keyRoutes(app, deps);
 }
