@@ -98,6 +98,16 @@ export async function runLoad(
   };
 }
 
+/**
+ * Brings a path to its steady state before it is measured: the relay and the agent are
+ * JIT-compiled, and their first few thousand streams run on unoptimised code (measured on the
+ * 2-core box: relay+agent at c=1 went from ~320 to ~1 100 streams/s over its first 9 s; direct
+ * and nginx showed no such ramp). 20 000 streams at c=50, or 10 s, whichever comes first.
+ */
+export function warmUp(target: Target): Promise<LoadResult> {
+  return runLoad(target, { concurrency: 50, durationMs: 10_000, maxRequests: 20_000 });
+}
+
 export type PacedResult = { completed: number; failed: number; gaps: number[] };
 
 /**

@@ -4,7 +4,7 @@
  * Skipped when no Redis answers.
  */
 import { Redis } from 'ioredis';
-import { runLoad } from '../load.js';
+import { runLoad, warmUp } from '../load.js';
 import { type Proc, provision, startAgentProcess, startFakeBridge, startRelayProcess } from '../processes.js';
 import type { Scenario } from '../scenario.js';
 import { fmt, median, signed, until } from '../stats.js';
@@ -46,11 +46,12 @@ export const cluster: Scenario = {
       const rounds = Math.min(ctx.rounds, 3);
       const rows: string[][] = [];
       const notes: string[] = [];
+      const paths = [
+        { name: 'local (enter B)', url: b.url, apiKey: key },
+        { name: 'cross (enter A)', url: a.url, apiKey: key },
+      ];
+      for (const path of paths) await warmUp(path);
       for (const concurrency of [1, 50]) {
-        const paths = [
-          { name: 'local (enter B)', url: b.url, apiKey: key },
-          { name: 'cross (enter A)', url: a.url, apiKey: key },
-        ];
         for (const path of paths) await runLoad(path, { concurrency, durationMs: 500 });
         const results = paths.map(() => [] as Awaited<ReturnType<typeof runLoad>>[]);
         for (let round = 0; round < rounds; round++) {

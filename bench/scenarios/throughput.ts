@@ -4,7 +4,7 @@
  * the shared machine hits all paths alike. Ratios are medians of the per-round ratios to direct.
  */
 import { type Path, startCast } from '../cast.js';
-import { type LoadResult, runLoad } from '../load.js';
+import { type LoadResult, runLoad, warmUp } from '../load.js';
 import { measureCpu } from '../proc-stats.js';
 import type { Check, Table } from '../report.js';
 import type { Scenario } from '../scenario.js';
@@ -24,6 +24,7 @@ export const throughput: Scenario = {
       const rows: string[][] = [];
       const cpuRows: string[][] = [];
       const checks: Check[] = [];
+      for (const path of cast.paths) await warmUp(path);
       for (const concurrency of [1, 50]) {
         const series = new Map<Path, Series>(cast.paths.map((p) => [p, { results: [], cpu: {}, calls: {} }]));
         for (const path of cast.paths)
