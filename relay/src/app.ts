@@ -12,6 +12,7 @@ import { statsRoutes } from './api/admin-stats.js';
 import { usageRoutes } from './api/admin-usage.js';
 import { chatRoutes } from './api/chat.js';
 import type { AppDeps, AppEnv } from './api/context.js';
+import { imageRoutes } from './api/images.js';
 import { modelRoutes } from './api/models.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { RelayError, toRelayError } from './errors/relay-error.js';
@@ -92,6 +93,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   chatRoutes(app, deps);
+  imageRoutes(app, deps);
   modelRoutes(app, deps);
   adminRoutes(app, deps);
   adminAgentRoutes(app, deps);

@@ -3,7 +3,7 @@
  * (the bridge ignores them; other clients may not).
  */
 import { z } from 'zod';
-import { RelayError } from '../errors/relay-error.js';
+import { parseBody } from './body-schema.js';
 
 const contentPart = z.looseObject({ type: z.string() });
 
@@ -22,16 +22,5 @@ export type ChatRequest = z.infer<typeof chatRequestSchema>;
 
 /** Validates a parsed body; 400 naming the first offending field as `param` (e.g. `messages[0].role`). */
 export function validateChatRequest(body: unknown): ChatRequest {
-  const parsed = chatRequestSchema.safeParse(body);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const param = issue.path.reduce<string>(
-    (acc, part) =>
-      typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part),
-    '',
-  );
-  const where = param ? `'${param}'` : 'body';
-  throw new RelayError('invalid_request', `Invalid value for ${where}: ${issue.message}`, {
-    param: param || null,
-  });
+  return parseBody(chatRequestSchema, body);
 }

@@ -6,7 +6,7 @@
 import type { ServerResponse } from 'node:http';
 import { tickCorker, type Usage } from '@arena-relay/shared';
 import type { Logger } from 'pino';
-import { RelayError } from '../errors/relay-error.js';
+import { RelayError, type RelayErrorCode } from '../errors/relay-error.js';
 import type { RoutableAgent } from '../routing/routable-agent.js';
 import type { Route, Router } from '../routing/router.js';
 import type { Store } from '../store/store.js';
@@ -45,10 +45,18 @@ export type ExchangeRequest = {
 
 /** A hook on one request's byte path. Called synchronously, once per payload: keep it cheap. */
 export interface ResponseTap {
+  /**
+   * When present, writes the response head instead of the Exchange (which otherwise writes it as
+   * soon as the agent's `head` arrives): lets a tap that rewrites the answer choose its status.
+   */
+  head?(res: ServerResponse, status: number, headers: Record<string, string>): void;
   /** Writes `payload` (or what stands for it) to `res`; returns what `res.write` returned. */
   write(res: ServerResponse, payload: Buffer): boolean;
-  /** The agent ended the stream: write what must come before the response ends. */
-  end(res: ServerResponse, usage: Usage | undefined): void;
+  /**
+   * The agent ended the stream: write what must come before the response ends. A tap that turned
+   * the answer into an error (having written that error's head) returns its code.
+   */
+  end(res: ServerResponse, usage: Usage | undefined): RelayErrorCode | undefined;
 }
 
 type AttemptOutcome =
@@ -212,10 +220,14 @@ export class Exchange implements ExchangeInfo {
       }
       this.deps.router.cooldown.success(agent.agentKey);
       this.status = status;
-      this.request.res.writeHead(
-        status,
-        consumerHeaders(headers, { stream: this.request.stream, requestId: this.request.requestId, extra }),
-      );
+      const out = consumerHeaders(headers, {
+        stream: this.request.stream,
+        requestId: this.request.requestId,
+        extra,
+      });
+      const tap = this.request.tap;
+      if (tap?.head) tap.head(this.request.res, status, out);
+      else this.request.res.writeHead(status, out);
       this.resolveAttempt({ kind: 'committed' });
     },
     onData: (payload) => {
@@ -240,9 +252,11 @@ export class Exchange implements ExchangeInfo {
     },
     onEnd: (usage) => {
       this.usage = usage;
-      this.request.tap?.end(this.request.res, usage);
-      this.request.res.end();
-      this.finish('ok');
+      const { res, tap } = this.request;
+      const failed = tap?.end(res, usage);
+      res.end();
+      if (failed) this.status = res.statusCode;
+      this.finish(failed ?? 'ok');
     },
     onFailure: (failure) => {
       if (!this.committed) return this.resolveAttempt({ kind: 'failed', failure });

@@ -56,6 +56,11 @@ export class MeteredRequest implements ResponseTap {
 
   constructor(readonly init: MeteredRequestInit) {}
 
+  /** Counts `payload` without writing it (for a tap that rewrites the answer). */
+  observe(payload: Buffer): void {
+    this.counter.scan(payload);
+  }
+
   write(res: ServerResponse, payload: Buffer): boolean {
     this.counter.scan(payload);
     if (!this.init.includeUsage) return res.write(payload);
@@ -71,7 +76,7 @@ export class MeteredRequest implements ResponseTap {
   }
 
   /** The agent's `usage` is not used: see `usage()`. */
-  end(res: ServerResponse, _agentUsage: Usage | undefined): void {
+  end(res: ServerResponse, _agentUsage: Usage | undefined): undefined {
     if (this.held === 0) return;
     if (this.held === DONE.length) res.write(this.usageEvent(this.usage(true)));
     res.write(DONE.subarray(0, this.held));
