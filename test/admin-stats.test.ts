@@ -106,6 +106,13 @@ describe('GET /api/stats', () => {
 });
 
 describe('POST /api/clients/health', () => {
+  it('is the only POST under /api/clients/{id}: any other id is a 404', async () => {
+    const { relay } = await stack();
+    const other = await relay.admin('POST', '/api/clients/cl_nope');
+    expect(other.status).toBe(404);
+    expect(other.json.error.code).toBe('not_found');
+  });
+
   it('round-trips over every socket with the agent’s bridge probe and timings', async () => {
     const { relay, agent, bridge } = await stack();
     const ok = await relay.admin('POST', '/api/clients/health');

@@ -1,0 +1,12 @@
+import { getRouterName } from 'hono/dev';
+import { describe, expect, it } from 'vitest';
+import type { AppDeps } from './api/context.js';
+import { createApp } from './app.js';
+
+describe('createApp', () => {
+  it('keeps Hono on its RegExpRouter (a static path beside a deeper param path drops it to the trie router)', async () => {
+    const app = createApp({ config: { corsOrigins: [] } } as unknown as AppDeps);
+    await app.request('/healthz').catch(() => undefined); // the SmartRouter picks on first match
+    expect(getRouterName(app)).toBe('SmartRouter + RegExpRouter');
+  });
+});
