@@ -17,3 +17,12 @@ export const DEFAULT_HEARTBEAT_MS = 15_000;
 
 /** Default largest WebSocket message either side accepts, in bytes (1 MiB + data-frame header). */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024 + 16;
+
+/**
+ * Largest message an agent accepts from the relay. An `open` carries the consumer's whole request
+ * body, and a conversation with an image attached as a data URL weighs megabytes.
+ */
+export const MAX_OPEN_FRAME_BYTES = 32 * 1024 * 1024;
+
+/** Largest request body a relay may be set to accept (`GATEWAY_MAX_BODY_BYTES`): what fits in an `open`. */
+export const MAX_REQUEST_BODY_BYTES = MAX_OPEN_FRAME_BYTES - 64 * 1024;

@@ -9,9 +9,9 @@ import { EventEmitter } from 'node:events';
 import {
   type BackoffOptions,
   type Corkable,
-  DEFAULT_MAX_FRAME_BYTES,
   fullJitterDelay,
   type HelloFrame,
+  MAX_OPEN_FRAME_BYTES,
   parseRelayFrame,
   type RelayFrame,
   SUBPROTOCOL,
@@ -190,7 +190,8 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       headers: { authorization: `Bearer ${this.#options.token}` },
       ...(this.#ca && { ca: this.#ca }),
       perMessageDeflate: false,
-      maxPayload: DEFAULT_MAX_FRAME_BYTES,
+      // The relay sends only control frames, and an `open` holds a whole request body.
+      maxPayload: MAX_OPEN_FRAME_BYTES,
       handshakeTimeout: this.#options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS,
       // An all-zero mask lets ws send data frames without copying them to mask. Masking only
       // protects browsers' proxies from scripted payloads; this client runs no foreign script.

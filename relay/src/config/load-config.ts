@@ -2,6 +2,8 @@
  * Relay configuration: every environment variable the relay reads, validated once at start.
  * Nothing else in the relay touches process.env.
  */
+
+import { MAX_REQUEST_BODY_BYTES } from '@arena-relay/shared';
 import { z } from 'zod';
 
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
@@ -75,6 +77,10 @@ const envSchema = z
       .number()
       .int()
       .positive()
+      .max(
+        MAX_REQUEST_BODY_BYTES,
+        `at most ${MAX_REQUEST_BODY_BYTES} bytes: a request travels to its agent in one frame`,
+      )
       .default(4 * 1024 * 1024),
     GATEWAY_STREAM_WINDOW: z.coerce
       .number()

@@ -9,6 +9,7 @@ import {
   decodeDataFrame,
   type HealthFrame,
   type HelloFrame,
+  MAX_OPEN_FRAME_BYTES,
   PROTOCOL_VERSION,
   parseAgentFrame,
   type RelayFrame,
@@ -154,9 +155,23 @@ export class AgentSession implements RoutableAgent {
   open(request: OpenRequest, handlers: StreamHandlers): StreamHandle {
     if (this.reserved > 0) this.reserved--;
     const id = this.nextStreamId++;
+    const text = JSON.stringify({ type: 'open', stream: id, ...request });
+    // The agent would close its whole socket on a larger message; the body limit keeps requests
+    // below this, so only a body that grew in re-encoding could get here.
+    if (text.length > MAX_OPEN_FRAME_BYTES / 3 && Buffer.byteLength(text) > MAX_OPEN_FRAME_BYTES) {
+      queueMicrotask(() => {
+        handlers.onFailure({
+          code: 'upstream_rejected',
+          status: 413,
+          message: `the request is larger than an agent accepts (${MAX_OPEN_FRAME_BYTES} bytes)`,
+        });
+        this.options.onCapacity(this);
+      });
+      return { id, cancel: () => undefined, grant: () => undefined };
+    }
     const live: LiveStream = { handlers, credit: this.options.streamWindow, headSeen: false };
     this.streams.set(id, live);
-    this.send({ type: 'open', stream: id, ...request });
+    this.sendText(text);
     return {
       id,
       cancel: (reason) => {
@@ -219,9 +234,13 @@ export class AgentSession implements RoutableAgent {
   }
 
   send(frame: RelayFrame): void {
+    this.sendText(JSON.stringify(frame));
+  }
+
+  private sendText(text: string): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     this.cork();
-    this.ws.send(JSON.stringify(frame));
+    this.ws.send(text);
   }
 
   private onPong(): void {
