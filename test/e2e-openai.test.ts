@@ -44,6 +44,48 @@ describe('openai client through relay and agent', () => {
     expect(finish).toBe('stop');
   });
 
+  it('passes the consumer request to the bridge as sent: unknown fields, any spacing, any script', async () => {
+    const { bridge, relay, key } = await stack();
+    const sent = {
+      model: 'gpt-5',
+      stream: false,
+      temperature: 0.2,
+      reasoning_effort: 'high',
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }],
+      messages: [
+        { role: 'system', content: 'Réponds en français ✓' },
+        { role: 'user', content: [{ type: 'text', text: 'héllo 🦊 "quoted" \\ back\nslash' }] },
+      ],
+    };
+    const res = await fetch(`${relay.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify(sent, null, 3), // pretty-printed: whitespace is not the bridge's business
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(bridge.requests.at(-1)?.body).toEqual(sent);
+  });
+
+  it('a body with bytes that are not UTF-8 is passed on re-encoded, never as an invalid text frame', async () => {
+    const { bridge, relay, key, agent } = await stack();
+    const body = Buffer.concat([
+      Buffer.from('{"model":"gpt-5","messages":[{"role":"user","content":"bad '),
+      Buffer.from([0xc3, 0x28]), // not UTF-8: an agent would close its socket on it in a text frame
+      Buffer.from('"}]}'),
+    ]);
+    const res = await fetch(`${relay.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body,
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    const received = bridge.requests.at(-1)?.body as { messages: Array<{ content: string }> };
+    expect(received.messages[0]!.content).toBe('bad \ufffd(');
+    expect(agent.status().reconnects).toBe(0);
+  });
+
   it('relays the bridge SSE bytes untouched (compared with the bridge answered directly)', async () => {
     const { bridge, relay, key } = await stack({ bridge: { splitEvents: true } });
     const body = JSON.stringify({

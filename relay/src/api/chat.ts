@@ -17,6 +17,7 @@ export function chatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         model: request.model,
         stream,
         body: request,
+        asSent: true,
         includeUsage: stream && request.stream_options?.include_usage === true,
       };
     }),

@@ -19,6 +19,8 @@ export type Prepared = {
   stream: boolean;
   /** The chat request sent to the bridge (its messages also give the prompt's token estimate). */
   body: unknown;
+  /** True when `body` is the consumer's body unchanged: its bytes go to the agent as they are. */
+  asSent?: boolean;
   includeUsage: boolean;
   /** The tap on the answer's bytes; default: the metering tap itself. */
   tap?: (metered: MeteredRequest) => ResponseTap;
@@ -71,6 +73,7 @@ export function proxiedRoute(deps: AppDeps, prepare: (json: unknown) => Prepared
           stream: request.stream,
           path: '/v1/chat/completions',
           body: request.body,
+          bodyJson: request.asSent ? raw : undefined,
           res: c.env.outgoing,
           log: c.get('log'),
           tap: request.tap ? request.tap(metered) : metered,

@@ -70,7 +70,13 @@ export class Forwarder {
     );
     this.publish(
       agent.relayId,
-      encodeControl(Kind.OPEN, { from: this.options.relayId, ref, session: agent.id, request }),
+      // The body goes as a value: the envelope is JSON itself (bytes would not survive it).
+      encodeControl(Kind.OPEN, {
+        from: this.options.relayId,
+        ref,
+        session: agent.id,
+        request: withoutBytes(request),
+      }),
       true,
     ).catch((error: unknown) => {
       this.options.onRelayUnreachable?.(agent.relayId);
@@ -255,4 +261,9 @@ export class Forwarder {
     if (!this.dropOutbound(ref)) return;
     stream?.handlers.onFailure(failure);
   }
+}
+
+function withoutBytes(request: OpenRequest): OpenRequest {
+  const { bodyJson: _valueGoesInstead, ...rest } = request;
+  return rest;
 }

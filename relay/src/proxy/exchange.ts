@@ -35,6 +35,8 @@ export type ExchangeRequest = {
   stream: boolean;
   path: string;
   body: unknown;
+  /** `body` as the consumer's JSON bytes, when it goes to the agent unchanged. */
+  bodyJson?: Buffer | undefined;
   sessionName: string | undefined;
   res: ServerResponse;
   /** The request's logger, made on first call. */
@@ -196,6 +198,7 @@ export class Exchange implements ExchangeInfo {
           path: this.request.path,
           headers: { 'content-type': 'application/json' },
           body: this.request.body,
+          bodyJson: this.request.bodyJson,
         },
         this.handlers,
       );

@@ -3,6 +3,7 @@
  * Every frame is validated here; a frame that breaks the protocol closes this socket (with the
  * reason) and fails its streams — nothing thrown ever leaves a socket event handler.
  */
+import { isUtf8 } from 'node:buffer';
 import {
   type AgentFrame,
   type Corkable,
@@ -155,10 +156,12 @@ export class AgentSession implements RoutableAgent {
   open(request: OpenRequest, handlers: StreamHandlers): StreamHandle {
     if (this.reserved > 0) this.reserved--;
     const id = this.nextStreamId++;
-    const text = JSON.stringify({ type: 'open', stream: id, ...request });
+    const frame = openFrame(id, request);
     // The agent would close its whole socket on a larger message; the body limit keeps requests
     // below this, so only a body that grew in re-encoding could get here.
-    if (text.length > MAX_OPEN_FRAME_BYTES / 3 && Buffer.byteLength(text) > MAX_OPEN_FRAME_BYTES) {
+    const bytes =
+      typeof frame !== 'string' || frame.length > MAX_OPEN_FRAME_BYTES / 3 ? Buffer.byteLength(frame) : 0;
+    if (bytes > MAX_OPEN_FRAME_BYTES) {
       queueMicrotask(() => {
         handlers.onFailure({
           code: 'upstream_rejected',
@@ -171,7 +174,7 @@ export class AgentSession implements RoutableAgent {
     }
     const live: LiveStream = { handlers, credit: this.options.streamWindow, headSeen: false };
     this.streams.set(id, live);
-    this.sendText(text);
+    this.sendText(frame);
     return {
       id,
       cancel: (reason) => {
@@ -237,10 +240,11 @@ export class AgentSession implements RoutableAgent {
     this.sendText(JSON.stringify(frame));
   }
 
-  private sendText(text: string): void {
+  /** Sends a control frame's JSON (a Buffer holds its UTF-8 bytes: still a text message). */
+  private sendText(text: string | Buffer): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     this.cork();
-    this.ws.send(text);
+    this.ws.send(text, { binary: false });
   }
 
   private onPong(): void {
@@ -391,4 +395,19 @@ export class AgentSession implements RoutableAgent {
     for (const settle of [...this.healthWaiters.values()]) settle(undefined);
     this.options.onClose(this);
   }
+}
+
+const CLOSE_BRACE = Buffer.from('}');
+
+/**
+ * The `open` frame: JSON text, or its UTF-8 bytes when the consumer's own body bytes go in as
+ * they are (JSON the relay has parsed; bytes that are not valid UTF-8 are re-encoded instead, as
+ * a text frame must be UTF-8).
+ */
+function openFrame(stream: number, request: OpenRequest): string | Buffer {
+  const { bodyJson, ...rest } = request;
+  if (bodyJson === undefined || !isUtf8(bodyJson)) return JSON.stringify({ type: 'open', stream, ...rest });
+  const { body: _sentAsBytes, ...head } = rest;
+  const start = Buffer.from(`${JSON.stringify({ type: 'open', stream, ...head }).slice(0, -1)},"body":`);
+  return Buffer.concat([start, bodyJson, CLOSE_BRACE]);
 }
