@@ -18,12 +18,18 @@ export function checkJsonLimits(body: Uint8Array, maxDepth = 64, maxItems = 10_0
   const items: number[] = [];
   let inString = false;
   for (let i = 0; i < body.length; i++) {
-    const byte = body[i];
     if (inString) {
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) inString = false;
+      // Jump to the string's closing quote natively (a 3 MiB base64 image took ~15 ms a byte at
+      // a time): the next quote not preceded by an odd run of backslashes.
+      const quote = body.indexOf(QUOTE, i);
+      if (quote === -1) return; // unterminated: JSON.parse says so
+      let backslashes = 0;
+      while (quote - backslashes - 1 >= i && body[quote - backslashes - 1] === BACKSLASH) backslashes++;
+      i = quote;
+      if (backslashes % 2 === 0) inString = false;
       continue;
     }
+    const byte = body[i];
     if (byte === QUOTE) inString = true;
     else if (byte === OPEN_OBJECT || byte === OPEN_ARRAY) {
       if (++depth > maxDepth) {
