@@ -52,16 +52,16 @@ function copyDashboard(outdir: string): string[] {
     });
 }
 
-/** Builds everything into `outdir` (default `<root>/dist`); returns the paths written. */
-export async function buildAll(outdir = join(ROOT, 'dist')): Promise<string[]> {
+/** Bundles the programs of BUNDLES into `outdir` (ESM, Node 20, packages external); returns their paths. */
+export async function buildPrograms(outdir: string): Promise<Record<keyof typeof BUNDLES, string>> {
   const external = externalPackages().flatMap((name) => [name, `${name}/*`]);
-  const outputs: string[] = [];
-  for (const [entry, file] of Object.entries(BUNDLES)) {
-    const outfile = join(outdir, file);
+  const outputs = {} as Record<keyof typeof BUNDLES, string>;
+  for (const [entry, file] of Object.entries(BUNDLES) as [keyof typeof BUNDLES, string][]) {
+    outputs[entry] = join(outdir, file);
     await build({
       absWorkingDir: ROOT,
       entryPoints: [entry],
-      outfile,
+      outfile: outputs[entry],
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -70,8 +70,13 @@ export async function buildAll(outdir = join(ROOT, 'dist')): Promise<string[]> {
       external,
       logLevel: 'warning',
     });
-    outputs.push(outfile);
   }
+  return outputs;
+}
+
+/** Builds everything into `outdir` (default `<root>/dist`); returns the paths written. */
+export async function buildAll(outdir = join(ROOT, 'dist')): Promise<string[]> {
+  const outputs: string[] = Object.values(await buildPrograms(outdir));
   outputs.push(...copyDashboard(outdir));
   outputs.push(await writeAgentBundle(outdir));
   return outputs;
