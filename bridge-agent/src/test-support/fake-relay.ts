@@ -171,6 +171,9 @@ export class FakeRelay {
 
   #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     this.upgrades++;
+    // As the real relay does (agent-hub.ts): an agent that drops a refused upgrade resets the
+    // socket while the answer is written; unhandled, that ECONNRESET failed a CI run.
+    socket.on('error', () => socket.destroy());
     const refuse = (status: number, text: string) => {
       socket.end(
         `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{}`,
