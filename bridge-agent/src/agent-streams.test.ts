@@ -217,7 +217,7 @@ describe('agent ⇄ bridge', () => {
     expect(answer.bridge?.latencyMs).toBeGreaterThanOrEqual(0);
   });
 
-  it('reports an unreachable bridge as upstream_unavailable', async () => {
+  it('reports an unreachable bridge as upstream_unavailable, and goes not ready once a probe confirms it', async () => {
     h = await startHarness();
     const conn = await h.relay.connection();
     await h.bridge.close();
@@ -226,6 +226,25 @@ describe('agent ⇄ bridge', () => {
       code: 'upstream_unavailable',
       message: 'bridge unreachable: ECONNREFUSED',
     });
+    expect(await conn.waitFrame('ready')).toEqual({
+      type: 'ready',
+      ready: false,
+      reason: 'bridge unreachable: ECONNREFUSED',
+    });
+  });
+
+  it('stays ready when one chat connection is reset but the bridge still answers', async () => {
+    h = await startHarness();
+    h.bridge.chat = (req) => req.socket.destroy();
+    const conn = await h.relay.connection();
+    conn.open(9, CHAT);
+    expect(await conn.waitFrame('error', (f) => f.stream === 9)).toMatchObject({
+      code: 'upstream_unavailable',
+    });
+    // The probe that the failure set off has answered by the time a health round trip does.
+    expect((await conn.health('after-reset')).bridge).toMatchObject({ ok: true });
+    expect(conn.frames.filter((f) => f.type === 'ready')).toEqual([]);
+    expect(h.agent.status()).toMatchObject({ ready: true });
   });
 
   it('refuses paths outside the bridge API', async () => {

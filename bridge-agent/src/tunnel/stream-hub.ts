@@ -143,7 +143,7 @@ export class StreamHub {
     this.#streams.set(frame.stream, stream);
     this.#counts.requests++;
     const { bridge, readiness } = this.#options;
-    forward(bridge, frame, stream, (reason) => readiness.markUnavailable(reason));
+    forward(bridge, frame, stream, (failure) => readiness.chatFailed(failure));
   }
 
   #finished(stream: RelayStream, outcome: StreamOutcome, open: OpenFrame): void {

@@ -36,8 +36,11 @@ export interface StreamSink {
   onAbort: (() => void) | undefined;
 }
 
-/** Told about failures that mean the bridge cannot serve anyone right now (503, refused, bad key). */
-export type UnavailableListener = (reason: string) => void;
+/**
+ * Told about failures that may mean the bridge cannot serve anyone right now: an answer saying so
+ * (503, bad key: `status` set) or a network error (refused, reset: no `status`).
+ */
+export type UnavailableListener = (failure: UpstreamFailure) => void;
 
 /** Largest first event held back before `head`; beyond it the bytes flow unchecked. */
 const FIRST_EVENT_LIMIT = 64 * 1024;
@@ -57,7 +60,7 @@ export function forward(
 ): void {
   const fail = (failure: UpstreamFailure): void => {
     if (sink.aborted) return;
-    if (failure.code === 'upstream_unavailable') onUnavailable(clip(failure.message, 512));
+    if (failure.code === 'upstream_unavailable') onUnavailable(failure);
     sink.fail(failure);
   };
   if (!isBridgeApiPath(open.path)) {

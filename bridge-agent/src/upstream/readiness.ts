@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { BridgeClient } from './bridge-client.js';
-import { classifyNetworkError, clip, errorDetail, readCapped } from './classify.js';
+import { classifyNetworkError, clip, errorDetail, readCapped, type UpstreamFailure } from './classify.js';
 
 /** Interval between readiness probes, in ms. */
 export const PROBE_INTERVAL_MS = 30_000;
@@ -68,6 +68,17 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
   /** A request found the bridge unable to serve: not ready until a probe says otherwise. */
   markUnavailable(reason: string): void {
     this.#setReady(false, reason);
+  }
+
+  /**
+   * A chat request failed as `failure` says. An answer that says the bridge cannot serve (503 when
+   * the browser tab is gone, 401/403) takes it out until a probe says otherwise. A network error
+   * (a reset or refused connection) is checked with a probe at once: one dropped keep-alive
+   * connection must not bench a healthy bridge until the next periodic probe, 30 s later.
+   */
+  chatFailed(failure: UpstreamFailure): void {
+    if (failure.status !== undefined) this.markUnavailable(clip(failure.message, 512));
+    else void this.probe();
   }
 
   async #probeOnce(): Promise<ProbeResult> {
