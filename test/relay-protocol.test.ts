@@ -165,6 +165,18 @@ describe('protocol violations close only the offending socket', () => {
     ['garbage text', (a) => a.send('not json at all'), /not JSON/],
     ['an unknown frame type', (a) => a.send({ type: 'bogus' }), /invalid control frame/],
     ['a short binary frame', (a) => a.ws.send(Buffer.from([1, 0])), /malformed data frame/],
+    // The reason names the header: 2- and 4-byte characters put its 123-byte cut mid-character,
+    // which once threw out of the message handler and killed the relay process.
+    [
+      'a head whose bad header has a multi-byte name',
+      (a, s) => a.send({ type: 'head', stream: s, status: 200, headers: { [`a${'é'.repeat(70)}`]: 1 } }),
+      /invalid control frame at headers/,
+    ],
+    [
+      'a head whose bad header has an emoji name',
+      (a, s) => a.send({ type: 'head', stream: s, status: 200, headers: { ['🦄'.repeat(40)]: null } }),
+      /invalid control frame at headers/,
+    ],
     ['data for a stream never opened', (a, s) => a.data(s + 1000, 'x'), /never opened/],
     ['data before head', (a, s) => a.data(s, 'x'), /before head/],
     [
@@ -189,6 +201,8 @@ describe('protocol violations close only the offending socket', () => {
       const closed = await agent.closed;
       expect(closed.code).toBe(1002);
       expect(closed.reason).toMatch(reason);
+      expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123);
+      expect(closed.reason).not.toContain('\uFFFD');
       const res = await response;
       // Before the first byte: a 5xx. After it (head already sent): an error event ends the body.
       if (res.status === 200) expect(await res.text()).toMatch(/data: \{"error":/);

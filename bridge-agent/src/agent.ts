@@ -5,7 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { type AgentFrame, type BackoffOptions, type HelloFrame, PROTOCOL_VERSION } from '@arena-relay/shared';
+import {
+  type AgentFrame,
+  type BackoffOptions,
+  type HelloFrame,
+  PROTOCOL_VERSION,
+  truncateChars,
+} from '@arena-relay/shared';
 import type { AgentConfig } from './config/schema.js';
 import { createLogger, type Logger } from './logging.js';
 import {
@@ -18,7 +24,6 @@ import { type FatalLinkError, RelayLink } from './tunnel/relay-link.js';
 import type { SessionChannel } from './tunnel/relay-stream.js';
 import { StreamHub } from './tunnel/stream-hub.js';
 import { BridgeClient } from './upstream/bridge-client.js';
-import { clip } from './upstream/classify.js';
 import { Readiness } from './upstream/readiness.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -190,7 +195,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     };
     this.#announced = { models, ready };
     if (this.#config.clientId) hello.clientId = this.#config.clientId;
-    if (!ready && reason) hello.readyReason = clip(reason, 512);
+    if (!ready && reason) hello.readyReason = truncateChars(reason, 512);
     return hello;
   }
 
@@ -200,7 +205,9 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
 
   #sendReady(): void {
     const { ready, reason } = this.#readiness;
-    this.#send(reason ? { type: 'ready', ready, reason: clip(reason, 512) } : { type: 'ready', ready });
+    this.#send(
+      reason ? { type: 'ready', ready, reason: truncateChars(reason, 512) } : { type: 'ready', ready },
+    );
   }
 
   #wire(): void {

@@ -11,6 +11,7 @@ import {
   type ParseResult,
   parseAgentFrame,
   parseRelayFrame,
+  REASON_MAX_CHARS,
   type RelayFrame,
   relayFrame,
   streamErrorCode,
@@ -252,6 +253,21 @@ describe.each(parsers)('%s (fuzz)', (_name, parse, schema, valid) => {
       }),
       { numRuns },
     );
+  });
+
+  it('bounds the reason whatever keys the peer chose (it reaches logs and close reasons)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 5000 }), (key) => {
+        const result = run(JSON.stringify({ type: 'head', stream: 1, status: 200, headers: { [key]: 1 } }));
+        expect(result.ok).toBe(false);
+        if (!result.ok) expect(result.reason.length).toBeLessThanOrEqual(REASON_MAX_CHARS);
+      }),
+      { numRuns: Math.ceil(numRuns / 10) },
+    );
+    const huge = run(
+      JSON.stringify({ type: 'head', stream: 1, status: 200, headers: { ['é'.repeat(1e5)]: 1 } }),
+    );
+    expect(huge.ok ? 'accepted' : huge.reason.length).toBeLessThanOrEqual(REASON_MAX_CHARS);
   });
 
   it('a "__proto__" key pollutes nothing', () => {

@@ -3,6 +3,10 @@
  * Types are inferred from the schemas; nobody hand-writes a second interface.
  */
 import { z } from 'zod';
+import { truncateChars } from './text.js';
+
+/** Longest reason a parse failure reports (it goes into logs and close reasons). */
+export const REASON_MAX_CHARS = 512;
 
 /** Stream ids are assigned by the relay, per socket, as unsigned 32-bit integers (0 is never used). */
 export const streamId = z.number().int().min(1).max(0xffff_ffff);
@@ -189,8 +193,12 @@ function parseWith<T>(schema: z.ZodType<T>, text: string): ParseResult<T> {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { ok: true, frame: parsed.data };
   const issue = parsed.error.issues[0];
-  const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-  return { ok: false, reason: `invalid control frame${where}: ${issue?.message ?? 'unknown'}` };
+  // The path holds keys the peer chose (header names): bounded before the reason is logged.
+  const where = issue?.path.length ? ` at ${truncateChars(issue.path.join('.'), 128)}` : '';
+  return {
+    ok: false,
+    reason: truncateChars(`invalid control frame${where}: ${issue?.message ?? 'unknown'}`, REASON_MAX_CHARS),
+  };
 }
 
 /** Parses a text frame received from an agent. Never throws. */

@@ -1,7 +1,9 @@
 /** @arena-relay/shared: the wire contract between relay and bridge agent. Imports nothing but zod. */
 export * from './backoff.js';
+export * from './close-codes.js';
 export * from './cork.js';
 export * from './data-frame.js';
 export * from './frames.js';
 export * from './openai-error.js';
+export * from './text.js';
 export * from './version.js';

@@ -8,7 +8,9 @@
 import { EventEmitter } from 'node:events';
 import {
   type BackoffOptions,
+  CloseCode,
   type Corkable,
+  closeReason,
   fullJitterDelay,
   type HelloFrame,
   MAX_OPEN_FRAME_BYTES,
@@ -28,9 +30,6 @@ export const WELCOME_TIMEOUT_MS = 10_000;
 
 /** A relay silent (no ping, no message) for this many heartbeat intervals is presumed dead. */
 export const SILENCE_HEARTBEATS = 2.5;
-
-const CLOSE_GOING_AWAY = 1001;
-const CLOSE_PROTOCOL_ERROR = 1002;
 
 /** Upgrade answers that no retry can fix, and what to tell the owner. */
 const FATAL_ANSWERS: Record<number, string> = {
@@ -93,17 +92,6 @@ type Connection = {
   welcomeTimer?: NodeJS.Timeout;
   silenceTimer?: NodeJS.Timeout;
 };
-
-/** Close reasons are limited to 123 bytes by RFC 6455. */
-function closeReason(text: string): string {
-  const bytes = Buffer.from(text);
-  return bytes.length <= 123
-    ? text
-    : bytes
-        .subarray(0, 120)
-        .toString('utf8')
-        .replace(/\uFFFD+$/, '');
-}
 
 function channelFor(ws: WebSocket): SessionChannel {
   // ws keeps its net.Socket private (and sets it only once the upgrade succeeds); corking it per
@@ -177,7 +165,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       if (!conn || conn.ws.readyState === WebSocket.CLOSED) return resolve();
       conn.ws.once('close', () => resolve());
       conn.reason ??= 'closed by the agent';
-      conn.ws.close(CLOSE_GOING_AWAY, 'agent shutting down');
+      conn.ws.close(CloseCode.GOING_AWAY, 'agent shutting down');
       // A relay that never answers the closing handshake must not hold the agent.
       setTimeout(() => conn.ws.terminate(), 2_000).unref();
     });
@@ -262,7 +250,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
   #protocolError(conn: Connection, reason: string): void {
     this.#log.warn({ reason }, 'protocol error from the relay: closing the socket');
     conn.reason ??= `protocol error: ${reason}`;
-    conn.ws.close(CLOSE_PROTOCOL_ERROR, closeReason(reason));
+    conn.ws.close(CloseCode.PROTOCOL_ERROR, closeReason(reason));
     setTimeout(() => conn.ws.terminate(), 1_000).unref();
   }
 

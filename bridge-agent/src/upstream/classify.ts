@@ -3,18 +3,13 @@
  * of the wire protocol, keeping the bridge's own message text.
  */
 import type { Readable } from 'node:stream';
-import type { StreamErrorCode } from '@arena-relay/shared';
+import { type StreamErrorCode, truncateChars } from '@arena-relay/shared';
 
 /** An upstream failure as it goes into an `error` frame. */
 export type UpstreamFailure = { code: StreamErrorCode; message: string; status?: number };
 
 /** Largest error body read from the bridge, in bytes. */
 export const ERROR_BODY_CAP = 64 * 1024;
-
-/** Cuts `text` to at most `max` characters (frame schemas bound their strings). */
-export function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
 
 /** Reads at most `cap` bytes of an error body, then lets go of the rest. Never rejects. */
 export async function readCapped(body: Readable, cap = ERROR_BODY_CAP): Promise<string> {
@@ -60,7 +55,7 @@ export function classifyStatus(status: number, detail: string): UpstreamFailure 
     return {
       code: 'upstream_unavailable',
       status,
-      message: clip(
+      message: truncateChars(
         `the bridge rejected the agent's key (${status})${said}; check upstream_api_key / AGENT_UPSTREAM_API_KEY`,
         8192,
       ),
@@ -68,7 +63,7 @@ export function classifyStatus(status: number, detail: string): UpstreamFailure 
   }
   const code: StreamErrorCode =
     status === 503 ? 'upstream_unavailable' : status >= 500 ? 'upstream_error' : 'upstream_rejected';
-  return { code, status, message: clip(`bridge answered ${status}${said}`, 8192) };
+  return { code, status, message: truncateChars(`bridge answered ${status}${said}`, 8192) };
 }
 
 const TIMEOUT_CODES = new Set([
@@ -94,5 +89,5 @@ export function classifyNetworkError(error: unknown): UpstreamFailure {
     return { code: 'upstream_timeout', message: `bridge timed out (${code})` };
   }
   const reason = code ?? (error instanceof Error ? error.message : String(error));
-  return { code: 'upstream_unavailable', message: clip(`bridge unreachable: ${reason}`, 8192) };
+  return { code: 'upstream_unavailable', message: truncateChars(`bridge unreachable: ${reason}`, 8192) };
 }

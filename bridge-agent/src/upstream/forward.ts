@@ -7,13 +7,12 @@
  * retry elsewhere). Later chunks are checked with one `indexOf` each and never parsed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { type OpenFrame, type Usage, usageSchema } from '@arena-relay/shared';
+import { type OpenFrame, truncateChars, type Usage, usageSchema } from '@arena-relay/shared';
 import type { Dispatcher } from 'undici';
 import type { BridgeClient } from './bridge-client.js';
 import {
   classifyNetworkError,
   classifyStatus,
-  clip,
   ERROR_BODY_CAP,
   errorDetail,
   type UpstreamFailure,
@@ -197,7 +196,11 @@ class EventStreamPump extends Pump {
     if (this.#held === undefined) {
       // Hot path: one indexOf, then the bytes go out as they are.
       if (this.#scanner.scan(chunk)) {
-        this.stop({ code: 'upstream_error', status: 200, message: clip(laterEventError(chunk), 8192) });
+        this.stop({
+          code: 'upstream_error',
+          status: 200,
+          message: truncateChars(laterEventError(chunk), 8192),
+        });
         return false;
       }
       return this.sink.write(chunk);
@@ -212,12 +215,12 @@ class EventStreamPump extends Pump {
     const first = cut === -1 ? held : held.subarray(0, cut);
     const message = firstEventError(first);
     if (message !== undefined) {
-      this.stop({ code: 'upstream_error', status: 200, message: clip(message, 8192) });
+      this.stop({ code: 'upstream_error', status: 200, message: truncateChars(message, 8192) });
       return false;
     }
     const rest = held.subarray(first.length);
     if (this.#scanner.scan(rest)) {
-      this.stop({ code: 'upstream_error', status: 200, message: clip(laterEventError(rest), 8192) });
+      this.stop({ code: 'upstream_error', status: 200, message: truncateChars(laterEventError(rest), 8192) });
       return false;
     }
     this.sink.head(200, { 'content-type': this.#type });
@@ -231,7 +234,7 @@ class EventStreamPump extends Pump {
       this.#held = undefined;
       const message = firstEventError(held);
       if (message !== undefined) {
-        return this.stop({ code: 'upstream_error', status: 200, message: clip(message, 8192) });
+        return this.stop({ code: 'upstream_error', status: 200, message: truncateChars(message, 8192) });
       }
       this.sink.head(200, { 'content-type': this.#type });
       if (held.length > 0) this.sink.write(held);

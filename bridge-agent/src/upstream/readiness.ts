@@ -4,8 +4,9 @@
  * readiness off until the next successful probe.
  */
 import { EventEmitter } from 'node:events';
+import { truncateChars } from '@arena-relay/shared';
 import type { BridgeClient } from './bridge-client.js';
-import { classifyNetworkError, clip, errorDetail, readCapped, type UpstreamFailure } from './classify.js';
+import { classifyNetworkError, errorDetail, readCapped, type UpstreamFailure } from './classify.js';
 
 /** Interval between readiness probes, in ms. */
 export const PROBE_INTERVAL_MS = 30_000;
@@ -77,7 +78,7 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
    * connection must not bench a healthy bridge until the next periodic probe, 30 s later.
    */
   chatFailed(failure: UpstreamFailure): void {
-    if (failure.status !== undefined) this.markUnavailable(clip(failure.message, 512));
+    if (failure.status !== undefined) this.markUnavailable(truncateChars(failure.message, 512));
     else void this.probe();
   }
 
@@ -104,11 +105,15 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
           ok: false,
           status,
           latencyMs: latency(),
-          reason: clip(`bridge answered ${status}: ${detail}`, 512),
+          reason: truncateChars(`bridge answered ${status}: ${detail}`, 512),
         };
       }
     } catch (error) {
-      result = { ok: false, latencyMs: latency(), reason: clip(classifyNetworkError(error).message, 512) };
+      result = {
+        ok: false,
+        latencyMs: latency(),
+        reason: truncateChars(classifyNetworkError(error).message, 512),
+      };
     }
     this.#setReady(result.ok, result.reason);
     return result;

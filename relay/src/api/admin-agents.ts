@@ -1,7 +1,8 @@
 /** Admin API over live sockets: list agents, drain or kick one, list streams in flight. */
+
+import { CloseCode } from '@arena-relay/shared';
 import type { Hono } from 'hono';
 import { RelayError } from '../errors/relay-error.js';
-import { CloseCode } from '../tunnel/agent-session.js';
 import type { AppDeps, AppEnv } from './context.js';
 
 export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {

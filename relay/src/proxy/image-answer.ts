@@ -6,6 +6,7 @@
  * holds no image. Nothing reaches the consumer before the whole answer is in.
  */
 import type { ServerResponse } from 'node:http';
+import { truncateChars } from '@arena-relay/shared';
 import { RelayError, type RelayErrorCode } from '../errors/relay-error.js';
 import type { ResponseTap } from './exchange.js';
 
@@ -35,7 +36,7 @@ export function imagesOfAnswer(body: string): { urls: string[] } | { error: Rela
   }
   const urls = [...content.matchAll(IMAGE_LINK)].map((match) => match[1]!);
   if (urls.length > 0) return { urls };
-  const said = content.length > 300 ? `${content.slice(0, 299)}…` : content;
+  const said = truncateChars(content, 300);
   return {
     error: new RelayError('upstream_error', `the model answered without an image: ${JSON.stringify(said)}`),
   };

@@ -90,3 +90,15 @@ describe('consumerHeaders (fuzz)', () => {
     );
   });
 });
+
+describe('a long content-type', () => {
+  it('is replaced by the relay’s own: a 20 KB head would overflow the consumer’s header limit', () => {
+    const long = `text/event-stream; x=${'a'.repeat(20_000)}`;
+    expect(consumerHeaders({ 'content-type': long }, { stream: true, requestId: 'r' })['content-type']).toBe(
+      'text/event-stream; charset=utf-8',
+    );
+    expect(consumerHeaders({ 'content-type': long }, { stream: false, requestId: 'r' })['content-type']).toBe(
+      'application/json',
+    );
+  });
+});

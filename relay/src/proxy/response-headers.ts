@@ -1,8 +1,9 @@
 /**
  * Headers the consumer gets. The agent's headers are not trusted: only an allowlisted
- * content-type passes, and only when it carries no control characters.
+ * content-type passes, and only when it is short and carries no control characters (a long one
+ * would overflow the consumer's header limit: undici refuses heads over 16 KiB).
  */
-const SAFE_VALUE = /^[\t\x20-\x7e]*$/;
+const SAFE_VALUE = /^[\t\x20-\x7e]{1,256}$/;
 
 /** Builds the consumer's response headers from the agent's `head`. */
 export function consumerHeaders(

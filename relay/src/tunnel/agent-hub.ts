@@ -5,13 +5,13 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AGENT_CONNECT_PATH, SUBPROTOCOL } from '@arena-relay/shared';
+import { AGENT_CONNECT_PATH, CloseCode, SUBPROTOCOL } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { AuthGuard } from '../security/auth-guard.js';
 import { generateId, hashSecret } from '../store/secrets.js';
 import type { Store } from '../store/store.js';
-import { AgentSession, CloseCode } from './agent-session.js';
+import { AgentSession } from './agent-session.js';
 import { bearerToken, offersSubprotocol, refuseUpgrade } from './upgrade.js';
 
 export type HubOptions = {

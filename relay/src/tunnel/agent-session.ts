@@ -6,7 +6,9 @@
 import { isUtf8 } from 'node:buffer';
 import {
   type AgentFrame,
+  CloseCode,
   type Corkable,
+  closeReason,
   decodeDataFrame,
   type HealthFrame,
   type HelloFrame,
@@ -21,17 +23,6 @@ import type { WebSocket } from 'ws';
 import type { OpenRequest, RoutableAgent } from '../routing/routable-agent.js';
 import type { ClientRecord } from '../store/store.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from './stream.js';
-
-/** WebSocket close codes the relay uses. */
-export const CloseCode = {
-  NORMAL: 1000,
-  GOING_AWAY: 1001,
-  PROTOCOL_ERROR: 1002,
-  POLICY: 1008,
-  HEARTBEAT: 4000,
-  REPLACED: 4001,
-  KICKED: 4002,
-} as const;
 
 export type SessionOptions = {
   sessionId: string;
@@ -374,8 +365,7 @@ export class AgentSession implements RoutableAgent {
     if (code === CloseCode.PROTOCOL_ERROR || code === CloseCode.POLICY)
       this.log.warn({ reason }, 'closing agent socket');
     this.markClosed(reason);
-    // Close reasons are limited to 123 bytes by RFC 6455.
-    this.ws.close(code, Buffer.from(reason).subarray(0, 123).toString());
+    this.ws.close(code, closeReason(reason));
     // A peer that never answers the close handshake must not hold the socket.
     setTimeout(() => this.ws.terminate(), 1000).unref();
   }
