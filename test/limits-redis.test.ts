@@ -13,7 +13,7 @@ import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { freePort, startPrivateRedis } from './support/private-redis.js';
 import { startTestRelay, type TestRelay, type TestRelayOptions } from './support/relay.js';
-import { REDIS_TEST_URL, redisAvailable, redisBackend } from './support/store-backends.js';
+import { REDIS_TEST_URL, redisAt, redisAvailable, redisBackend } from './support/store-backends.js';
 
 // These suites need the Redis at REDIS_TEST_URL and the redis-server binary (`.ci/run` provides both).
 if (!(await redisAvailable())) throw new Error(`no Redis at ${REDIS_TEST_URL}: start one (see .ci/run)`);
@@ -56,7 +56,7 @@ const limiters: Array<[string, () => Promise<Limiter>]> = [
       const backend = redisBackend();
       track({ close: () => backend.dispose() });
       return RedisLimiter.open({
-        url: REDIS_TEST_URL,
+        redis: redisAt(REDIS_TEST_URL),
         prefix: backend.prefix,
         leaseTtlMs: 60_000,
         failMode: 'closed',
@@ -158,9 +158,11 @@ describe('rate limits across relays sharing Redis', () => {
 describe('RATE_LIMIT_FAIL_MODE', () => {
   it('an unreachable Redis: `open` admits at once, `closed` refuses at once with 503', async () => {
     const url = `redis://127.0.0.1:${await freePort()}`;
-    const open = track(await RedisLimiter.open({ url, prefix: 'x:', leaseTtlMs: 60_000, failMode: 'open' }));
+    const open = track(
+      await RedisLimiter.open({ redis: redisAt(url), prefix: 'x:', leaseTtlMs: 60_000, failMode: 'open' }),
+    );
     const closed = track(
-      await RedisLimiter.open({ url, prefix: 'x:', leaseTtlMs: 60_000, failMode: 'closed' }),
+      await RedisLimiter.open({ redis: redisAt(url), prefix: 'x:', leaseTtlMs: 60_000, failMode: 'closed' }),
     );
     let started = Date.now();
     expect(await open.acquire('key:k', RPM_5, 'r1')).toEqual({ ok: true, degraded: true, leased: false });
@@ -175,7 +177,12 @@ describe('RATE_LIMIT_FAIL_MODE', () => {
   it('a Redis that stops answering: the check times out (500 ms) and the fail mode answers', async () => {
     const redis = await startPrivateRedis();
     const open = track(
-      await RedisLimiter.open({ url: redis.url, prefix: 'x:', leaseTtlMs: 60_000, failMode: 'open' }),
+      await RedisLimiter.open({
+        redis: redisAt(redis.url),
+        prefix: 'x:',
+        leaseTtlMs: 60_000,
+        failMode: 'open',
+      }),
     );
     expect(await open.acquire('key:k', RPM_5, 'r1')).toMatchObject({
       ok: true,

@@ -9,7 +9,7 @@ import { track } from './support/cleanup.js';
 import { freePort, startPrivateRedis } from './support/private-redis.js';
 import { connectRawAgent } from './support/raw-agent.js';
 import { startTestRelay } from './support/relay.js';
-import { REDIS_TEST_URL, redisAvailable, redisBackend } from './support/store-backends.js';
+import { REDIS_TEST_URL, redisAt, redisAvailable, redisBackend } from './support/store-backends.js';
 
 // These suites need the Redis at REDIS_TEST_URL and the redis-server binary (`.ci/run` provides both).
 const redisUp = await redisAvailable();
@@ -64,7 +64,7 @@ describe('Redis outages', () => {
   it('refuses to open, quickly and clearly, when Redis is unreachable', async () => {
     const port = await freePort();
     const started = Date.now();
-    await expect(openRedisStore({ url: `redis://127.0.0.1:${port}` })).rejects.toThrow(
+    await expect(openRedisStore({ redis: redisAt(`redis://127.0.0.1:${port}`) })).rejects.toThrow(
       `cannot connect to Redis at redis://127.0.0.1:${port}`,
     );
     expect(Date.now() - started).toBeLessThan(5000);
@@ -72,7 +72,7 @@ describe('Redis outages', () => {
 
   it('fails commands within seconds when Redis dies, and still closes', async () => {
     const redis = await startPrivateRedis();
-    const store = await openRedisStore({ url: redis.url });
+    const store = await openRedisStore({ redis: redisAt(redis.url) });
     await store.setSetting('x', '1');
     await redis.kill();
 

@@ -13,7 +13,7 @@ import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { DEFAULT_CHUNKS, startFakeBridge } from './support/fake-bridge.js';
 import { startTestRelay } from './support/relay.js';
-import { REDIS_TEST_URL, redisAvailable, redisBackend } from './support/store-backends.js';
+import { REDIS_TEST_URL, redisAt, redisAvailable, redisBackend } from './support/store-backends.js';
 
 // These suites need the Redis at REDIS_TEST_URL (`.ci/run` provides it).
 if (!(await redisAvailable())) throw new Error(`no Redis at ${REDIS_TEST_URL}: start one (see .ci/run)`);
@@ -44,7 +44,7 @@ const backends: Array<[string, () => Promise<UsageStore>]> = [
     async () => {
       const backend = redisBackend();
       track({ close: () => backend.dispose() });
-      return openRedisUsage({ url: REDIS_TEST_URL, prefix: backend.prefix });
+      return openRedisUsage({ redis: redisAt(REDIS_TEST_URL), prefix: backend.prefix });
     },
   ],
 ];

@@ -3,6 +3,7 @@ export { type BalancingStrategy, ConfigError, loadConfig, type RelayConfig } fro
 export { ERRORS, RelayError, toRelayError } from './errors/relay-error.js';
 export { createLogger } from './log/logger.js';
 export { type Relay, type RelayOptions, startRelay } from './server.js';
+export { RedisConnections, type RedisEndpoint, redisEndpoint } from './store/redis-connection.js';
 export { openRedisStore, type RedisStoreOptions } from './store/redis-store.js';
 export { openSqliteStore } from './store/sqlite-store.js';
 export {

@@ -25,6 +25,7 @@ import { Router } from './routing/router.js';
 import { AuthGuard } from './security/auth-guard.js';
 import { capConnectionsPerAddress } from './security/connection-cap.js';
 import { withKeyCache } from './store/key-cache.js';
+import { RedisConnections, redisEndpoint } from './store/redis-connection.js';
 import { openRedisStore } from './store/redis-store.js';
 import { generateId } from './store/secrets.js';
 import { openSqliteStore } from './store/sqlite-store.js';
@@ -62,11 +63,12 @@ export type Relay = {
 export async function startRelay(config: RelayConfig, options: RelayOptions = {}): Promise<Relay> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   let cluster: Cluster | undefined;
+  const endpoint = redisEndpoint(config);
+  // One factory for every Redis connection of this relay: all of them follow Sentinel alike.
+  const redis = endpoint && new RedisConnections(endpoint, logger);
   const keyCache = withKeyCache(
     options.store ??
-      (config.redisUrl
-        ? await openRedisStore({ url: config.redisUrl, prefix: config.redisPrefix, logger })
-        : openSqliteStore(config.dataDir)),
+      (redis ? await openRedisStore({ redis, prefix: config.redisPrefix }) : openSqliteStore(config.dataDir)),
     { onChange: () => cluster?.keysChanged() },
   );
   const store = keyCache.store;
@@ -87,12 +89,12 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     authGuard,
     maxAgentsPerClient: config.maxAgentsPerClient,
   });
-  if (config.redisUrl || config.redisSentinels) {
-    cluster = new Cluster({ config, hub, relayId, logger, onKeysChanged: keyCache.clear });
+  if (redis) {
+    cluster = new Cluster({ config, redis, hub, relayId, logger, onKeysChanged: keyCache.clear });
     await cluster.start();
   }
   const shared = cluster;
-  const accounting = await openAccounting({ config, store, logger });
+  const accounting = await openAccounting({ config, store, redis, logger });
   const router = new Router(hub, createBalancer(config.loadBalancing), {
     clientGate: accounting.limits.clientGate,
     queue: { maxQueue: config.queueSize, maxWaitMs: config.queueTimeoutMs },
@@ -162,7 +164,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   logger.info(
     {
       url,
-      store: options.store ? 'custom' : config.redisUrl ? 'redis' : 'embedded',
+      store: options.store ? 'custom' : redis ? redis.describe() : 'embedded',
       balancing: config.loadBalancing,
     },
     'relay listening',

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { RedisConnections } from '../../relay/src/store/redis-connection.js';
 import { openRedisStore } from '../../relay/src/store/redis-store.js';
 import { openSqliteStore } from '../../relay/src/store/sqlite-store.js';
 import type { Store } from '../../relay/src/store/store.js';
@@ -61,7 +62,7 @@ export function redisBackend(): StoreBackend & { prefix: string; redis: Redis } 
   return {
     prefix,
     redis,
-    open: () => openRedisStore({ url: REDIS_TEST_URL, prefix }),
+    open: () => openRedisStore({ redis: redisAt(REDIS_TEST_URL), prefix }),
     async atRest() {
       const parts: string[] = [];
       for (const key of await keysUnder(redis, prefix)) {
@@ -98,4 +99,9 @@ export async function redisAvailable(): Promise<boolean> {
   } finally {
     redis.disconnect();
   }
+}
+
+/** The relay's connection factory for a single Redis node at `url`. */
+export function redisAt(url: string): RedisConnections {
+  return new RedisConnections({ url });
 }

@@ -10,10 +10,10 @@ import { z } from 'zod';
 import type { RelayConfig } from '../config/load-config.js';
 import type { RoutableAgent } from '../routing/routable-agent.js';
 import type { StickyStore } from '../routing/sticky.js';
+import type { RedisConnections } from '../store/redis-connection.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import { Forwarder } from './forwarder.js';
 import { Membership } from './membership.js';
-import { createRedis } from './redis.js';
 import { redisSticky } from './sticky-redis.js';
 
 const clusterEvent = z.discriminatedUnion('t', [
@@ -24,6 +24,8 @@ type ClusterEvent = z.infer<typeof clusterEvent>;
 
 export type ClusterOptions = {
   config: RelayConfig;
+  /** The relay's Redis connection factory (single node or Sentinel). */
+  redis: RedisConnections;
   hub: AgentHub;
   relayId: string;
   logger: Logger;
@@ -46,11 +48,13 @@ export class Cluster extends EventEmitter<{ change: [] }> {
   constructor(private readonly options: ClusterOptions) {
     super();
     const { config, hub, relayId, logger } = options;
-    // Heartbeats on their own connection: queued behind megabytes of forwarded data they would
-    // arrive late, and a busy relay would look dead to the others.
-    this.control = createRedis(config, logger, 'cluster');
-    this.data = createRedis(config, logger, 'cluster-data');
-    this.sub = createRedis(config, logger, 'cluster-sub');
+    // Commands are not queued while disconnected: a dead Redis makes cluster calls fail fast
+    // instead of hanging requests. Heartbeats on their own connection: queued behind megabytes
+    // of forwarded data they would arrive late, and a busy relay would look dead to the others.
+    const tuning = { offlineQueue: false };
+    this.control = options.redis.create('cluster', tuning);
+    this.data = options.redis.create('cluster-data', tuning);
+    this.sub = options.redis.create('cluster-sub', tuning);
     this.eventsChannel = `${config.redisPrefix}cluster:events`;
     this.sticky = redisSticky(this.control, `${config.redisPrefix}sticky:`);
     this.forwarder = new Forwarder({

@@ -62,6 +62,9 @@ const envSchema = z
       { message: 'must be a comma-separated list of host:port' },
     ),
     REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+    /** Replicas a registration or key must reach before it is acknowledged (WAIT); default 1 with Sentinel, else 0. */
+    REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
+    REDIS_WAIT_TIMEOUT: seconds(1),
     CLUSTER_HEARTBEAT_INTERVAL: seconds(2),
     ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
       message: 'must be at least 16 characters',
@@ -121,9 +124,13 @@ export type RelayConfig = {
   dataDir: string;
   redisUrl: string | undefined;
   redisPrefix: string;
-  /** Sentinel nodes (REDIS_SENTINELS); when set, REDIS_URL is not used for the cluster. */
+  /** Sentinel nodes (REDIS_SENTINELS); when set, every connection asks them for the master and REDIS_URL only lends credentials, db and TLS. */
   redisSentinels: Array<{ host: string; port: number }> | undefined;
   redisSentinelName: string;
+  /** Replicas that must confirm a critical write (WAIT); 0: do not wait. */
+  redisWaitReplicas: number;
+  /** How long a critical write waits for them, in ms. */
+  redisWaitTimeoutMs: number;
   /** Cluster heartbeat period, in ms; a relay silent for 3 periods leaves the cluster. */
   clusterHeartbeatMs: number;
   adminToken: string | undefined;
@@ -196,6 +203,8 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
       return { host: host!, port: Number(port) };
     }),
     redisSentinelName: e.REDIS_SENTINEL_NAME,
+    redisWaitReplicas: e.REDIS_WAIT_REPLICAS ?? (e.REDIS_SENTINELS ? 1 : 0),
+    redisWaitTimeoutMs: Math.round(e.REDIS_WAIT_TIMEOUT * 1000),
     clusterHeartbeatMs: Math.round(e.CLUSTER_HEARTBEAT_INTERVAL * 1000),
     adminToken: e.ADMIN_TOKEN,
     publicUrl: e.PUBLIC_URL,

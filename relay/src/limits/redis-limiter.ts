@@ -15,9 +15,10 @@
  * per 10 s), `closed` refuses with 503.
  */
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RelayError } from '../errors/relay-error.js';
+import { closeRedis, type RedisConnections } from '../store/redis-connection.js';
 import {
   type Counts,
   DAY_MS,
@@ -31,7 +32,8 @@ import {
 export type FailMode = 'open' | 'closed';
 
 export type RedisLimiterOptions = {
-  url: string;
+  /** The relay's Redis connection factory (single node or Sentinel). */
+  redis: RedisConnections;
   prefix: string;
   /** Longest life of a concurrency lease, ms. */
   leaseTtlMs: number;
@@ -102,16 +104,13 @@ export class RedisLimiter implements Limiter {
   private closed = false;
 
   private constructor(private readonly options: RedisLimiterOptions) {
-    this.redis = new Redis(options.url, {
-      lazyConnect: true,
-      connectTimeout: 2000,
-      commandTimeout: options.commandTimeoutMs ?? 500,
+    this.redis = options.redis.create('limiter', {
+      commandTimeoutMs: options.commandTimeoutMs ?? 500,
       // A request must not wait for a reconnect: fail at once and let the fail mode answer.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (times) => Math.min(times * 200, 2000),
+      offlineQueue: false,
+      retries: 0,
+      onError: (error) => this.note(error),
     });
-    this.redis.on('error', (error: Error) => this.note(error));
   }
 
   /**
@@ -184,8 +183,7 @@ export class RedisLimiter implements Limiter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
-    else this.redis.disconnect();
+    await closeRedis(this.redis);
   }
 
   private keys(scope: string, day: number) {

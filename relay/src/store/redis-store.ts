@@ -14,11 +14,12 @@
  *
  * Multi-key changes are Lua scripts (redis-scripts.ts), atomic on the server. Commands time
  * out after 2 s and are retried once, so a Redis outage fails requests quickly instead of
- * hanging them.
+ * hanging them. Registrations, keys and settings wait for the replicas the endpoint asks for
+ * before they are acknowledged (see RedisConnections.confirm); counters and touches do not.
  */
-import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
+
 import { OutcomeBuffer, publicStats } from './client-stats.js';
+import { closeRedis, connectOrThrow, type RedisConnections } from './redis-connection.js';
 import {
   ADD_OUTCOMES,
   CREATE_CLIENT,
@@ -50,12 +51,10 @@ import {
 } from './store.js';
 
 export type RedisStoreOptions = {
-  /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. */
-  url: string;
+  /** The relay's Redis connection factory (single node or Sentinel). */
+  redis: RedisConnections;
   /** Prepended to every key; default `arena:`. */
   prefix?: string;
-  /** Receives connection errors (ioredis reconnects by itself). */
-  logger?: Logger;
 };
 
 type Hash = Record<string, string>;
@@ -146,23 +145,9 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
     settings: `${p}settings`,
     seq: `${p}seq`,
   };
-  const redis = new Redis(options.url, {
-    lazyConnect: true,
-    connectTimeout: 2000,
-    commandTimeout: 2000,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  });
-  // Without a listener ioredis prints every reconnect failure to the console.
-  redis.on('error', (error: Error) => options.logger?.warn({ err: error }, 'redis connection error'));
-  try {
-    await redis.connect();
-  } catch (error) {
-    redis.disconnect();
-    throw new Error(`cannot connect to Redis at ${redactUrl(options.url)}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
+  const connections = options.redis;
+  const redis = connections.create('store');
+  await connectOrThrow(redis, connections);
 
   const run = async (s: LuaScript, keys: string[], args: Array<string | number>): Promise<number> => {
     try {
@@ -172,6 +157,14 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
       return (await redis.eval(s.lua, keys.length, ...keys, ...args)) as number;
     }
   };
+  /** A change an operator was told happened: it must survive a fail-over. */
+  const durable = async <T>(write: Promise<T>): Promise<T> => {
+    const result = await write;
+    await connections.confirm(redis);
+    return result;
+  };
+  const runDurable = (s: LuaScript, keys: string[], args: Array<string | number>) =>
+    durable(run(s, keys, args));
 
   const readHash = async (key: string): Promise<Hash | undefined> => {
     const h = await redis.hgetall(key);
@@ -235,7 +228,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
         'rl:',
         input.rate_limit,
       );
-      const done = await run(
+      const done = await runDurable(
         CREATE_CLIENT,
         [k.client(id), k.clientName, k.clientToken, k.clients, k.seq],
         [id, nameKey, input.tokenHash, ...fields.set.flat()],
@@ -274,7 +267,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
         patch.rate_limit,
       );
       const nameKey = patch.name === undefined ? '' : clientNameKey(patch.name);
-      const done = await run(
+      const done = await runDurable(
         UPDATE_CLIENT,
         [k.client(id), k.clientName],
         [id, nameKey, patch.status ?? '', ...flat(fields)],
@@ -283,11 +276,17 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
       return done === 1 ? getClient(id) : undefined;
     },
     async deleteClient(id) {
-      return (await run(DELETE_CLIENT, [k.client(id), k.clientName, k.clientToken, k.clients], [id])) === 1;
+      return (
+        (await runDurable(DELETE_CLIENT, [k.client(id), k.clientName, k.clientToken, k.clients], [id])) === 1
+      );
     },
     async rotateClientToken(id, tokenHash, tokenPreview) {
       await outcomes.flush();
-      const done = await run(ROTATE_TOKEN, [k.client(id), k.clientToken], [id, tokenHash, tokenPreview]);
+      const done = await runDurable(
+        ROTATE_TOKEN,
+        [k.client(id), k.clientToken],
+        [id, tokenHash, tokenPreview],
+      );
       if (done === -1) throw new Error('client token hash already in use');
       return done === 1 ? getClient(id) : undefined;
     },
@@ -314,7 +313,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
         'lim:',
         input.limits,
       );
-      const done = await run(
+      const done = await runDurable(
         CREATE_KEY,
         [k.key(id), k.keyHash, k.keys, k.seq],
         [id, input.keyHash, ...fields.set.flat()],
@@ -347,7 +346,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
         'lim:',
         patch.limits,
       );
-      if ((await run(UPDATE_KEY, [k.key(id)], flat(fields))) !== 1) return undefined;
+      if ((await runDurable(UPDATE_KEY, [k.key(id)], flat(fields))) !== 1) return undefined;
       const h = await readHash(k.key(id));
       return h && decodeKey(h);
     },
@@ -355,16 +354,16 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
       await run(TOUCH_KEY, [k.key(id)], [at.toISOString()]);
     },
     async revokeApiKey(id) {
-      return (await run(REVOKE_KEY, [k.key(id), k.keyHash], [id, new Date().toISOString()])) === 1;
+      return (await runDurable(REVOKE_KEY, [k.key(id), k.keyHash], [id, new Date().toISOString()])) === 1;
     },
     async getSetting(name) {
       return (await redis.hget(k.settings, name)) ?? undefined;
     },
     async setSetting(name, value) {
-      await redis.hset(k.settings, name, value);
+      await durable(redis.hset(k.settings, name, value));
     },
     async setSettingIfAbsent(name, value) {
-      await redis.hsetnx(k.settings, name, value);
+      await durable(redis.hsetnx(k.settings, name, value));
       // Settings are never deleted, so the value read back is the one that won.
       return (await redis.hget(k.settings, name)) ?? value;
     },
@@ -374,20 +373,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
       try {
         await outcomes.stop();
       } finally {
-        if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
-        else redis.disconnect();
+        await closeRedis(redis);
       }
     },
   };
-}
-
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable REDIS_URL)';
-  }
 }

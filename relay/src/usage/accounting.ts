@@ -1,6 +1,6 @@
 /**
  * Rate limits and usage metering, built once per relay: in memory and SQLite for an embedded
- * relay, Redis when `REDIS_URL` is set (limits and usage then span every relay on the prefix).
+ * relay, Redis when `REDIS_URL` or `REDIS_SENTINELS` is set (limits and usage then span every relay on the prefix).
  * `observer` is what the Exchange reports to: it meters the request, then settles its limits.
  */
 import type { Logger } from 'pino';
@@ -11,6 +11,7 @@ import { MemoryLimiter } from '../limits/memory-limiter.js';
 import { RateLimits } from '../limits/rate-limits.js';
 import { RedisLimiter } from '../limits/redis-limiter.js';
 import type { ExchangeObserver } from '../proxy/observer.js';
+import type { RedisConnections } from '../store/redis-connection.js';
 import type { Store } from '../store/store.js';
 import { UsageMeter } from './meter.js';
 import { UsageRecorder } from './recorder.js';
@@ -37,17 +38,24 @@ const LEASE_MARGIN_MS = 120_000;
 export async function openAccounting(options: {
   config: RelayConfig;
   store: Store;
+  /** Set when the relay shares a Redis: limits and usage live there. */
+  redis: RedisConnections | undefined;
   logger: Logger;
 }): Promise<Accounting> {
-  const { config, store, logger } = options;
+  const { config, store, logger, redis } = options;
   const leaseTtlMs = config.requestTimeoutMs + LEASE_MARGIN_MS;
   const log = logger.child({ component: 'accounting' });
   let limiter: Limiter;
   let recorder: UsageRecorder;
-  if (config.redisUrl) {
-    const redis = { url: config.redisUrl, prefix: config.redisPrefix, logger: log };
-    limiter = await RedisLimiter.open({ ...redis, leaseTtlMs, failMode: config.rateLimitFailMode });
-    recorder = new UsageRecorder(await openRedisUsage(redis), log);
+  if (redis) {
+    const shared = { redis, prefix: config.redisPrefix };
+    limiter = await RedisLimiter.open({
+      ...shared,
+      logger: log,
+      leaseTtlMs,
+      failMode: config.rateLimitFailMode,
+    });
+    recorder = new UsageRecorder(await openRedisUsage(shared), log);
   } else {
     limiter = new MemoryLimiter(leaseTtlMs);
     recorder = new UsageRecorder(openSqliteUsage(config.dataDir), log);

@@ -9,8 +9,7 @@
  * lost reply is not counted twice.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
+import { closeRedis, type RedisConnections } from '../store/redis-connection.js';
 import {
   COUNTER_FIELDS,
   emptyCounters,
@@ -46,20 +45,17 @@ const ROWS_PER_CALL = 200;
 const MARKER_TTL_S = 3600;
 const COUNTERS = new Set<string>(COUNTER_FIELDS);
 
-export type RedisUsageOptions = { url: string; prefix: string; logger?: Logger };
+export type RedisUsageOptions = {
+  /** The relay's Redis connection factory (single node or Sentinel). */
+  redis: RedisConnections;
+  prefix: string;
+};
 
 export async function openRedisUsage(options: RedisUsageOptions): Promise<UsageStore> {
   const p = options.prefix;
   const hoursKey = `${p}usage:hours`;
   const hourKey = (hour: Hour) => `${p}usage:h:${hour}`;
-  const redis = new Redis(options.url, {
-    lazyConnect: true,
-    connectTimeout: 2000,
-    commandTimeout: 2000,
-    maxRetriesPerRequest: 1,
-    retryStrategy: (times) => Math.min(times * 200, 2000),
-  });
-  redis.on('error', (error: Error) => options.logger?.warn({ err: error }, 'usage: redis connection error'));
+  const redis = options.redis.create('usage');
   // Usage is written in the background and retried: a Redis that is down at start only delays it.
   await redis.connect().catch(() => undefined);
 
@@ -85,6 +81,8 @@ export async function openRedisUsage(options: RedisUsageOptions): Promise<UsageS
       }
     }
     await run([`${p}usage:batch:${batchId}`, hoursKey, ...hours.map(hourKey)], args);
+    // The recorder forgets a batch once this returns: it must be on the replicas by then.
+    await options.redis.confirm(redis);
   };
 
   const batchIds = new WeakMap<UsageRow[], string>();
@@ -133,8 +131,7 @@ export async function openRedisUsage(options: RedisUsageOptions): Promise<UsageS
     async close() {
       if (closed) return;
       closed = true;
-      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
-      else redis.disconnect();
+      await closeRedis(redis);
     },
   };
 }
