@@ -1,6 +1,6 @@
 /**
- * The relay's HTTP surface. `app.onError` is the one place an error becomes a response, always
- * the OpenAI error object.
+ * The relay's HTTP surface. `app.onError` is the one place an error becomes a response: the
+ * OpenAI error object, or the shape of the route's own API (`errorShape`, errors/error-shapes.ts).
  */
 import { type Context, Hono, type Next } from 'hono';
 import { cors } from 'hono/cors';
@@ -13,8 +13,10 @@ import { usageRoutes } from './api/admin-usage.js';
 import { chatRoutes } from './api/chat.js';
 import type { AppDeps, AppEnv } from './api/context.js';
 import { imageRoutes } from './api/images.js';
+import { anthropicErrors, messagesRoutes } from './api/messages.js';
 import { modelRoutes } from './api/models.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
+import { errorResponse } from './errors/error-shapes.js';
 import { RelayError, toRelayError } from './errors/relay-error.js';
 import { clientAddress } from './http/client-address.js';
 import { httpMetrics, metricsRoutes } from './metrics/metrics-route.js';
@@ -39,6 +41,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     await next();
   });
   app.use('*', httpMetrics(deps.metrics));
+  app.use('/v1/messages', anthropicErrors);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) =>
@@ -70,7 +73,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       '/v1/*',
       cors({
         origin: origins.includes('*') ? '*' : origins,
-        allowHeaders: ['authorization', 'content-type', 'x-session-name'],
+        allowHeaders: ['authorization', 'x-api-key', 'anthropic-version', 'content-type', 'x-session-name'],
         exposeHeaders: ['x-request-id', 'x-session-pin', 'retry-after'],
         maxAge: 600,
       }),
@@ -94,6 +97,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   chatRoutes(app, deps);
   imageRoutes(app, deps);
+  messagesRoutes(app, deps);
   modelRoutes(app, deps);
   adminRoutes(app, deps);
   adminAgentRoutes(app, deps);
@@ -120,7 +124,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     for (const [name, value] of Object.entries(error.headers())) c.header(name, value);
     // An unread (too large) body must not be drained: close the connection instead.
     if (error.code === 'request_too_large') c.header('connection', 'close');
-    return c.json(error.body(), error.status as 400);
+    const { status, body } = errorResponse(c.get('errorShape') ?? 'openai', error);
+    return c.json(body, status as 400);
   });
 
   return app;

@@ -2,6 +2,7 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/load-config.js';
+import type { ErrorShape } from '../errors/error-shapes.js';
 import type { RelayMetrics } from '../metrics/relay-metrics.js';
 import type { RequestStats } from '../metrics/request-stats.js';
 import type { ExchangeObserver } from '../proxy/observer.js';
@@ -14,8 +15,11 @@ import type { Accounting } from '../usage/accounting.js';
 
 export type AppEnv = {
   Bindings: HttpBindings;
-  /** `log`: the request's logger (a child with its request id), made on first call. */
-  Variables: { requestId: string; log: () => Logger };
+  /**
+   * `log`: the request's logger (a child with its request id), made on first call. `errorShape`:
+   * set by routes of APIs whose errors are not OpenAI's (default `openai`).
+   */
+  Variables: { requestId: string; log: () => Logger; errorShape?: ErrorShape };
 };
 
 /** Everything route modules need, built once by the server. */
