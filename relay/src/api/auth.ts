@@ -22,6 +22,18 @@ export function bearer(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/**
+ * The consumer's credential as an `Authorization` header: the header itself, else the
+ * `x-api-key` header Anthropic's clients send, as its Bearer equivalent.
+ */
+export function consumerAuthorization(
+  authorization: string | undefined,
+  apiKey: string | undefined,
+): string | undefined {
+  if (authorization !== undefined || apiKey === undefined) return authorization;
+  return `Bearer ${apiKey}`;
+}
+
 /** True when the key may use `model` (no `allowed_models` list means every model). */
 export function modelAllowed(key: ApiKeyRecord, model: string): boolean {
   return key.allowed_models === null || key.allowed_models.includes(model);

@@ -10,7 +10,7 @@ import { parseJson, readBody } from '../http/read-body.js';
 import { Exchange, type ResponseTap } from '../proxy/exchange.js';
 import { SESSION_NAME } from '../routing/sticky.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
-import { assertModelAllowed, authenticateKey } from './auth.js';
+import { assertModelAllowed, authenticateKey, consumerAuthorization } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 
 /** What a route makes of the consumer's JSON body: the chat request an agent will serve. */
@@ -27,9 +27,10 @@ export type Prepared = {
 };
 
 /** A Hono handler that serves `POST <path>` through an agent's `POST /v1/chat/completions`. */
-export function proxiedRoute(deps: AppDeps, prepare: (json: unknown) => Prepared) {
+export function proxiedRoute(deps: AppDeps, prepare: (json: unknown, requestId: string) => Prepared) {
   return async (c: Context<AppEnv>) => {
-    const key = await authenticateKey(deps.store, c.req.header('authorization'), { scope: 'chat' });
+    const authorization = consumerAuthorization(c.req.header('authorization'), c.req.header('x-api-key'));
+    const key = await authenticateKey(deps.store, authorization, { scope: 'chat' });
     const requestId = c.get('requestId');
     const { limits, meter } = deps.accounting;
     const admission = await limits.admitKey(key, requestId);
@@ -46,7 +47,7 @@ export function proxiedRoute(deps: AppDeps, prepare: (json: unknown) => Prepared
         );
       }
       const raw = await readBody(c.env.incoming, deps.config.maxBodyBytes);
-      const request = prepare(parseJson(raw));
+      const request = prepare(parseJson(raw), requestId);
       assertModelAllowed(key, request.model);
       const metered = meter.begin({
         requestId,

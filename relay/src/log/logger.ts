@@ -13,6 +13,8 @@ export const REDACT_PATHS = [
   '*.authorization',
   'headers.authorization',
   'req.headers.authorization',
+  'headers["x-api-key"]',
+  'req.headers["x-api-key"]',
 ];
 
 export type LoggerOptions = { level: string; destination?: pino.DestinationStream };
