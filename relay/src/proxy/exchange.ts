@@ -59,6 +59,11 @@ export interface ResponseTap {
    * the answer into an error (having written that error's head) returns its code.
    */
   end(res: ServerResponse, usage: Usage | undefined): RelayErrorCode | undefined;
+  /**
+   * The answer failed after the head went out: write the failure in the tap's own API shape and
+   * end `res`. Without it the Exchange writes an OpenAI SSE error event (or cuts a JSON body).
+   */
+  fail?(res: ServerResponse, error: RelayError): void;
 }
 
 type AttemptOutcome =
@@ -291,8 +296,10 @@ export class Exchange implements ExchangeInfo {
 
   /** After the first byte nothing is retried: an SSE error event (or a cut JSON body), then the end. */
   private failAfterCommit(error: RelayError): void {
-    const { res } = this.request;
-    if (this.request.stream && !res.writableEnded) {
+    const { res, tap } = this.request;
+    if (tap?.fail) {
+      if (!res.writableEnded) tap.fail(res, error);
+    } else if (this.request.stream && !res.writableEnded) {
       res.end(`data: ${JSON.stringify(error.body())}\n\n`);
     } else {
       res.destroy();
