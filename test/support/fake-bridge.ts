@@ -13,6 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 export type FakeBridgeScenario =
   | 'ok'
   | 'error'
+  | 'error-late'
   | 'attachment-too-large'
   | 'cloudflare'
   | 'tab-closed'
@@ -364,6 +365,13 @@ class FakeBridgeServer implements FakeBridge {
           : reply.whole(this.chunks, gap, 'content-filter', BRIDGE_TEXTS.filterNotice);
       case 'error':
         return reply.fail(stream, BRIDGE_TEXTS.fetchFailure);
+      case 'error-late':
+        // The browser's fetch fails after the answer began: the error is one more content chunk.
+        if (!stream) return reply.fail(false, BRIDGE_TEXTS.fetchFailure);
+        reply.startStream();
+        reply.res.write(reply.chunk(this.chunks[0]!));
+        reply.res.write(reply.chunk(BRIDGE_ERROR_PREFIX + BRIDGE_TEXTS.fetchFailure));
+        return reply.finish('stop');
       case 'attachment-too-large':
         return reply.fail(stream, BRIDGE_TEXTS.attachmentTooLarge, 413);
       case 'cloudflare':
@@ -401,7 +409,8 @@ class FakeBridgeServer implements FakeBridge {
 /**
  * Starts a fake bridge on 127.0.0.1 (`options.port`, default random). Scenarios: 'ok' (the chunks),
  * 'error' / 'attachment-too-large' (in-band error chunk when streaming; 500 / 413 `bridge_error`
- * otherwise), 'cloudflare' (in-band error or 500, then 503 to every chat request until `reset()`),
+ * otherwise), 'error-late' (streaming: the first chunk, then the in-band error chunk),
+ * 'cloudflare' (in-band error or 500, then 503 to every chat request until `reset()`),
  * 'tab-closed' (503), 'filter' (chunks then `finish_reason "content-filter"`; non-stream appends the
  * notice), 'empty' (stop chunk only; non-stream a 500 LMArena error), 'slow' (`slowDelayMs` between
  * chunks), 'hang' (streaming: 200 + headers then silence; non-stream: silence).

@@ -56,6 +56,11 @@ export class MeteredRequest implements ResponseTap {
 
   constructor(readonly init: MeteredRequestInit) {}
 
+  /** The prompt's token estimate (known before the answer: front-ends announce it up front). */
+  promptTokens(): number {
+    return estimateTokens(promptChars(this.init.body));
+  }
+
   /** Counts `payload` without writing it (for a tap that rewrites the answer). */
   observe(payload: Buffer): void {
     this.counter.scan(payload);
@@ -95,7 +100,7 @@ export class MeteredRequest implements ResponseTap {
       this.computed = { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false };
       return this.computed;
     }
-    const promptTokens = estimateTokens(promptChars(this.init.body));
+    const promptTokens = this.promptTokens();
     const completionTokens = estimateTokens(this.counter.chars);
     this.computed = {
       promptTokens,
