@@ -34,8 +34,6 @@ const headers = fc.dictionary(
   text(80),
   { maxKeys: 4 },
 );
-const count = fc.nat(1_000_000);
-const usage = fc.record({ prompt_tokens: count, completion_tokens: count, total_tokens: count });
 
 const hello = fc.record(
   {
@@ -53,10 +51,7 @@ const hello = fc.record(
   { requiredKeys: ['type', 'version', 'agentVersion', 'capabilities', 'models', 'maxConcurrency', 'ready'] },
 );
 const head = fc.record({ type: fc.constant('head' as const), stream, status: finalStatus, headers });
-const end = fc.record(
-  { type: fc.constant('end' as const), stream, usage },
-  { requiredKeys: ['type', 'stream'] },
-);
+const end = fc.record({ type: fc.constant('end' as const), stream }, { requiredKeys: ['type', 'stream'] });
 const error = fc.record(
   {
     type: fc.constant('error' as const),

@@ -13,14 +13,6 @@ export const streamId = z.number().int().min(1).max(0xffff_ffff);
 
 const headers = z.record(z.string(), z.string());
 
-/** Token counts as OpenAI reports them. */
-export const usageSchema = z.object({
-  prompt_tokens: z.number().int().nonnegative(),
-  completion_tokens: z.number().int().nonnegative(),
-  total_tokens: z.number().int().nonnegative(),
-});
-export type Usage = z.infer<typeof usageSchema>;
-
 /**
  * Stable error codes carried by `error` frames. The relay maps them to HTTP statuses and decides
  * whether a failure before the first byte may be retried on another agent.
@@ -81,10 +73,10 @@ export const headFrame = z.object({
   headers,
 });
 
+/** The stream ended well. (v1 agents also sent `usage`: stripped, the relay meters by itself.) */
 export const endFrame = z.object({
   type: z.literal('end'),
   stream: streamId,
-  usage: usageSchema.optional(),
 });
 
 export const errorFrame = z.object({

@@ -7,13 +7,7 @@
  * copy, as before, but one frame, one relay message and one consumer write instead of many).
  * Control frames that must follow the data (`end`, `error`) flush the batch first.
  */
-import {
-  type AgentFrame,
-  DATA_HEADER_BYTES,
-  DataKind,
-  encodeDataFrameParts,
-  type Usage,
-} from '@arena-relay/shared';
+import { type AgentFrame, DATA_HEADER_BYTES, DataKind, encodeDataFrameParts } from '@arena-relay/shared';
 import type { UpstreamFailure } from '../upstream/classify.js';
 import type { StreamSink } from '../upstream/forward.js';
 
@@ -41,7 +35,8 @@ export class RelayStream implements StreamSink {
   status: number | undefined;
   #credit: number;
   #pending: Buffer | undefined;
-  #endUsage: { usage: Usage | undefined } | undefined;
+  /** `end` came while bytes were still waiting for credit: it goes out after them. */
+  #endPending = false;
   #done = false;
   readonly #maxPayload: number;
   /** Payload granted and waiting for the end of the turn. */
@@ -82,10 +77,10 @@ export class RelayStream implements StreamSink {
     return false;
   }
 
-  end(usage?: Usage): void {
+  end(): void {
     if (this.#done) return;
-    if (this.#pending) this.#endUsage = { usage };
-    else this.#finishEnded(usage);
+    if (this.#pending) this.#endPending = true;
+    else this.#finishEnded();
   }
 
   fail(failure: UpstreamFailure): void {
@@ -110,7 +105,7 @@ export class RelayStream implements StreamSink {
       return;
     }
     this.#pending = undefined;
-    if (this.#endUsage) this.#finishEnded(this.#endUsage.usage);
+    if (this.#endPending) this.#finishEnded();
     else this.onWritable?.();
   }
 
@@ -162,11 +157,9 @@ export class RelayStream implements StreamSink {
     }
   }
 
-  #finishEnded(usage: Usage | undefined): void {
+  #finishEnded(): void {
     this.#flush();
-    this.channel.sendControl(
-      usage ? { type: 'end', stream: this.id, usage } : { type: 'end', stream: this.id },
-    );
+    this.channel.sendControl({ type: 'end', stream: this.id });
     this.#finish({ kind: 'ended' });
   }
 

@@ -7,7 +7,7 @@
  * retry elsewhere). Later chunks are checked with one `indexOf` each and never parsed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { type OpenFrame, truncateChars, type Usage, usageSchema } from '@arena-relay/shared';
+import { type OpenFrame, truncateChars } from '@arena-relay/shared';
 import type { Dispatcher } from 'undici';
 import type { BridgeClient } from './bridge-client.js';
 import {
@@ -25,7 +25,7 @@ export interface StreamSink {
   /** Sends payload bytes; false when out of credit: send nothing more until `onWritable`. */
   write(chunk: Buffer): boolean;
   /** Ends the stream once every written byte has gone out. */
-  end(usage?: Usage): void;
+  end(): void;
   fail(failure: UpstreamFailure): void;
   /** Set by the forwarder; called when credit arrives after `write` returned false. */
   onWritable: (() => void) | undefined;
@@ -43,8 +43,6 @@ export type UnavailableListener = (failure: UpstreamFailure) => void;
 
 /** Largest first event held back before `head`; beyond it the bytes flow unchecked. */
 const FIRST_EVENT_LIMIT = 64 * 1024;
-/** Largest non-stream body kept whole to read its `usage`. */
-const USAGE_BODY_LIMIT = 1024 * 1024;
 const EVENT_END = Buffer.from('\n\n');
 
 /** Only the bridge's client API may be reached through the tunnel. */
@@ -243,36 +241,21 @@ class EventStreamPump extends Pump {
   }
 }
 
-/** Any other 2xx body (the bridge's non-stream JSON): head at once, bytes, end with usage. */
+/**
+ * Any other 2xx body (the bridge's non-stream JSON): head at once, then the bytes untouched. Its
+ * `usage` is not read: the relay meters what it relays and trusts no agent's count.
+ */
 class PlainPump extends Pump {
-  readonly #chunks: Buffer[] | undefined;
-  #size = 0;
-
   constructor(sink: StreamSink, stop: (failure: UpstreamFailure) => void, status: number, type: string) {
     super(sink, stop);
-    this.#chunks = type.includes('json') ? [] : undefined;
     sink.head(status, type ? { 'content-type': type } : {});
   }
 
   onChunk(chunk: Buffer): boolean {
-    if (this.#chunks && this.#size + chunk.length <= USAGE_BODY_LIMIT) this.#chunks.push(chunk);
-    this.#size += chunk.length;
     return this.sink.write(chunk);
   }
 
   onEnd(): void {
-    this.sink.end(this.#usage());
-  }
-
-  /** `usage` of a whole, small JSON body; the non-stream body is parsed once, never a stream. */
-  #usage(): Usage | undefined {
-    if (!this.#chunks || this.#size > USAGE_BODY_LIMIT) return undefined;
-    try {
-      const body = JSON.parse(Buffer.concat(this.#chunks).toString('utf8')) as { usage?: unknown };
-      const usage = usageSchema.safeParse(body.usage);
-      return usage.success ? usage.data : undefined;
-    } catch {
-      return undefined;
-    }
+    this.sink.end();
   }
 }

@@ -4,7 +4,7 @@
  * once); for the others a JSON body checked by zod. `ref` is the stream number at the relay that
  * holds the consumer (the origin).
  */
-import { streamErrorCode, usageSchema } from '@arena-relay/shared';
+import { streamErrorCode } from '@arena-relay/shared';
 import { z } from 'zod';
 
 export const Kind = { OPEN: 1, ACK: 2, HEAD: 3, DATA: 4, END: 5, ERROR: 6, CANCEL: 7, CREDIT: 8 } as const;
@@ -29,7 +29,7 @@ export const headMessage = z.object({
   status: z.number().int().min(200).max(599),
   headers: z.record(z.string(), z.string()),
 });
-export const endMessage = z.object({ ref, usage: usageSchema.optional() });
+export const endMessage = z.object({ ref });
 export const errorMessage = z.object({
   ref,
   code: z.union([streamErrorCode, z.literal('agent_gone')]),

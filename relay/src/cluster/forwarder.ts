@@ -202,7 +202,7 @@ export class Forwarder {
       case Kind.END: {
         const stream = this.outbound.get(message.body.ref);
         if (!this.dropOutbound(message.body.ref)) return;
-        return stream?.handlers.onEnd(message.body.usage);
+        return stream?.handlers.onEnd();
       }
       case Kind.ERROR: {
         const { ref, code, message: text, status } = message.body;
@@ -237,9 +237,9 @@ export class Forwarder {
     entry.handle = session.open(body.request, {
       onHead: (status, headers) => void reply(encodeControl(Kind.HEAD, { ref, status, headers })),
       onData: (payload) => void reply(encodeData(ref, payload)),
-      onEnd: (usage) => {
+      onEnd: () => {
         this.inbound.delete(key);
-        void reply(encodeControl(Kind.END, usage ? { ref, usage } : { ref }));
+        void reply(encodeControl(Kind.END, { ref }));
       },
       onFailure: (failure) => {
         this.inbound.delete(key);

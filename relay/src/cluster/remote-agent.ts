@@ -100,9 +100,9 @@ export class RemoteAgent implements RoutableAgent {
     const handle = this.openRemote(this, request, {
       onHead: handlers.onHead,
       onData: handlers.onData,
-      onEnd: (usage) => {
+      onEnd: () => {
         done();
-        handlers.onEnd(usage);
+        handlers.onEnd();
       },
       onFailure: (failure) => {
         done();

@@ -96,7 +96,6 @@ describe('RequestStats', () => {
     ttfbMs: 20,
     durationMs: 40,
     startedAt: new Date(T0),
-    usage: undefined,
     ...over,
   });
 

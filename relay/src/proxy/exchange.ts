@@ -4,7 +4,7 @@
  * credit-based flow control. Owns the timeout and the consumer-disconnect cancellation.
  */
 import type { ServerResponse } from 'node:http';
-import { tickCorker, type Usage } from '@arena-relay/shared';
+import { tickCorker } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { RelayError, type RelayErrorCode } from '../errors/relay-error.js';
 import type { RoutableAgent } from '../routing/routable-agent.js';
@@ -58,7 +58,7 @@ export interface ResponseTap {
    * The agent ended the stream: write what must come before the response ends. A tap that turned
    * the answer into an error (having written that error's head) returns its code.
    */
-  end(res: ServerResponse, usage: Usage | undefined): RelayErrorCode | undefined;
+  end(res: ServerResponse): RelayErrorCode | undefined;
   /**
    * The answer failed after the head went out: write the failure in the tap's own API shape and
    * end `res`. Without it the Exchange writes an OpenAI SSE error event (or cuts a JSON body).
@@ -101,7 +101,6 @@ export class Exchange implements ExchangeInfo {
   /** Frames that arrive in one socket read reach the consumer in one write. */
   private readonly cork: () => void;
   private firstByteAt = 0;
-  private usage: Usage | undefined;
   private status = 0;
 
   constructor(
@@ -258,10 +257,9 @@ export class Exchange implements ExchangeInfo {
         this.unacked = 0;
       }
     },
-    onEnd: (usage) => {
-      this.usage = usage;
+    onEnd: () => {
       const { res, tap } = this.request;
-      const failed = tap?.end(res, usage);
+      const failed = tap?.end(res);
       res.end();
       if (failed) this.status = res.statusCode;
       this.finish(failed ?? 'ok');
@@ -355,7 +353,6 @@ export class Exchange implements ExchangeInfo {
       ttfbMs,
       durationMs,
       startedAt: this.startedAt,
-      usage: this.usage,
     });
     // Without info logging, the request's own logger need not even be made.
     if (!this.deps.logger.isLevelEnabled('info')) return;

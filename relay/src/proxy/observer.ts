@@ -3,7 +3,6 @@
  * metering, metrics and stats subscribe here instead of reaching into the Exchange.
  * Called off the chunk path (at the end of a request), never per chunk.
  */
-import type { Usage } from '@arena-relay/shared';
 
 export type RequestRecord = {
   requestId: string;
@@ -23,8 +22,6 @@ export type RequestRecord = {
   ttfbMs: number | undefined;
   durationMs: number;
   startedAt: Date;
-  /** Token counts the agent reported in `end`, if any. */
-  usage: Usage | undefined;
 };
 
 export interface ExchangeObserver {

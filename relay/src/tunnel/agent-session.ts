@@ -302,7 +302,7 @@ export class AgentSession implements RoutableAgent {
             message: 'agent ended a stream without a head',
           });
         }
-        return stream.handlers.onEnd(frame.usage);
+        return stream.handlers.onEnd();
       }
       case 'error': {
         const stream = this.streamFor(frame.stream);

@@ -1,5 +1,5 @@
 /** What a relay-side stream looks like to the code that consumes it, whichever agent serves it. */
-import type { StreamErrorCode, Usage } from '@arena-relay/shared';
+import type { StreamErrorCode } from '@arena-relay/shared';
 
 /** Why a stream ended badly. `agent_gone`: the socket closed under it. */
 export type StreamFailure = {
@@ -14,7 +14,7 @@ export interface StreamHandlers {
   onHead(status: number, headers: Record<string, string>): void;
   /** Hot path: `payload` is a view into the received frame; copy it if you keep it. */
   onData(payload: Buffer): void;
-  onEnd(usage: Usage | undefined): void;
+  onEnd(): void;
   onFailure(failure: StreamFailure): void;
 }
 

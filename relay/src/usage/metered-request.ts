@@ -7,7 +7,6 @@
  * payload (or the end) shows what it is — at most 14 bytes, no copy.
  */
 import type { ServerResponse } from 'node:http';
-import type { Usage } from '@arena-relay/shared';
 import type { ResponseTap } from '../proxy/exchange.js';
 import { ContentCounter } from './content-counter.js';
 import { estimateTokens, promptChars } from './estimate.js';
@@ -81,7 +80,7 @@ export class MeteredRequest implements ResponseTap {
   }
 
   /** The agent's `usage` is not used: see `usage()`. */
-  end(res: ServerResponse, _agentUsage: Usage | undefined): undefined {
+  end(res: ServerResponse): undefined {
     if (this.held === 0) return;
     if (this.held === DONE.length) res.write(this.usageEvent(this.usage(true)));
     res.write(DONE.subarray(0, this.held));
