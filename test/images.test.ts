@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { type FakeBridgeOptions, startFakeBridge } from './support/fake-bridge.js';
+import { connectRawAgent } from './support/raw-agent.js';
 import { startTestRelay } from './support/relay.js';
 
 const URL_1 = 'https://images.lmarena.test/a1b2c3.png';
@@ -110,5 +111,41 @@ describe('POST /v1/images/generations', () => {
     });
     expect(json.groups[0].prompt_tokens).toBeGreaterThan(0);
     expect(json.groups[0].completion_tokens).toBeGreaterThan(0);
+  });
+});
+
+describe('an image request whose agent fails after its head', () => {
+  it('is retried on another agent: nothing had reached the consumer (the tap answers at the end)', async () => {
+    const relay = await startTestRelay();
+    const { key } = await relay.createKey();
+    const models = ['dall-e-3'];
+    const first = await connectRawAgent(relay.url, (await relay.createClient('first')).token, {
+      hello: { models },
+    });
+    const answer = fetch(`${relay.url}/v1/images/generations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'dall-e-3', prompt: 'a fox' }),
+    });
+    const open = await first.next('open');
+    // The second agent joins only now, so the first attempt cannot have gone to it.
+    const second = await connectRawAgent(relay.url, (await relay.createClient('second')).token, {
+      hello: { models },
+    });
+    first.head(open.stream, 'application/json');
+    first.data(open.stream, '{"choices": [{"message": {"content": "![Ima');
+    first.send({ type: 'error', stream: open.stream, code: 'upstream_error', message: 'tab crashed' });
+    const retried = await second.next('open');
+    second.head(retried.stream, 'application/json');
+    second.data(
+      retried.stream,
+      JSON.stringify({
+        choices: [{ index: 0, message: { role: 'assistant', content: `![Image](${URL_1})` } }],
+      }),
+    );
+    second.end(retried.stream);
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { data: unknown }).data).toEqual([{ url: URL_1 }]);
   });
 });

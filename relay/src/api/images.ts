@@ -37,7 +37,7 @@ export function imageRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         stream: false,
         body: { model: request.model, messages: [{ role: 'user', content: request.prompt }], stream: false },
         includeUsage: false,
-        tap: (metered) => new ImageAnswer((payload) => metered.observe(payload)),
+        tap: (metered) => new ImageAnswer(metered),
       };
     }),
   );

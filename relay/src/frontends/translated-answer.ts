@@ -95,6 +95,13 @@ export class TranslatedAnswer implements ResponseTap {
     }
   }
 
+  /** Only a non-stream answer can fail unseen (a stream opens at its head): drop what it held. */
+  restart(): void {
+    this.#chunks.length = 0;
+    this.#size = 0;
+    this.metered.restart();
+  }
+
   fail(res: ServerResponse, error: RelayError): void {
     if (this.#open) return void res.end(this.writer.fail(error));
     if (res.headersSent) return void res.destroy();

@@ -64,6 +64,11 @@ export interface ResponseTap {
    * end `res`. Without it the Exchange writes an OpenAI SSE error event (or cuts a JSON body).
    */
   fail?(res: ServerResponse, error: RelayError): void;
+  /**
+   * The attempt failed while nothing had reached the consumer (a tap whose `head` defers the
+   * response, such as a whole-answer rewrite): forget what it saw, another agent is tried.
+   */
+  restart?(): void;
 }
 
 type AttemptOutcome =
@@ -217,7 +222,6 @@ export class Exchange implements ExchangeInfo {
 
   private readonly handlers: StreamHandlers = {
     onHead: (status, headers) => {
-      this.committed = true;
       const agent = this.agent!;
       const extra: Record<string, string> = {};
       const { sessionName } = this.request;
@@ -235,7 +239,9 @@ export class Exchange implements ExchangeInfo {
       const tap = this.request.tap;
       if (tap?.head) tap.head(this.request.res, status, out);
       else this.request.res.writeHead(status, out);
-      this.resolveAttempt({ kind: 'committed' });
+      // A tap may hold the head back (it answers once the whole answer is in): until something
+      // reaches the consumer, a failure is still retried on another agent.
+      if (this.request.res.headersSent) this.commit();
     },
     onData: (payload) => {
       const { res } = this.request;
@@ -256,8 +262,10 @@ export class Exchange implements ExchangeInfo {
         this.handle?.grant(this.unacked);
         this.unacked = 0;
       }
+      if (!this.committed && res.headersSent) this.commit();
     },
     onEnd: () => {
+      this.commit();
       const { res, tap } = this.request;
       const failed = tap?.end(res);
       res.end();
@@ -265,11 +273,23 @@ export class Exchange implements ExchangeInfo {
       this.finish(failed ?? 'ok');
     },
     onFailure: (failure) => {
-      if (!this.committed) return this.resolveAttempt({ kind: 'failed', failure });
+      if (!this.committed) {
+        this.request.tap?.restart?.();
+        this.bytes = 0;
+        this.unacked = 0;
+        return this.resolveAttempt({ kind: 'failed', failure });
+      }
       if (this.agent && countsAgainstAgent(failure)) this.onAgentFailure(this.agent, failure);
       this.failAfterCommit(failureToError(failure));
     },
   };
+
+  /** From now on the consumer has bytes of this attempt: nothing more is retried. */
+  private commit(): void {
+    if (this.committed) return;
+    this.committed = true;
+    this.resolveAttempt({ kind: 'committed' });
+  }
 
   private onAgentFailure(agent: RoutableAgent, failure: StreamFailure): void {
     if (!countsAgainstAgent(failure)) return;

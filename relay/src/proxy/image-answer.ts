@@ -8,6 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import { truncateChars } from '@arena-relay/shared';
 import { RelayError, type RelayErrorCode } from '../errors/relay-error.js';
+import type { MeteredRequest } from '../usage/metered-request.js';
 import type { ResponseTap } from './exchange.js';
 
 /** Largest chat answer held for an image request; larger is an upstream error. */
@@ -47,18 +48,24 @@ export class ImageAnswer implements ResponseTap {
   readonly #chunks: Buffer[] = [];
   #size = 0;
 
-  /** `observe` sees every payload (usage metering counts the answer's text). */
-  constructor(private readonly observe: (payload: Buffer) => void) {}
+  /** The metering sees every payload (usage counts the answer's text). */
+  constructor(private readonly metered: Pick<MeteredRequest, 'observe' | 'restart'>) {}
 
   head(_res: ServerResponse, _status: number, headers: Record<string, string>): void {
     this.#headers = headers;
   }
 
   write(_res: ServerResponse, payload: Buffer): boolean {
-    this.observe(payload);
+    this.metered.observe(payload);
     if (this.#size + payload.length <= IMAGE_ANSWER_LIMIT) this.#chunks.push(payload);
     this.#size += payload.length;
     return true;
+  }
+
+  restart(): void {
+    this.#chunks.length = 0;
+    this.#size = 0;
+    this.metered.restart();
   }
 
   end(res: ServerResponse): RelayErrorCode | undefined {

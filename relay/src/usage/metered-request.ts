@@ -47,7 +47,7 @@ function doneTail(payload: Buffer, held: number): number {
 }
 
 export class MeteredRequest implements ResponseTap {
-  private readonly counter = new ContentCounter();
+  private counter = new ContentCounter();
   /** Bytes of DONE held back (only with include_usage). */
   private held = 0;
   private chunkId: string | undefined;
@@ -63,6 +63,11 @@ export class MeteredRequest implements ResponseTap {
   /** Counts `payload` without writing it (for a tap that rewrites the answer). */
   observe(payload: Buffer): void {
     this.counter.scan(payload);
+  }
+
+  /** A failed attempt's bytes never reached the consumer: they count for nothing. */
+  restart(): void {
+    this.counter = new ContentCounter();
   }
 
   write(res: ServerResponse, payload: Buffer): boolean {
