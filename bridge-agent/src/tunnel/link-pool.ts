@@ -6,7 +6,6 @@
  */
 import { EventEmitter } from 'node:events';
 import type { HelloFrame, RelayFrame, WelcomeFrame } from '@arena-relay/shared';
-import type { Logger } from 'pino';
 import { type FatalLinkError, type LinkOptions, RelayLink } from './relay-link.js';
 import type { SessionChannel } from './relay-stream.js';
 
@@ -146,8 +145,6 @@ export class LinkPool extends EventEmitter<PoolEvents> {
     const others = [...this.#entries.values()].filter((entry) => entry.id !== id);
     const held = new Set(others.filter((entry) => entry.link.active).map((entry) => entry.link.url));
     const leaving = new Set(others.filter((entry) => entry.retiring).map((entry) => entry.link.url));
-    return (
-      inTurn.find((url) => !held.has(url)) ?? inTurn.find((url) => !leaving.has(url)) ?? inTurn[0]!
-    );
+    return inTurn.find((url) => !held.has(url)) ?? inTurn.find((url) => !leaving.has(url)) ?? inTurn[0]!;
   }
 }

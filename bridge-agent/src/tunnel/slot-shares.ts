@@ -62,7 +62,14 @@ export class SlotShares {
     this.#shares.delete(link);
     const target = this.#targets(link).get(link) ?? 0;
     const slots = Math.min(target, this.#free(link));
-    this.#shares.set(link, { inFlight: 0, acked: slots, pending: [], nextSeq: 1, live: false, retiring: false });
+    this.#shares.set(link, {
+      inFlight: 0,
+      acked: slots,
+      pending: [],
+      nextSeq: 1,
+      live: false,
+      retiring: false,
+    });
     return slots;
   }
 
