@@ -39,6 +39,8 @@ describe('agent ⇄ bridge', () => {
       models: ['gpt-5', 'claude-opus'],
       maxConcurrency: 3,
       ready: true,
+      // One relay address: one socket, holding every slot.
+      slots: 3,
     });
     expect(conn.authorization).toBe('Bearer good-token');
     expect(conn.ws.protocol).toBe(SUBPROTOCOL);

@@ -10,6 +10,7 @@ import {
   type BackoffOptions,
   type HelloFrame,
   PROTOCOL_VERSION,
+  type RelayFrame,
   truncateChars,
 } from '@arena-relay/shared';
 import type { AgentConfig } from './config/schema.js';
@@ -20,8 +21,10 @@ import {
   type StatusServer,
   startStatusServer,
 } from './status/status-server.js';
-import { type FatalLinkError, RelayLink } from './tunnel/relay-link.js';
+import { LinkPool } from './tunnel/link-pool.js';
+import type { FatalLinkError } from './tunnel/relay-link.js';
 import type { SessionChannel } from './tunnel/relay-stream.js';
+import { SlotShares } from './tunnel/slot-shares.js';
 import { StreamHub } from './tunnel/stream-hub.js';
 import { BridgeClient } from './upstream/bridge-client.js';
 import { Readiness } from './upstream/readiness.js';
@@ -79,14 +82,16 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   readonly #bridge: BridgeClient;
   readonly #readiness: Readiness;
   readonly #hub: StreamHub;
-  readonly #link: RelayLink;
+  readonly #pool: LinkPool;
+  readonly #shares: SlotShares;
   readonly #startedAt = new Date().toISOString();
   /** Kept across reconnects: the relay replaces a stale session of this same instance at once. */
   readonly #instanceId = randomUUID();
   #statusServer: StatusServer | undefined;
-  #channel: SessionChannel | undefined;
-  /** What the last `hello` told the relay, to catch changes made before its `welcome` came. */
-  #announced: { models: string[]; ready: boolean } | undefined;
+  /** Welcomed sockets, by link id. */
+  readonly #channels = new Map<number, SessionChannel>();
+  /** What each link's last `hello` told its relay, to catch changes made before `welcome` came. */
+  readonly #announced = new Map<number, { models: string[]; ready: boolean }>();
   #closing: Promise<void> | undefined;
 
   constructor(config: AgentConfig, options: AgentOptions) {
@@ -101,18 +106,22 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       probeTimeoutMs: options.probeTimeoutMs,
     });
     this.#readiness = new Readiness(this.#bridge, options.probeIntervalMs);
+    this.#shares = new SlotShares(config.maxConcurrency);
     this.#hub = new StreamHub({
       bridge: this.#bridge,
       readiness: this.#readiness,
       maxConcurrency: config.maxConcurrency,
+      admission: this.#shares,
       logger: this.#log,
       requestLogging: config.enableRequestLogging,
+      onFinished: () => this.#rebalance(),
     });
-    this.#link = new RelayLink({
+    this.#pool = new LinkPool({
+      connections: config.connections,
       urls: config.relayUrls,
       token: config.token,
       caFile: config.caFile,
-      hello: () => this.#hello(),
+      hello: (link) => this.#hello(link),
       logger: this.#log,
       welcomeTimeoutMs: options.welcomeTimeoutMs,
       backoff: options.backoff,
@@ -136,20 +145,28 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       }
       this.statusUrl = this.#statusServer.url;
     }
-    this.#link.start();
+    this.#pool.start();
   }
 
   status(): PlatformStatus {
-    const session = this.#link.session;
+    const connections = this.#pool.status().map((link) => ({
+      ...link,
+      slots: this.#shares.granted(link.link),
+      in_flight: this.#hub.inFlightOn(link.link),
+    }));
+    // The top-level fields describe the first live connection (or the first one), as before.
+    const main = connections.find((link) => link.connected) ?? connections[0];
     return {
-      connected: session !== undefined,
-      relay_url: this.#link.url,
+      connected: main?.connected ?? false,
+      relay_url: main?.relay_url ?? this.#config.relayUrls[0]!,
       client_id: this.#config.clientId ?? null,
-      session_id: session?.sessionId ?? null,
-      last_heartbeat: this.#link.lastHeartbeat?.toISOString() ?? null,
-      reconnects: this.#link.reconnects,
+      session_id: main?.session_id ?? null,
+      last_heartbeat: main?.last_heartbeat ?? null,
+      reconnects: connections.reduce((sum, link) => sum + link.reconnects, 0),
       ready: this.#readiness.ready,
       ready_reason: this.#readiness.reason ?? null,
+      max_concurrency: this.#config.maxConcurrency,
+      connections,
     };
   }
 
@@ -176,12 +193,12 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     }
     this.#readiness.stop();
     this.#hub.abortAll();
-    await this.#link.close();
+    await this.#pool.close();
     await this.#statusServer?.close();
     await this.#bridge.close();
   }
 
-  #hello(): HelloFrame {
+  #hello(link: number): HelloFrame {
     const { ready, reason, models } = this.#readiness;
     const hello: HelloFrame = {
       type: 'hello',
@@ -192,46 +209,74 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       models,
       maxConcurrency: this.#config.maxConcurrency,
       ready,
+      slots: this.#shares.join(link),
     };
-    this.#announced = { models, ready };
+    this.#announced.set(link, { models, ready });
     if (this.#config.clientId) hello.clientId = this.#config.clientId;
     if (!ready && reason) hello.readyReason = truncateChars(reason, 512);
     return hello;
   }
 
+  /** Sends a frame on every welcomed socket. */
   #send(frame: AgentFrame): void {
-    this.#channel?.sendControl(frame);
+    for (const channel of this.#channels.values()) channel.sendControl(frame);
   }
 
-  #sendReady(): void {
+  #readyFrame(): AgentFrame {
     const { ready, reason } = this.#readiness;
-    this.#send(
-      reason ? { type: 'ready', ready, reason: truncateChars(reason, 512) } : { type: 'ready', ready },
-    );
+    return reason ? { type: 'ready', ready, reason: truncateChars(reason, 512) } : { type: 'ready', ready };
+  }
+
+  /** Sends every socket the share of max_concurrency it should hold now. */
+  #rebalance(): void {
+    for (const { link, seq, slots } of this.#shares.rebalance()) {
+      this.#channels.get(link)?.sendControl({ type: 'capacity', seq, slots });
+    }
+  }
+
+  #onFrame(link: number, frame: RelayFrame): void {
+    if (frame.type === 'capacity') {
+      this.#shares.acked(link, frame.seq);
+      return this.#rebalance();
+    }
+    this.#hub.handle(link, frame);
+    if (frame.type === 'goaway') {
+      this.#shares.retire(link);
+      this.#pool.goAway(link, frame.graceMs);
+      this.#rebalance();
+    }
   }
 
   #wire(): void {
     this.#readiness.on('models', (models) => this.#send({ type: 'models', models }));
     this.#readiness.on('ready', (ready, reason) => {
       this.#log.info({ ready, reason }, ready ? 'bridge ready' : 'bridge not ready');
-      this.#sendReady();
+      this.#send(this.#readyFrame());
     });
-    this.#link.on('connected', (welcome, channel) => {
-      this.#channel = channel;
-      this.#hub.attach(channel, welcome);
+    this.#pool.on('connected', (link, welcome, channel) => {
+      this.#channels.set(link, channel);
+      this.#hub.attach(link, channel, welcome);
+      this.#shares.welcomed(link);
       // Readiness may have changed while the relay was answering hello.
       const { models, ready } = this.#readiness;
-      if (this.#announced?.models !== models) this.#send({ type: 'models', models });
-      if (this.#announced?.ready !== ready) this.#sendReady();
+      const announced = this.#announced.get(link);
+      if (announced?.models !== models) channel.sendControl({ type: 'models', models });
+      if (announced?.ready !== ready) channel.sendControl(this.#readyFrame());
+      this.#rebalance();
       this.emit('connected', welcome.sessionId);
     });
-    this.#link.on('frame', (frame) => this.#hub.handle(frame));
-    this.#link.on('disconnected', (reason) => {
-      this.#channel = undefined;
-      this.#hub.detach();
+    this.#pool.on('frame', (link, frame) => this.#onFrame(link, frame));
+    this.#pool.on('disconnected', (link, reason) => {
+      this.#channels.delete(link);
+      this.#hub.detach(link);
       this.emit('disconnected', reason);
     });
-    this.#link.on('fatal', (error: FatalLinkError) => this.emit('fatal', error));
+    this.#pool.on('closed', (link) => {
+      this.#announced.delete(link);
+      this.#shares.leave(link);
+      this.#rebalance();
+    });
+    this.#pool.on('fatal', (error: FatalLinkError) => this.emit('fatal', error));
   }
 }
 

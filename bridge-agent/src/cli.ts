@@ -38,9 +38,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   logger.info({ relays: config.relayUrls, status: agent.statusUrl ?? 'disabled' }, 'agent started');
-  agent.on('connected', (sessionId) =>
-    logger.info({ sessionId, relay: agent.status().relay_url }, 'connected to the relay'),
-  );
+  agent.on('connected', (sessionId) => {
+    const relays = agent.status().connections.filter((link) => link.connected);
+    logger.info({ sessionId, relays: relays.map((link) => link.relay_url) }, 'connected to the relay');
+  });
   agent.on('disconnected', (reason) => logger.warn({ reason }, 'disconnected from the relay'));
   agent.on('fatal', (error) => {
     logger.fatal(error.message);

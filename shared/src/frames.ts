@@ -45,6 +45,11 @@ export const helloFrame = z.object({
   maxConcurrency: z.number().int().min(1).max(1024),
   ready: z.boolean(),
   readyReason: z.string().max(512).optional(),
+  /**
+   * Slots of `maxConcurrency` this socket may use at first, when the agent shares them among
+   * sockets to several relays (0: none until a `capacity` frame grants some). Absent: all of them.
+   */
+  slots: z.number().int().min(0).max(1024).optional(),
 });
 
 export const welcomeFrame = z.object({
@@ -54,6 +59,8 @@ export const welcomeFrame = z.object({
   /** Initial credit, in bytes, that each new stream starts with. */
   streamWindow: z.number().int().positive(),
   maxFrameBytes: z.number().int().positive(),
+  /** The relay's id, so an agent with sockets to several relays can tell them apart. */
+  relayId: z.string().min(1).max(64).optional(),
 });
 
 export const openFrame = z.object({
@@ -107,6 +114,29 @@ export const drainFrame = z.object({
   reason: z.string().max(512).optional(),
 });
 
+/**
+ * Relay → agent: this relay is shutting down. It takes no new streams on this socket from now on;
+ * those in flight may run for up to `graceMs`, then the socket closes. The agent dials another
+ * relay at once, before this socket closes.
+ */
+export const goawayFrame = z.object({
+  type: z.literal('goaway'),
+  graceMs: z.number().int().nonnegative().max(86_400_000),
+  reason: z.string().max(512).optional(),
+});
+
+/**
+ * Agent → relay: the slots this socket may use now (an agent shares `maxConcurrency` among its
+ * sockets to several relays). The relay echoes the frame once it holds itself to `slots`, so the
+ * agent knows when a lowered share is in force: opens sent before the echo arrive before it.
+ * `seq` grows by one per frame sent on the socket.
+ */
+export const capacityFrame = z.object({
+  type: z.literal('capacity'),
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  slots: z.number().int().min(0).max(1024),
+});
+
 /** Agent → relay: the model list changed. */
 export const modelsFrame = z.object({
   type: z.literal('models'),
@@ -146,6 +176,7 @@ export const agentFrame = z.discriminatedUnion('type', [
   modelsFrame,
   readyFrame,
   healthFrame,
+  capacityFrame,
 ]);
 
 /** Every control frame a relay may send. */
@@ -156,6 +187,8 @@ export const relayFrame = z.discriminatedUnion('type', [
   creditFrame,
   drainFrame,
   healthFrame,
+  goawayFrame,
+  capacityFrame,
 ]);
 
 export type HelloFrame = z.infer<typeof helloFrame>;
@@ -170,6 +203,8 @@ export type DrainFrame = z.infer<typeof drainFrame>;
 export type ModelsFrame = z.infer<typeof modelsFrame>;
 export type ReadyFrame = z.infer<typeof readyFrame>;
 export type HealthFrame = z.infer<typeof healthFrame>;
+export type GoawayFrame = z.infer<typeof goawayFrame>;
+export type CapacityFrame = z.infer<typeof capacityFrame>;
 export type AgentFrame = z.infer<typeof agentFrame>;
 export type RelayFrame = z.infer<typeof relayFrame>;
 

@@ -64,6 +64,7 @@ describe('loadConfig', () => {
       enableRequestLogging: true,
       upstreamUrl: 'http://127.0.0.1:5102',
       maxConcurrency: 2,
+      connections: 2,
       statusPort: 0,
     });
   });
@@ -83,6 +84,7 @@ describe('loadConfig', () => {
       enableRequestLogging: false,
       upstreamUrl: 'http://127.0.0.1:5102',
       maxConcurrency: 4,
+      connections: 2,
       statusPort: 5103,
     });
   });

@@ -32,7 +32,9 @@ export const USAGE = `Usage: arena-relay-agent [options]
 
 Reads config.jsonc, then AGENT_* environment variables, then these flags (later wins):
   --config <path>           config file (AGENT_CONFIG; default ./config.jsonc)
-  --relay <url>[,<url>…]    relay address(es), http(s) or ws(s), dialled in turn (AGENT_RELAY_URL)
+  --relay <url>[,<url>…]    relay address(es), http(s) or ws(s), one per relay (AGENT_RELAY_URL)
+  --connections <n>         sockets to different relays at once, sharing max-concurrency
+                            (AGENT_CONNECTIONS; default 2, at most one per relay address)
   --token <token>           client token (AGENT_TOKEN)
   --ca <file>               PEM CA certificate(s) trusted for the relay, besides the system's (AGENT_CA_FILE)
   --client-id <id>          client id (AGENT_CLIENT_ID)

@@ -20,6 +20,7 @@ export const FIELDS = {
   upstreamUrl: { file: 'upstream_url', env: 'AGENT_UPSTREAM_URL', flag: '--upstream' },
   upstreamApiKey: { file: 'upstream_api_key', env: 'AGENT_UPSTREAM_API_KEY', secret: true },
   maxConcurrency: { file: 'max_concurrency', env: 'AGENT_MAX_CONCURRENCY', flag: '--max-concurrency' },
+  connections: { file: 'connections', env: 'AGENT_CONNECTIONS', flag: '--connections' },
   statusPort: { file: 'status_port', env: 'AGENT_STATUS_PORT', flag: '--status-port' },
 } as const satisfies Record<string, FieldSource>;
 
@@ -118,12 +119,16 @@ export const configSchema = z.object({
   upstreamUrl: url(normaliseUpstreamUrl).default('http://127.0.0.1:5102'),
   upstreamApiKey: text('a string or null').min(1, 'must not be empty (use null for none)').optional(),
   maxConcurrency: integer(1, 1024, 4),
+  connections: integer(1, 16, 2),
   statusPort: integer(-1, 65535, 5103),
 });
 
 /**
  * The agent's validated settings.
- * - `relayUrls`: the WebSocket addresses dialled in turn, `ws(s)://host[:port][/prefix]/agent/connect`.
+ * - `relayUrls`: the WebSocket addresses of the relays, `ws(s)://host[:port][/prefix]/agent/connect`,
+ *   one per relay: the agent holds its sockets to different addresses.
+ * - `connections`: sockets held open at once, each to a different relay address (at most one per
+ *   address: capped by the length of `relayUrls`); they share `maxConcurrency`.
  * - `caFile`: absolute path of a PEM file whose certificates are trusted for the relay connection,
  *   on top of the system's roots (set by `loadConfig` after checking the file).
  * - `heartbeatIntervalSeconds`: informational; the relay's `welcome.heartbeatMs` rules liveness.

@@ -33,6 +33,21 @@ describe('status server', () => {
       reconnects: 0,
       ready: true,
       ready_reason: null,
+      max_concurrency: h.config.maxConcurrency,
+      connections: [
+        {
+          link: 1,
+          relay_url: h.config.relayUrls[0],
+          relay_id: null,
+          connected: true,
+          session_id: expect.stringMatching(/^sess-/),
+          last_heartbeat: null,
+          reconnects: 0,
+          going_away: false,
+          slots: h.config.maxConcurrency,
+          in_flight: 0,
+        },
+      ],
     });
     expect(status.text).not.toContain('good-token');
     expect(conn.hello).toBeDefined();

@@ -5,6 +5,7 @@
 
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { LinkStatus } from '../tunnel/link-pool.js';
 import type { HubStats } from '../tunnel/stream-hub.js';
 
 /** `/platform/status`. */
@@ -18,7 +19,13 @@ export type PlatformStatus = {
   reconnects: number;
   ready: boolean;
   ready_reason: string | null;
+  max_concurrency: number;
+  /** Every socket to a relay, going-away ones included; `slots` is its share of max_concurrency. */
+  connections: ConnectionStatus[];
 };
+
+/** One socket to a relay, as `/platform/status` lists it. */
+export type ConnectionStatus = LinkStatus & { slots: number; in_flight: number };
 
 /** `/stats`: the stream hub's counters and when the agent started. */
 export type AgentStats = HubStats & { started_at: string };

@@ -65,6 +65,11 @@ export type LinkOptions = {
   /** Default WELCOME_TIMEOUT_MS. */
   welcomeTimeoutMs?: number;
   /**
+   * Chooses the address of each dial, given the one used last (undefined on the first). By
+   * default the addresses are taken in turn, starting with the first.
+   */
+  pickUrl?: (previous: string | undefined) => string;
+  /**
    * Reconnect delays: 0.5 s doubling to a 30 s cap, full jitter, by default. With several
    * addresses the delay grows once per round through them, not per address.
    */
@@ -75,6 +80,8 @@ type LinkEvents = {
   connected: [welcome: WelcomeFrame, channel: SessionChannel];
   frame: [frame: RelayFrame];
   disconnected: [reason: string];
+  /** A socket closed, welcomed or not. */
+  closed: [];
   fatal: [error: FatalLinkError];
 };
 
@@ -128,8 +135,8 @@ export class RelayLink extends EventEmitter<LinkEvents> {
   readonly #log: Logger;
   readonly #ca: string[] | undefined;
   #conn: Connection | undefined;
-  /** Index in `urls` of the address dialled now, or next. */
-  #index = 0;
+  /** The address dialled now, or last. */
+  #url: string;
   /** Dials that failed or closed since the last welcome. */
   #failures = 0;
   /** Addresses whose certificate was refused since the last welcome. */
@@ -144,11 +151,38 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     this.#options = options;
     this.#log = options.logger;
     this.#ca = trustedCas(options.caFile);
+    this.#url = options.pickUrl?.(undefined) ?? options.urls[0]!;
   }
 
-  /** The relay address in use, or dialled next while disconnected. */
+  /** The relay address in use, or dialled last while disconnected. */
   get url(): string {
-    return this.#options.urls[this.#index]!;
+    return this.#url;
+  }
+
+  /** True while a socket is open or being dialled. */
+  get active(): boolean {
+    return this.#conn !== undefined;
+  }
+
+  /**
+   * The relay is going away: no reconnect once its socket closes, and if it has not closed it
+   * within `afterMs`, the agent closes it. Returns false when the link was already stopped.
+   */
+  retire(afterMs: number): boolean {
+    if (this.#stopped) return false;
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    const conn = this.#conn;
+    if (conn) {
+      const timer = setTimeout(() => {
+        conn.reason ??= 'the relay did not close its socket after going away';
+        conn.ws.close(CloseCode.GOING_AWAY, 'relay went away');
+        setTimeout(() => conn.ws.terminate(), 2_000).unref();
+      }, afterMs);
+      timer.unref();
+      conn.ws.once('close', () => clearTimeout(timer));
+    }
+    return true;
   }
 
   start(): void {
@@ -173,7 +207,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
   }
 
   #dial(): void {
-    const url = this.url;
+    const url = this.#url;
     const ws = new WebSocket(url, SUBPROTOCOL, {
       headers: { authorization: `Bearer ${this.#options.token}` },
       ...(this.#ca && { ca: this.#ca }),
@@ -263,6 +297,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       this.session = undefined;
       this.#emitSafely('disconnected', why);
     }
+    this.#emitSafely('closed');
     if (this.#stopped) return;
     if (conn.certificate) {
       // A configuration problem, fatal like a refused token; but one relay with a bad certificate
@@ -281,10 +316,18 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     }
     const count = this.#options.urls.length;
     const delay = fullJitterDelay(Math.floor(this.#failures++ / count), this.#options.backoff);
-    this.#index = (this.#index + 1) % count;
     this.reconnects++;
-    this.#log.info({ reason: why, delayMs: delay, next: this.url }, 'relay link down: reconnecting');
-    this.#retryTimer = setTimeout(() => this.#dial(), delay);
+    this.#log.info({ reason: why, delayMs: delay }, 'relay link down: reconnecting');
+    this.#retryTimer = setTimeout(() => {
+      // Chosen at dial time, not now: the other links may have moved meanwhile.
+      this.#url = this.#options.pickUrl?.(conn.url) ?? this.#nextInTurn(conn.url);
+      this.#dial();
+    }, delay);
+  }
+
+  #nextInTurn(previous: string): string {
+    const urls = this.#options.urls;
+    return urls[(urls.indexOf(previous) + 1) % urls.length]!;
   }
 
   /** Listeners run inside socket handlers: nothing they throw may escape. */

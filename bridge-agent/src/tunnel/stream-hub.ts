@@ -1,7 +1,8 @@
 /**
- * The streams of the current relay session: admits `open` (up to max_concurrency, none while
- * draining), routes `cancel`/`credit` to their stream, answers `health`, and aborts everything
- * when the socket goes away. Also keeps the request counters shown on `/stats`.
+ * The streams of the agent's relay sessions (one per live socket, each named by its link id):
+ * admits `open` (within the socket's share of max_concurrency, none while draining), routes
+ * `cancel`/`credit` to their stream, answers `health`, and aborts a socket's streams when it goes
+ * away. Also keeps the request counters shown on `/stats`, summed over every socket.
  */
 import type { OpenFrame, RelayFrame, StreamErrorCode, WelcomeFrame } from '@arena-relay/shared';
 import type { Logger } from 'pino';
@@ -10,13 +11,24 @@ import { forward } from '../upstream/forward.js';
 import type { Readiness } from '../upstream/readiness.js';
 import { RelayStream, type SessionChannel, type StreamOutcome } from './relay-stream.js';
 
+/** Decides, across sockets, whether one more stream may start on a socket; told of every start and end. */
+export type Admission = {
+  admits(link: number): boolean;
+  opened(link: number): void;
+  finished(link: number): void;
+};
+
 export type HubOptions = {
   bridge: BridgeClient;
   readiness: Readiness;
   maxConcurrency: number;
+  /** Shares max_concurrency among sockets; without it each socket may use all of it. */
+  admission?: Admission;
   logger: Logger;
   /** One info line per finished request (model, status, bytes, duration). */
   requestLogging: boolean;
+  /** A stream on socket `link` finished: slots may have freed up. */
+  onFinished?(link: number): void;
 };
 
 /** Counters behind `/stats`. */
@@ -30,14 +42,18 @@ export type HubStats = {
   bytes_out: number;
 };
 
-type Session = { channel: SessionChannel; welcome: WelcomeFrame };
+type Session = {
+  channel: SessionChannel;
+  welcome: WelcomeFrame;
+  streams: Map<number, RelayStream>;
+  draining: boolean;
+};
 
 export class StreamHub {
   readonly #options: HubOptions;
-  readonly #streams = new Map<number, RelayStream>();
+  readonly #sessions = new Map<number, Session>();
   readonly #idleWaiters: (() => void)[] = [];
-  #session: Session | undefined;
-  #draining = false;
+  #inFlight = 0;
   #closing = false;
   readonly #counts = { requests: 0, successes: 0, failures: 0, cancelled: 0, refused: 0, bytes_out: 0 };
 
@@ -46,29 +62,37 @@ export class StreamHub {
   }
 
   get inFlight(): number {
-    return this.#streams.size;
+    return this.#inFlight;
+  }
+
+  /** Streams in flight on one socket. */
+  inFlightOn(link: number): number {
+    return this.#sessions.get(link)?.streams.size ?? 0;
   }
 
   stats(): HubStats {
     let inFlightBytes = 0;
-    for (const stream of this.#streams.values()) inFlightBytes += stream.bytesOut;
+    for (const session of this.#sessions.values())
+      for (const stream of session.streams.values()) inFlightBytes += stream.bytesOut;
     return {
       ...this.#counts,
       bytes_out: this.#counts.bytes_out + inFlightBytes,
-      in_flight: this.#streams.size,
+      in_flight: this.#inFlight,
     };
   }
 
-  /** A new session was welcomed: streams open on it from now on. */
-  attach(channel: SessionChannel, welcome: WelcomeFrame): void {
-    this.#session = { channel, welcome };
-    this.#draining = false;
+  /** Socket `link` was welcomed: streams open on it from now on. */
+  attach(link: number, channel: SessionChannel, welcome: WelcomeFrame): void {
+    this.detach(link);
+    this.#sessions.set(link, { channel, welcome, streams: new Map(), draining: false });
   }
 
-  /** The session's socket is gone: nobody is left to read its streams. */
-  detach(): void {
-    this.#session = undefined;
-    this.abortAll();
+  /** Socket `link` is gone: nobody is left to read its streams. */
+  detach(link: number): void {
+    const session = this.#sessions.get(link);
+    if (!session) return;
+    for (const stream of [...session.streams.values()]) stream.abort();
+    this.#sessions.delete(link);
   }
 
   /** Refuses new streams from now on, for good (the agent is shutting down). */
@@ -78,31 +102,39 @@ export class StreamHub {
 
   /** Resolves once no stream is in flight. */
   idle(): Promise<void> {
-    if (this.#streams.size === 0) return Promise.resolve();
+    if (this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   abortAll(): void {
-    for (const stream of [...this.#streams.values()]) stream.abort();
+    for (const session of this.#sessions.values())
+      for (const stream of [...session.streams.values()]) stream.abort();
   }
 
-  /** Handles a frame of the current session. Never throws. */
-  handle(frame: RelayFrame): void {
+  /** Handles a frame of socket `link`. Never throws. */
+  handle(link: number, frame: RelayFrame): void {
+    const session = this.#sessions.get(link);
+    if (!session) return;
     switch (frame.type) {
       case 'open':
-        return this.#open(frame);
+        return this.#open(link, session, frame);
       case 'cancel':
-        return this.#streams.get(frame.stream)?.cancel();
+        return session.streams.get(frame.stream)?.cancel();
       case 'credit':
-        return this.#streams.get(frame.stream)?.grant(frame.bytes);
+        return session.streams.get(frame.stream)?.grant(frame.bytes);
       case 'drain':
-        this.#draining = true;
+        session.draining = true;
         this.#options.logger.info({ reason: frame.reason }, 'relay asked to drain: taking no new streams');
         return;
+      case 'goaway':
+        // The relay sends no new stream after this; its streams in flight run on.
+        session.draining = true;
+        return;
       case 'health':
-        return this.#health(frame.id);
+        return this.#health(session, frame.id);
       case 'welcome':
-        return; // Handled by the link before frames reach the hub.
+      case 'capacity':
+        return; // Handled by the link and the agent before frames reach the hub.
     }
   }
 
@@ -111,21 +143,20 @@ export class StreamHub {
     channel.sendControl({ type: 'error', stream, code, message });
   }
 
-  #open(frame: OpenFrame): void {
-    const session = this.#session;
-    if (!session) return;
-    const { channel, welcome } = session;
+  #open(link: number, session: Session, frame: OpenFrame): void {
+    const { channel, welcome, streams } = session;
     const max = this.#options.maxConcurrency;
-    const live = this.#streams.get(frame.stream);
+    const live = streams.get(frame.stream);
     if (live) {
       // The relay takes the error as the end of that id, so the live stream can only be dropped.
       this.#refuse(channel, frame.stream, 'protocol_error', `stream ${frame.stream} is already open`);
       return live.abort();
     }
-    if (this.#draining || this.#closing) {
+    if (session.draining || this.#closing) {
       return this.#refuse(channel, frame.stream, 'busy', 'the agent is draining and takes no new streams');
     }
-    if (this.#streams.size >= max) {
+    const admission = this.#options.admission;
+    if (admission ? !admission.admits(link) : streams.size >= max) {
       return this.#refuse(
         channel,
         frame.stream,
@@ -138,22 +169,34 @@ export class StreamHub {
       welcome.streamWindow,
       welcome.maxFrameBytes,
       channel,
-      (done, outcome) => this.#finished(done, outcome, frame),
+      (done, outcome) => this.#finished(link, streams, done, outcome, frame),
     );
-    this.#streams.set(frame.stream, stream);
+    streams.set(frame.stream, stream);
+    this.#inFlight++;
+    admission?.opened(link);
     this.#counts.requests++;
     const { bridge, readiness } = this.#options;
     forward(bridge, frame, stream, (failure) => readiness.chatFailed(failure));
   }
 
-  #finished(stream: RelayStream, outcome: StreamOutcome, open: OpenFrame): void {
-    this.#streams.delete(stream.id);
+  #finished(
+    link: number,
+    streams: Map<number, RelayStream>,
+    stream: RelayStream,
+    outcome: StreamOutcome,
+    open: OpenFrame,
+  ): void {
+    if (streams.get(stream.id) !== stream) return;
+    streams.delete(stream.id);
+    this.#inFlight--;
+    this.#options.admission?.finished(link);
     this.#counts.bytes_out += stream.bytesOut;
     if (outcome.kind === 'ended') this.#counts.successes++;
     else if (outcome.kind === 'failed') this.#counts.failures++;
     else this.#counts.cancelled++;
     if (this.#options.requestLogging || outcome.kind === 'failed') this.#log(stream, outcome, open);
-    if (this.#streams.size === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    if (this.#inFlight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+    this.#options.onFinished?.(link);
   }
 
   #log(stream: RelayStream, outcome: StreamOutcome, open: OpenFrame): void {
@@ -176,11 +219,9 @@ export class StreamHub {
     }
   }
 
-  #health(id: string): void {
-    const channel = this.#session?.channel;
-    if (!channel) return;
+  #health(session: Session, id: string): void {
     void this.#options.readiness.probe().then((bridge) => {
-      if (this.#session?.channel === channel) channel.sendControl({ type: 'health', id, bridge });
+      session.channel.sendControl({ type: 'health', id, bridge });
     });
   }
 }

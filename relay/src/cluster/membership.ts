@@ -107,7 +107,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
       clientId: s.client.id,
       agentKey: s.agentKey,
       models: [...s.models],
-      maxConcurrency: s.maxConcurrency,
+      // What this socket may carry: the agent shares its whole among its relays.
+      maxConcurrency: s.slots,
       inFlight: s.inFlight,
       ready: s.ready,
       draining: s.draining,

@@ -61,6 +61,7 @@ export class AgentSession implements RoutableAgent {
   ttfbEwmaMs: number | undefined;
   /** Slots promised by the router to requests that have not opened their stream yet. */
   reserved = 0;
+  private sharedSlots: number | undefined;
 
   private readonly streams = new Map<number, LiveStream>();
   private nextStreamId = 1;
@@ -111,12 +112,20 @@ export class AgentSession implements RoutableAgent {
   }
 
   /** Share of capacity in use, reservations included (0 = idle, 1 = full). */
+  /**
+   * Streams this socket may carry: the agent's share for it (`hello.slots`, then `capacity`
+   * frames) when it shares max_concurrency among sockets to several relays, else all of it.
+   */
+  get slots(): number {
+    return this.sharedSlots ?? this.maxConcurrency;
+  }
+
   get load(): number {
-    return (this.streams.size + this.reserved) / this.maxConcurrency;
+    return this.slots === 0 ? 1 : (this.streams.size + this.reserved) / this.slots;
   }
 
   get hasCapacity(): boolean {
-    return this.streams.size + this.reserved < this.maxConcurrency;
+    return this.streams.size + this.reserved < this.slots;
   }
 
   get clientId(): string {
@@ -322,6 +331,12 @@ export class AgentSession implements RoutableAgent {
         this.readyReason = frame.reason;
         if (frame.ready) this.options.onCapacity(this);
         return;
+      case 'capacity':
+        this.sharedSlots = frame.slots;
+        // The echo tells the agent this share is in force: opens sent before it arrive first.
+        this.send(frame);
+        this.options.onCapacity(this);
+        return;
       case 'health':
         // Unsolicited or late answers are harmless: no waiter, nothing happens.
         return this.healthWaiters.get(frame.id)?.(frame);
@@ -350,12 +365,14 @@ export class AgentSession implements RoutableAgent {
     this.models = new Set(frame.models);
     this.ready = frame.ready;
     this.readyReason = frame.readyReason;
+    this.sharedSlots = frame.slots;
     this.send({
       type: 'welcome',
       sessionId: this.id,
       heartbeatMs: this.options.heartbeatMs,
       streamWindow: this.options.streamWindow,
       maxFrameBytes: this.options.maxFrameBytes,
+      relayId: this.relayId,
     });
     this.options.onReady(this);
   }
