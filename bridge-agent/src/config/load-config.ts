@@ -21,6 +21,8 @@ export type LoadConfigInput = {
   /** Command-line arguments, without node and the script (`process.argv.slice(2)`). */
   argv: readonly string[];
   env: Record<string, string | undefined>;
+  /** Folder a relative config path is resolved against (default: the process's). */
+  cwd?: string;
   /** Reads a file as UTF-8; returns undefined when it does not exist. Defaults to the real disk. */
   readFile?: (path: string) => string | undefined;
 };
@@ -68,6 +70,15 @@ function describe(issue: z.core.$ZodIssue, merged: Layer): string {
   return `${source.file} (from ${origin}) ${issue.message}${shown}`;
 }
 
+/** The absolute path of the config file `loadConfig` reads: `--config`, else AGENT_CONFIG, else ./config.jsonc. */
+export function configFilePath(
+  argv: readonly string[],
+  env: Record<string, string | undefined>,
+  cwd = process.cwd(),
+): string {
+  return resolve(cwd, flagLayer(argv).configPath ?? (env.AGENT_CONFIG || undefined) ?? DEFAULT_CONFIG_PATH);
+}
+
 /**
  * Loads and validates the agent configuration. Throws `ConfigError` listing every problem.
  * A missing default config file is fine; a missing file named by `--config`/`AGENT_CONFIG` is not.
@@ -76,7 +87,7 @@ export function loadConfig(input: LoadConfigInput): AgentConfig {
   const readFile = input.readFile ?? readFromDisk;
   const flags = flagLayer(input.argv);
   const explicitPath = flags.configPath ?? (input.env.AGENT_CONFIG || undefined);
-  const path = resolve(explicitPath ?? DEFAULT_CONFIG_PATH);
+  const path = configFilePath(input.argv, input.env, input.cwd);
   const layers: Layer[] = [];
   let text: string | undefined;
   try {

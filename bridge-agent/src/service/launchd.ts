@@ -1,0 +1,57 @@
+/**
+ * macOS: a launchd agent (`~/Library/LaunchAgents/org.arena-relay.arena-agent.plist`), started at
+ * log-in, started again when it exits with a failure, its output in `~/Library/Logs/`.
+ */
+import { posix } from 'node:path';
+import { LAUNCHD_LABEL, type ServiceCommand } from './service-command.js';
+import { xmlText } from './xml.js';
+
+/** Where the agent's JSON log lines go: one file for stdout and stderr. */
+export function launchdLogPath(homeDir: string): string {
+  return posix.join(homeDir, 'Library', 'Logs', 'arena-agent.log');
+}
+
+export function launchdPlistPath(homeDir: string): string {
+  return posix.join(homeDir, 'Library', 'LaunchAgents', `${LAUNCHD_LABEL}.plist`);
+}
+
+const string = (value: string) => `<string>${xmlText(value)}</string>`;
+
+/** The property list's text. */
+export function launchdPlist(command: ServiceCommand, homeDir: string): string {
+  const log = launchdLogPath(homeDir);
+  const args = [command.program, ...command.args].map((arg) => `    ${string(arg)}`).join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<!-- Arena Relay bridge agent, written by \`arena-agent install-service\`; removed by uninstall-service. -->
+<plist version="1.0">
+<dict>
+  <key>Label</key>
+  ${string(LAUNCHD_LABEL)}
+  <key>ProgramArguments</key>
+  <array>
+${args}
+  </array>
+  <key>WorkingDirectory</key>
+  ${string(command.workingDirectory)}
+  <key>RunAtLoad</key>
+  <true/>
+  <key>KeepAlive</key>
+  <dict>
+    <key>SuccessfulExit</key>
+    <false/>
+  </dict>
+  <key>ThrottleInterval</key>
+  <integer>10</integer>
+  <key>ExitTimeOut</key>
+  <integer>20</integer>
+  <key>ProcessType</key>
+  ${string('Background')}
+  <key>StandardOutPath</key>
+  ${string(log)}
+  <key>StandardErrorPath</key>
+  ${string(log)}
+</dict>
+</plist>
+`;
+}

@@ -1,0 +1,102 @@
+/**
+ * Per platform: which init system holds the agent, where its file goes, what that file says and
+ * which commands install or remove it. Only data here; commands/service.ts carries it out.
+ */
+import { posix } from 'node:path';
+import { launchdLogPath, launchdPlist, launchdPlistPath } from './launchd.js';
+import { LAUNCHD_LABEL, SERVICE_NAME, type ServiceCommand } from './service-command.js';
+import { SYSTEMD_UNIT_FILE, systemdUnit } from './systemd.js';
+import { taskXml, taskXmlBytes, taskXmlPath } from './task-scheduler.js';
+
+/** One external command; `mayFail` when failing only means there was nothing to stop. */
+export type Step = { program: string; args: string[]; mayFail?: boolean };
+
+export type ServiceTarget = {
+  system: 'systemd' | 'launchd' | 'task-scheduler';
+  /** The file written on install and removed on uninstall. */
+  file: string;
+  /** The file's text, and the bytes written (UTF-16 for Task Scheduler). */
+  render(command: ServiceCommand): { text: string; bytes: Buffer };
+  /** Run after the file is written. */
+  install: Step[];
+  /** Run before the file is removed, then after. */
+  stop: Step[];
+  afterRemove: Step[];
+  /** Told to the owner after an install: how to watch it, what else may be wanted. */
+  notes: string[];
+};
+
+export type TargetInput = { platform: NodeJS.Platform; homeDir: string; user: { name: string; uid: number } };
+
+const utf8 = (text: string) => ({ text, bytes: Buffer.from(text, 'utf8') });
+
+/** The platform's target, or undefined where the agent has no service support. */
+export function serviceTarget(input: TargetInput): ServiceTarget | undefined {
+  const { homeDir, user } = input;
+  switch (input.platform) {
+    case 'linux': {
+      const systemctl = (...args: string[]): Step => ({ program: 'systemctl', args: ['--user', ...args] });
+      return {
+        system: 'systemd',
+        file: posix.join(homeDir, '.config', 'systemd', 'user', SYSTEMD_UNIT_FILE),
+        render: (command) => utf8(systemdUnit(command)),
+        // restart rather than start: a second install must pick up the new file.
+        install: [
+          systemctl('daemon-reload'),
+          systemctl('enable', SYSTEMD_UNIT_FILE),
+          systemctl('restart', SYSTEMD_UNIT_FILE),
+        ],
+        stop: [{ ...systemctl('disable', '--now', SYSTEMD_UNIT_FILE), mayFail: true }],
+        afterRemove: [systemctl('daemon-reload')],
+        notes: [
+          `logs: journalctl --user -u ${SERVICE_NAME} -f`,
+          `status: systemctl --user status ${SERVICE_NAME}`,
+          `to keep it running while you are logged out, and start it at boot: loginctl enable-linger ${user.name}`,
+        ],
+      };
+    }
+    case 'darwin': {
+      const file = launchdPlistPath(homeDir);
+      const domain = `gui/${user.uid}`;
+      return {
+        system: 'launchd',
+        file,
+        render: (command) => utf8(launchdPlist(command, homeDir)),
+        // bootout first: bootstrap refuses a label that is already loaded.
+        install: [
+          { program: 'launchctl', args: ['bootout', `${domain}/${LAUNCHD_LABEL}`], mayFail: true },
+          { program: 'launchctl', args: ['bootstrap', domain, file] },
+        ],
+        stop: [{ program: 'launchctl', args: ['bootout', `${domain}/${LAUNCHD_LABEL}`], mayFail: true }],
+        afterRemove: [],
+        notes: [`logs: ${launchdLogPath(homeDir)}`, `status: launchctl print ${domain}/${LAUNCHD_LABEL}`],
+      };
+    }
+    case 'win32': {
+      const file = taskXmlPath(homeDir);
+      return {
+        system: 'task-scheduler',
+        file,
+        render: (command) => {
+          const text = taskXml(command, user.name);
+          return { text, bytes: taskXmlBytes(text) };
+        },
+        install: [
+          { program: 'schtasks', args: ['/Create', '/XML', file, '/TN', SERVICE_NAME, '/F'] },
+          { program: 'schtasks', args: ['/Run', '/TN', SERVICE_NAME] },
+        ],
+        stop: [
+          { program: 'schtasks', args: ['/End', '/TN', SERVICE_NAME], mayFail: true },
+          { program: 'schtasks', args: ['/Delete', '/TN', SERVICE_NAME, '/F'], mayFail: true },
+        ],
+        afterRemove: [],
+        notes: [
+          `status: schtasks /Query /TN ${SERVICE_NAME} /V /FO LIST`,
+          'the agent runs in a console window from each log-on: closing that window stops it until the next one',
+        ],
+      };
+    }
+    default:
+      return undefined;
+  }
+}

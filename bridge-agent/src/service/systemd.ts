@@ -1,0 +1,51 @@
+/**
+ * Linux: a systemd user unit (`~/.config/systemd/user/arena-agent.service`), restarted on
+ * failure, started with the user's session (or at boot with `loginctl enable-linger`).
+ * Quoting follows systemd.syntax(7) and systemd.service(5) "Command lines".
+ */
+import { SERVICE_NAME, type ServiceCommand } from './service-command.js';
+
+/** systemd expands `%` specifiers in every value it reads, and `$VAR` in command lines. */
+function escapeSpecifiers(value: string): string {
+  return value.replaceAll('%', '%%');
+}
+
+/** One word of ExecStart: always double-quoted, C escapes for `\` and `"`, `%`/`$` doubled. */
+export function systemdWord(word: string): string {
+  const escaped = word.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('$', '$$');
+  return `"${escapeSpecifiers(escaped)}"`;
+}
+
+/**
+ * A path for a setting systemd takes verbatim (WorkingDirectory): no unquoting happens there, but
+ * the parser strips surrounding blanks and reads a trailing backslash as a line continuation.
+ */
+function systemdPath(path: string): string {
+  if (/^\s|\s$|\\$/.test(path)) {
+    throw new Error(`systemd cannot hold the folder ${JSON.stringify(path)} (blank or backslash at an end)`);
+  }
+  return escapeSpecifiers(path);
+}
+
+export const SYSTEMD_UNIT_FILE = `${SERVICE_NAME}.service`;
+
+/** The unit file's text. */
+export function systemdUnit(command: ServiceCommand): string {
+  const execStart = [command.program, ...command.args].map(systemdWord).join(' ');
+  return `# Arena Relay bridge agent, written by \`arena-agent install-service\`; removed by uninstall-service.
+[Unit]
+Description=Arena Relay bridge agent
+
+[Service]
+Type=simple
+WorkingDirectory=${systemdPath(command.workingDirectory)}
+ExecStart=${execStart}
+Restart=on-failure
+RestartSec=5
+# The agent drains its streams for up to 10 s on SIGTERM.
+TimeoutStopSec=20
+
+[Install]
+WantedBy=default.target
+`;
+}
