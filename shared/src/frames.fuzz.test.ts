@@ -252,11 +252,15 @@ describe.each(parsers)('%s (fuzz)', (_name, parse, schema, valid) => {
 
   it('bounds the reason whatever keys the peer chose (it reaches logs and close reasons)', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 5000 }), (key) => {
-        const result = run(JSON.stringify({ type: 'head', stream: 1, status: 200, headers: { [key]: 1 } }));
-        expect(result.ok).toBe(false);
-        if (!result.ok) expect(result.reason.length).toBeLessThanOrEqual(REASON_MAX_CHARS);
-      }),
+      fc.property(
+        // `__proto__` is no header: JSON.parse makes it an own key the record drops (see below).
+        fc.string({ unit: 'grapheme', minLength: 1, maxLength: 5000 }).filter((k) => k !== '__proto__'),
+        (key) => {
+          const result = run(JSON.stringify({ type: 'head', stream: 1, status: 200, headers: { [key]: 1 } }));
+          expect(result.ok).toBe(false);
+          if (!result.ok) expect(result.reason.length).toBeLessThanOrEqual(REASON_MAX_CHARS);
+        },
+      ),
       { numRuns: Math.ceil(numRuns / 10) },
     );
     const huge = run(
