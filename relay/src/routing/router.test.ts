@@ -1,0 +1,226 @@
+/**
+ * The Router as a state machine, without sockets: fake agents and hub, vitest's fake timers for
+ * the queue's wait. What it picks, what it refuses with which error, and how the queue behaves.
+ */
+import { EventEmitter } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RelayError } from '../errors/relay-error.js';
+import type { AgentHub } from '../tunnel/agent-hub.js';
+import { createBalancer } from './balancer.js';
+import { Cooldown } from './cooldown.js';
+import type { RoutableAgent } from './routable-agent.js';
+import { type ClientGate, type RouteRequest, Router } from './router.js';
+import { StickyTable } from './sticky.js';
+
+type FakeAgent = RoutableAgent & { inFlight: number; reserved: number; ready: boolean };
+
+function agent(id: string, options: { models?: string[]; max?: number; clientId?: string } = {}): FakeAgent {
+  const a = {
+    id,
+    agentKey: `key-${id}`,
+    clientId: options.clientId ?? `client-${id}`,
+    relayId: 'relay-1',
+    models: new Set(options.models ?? ['gpt-5']),
+    maxConcurrency: options.max ?? 1,
+    ttfbEwmaMs: undefined,
+    inFlight: 0,
+    reserved: 0,
+    ready: true,
+    get routable() {
+      return a.ready;
+    },
+    get hasCapacity() {
+      return a.inFlight + a.reserved < a.maxConcurrency;
+    },
+    get load() {
+      return (a.inFlight + a.reserved) / a.maxConcurrency;
+    },
+    reserve() {
+      a.reserved++;
+    },
+    release() {
+      a.reserved--;
+    },
+    recordTtfb() {},
+    open() {
+      throw new Error('not used by the router');
+    },
+  };
+  return a;
+}
+
+class FakeHub extends EventEmitter {
+  agents: FakeAgent[] = [];
+  list() {
+    return this.agents;
+  }
+}
+
+function setup(
+  options: { remote?: FakeAgent[]; gate?: ClientGate; maxQueue?: number; maxWaitMs?: number } = {},
+) {
+  const hub = new FakeHub();
+  const cooldown = new Cooldown({ threshold: 1, baseMs: 1000 });
+  const sticky = new StickyTable();
+  const router = new Router(hub as unknown as AgentHub, createBalancer('least_load'), {
+    cooldown,
+    sticky,
+    remoteAgents: () => options.remote ?? [],
+    clientGate: options.gate,
+    queue: { maxQueue: options.maxQueue ?? 10, maxWaitMs: options.maxWaitMs ?? 30_000 },
+  });
+  return { hub, router, cooldown, sticky };
+}
+
+const controller = () => new AbortController();
+function request(over: Partial<RouteRequest> = {}, abort = controller()): RouteRequest {
+  return { model: 'gpt-5', tried: new Set(), signal: () => abort.signal, ...over };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<RelayError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RelayError);
+  return error as RelayError;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Router.acquire', () => {
+  it('no agent at all: no_agents_available with a retry-after', async () => {
+    const { router } = setup();
+    const error = await refusal(router.acquire(request()));
+    expect(error.code).toBe('no_agents_available');
+    expect(error.headers()['retry-after']).toBe('5');
+  });
+
+  it('a model nobody advertises is model_not_found; one whose agents are all unfit is no_agents_available', async () => {
+    const { hub, router, cooldown } = setup();
+    const a = agent('a');
+    hub.agents = [a];
+    expect((await refusal(router.acquire(request({ model: 'other' })))).code).toBe('model_not_found');
+    a.ready = false;
+    expect((await refusal(router.acquire(request()))).code).toBe('no_agents_available');
+    a.ready = true;
+    cooldown.failure(a.agentKey, 'broken');
+    expect((await refusal(router.acquire(request()))).code).toBe('no_agents_available');
+    expect((await refusal(router.acquire(request({ tried: new Set(['a']) })))).code).toBe(
+      'no_agents_available',
+    );
+  });
+
+  it('reserves a slot on the least loaded agent, and prefers a local agent to a remote one', async () => {
+    const remote = agent('remote', { max: 8 });
+    const { hub, router } = setup({ remote: [remote] });
+    const busy = agent('busy', { max: 2 });
+    busy.inFlight = 1;
+    const idle = agent('idle', { max: 2 });
+    hub.agents = [busy, idle];
+    const route = await router.acquire(request());
+    expect(route.session.id).toBe('idle');
+    expect(idle.reserved).toBe(1);
+    // Locals full (busy 1+0 of 2 is still open, so fill it too): only then the remote one.
+    busy.inFlight = 2;
+    idle.inFlight = 2;
+    idle.reserved = 0;
+    expect((await router.acquire(request())).session.id).toBe('remote');
+  });
+
+  it('waits in FIFO order when every agent is full, served as capacity frees up', async () => {
+    const { hub, router } = setup();
+    const a = agent('a');
+    a.inFlight = 1;
+    hub.agents = [a];
+    const first = router.acquire(request({ requestId: 'first' }));
+    const second = router.acquire(request({ requestId: 'second' }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(router.queueDepth).toBe(2);
+    a.inFlight = 0;
+    hub.emit('capacity');
+    const served = await first;
+    expect(served.session.id).toBe('a');
+    expect(router.queueDepth).toBe(1);
+    a.reserved = 0;
+    hub.emit('capacity');
+    expect((await second).session.id).toBe('a');
+    expect(router.queueDepth).toBe(0);
+  });
+
+  it('a wait past maxWaitMs is a 429 with retry-after; a full queue refuses at once', async () => {
+    const { hub, router } = setup({ maxQueue: 1, maxWaitMs: 5000 });
+    const a = agent('a');
+    a.inFlight = 1;
+    hub.agents = [a];
+    const waiting = refusal(router.acquire(request()));
+    await vi.advanceTimersByTimeAsync(0);
+    const overflow = await refusal(router.acquire(request()));
+    expect(overflow.code).toBe('rate_limit_exceeded');
+    expect(overflow.message).toMatch(/queue is full/);
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(router.queueDepth).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
+    const timedOut = await waiting;
+    expect(timedOut.code).toBe('rate_limit_exceeded');
+    expect(timedOut.message).toMatch(/no capacity within 5s/);
+    expect(router.queueDepth).toBe(0);
+  });
+
+  it('a request that ends while waiting (consumer gone) leaves the queue at once', async () => {
+    const { hub, router } = setup();
+    const a = agent('a');
+    a.inFlight = 1;
+    hub.agents = [a];
+    const abort = controller();
+    const waiting = refusal(router.acquire(request({}, abort)));
+    await vi.advanceTimersByTimeAsync(0);
+    abort.abort();
+    expect((await waiting).code).toBe('timeout');
+    expect(router.queueDepth).toBe(0);
+  });
+
+  it('a client over its own limit is passed over; when every client is, the smallest retry-after wins', async () => {
+    const refused = new Map([
+      ['client-a', 30],
+      ['client-b', 7],
+    ]);
+    const gate: ClientGate = async (a) =>
+      refused.has(a.clientId)
+        ? { admitted: false, retryAfterSeconds: refused.get(a.clientId)! }
+        : { admitted: true };
+    const { hub, router } = setup({ gate });
+    const a = agent('a');
+    const b = agent('b');
+    const c = agent('c');
+    hub.agents = [a, b, c];
+    expect((await router.acquire(request())).session.id).toBe('c');
+    expect(a.reserved + b.reserved).toBe(0);
+    hub.agents = [a, b];
+    const error = await refusal(router.acquire(request()));
+    expect(error.code).toBe('rate_limit_exceeded');
+    expect(error.headers()['retry-after']).toBe('7');
+  });
+
+  it('a pinned session keeps its agent while it is fit, and is repinned when it is not', async () => {
+    const { hub, router, sticky } = setup();
+    const a = agent('a', { max: 4 });
+    const b = agent('b', { max: 4 });
+    b.inFlight = 3; // least_load alone would pick a
+    hub.agents = [a, b];
+    sticky.set('conv-1', b.agentKey);
+    const kept = await router.acquire(request({ sessionName: 'conv-1' }));
+    expect(kept).toMatchObject({ pin: 'kept' });
+    expect(kept.session.id).toBe('b');
+    b.ready = false;
+    const moved = await router.acquire(request({ sessionName: 'conv-1' }));
+    expect(moved).toMatchObject({ pin: 'repinned' });
+    expect(moved.session.id).toBe('a');
+    expect((await router.acquire(request({ sessionName: 'conv-2' }))).pin).toBe('new');
+  });
+});
