@@ -2,59 +2,14 @@
  * The Router as a state machine, without sockets: fake agents and hub, vitest's fake timers for
  * the queue's wait. What it picks, what it refuses with which error, and how the queue behaves.
  */
-import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RelayError } from '../errors/relay-error.js';
+import { agent, type FakeAgent, FakeHub } from '../test-support/fake-agents.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import { createBalancer } from './balancer.js';
 import { Cooldown } from './cooldown.js';
-import type { RoutableAgent } from './routable-agent.js';
 import { type ClientGate, type RouteRequest, Router } from './router.js';
 import { StickyTable } from './sticky.js';
-
-type FakeAgent = RoutableAgent & { inFlight: number; reserved: number; ready: boolean };
-
-function agent(id: string, options: { models?: string[]; max?: number; clientId?: string } = {}): FakeAgent {
-  const a = {
-    id,
-    agentKey: `key-${id}`,
-    clientId: options.clientId ?? `client-${id}`,
-    relayId: 'relay-1',
-    models: new Set(options.models ?? ['gpt-5']),
-    maxConcurrency: options.max ?? 1,
-    ttfbEwmaMs: undefined,
-    inFlight: 0,
-    reserved: 0,
-    ready: true,
-    get routable() {
-      return a.ready;
-    },
-    get hasCapacity() {
-      return a.inFlight + a.reserved < a.maxConcurrency;
-    },
-    get load() {
-      return (a.inFlight + a.reserved) / a.maxConcurrency;
-    },
-    reserve() {
-      a.reserved++;
-    },
-    release() {
-      a.reserved--;
-    },
-    recordTtfb() {},
-    open() {
-      throw new Error('not used by the router');
-    },
-  };
-  return a;
-}
-
-class FakeHub extends EventEmitter {
-  agents: FakeAgent[] = [];
-  list() {
-    return this.agents;
-  }
-}
 
 function setup(
   options: { remote?: FakeAgent[]; gate?: ClientGate; maxQueue?: number; maxWaitMs?: number } = {},

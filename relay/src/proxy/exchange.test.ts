@@ -1,0 +1,219 @@
+/**
+ * The Exchange as a state machine: a fake router and agents (test-support/fake-agents.ts), a fake
+ * consumer response, vitest's fake timers for the request timeout. Retry before the first byte,
+ * none after it, the timeout, the consumer leaving, and credit handed back as bytes leave.
+ */
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RelayError } from '../errors/relay-error.js';
+import { createBalancer } from '../routing/balancer.js';
+import { Cooldown } from '../routing/cooldown.js';
+import { Router } from '../routing/router.js';
+import { agent, type FakeAgent, FakeHub } from '../test-support/fake-agents.js';
+import type { AgentHub } from '../tunnel/agent-hub.js';
+import { Exchange, type ExchangeRequest } from './exchange.js';
+import type { RequestRecord } from './observer.js';
+import { ExchangeRegistry } from './registry.js';
+
+/** What the consumer received, and a writable whose backpressure a test controls. */
+class FakeResponse extends EventEmitter {
+  status = 0;
+  headers: Record<string, string> = {};
+  body = '';
+  ended = false;
+  destroyed = false;
+  full = false;
+  get headersSent() {
+    return this.status !== 0;
+  }
+  get statusCode() {
+    return this.status;
+  }
+  get writableEnded() {
+    return this.ended;
+  }
+  cork() {}
+  uncork() {}
+  writeHead(status: number, headers: Record<string, string>) {
+    this.status = status;
+    this.headers = headers;
+    return this;
+  }
+  write(chunk: Buffer | string) {
+    this.body += chunk.toString();
+    return !this.full;
+  }
+  end(chunk?: string) {
+    if (chunk) this.body += chunk;
+    this.ended = true;
+  }
+  destroy() {
+    this.destroyed = true;
+    this.emit('close');
+  }
+}
+
+function setup(options: { agents: FakeAgent[]; retryAttempts?: number; timeoutMs?: number }) {
+  const hub = new FakeHub();
+  hub.agents = options.agents;
+  const router = new Router(hub as unknown as AgentHub, createBalancer('least_load'), {
+    cooldown: new Cooldown({ threshold: 1, baseMs: 60_000 }),
+  });
+  const finished: RequestRecord[] = [];
+  const res = new FakeResponse();
+  const registry = new ExchangeRegistry();
+  const request: ExchangeRequest = {
+    requestId: 'req-1',
+    keyId: 'key-1',
+    model: 'gpt-5',
+    stream: true,
+    path: '/v1/chat/completions',
+    body: { model: 'gpt-5' },
+    sessionName: undefined,
+    res: res as unknown as ServerResponse,
+    log: () => pino({ level: 'silent' }),
+  };
+  const exchange = new Exchange(
+    {
+      logger: pino({ level: 'silent' }),
+      router,
+      observer: { finished: (record) => finished.push(record) },
+      store: { recordClientOutcome: async () => {} },
+      registry,
+      retryAttempts: options.retryAttempts ?? 3,
+      requestTimeoutMs: options.timeoutMs ?? 10_000,
+      streamWindow: 1024,
+    },
+    request,
+  );
+  return { exchange, res, finished, router, registry };
+}
+
+/** Lets the router's await and the attempt's promise settle. */
+const settle = () => vi.advanceTimersByTimeAsync(0);
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Exchange', () => {
+  it('a failure before the first byte is retried on another agent; the consumer sees only the second', async () => {
+    const a = agent('a');
+    const b = agent('b');
+    b.ready = false; // the first attempt can only go to a
+    const { exchange, res, finished, router } = setup({ agents: [a, b] });
+    const run = exchange.run();
+    await settle();
+    expect(a.opened).toHaveLength(1);
+    b.ready = true;
+    a.opened[0]!.handlers.onFailure({ code: 'upstream_unavailable', message: 'tab gone' });
+    await settle();
+    expect(b.opened).toHaveLength(1);
+    const served = b.opened[0]!.handlers;
+    served.onHead(200, { 'content-type': 'text/event-stream' });
+    await expect(run).resolves.toBe('committed');
+    served.onData(Buffer.from('data: hi\n\n'));
+    served.onEnd();
+    expect(res.status).toBe(200);
+    expect(res.body).toBe('data: hi\n\n');
+    expect(res.ended).toBe(true);
+    expect(finished[0]).toMatchObject({ outcome: 'ok', attempts: 2, bytes: 10, agentId: 'b' });
+    // A bridge-wide fault counts against the agent (threshold 1 here); the one that served is fine.
+    expect(router.cooldown.benched(a.agentKey)).toBe(true);
+    expect(router.cooldown.benched(b.agentKey)).toBe(false);
+  });
+
+  it('a request the bridge rejected is not retried: its own 4xx, and the agent is not benched', async () => {
+    const a = agent('a');
+    const b = agent('b');
+    const { exchange, router } = setup({ agents: [a, b] });
+    const run = exchange.run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await settle();
+    const [first] = [...a.opened, ...b.opened];
+    first!.handlers.onFailure({ code: 'upstream_rejected', status: 413, message: 'attachment too large' });
+    const error = (await run) as RelayError;
+    expect(error).toBeInstanceOf(RelayError);
+    expect(error.status).toBe(413);
+    expect(a.opened.length + b.opened.length).toBe(1);
+    expect(router.cooldown.benched(a.agentKey) || router.cooldown.benched(b.agentKey)).toBe(false);
+  });
+
+  it('after the first byte nothing is retried: the stream ends with an OpenAI error event', async () => {
+    const a = agent('a');
+    const b = agent('b');
+    const { exchange, res, finished } = setup({ agents: [a, b] });
+    const run = exchange.run();
+    await settle();
+    const [stream] = [...a.opened, ...b.opened];
+    stream!.handlers.onHead(200, {});
+    await run;
+    stream!.handlers.onData(Buffer.from('data: {"part": 1}\n\n'));
+    stream!.handlers.onFailure({ code: 'agent_gone', message: 'socket closed' });
+    await settle();
+    expect(a.opened.length + b.opened.length).toBe(1);
+    expect(res.body).toMatch(/^data: \{"part": 1\}\n\ndata: \{"error":\{.*"code":"agent_unavailable"/s);
+    expect(res.ended).toBe(true);
+    expect(finished[0]).toMatchObject({ outcome: 'agent_unavailable' });
+  });
+
+  it('the request timeout cancels the stream; before the first byte it is a 504 error', async () => {
+    const a = agent('a');
+    const { exchange, finished } = setup({ agents: [a], timeoutMs: 5000 });
+    const run = exchange.run().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    await settle();
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(a.opened[0]!.cancelled).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    const error = (await run) as RelayError;
+    expect(error.code).toBe('timeout');
+    expect(error.status).toBe(504);
+    expect(a.opened[0]!.cancelled).toBe('request timeout');
+    expect(finished[0]).toMatchObject({ outcome: 'timeout', status: 504 });
+  });
+
+  it('a consumer that leaves cancels the agent stream and ends the exchange', async () => {
+    const a = agent('a');
+    const { exchange, res, finished, registry } = setup({ agents: [a] });
+    const run = exchange.run();
+    await settle();
+    expect(registry.size).toBe(1);
+    res.emit('close');
+    await expect(run).resolves.toBe('aborted');
+    expect(a.opened[0]!.cancelled).toBe('consumer disconnected');
+    expect(finished[0]).toMatchObject({ outcome: 'consumer_disconnected' });
+    expect(registry.size).toBe(0);
+  });
+
+  it('credit goes back as bytes leave, and waits while the consumer is slow', async () => {
+    const a = agent('a');
+    const { exchange, res } = setup({ agents: [a] });
+    const run = exchange.run();
+    await settle();
+    const stream = a.opened[0]!;
+    stream.handlers.onHead(200, {});
+    await run;
+    // Window 1024: credit is returned in quarters (256 bytes).
+    stream.handlers.onData(Buffer.alloc(200));
+    expect(stream.granted).toBe(0);
+    stream.handlers.onData(Buffer.alloc(100));
+    expect(stream.granted).toBe(300);
+    res.full = true;
+    stream.handlers.onData(Buffer.alloc(400));
+    stream.handlers.onData(Buffer.alloc(400));
+    expect(stream.granted).toBe(300);
+    res.full = false;
+    res.emit('drain');
+    expect(stream.granted).toBe(1100);
+  });
+});
