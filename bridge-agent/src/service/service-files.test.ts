@@ -8,7 +8,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { launchdPlist } from './launchd.js';
 import { serviceCommand } from './service-command.js';
-import { systemdUnit } from './systemd.js';
+import { systemdUnit, systemdWord } from './systemd.js';
 import { taskXml } from './task-scheduler.js';
 
 /** systemd's ExecStart split: double-quoted words, C escapes, `$$` and `%%` undoubled. */
@@ -101,6 +101,11 @@ describe('service files', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('systemd: $ and % are doubled, quotes and backslashes escaped (a "$$" replacement once left $ alone)', () => {
+    expect(systemdWord('/a$b%c')).toBe('"/a$$b%%c"');
+    expect(systemdWord('C:\\x "y"')).toBe('"C:\\\\x \\"y\\""');
   });
 
   it('launchd: ProgramArguments hold the command exactly; kept alive only after a failed exit', () => {

@@ -12,7 +12,10 @@ function escapeSpecifiers(value: string): string {
 
 /** One word of ExecStart: always double-quoted, C escapes for `\` and `"`, `%`/`$` doubled. */
 export function systemdWord(word: string): string {
-  const escaped = word.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('$', '$$');
+  const escaped = word
+    .replaceAll('\\', '\\\\')
+    .replaceAll('"', '\\"')
+    .replaceAll('$', () => '$$');
   return `"${escapeSpecifiers(escaped)}"`;
 }
 
