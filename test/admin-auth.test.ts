@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { authenticateKey, LAST_USED_INTERVAL_MS } from '../relay/src/api/auth.js';
 import type { AppDeps } from '../relay/src/api/context.js';
 import { createApp } from '../relay/src/app.js';
-import { RelayError } from '../relay/src/errors/relay-error.js';
 import { generateSecret, hashSecret, secretPreview } from '../relay/src/store/secrets.js';
 import { openSqliteStore } from '../relay/src/store/sqlite-store.js';
 import type { NewApiKey, Store } from '../relay/src/store/store.js';
+import { refusal } from '../relay/src/test-support/refusal.js';
 import { track } from './support/cleanup.js';
 import { startTestRelay } from './support/relay.js';
 
@@ -23,16 +23,6 @@ async function withKey(store: Store, extra: Partial<NewApiKey> = {}) {
     ...extra,
   });
   return { key, record, header: `Bearer ${key}` };
-}
-
-/** The RelayError a promise rejects with. */
-async function refusal(promise: Promise<unknown>): Promise<RelayError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RelayError);
-  return error as RelayError;
 }
 
 describe('authenticateKey', () => {

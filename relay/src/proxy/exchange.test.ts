@@ -12,6 +12,7 @@ import { createBalancer } from '../routing/balancer.js';
 import { Cooldown } from '../routing/cooldown.js';
 import { Router } from '../routing/router.js';
 import { agent, type FakeAgent, FakeHub } from '../test-support/fake-agents.js';
+import { refusal } from '../test-support/refusal.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import { Exchange, type ExchangeRequest } from './exchange.js';
 import type { RequestRecord } from './observer.js';
@@ -132,14 +133,11 @@ describe('Exchange', () => {
     const a = agent('a');
     const b = agent('b');
     const { exchange, router } = setup({ agents: [a, b] });
-    const run = exchange.run().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const run = refusal(exchange.run());
     await settle();
     const [first] = [...a.opened, ...b.opened];
     first!.handlers.onFailure({ code: 'upstream_rejected', status: 413, message: 'attachment too large' });
-    const error = (await run) as RelayError;
+    const error = await run;
     expect(error).toBeInstanceOf(RelayError);
     expect(error.status).toBe(413);
     expect(a.opened.length + b.opened.length).toBe(1);
@@ -167,15 +165,12 @@ describe('Exchange', () => {
   it('the request timeout cancels the stream; before the first byte it is a 504 error', async () => {
     const a = agent('a');
     const { exchange, finished } = setup({ agents: [a], timeoutMs: 5000 });
-    const run = exchange.run().then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const run = refusal(exchange.run());
     await settle();
     await vi.advanceTimersByTimeAsync(4999);
     expect(a.opened[0]!.cancelled).toBeUndefined();
     await vi.advanceTimersByTimeAsync(1);
-    const error = (await run) as RelayError;
+    const error = await run;
     expect(error.code).toBe('timeout');
     expect(error.status).toBe(504);
     expect(a.opened[0]!.cancelled).toBe('request timeout');

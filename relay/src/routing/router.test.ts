@@ -3,8 +3,8 @@
  * the queue's wait. What it picks, what it refuses with which error, and how the queue behaves.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { RelayError } from '../errors/relay-error.js';
 import { agent, type FakeAgent, FakeHub } from '../test-support/fake-agents.js';
+import { refusal } from '../test-support/refusal.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import { createBalancer } from './balancer.js';
 import { Cooldown } from './cooldown.js';
@@ -30,15 +30,6 @@ function setup(
 const controller = () => new AbortController();
 function request(over: Partial<RouteRequest> = {}, abort = controller()): RouteRequest {
   return { model: 'gpt-5', tried: new Set(), signal: () => abort.signal, ...over };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<RelayError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RelayError);
-  return error as RelayError;
 }
 
 beforeEach(() => {
