@@ -91,7 +91,7 @@ describe('an agent with several relay URLs', () => {
       `${doomed.url},${survivor.url}`,
       token,
       bridge.url,
-      {},
+      { connections: 1 },
       { backoff: undefined },
     );
     expect(agent.status().relay_url).toBe(connectUrl(doomed.url));

@@ -187,6 +187,8 @@ describe('relay serving TLS itself', () => {
     const { agent, outcome } = await agentOutcome([
       ...['--relay', `${untrusted.relay.url},${relay.url}`, '--token', token],
       ...['--upstream', bridge.url, '--ca', pki.caFile],
+      // One socket walking the list: the refused relay is passed over for the next one.
+      ...['--connections', '1'],
     ]);
     expect(typeof outcome).toBe('string');
     expect(agent.status()).toMatchObject({
