@@ -8,7 +8,6 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { unzipSync } from 'fflate';
 import { parse } from 'jsonc-parser';
 import { describe, expect, it } from 'vitest';
@@ -17,7 +16,20 @@ import { track } from './support/cleanup.js';
 import { DEFAULT_CHUNKS, startFakeBridge } from './support/fake-bridge.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
 
-const run = promisify(execFile);
+/** Runs the package's setup_client.sh in `cwd` with only PATH set; resolves with its exit code. */
+function runSetupScript(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'sh',
+      ['setup_client.sh', ...args],
+      { cwd, env: { PATH: process.env.PATH ?? '' } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+    );
+  });
+}
 
 type PackageConfig = {
   platform_integration: { platform_url: string; client_id: string; api_key: string; capabilities: string[] };
@@ -94,6 +106,7 @@ describe('GET /api/clients/{id}/download', () => {
         'arena-agent.mjs',
         'config.jsonc',
         'setup_client.sh',
+        'setup_client.ps1',
         'Dockerfile',
         'docker-compose.yml',
         '.env.example',
@@ -126,6 +139,17 @@ describe('GET /api/clients/{id}/download', () => {
     const text = (name: string) => new TextDecoder().decode(unzipSync(zip)[`${folder}/${name}`]);
     expect(text('setup_client.sh')).toMatch(/^#!\/bin\/sh\n/);
     expect(text('setup_client.sh')).not.toContain('Zoë');
+    // Both scripts are thin: they find Node.js and hand every argument to the one `setup` entry point.
+    expect(text('setup_client.sh')).toContain('exec node arena-agent.mjs setup "$@"\n');
+    const ps1 = text('setup_client.ps1');
+    // ASCII only: Windows PowerShell 5.1 reads a file without BOM in the ANSI code page.
+    expect([...ps1].every((ch) => ch === '\r' || ch === '\n' || (ch >= ' ' && ch <= '~'))).toBe(true);
+    expect(ps1.split('\r\n').every((line) => !line.includes('\n'))).toBe(true);
+    expect(ps1).toContain(
+      "& $node.Source (Join-Path $PSScriptRoot 'arena-agent.mjs') setup @args\r\nexit $LASTEXITCODE\r\n",
+    );
+    expect(ps1).toContain('Get-Command node');
+    expect(modes.get(`${folder}/setup_client.ps1`)).toBe(0o100644);
     expect(text('Dockerfile')).toContain('FROM node:20');
     expect(text('docker-compose.yml')).toContain('./config.jsonc:/app/config.jsonc:ro');
     expect(text('README.md')).toContain('new** token and retires the old');
@@ -169,10 +193,17 @@ describe('GET /api/clients/{id}/download', () => {
     const dir = extract((await download(relay, id)).zip, mkdtempSync(join(tmpdir(), 'arena-package-')));
     expect(statSync(join(dir, 'setup_client.sh')).mode & 0o777).toBe(0o755);
 
-    // The setup script checks Node and writes .env (without starting anything here).
-    const setup = await run('sh', ['setup_client.sh', '--no-start', '--upstream', bridge.url], { cwd: dir });
-    expect(setup.stdout).toContain('wrote .env');
-    expect(readFileSync(join(dir, '.env'), 'utf8')).toContain(`AGENT_UPSTREAM_URL=${bridge.url}\n`);
+    // The setup script hands over to `setup`: a flag goes into config.jsonc, the checks pass
+    // against the live relay and bridge, and no service is installed when told not to.
+    const setup = await runSetupScript(['--no-service', '--max-concurrency', '3'], dir);
+    expect(setup.code, setup.stdout + setup.stderr).toBe(0);
+    expect(setup.stdout).toContain('(max_concurrency)');
+    expect(setup.stdout).toContain('ok    bridge can serve');
+    expect(setup.stdout).toContain('start the agent with: node arena-agent.mjs');
+    expect(parse(readFileSync(join(dir, 'config.jsonc'), 'utf8')).max_concurrency).toBe(3);
+    const refused = await runSetupScript(['--service', '--no-service'], dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--service and --no-service exclude each other');
 
     // The agent honours the file's logging settings: one line per finished request when asked.
     const configPath = join(dir, 'config.jsonc');

@@ -12,6 +12,7 @@ import {
   envExample,
   type PackageInput,
   readme,
+  setupPowerShell,
   setupScript,
 } from './package-files.js';
 
@@ -58,6 +59,7 @@ export function buildClientPackage(
   const text: Array<[name: string, content: string, mode: number]> = [
     ['config.jsonc', configJsonc(full), MODE.secret],
     ['setup_client.sh', setupScript(full), MODE.exec],
+    ['setup_client.ps1', setupPowerShell(full), MODE.file],
     ['Dockerfile', dockerfile(), MODE.file],
     ['docker-compose.yml', composeFile(full), MODE.file],
     ['.env.example', envExample(), MODE.file],

@@ -1,6 +1,6 @@
 /**
- * The text files of a client package: config.jsonc prefilled for one client, setup_client.sh,
- * Dockerfile, docker-compose.yml, .env.example and README.md. Only the client id (an `[A-Za-z0-9_]`
+ * The text files of a client package: config.jsonc prefilled for one client, setup_client.sh and
+ * setup_client.ps1, Dockerfile, docker-compose.yml, .env.example and README.md. Only the client id (an `[A-Za-z0-9_]`
  * id the relay generated) is ever put into shell or YAML; free text (the client's name) goes only
  * into JSON strings and Markdown.
  */
@@ -56,7 +56,8 @@ export function configJsonc(input: PackageInput): string {
 }
 
 export function envExample(): string {
-  return `# Optional overrides of config.jsonc, read by setup_client.sh, systemd and docker compose.
+  return `# Optional overrides of config.jsonc for docker compose (copy to .env). A service installed by
+# setup reads config.jsonc alone: put settings there (setup --upstream URL ... writes them).
 # Order of precedence: config.jsonc, then these variables, then command-line flags.
 # AGENT_UPSTREAM_URL=http://127.0.0.1:5102
 # AGENT_UPSTREAM_API_KEY=
@@ -66,96 +67,60 @@ export function envExample(): string {
 `;
 }
 
+/** What both setup scripts say about their options: they pass them all to `setup`. */
+const SETUP_USAGE = [
+  'check Node.js, config.jsonc, the relay and your bridge; offer to install a service',
+  '--upstream URL    also set your LMArenaBridge address in config.jsonc',
+  '--service         install and start the agent as a service without asking',
+  '--no-service      only check and configure',
+  'any other agent flag (--max-concurrency N ...) is written into config.jsonc',
+];
+
+/**
+ * setup_client.sh: finds Node.js and hands over to `node arena-agent.mjs setup`, which holds every
+ * step (the same entry point setup_client.ps1 calls), so the two scripts cannot drift.
+ */
 export function setupScript(input: PackageInput): string {
   const id = safeId(input.client.id);
-  const unit = `arena-agent-${id}`;
+  const [what, ...options] = SETUP_USAGE;
   return `#!/bin/sh
-# Sets up the Arena Relay bridge agent of client ${id}.
-#   ./setup_client.sh                      check Node.js, write .env, run the agent in the foreground
-#   ./setup_client.sh --upstream URL       also set your LMArenaBridge address in .env
-#   ./setup_client.sh --systemd            install and start a systemd service instead (uses sudo)
-#   ./setup_client.sh --no-start           only check Node.js and write .env
+# Sets up the Arena Relay bridge agent of client ${id}: ${what}.
+${options.map((line) => `#   ./setup_client.sh ${line}`).join('\n')}
+# All the work is done by "node ${AGENT_BUNDLE_NAME} setup"; this script only finds Node.js.
 set -eu
 cd "$(dirname "$0")"
-DIR=$(pwd)
-SYSTEMD=0
-START=1
-UPSTREAM=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --systemd) SYSTEMD=1 ;;
-    --no-start) START=0 ;;
-    --upstream) shift; UPSTREAM="\${1:-}" ;;
-    --upstream=*) UPSTREAM="\${1#--upstream=}" ;;
-    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
-    *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
-
 if ! command -v node >/dev/null 2>&1; then
   echo "Node.js 20 or newer is required: https://nodejs.org" >&2
   exit 1
 fi
-NODE_MAJOR=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$NODE_MAJOR" -lt 20 ]; then
-  echo "Node.js 20 or newer is required; this is $(node --version)" >&2
-  exit 1
-fi
-
-if [ ! -f .env ]; then
-  cp .env.example .env
-  echo "wrote .env"
-fi
-if [ -n "$UPSTREAM" ]; then
-  case "$UPSTREAM" in
-    http://*|https://*) ;;
-    *) echo "--upstream must be an http(s) URL" >&2; exit 2 ;;
-  esac
-  grep -v '^AGENT_UPSTREAM_URL=' .env > .env.tmp || true
-  printf 'AGENT_UPSTREAM_URL=%s\\n' "$UPSTREAM" >> .env.tmp
-  mv .env.tmp .env
-  echo "LMArenaBridge address set to $UPSTREAM"
-fi
-chmod 600 .env
-
-if [ "$SYSTEMD" = 1 ]; then
-  SUDO=""
-  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
-  NODE_BIN=$(command -v node)
-  $SUDO tee /etc/systemd/system/${unit}.service >/dev/null <<UNIT
-[Unit]
-Description=Arena Relay bridge agent (${id})
-After=network-online.target
-Wants=network-online.target
-
-[Service]
-Type=simple
-User=$(id -un)
-WorkingDirectory=$DIR
-EnvironmentFile=-$DIR/.env
-ExecStart="$NODE_BIN" "$DIR/${AGENT_BUNDLE_NAME}"
-Restart=always
-RestartSec=5
-TimeoutStopSec=20
-NoNewPrivileges=true
-
-[Install]
-WantedBy=multi-user.target
-UNIT
-  $SUDO systemctl daemon-reload
-  $SUDO systemctl enable --now ${unit}.service
-  echo "started ${unit}.service; logs: journalctl -u ${unit} -f"
-  exit 0
-fi
-
-if [ "$START" = 1 ]; then
-  set -a
-  . ./.env
-  set +a
-  exec node ${AGENT_BUNDLE_NAME}
-fi
+exec node ${AGENT_BUNDLE_NAME} setup "$@"
 `;
+}
+
+/**
+ * setup_client.ps1, for Windows: the same hand-over as setup_client.sh. ASCII only, so Windows
+ * PowerShell 5.1 (which reads a file without BOM in the ANSI code page) reads it right; CRLF
+ * line ends, as Windows tools expect.
+ */
+export function setupPowerShell(input: PackageInput): string {
+  const id = safeId(input.client.id);
+  const [what, ...options] = SETUP_USAGE;
+  const lines = [
+    `# Sets up the Arena Relay bridge agent of client ${id}: ${what}.`,
+    '#   powershell -ExecutionPolicy Bypass -File setup_client.ps1 [options]',
+    ...options.map((line) => `#   ${line}`),
+    `# All the work is done by "node ${AGENT_BUNDLE_NAME} setup"; this script only finds Node.js.`,
+    "$ErrorActionPreference = 'Stop'",
+    'Set-Location -LiteralPath $PSScriptRoot',
+    '$node = Get-Command node -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1',
+    'if (-not $node) {',
+    "  Write-Error 'Node.js 20 or newer is required: https://nodejs.org (winget install OpenJS.NodeJS.LTS)'",
+    '  exit 1',
+    '}',
+    `& $node.Source (Join-Path $PSScriptRoot '${AGENT_BUNDLE_NAME}') setup @args`,
+    'exit $LASTEXITCODE',
+  ];
+  return `${lines.join('\r\n')}\r\n`;
 }
 
 export function dockerfile(): string {
@@ -207,11 +172,25 @@ generated ${input.generatedAt.toISOString()}.
 
 ## Run it
 
+Linux and macOS:
+
 \`\`\`sh
-./setup_client.sh                  # checks Node.js, writes .env, runs the agent (Ctrl-C stops it)
-./setup_client.sh --systemd        # or: install it as a systemd service that starts on boot
+./setup_client.sh                  # checks Node.js, the config, the relay and your bridge; offers a service
+./setup_client.sh --service        # installs it as a service that starts when you log in, without asking
+node ${AGENT_BUNDLE_NAME}                  # or just run it here (Ctrl-C stops it)
 node ${AGENT_BUNDLE_NAME} --help           # every option
 \`\`\`
+
+Windows (PowerShell, in this folder):
+
+\`\`\`powershell
+powershell -ExecutionPolicy Bypass -File setup_client.ps1            # same checks; offers a Scheduled Task
+powershell -ExecutionPolicy Bypass -File setup_client.ps1 --service
+node ${AGENT_BUNDLE_NAME}
+\`\`\`
+
+Both scripts run \`node ${AGENT_BUNDLE_NAME} setup\`; \`node ${AGENT_BUNDLE_NAME} doctor\` checks a running
+setup again, \`uninstall-service\` removes the service.
 
 With Docker: \`docker compose up -d --build\` (see the comments in \`docker-compose.yml\`).
 
@@ -224,8 +203,8 @@ http://127.0.0.1:5103/platform/status (\`/health\`, \`/stats\` too).
 | --- | --- |
 | \`${AGENT_BUNDLE_NAME}\` | the whole agent in one file (no \`npm install\`) |
 | \`config.jsonc\` | relay address, client id, **your client token**, bridge address |
-| \`.env.example\` | optional overrides (\`AGENT_*\` variables); the setup script copies it to \`.env\` |
-| \`setup_client.sh\` | Node.js check, \`.env\`, start, optional systemd unit |
+| \`.env.example\` | optional overrides (\`AGENT_*\` variables) for docker compose: copy it to \`.env\` |
+| \`setup_client.sh\`, \`setup_client.ps1\` | checks and an optional service (systemd, launchd, Scheduled Task), by \`node ${AGENT_BUNDLE_NAME} setup\` |
 | \`Dockerfile\`, \`docker-compose.yml\` | the same in a container |
 
 ## Your token
