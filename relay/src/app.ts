@@ -7,6 +7,7 @@ import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 import { adminGuard, adminRoutes } from './api/admin.js';
 import { adminAgentRoutes } from './api/admin-agents.js';
+import { aliasRoutes } from './api/admin-aliases.js';
 import { healthRoutes } from './api/admin-health.js';
 import { statsRoutes } from './api/admin-stats.js';
 import { usageRoutes } from './api/admin-usage.js';
@@ -101,6 +102,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   modelRoutes(app, deps);
   adminRoutes(app, deps);
   adminAgentRoutes(app, deps);
+  aliasRoutes(app, deps);
   usageRoutes(app, deps);
   statsRoutes(app, deps);
   healthRoutes(app, deps);

@@ -18,6 +18,7 @@ import { createLogger } from './log/logger.js';
 import { RelayMetrics } from './metrics/relay-metrics.js';
 import { RequestStats } from './metrics/request-stats.js';
 import { combineObservers } from './proxy/observer.js';
+import { ALIAS_REFRESH_MS, AliasBook } from './models/alias-book.js';
 import { ExchangeRegistry } from './proxy/registry.js';
 import { createBalancer } from './routing/balancer.js';
 import { Cooldown } from './routing/cooldown.js';
@@ -107,7 +108,10 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const metrics = new RelayMetrics({ hub, router, registry, store, relayId });
   const observer = combineObservers([accounting.observer, stats, metrics]);
   const lifecycle = { draining: false };
+  const aliases = new AliasBook({ store, refreshMs: ALIAS_REFRESH_MS, logger });
+  await aliases.start();
   const app = createApp({
+    aliases,
     relayId,
     config,
     store,
@@ -190,6 +194,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
         if (!idle)
           logger.warn({ inFlight: registry.size }, 'grace period over; cutting streams still in flight');
         await hub.close();
+        aliases.stop();
         await shared?.close();
         server.closeAllConnections();
         await stopped;

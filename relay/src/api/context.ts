@@ -3,6 +3,7 @@ import type { HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/load-config.js';
 import type { ErrorShape } from '../errors/error-shapes.js';
+import type { AliasBook } from '../models/alias-book.js';
 import type { RelayMetrics } from '../metrics/relay-metrics.js';
 import type { RequestStats } from '../metrics/request-stats.js';
 import type { ExchangeObserver } from '../proxy/observer.js';
@@ -31,6 +32,8 @@ export type AppDeps = {
   registry: ExchangeRegistry;
   /** Told about every proxied request when it ends (usage, metrics). */
   observer: ExchangeObserver;
+  /** The operator's model aliases (`/api/aliases`), cached. */
+  aliases: AliasBook;
   /** Rate limits (keys, clients) and usage metering. */
   accounting: Accounting;
   /** Prometheus metrics (`/metrics`) and the rolling request windows of `/api/stats`. */
