@@ -12,6 +12,7 @@ import {
   PROTOCOL_VERSION,
   type RelayFrame,
   truncateChars,
+  type UpdateFrame,
 } from '@arena-relay/shared';
 import type { AgentConfig } from './config/schema.js';
 import { createLogger, type Logger } from './logging.js';
@@ -40,6 +41,8 @@ export type AgentEvents = {
    * address): the agent stopped reconnecting; call `close()`.
    */
   fatal: [error: Error];
+  /** A relay offered another agent version (only when `autoUpdate` was announced); `connectUrl` is its address. */
+  update: [offer: UpdateFrame, connectUrl: string];
 };
 
 /** Knobs for embedding and tests; defaults suit production. */
@@ -56,6 +59,13 @@ export type AgentOptions = {
   welcomeTimeoutMs?: number;
   /** Reconnect backoff (default 0.5 s → 30 s cap, full jitter). */
   backoff?: BackoffOptions;
+  /** Tell relays this agent takes `update` offers (cli.ts: when running as the bundle with auto_update). */
+  autoUpdate?: boolean;
+  /**
+   * A busy status port is retried this often (ms) in the background instead of failing the start:
+   * for a process started by a self-update, whose predecessor still holds the port for a moment.
+   */
+  statusPortRetryMs?: number;
 };
 
 export type CloseOptions = {
@@ -73,6 +83,8 @@ export interface Agent extends EventEmitter<AgentEvents> {
   stats(): AgentStats;
   /** Stops reconnecting, aborts in-flight requests, closes the socket (1001) and the status server. Idempotent. */
   close(options?: CloseOptions): Promise<void>;
+  /** Closes the status server now (a self-update's successor takes the port while this one drains). */
+  releaseStatusPort(): Promise<void>;
 }
 
 class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
@@ -93,10 +105,13 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   /** What each link's last `hello` told its relay, to catch changes made before `welcome` came. */
   readonly #announced = new Map<number, { models: string[]; ready: boolean }>();
   #closing: Promise<void> | undefined;
+  readonly #options: AgentOptions;
+  #statusRetry: NodeJS.Timeout | undefined;
 
   constructor(config: AgentConfig, options: AgentOptions) {
     super();
     this.#config = config;
+    this.#options = options;
     this.#log = options.logger ?? createLogger({ level: config.logLevel });
     this.#bridge = new BridgeClient({
       baseUrl: config.upstreamUrl,
@@ -137,15 +152,41 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     );
     if (this.#config.statusPort >= 0) {
       try {
-        this.#statusServer = await startStatusServer(this.#config.statusPort, this);
+        await this.#startStatusServer();
       } catch (error) {
-        await this.close();
-        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-        throw new Error(`cannot start the status server on 127.0.0.1:${this.#config.statusPort}: ${reason}`);
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'EADDRINUSE' && this.#options.statusPortRetryMs !== undefined) {
+          this.#retryStatusServer(this.#options.statusPortRetryMs);
+        } else {
+          await this.close();
+          const reason = code ?? (error as Error).message;
+          throw new Error(
+            `cannot start the status server on 127.0.0.1:${this.#config.statusPort}: ${reason}`,
+          );
+        }
       }
-      this.statusUrl = this.#statusServer.url;
     }
     this.#pool.start();
+  }
+
+  async #startStatusServer(): Promise<void> {
+    this.#statusServer = await startStatusServer(this.#config.statusPort, this);
+    this.statusUrl = this.#statusServer.url;
+  }
+
+  #retryStatusServer(everyMs: number): void {
+    this.#statusRetry = setTimeout(() => {
+      if (this.#closing) return;
+      this.#startStatusServer().catch(() => this.#retryStatusServer(everyMs));
+    }, everyMs);
+    this.#statusRetry.unref();
+  }
+
+  async releaseStatusPort(): Promise<void> {
+    const server = this.#statusServer;
+    this.#statusServer = undefined;
+    this.statusUrl = undefined;
+    await server?.close();
   }
 
   status(): PlatformStatus {
@@ -193,8 +234,9 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     }
     this.#readiness.stop();
     this.#hub.abortAll();
+    clearTimeout(this.#statusRetry);
     await this.#pool.close();
-    await this.#statusServer?.close();
+    await this.releaseStatusPort();
     await this.#bridge.close();
   }
 
@@ -211,6 +253,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       ready,
       slots: this.#shares.join(link),
     };
+    if (this.#options.autoUpdate) hello.autoUpdate = true;
     this.#announced.set(link, { models, ready });
     if (this.#config.clientId) hello.clientId = this.#config.clientId;
     if (!ready && reason) hello.readyReason = truncateChars(reason, 512);
@@ -235,6 +278,11 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   }
 
   #onFrame(link: number, frame: RelayFrame): void {
+    if (frame.type === 'update') {
+      const url = this.#pool.status().find((l) => l.link === link)?.relay_url;
+      if (url) this.emit('update', frame, url);
+      return;
+    }
     if (frame.type === 'capacity') {
       this.#shares.acked(link, frame.seq);
       return this.#rebalance();

@@ -4,18 +4,69 @@
  * when it is wrong), starts the agent, logs its connection, exits 1 when the relay refuses it for
  * good, drains and closes on SIGINT/SIGTERM.
  */
+import { spawn } from 'node:child_process';
 import { homedir, userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { startAgent } from './agent.js';
+import { fileURLToPath } from 'node:url';
+import { type Agent, startAgent } from './agent.js';
 import { COMMANDS, COMMANDS_USAGE } from './commands/commands.js';
 import { type CommandContext, execRunner } from './commands/context.js';
 import { ConfigError, loadConfig, USAGE, wantsHelp } from './config/load-config.js';
 import type { AgentConfig } from './config/schema.js';
-import { createLogger } from './logging.js';
+import { createLogger, type Logger } from './logging.js';
+import { trustedCas } from './tunnel/relay-tls.js';
+import { HANDOVER_ENV, HANDOVER_READY, type NextProcess, SelfUpdate } from './update/self-update.js';
+import { AGENT_VERSION } from './version.js';
 
 /** In-flight streams get this long to finish on the first SIGINT/SIGTERM, in ms. */
 const DRAIN_MS = 10_000;
+/** After a self-update hands over, the old process's streams get this long, in ms. */
+const UPDATE_DRAIN_MS = 15 * 60_000;
+/** Set for a process started by a self-update: the file it must take the name of. */
+const ENTRY_ENV = 'ARENA_AGENT_ENTRY';
+
+/** The running file when it is the single-file bundle (self-update replaces only that). */
+function bundleEntry(): string | undefined {
+  const self = fileURLToPath(import.meta.url);
+  if (!self.endsWith('.mjs')) return undefined;
+  return process.env[ENTRY_ENV] ?? self;
+}
+
+/** The next version as a child that outlives this process once released. */
+function startNext(file: string, entry: string): NextProcess {
+  const child = spawn(process.execPath, [...process.execArgv, file, ...process.argv.slice(2)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, [HANDOVER_ENV]: '1', [ENTRY_ENV]: entry },
+    windowsHide: true,
+  });
+  const next: NextProcess = {
+    on(event: 'message' | 'exit', listener: (value: never) => void) {
+      child.on(event, listener as (...args: unknown[]) => void);
+      return next;
+    },
+    kill: () => child.kill(),
+    release() {
+      child.disconnect();
+      child.unref();
+    },
+  };
+  return next;
+}
+
+/** Wires self-update when this process runs as the bundle with auto_update on. */
+function wireSelfUpdate(agent: Agent, config: AgentConfig, logger: Logger, entry: string, leave: () => void) {
+  const updater = new SelfUpdate({
+    entry,
+    currentVersion: AGENT_VERSION,
+    token: config.token,
+    ca: trustedCas(config.caFile),
+    logger,
+    start: (file) => startNext(file, entry),
+    handOver: leave,
+  });
+  agent.on('update', (offer, connectUrl) => void updater.offer(offer, connectUrl));
+}
 
 function contextOf(argv: readonly string[]): CommandContext {
   const user = userInfo();
@@ -68,7 +119,18 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger({ level: config.logLevel });
-  const agent = await startAgent(config, { logger });
+  const entry = config.autoUpdate ? bundleEntry() : undefined;
+  const handedOver = process.env[HANDOVER_ENV] === '1' && process.send !== undefined;
+  delete process.env[HANDOVER_ENV];
+  const agent = await startAgent(config, {
+    logger,
+    autoUpdate: entry !== undefined,
+    ...(handedOver ? { statusPortRetryMs: 500 } : {}),
+  });
+  if (handedOver) {
+    // The process that started this one waits for this word, then drains and leaves.
+    agent.once('connected', () => process.send?.({ type: HANDOVER_READY, version: AGENT_VERSION }));
+  }
   // Handlers before the first announcement: a supervisor that reads it and signals at once must
   // get a graceful stop, not the default kill.
   let stopping = false;
@@ -80,6 +142,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  if (entry !== undefined) {
+    wireSelfUpdate(agent, config, logger, entry, () => {
+      if (stopping) return;
+      stopping = true;
+      void agent
+        .releaseStatusPort()
+        .then(() => agent.close({ drainMs: UPDATE_DRAIN_MS }))
+        .finally(() => process.exit(0));
+    });
+  }
   logger.info({ relays: config.relayUrls, status: agent.statusUrl ?? 'disabled' }, 'agent started');
   agent.on('connected', (sessionId) => {
     const relays = agent.status().connections.filter((link) => link.connected);

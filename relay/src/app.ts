@@ -22,6 +22,7 @@ import { RelayError, toRelayError } from './errors/relay-error.js';
 import { clientAddress } from './http/client-address.js';
 import { httpMetrics, metricsRoutes } from './metrics/metrics-route.js';
 import { downloadRoutes } from './package/download-route.js';
+import { updateRoutes } from './package/update-routes.js';
 import { generateId } from './store/secrets.js';
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
@@ -107,6 +108,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   statsRoutes(app, deps);
   healthRoutes(app, deps);
   downloadRoutes(app, deps);
+  updateRoutes(app, deps);
   metricsRoutes(app, deps);
   dashboardRoutes(app);
 
@@ -117,7 +119,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   app.onError((thrown, c) => {
     const error = toRelayError(thrown);
-    if (error.code === 'invalid_api_key' || error.code === 'invalid_admin_token') {
+    if (
+      error.code === 'invalid_api_key' ||
+      error.code === 'invalid_admin_token' ||
+      error.code === 'invalid_client_token'
+    ) {
       deps.authGuard.failed(clientAddress(c.env.incoming, deps.config.trustProxy));
     }
     const log = c.get('log')?.() ?? deps.logger;

@@ -17,8 +17,10 @@ import { clientAddress } from './http/client-address.js';
 import { createLogger } from './log/logger.js';
 import { RelayMetrics } from './metrics/relay-metrics.js';
 import { RequestStats } from './metrics/request-stats.js';
-import { combineObservers } from './proxy/observer.js';
 import { ALIAS_REFRESH_MS, AliasBook } from './models/alias-book.js';
+import { type AgentBundle, agentBundle } from './package/agent-bundle.js';
+import { AgentUpdates } from './package/agent-updates.js';
+import { combineObservers } from './proxy/observer.js';
 import { ExchangeRegistry } from './proxy/registry.js';
 import { createBalancer } from './routing/balancer.js';
 import { Cooldown } from './routing/cooldown.js';
@@ -38,6 +40,8 @@ export type RelayOptions = {
   logger?: Logger;
   /** Use this store instead of opening Redis (`config.redisUrl`) or the embedded one in `config.dataDir`. */
   store?: Store;
+  /** The agent bundle this relay ships (packages, self-update); default: built or read once per process. */
+  agentBundle?: () => Promise<AgentBundle>;
 };
 
 export type Relay = {
@@ -108,10 +112,15 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const metrics = new RelayMetrics({ hub, router, registry, store, relayId });
   const observer = combineObservers([accounting.observer, stats, metrics]);
   const lifecycle = { draining: false };
+  const bundle = options.agentBundle ?? agentBundle;
+  const updates = new AgentUpdates({ store, hub, bundle, logger });
+  if (config.agentUpdates) updates.start();
   const aliases = new AliasBook({ store, refreshMs: ALIAS_REFRESH_MS, logger });
   await aliases.start();
   const app = createApp({
     aliases,
+    updates,
+    agentBundle: bundle,
     relayId,
     config,
     store,

@@ -50,6 +50,8 @@ export const helloFrame = z.object({
    * sockets to several relays (0: none until a `capacity` frame grants some). Absent: all of them.
    */
   slots: z.number().int().min(0).max(1024).optional(),
+  /** The agent updates itself when offered a new version (`update` frames are sent only then). */
+  autoUpdate: z.boolean().optional(),
 });
 
 export const welcomeFrame = z.object({
@@ -143,6 +145,22 @@ export const modelsFrame = z.object({
   models: helloFrame.shape.models,
 });
 
+/**
+ * Relay → agent (only to an agent whose hello said `autoUpdate`): the agent version this relay
+ * ships, right after `welcome` and whenever the client's update policy changes. The agent fetches
+ * it from `GET /agent/bundle` on the relay's origin and accepts it only with this size and SHA-256.
+ */
+export const updateFrame = z.object({
+  type: z.literal('update'),
+  version: z.string().min(1).max(64),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z
+    .number()
+    .int()
+    .positive()
+    .max(64 * 1024 * 1024),
+});
+
 /** Agent → relay: the bridge became ready / not ready. */
 export const readyFrame = z.object({
   type: z.literal('ready'),
@@ -189,6 +207,7 @@ export const relayFrame = z.discriminatedUnion('type', [
   healthFrame,
   goawayFrame,
   capacityFrame,
+  updateFrame,
 ]);
 
 export type HelloFrame = z.infer<typeof helloFrame>;
@@ -205,6 +224,7 @@ export type ReadyFrame = z.infer<typeof readyFrame>;
 export type HealthFrame = z.infer<typeof healthFrame>;
 export type GoawayFrame = z.infer<typeof goawayFrame>;
 export type CapacityFrame = z.infer<typeof capacityFrame>;
+export type UpdateFrame = z.infer<typeof updateFrame>;
 export type AgentFrame = z.infer<typeof agentFrame>;
 export type RelayFrame = z.infer<typeof relayFrame>;
 

@@ -8,6 +8,8 @@ export const SUBPROTOCOL = 'arena-relay.v1';
 
 /** Path of the agent's WebSocket endpoint on the relay. */
 export const AGENT_CONNECT_PATH = '/agent/connect';
+/** Where a self-updating agent fetches the bundle the relay ships (client token as Bearer). */
+export const AGENT_BUNDLE_PATH = '/agent/bundle';
 
 /** Default per-stream flow-control window, in bytes (256 KiB). */
 export const DEFAULT_STREAM_WINDOW = 256 * 1024;

@@ -3,7 +3,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { createLogger, loadConfig, type Relay, type RelayConfig, startRelay } from '@arena-relay/relay';
+import {
+  createLogger,
+  loadConfig,
+  type Relay,
+  type RelayConfig,
+  type RelayOptions,
+  startRelay,
+} from '@arena-relay/relay';
 import { track } from './cleanup.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: admin answers are checked field by field in tests.
@@ -24,10 +31,13 @@ export type TestRelay = Relay & {
   createKey(name?: string): Promise<{ id: string; key: string }>;
 };
 
-export type TestRelayOptions = Partial<RelayConfig> & { logSink?: Writable };
+export type TestRelayOptions = Partial<RelayConfig> & { logSink?: Writable } & Pick<
+    RelayOptions,
+    'agentBundle'
+  >;
 
 export async function startTestRelay(options: TestRelayOptions = {}): Promise<TestRelay> {
-  const { logSink, ...overrides } = options;
+  const { logSink, agentBundle, ...overrides } = options;
   const config: RelayConfig = {
     ...loadConfig({ ADMIN_TOKEN }),
     port: 0,
@@ -35,10 +45,12 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     logLevel: logSink ? 'debug' : 'silent',
     // Suites make many deliberate auth failures from 127.0.0.1; the brake has its own test.
     authFailuresPerMinute: 10_000,
+    // Building the agent bundle costs a second of CPU per test file; the self-update suite turns it on.
+    agentUpdates: false,
     ...overrides,
   };
   const logger = createLogger({ level: config.logLevel, destination: logSink });
-  const relay = track(await startRelay(config, { logger }));
+  const relay = track(await startRelay(config, { logger, ...(agentBundle ? { agentBundle } : {}) }));
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(relay.url + path, {
       method,

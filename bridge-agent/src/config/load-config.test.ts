@@ -66,6 +66,7 @@ describe('loadConfig', () => {
       maxConcurrency: 2,
       connections: 2,
       statusPort: 0,
+      autoUpdate: false,
     });
   });
 
@@ -86,6 +87,7 @@ describe('loadConfig', () => {
       maxConcurrency: 4,
       connections: 2,
       statusPort: 5103,
+      autoUpdate: false,
     });
   });
 

@@ -44,6 +44,8 @@ Reads config.jsonc, then AGENT_* environment variables, then these flags (later 
   --max-concurrency <n>     streams served at once (AGENT_MAX_CONCURRENCY; default 4)
   --status-port <port>      local status server on 127.0.0.1; 0 = any, -1 = off (AGENT_STATUS_PORT; default 5103)
   --log-level <level>       fatal|error|warn|info|debug|trace|silent (AGENT_LOG_LEVEL; default info)
+  --auto-update <bool>      take the agent version the relay offers (AGENT_AUTO_UPDATE; default false,
+                            true in client packages; only when run as the arena-agent.mjs bundle)
   --help                    show this text
 The bridge's own API key, if it has one: upstream_api_key or AGENT_UPSTREAM_API_KEY.`;
 

@@ -22,6 +22,7 @@ export const FIELDS = {
   maxConcurrency: { file: 'max_concurrency', env: 'AGENT_MAX_CONCURRENCY', flag: '--max-concurrency' },
   connections: { file: 'connections', env: 'AGENT_CONNECTIONS', flag: '--connections' },
   statusPort: { file: 'status_port', env: 'AGENT_STATUS_PORT', flag: '--status-port' },
+  autoUpdate: { file: 'auto_update', env: 'AGENT_AUTO_UPDATE', flag: '--auto-update' },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -121,6 +122,7 @@ export const configSchema = z.object({
   maxConcurrency: integer(1, 1024, 4),
   connections: integer(1, 16, 2),
   statusPort: integer(-1, 65535, 5103),
+  autoUpdate: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
 });
 
 /**
@@ -133,5 +135,6 @@ export const configSchema = z.object({
  *   on top of the system's roots (set by `loadConfig` after checking the file).
  * - `heartbeatIntervalSeconds`: informational; the relay's `welcome.heartbeatMs` rules liveness.
  * - `statusPort`: 0 picks a free port, -1 disables the status server.
+ * - `autoUpdate`: take the agent version the relay offers (only when running as the bundle file).
  */
 export type AgentConfig = z.output<typeof configSchema>;

@@ -41,6 +41,8 @@ ${args}
     <key>SuccessfulExit</key>
     <false/>
   </dict>
+  <key>AbandonProcessGroup</key>
+  <true/>
   <key>ThrottleInterval</key>
   <integer>10</integer>
   <key>ExitTimeOut</key>

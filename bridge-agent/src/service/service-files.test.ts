@@ -97,6 +97,8 @@ describe('service files', () => {
           `${config}/config.jsonc`,
         ]);
         expect(values.get('Restart')).toBe('on-failure');
+        // A self-update's new process keeps the service alive after the old one exits.
+        expect(values.get('ExitType')).toBe('cgroup');
         expect(values.get('WorkingDirectory')!.replaceAll('%%', '%')).toBe(config);
       }),
       { numRuns: 300 },
@@ -130,7 +132,9 @@ describe('service files', () => {
         ]);
         expect(strings).toContain(config);
         expect(plist.dict.key).toBe('SuccessfulExit');
-        expect(plist.true).toBe('');
+        // RunAtLoad and AbandonProcessGroup (a self-update's new process outlives the old one).
+        expect(plist.true).toEqual(['', '']);
+        expect(keys.indexOf('AbandonProcessGroup')).toBeGreaterThan(-1);
       }),
       { numRuns: 300 },
     );

@@ -47,6 +47,9 @@ Restart=on-failure
 RestartSec=5
 # The agent drains its streams for up to 10 s on SIGTERM.
 TimeoutStopSec=20
+# A self-update starts the new version before the old process exits: the service lives on while
+# any of its processes does (systemd >= 250; older ones ignore the line).
+ExitType=cgroup
 
 [Install]
 WantedBy=default.target

@@ -3,9 +3,11 @@ import type { HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/load-config.js';
 import type { ErrorShape } from '../errors/error-shapes.js';
-import type { AliasBook } from '../models/alias-book.js';
 import type { RelayMetrics } from '../metrics/relay-metrics.js';
 import type { RequestStats } from '../metrics/request-stats.js';
+import type { AliasBook } from '../models/alias-book.js';
+import type { AgentBundle } from '../package/agent-bundle.js';
+import type { AgentUpdates } from '../package/agent-updates.js';
 import type { ExchangeObserver } from '../proxy/observer.js';
 import type { ExchangeRegistry } from '../proxy/registry.js';
 import type { Router } from '../routing/router.js';
@@ -32,6 +34,9 @@ export type AppDeps = {
   registry: ExchangeRegistry;
   /** Told about every proxied request when it ends (usage, metrics). */
   observer: ExchangeObserver;
+  /** The agent bundle this relay ships, and the self-update offers made of it. */
+  agentBundle: () => Promise<AgentBundle>;
+  updates: AgentUpdates;
   /** The operator's model aliases (`/api/aliases`), cached. */
   aliases: AliasBook;
   /** Rate limits (keys, clients) and usage metering. */

@@ -108,6 +108,8 @@ const envSchema = z
     /** When Redis cannot answer a rate-limit check: `open` admits, `closed` refuses (503). */
     RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
     PRICE_TABLE: priceTableJson,
+    /** `on`: agents that update themselves are offered the agent version this relay ships. */
+    GATEWAY_AGENT_UPDATES: z.enum(['on', 'off']).default('on'),
   })
   .refine((env) => (env.TLS_CERT_FILE === undefined) === (env.TLS_KEY_FILE === undefined), {
     message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
@@ -168,6 +170,8 @@ export type RelayConfig = {
   rateLimitFailMode: 'open' | 'closed';
   /** Prices for the usage API's `cost`, per model, per 1 000 tokens. */
   priceTable: PriceTable;
+  /** Offer self-updating agents this relay's agent bundle (per-client policy at /api/clients/{id}/agent-update). */
+  agentUpdates: boolean;
 };
 
 /** Thrown by loadConfig with every bad value listed, one per line. */
@@ -234,5 +238,6 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     metricsRequireToken: e.METRICS_REQUIRE_TOKEN,
     rateLimitFailMode: e.RATE_LIMIT_FAIL_MODE,
     priceTable: e.PRICE_TABLE,
+    agentUpdates: e.GATEWAY_AGENT_UPDATES === 'on',
   };
 }

@@ -27,6 +27,7 @@ type AnthropicType = keyof typeof ANTHROPIC;
 const ANTHROPIC_TYPE: Record<RelayErrorCode, AnthropicType> = {
   invalid_api_key: 'authentication_error',
   invalid_admin_token: 'authentication_error',
+  invalid_client_token: 'authentication_error',
   permission_denied: 'permission_error',
   invalid_request: 'invalid_request_error',
   invalid_json: 'invalid_request_error',

@@ -7,6 +7,7 @@ import { type OpenAIErrorBody, openAIError } from '@arena-relay/shared';
 export const ERRORS = {
   invalid_api_key: { status: 401, type: 'invalid_request_error' },
   invalid_admin_token: { status: 401, type: 'invalid_request_error' },
+  invalid_client_token: { status: 401, type: 'invalid_request_error' },
   permission_denied: { status: 403, type: 'permission_error' },
   invalid_request: { status: 400, type: 'invalid_request_error' },
   invalid_json: { status: 400, type: 'invalid_request_error' },

@@ -6,6 +6,7 @@
  * without esbuild or the agent's sources) uses `arena-agent.mjs` from its own folder instead,
  * written by `npm run build:agent`.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -29,6 +30,8 @@ export type AgentBundle = {
    */
   deflated: Uint8Array<ArrayBuffer>;
   crc32: number;
+  /** Hex SHA-256 of `code`: what a self-updating agent checks the download against. */
+  sha256: string;
   /** bridge-agent's package.json version. */
   version: string;
 };
@@ -76,11 +79,20 @@ async function loadOrBuild(): Promise<AgentBundle> {
 async function withDeflated(bundle: { code: Uint8Array; version: string }): Promise<AgentBundle> {
   // Copied out of Node's Buffer pool into an ArrayBuffer of its own.
   const deflated = new Uint8Array(await deflate(bundle.code, { level: 9 }));
-  return { ...bundle, deflated, crc32: crc32(bundle.code) };
+  const sha256 = createHash('sha256').update(bundle.code).digest('hex');
+  return { ...bundle, deflated, crc32: crc32(bundle.code), sha256 };
 }
 
-/** Runs esbuild over the agent's sources (uncached). Minified: ~1 MB instead of ~2.5. */
-export async function buildAgentBundleCode(): Promise<{ code: Uint8Array; version: string }> {
+/** The bundle as AgentBundle from code already built (tests: a bundle of another version). */
+export const bundleOf = withDeflated;
+
+/**
+ * Runs esbuild over the agent's sources (uncached). Minified: ~1 MB instead of ~2.5. `version`
+ * overrides package.json's (the agent's AGENT_VERSION and the banner), for tests of self-update.
+ */
+export async function buildAgentBundleCode(
+  options: { version?: string } = {},
+): Promise<{ code: Uint8Array; version: string }> {
   let esbuild: typeof import('esbuild');
   try {
     esbuild = await import('esbuild');
@@ -88,6 +100,7 @@ export async function buildAgentBundleCode(): Promise<{ code: Uint8Array; versio
     throw new Error(`esbuild is not installed and there is no prebuilt ${fileURLToPath(PREBUILT)}`);
   }
   const manifest = JSON.parse(await readFile(`${AGENT_DIR}package.json`, 'utf8')) as { version: string };
+  const version = options.version ?? manifest.version;
   const result = await esbuild.build({
     entryPoints: [`${AGENT_DIR}src/cli.ts`],
     absWorkingDir: AGENT_DIR,
@@ -98,7 +111,8 @@ export async function buildAgentBundleCode(): Promise<{ code: Uint8Array; versio
     // jsonc-parser's `main` is a UMD build whose requires esbuild cannot follow; its ESM build is fine.
     mainFields: ['module', 'main'],
     external: ['bufferutil', 'utf-8-validate'],
-    banner: { js: banner(manifest.version) },
+    banner: { js: banner(version) },
+    define: { __ARENA_AGENT_VERSION__: JSON.stringify(version) },
     minify: true,
     legalComments: 'none',
     write: false,
@@ -106,5 +120,5 @@ export async function buildAgentBundleCode(): Promise<{ code: Uint8Array; versio
   });
   const output = result.outputFiles[0];
   if (!output) throw new Error('esbuild produced no output');
-  return { code: output.contents, version: manifest.version };
+  return { code: output.contents, version };
 }

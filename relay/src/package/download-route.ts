@@ -7,7 +7,7 @@ import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../api/context.js';
 import { RelayError } from '../errors/relay-error.js';
 import { generateSecret, hashSecret, secretPreview } from '../store/secrets.js';
-import { type AgentBundle, agentBundle } from './agent-bundle.js';
+import type { AgentBundle } from './agent-bundle.js';
 import { buildClientPackage, packageFileName } from './client-package.js';
 import { publicUrl } from './public-url.js';
 
@@ -33,7 +33,7 @@ export function downloadRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     // Built before the token changes: a failed build must not retire the client's token.
     let bundle: AgentBundle;
     try {
-      bundle = await agentBundle();
+      bundle = await deps.agentBundle();
     } catch (error) {
       c.get('log')().error({ err: error }, 'agent bundle build failed');
       throw new RelayError('internal_error', 'the agent bundle could not be built; see the relay log');

@@ -50,7 +50,10 @@ export function configJsonc(input: PackageInput): string {
   // Requests served at once.
   "max_concurrency": 4,
   // Local status server on 127.0.0.1 (/health, /platform/status, /stats); -1 turns it off.
-  "status_port": 5103
+  "status_port": 5103,
+  // Take new agent versions from the relay (checked by size and SHA-256, handed over without
+  // cutting a stream). The relay's operator can pin or stop updates for this client.
+  "auto_update": true
 }
 `;
 }

@@ -1,0 +1,194 @@
+/**
+ * Self-update, the way cloudflared does it: the new process starts before the old one leaves.
+ * On an `update` offer the agent downloads the relay's bundle (its client token as Bearer), keeps
+ * it only with the offered size and SHA-256, writes it beside itself (temp file, fsync, rename),
+ * starts it and waits up to 30 s for it to say it is connected. Then the new file takes the
+ * running one's name (what a service starts next time), and the old process drains its streams and
+ * exits. A bundle that fails its check, or a process that does not connect in time, is discarded:
+ * the old version keeps serving and that version is not tried again by this process.
+ */
+import { createHash } from 'node:crypto';
+import { open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { AGENT_BUNDLE_PATH, AGENT_CONNECT_PATH, type UpdateFrame } from '@arena-relay/shared';
+import { Agent as HttpAgent, request } from 'undici';
+import type { Logger } from '../logging.js';
+
+/** The message a handed-over process sends its parent once a relay welcomed it. */
+export const HANDOVER_READY = 'arena-agent-ready';
+/** Set in the environment of a process started by a self-update. */
+export const HANDOVER_ENV = 'ARENA_AGENT_HANDOVER';
+
+/** What the updater needs of the new process: a message channel, its end, and a way to stop it. */
+export interface NextProcess {
+  on(event: 'message', listener: (message: unknown) => void): this;
+  on(event: 'exit', listener: (code: number | null) => void): this;
+  kill(): void;
+  /** Lets the new process live on alone once it took over. */
+  release(): void;
+}
+
+export type SelfUpdateOptions = {
+  /** The running bundle's path: where the new version goes once it has taken over. */
+  entry: string;
+  currentVersion: string;
+  token: string;
+  /** Trusted CAs for a wss:// relay (as the relay link uses). */
+  ca?: string[] | undefined;
+  logger: Logger;
+  /** Starts `file` as the next agent process. */
+  start(file: string): NextProcess;
+  /** The old process's exit: drain the streams, then leave. */
+  handOver(): void;
+  /** How long the new process may take to connect, in ms (default 30 000). */
+  readyTimeoutMs?: number;
+};
+
+export type UpdateOutcome = 'ignored' | 'refused' | 'failed' | 'handed-over';
+
+/** `ws(s)://host/prefix/agent/connect` → `http(s)://host/prefix/agent/bundle`. */
+export function bundleUrl(connectUrl: string): string {
+  const url = new URL(connectUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  const prefix = url.pathname.endsWith(AGENT_CONNECT_PATH)
+    ? url.pathname.slice(0, -AGENT_CONNECT_PATH.length)
+    : url.pathname.replace(/\/$/, '');
+  url.pathname = `${prefix}${AGENT_BUNDLE_PATH}`;
+  url.search = '';
+  return url.toString();
+}
+
+export class SelfUpdate {
+  readonly #options: SelfUpdateOptions;
+  /** Versions that failed here: not tried again by this process. */
+  readonly #failed = new Set<string>();
+  #busy = false;
+
+  constructor(options: SelfUpdateOptions) {
+    this.#options = options;
+  }
+
+  /** Acts on one offer made by the relay at `connectUrl`. Never rejects. */
+  async offer(frame: UpdateFrame, connectUrl: string): Promise<UpdateOutcome> {
+    const { logger, currentVersion } = this.#options;
+    if (this.#busy || frame.version === currentVersion || this.#failed.has(frame.version)) return 'ignored';
+    if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(frame.version)) {
+      logger.warn({ version: frame.version }, 'agent update refused: unusable version name');
+      this.#failed.add(frame.version);
+      return 'refused';
+    }
+    this.#busy = true;
+    const log = logger.child({ from: currentVersion, to: frame.version });
+    let file: string | undefined;
+    try {
+      log.info('agent update offered: downloading');
+      const code = await this.#download(bundleUrl(connectUrl), frame.bytes);
+      const problem = checkBundle(code, frame);
+      if (problem) {
+        log.warn({ problem }, 'agent update refused');
+        this.#failed.add(frame.version);
+        return 'refused';
+      }
+      file = await this.#write(code, frame.version);
+      if (!(await this.#startNext(file, log))) {
+        this.#failed.add(frame.version);
+        await unlink(file).catch(() => undefined);
+        return 'failed';
+      }
+      await rename(file, this.#options.entry);
+      log.info('agent update handed over: the new version serves, this one drains and exits');
+      this.#options.handOver();
+      return 'handed-over';
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, 'agent update failed; this version keeps serving');
+      this.#failed.add(frame.version);
+      if (file) await unlink(file).catch(() => undefined);
+      return 'failed';
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** The body, refused as soon as it grows past `bytes`. */
+  async #download(url: string, bytes: number): Promise<Buffer> {
+    const dispatcher = new HttpAgent(this.#options.ca ? { connect: { ca: this.#options.ca } } : {});
+    try {
+      const res = await request(url, {
+        dispatcher,
+        headers: { authorization: `Bearer ${this.#options.token}` },
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        throw new Error(`the relay answered ${res.statusCode} for ${AGENT_BUNDLE_PATH}`);
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).byteLength;
+        if (size > bytes) {
+          res.body.destroy();
+          throw new Error(`the bundle is larger than the ${bytes} bytes offered`);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks, size);
+    } finally {
+      await dispatcher.close();
+    }
+  }
+
+  /** Writes the bundle beside the running one: temp file, fsync, rename (never a half file). */
+  async #write(code: Buffer, version: string): Promise<string> {
+    const dir = dirname(this.#options.entry);
+    const file = join(dir, `${basename(this.#options.entry, '.mjs')}-${version}.mjs`);
+    const temp = `${file}.download`;
+    const handle = await open(temp, 'w', 0o755);
+    try {
+      await handle.writeFile(code);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+    return file;
+  }
+
+  /** True once the new process says a relay welcomed it; false (and it is stopped) otherwise. */
+  #startNext(file: string, log: Logger): Promise<boolean> {
+    const next = this.#options.start(file);
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (ok: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => {
+        log.warn('the new agent version did not connect within 30 s; keeping this one');
+        next.kill();
+        settle(false);
+      }, this.#options.readyTimeoutMs ?? 30_000);
+      next.on('message', (message) => {
+        if (settled || (message as { type?: unknown } | null)?.type !== HANDOVER_READY) return;
+        next.release();
+        settle(true);
+      });
+      next.on('exit', (code) => {
+        if (settled) return;
+        log.warn({ code }, 'the new agent version exited before connecting; keeping this one');
+        settle(false);
+      });
+    });
+  }
+}
+
+/** Why `code` is not the offered bundle, or undefined when it is. */
+export function checkBundle(code: Buffer, offer: Pick<UpdateFrame, 'bytes' | 'sha256'>): string | undefined {
+  if (code.byteLength !== offer.bytes) return `size ${code.byteLength}, offered ${offer.bytes}`;
+  const sha256 = createHash('sha256').update(code).digest('hex');
+  if (sha256 !== offer.sha256) return `SHA-256 ${sha256}, offered ${offer.sha256}`;
+  return undefined;
+}

@@ -1,0 +1,102 @@
+/**
+ * Self-update offers: the agent version this relay ships (its bundle), offered in an `update`
+ * frame to every agent whose hello said `autoUpdate`, right after welcome and again when the
+ * client's policy changes. The policy is per client, kept in the Store: `auto` (the default:
+ * offer whatever this relay ships), `off`, or `pin` to one version (offered only when this relay
+ * ships exactly that version). The bundle itself is served by `GET /agent/bundle`.
+ */
+import type { UpdateFrame } from '@arena-relay/shared';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Store } from '../store/store.js';
+import type { AgentHub } from '../tunnel/agent-hub.js';
+import type { AgentSession } from '../tunnel/agent-session.js';
+import type { AgentBundle } from './agent-bundle.js';
+
+export const updatePolicy = z.discriminatedUnion('mode', [
+  z.strictObject({ mode: z.literal('auto') }),
+  z.strictObject({ mode: z.literal('off') }),
+  z.strictObject({ mode: z.literal('pin'), version: z.string().min(1).max(64) }),
+]);
+export type UpdatePolicy = z.infer<typeof updatePolicy>;
+
+const DEFAULT_POLICY: UpdatePolicy = { mode: 'auto' };
+const settingName = (clientId: string) => `agent_update:${clientId}`;
+
+/** The version `policy` lets an agent at `current` move to, given what the relay ships; or none. */
+export function offeredVersion(policy: UpdatePolicy, shipped: string, current: string): string | undefined {
+  if (shipped === current || policy.mode === 'off') return undefined;
+  if (policy.mode === 'pin' && policy.version !== shipped) return undefined;
+  return shipped;
+}
+
+export type AgentUpdatesOptions = {
+  store: Pick<Store, 'getSetting' | 'setSetting'>;
+  hub: Pick<AgentHub, 'on' | 'sessions'>;
+  /** The bundle this relay ships (built or read once). */
+  bundle: () => Promise<AgentBundle>;
+  logger: Logger;
+};
+
+export class AgentUpdates {
+  #bundle: AgentBundle | undefined;
+  readonly #options: AgentUpdatesOptions;
+
+  constructor(options: AgentUpdatesOptions) {
+    this.#options = options;
+  }
+
+  /** Prepares the bundle in the background and offers it to every agent that says hello. */
+  start(): void {
+    const { hub, bundle, logger } = this.#options;
+    bundle().then(
+      (ready) => {
+        this.#bundle = ready;
+        // Agents that connected while it was being built.
+        for (const session of hub.sessions.values()) void this.offer(session);
+      },
+      (error: Error) => logger.warn({ err: error.message }, 'no agent bundle: self-updates are not offered'),
+    );
+    hub.on('session', (session) => void this.offer(session));
+  }
+
+  async policy(clientId: string): Promise<UpdatePolicy> {
+    const raw = await this.#options.store.getSetting(settingName(clientId));
+    if (raw === undefined) return DEFAULT_POLICY;
+    const parsed = updatePolicy.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : DEFAULT_POLICY;
+  }
+
+  /** Stores the client's policy and offers again to its agents on this relay. */
+  async setPolicy(clientId: string, policy: UpdatePolicy): Promise<void> {
+    await this.#options.store.setSetting(settingName(clientId), JSON.stringify(policy));
+    for (const session of this.#options.hub.sessions.values()) {
+      if (session.client.id === clientId) void this.offer(session, policy);
+    }
+  }
+
+  /** What this relay ships, once its bundle is ready. */
+  get shipped(): Pick<AgentBundle, 'version' | 'sha256'> | undefined {
+    return this.#bundle;
+  }
+
+  async offer(session: AgentSession, known?: UpdatePolicy): Promise<void> {
+    const bundle = this.#bundle;
+    const hello = session.hello;
+    if (!bundle || !hello?.autoUpdate) return;
+    try {
+      const policy = known ?? (await this.policy(session.client.id));
+      const version = offeredVersion(policy, bundle.version, hello.agentVersion);
+      if (version === undefined) return;
+      const frame: UpdateFrame = {
+        type: 'update',
+        version,
+        sha256: bundle.sha256,
+        bytes: bundle.code.byteLength,
+      };
+      session.send(frame);
+    } catch (error) {
+      this.#options.logger.warn({ err: (error as Error).message }, 'could not offer an agent update');
+    }
+  }
+}
