@@ -125,8 +125,8 @@ describe('Exchange', () => {
     expect(res.ended).toBe(true);
     expect(finished[0]).toMatchObject({ outcome: 'ok', attempts: 2, bytes: 10, agentId: 'b' });
     // A bridge-wide fault counts against the agent (threshold 1 here); the one that served is fine.
-    expect(router.cooldown.benched(a.agentKey)).toBe(true);
-    expect(router.cooldown.benched(b.agentKey)).toBe(false);
+    expect(router.cooldownState(a.agentKey)?.benched).toBe(true);
+    expect(router.cooldownState(b.agentKey)).toBeUndefined();
   });
 
   it('a request the bridge rejected is not retried: its own 4xx, and the agent is not benched', async () => {
@@ -141,7 +141,7 @@ describe('Exchange', () => {
     expect(error).toBeInstanceOf(RelayError);
     expect(error.status).toBe(413);
     expect(a.opened.length + b.opened.length).toBe(1);
-    expect(router.cooldown.benched(a.agentKey) || router.cooldown.benched(b.agentKey)).toBe(false);
+    expect(router.cooldownState(a.agentKey) ?? router.cooldownState(b.agentKey)).toBeUndefined();
   });
 
   it('after the first byte nothing is retried: the stream ends with an OpenAI error event', async () => {

@@ -29,7 +29,7 @@ function setup(
 
 const controller = () => new AbortController();
 function request(over: Partial<RouteRequest> = {}, abort = controller()): RouteRequest {
-  return { model: 'gpt-5', tried: new Set(), signal: () => abort.signal, ...over };
+  return { models: ['gpt-5'], tried: new Set(), signal: () => abort.signal, ...over };
 }
 
 beforeEach(() => {
@@ -51,7 +51,7 @@ describe('Router.acquire', () => {
     const { hub, router, cooldown } = setup();
     const a = agent('a');
     hub.agents = [a];
-    expect((await refusal(router.acquire(request({ model: 'other' })))).code).toBe('model_not_found');
+    expect((await refusal(router.acquire(request({ models: ['other'] })))).code).toBe('model_not_found');
     a.ready = false;
     expect((await refusal(router.acquire(request()))).code).toBe('no_agents_available');
     a.ready = true;
