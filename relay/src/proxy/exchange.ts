@@ -6,13 +6,13 @@
  * reports exchange-report.ts's, and each attempt's outcome goes back to routing through its Route.
  */
 import { RelayError } from '../errors/relay-error.js';
-import type { Route, Router } from '../routing/router.js';
+import type { Route } from '../routing/router.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
 import { ConsumerWriter } from './consumer-writer.js';
 import { reportAgentFailure, reportAttemptFailed, reportFinished } from './exchange-report.js';
 import type { ExchangeDeps, ExchangeRequest } from './exchange-request.js';
 import { failureToError, isRetryable } from './failures.js';
-import type { ExchangeInfo, ExchangeRegistry } from './registry.js';
+import type { ExchangeInfo } from './registry.js';
 import { RequestStop } from './request-stop.js';
 
 export type { ExchangeDeps, ExchangeRequest } from './exchange-request.js';
