@@ -14,7 +14,8 @@ import { agent, type FakeAgent, FakeHub } from '../test-support/fake-agents.js';
 import { FakeResponse } from '../test-support/fake-response.js';
 import { refusal } from '../test-support/refusal.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
-import { Exchange, type ExchangeRequest } from './exchange.js';
+import { Exchange, type ExchangeRequest, type ResponseTap } from './exchange.js';
+import { ImageAnswer } from './image-answer.js';
 import type { RequestRecord } from './observer.js';
 import { ExchangeRegistry } from './registry.js';
 
@@ -23,6 +24,7 @@ function setup(options: {
   retryAttempts?: number;
   timeoutMs?: number;
   sessionName?: string;
+  tap?: ResponseTap;
 }) {
   const hub = new FakeHub();
   hub.agents = options.agents;
@@ -44,6 +46,7 @@ function setup(options: {
     sessionName: options.sessionName,
     res: res.asResponse(),
     log: () => pino({ level: 'silent' }),
+    tap: options.tap,
   };
   const exchange = new Exchange(
     {
@@ -196,5 +199,31 @@ describe('Exchange', () => {
     stream.handlers.onFailure({ code: 'upstream_error', message: 'bridge crashed mid-answer' });
     expect(router.cooldownState(a.agentKey)).toMatchObject({ benched: true });
     expect(res.ended).toBe(true);
+  });
+
+  it('an image request whose agent fails after its head is retried: the image tap wrote nothing yet', async () => {
+    const a = agent('a');
+    const b = agent('b');
+    b.ready = false;
+    const tap = new ImageAnswer({ observe: () => {}, restart: () => {} });
+    const { exchange, res, finished } = setup({ agents: [a, b], tap });
+    const run = exchange.run();
+    await settle();
+    const first = a.opened[0]!.handlers;
+    first.onHead(200, { 'content-type': 'application/json' });
+    first.onData(Buffer.from('{"choices":[{"message":{"content":"![Image](https://a.test/bad'));
+    b.ready = true;
+    first.onFailure({ code: 'upstream_error', message: 'bridge crashed' });
+    await settle();
+    expect(res.destroyed).toBe(false);
+    expect(b.opened).toHaveLength(1);
+    const second = b.opened[0]!.handlers;
+    second.onHead(200, { 'content-type': 'application/json' });
+    second.onData(Buffer.from('{"choices":[{"message":{"content":"![Image](https://a.test/1.png)"}}]}'));
+    second.onEnd();
+    await expect(run).resolves.toBe('committed');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ data: [{ url: 'https://a.test/1.png' }] });
+    expect(finished[0]).toMatchObject({ outcome: 'ok', attempts: 2, agentId: 'b' });
   });
 });
