@@ -17,7 +17,7 @@ export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get('/api/agents', (c) =>
     c.json({
       agents: hub.list().map((s) => {
-        const cooldown = router.cooldown.state(s.agentKey);
+        const cooldown = router.cooldownState(s.agentKey);
         return {
           id: s.id,
           client_id: s.client.id,
@@ -37,7 +37,7 @@ export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           ttfb_ewma_ms: s.ttfbEwmaMs === undefined ? null : Math.round(s.ttfbEwmaMs),
           cooldown: cooldown
             ? {
-                benched: router.cooldown.benched(s.agentKey),
+                benched: cooldown.benched,
                 until: cooldown.until ? new Date(cooldown.until).toISOString() : null,
                 trips: cooldown.trips,
                 recent_failures: cooldown.failures,

@@ -160,7 +160,7 @@ export class RelayMetrics implements ExchangeObserver {
         let benched = 0;
         for (const s of hub.list()) {
           metrics.syncTrips(s.agentKey);
-          if (router.cooldown.benched(s.agentKey)) benched++;
+          if (router.cooldownState(s.agentKey)?.benched) benched++;
         }
         this.set(benched);
       },
@@ -246,7 +246,7 @@ export class RelayMetrics implements ExchangeObserver {
    * counted it) and at every scrape, so a trip is missed only if its agent vanished before either.
    */
   private syncTrips(agentKey: string): void {
-    const trips = this.deps.router.cooldown.state(agentKey)?.trips ?? 0;
+    const trips = this.deps.router.cooldownState(agentKey)?.trips ?? 0;
     const last = this.trips.get(agentKey) ?? 0;
     if (trips > last) this.cooldownTrips.inc(trips - last);
     if (trips === last) return;

@@ -3,64 +3,35 @@
  * consumer response, vitest's fake timers for the request timeout. Retry before the first byte,
  * none after it, the timeout, the consumer leaving, and credit handed back as bytes leave.
  */
-import { EventEmitter } from 'node:events';
-import type { ServerResponse } from 'node:http';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RelayError } from '../errors/relay-error.js';
 import { createBalancer } from '../routing/balancer.js';
 import { Cooldown } from '../routing/cooldown.js';
 import { Router } from '../routing/router.js';
+import { StickyTable } from '../routing/sticky.js';
 import { agent, type FakeAgent, FakeHub } from '../test-support/fake-agents.js';
+import { FakeResponse } from '../test-support/fake-response.js';
 import { refusal } from '../test-support/refusal.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
-import { Exchange, type ExchangeRequest } from './exchange.js';
+import { Exchange, type ExchangeRequest, type ResponseTap } from './exchange.js';
+import { ImageAnswer } from './image-answer.js';
 import type { RequestRecord } from './observer.js';
 import { ExchangeRegistry } from './registry.js';
 
-/** What the consumer received, and a writable whose backpressure a test controls. */
-class FakeResponse extends EventEmitter {
-  status = 0;
-  headers: Record<string, string> = {};
-  body = '';
-  ended = false;
-  destroyed = false;
-  full = false;
-  get headersSent() {
-    return this.status !== 0;
-  }
-  get statusCode() {
-    return this.status;
-  }
-  get writableEnded() {
-    return this.ended;
-  }
-  cork() {}
-  uncork() {}
-  writeHead(status: number, headers: Record<string, string>) {
-    this.status = status;
-    this.headers = headers;
-    return this;
-  }
-  write(chunk: Buffer | string) {
-    this.body += chunk.toString();
-    return !this.full;
-  }
-  end(chunk?: string) {
-    if (chunk) this.body += chunk;
-    this.ended = true;
-  }
-  destroy() {
-    this.destroyed = true;
-    this.emit('close');
-  }
-}
-
-function setup(options: { agents: FakeAgent[]; retryAttempts?: number; timeoutMs?: number }) {
+function setup(options: {
+  agents: FakeAgent[];
+  retryAttempts?: number;
+  timeoutMs?: number;
+  sessionName?: string;
+  tap?: ResponseTap;
+}) {
   const hub = new FakeHub();
   hub.agents = options.agents;
+  const sticky = new StickyTable();
   const router = new Router(hub as unknown as AgentHub, createBalancer('least_load'), {
     cooldown: new Cooldown({ threshold: 1, baseMs: 60_000 }),
+    sticky,
   });
   const finished: RequestRecord[] = [];
   const res = new FakeResponse();
@@ -72,9 +43,10 @@ function setup(options: { agents: FakeAgent[]; retryAttempts?: number; timeoutMs
     stream: true,
     path: '/v1/chat/completions',
     body: { model: 'gpt-5' },
-    sessionName: undefined,
-    res: res as unknown as ServerResponse,
+    sessionName: options.sessionName,
+    res: res.asResponse(),
     log: () => pino({ level: 'silent' }),
+    tap: options.tap,
   };
   const exchange = new Exchange(
     {
@@ -89,7 +61,7 @@ function setup(options: { agents: FakeAgent[]; retryAttempts?: number; timeoutMs
     },
     request,
   );
-  return { exchange, res, finished, router, registry };
+  return { exchange, res, finished, router, registry, sticky };
 }
 
 /** Lets the router's await and the attempt's promise settle. */
@@ -125,8 +97,8 @@ describe('Exchange', () => {
     expect(res.ended).toBe(true);
     expect(finished[0]).toMatchObject({ outcome: 'ok', attempts: 2, bytes: 10, agentId: 'b' });
     // A bridge-wide fault counts against the agent (threshold 1 here); the one that served is fine.
-    expect(router.cooldown.benched(a.agentKey)).toBe(true);
-    expect(router.cooldown.benched(b.agentKey)).toBe(false);
+    expect(router.cooldownState(a.agentKey)?.benched).toBe(true);
+    expect(router.cooldownState(b.agentKey)).toBeUndefined();
   });
 
   it('a request the bridge rejected is not retried: its own 4xx, and the agent is not benched', async () => {
@@ -141,7 +113,7 @@ describe('Exchange', () => {
     expect(error).toBeInstanceOf(RelayError);
     expect(error.status).toBe(413);
     expect(a.opened.length + b.opened.length).toBe(1);
-    expect(router.cooldown.benched(a.agentKey) || router.cooldown.benched(b.agentKey)).toBe(false);
+    expect(router.cooldownState(a.agentKey) ?? router.cooldownState(b.agentKey)).toBeUndefined();
   });
 
   it('after the first byte nothing is retried: the stream ends with an OpenAI error event', async () => {
@@ -210,5 +182,48 @@ describe('Exchange', () => {
     res.full = false;
     res.emit('drain');
     expect(stream.granted).toBe(1100);
+  });
+
+  it("the serving agent's head pins the session (x-session-pin) and a failure after it still benches", async () => {
+    const a = agent('a');
+    const { exchange, res, router, sticky } = setup({ agents: [a], sessionName: 'conv-1' });
+    const run = exchange.run();
+    await settle();
+    const stream = a.opened[0]!;
+    expect(sticky.get('conv-1')).toBeUndefined();
+    stream.handlers.onHead(200, {});
+    await run;
+    expect(sticky.get('conv-1')).toBe(a.agentKey);
+    expect(res.headers['x-session-pin']).toBe('new');
+    expect(router.cooldownState(a.agentKey)).toBeUndefined();
+    stream.handlers.onFailure({ code: 'upstream_error', message: 'bridge crashed mid-answer' });
+    expect(router.cooldownState(a.agentKey)).toMatchObject({ benched: true });
+    expect(res.ended).toBe(true);
+  });
+
+  it('an image request whose agent fails after its head is retried: the image tap wrote nothing yet', async () => {
+    const a = agent('a');
+    const b = agent('b');
+    b.ready = false;
+    const tap = new ImageAnswer({ observe: () => {}, restart: () => {} });
+    const { exchange, res, finished } = setup({ agents: [a, b], tap });
+    const run = exchange.run();
+    await settle();
+    const first = a.opened[0]!.handlers;
+    first.onHead(200, { 'content-type': 'application/json' });
+    first.onData(Buffer.from('{"choices":[{"message":{"content":"![Image](https://a.test/bad'));
+    b.ready = true;
+    first.onFailure({ code: 'upstream_error', message: 'bridge crashed' });
+    await settle();
+    expect(res.destroyed).toBe(false);
+    expect(b.opened).toHaveLength(1);
+    const second = b.opened[0]!.handlers;
+    second.onHead(200, { 'content-type': 'application/json' });
+    second.onData(Buffer.from('{"choices":[{"message":{"content":"![Image](https://a.test/1.png)"}}]}'));
+    second.onEnd();
+    await expect(run).resolves.toBe('committed');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ data: [{ url: 'https://a.test/1.png' }] });
+    expect(finished[0]).toMatchObject({ outcome: 'ok', attempts: 2, agentId: 'b' });
   });
 });

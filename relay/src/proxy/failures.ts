@@ -1,24 +1,13 @@
-/** One table for what a failed stream means: the consumer's HTTP error, retry, and cooldown. */
+/**
+ * One table for what a failed stream means to the consumer: its HTTP error, and whether another
+ * agent is tried. What counts against the agent's health is the Route's (routing/route.ts).
+ */
 import { RelayError } from '../errors/relay-error.js';
 import type { StreamFailure } from '../tunnel/stream.js';
 
 /** Failures worth another agent, as long as nothing reached the consumer yet. */
 export function isRetryable(failure: StreamFailure): boolean {
   return failure.code !== 'upstream_rejected' && failure.code !== 'cancelled';
-}
-
-/**
- * Failures that count against the agent's health. Not the request's own faults, not "busy", and
- * not a vanished agent or relay: a reconnected agent keeps its identity, and must not find itself
- * benched for its old socket's death.
- */
-export function countsAgainstAgent(failure: StreamFailure): boolean {
-  return (
-    failure.code !== 'upstream_rejected' &&
-    failure.code !== 'cancelled' &&
-    failure.code !== 'busy' &&
-    failure.code !== 'agent_gone'
-  );
 }
 
 /** The consumer-facing error for a stream failure (the bridge's own message is kept). */

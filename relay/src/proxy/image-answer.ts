@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { truncateChars } from '@arena-relay/shared';
 import { RelayError, type RelayErrorCode } from '../errors/relay-error.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
-import type { ResponseTap } from './exchange.js';
+import type { ResponseTap } from './response-tap.js';
 
 /** Largest chat answer held for an image request; larger is an upstream error. */
 export const IMAGE_ANSWER_LIMIT = 1024 * 1024;

@@ -29,7 +29,7 @@ function setup(
 
 const controller = () => new AbortController();
 function request(over: Partial<RouteRequest> = {}, abort = controller()): RouteRequest {
-  return { model: 'gpt-5', tried: new Set(), signal: () => abort.signal, ...over };
+  return { models: ['gpt-5'], tried: new Set(), signal: () => abort.signal, ...over };
 }
 
 beforeEach(() => {
@@ -51,7 +51,7 @@ describe('Router.acquire', () => {
     const { hub, router, cooldown } = setup();
     const a = agent('a');
     hub.agents = [a];
-    expect((await refusal(router.acquire(request({ model: 'other' })))).code).toBe('model_not_found');
+    expect((await refusal(router.acquire(request({ models: ['other'] })))).code).toBe('model_not_found');
     a.ready = false;
     expect((await refusal(router.acquire(request()))).code).toBe('no_agents_available');
     a.ready = true;
@@ -168,5 +168,86 @@ describe('Router.acquire', () => {
     expect(moved).toMatchObject({ pin: 'repinned' });
     expect(moved.session.id).toBe('a');
     expect((await router.acquire(request({ sessionName: 'conv-2' }))).pin).toBe('new');
+  });
+
+  it("the Route reports to the router's own tables: a success keeps the pin, failures bench", async () => {
+    const { hub, router } = setup();
+    const a = agent('a', { max: 4 });
+    const b = agent('b', { max: 4 });
+    hub.agents = [a, b];
+    const first = await router.acquire(request({ sessionName: 'conv-1' }));
+    expect(first.pin).toBe('new');
+    first.succeeded();
+    const again = await router.acquire(request({ sessionName: 'conv-1' }));
+    expect(again).toMatchObject({ pin: 'kept', session: first.session });
+    expect(again.failed({ code: 'upstream_error', message: 'boom' })).toBe(1000);
+    expect(router.cooldownState(first.session.agentKey)).toMatchObject({ benched: true, trips: 1 });
+    const other = await router.acquire(request({ sessionName: 'conv-1' }));
+    expect(other.pin).toBe('repinned');
+    expect(other.session).not.toBe(first.session);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(router.cooldownState(first.session.agentKey)?.benched).toBe(false);
+  });
+});
+
+describe('Router.acquire with candidate models', () => {
+  it('the first model with a routable agent wins, and the Route says which', async () => {
+    const { hub, router } = setup();
+    hub.agents = [agent('old', { models: ['gpt-4'] }), agent('new', { models: ['gpt-5'] })];
+    const route = await router.acquire(request({ models: ['gpt-5', 'gpt-4'] }));
+    expect(route).toMatchObject({ model: 'gpt-5' });
+    expect(route.session.id).toBe('new');
+  });
+
+  it('falls to the next model when the first has no agent, or none fit to serve it', async () => {
+    const { hub, router } = setup();
+    const fallback = agent('fallback', { models: ['gpt-4'], max: 4 });
+    hub.agents = [fallback];
+    const route = await router.acquire(request({ models: ['gpt-5', 'gpt-4'] }));
+    expect(route).toMatchObject({ model: 'gpt-4' });
+    const preferred = agent('preferred', { models: ['gpt-5'] });
+    preferred.ready = false;
+    hub.agents = [preferred, fallback];
+    expect((await router.acquire(request({ models: ['gpt-5', 'gpt-4'] }))).model).toBe('gpt-4');
+    preferred.ready = true;
+    expect((await router.acquire(request({ models: ['gpt-5', 'gpt-4'] }))).model).toBe('gpt-5');
+  });
+
+  it('a first model whose agents are only busy is waited for, not skipped', async () => {
+    const { hub, router } = setup();
+    const preferred = agent('preferred', { models: ['gpt-5'] });
+    preferred.inFlight = 1;
+    hub.agents = [preferred, agent('fallback', { models: ['gpt-4'] })];
+    const waiting = router.acquire(request({ models: ['gpt-5', 'gpt-4'] }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(router.queueDepth).toBe(1);
+    preferred.inFlight = 0;
+    hub.emit('capacity');
+    expect((await waiting).session.id).toBe('preferred');
+  });
+
+  it('no model served is model_not_found naming them all; served but none ready is no_agents_available', async () => {
+    const { hub, router } = setup();
+    const a = agent('a', { models: ['gpt-4'] });
+    hub.agents = [a];
+    const missing = await refusal(router.acquire(request({ models: ['gpt-5', 'o3'] })));
+    expect(missing.code).toBe('model_not_found');
+    expect(missing.message).toBe("None of the models 'gpt-5' or 'o3' is served by any connected bridge");
+    a.ready = false;
+    const unready = await refusal(router.acquire(request({ models: ['gpt-5', 'gpt-4'] })));
+    expect(unready.code).toBe('no_agents_available');
+    expect(unready.message).toMatch(/'gpt-5' or 'gpt-4'/);
+    expect((await refusal(router.acquire(request({ models: [] })))).code).toBe('model_not_found');
+  });
+
+  it('a long list of names is cut in the error message', async () => {
+    const { hub, router } = setup();
+    hub.agents = [agent('a')];
+    const models = Array.from({ length: 100 }, (_, i) => `модель-${i}-😀`);
+    const error = await refusal(router.acquire(request({ models })));
+    expect(error.code).toBe('model_not_found');
+    expect(error.message.length).toBeLessThan(400);
+    expect(error.message).toContain('…');
+    expect(error.message).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
   });
 });

@@ -1,21 +1,28 @@
 /**
- * Chooses the agent for each attempt of a request. Candidates advertise the model, are ready,
- * not draining, not benched by the cooldown and not yet tried for this request; a pinned session
+ * Chooses the agent for each attempt of a request. Candidates advertise the model (the first of
+ * the request's models that some fit agent serves: candidates.ts), are ready, not draining, not
+ * benched by the cooldown and not yet tried for this request; a pinned session
  * (X-Session-Name) keeps its agent while that agent is alive and ready. Agents on this relay are
  * preferred; agents on other relays of the cluster serve when no local one can. When every
- * candidate is at capacity the request waits in a bounded FIFO queue.
+ * candidate is at capacity the request waits in a bounded FIFO queue. The Route it returns
+ * reports the attempt's outcome back (sticky pin, cooldown); callers never see those tables.
  */
 import { RelayError } from '../errors/relay-error.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import type { Balancer } from './balancer.js';
-import { Cooldown } from './cooldown.js';
+import { chooseCandidates } from './candidates.js';
+import { Cooldown, type CooldownState } from './cooldown.js';
 import type { RoutableAgent } from './routable-agent.js';
+import { Route, type RouteFeedback } from './route.js';
 import { type PinOutcome, type StickyStore, StickyTable } from './sticky.js';
+
+export { Route } from './route.js';
 
 export type RouteRequest = {
   /** The consumer request's id (the client gate keeps per-request leases under it). */
   requestId?: string;
-  model: string;
+  /** The models that may serve it, in order of preference (one, or fallbacks): the first wins. */
+  models: readonly string[];
   tried: ReadonlySet<string>;
   sessionName?: string | undefined;
   /**
@@ -34,9 +41,6 @@ export type ClientVerdict = { admitted: true } | { admitted: false; retryAfterSe
  * limits)? A refused client is left out and the pick repeated. May reject (the request fails).
  */
 export type ClientGate = (agent: RoutableAgent, request: RouteRequest) => Promise<ClientVerdict>;
-
-/** A reserved slot on an agent: call `session.open` at once, or `session.release()`. */
-export type Route = { session: RoutableAgent; pin: PinOutcome | undefined };
 
 export type QueueOptions = {
   /** Most requests waiting at once (default 100). */
@@ -64,8 +68,7 @@ type Waiter = {
 };
 
 export class Router {
-  readonly cooldown: Cooldown;
-  readonly sticky: StickyStore;
+  private readonly feedback: RouteFeedback;
   private readonly queue: Waiter[] = [];
   private readonly queueOptions: QueueOptions;
   private readonly remoteAgents: () => RoutableAgent[];
@@ -76,12 +79,20 @@ export class Router {
     private readonly balancer: Balancer,
     options: RouterOptions = {},
   ) {
-    this.cooldown = options.cooldown ?? new Cooldown();
-    this.sticky = options.sticky ?? new StickyTable();
+    this.feedback = {
+      cooldown: options.cooldown ?? new Cooldown(),
+      sticky: options.sticky ?? new StickyTable(),
+    };
     this.queueOptions = options.queue ?? { maxQueue: 100, maxWaitMs: 30_000 };
     this.remoteAgents = options.remoteAgents ?? (() => []);
     this.clientGate = options.clientGate;
     hub.on('capacity', () => this.capacityChanged());
+  }
+
+  /** The agent's cooldown, for the admin API and metrics: undefined when it has not failed lately. */
+  cooldownState(agentKey: string): (Readonly<CooldownState> & { benched: boolean }) | undefined {
+    const state = this.feedback.cooldown.state(agentKey);
+    return state && { ...state, benched: this.feedback.cooldown.benched(agentKey) };
   }
 
   /** Requests waiting for capacity. */
@@ -172,7 +183,7 @@ export class Router {
 
   private async pinFor(sessionName: string): Promise<string | undefined> {
     try {
-      return await this.sticky.get(sessionName);
+      return await this.feedback.sticky.get(sessionName);
     } catch {
       return undefined; // a shared pin table that is down only costs stickiness
     }
@@ -188,43 +199,13 @@ export class Router {
         }),
       };
     }
-    const serves = (a: RoutableAgent) => a.models.has(request.model);
-    const fits = (a: RoutableAgent) =>
-      serves(a) && a.routable && !request.tried.has(a.id) && !this.cooldown.benched(a.agentKey);
-    let localFit = local.filter(fits);
-    let remoteFit = remote.filter(fits);
-    if (localFit.length === 0 && remoteFit.length === 0) {
-      if (!local.some(serves) && !remote.some(serves)) {
-        return {
-          error: new RelayError(
-            'model_not_found',
-            `The model '${request.model}' is not served by any connected bridge`,
-            { param: 'model' },
-          ),
-        };
-      }
-      return {
-        error: new RelayError(
-          'no_agents_available',
-          `no bridge serving '${request.model}' is ready; try again shortly`,
-          { retryAfter: 5 },
-        ),
-      };
-    }
-    const refused = request.refusedClients;
-    if (refused && refused.size > 0) {
-      localFit = localFit.filter((a) => !refused.has(a.clientId));
-      remoteFit = remoteFit.filter((a) => !refused.has(a.clientId));
-      if (localFit.length === 0 && remoteFit.length === 0) {
-        return {
-          error: new RelayError(
-            'rate_limit_exceeded',
-            `every bridge serving '${request.model}' is at its own rate limit; retry later`,
-            { retryAfter: Math.min(...refused.values()) },
-          ),
-        };
-      }
-    }
+    const { cooldown } = this.feedback;
+    const chosen = chooseCandidates(request.models, local, remote, {
+      fit: (a) => a.routable && !request.tried.has(a.id) && !cooldown.benched(a.agentKey),
+      refusedClients: request.refusedClients,
+    });
+    if ('error' in chosen) return chosen;
+    const { local: localFit, remote: remoteFit } = chosen;
     let pin: PinOutcome | undefined;
     let pools = [localFit, remoteFit];
     if (request.sessionName) {
@@ -245,7 +226,7 @@ export class Router {
       if (open.length === 0) continue;
       const agent = this.balancer.pick(open);
       agent.reserve();
-      return { route: { session: agent, pin } };
+      return { route: new Route(agent, chosen.model, pin, request.sessionName, this.feedback) };
     }
     return { busy: true };
   }

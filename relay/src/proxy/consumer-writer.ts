@@ -1,0 +1,109 @@
+/**
+ * The consumer's side of an Exchange: writes the agent's head, payloads and end (or a failure)
+ * to the ServerResponse, through the request's tap when it has one; corks the frames of one
+ * socket read into one write; hands credit back to the agent as bytes leave; times the first
+ * byte. Knows nothing of attempts: the Exchange points it at each new stream (`attach`).
+ */
+import type { ServerResponse } from 'node:http';
+import { tickCorker } from '@arena-relay/shared';
+import type { RelayError } from '../errors/relay-error.js';
+import type { PinOutcome } from '../routing/sticky.js';
+import { type CreditSink, CreditWindow } from '../tunnel/credit-window.js';
+import { consumerHeaders } from './response-headers.js';
+import type { ResponseTap } from './response-tap.js';
+
+export type ConsumerWriterOptions = {
+  requestId: string;
+  stream: boolean;
+  /** The agent's flow-control window, in bytes. */
+  streamWindow: number;
+  tap?: ResponseTap | undefined;
+  /** Called once, with `performance.now()`, when the first payload byte arrives. */
+  onFirstByte?: (at: number) => void;
+};
+
+export class ConsumerWriter {
+  /** Payload bytes relayed to the consumer (of the attempt that is being served). */
+  bytes = 0;
+  /** The HTTP status the consumer got (0 while none). */
+  status = 0;
+  /** `performance.now()` of the first payload byte; 0 before it. */
+  firstByteAt = 0;
+  private readonly credit: CreditWindow;
+  /** Frames that arrive in one socket read reach the consumer in one write. */
+  private readonly cork: () => void;
+  private readonly tap: ResponseTap | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly options: ConsumerWriterOptions,
+  ) {
+    this.tap = options.tap;
+    this.credit = new CreditWindow(options.streamWindow, res);
+    this.cork = tickCorker(res);
+  }
+
+  /** True once something of the answer reached the consumer: from then on nothing is retried. */
+  get committed(): boolean {
+    return this.res.headersSent;
+  }
+
+  /** The stream whose bytes come next; credit goes back to it. */
+  attach(stream: CreditSink): void {
+    this.credit.attach(stream);
+  }
+
+  /**
+   * The agent's head. A tap may hold it back (it answers once the whole answer is in): until
+   * something reaches the consumer (`committed`), a failure is still retried on another agent.
+   */
+  head(status: number, headers: Record<string, string>, pin: PinOutcome | undefined): void {
+    this.status = status;
+    const out = consumerHeaders(headers, {
+      stream: this.options.stream,
+      requestId: this.options.requestId,
+      extra: pin ? { 'x-session-pin': pin } : undefined,
+    });
+    if (this.tap?.head) this.tap.head(this.res, status, out);
+    else this.res.writeHead(status, out);
+  }
+
+  /** Hot path: one payload of the answer. */
+  data(payload: Buffer): void {
+    if (this.firstByteAt === 0) {
+      this.firstByteAt = performance.now();
+      this.options.onFirstByte?.(this.firstByteAt);
+    }
+    this.bytes += payload.byteLength;
+    this.cork();
+    const tap = this.tap;
+    this.credit.sent(payload.byteLength, tap ? tap.write(this.res, payload) : this.res.write(payload));
+  }
+
+  /** The agent ended the stream: ends the response; the outcome is `ok` or the tap's error code. */
+  end(): string {
+    const failed = this.tap?.end(this.res);
+    this.res.end();
+    if (failed) this.status = this.res.statusCode;
+    return failed ?? 'ok';
+  }
+
+  /** The attempt failed before anything reached the consumer: forget it, another is tried. */
+  restart(): void {
+    this.tap?.restart?.();
+    this.bytes = 0;
+    this.credit.attach(undefined);
+  }
+
+  /** After the first byte nothing is retried: an SSE error event (or a cut JSON body), then the end. */
+  fail(error: RelayError): void {
+    const { res, tap } = this;
+    if (tap?.fail) {
+      if (!res.writableEnded) tap.fail(res, error);
+    } else if (this.options.stream && !res.writableEnded) {
+      res.end(`data: ${JSON.stringify(error.body())}\n\n`);
+    } else {
+      res.destroy();
+    }
+  }
+}

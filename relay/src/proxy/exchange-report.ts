@@ -1,0 +1,64 @@
+/**
+ * What an Exchange tells the rest of the relay, off the chunk path: a failed attempt (observer,
+ * log, a bench by the cooldown) and, once, how the request finished (the store's per-client
+ * outcome, the observer's record, the `request finished` log line).
+ */
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import type { StreamFailure } from '../tunnel/stream.js';
+import type { ExchangeObserver, RequestRecord } from './observer.js';
+
+export type ReportDeps = {
+  /** The relay's logger: its level decides whether the request's own logger is made at all. */
+  logger: Logger;
+  observer: ExchangeObserver;
+  store: Pick<Store, 'recordClientOutcome'>;
+};
+
+/** The Route counted `failure` (`benchedMs`: the cooldown benched the agent for it). */
+export function reportAgentFailure(
+  log: () => Logger,
+  agentId: string,
+  failure: StreamFailure,
+  benchedMs: number | undefined,
+): void {
+  if (benchedMs === undefined) return;
+  log().warn({ agentId, benchedMs, code: failure.code }, 'agent benched by cooldown');
+}
+
+/** An attempt failed before the first byte; the request may be retried elsewhere. */
+export function reportAttemptFailed(
+  deps: ReportDeps,
+  log: () => Logger,
+  record: { requestId: string; agentId: string; failure: StreamFailure; attempt: number },
+): void {
+  const { requestId, agentId, failure, attempt } = record;
+  deps.observer.attemptFailed?.({ requestId, agentId, code: failure.code });
+  log().warn({ agentId, code: failure.code, attempt }, 'attempt failed before first byte');
+}
+
+/** The request ended (successfully or not). */
+export function reportFinished(deps: ReportDeps, log: () => Logger, record: RequestRecord): void {
+  if (record.clientId !== undefined) {
+    // Buffered in memory by the store; never slows the response.
+    void deps.store.recordClientOutcome(record.clientId, {
+      ok: record.outcome === 'ok',
+      durationMs: record.durationMs,
+    });
+  }
+  deps.observer.finished?.(record);
+  // Without info logging, the request's own logger need not even be made.
+  if (!deps.logger.isLevelEnabled('info')) return;
+  log().info(
+    {
+      agentId: record.agentId,
+      model: record.model,
+      outcome: record.outcome,
+      attempts: record.attempts,
+      bytes: record.bytes,
+      ttfbMs: record.ttfbMs === undefined ? undefined : Math.round(record.ttfbMs),
+      durationMs: Math.round(record.durationMs),
+    },
+    'request finished',
+  );
+}

@@ -1,0 +1,51 @@
+/** A Route reports its attempt's outcome: a success pins the session and clears the cooldown. */
+import { describe, expect, it } from 'vitest';
+import { agent } from '../test-support/fake-agents.js';
+import type { StreamFailure } from '../tunnel/stream.js';
+import { Cooldown } from './cooldown.js';
+import { Route } from './route.js';
+import { StickyTable } from './sticky.js';
+
+function setup(sessionName: string | undefined) {
+  const feedback = { cooldown: new Cooldown({ threshold: 2, baseMs: 5000 }), sticky: new StickyTable() };
+  const served = agent('a');
+  const route = new Route(served, 'gpt-5', sessionName ? 'new' : undefined, sessionName, feedback);
+  return { route, served, ...feedback };
+}
+
+const broken: StreamFailure = { code: 'upstream_error', message: 'bridge said 500' };
+
+describe('Route', () => {
+  it('succeeded() pins the session to the agent and clears its failures', () => {
+    const { route, served, cooldown, sticky } = setup('conv-1');
+    route.failed(broken);
+    expect(cooldown.state(served.agentKey)?.failures).toBe(1);
+    route.succeeded();
+    expect(sticky.get('conv-1')).toBe(served.agentKey);
+    expect(cooldown.state(served.agentKey)).toBeUndefined();
+  });
+
+  it('succeeded() without a session name pins nothing', () => {
+    const { route, sticky } = setup(undefined);
+    route.succeeded();
+    expect(sticky.size).toBe(0);
+  });
+
+  it("failed() counts the agent's faults towards the bench and returns the period that benched it", () => {
+    const { route, served, cooldown } = setup(undefined);
+    expect(route.failed(broken)).toBeUndefined();
+    expect(cooldown.benched(served.agentKey)).toBe(false);
+    expect(route.failed({ code: 'protocol_error', message: 'bad frame' })).toBe(5000);
+    expect(cooldown.benched(served.agentKey)).toBe(true);
+    expect(cooldown.state(served.agentKey)?.reason).toBe('protocol_error: bad frame');
+  });
+
+  it('failed() ignores what is not the agent: rejected, cancelled, busy, a vanished socket', () => {
+    const { route, served, cooldown } = setup(undefined);
+    for (const code of ['upstream_rejected', 'cancelled', 'busy', 'agent_gone'] as const) {
+      expect(route.failed({ code, message: 'x' })).toBeUndefined();
+      expect(route.failed({ code, message: 'x' })).toBeUndefined();
+    }
+    expect(cooldown.state(served.agentKey)).toBeUndefined();
+  });
+});
