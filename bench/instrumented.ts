@@ -1,0 +1,135 @@
+/**
+ * Instrumented windows on a cast's relay + agent path, run after a scenario's unprofiled rounds
+ * so that what they cost never reaches the headline figures: bytes allocated per relayed chunk
+ * (bench/inspector.ts countAllocation) and CPU by phase (a CPU profile over the inspector,
+ * classified by bench/phases.ts, scaled to the CPU /proc measured in the same window).
+ */
+import type { Cast } from './cast.js';
+import { countAllocation, startCpuProfile } from './inspector.js';
+import { PHASES, type Phase, type PhaseTotals, phaseTotals } from './phases.js';
+import { measureCpu } from './proc-stats.js';
+import { sourceResolver } from './profile-sources.js';
+import type { Table } from './report.js';
+import { fmt } from './stats.js';
+
+const inspectors = (procs: Array<{ inspector: string | undefined }>): string[] =>
+  procs.map((p) => {
+    if (!p.inspector) throw new Error('relay or agent started without an inspector');
+    return p.inspector;
+  });
+
+export type Allocation = { relayBytes: number; agentBytes: number; chunks: number; streams: number };
+
+/**
+ * Bytes the relay and the agents (summed) allocate on their V8 heaps while `work` runs; `count`
+ * says how many chunks and streams it relayed.
+ */
+export async function measureAllocation<T>(
+  cast: Cast,
+  work: () => Promise<T>,
+  count: (result: T) => { chunks: number; streams: number },
+): Promise<Allocation> {
+  const [relay, ...agents] = await Promise.all(
+    inspectors([cast.relay, ...cast.agents]).map((url) => countAllocation(url)),
+  );
+  const result = await work();
+  const [relayBytes, ...agentBytes] = await Promise.all([relay!, ...agents].map((stop) => stop()));
+  return { relayBytes: relayBytes!, agentBytes: agentBytes.reduce((n, b) => n + b, 0), ...count(result) };
+}
+
+/** Bytes per chunk, relay and agent, as a check value: `relay 3.4 KB, agent 2.1 KB`. */
+export const allocationValue = (a: Allocation): string =>
+  `relay ${bytes(a.relayBytes / a.chunks)}, agent ${bytes(a.agentBytes / a.chunks)} per chunk`;
+
+export const bytes = (n: number): string =>
+  !Number.isFinite(n) ? '–' : n >= 1000 ? `${fmt(n / 1000, 1)} KB` : `${fmt(n, 0)} B`;
+
+/** The allocation table of a scenario: per chunk and per stream, relay and agent. */
+export function allocationTable(label: string, a: Allocation): Table {
+  return {
+    head: [`allocated on the V8 heap, ${label}`, 'relay', 'agent'],
+    rows: [
+      ['per relayed chunk', bytes(a.relayBytes / a.chunks), bytes(a.agentBytes / a.chunks)],
+      ['per stream', bytes(a.relayBytes / a.streams), bytes(a.agentBytes / a.streams)],
+    ],
+  };
+}
+
+/** One process's (or process group's) CPU by phase over a profiled window. */
+export type PhaseColumn = { label: string; totals: PhaseTotals; cpuMs: number; streams: number };
+
+const addTotals = (a: PhaseTotals, b: PhaseTotals): PhaseTotals => ({
+  busyUs: a.busyUs + b.busyUs,
+  idleUs: a.idleUs + b.idleUs,
+  byPhase: Object.fromEntries(
+    Object.keys(PHASES).map((p) => [p, a.byPhase[p as Phase] + b.byPhase[p as Phase]]),
+  ) as Record<Phase, number>,
+});
+
+/**
+ * Profiles the relay and the agents (summed) while `work` runs, one sample every `intervalUs`;
+ * `streams` says how many streams it relayed. Returns a column for each.
+ */
+export async function profilePhases<T>(
+  cast: Cast,
+  label: string,
+  work: () => Promise<T>,
+  streams: (result: T) => number,
+  intervalUs = 500,
+): Promise<{ relay: PhaseColumn; agent: PhaseColumn }> {
+  const stops = await Promise.all(
+    inspectors([cast.relay, ...cast.agents]).map((url) => startCpuProfile(url, intervalUs)),
+  );
+  const groups = { relay: [cast.relay.pid], agent: cast.agents.map((a) => a.pid) };
+  const measured = await measureCpu(groups, work).catch(async (error: unknown) => {
+    // An open profiling session would keep the process from exiting.
+    await Promise.allSettled(stops.map((stop) => stop()));
+    throw error;
+  });
+  const profiles = await Promise.all(stops.map((stop) => stop()));
+  const sourceOf = sourceResolver();
+  const [relay, ...agents] = profiles.map((p) => phaseTotals(p, sourceOf));
+  const n = streams(measured.result);
+  return {
+    relay: { label: `relay ${label}`, totals: relay!, cpuMs: measured.cpu.relay ?? 0, streams: n },
+    agent: {
+      label: `agent ${label}`,
+      totals: agents.reduce(addTotals),
+      cpuMs: measured.cpu.agent ?? 0,
+      streams: n,
+    },
+  };
+}
+
+/** µs per stream of a phase in a column: its share of the sampled busy time × measured CPU. */
+export function phaseMicros(column: PhaseColumn, phase: Phase): number {
+  const { busyUs, byPhase } = column.totals;
+  return busyUs > 0 ? ((byPhase[phase] / busyUs) * column.cpuMs * 1000) / column.streams : Number.NaN;
+}
+
+/** The phase table: a row per phase (those under 0.5 % everywhere left out), a column per process. */
+export function phaseTable(columns: PhaseColumn[]): Table {
+  const share = (c: PhaseColumn, p: Phase) =>
+    c.totals.busyUs > 0 ? c.totals.byPhase[p] / c.totals.busyUs : 0;
+  const rows = (Object.keys(PHASES) as Phase[])
+    .filter((p) => columns.some((c) => share(c, p) >= 0.005))
+    .map((p) => [
+      PHASES[p],
+      ...columns.map((c) => `${fmt(phaseMicros(c, p), 0)} µs · ${fmt(100 * share(c, p), 0)} %`),
+    ]);
+  rows.push([
+    'CPU per stream while profiled (all threads)',
+    ...columns.map((c) => `${fmt((1000 * c.cpuMs) / c.streams, 0)} µs`),
+  ]);
+  return { head: ['phase (µs per stream · share of busy)', ...columns.map((c) => c.label)], rows };
+}
+
+/** Facts for docs/performance.md's explanations: `phase.<label>.<phase>` → µs per stream. */
+export function phaseFacts(columns: PhaseColumn[]): Record<string, number> {
+  const facts: Record<string, number> = {};
+  for (const c of columns) {
+    for (const p of Object.keys(PHASES) as Phase[]) facts[`phase.${c.label}.${p}`] = phaseMicros(c, p);
+    facts[`phase.${c.label}.cpu`] = (1000 * c.cpuMs) / c.streams;
+  }
+  return facts;
+}
