@@ -89,13 +89,22 @@ const WHY_MISSED: Partial<Record<TargetId, (f: Facts) => string>> = {
 };
 
 function allocWhy(f: Facts, at: string): string {
+  const where = (who: string) =>
+    (Object.keys(PHASES) as Phase[])
+      .map((p) => ({ p, b: f(`alloc.${at}.${who}.${p}`) }))
+      .filter((x) => Number.isFinite(x.b))
+      .sort((a, b) => b.b - a.b)
+      .slice(0, 3)
+      .map(({ p, b }) => `${PHASES[p].replace(/ \(.*$/, '')} ${fmt(b, 0)} B`)
+      .join(', ') || 'not sampled';
   return [
     `Relay ${kb(f(`alloc.${at}.relay`))} and agent ${kb(f(`alloc.${at}.agent`))} per relayed chunk`,
     '(heap growth plus what GC freed over the window, so every object counts however short its',
-    'life; a stream’s open and close are spread over its chunks). GC is',
+    'life; a stream’s open and close are spread over its chunks). By the allocation sample of the',
+    `same window, the relay allocates them in ${where('relay')}; the agent in ${where('agent')}`,
+    '(allocation table). GC, what the allocation costs, is',
     `${gcShare(f, `relay ${at}`)} of the relay's and ${gcShare(f, `agent ${at}`)} of the agent's CPU`,
-    'in the same scenario (phase table). Which sites allocate is for an allocation profile',
-    '(HeapProfiler.startSampling over the inspector the bench already opens, bench/inspector.ts).',
+    'in the same scenario (phase table).',
   ].join(' ');
 }
 

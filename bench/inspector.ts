@@ -156,3 +156,40 @@ export async function startCpuProfile(url: string, intervalUs = 500): Promise<()
     }
   };
 }
+
+/** A V8 sampling heap profile: a call tree whose nodes carry the sampled bytes allocated there. */
+export type HeapNode = {
+  callFrame: CpuProfile['nodes'][number]['callFrame'];
+  selfSize: number;
+  id: number;
+  children: HeapNode[];
+};
+
+/**
+ * Starts sampling the allocations of the process behind `url` (one sample per `intervalBytes` on
+ * average), counting objects a GC has since collected as well; the returned function stops and
+ * gives the tree. The session stays open in between (the sampler belongs to it).
+ */
+export async function startAllocationSampling(
+  url: string,
+  intervalBytes = 8192,
+): Promise<() => Promise<HeapNode>> {
+  const session = await InspectorSession.open(url);
+  try {
+    await session.send('HeapProfiler.startSampling', {
+      samplingInterval: intervalBytes,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  } catch (error) {
+    session.close();
+    throw error;
+  }
+  return async () => {
+    try {
+      return (await session.send<{ profile: { head: HeapNode } }>('HeapProfiler.stopSampling')).profile.head;
+    } finally {
+      session.close();
+    }
+  };
+}

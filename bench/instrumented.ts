@@ -5,8 +5,8 @@
  * classified by bench/phases.ts, scaled to the CPU /proc measured in the same window).
  */
 import type { Cast } from './cast.js';
-import { countAllocation, startCpuProfile } from './inspector.js';
-import { PHASES, type Phase, type PhaseTotals, phaseTotals } from './phases.js';
+import { countAllocation, startAllocationSampling, startCpuProfile } from './inspector.js';
+import { allocationTotals, PHASES, type Phase, type PhaseTotals, phaseTotals } from './phases.js';
 import { measureCpu } from './proc-stats.js';
 import { sourceResolver } from './profile-sources.js';
 import type { Table } from './report.js';
@@ -18,23 +18,50 @@ const inspectors = (procs: Array<{ inspector: string | undefined }>): string[] =
     return p.inspector;
   });
 
-export type Allocation = { relayBytes: number; agentBytes: number; chunks: number; streams: number };
+/** Sampled bytes by phase: where the allocation happens, in proportion (see Allocation). */
+type SampledBytes = Record<Phase, number>;
+
+export type Allocation = {
+  relayBytes: number;
+  agentBytes: number;
+  chunks: number;
+  streams: number;
+  relaySampled: SampledBytes;
+  agentSampled: SampledBytes;
+};
+
+const addBytes = (a: SampledBytes, b: SampledBytes): SampledBytes =>
+  Object.fromEntries(Object.keys(PHASES).map((p) => [p, a[p as Phase] + b[p as Phase]])) as SampledBytes;
 
 /**
- * Bytes the relay and the agents (summed) allocate on their V8 heaps while `work` runs; `count`
- * says how many chunks and streams it relayed.
+ * Bytes the relay and the agents (summed) allocate on their V8 heaps while `work` runs, counted
+ * exactly (countAllocation), and sampled by phase (one sample per 8 KiB on average, collected
+ * objects included) to say where; `count` says how many chunks and streams `work` relayed.
  */
 export async function measureAllocation<T>(
   cast: Cast,
   work: () => Promise<T>,
   count: (result: T) => { chunks: number; streams: number },
 ): Promise<Allocation> {
-  const [relay, ...agents] = await Promise.all(
-    inspectors([cast.relay, ...cast.agents]).map((url) => countAllocation(url)),
+  const urls = inspectors([cast.relay, ...cast.agents]);
+  const samplers = await Promise.all(urls.map((url) => startAllocationSampling(url)));
+  const counters = await Promise.all(urls.map((url) => countAllocation(url)));
+  const result = await work().catch(async (error: unknown) => {
+    await Promise.allSettled(samplers.map((stop) => stop()));
+    throw error;
+  });
+  const [relayBytes, ...agentBytes] = await Promise.all(counters.map((stop) => stop()));
+  const sourceOf = sourceResolver();
+  const [relaySampled, ...agentSampled] = (await Promise.all(samplers.map((stop) => stop()))).map(
+    (tree) => allocationTotals(tree, sourceOf).byPhase,
   );
-  const result = await work();
-  const [relayBytes, ...agentBytes] = await Promise.all([relay!, ...agents].map((stop) => stop()));
-  return { relayBytes: relayBytes!, agentBytes: agentBytes.reduce((n, b) => n + b, 0), ...count(result) };
+  return {
+    relayBytes: relayBytes!,
+    agentBytes: agentBytes.reduce((n, b) => n + b, 0),
+    relaySampled: relaySampled!,
+    agentSampled: agentSampled.reduce(addBytes),
+    ...count(result),
+  };
 }
 
 /** Bytes per chunk, relay and agent, as a check value: `relay 3.4 KB, agent 2.1 KB`. */
@@ -44,15 +71,43 @@ export const allocationValue = (a: Allocation): string =>
 export const bytes = (n: number): string =>
   !Number.isFinite(n) ? '–' : n >= 1000 ? `${fmt(n / 1000, 1)} KB` : `${fmt(n, 0)} B`;
 
-/** The allocation table of a scenario: per chunk and per stream, relay and agent. */
+/**
+ * The allocation table of a scenario: per stream, per chunk, and per chunk by phase (the exact
+ * count split in the proportions of the samples; phases under 2 % everywhere left out).
+ */
 export function allocationTable(label: string, a: Allocation): Table {
+  const sum = (b: SampledBytes) => Object.values(b).reduce((n, x) => n + x, 0);
+  const share = (b: SampledBytes, p: Phase) => (sum(b) > 0 ? b[p] / sum(b) : 0);
+  const phases = (Object.keys(PHASES) as Phase[]).filter(
+    (p) => share(a.relaySampled, p) >= 0.02 || share(a.agentSampled, p) >= 0.02,
+  );
   return {
     head: [`allocated on the V8 heap, ${label}`, 'relay', 'agent'],
     rows: [
-      ['per relayed chunk', bytes(a.relayBytes / a.chunks), bytes(a.agentBytes / a.chunks)],
       ['per stream', bytes(a.relayBytes / a.streams), bytes(a.agentBytes / a.streams)],
+      ['per relayed chunk', bytes(a.relayBytes / a.chunks), bytes(a.agentBytes / a.chunks)],
+      ...phases.map((p) => [
+        `  of which ${PHASES[p]}`,
+        bytes((share(a.relaySampled, p) * a.relayBytes) / a.chunks),
+        bytes((share(a.agentSampled, p) * a.agentBytes) / a.chunks),
+      ]),
     ],
   };
+}
+
+/** Facts for docs/performance.md: `alloc.<label>.<relay|agent>[.<phase>]` → bytes per chunk. */
+export function allocationFacts(label: string, a: Allocation): Record<string, number> {
+  const facts: Record<string, number> = {};
+  for (const [who, total, sampled] of [
+    ['relay', a.relayBytes, a.relaySampled],
+    ['agent', a.agentBytes, a.agentSampled],
+  ] as const) {
+    facts[`alloc.${label}.${who}`] = total / a.chunks;
+    const sum = Object.values(sampled).reduce((n, x) => n + x, 0);
+    for (const p of Object.keys(PHASES) as Phase[])
+      facts[`alloc.${label}.${who}.${p}`] = sum > 0 ? ((sampled[p] / sum) * total) / a.chunks : Number.NaN;
+  }
+  return facts;
 }
 
 /** One process's (or process group's) CPU by phase over a profiled window. */
@@ -118,11 +173,19 @@ export function phaseTable(columns: PhaseColumn[]): Table {
       ...columns.map((c) => `${fmt(phaseMicros(c, p), 0)} µs · ${fmt(100 * share(c, p), 0)} %`),
     ]);
   rows.push([
+    'sampled busy time per stream (main thread)',
+    ...columns.map((c) => `${fmt(c.totals.busyUs / c.streams, 0)} µs`),
+  ]);
+  rows.push([
     'CPU per stream while profiled (all threads)',
     ...columns.map((c) => `${fmt((1000 * c.cpuMs) / c.streams, 0)} µs`),
   ]);
   return { head: ['phase (µs per stream · share of busy)', ...columns.map((c) => c.label)], rows };
 }
+
+/** What the phase table cannot say, printed under it. */
+export const PHASE_NOTE =
+  '(program): samples in native code with no JS function on the stack (Node’s and libuv’s C++ between callbacks, V8’s own work); splitting it takes a native profiler such as perf. Node marks the event loop’s poll phase idle for the profiler, so native work there before a callback (the socket reads) counts as idle and is missing from the shares: compare the two last rows. GC counts the main thread’s pauses; the parallel scavenger’s helper threads are in the all-threads CPU only.';
 
 /** Facts for docs/performance.md's explanations: `phase.<label>.<phase>` → µs per stream. */
 export function phaseFacts(columns: PhaseColumn[]): Record<string, number> {

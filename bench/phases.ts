@@ -26,7 +26,7 @@ export const PHASES = {
   timers: 'timers',
   metering: 'metering, metrics and logging',
   gc: 'GC',
-  program: 'VM and native, no JS on the stack ((program))',
+  program: 'native code outside any JS function ((program))',
   other: 'other',
 } as const;
 export type Phase = keyof typeof PHASES;
@@ -158,4 +158,33 @@ export function phaseTotals(
     }
   });
   return { busyUs, idleUs, byPhase };
+}
+
+/** The parts of a sampling heap profile's tree this module reads. */
+export type AllocationTree = {
+  callFrame: ProfileTree['nodes'][number]['callFrame'];
+  selfSize: number;
+  children: AllocationTree[];
+};
+
+/** Sampled bytes allocated by phase (the same rules as for CPU), and their sum. */
+export function allocationTotals(
+  head: AllocationTree,
+  sourceOf: SourceOf = (f) => sourceOfUrl(f.url),
+): { bytes: number; byPhase: Record<Phase, number> } {
+  const byPhase = Object.fromEntries(Object.keys(PHASES).map((p) => [p, 0])) as Record<Phase, number>;
+  let bytes = 0;
+  const walk = (node: AllocationTree, callers: Frame[]) => {
+    const stack = [
+      { functionName: node.callFrame.functionName, source: sourceOf(node.callFrame) },
+      ...callers,
+    ];
+    if (node.selfSize > 0) {
+      byPhase[phaseOfStack(stack) ?? 'other'] += node.selfSize;
+      bytes += node.selfSize;
+    }
+    for (const child of node.children) walk(child, stack);
+  };
+  walk(head, []);
+  return { bytes, byPhase };
 }

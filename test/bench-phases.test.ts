@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Phase, type ProfileTree, phaseOfStack, phaseTotals, sourceOfUrl } from '../bench/phases.js';
+import {
+  type AllocationTree,
+  allocationTotals,
+  type Phase,
+  type ProfileTree,
+  phaseOfStack,
+  phaseTotals,
+  sourceOfUrl,
+} from '../bench/phases.js';
 import { sourceResolver } from '../bench/profile-sources.js';
 
 const ROOT = 'file:///work/repo';
@@ -89,6 +97,30 @@ describe('bench phases', () => {
       expect([phase, us]).toEqual([phase, expected[phase as Phase] ?? 0]);
     expect(totals.idleUs).toBe(5000);
     expect(totals.busyUs).toBe(4100);
+  });
+
+  it('gives sampled allocations to phases by the same rules', () => {
+    const node = (
+      frame: [string, string],
+      selfSize: number,
+      children: AllocationTree[] = [],
+    ): AllocationTree => ({
+      callFrame: { functionName: frame[0], url: frame[1], lineNumber: 0, columnNumber: 0 },
+      selfSize,
+      children,
+    });
+    const head = node(['(root)', ''], 0, [
+      node(receiver, 64, [node(['decodeFrame', `${ROOT}/shared/src/data-frame.ts`], 0, [node(zod, 4096)])]),
+      node(server, 512, [node(hono, 2048, [node(['pick', `${ROOT}/relay/src/routing/router.ts`], 128)])]),
+      node(['(V8 API)', ''], 32),
+    ]);
+    const { bytes, byPhase } = allocationTotals(head);
+    expect(bytes).toBe(64 + 4096 + 512 + 2048 + 128 + 32);
+    expect(byPhase.frames).toBe(64 + 4096);
+    expect(byPhase.parse).toBe(512);
+    expect(byPhase.framework).toBe(2048);
+    expect(byPhase.routing).toBe(128);
+    expect(byPhase.other).toBe(32);
   });
 
   it('claims natives by name only when no script is behind them', () => {

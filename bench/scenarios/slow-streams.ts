@@ -14,9 +14,11 @@ import { cpus } from 'node:os';
 import { type Path, startCast } from '../cast.js';
 import {
   type Allocation,
+  allocationFacts,
   allocationTable,
   allocationValue,
   measureAllocation,
+  PHASE_NOTE,
   type PhaseColumn,
   phaseFacts,
   phaseTable,
@@ -154,10 +156,7 @@ export const slowStreams: Scenario = {
           ]);
         }
       }
-      if (alloc) {
-        facts[`alloc.×${TARGET_STREAMS}.relay`] = alloc.relayBytes / alloc.chunks;
-        facts[`alloc.×${TARGET_STREAMS}.agent`] = alloc.agentBytes / alloc.chunks;
-      }
+      if (alloc) Object.assign(facts, allocationFacts(`×${TARGET_STREAMS}`, alloc));
       Object.assign(facts, phaseFacts(phases));
       return {
         id: 'slow-streams',
@@ -184,7 +183,7 @@ export const slowStreams: Scenario = {
           ...saturationNote(facts, levels),
           ...(alloc
             ? [
-                `bytes allocated on the V8 heaps of relay and agents (both summed) in one window at ${TARGET_STREAMS} streams after the rounds (heap in use at the end − at the start + what each GC in between freed, read over the inspector; Buffer contents off the heap not counted); a stream's open and close included, ${CHUNKS} chunks per stream`,
+                `bytes allocated on the V8 heaps of relay and agents (both summed) in one window at ${TARGET_STREAMS} streams after the rounds (heap in use at the end − at the start + what each GC in between freed, read over the inspector; Buffer contents off the heap not counted; split by phase in the proportions of an allocation sample taken in the same window, one per 8 KiB); a stream's open and close included, ${CHUNKS} chunks per stream`,
                 allocationTable(`×${TARGET_STREAMS}`, alloc),
               ]
             : []),
@@ -192,6 +191,7 @@ export const slowStreams: Scenario = {
             ? [
                 `CPU by phase at ${TARGET_STREAMS} streams: relay and agents profiled over the inspector in one window after the rounds, as in the throughput section; µs per stream`,
                 phaseTable(phases),
+                PHASE_NOTE,
               ]
             : []),
         ],

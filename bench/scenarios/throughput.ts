@@ -8,9 +8,11 @@
 import { type Path, startCast } from '../cast.js';
 import {
   type Allocation,
+  allocationFacts,
   allocationTable,
   allocationValue,
   measureAllocation,
+  PHASE_NOTE,
   type PhaseColumn,
   phaseFacts,
   phaseTable,
@@ -143,10 +145,7 @@ export const throughput: Scenario = {
         const profiled = await profilePhases(cast, `c=${concurrency}`, load, (r) => r.completed);
         phases.unshift(profiled.relay, profiled.agent);
       }
-      if (alloc) {
-        facts['alloc.c=50.relay'] = alloc.relayBytes / alloc.chunks;
-        facts['alloc.c=50.agent'] = alloc.agentBytes / alloc.chunks;
-      }
+      if (alloc) Object.assign(facts, allocationFacts('c=50', alloc));
       Object.assign(facts, phaseFacts(phases));
       const table: Table = {
         head: ['path', 'streams/s', '×direct', 'TTFB p50 ms', 'added', 'TTFB p99 ms', 'failed'],
@@ -176,12 +175,13 @@ export const throughput: Scenario = {
           cpuTable,
           ...(alloc
             ? [
-                `bytes allocated on the V8 heaps of relay and agent in one ${window} window at c=50 after the rounds (heap in use at the end − at the start + what each GC in between freed, read over the inspector; Buffer contents off the heap not counted); a stream's open and close included, ${CHUNKS} chunks per stream`,
+                `bytes allocated on the V8 heaps of relay and agent in one ${window} window at c=50 after the rounds (heap in use at the end − at the start + what each GC in between freed, read over the inspector; Buffer contents off the heap not counted; split by phase in the proportions of an allocation sample taken in the same window, one per 8 KiB); a stream's open and close included, ${CHUNKS} chunks per stream`,
                 allocationTable('c=50', alloc),
               ]
             : []),
           `CPU by phase: relay and agent profiled over the inspector (a sample every 500 µs) in one ${window} window per concurrency after the rounds; each sample goes to the phase of the nearest function that names one (bench/phases.ts), and the shares are scaled to the CPU the process used in that window (profiling included, so a little above the CPU table)`,
           phaseTable(phases),
+          PHASE_NOTE,
         ],
         checks: targetChecks(figures.get(1)!, figures.get(50)!, alloc),
         facts,
