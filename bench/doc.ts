@@ -39,17 +39,19 @@ const gcShare = (f: Facts, column: string) =>
 const WHY_MISSED: Partial<Record<TargetId, (f: Facts) => string>> = {
   ratio50: (f) =>
     [
+      `relay + agent ${fmt(f('ratio.relay+agent c=50'))} × direct, ssh -R ${fmt(f('ratio.ssh -R c=50'))}.`,
       'At c=50 the box is CPU-bound (load generator, stub bridge, relay and agent share its two cores),',
       'so streams/s follows CPU per stream: relay + agent spend',
       `${us(f('cpu.relay+agent c=50.entry'))} + ${us(f('cpu.relay+agent c=50.exit'))} per stream, ssh -R`,
-      `${us(f('cpu.ssh -R c=50.entry'))} + ${us(f('cpu.ssh -R c=50.exit'))} and nginx`,
-      `${us(f('cpu.nginx c=50.entry'))} for a whole HTTP proxy hop (CPU table). Those baselines are the`,
-      'evidence that two user-space hops do not need this much: the gap is the code on the path, and',
-      'the phase table says where it is. At c=50 the relay spends it on',
-      `${topPhases(f, 'relay c=50')}; the agent on ${topPhases(f, 'agent c=50')}.`,
-      'Each of those phases is a lever the issue names (consumer hot path in front of Hono, a binary',
-      'per-stream protocol without zod/JSON, pre-built heads and SSE framing, kept-alive bridge',
-      'connections, fewer timers, less allocation: see the GC row); none is measured as a floor.',
+      `${us(f('cpu.ssh -R c=50.entry'))} + ${us(f('cpu.ssh -R c=50.exit'))}, and nginx`,
+      `${us(f('cpu.nginx c=50.entry'))} for a whole HTTP proxy hop (CPU table). ssh -R has two`,
+      'user-space hops too, so the difference is what these two processes do per stream, and the phase',
+      `table says what: at c=50 the relay spends it on ${topPhases(f, 'relay c=50')}; the agent on`,
+      `${topPhases(f, 'agent c=50')}. The issue's levers map onto its rows: the consumer hot path in`,
+      'front of Hono (Hono, request handlers), a binary per-stream protocol without zod/JSON (frame',
+      'encode/decode, tunnel), pre-built heads and SSE framing (exchange and consumer writer, socket',
+      'writes), kept-alive bridge connections (bridge client), fewer timers (timers), less allocation',
+      '(GC). No row has been measured as a floor.',
     ].join(' '),
   ttfb1: (f) =>
     [
@@ -68,12 +70,13 @@ const WHY_MISSED: Partial<Record<TargetId, (f: Facts) => string>> = {
     [
       'At 200 streams the box has CPU to spare (CPU columns), so the added p99 is delay inside the',
       `hops: relay + agent add ${ms(f('added.relay+agent ×200'))}, ssh -R ${ms(f('added.ssh -R ×200'))},`,
-      `nginx ${ms(f('added.nginx ×200'))}. A young-generation GC stops every stream of its process at`,
-      'once, and about 1 % of the chunks arriving during pauses is all a p99 needs: GC is',
-      `${gcShare(f, 'relay ×200')} of the relay's and ${gcShare(f, 'agent ×200')} of the agents' CPU`,
-      `at 200 streams (phase table), and they allocate ${kb(f('alloc.×200.relay'))} and`,
-      `${kb(f('alloc.×200.agent'))} per relayed chunk (allocation table); fewer bytes per chunk`,
-      'means fewer scavenges. The rest of each hop’s time per stream:',
+      `nginx ${ms(f('added.nginx ×200'))}. A GC pause stops every stream of its process at once, and`,
+      'a p99 needs only 1 % of the chunks delayed: in the allocation window at 200 streams the relay',
+      `paused for GC ${fmt(f('gc.×200.relay.perSecond'), 1)} times a second, the longest`,
+      `${fmt(f('gc.×200.relay.maxMs'), 1)} ms, the agents ${fmt(f('gc.×200.agent.perSecond'), 1)} times,`,
+      `the longest ${fmt(f('gc.×200.agent.maxMs'), 1)} ms (allocation table), from`,
+      `${kb(f('alloc.×200.relay'))} and ${kb(f('alloc.×200.agent'))} allocated per relayed chunk; fewer`,
+      'bytes per chunk means fewer scavenges. The rest of each hop’s time per stream (phase table):',
       `relay ${topPhases(f, 'relay ×200', 3)}; agents ${topPhases(f, 'agent ×200', 3)}.`,
     ].join(' '),
   cpu50: (f) =>

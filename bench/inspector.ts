@@ -89,13 +89,16 @@ export function collectGarbage(url: string): Promise<boolean> {
 
 const SLOT = "globalThis[Symbol.for('arena-bench.allocation')]";
 
+/** What a process allocated over a window, and the GC pauses of its main thread meanwhile. */
+export type AllocationCount = { bytes: number; gcs: number; pauseTotalUs: number; pauseMaxUs: number };
+
 /**
  * Starts counting the bytes a process allocates on its V8 heap; the returned function stops and
  * gives the count. Allocated = heap in use at the end − at the start + what every GC in between
  * freed (v8.GCProfiler's before/after of each GC), so it needs no allocation profiler and
  * counts every object, collected or not. Off-heap memory (Buffer contents) is not counted.
  */
-export async function countAllocation(url: string): Promise<() => Promise<number>> {
+export async function countAllocation(url: string): Promise<() => Promise<AllocationCount>> {
   await withSession(url, (s) =>
     s.evaluate(`(() => {
       const v8 = require('v8');
@@ -107,15 +110,19 @@ export async function countAllocation(url: string): Promise<() => Promise<number
   );
   return () =>
     withSession(url, (s) =>
-      s.evaluate<number>(`(() => {
+      s.evaluate<AllocationCount>(`(() => {
         const v8 = require('v8');
         const used = v8.getHeapStatistics().used_heap_size;
         const { profiler, used: before } = ${SLOT};
-        let freed = 0;
-        for (const gc of profiler.stop().statistics)
+        const gcs = profiler.stop().statistics;
+        let freed = 0, pauseTotalUs = 0, pauseMaxUs = 0;
+        for (const gc of gcs) {
           freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize;
+          pauseTotalUs += gc.cost;
+          pauseMaxUs = Math.max(pauseMaxUs, gc.cost);
+        }
         ${SLOT} = undefined;
-        return used - before + freed;
+        return { bytes: used - before + freed, gcs: gcs.length, pauseTotalUs, pauseMaxUs };
       })()`),
     );
 }

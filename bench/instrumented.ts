@@ -5,7 +5,12 @@
  * classified by bench/phases.ts, scaled to the CPU /proc measured in the same window).
  */
 import type { Cast } from './cast.js';
-import { countAllocation, startAllocationSampling, startCpuProfile } from './inspector.js';
+import {
+  type AllocationCount,
+  countAllocation,
+  startAllocationSampling,
+  startCpuProfile,
+} from './inspector.js';
 import { allocationTotals, PHASES, type Phase, type PhaseTotals, phaseTotals } from './phases.js';
 import { measureCpu } from './proc-stats.js';
 import { sourceResolver } from './profile-sources.js';
@@ -28,7 +33,19 @@ export type Allocation = {
   streams: number;
   relaySampled: SampledBytes;
   agentSampled: SampledBytes;
+  /** GC pauses over the window: the relay's, and the agents' (counts summed, the longest of any). */
+  relayGc: GcPauses;
+  agentGc: GcPauses;
+  seconds: number;
 };
+
+type GcPauses = { count: number; totalMs: number; maxMs: number };
+
+const pausesOf = (counts: AllocationCount[]): GcPauses => ({
+  count: counts.reduce((n, c) => n + c.gcs, 0),
+  totalMs: counts.reduce((n, c) => n + c.pauseTotalUs, 0) / 1000,
+  maxMs: Math.max(...counts.map((c) => c.pauseMaxUs)) / 1000,
+});
 
 const addBytes = (a: SampledBytes, b: SampledBytes): SampledBytes =>
   Object.fromEntries(Object.keys(PHASES).map((p) => [p, a[p as Phase] + b[p as Phase]])) as SampledBytes;
@@ -46,18 +63,23 @@ export async function measureAllocation<T>(
   const urls = inspectors([cast.relay, ...cast.agents]);
   const samplers = await Promise.all(urls.map((url) => startAllocationSampling(url)));
   const counters = await Promise.all(urls.map((url) => countAllocation(url)));
+  const started = performance.now();
   const result = await work().catch(async (error: unknown) => {
     await Promise.allSettled(samplers.map((stop) => stop()));
     throw error;
   });
-  const [relayBytes, ...agentBytes] = await Promise.all(counters.map((stop) => stop()));
+  const seconds = (performance.now() - started) / 1000;
+  const [relayCount, ...agentCounts] = await Promise.all(counters.map((stop) => stop()));
   const sourceOf = sourceResolver();
   const [relaySampled, ...agentSampled] = (await Promise.all(samplers.map((stop) => stop()))).map(
     (tree) => allocationTotals(tree, sourceOf).byPhase,
   );
   return {
-    relayBytes: relayBytes!,
-    agentBytes: agentBytes.reduce((n, b) => n + b, 0),
+    relayBytes: relayCount!.bytes,
+    agentBytes: agentCounts.reduce((n, c) => n + c.bytes, 0),
+    relayGc: pausesOf([relayCount!]),
+    agentGc: pausesOf(agentCounts),
+    seconds,
     relaySampled: relaySampled!,
     agentSampled: agentSampled.reduce(addBytes),
     ...count(result),
@@ -91,18 +113,27 @@ export function allocationTable(label: string, a: Allocation): Table {
         bytes((share(a.relaySampled, p) * a.relayBytes) / a.chunks),
         bytes((share(a.agentSampled, p) * a.agentBytes) / a.chunks),
       ]),
+      [
+        `GC pauses in the ${fmt(a.seconds, 1)} s window: count, total, longest`,
+        pauses(a.relayGc),
+        pauses(a.agentGc),
+      ],
     ],
   };
 }
 
+const pauses = (g: GcPauses) => `${g.count}, ${fmt(g.totalMs, 0)} ms, ${fmt(g.maxMs, 1)} ms`;
+
 /** Facts for docs/performance.md: `alloc.<label>.<relay|agent>[.<phase>]` → bytes per chunk. */
 export function allocationFacts(label: string, a: Allocation): Record<string, number> {
   const facts: Record<string, number> = {};
-  for (const [who, total, sampled] of [
-    ['relay', a.relayBytes, a.relaySampled],
-    ['agent', a.agentBytes, a.agentSampled],
+  for (const [who, total, sampled, gc] of [
+    ['relay', a.relayBytes, a.relaySampled, a.relayGc],
+    ['agent', a.agentBytes, a.agentSampled, a.agentGc],
   ] as const) {
     facts[`alloc.${label}.${who}`] = total / a.chunks;
+    facts[`gc.${label}.${who}.perSecond`] = gc.count / a.seconds;
+    facts[`gc.${label}.${who}.maxMs`] = gc.maxMs;
     const sum = Object.values(sampled).reduce((n, x) => n + x, 0);
     for (const p of Object.keys(PHASES) as Phase[])
       facts[`alloc.${label}.${who}.${p}`] = sum > 0 ? ((sampled[p] / sum) * total) / a.chunks : Number.NaN;

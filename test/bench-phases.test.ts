@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { phaseMicros, phaseTable } from '../bench/instrumented.js';
 import {
   type AllocationTree,
   allocationTotals,
@@ -121,6 +122,21 @@ describe('bench phases', () => {
     expect(byPhase.framework).toBe(2048);
     expect(byPhase.routing).toBe(128);
     expect(byPhase.other).toBe(32);
+  });
+
+  it('scales phase shares to the CPU the process used, per stream', () => {
+    const totals = phaseTotals(
+      profileOf([
+        { frames: [['(garbage collector)', '']], us: 250 },
+        { frames: [['pick', `${ROOT}/relay/src/routing/router.ts`]], us: 750 },
+      ]),
+    );
+    // 1 000 µs sampled, but the process used 40 ms of CPU for 100 streams: 400 µs per stream.
+    const column = { label: 'relay c=50', totals, cpuMs: 40, streams: 100 };
+    expect(phaseMicros(column, 'gc')).toBeCloseTo(100);
+    expect(phaseMicros(column, 'routing')).toBeCloseTo(300);
+    const table = phaseTable([column]);
+    expect(table.rows.map((r) => r[1])).toEqual(['300 µs · 75 %', '100 µs · 25 %', '10 µs', '400 µs']);
   });
 
   it('claims natives by name only when no script is behind them', () => {

@@ -183,7 +183,7 @@ export const slowStreams: Scenario = {
           ...saturationNote(facts, levels),
           ...(alloc
             ? [
-                `bytes allocated on the V8 heaps of relay and agents (both summed) in one window at ${TARGET_STREAMS} streams after the rounds (heap in use at the end − at the start + what each GC in between freed, read over the inspector; Buffer contents off the heap not counted; split by phase in the proportions of an allocation sample taken in the same window, one per 8 KiB); a stream's open and close included, ${CHUNKS} chunks per stream`,
+                `bytes allocated on the V8 heaps of relay and agents (both summed) in one window at ${TARGET_STREAMS} streams after the rounds (heap in use at the end − at the start + what each GC in between freed, read over the inspector; Buffer contents off the heap not counted; split by phase in the proportions of an allocation sample taken in the same window, one per 8 KiB; GC pauses as v8.GCProfiler reports them, the sampler running); a stream's open and close included, ${CHUNKS} chunks per stream`,
                 allocationTable(`×${TARGET_STREAMS}`, alloc),
               ]
             : []),

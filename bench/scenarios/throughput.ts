@@ -175,7 +175,7 @@ export const throughput: Scenario = {
           cpuTable,
           ...(alloc
             ? [
-                `bytes allocated on the V8 heaps of relay and agent in one ${window} window at c=50 after the rounds (heap in use at the end − at the start + what each GC in between freed, read over the inspector; Buffer contents off the heap not counted; split by phase in the proportions of an allocation sample taken in the same window, one per 8 KiB); a stream's open and close included, ${CHUNKS} chunks per stream`,
+                `bytes allocated on the V8 heaps of relay and agent in one ${window} window at c=50 after the rounds (heap in use at the end − at the start + what each GC in between freed, read over the inspector; Buffer contents off the heap not counted; split by phase in the proportions of an allocation sample taken in the same window, one per 8 KiB; GC pauses as v8.GCProfiler reports them, the sampler running); a stream's open and close included, ${CHUNKS} chunks per stream`,
                 allocationTable('c=50', alloc),
               ]
             : []),
