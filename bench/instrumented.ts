@@ -216,7 +216,7 @@ export function phaseTable(columns: PhaseColumn[]): Table {
 
 /** What the phase table cannot say, printed under it. */
 export const PHASE_NOTE =
-  '(program): samples in native code with no JS function on the stack (Node’s and libuv’s C++ between callbacks, V8’s own work); splitting it takes a native profiler such as perf. Node marks the event loop’s poll phase idle for the profiler, so native work there before a callback (the socket reads) counts as idle and is missing from the shares: compare the two last rows. GC counts the main thread’s pauses; the parallel scavenger’s helper threads are in the all-threads CPU only.';
+  'How to read it: the profiler samples the main thread by wall clock, so the shares are of its time not idle, and the µs scale them to the CPU /proc measured. The two last rows check that: sampled busy well above the CPU means the process waited for a core while busy (a loaded box), and the shares then lean towards where the kernel preempts it (system calls: socket writes, (program)); well below means work the sampler counts as idle (Node marks the poll phase idle, so native socket reads before their callback are missing). (program) is native code with no JS function on the stack (Node’s and libuv’s C++ between callbacks, V8’s own work); splitting it takes a native profiler such as perf. GC counts the main thread’s pauses; the parallel scavenger’s helper threads are in the all-threads CPU only.';
 
 /** Facts for docs/performance.md's explanations: `phase.<label>.<phase>` → µs per stream. */
 export function phaseFacts(columns: PhaseColumn[]): Record<string, number> {
