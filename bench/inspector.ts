@@ -56,11 +56,19 @@ export class InspectorSession {
 
   /** Evaluates `expression` in the target's main context (`require` available); its value. */
   async evaluate<T>(expression: string): Promise<T> {
-    const reply = await this.send<{ result: { value?: T }; exceptionDetails?: { text: string } }>(
-      'Runtime.evaluate',
-      { expression, includeCommandLineAPI: true, returnByValue: true, awaitPromise: true },
-    );
-    if (reply.exceptionDetails) throw new Error(`inspector: ${expression}: ${reply.exceptionDetails.text}`);
+    type Evaluated = {
+      result: { value?: T };
+      exceptionDetails?: { text: string; exception?: { description?: string } };
+    };
+    const reply = await this.send<Evaluated>('Runtime.evaluate', {
+      expression,
+      includeCommandLineAPI: true,
+      returnByValue: true,
+      awaitPromise: true,
+    });
+    const thrown = reply.exceptionDetails;
+    if (thrown)
+      throw new Error(`inspector: ${thrown.exception?.description ?? thrown.text} in ${expression}`);
     return reply.result.value as T;
   }
 
