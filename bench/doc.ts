@@ -27,6 +27,10 @@ function topPhases(f: Facts, column: string, n = 4): string {
   return ranked.map(({ p, us: t }) => `${PHASES[p].replace(/ \(.*$/, '')} ${us(t)}`).join(', ');
 }
 
+/** CPU per second of a slow-streams row, every process of it together (ms). */
+const cpuInAll = (f: Facts, row: string) =>
+  ['client', 'bridge', 'entry', 'exit'].reduce((n, g) => n + f(`cpu.${row}.${g}`), 0);
+
 /** GC's share of a phase-table column, as `12 %`. */
 const gcShare = (f: Facts, column: string) =>
   `${fmt((100 * f(`phase.${column}.gc`)) / f(`phase.${column}.cpu`), 0)} %`;
@@ -68,9 +72,11 @@ const WHY_MISSED: Partial<Record<TargetId, (f: Facts) => string>> = {
     ].join(' '),
   slowP99: (f) =>
     [
-      'At 200 streams the box has CPU to spare (CPU columns), so the added p99 is delay inside the',
-      `hops: relay + agent add ${ms(f('added.relay+agent ×200'))}, ssh -R ${ms(f('added.ssh -R ×200'))},`,
-      `nginx ${ms(f('added.nginx ×200'))}. A GC pause stops every stream of its process at once, and`,
+      `At 200 streams the relay+agent row uses ${fmt(cpuInAll(f, 'relay+agent ×200'), 0)} ms of CPU a`,
+      `second in all (client, bridge, both hops) of the box's ${fmt(1000 * f('cores'), 0)}, so unless`,
+      'others were using the box the added p99 is delay inside the hops: relay + agent add',
+      `${ms(f('added.relay+agent ×200'))}, ssh -R ${ms(f('added.ssh -R ×200'))}, nginx`,
+      `${ms(f('added.nginx ×200'))}. A GC pause stops every stream of its process at once, and`,
       'a p99 needs only 1 % of the chunks delayed: in the allocation window at 200 streams the relay',
       `paused for GC ${fmt(f('gc.×200.relay.perSecond'), 1)} times a second, the longest`,
       `${fmt(f('gc.×200.relay.maxMs'), 1)} ms, the agents ${fmt(f('gc.×200.agent.perSecond'), 1)} times,`,

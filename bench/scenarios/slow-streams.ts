@@ -84,7 +84,7 @@ export const slowStreams: Scenario = {
     try {
       const rows: string[][] = [];
       const checks: Check[] = [];
-      const facts: Record<string, number> = {};
+      const facts: Record<string, number> = { cores: cpus().length };
       const phases: PhaseColumn[] = [];
       let alloc: Allocation | undefined;
       for (const streams of levels) {
