@@ -7,6 +7,7 @@ import { startSshTunnel } from './baselines/ssh-tunnel.js';
 import type { Baseline, Skipped } from './baselines/tools.js';
 import type { CpuGroups } from './proc-stats.js';
 import {
+  type Inspectable,
   liveAgents,
   type Proc,
   provision,
@@ -40,8 +41,9 @@ export type CastOptions = {
 
 export type Cast = {
   bridge: Proc & { url: string };
-  relay: Proc & { url: string };
-  agents: Proc[];
+  /** Relay and agents run with an inspector (bench/inspector.ts), idle unless a window asks. */
+  relay: Proc & Inspectable & { url: string };
+  agents: Array<Proc & Inspectable>;
   key: string;
   token: string;
   paths: Path[];
@@ -59,10 +61,10 @@ export async function startCast(options: CastOptions): Promise<Cast> {
   try {
     const bridge = await startFakeBridge(options.bridgeArgs);
     stops.push(bridge.stop);
-    const relay = await startRelayProcess(options.relayEnv, `${options.scenario}/relay`);
+    const relay = await startRelayProcess(options.relayEnv, `${options.scenario}/relay`, { inspect: true });
     stops.push(relay.stop);
     const { token, key } = await provision(relay.url);
-    const agents: Proc[] = [];
+    const agents: Cast['agents'] = [];
     const count = options.agents ?? 1;
     for (let i = 0; i < count; i++) {
       const agent = await startAgentProcess(
@@ -71,6 +73,7 @@ export async function startCast(options: CastOptions): Promise<Cast> {
         bridge.url,
         options.maxConcurrency ?? 64,
         `${options.scenario}/agent-${i + 1}`,
+        { inspect: true },
       );
       stops.push(agent.stop);
       agents.push(agent);

@@ -3,61 +3,119 @@
  * their baselines, why a missed target is missed, the machine caveat and how to reproduce.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { PHASES, type Phase } from './phases.js';
 import { type Check, renderMarkdown, type Section, TARGETS, type TargetId } from './report.js';
+import { fmt, signed } from './stats.js';
 
 const DOC = new URL('../docs/performance.md', import.meta.url);
 
+/** Figures of the run by name (see Section.facts); NaN for one the run did not measure. */
+type Facts = (name: string) => number;
+
+const us = (n: number) => `${fmt(n, 0)} µs`;
+const ms = (n: number) => `${signed(n)} ms`;
+const kb = (n: number) => (Number.isFinite(n) ? `${fmt(n / 1000, 1)} KB` : '–');
+
+/** The `n` largest phases of a phase-table column, as `socket writes 92 µs, GC 40 µs…`. */
+function topPhases(f: Facts, column: string, n = 4): string {
+  const ranked = (Object.keys(PHASES) as Phase[])
+    .map((p) => ({ p, us: f(`phase.${column}.${p}`) }))
+    .filter((x) => Number.isFinite(x.us))
+    .sort((a, b) => b.us - a.us)
+    .slice(0, n);
+  if (!ranked.length) return 'not profiled in this run';
+  return ranked.map(({ p, us: t }) => `${PHASES[p].replace(/ \(.*$/, '')} ${us(t)}`).join(', ');
+}
+
+/** CPU per second of a slow-streams row, every process of it together (ms). */
+const cpuInAll = (f: Facts, row: string) =>
+  ['client', 'bridge', 'entry', 'exit'].reduce((n, g) => n + f(`cpu.${row}.${g}`), 0);
+
+/** GC's share of a phase-table column, as `12 %`. */
+const gcShare = (f: Facts, column: string) =>
+  `${fmt((100 * f(`phase.${column}.gc`)) / f(`phase.${column}.cpu`), 0)} %`;
+
 /**
- * What the profiles showed for a target, printed under it while it is missed. Written from the
- * `--profile` runs; revisit when the hot path changes.
+ * Why a target is missed, written from this run's figures, printed under it while it is missed.
+ * They point at the phase and allocation tables, which say where the time goes; they claim no
+ * floor that those tables do not show.
  */
-const WHY_MISSED: Partial<Record<TargetId, string>> = {
-  ratio50: [
-    'At concurrency 50 the run is CPU-bound: load generator, stub bridge, relay and agent share the',
-    'same two cores, so relay+agent streams/s is close to two cores ÷ (client + bridge + relay +',
-    'agent CPU per stream), while direct is bounded by its busier process alone; see the CPU table.',
-    'In the run below, 0.75 would need relay + agent together under about 240 µs per stream (two',
-    'cores ÷ 0.75 × direct’s rate, less client and bridge; in a faster run of the same day it was',
-    '90 µs); they spend about 440 µs (nginx, in C, spends about a third of the relay alone). Profiles of the bundles at c=50: `writev` is about 20 % of busy',
-    'time in both processes although each makes only about one read and one write per stream (the',
-    'syscall columns: nothing left to cork), GC 4–8 %, Node’s HTTP server and Hono about 30 % of',
-    'the relay (request parse, routing, middleware, body read and validation, response head),',
-    'the WebSocket receive and frame handling about a third, undici about 17 % of the agent.',
-    'Removed so far: per-chunk copies and re-encoding (none on the chunk path), per-chunk writes',
-    '(one write per socket per event-loop turn), one data frame per stream per turn, the API-key',
-    'lookup (cached), the queue’s AbortController, the agent’s response body stream (undici',
-    'dispatch handler: no Readable, no Promise, no AbortSignal per request), the per-request child',
-    'logger, Hono’s trie router (back on its RegExpRouter), the re-encoding of the request body',
-    'into the agent’s `open` (the consumer’s bytes go in as they are). No remaining item is above a',
-    'few per cent; what is left is the cost of two Node HTTP',
-    'and WebSocket endpoints per stream, which a different runtime, not more trimming, would change.',
-  ].join(' '),
-  ttfb1: [
-    'At concurrency 1 every process sleeps between events, so each of the four extra wake-ups pays',
-    'its scheduling and cold caches: relay and agent burn two to four times the CPU per stream they',
-    'need at c=50 (CPU table) for the same few system calls, and a perf profile of the relay at c=1',
-    'is flat (no function above 1 %, megamorphic property loads and kernel network code on top).',
-    '`ssh -R`, two C processes in the same places, adds 0.1 to 0.5 ms on this VM. Pinning the',
-    'processes (all on one core, or relay+agent on one and client+bridge on the other) moved the',
-    'added p50 only between 0.7 and 0.95 ms, so it is not cross-core wake-ups alone. The relay and',
-    'agent are JIT-compiled: their first few thousand requests run on unoptimised code (the',
-    'bench warms every path with 20 000 streams first; before that fix the c=1 figure was measured',
-    'half-cold). The figure moves between about 0.65 and 1.3 ms from run to run on this box.',
-  ].join(' '),
-  slowP99: [
-    'At 2 000 streams the box is saturated for every path, direct included: the load generator and',
-    'the stub bridge alone use about two cores (CPU columns), so any process added in the path',
-    'queues behind them and the added p99 measures who waits for a core; it swings by tens of ms',
-    'either way from run to run (nginx measured −40 ms and +37 ms in two runs of the same day). No',
-    'proxy can meet this target on this box. At 200 streams, with CPU to spare, nginx adds about 0–1',
-    'ms, `ssh -R` 0–6 ms and relay + agent 10–20 ms: young-generation GC pauses (`--trace-gc`: a',
-    'scavenge every 0.6–1 s in each process, 5–15 ms each under this load, with 3–5 KB allocated per',
-    'relayed chunk and ~44 KB per stream in the relay, mostly in Node’s streams, ws and the HTTP',
-    'server) stall about 1 % of the chunks, right at the p99; a smaller or larger semi-space and',
-    'single-threaded GC measured no better. Every paced chunk also arrives alone and costs each hop',
-    'a wake-up, a read, a frame and a write, and a stream open several times that.',
-  ].join(' '),
+const WHY_MISSED: Partial<Record<TargetId, (f: Facts) => string>> = {
+  ratio50: (f) =>
+    [
+      `relay + agent ${fmt(f('ratio.relay+agent c=50'))} × direct, ssh -R ${fmt(f('ratio.ssh -R c=50'))}.`,
+      'At c=50 the box is CPU-bound (load generator, stub bridge, relay and agent share its two cores),',
+      'so streams/s follows CPU per stream: relay + agent spend',
+      `${us(f('cpu.relay+agent c=50.entry'))} + ${us(f('cpu.relay+agent c=50.exit'))} per stream, ssh -R`,
+      `${us(f('cpu.ssh -R c=50.entry'))} + ${us(f('cpu.ssh -R c=50.exit'))}, and nginx`,
+      `${us(f('cpu.nginx c=50.entry'))} for a whole HTTP proxy hop (CPU table). ssh -R has two`,
+      'user-space hops too, so the difference is what these two processes do per stream, and the phase',
+      `table says what: at c=50 the relay spends it on ${topPhases(f, 'relay c=50')}; the agent on`,
+      `${topPhases(f, 'agent c=50')}. The issue's levers map onto its rows: the consumer hot path in`,
+      'front of Hono (Hono, request handlers), a binary per-stream protocol without zod/JSON (frame',
+      'encode/decode, tunnel), pre-built heads and SSE framing (exchange and consumer writer, socket',
+      'writes), kept-alive bridge connections (bridge client), fewer timers (timers), less allocation',
+      '(GC). No row has been measured as a floor.',
+    ].join(' '),
+  ttfb1: (f) =>
+    [
+      `At c=1 relay + agent add ${ms(f('added.relay+agent c=1'))} to the first byte, ssh -R`,
+      `${ms(f('added.ssh -R c=1'))}, nginx ${ms(f('added.nginx c=1'))}. Every process sleeps between`,
+      'events, so each hop pays its wake-ups and the fixed work of a stream before the first chunk:',
+      `relay and agent use ${us(f('cpu.relay+agent c=1.entry'))} + ${us(f('cpu.relay+agent c=1.exit'))}`,
+      `per stream at c=1 against ${us(f('cpu.relay+agent c=50.entry'))} +`,
+      `${us(f('cpu.relay+agent c=50.exit'))} at c=50 (CPU table). The phase table at c=1 puts the`,
+      `relay's time in ${topPhases(f, 'relay c=1')} and the agent's in ${topPhases(f, 'agent c=1')}.`,
+      'The first byte waits for the per-stream phases (HTTP parse, framework, auth and limits, routing,',
+      'the open frame, the bridge request), not the per-chunk ones, so those are the ones to cut. On',
+      'this box the figure moves by a few tenths of a ms from run to run.',
+    ].join(' '),
+  slowP99: (f) =>
+    [
+      `At 200 streams the relay+agent row uses ${fmt(cpuInAll(f, 'relay+agent ×200'), 0)} ms of CPU a`,
+      `second in all (client, bridge, both hops) of the box's ${fmt(1000 * f('cores'), 0)}, so unless`,
+      'others were using the box the added p99 is delay inside the hops: relay + agent add',
+      `${ms(f('added.relay+agent ×200'))}, ssh -R ${ms(f('added.ssh -R ×200'))}, nginx`,
+      `${ms(f('added.nginx ×200'))}. A GC pause stops every stream of its process at once, and`,
+      'a p99 needs only 1 % of the chunks delayed: in the allocation window at 200 streams the relay',
+      `paused for GC ${fmt(f('gc.×200.relay.perSecond'), 1)} times a second, the longest`,
+      `${fmt(f('gc.×200.relay.maxMs'), 1)} ms, the agents ${fmt(f('gc.×200.agent.perSecond'), 1)} times,`,
+      `the longest ${fmt(f('gc.×200.agent.maxMs'), 1)} ms (allocation table), from`,
+      `${kb(f('alloc.×200.relay'))} and ${kb(f('alloc.×200.agent'))} allocated per relayed chunk; fewer`,
+      'bytes per chunk means fewer scavenges. The rest of each hop’s time per stream (phase table):',
+      `relay ${topPhases(f, 'relay ×200', 3)}; agents ${topPhases(f, 'agent ×200', 3)}.`,
+    ].join(' '),
+  cpu50: (f) =>
+    [
+      `At c=50 the relay spends ${us(f('cpu.relay+agent c=50.entry'))} per stream where sshd spends`,
+      `${us(f('cpu.ssh -R c=50.entry'))}, and the agent ${us(f('cpu.relay+agent c=50.exit'))} where the`,
+      `ssh client spends ${us(f('cpu.ssh -R c=50.exit'))} (CPU table). The phase table (throughput`,
+      `section) has the split: relay ${topPhases(f, 'relay c=50')}; agent`,
+      `${topPhases(f, 'agent c=50')}. The GC row is the cost of the allocation target below.`,
+    ].join(' '),
+  alloc50: (f) => allocWhy(f, 'c=50'),
+  allocSlow: (f) => allocWhy(f, '×200'),
 };
+
+function allocWhy(f: Facts, at: string): string {
+  const where = (who: string) =>
+    (Object.keys(PHASES) as Phase[])
+      .map((p) => ({ p, b: f(`alloc.${at}.${who}.${p}`) }))
+      .filter((x) => Number.isFinite(x.b))
+      .sort((a, b) => b.b - a.b)
+      .slice(0, 3)
+      .map(({ p, b }) => `${PHASES[p].replace(/ \(.*$/, '')} ${fmt(b, 0)} B`)
+      .join(', ') || 'not sampled';
+  return [
+    `Relay ${kb(f(`alloc.${at}.relay`))} and agent ${kb(f(`alloc.${at}.agent`))} per relayed chunk`,
+    '(heap growth plus what GC freed over the window, so every object counts however short its',
+    'life; a stream’s open and close are spread over its chunks). By the allocation sample of the',
+    `same window, the relay allocates them in ${where('relay')}; the agent in ${where('agent')}`,
+    '(allocation table). GC, what the allocation costs, is',
+    `${gcShare(f, `relay ${at}`)} of the relay's and ${gcShare(f, `agent ${at}`)} of the agent's CPU`,
+    'in the same scenario (phase table).',
+  ].join(' ');
+}
 
 export type DocMeta = { date: string; command: string; machine: string; baselines: string[] };
 
@@ -74,6 +132,8 @@ function targetRows(checks: Check[]): string[] {
 
 export function writeDoc(meta: DocMeta, sections: Section[]): string {
   const checks = sections.flatMap((s) => s.checks);
+  const known: Record<string, number> = Object.assign({}, ...sections.map((s) => s.facts ?? {}));
+  const facts: Facts = (name) => known[name] ?? Number.NaN;
   const order = Object.keys(TARGETS);
   const missed = checks
     .filter((c) => !c.pass && WHY_MISSED[c.target])
@@ -97,7 +157,7 @@ export function writeDoc(meta: DocMeta, sections: Section[]): string {
     ...targetRows(checks),
     '',
     ...(missed.length ? ['## Why the missed targets are missed', ''] : []),
-    ...missed.flatMap((c) => [`**${TARGETS[c.target]}** — ${WHY_MISSED[c.target]}`, '']),
+    ...missed.flatMap((c) => [`**${TARGETS[c.target]}** — ${WHY_MISSED[c.target]!(facts)}`, '']),
     '## Baselines',
     '',
     '- **direct**: the load generator talks to the stub bridge (`scripts/fake-bridge.ts`) itself.',
@@ -110,7 +170,11 @@ export function writeDoc(meta: DocMeta, sections: Section[]): string {
     '  bundles them and run with plain `node`, as the Docker images run them (`--sources` runs the',
     '  TypeScript through tsx instead, which costs the relay about a third more CPU per stream);',
     '  the consumer presents an API key, the agent a client token. The agent accepts at most 1 024',
-    '  streams (`max_concurrency`), so the 2 000-stream scenario uses two agents.',
+    '  streams (`max_concurrency`), so the 2 000-stream scenario uses two agents. Relay and agents',
+    '  run with an inspector on a loopback port, unused during the measured rounds; after them, the',
+    '  throughput and slow-streams scenarios run instrumented windows on relay + agent alone: bytes',
+    '  allocated per relayed chunk, and a CPU profile whose samples `bench/phases.ts` sorts into',
+    '  phases of the request path (the phase tables: where the time goes, without opening a profiler).',
     '',
     ...meta.baselines.map((b) => `${b}  `),
     '',

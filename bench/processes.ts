@@ -13,6 +13,13 @@ const ROOT = new URL('..', import.meta.url).pathname;
 
 export type Proc = { child: ChildProcess; pid: number; stop(): Promise<void> };
 
+/** A relay or agent started with `inspect`: `inspector` is its debugger's WebSocket URL. */
+export type Inspectable = { inspector: string | undefined };
+
+/** Node flags for a free loopback inspector port (printed as `Debugger listening on ws://…`). */
+const INSPECT = ['--inspect=127.0.0.1:0'];
+const DEBUGGER_LINE = /Debugger listening on (ws:\/\/\S+)/;
+
 /**
  * Where `--profile` writes CPU profiles (one folder per scenario and role); unset: no profiling.
  * Set once by run.ts.
@@ -101,13 +108,14 @@ export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789';
 /**
  * A relay with its own temporary data directory (removed on stop); `env` adds or overrides
  * settings. With `inspect`, it also opens the inspector on a free loopback port, so that the
- * bench can ask for a full GC before reading its memory (`inspector` is the debugger's URL).
+ * bench can ask for a full GC before reading its memory, count what it allocates or profile a
+ * window (bench/inspector.ts); `inspector` is the debugger's URL.
  */
 export async function startRelayProcess(
   env: Record<string, string> = {},
   profileLabel?: string,
   options: { inspect?: boolean } = {},
-): Promise<Proc & { url: string; inspector: string | undefined }> {
+): Promise<Proc & { url: string } & Inspectable> {
   const dataDir = mkdtempSync(join(tmpdir(), 'arena-bench-'));
   const child = launch(
     programs.relay,
@@ -121,7 +129,7 @@ export async function startRelayProcess(
       GATEWAY_SHUTDOWN_GRACE: '2',
       ...env,
     },
-    [...profileFlags(profileLabel), ...(options.inspect ? ['--inspect=127.0.0.1:0'] : [])],
+    [...profileFlags(profileLabel), ...(options.inspect ? INSPECT : [])],
   );
   const stopChild = stopper(child);
   const stop = async () => {
@@ -131,7 +139,7 @@ export async function startRelayProcess(
   try {
     const [listening, inspector] = await Promise.all([
       waitForLine(child, /listening on (https?:\/\/\S+)/),
-      options.inspect ? waitForLine(child, /Debugger listening on (ws:\/\/\S+)/) : undefined,
+      options.inspect ? waitForLine(child, DEBUGGER_LINE) : undefined,
     ]);
     return { child, pid: child.pid!, url: listening[1]!, inspector: inspector?.[1], stop };
   } catch (error) {
@@ -140,14 +148,15 @@ export async function startRelayProcess(
   }
 }
 
-/** A bridge agent serving `upstream` for the client whose token is `token`. */
+/** A bridge agent serving `upstream` for the client whose token is `token`; `inspect` as for the relay. */
 export async function startAgentProcess(
   relayUrl: string,
   token: string,
   upstream: string,
   maxConcurrency: number,
   profileLabel?: string,
-): Promise<Proc> {
+  options: { inspect?: boolean } = {},
+): Promise<Proc & Inspectable> {
   const child = launch(
     programs.agent,
     [
@@ -165,14 +174,19 @@ export async function startAgentProcess(
       'info',
     ],
     {},
-    profileFlags(profileLabel),
+    [...profileFlags(profileLabel), ...(options.inspect ? INSPECT : [])],
   );
   const stop = stopper(child);
-  await waitForLine(child, /connected/i).catch(async (error: unknown) => {
+  try {
+    const [, inspector] = await Promise.all([
+      waitForLine(child, /connected/i),
+      options.inspect ? waitForLine(child, DEBUGGER_LINE) : undefined,
+    ]);
+    return { child, pid: child.pid!, stop, inspector: inspector?.[1] };
+  } catch (error) {
     await stop();
     throw error;
-  });
-  return { child, pid: child.pid!, stop };
+  }
 }
 
 const adminHeaders = { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, 'content-type': 'application/json' };

@@ -1,15 +1,18 @@
 /**
  * Summarises `.cpuprofile` files (from `npm run bench -- --profile`): share of busy time by area
- * (a package, node's internals, ours, GC, native) and self time per function, top N.
+ * (a package, node's internals, ours, GC, native) and by phase (bench/phases.ts), and self time
+ * per function, top N.
  *   tsx bench/profile-summary.ts <file.cpuprofile | folder> [top=25]
  * Given a folder, summarises the main-thread profile of each process under it.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { PHASES, type Phase, phaseTotals } from './phases.js';
+import { sourceResolver } from './profile-sources.js';
 
 type Node = {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 };
 type Profile = { nodes: Node[]; samples: number[]; timeDeltas: number[] };
@@ -72,6 +75,11 @@ export function summarise(file: string, top = 25): string[] {
   const lines = [`busy ${(busy / 1000).toFixed(0)} ms of ${(total / 1000).toFixed(0)} ms sampled; by area:`];
   for (const [area, us] of [...byArea].sort((a, b) => b[1] - a[1])) {
     if (area !== '(idle)' && us / busy >= 0.005) lines.push(`  ${pct(us)}  ${area}`);
+  }
+  lines.push('by phase (bench/phases.ts):');
+  const phases = phaseTotals(profile, sourceResolver());
+  for (const [phase, t] of Object.entries(phases.byPhase).sort((a, b) => b[1] - a[1])) {
+    if (t / phases.busyUs >= 0.005) lines.push(`  ${pct(t)}  ${PHASES[phase as Phase]}`);
   }
   lines.push('self time by function (share of busy):');
   const ranked = [...self].filter(([name]) => !name.startsWith('(idle)')).sort((a, b) => b[1] - a[1]);

@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: the performance suite. Every scenario measures its baselines (direct to the
  * stub bridge, nginx and `ssh -R` when installed) in the same run as relay + agent, prints the
- * ratios, and checks the targets of issue 7.
+ * ratios, and checks the targets of issue 12 (bench/report.ts). After the measured rounds, the
+ * throughput and slow-streams scenarios run instrumented windows on relay + agent alone: bytes
+ * allocated per relayed chunk, and CPU by phase (bench/phases.ts) from a profile over the inspector.
  *   --rounds <n>       measurements per figure; medians reported (default 5; heavy scenarios ≤ 3)
  *   --duration <s>     seconds per throughput measurement (default 4)
  *   --quick            short smoke run at reduced scale (1 round, 1 s, 200 streams, 1 000 agents)

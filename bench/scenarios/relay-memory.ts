@@ -3,13 +3,13 @@
  * of its RSS and JS heap taken after a full GC (asked for through the inspector), so garbage not
  * yet collected is not mistaken for memory kept.
  */
-import { WebSocket } from 'ws';
+import { collectGarbage } from '../inspector.js';
 import { rssKiB } from '../proc-stats.js';
-import { type Proc, provision, startRelayProcess } from '../processes.js';
+import { type Inspectable, type Proc, provision, startRelayProcess } from '../processes.js';
 import { sleep } from '../stats.js';
 
 export type MemoryReading = { rssKiB: number; heapUsedKiB: number; collected: boolean };
-type CrowdRelay = Proc & { url: string; inspector: string | undefined; token: string };
+type CrowdRelay = Proc & Inspectable & { url: string; token: string };
 
 /** A relay that accepts any number of agents of one client from one address. */
 export async function startCrowdRelay(scenario: string): Promise<CrowdRelay> {
@@ -25,24 +25,6 @@ export async function startCrowdRelay(scenario: string): Promise<CrowdRelay> {
     await relay.stop();
     throw error;
   }
-}
-
-/** Asks the process behind an inspector URL for a full GC; false when it could not. */
-function collectGarbage(inspector: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(inspector);
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      ws.terminate();
-      resolve(ok);
-    };
-    const timer = setTimeout(() => done(false), 10_000);
-    ws.on('error', () => done(false));
-    ws.on('open', () => ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' })));
-    ws.on('message', (data) => {
-      if ((JSON.parse(String(data)) as { id?: number }).id === 1) done(true);
-    });
-  });
 }
 
 /** The relay's VmRSS and V8 heap in use (its `/metrics`), after `settleMs` of quiet and a full GC. */
