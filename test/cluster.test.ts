@@ -2,33 +2,15 @@
  * Scale-out: relays sharing one Redis. A request entering any relay is served by an agent on any
  * relay, byte for byte; relays that die are noticed; keys and clients change everywhere at once.
  */
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { DEFAULT_CHUNKS, startFakeBridge } from './support/fake-bridge.js';
 import { connectRawAgent } from './support/raw-agent.js';
-import { startTestRelay, type TestRelay } from './support/relay.js';
-import { keysUnder, REDIS_TEST_URL } from './support/store-backends.js';
+import type { TestRelay } from './support/relay.js';
+import { startTestCluster } from './support/relay-cluster.js';
 
-async function cluster(size: number, clusterHeartbeatMs = 250) {
-  const prefix = `arena-test-${randomBytes(6).toString('hex')}:`;
-  // Registered first, so it runs last: after the relays have closed, drop every key of the run.
-  track({
-    async close() {
-      const redis = new Redis(REDIS_TEST_URL);
-      const keys = await keysUnder(redis, prefix);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
-    },
-  });
-  const relays: TestRelay[] = [];
-  for (let i = 0; i < size; i++) {
-    relays.push(await startTestRelay({ redisUrl: REDIS_TEST_URL, redisPrefix: prefix, clusterHeartbeatMs }));
-  }
-  return { prefix, relays };
-}
+const cluster = startTestCluster;
 
 const body = (stream: boolean) =>
   JSON.stringify({ model: 'gpt-5', stream, messages: [{ role: 'user', content: 'hi' }] });

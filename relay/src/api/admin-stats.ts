@@ -2,13 +2,15 @@
  * Operator figures, cluster-wide: `GET /api/stats` (every relay's rolling windows — last minute,
  * hour, day — summed overall, per client and per key, with each relay's own under `relays`) and
  * `GET /api/providers/status` (the seed's summary shape, from the store's durable per-client
- * counters, which cover every relay sharing the store; active clients from every relay's agents).
+ * counters, which cover every relay sharing the store; active clients from every relay's agents;
+ * relays that did not answer are named in the `x-relays-unreachable` header).
  */
+import { truncateUtf8 } from '@arena-relay/shared';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { RequestStats } from '../metrics/request-stats.js';
 import { mergeSnapshots } from '../metrics/stats-merge.js';
-import { clusterQuery, type Unreachable } from './cluster-view.js';
+import { clusterQuery } from './cluster-view.js';
 import type { AppDeps, AppEnv } from './context.js';
 
 /** The seed's `/api/providers/status` body. Rates are fractions (0–1). */
@@ -28,9 +30,10 @@ export type ProvidersStatus = {
       load_balancing_strategy: string;
     };
   };
-  /** Relays that did not answer in time (their agents are missing from `active_clients`). */
-  unreachable: Unreachable[];
 };
+
+/** Relays that did not answer in time, for the header of the seed-shaped answer (its body stays exact). */
+export const UNREACHABLE_HEADER = 'x-relays-unreachable';
 
 const ratio = (part: number, whole: number) =>
   whole === 0 ? 0 : Math.round((part / whole) * 10_000) / 10_000;
@@ -95,8 +98,11 @@ export function statsRoutes(app: Hono<AppEnv>, deps: AppDeps & { stats: RequestS
           load_balancing_strategy: deps.config.loadBalancing,
         },
       },
-      unreachable: asked.unreachable,
     };
+    // Their agents are missing from active_clients: say so without changing the seed's shape.
+    if (asked.unreachable.length > 0) {
+      c.header(UNREACHABLE_HEADER, truncateUtf8(asked.unreachable.map((u) => u.relay).join(','), 1024));
+    }
     return c.json(body);
   });
 }
