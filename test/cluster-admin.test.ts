@@ -194,6 +194,10 @@ describe('cluster-wide admin views', () => {
     const missing = await c.admin('DELETE', '/api/agents/agt_nobody');
     expect(missing.status).toBe(404);
     expect(missing.json.error.message).toBe("no connected agent with id 'agt_nobody'");
+    // An id no relay could hold is refused without asking around.
+    const long = await a.admin('POST', `/api/agents/${encodeURIComponent('é'.repeat(300))}/drain`);
+    expect(long.status).toBe(404);
+    expect(long.json.error.message).toBe('no connected agent with that id');
   });
 
   it('a member that does not answer is listed as unreachable within the bound, not waited for', async () => {
@@ -266,5 +270,7 @@ describe('cluster-wide admin views', () => {
     const drained = await relay.admin('POST', `/api/agents/${id}/drain`);
     expect(drained.json).toMatchObject({ id, relay: relay.relayId, draining: true });
     expect((await relay.admin('DELETE', '/api/agents/agt_nobody')).status).toBe(404);
+    // Behind the admin guard like every /api route.
+    expect((await fetch(`${relay.url}/api/relays`)).status).toBe(401);
   });
 });

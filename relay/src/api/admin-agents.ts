@@ -15,6 +15,13 @@ import type { AppDeps, AppEnv } from './context.js';
 const none = z.null();
 const agentRef = z.strictObject({ id: z.string().min(1).max(256) });
 
+/** An id no relay could hold (too long, empty) is refused here rather than asked around. */
+function checkedId(id: string): string {
+  if (!agentRef.safeParse({ id }).success)
+    throw new RelayError('not_found', 'no connected agent with that id');
+  return id;
+}
+
 /** The answer of the relay that held the agent, or a 404 naming the relays that could not say. */
 function found<T>(id: string, asked: ClusterAnswers<T | null>): T {
   const hit = asked.answers.find((a) => a.value !== null)?.value;
@@ -101,14 +108,14 @@ export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   });
 
   app.post('/api/agents/:id/drain', async (c) => {
-    const id = c.req.param('id');
+    const id = checkedId(c.req.param('id'));
     // An agent of this relay is drained without asking the others.
     if (hub.sessions.has(id)) return c.json((await drain.local({ id }))!);
     return c.json(found(id, await drain({ id })));
   });
 
   app.delete('/api/agents/:id', async (c) => {
-    const id = c.req.param('id');
+    const id = checkedId(c.req.param('id'));
     if (hub.sessions.has(id)) return c.json((await kick.local({ id }))!);
     return c.json(found(id, await kick({ id })));
   });

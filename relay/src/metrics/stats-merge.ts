@@ -9,6 +9,7 @@ import {
   type Percentiles,
   type Timeline,
   WINDOW_NAMES,
+  WINDOWS,
   type WindowName,
   type WindowSummary,
 } from './rolling-window.js';
@@ -29,16 +30,18 @@ function weighted<P extends Partial<Percentiles & { mean: number }>>(
   return out as P;
 }
 
-export function mergeSummaries(list: WindowSummary[]): WindowSummary {
+/** Sums one window's summaries; the rate is recomputed from the total (a sum of rounded rates drifts). */
+export function mergeSummaries(list: WindowSummary[], windowSeconds: number): WindowSummary {
   const sum = (pick: (s: WindowSummary) => number) => list.reduce((acc, s) => acc + pick(s), 0);
   const successful = sum((s) => s.successful);
   const failed = sum((s) => s.failed);
+  const requests = sum((s) => s.requests);
   return {
-    requests: sum((s) => s.requests),
+    requests,
     successful,
     failed,
     cancelled: sum((s) => s.cancelled),
-    request_rate: Math.round(sum((s) => s.request_rate) * 1e6) / 1e6,
+    request_rate: Math.round((requests / windowSeconds) * 1e6) / 1e6,
     success_rate:
       successful + failed === 0 ? null : Math.round((successful / (successful + failed)) * 1e4) / 1e4,
     bytes: sum((s) => s.bytes),
@@ -57,7 +60,13 @@ function mergeTimelines(list: Timeline[]): Timeline {
 
 function mergeWindows(list: Windows[]): Windows {
   const out = { timeline: mergeTimelines(list.map((w) => w.timeline)) } as Windows;
-  for (const name of WINDOW_NAMES) out[name] = mergeSummaries(list.map((w) => w[name]));
+  for (const name of WINDOW_NAMES) {
+    const seconds = (WINDOWS[name].bucketMs * WINDOWS[name].buckets) / 1000;
+    out[name] = mergeSummaries(
+      list.map((w) => w[name]),
+      seconds,
+    );
+  }
   return out;
 }
 
