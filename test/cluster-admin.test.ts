@@ -5,6 +5,9 @@
  * kick reach an agent on another relay; a member that is still listed in Redis but does not
  * answer (frozen, or dead without leaving) is listed as unreachable within the bound.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloseCode } from '@arena-relay/shared';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -13,8 +16,9 @@ import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { connectRawAgent, type RawAgent } from './support/raw-agent.js';
 import type { TestRelay } from './support/relay.js';
-import { startTestRelay } from './support/relay.js';
+import { ADMIN_TOKEN, startTestRelay } from './support/relay.js';
 import { startTestCluster } from './support/relay-cluster.js';
+import { startRelayProcess } from './support/relay-process.js';
 import { REDIS_TEST_URL } from './support/store-backends.js';
 
 /** Waits until every relay sees the `others` other members (and their adverts). */
@@ -247,6 +251,40 @@ describe('cluster-wide admin views', () => {
     const missing = await a.admin('POST', '/api/agents/agt_nobody/drain');
     expect(missing.status).toBe(404);
     expect(missing.json.error.message).toContain('rly_frozen');
+  });
+
+  it('a relay process killed (-9) while still listed in Redis shows as unreachable at once', async () => {
+    // Heartbeats every 2 s: a dead relay stays listed for up to 6 s, the window this test looks in.
+    const { prefix, relays } = await startTestCluster(1, 2000);
+    const a = relays[0]!;
+    const child = await startRelayProcess({
+      ADMIN_TOKEN,
+      REDIS_URL: REDIS_TEST_URL,
+      REDIS_PREFIX: prefix,
+      CLUSTER_HEARTBEAT_INTERVAL: '2',
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'arena-cluster-admin-')),
+    });
+    const self = await fetch(`${child.url}/api/relays`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    const childId = ((await self.json()) as { relay: string }).relay;
+    const reachable = async () => {
+      const members = (await a.admin('GET', '/api/relays')).json.relays as Array<{
+        id: string;
+        reachable: boolean;
+      }>;
+      return members.find((m) => m.id === childId)?.reachable;
+    };
+    await expect.poll(reachable, { timeout: 10_000 }).toBe(true);
+    child.child.kill('SIGKILL');
+    await child.exited;
+    // Its heartbeat is still in Redis, but nobody listens on its channel any more.
+    expect(a.cluster!.membership.relays()).toContain(childId);
+    expect(await reachable()).toBe(false);
+    const list = (await a.admin('GET', '/api/agents')).json;
+    expect(list.unreachable).toEqual([
+      { relay: childId, error: 'unreachable', message: 'no relay listening' },
+    ]);
   });
 
   it('a relay without Redis answers for itself alone, in the same shapes', async () => {
