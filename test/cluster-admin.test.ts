@@ -5,7 +5,7 @@
  * kick reach an agent on another relay; a member that is still listed in Redis but does not
  * answer (frozen, or dead without leaving) is listed as unreachable within the bound.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloseCode } from '@arena-relay/shared';
@@ -48,6 +48,11 @@ async function ghost(prefix: string, id: string, mode: 'frozen' | 'dead') {
     },
   });
 }
+
+/** /api/relays reports relay/package.json's version (relay/src/version.ts must follow it). */
+const RELAY_VERSION = (
+  JSON.parse(readFileSync(new URL('../relay/package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const sessionOf = (agent: RawAgent) => {
   const welcome = agent.frames.find((f) => f.type === 'welcome');
@@ -109,7 +114,7 @@ describe('cluster-wide admin views', () => {
         relays.map((x) => x.relayId).sort(),
       );
       for (const m of members.json.relays) {
-        expect(m).toMatchObject({ reachable: true, version: '0.1.0', agents: 1, draining: false });
+        expect(m).toMatchObject({ reachable: true, version: RELAY_VERSION, agents: 1, draining: false });
         expect(m.uptime_seconds).toBeGreaterThanOrEqual(0);
         expect(m.redis.mode).toBe('single');
         expect(m.redis.connections.cluster).toBe('ready');
