@@ -3,7 +3,7 @@
  * Redis cluster where a change made on one relay is read by the other.
  */
 import { describe, expect, it } from 'vitest';
-import { startTestCluster } from './support/cluster.js';
+import { startTestCluster } from './support/relay-cluster.js';
 import { startTestRelay } from './support/relay.js';
 
 describe('/api/aliases', () => {

@@ -5,10 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
-import { startTestCluster } from './support/cluster.js';
 import { DEFAULT_CHUNKS, startFakeBridge } from './support/fake-bridge.js';
 import { connectRawAgent } from './support/raw-agent.js';
 import type { TestRelay } from './support/relay.js';
+import { startTestCluster } from './support/relay-cluster.js';
 
 const cluster = startTestCluster;
 

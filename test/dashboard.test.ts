@@ -2,7 +2,8 @@
  * The dashboard in headless Chromium (Debian's `chromium` driven by playwright-core): sign in,
  * register a client, download its package, create a key, watch the packaged agent appear live,
  * see traffic in the figures and the usage chart, drain the agent — with screenshots saved under
- * test-artifacts/ (not committed). Plus the page's headers, checked without a browser.
+ * test-artifacts/ (not committed); against two relays sharing Redis, both agents (each with its
+ * relay) and both relays show. Plus the page's headers, checked without a browser.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startTestRelay } from './support/relay.js';
+import { startTestCluster } from './support/relay-cluster.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
@@ -218,6 +220,60 @@ describe('dashboard: in Chromium', () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin token').waitFor();
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('against two relays sharing Redis: shows both agents with their relay, and both relays', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const { relays } = await startTestCluster(2);
+    const [a, b] = relays as [(typeof relays)[0], (typeof relays)[0]];
+    const bridge = track(await startFakeBridge());
+    const onA = await startTestAgent(a.url, (await a.createClient('bridge on A')).token, bridge.url);
+    const onB = await startTestAgent(b.url, (await a.createClient('bridge on B')).token, bridge.url);
+    await expect.poll(() => a.cluster!.remoteAgents().length, POLL).toBe(1);
+    const { page, problems } = await openPage();
+
+    await page.goto(`${a.url}/dashboard`);
+    await page.getByLabel('Admin token').fill(a.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('tab', { name: 'Overview', selected: true }).waitFor();
+    for (const [agent, relay, name] of [
+      [onA, a, 'bridge on A'],
+      [onB, b, 'bridge on B'],
+    ] as const) {
+      const row = page.locator(`#agents-table tr[data-agent="${agent.sessionId}"]`);
+      await row.getByText('Ready', { exact: true }).waitFor();
+      expect(await row.textContent()).toContain(name);
+      // The relay column names the relay holding the socket; the page's own relay is marked.
+      const relayCell = row.locator('td').nth(1);
+      expect(await relayCell.textContent()).toBe(relay === a ? `${a.relayId} (this relay)` : b.relayId);
+    }
+    await expect.poll(() => page.locator('#agents-table tbody tr').count(), POLL).toBe(2);
+    await expect.poll(() => page.locator('#card-agents .stat-value').textContent(), POLL).toBe('2 / 2');
+    expect(await page.locator('#agents-unreachable').isHidden()).toBe(true);
+
+    // Draining the agent on relay B from relay A's page.
+    const rowB = page.locator(`#agents-table tr[data-agent="${onB.sessionId}"]`);
+    await rowB.getByRole('button', { name: /^Drain agent/ }).click();
+    await page
+      .getByRole('dialog', { name: 'Drain bridge on B?' })
+      .getByRole('button', { name: 'Drain' })
+      .click();
+    await rowB.getByText('Draining', { exact: true }).waitFor();
+    expect(b.hub.sessions.get(onB.sessionId)?.draining).toBe(true);
+
+    await page.getByRole('tab', { name: 'Relays' }).click();
+    for (const relay of [a, b]) {
+      const row = page.locator(`#relays-table tr[data-relay="${relay.relayId}"]`);
+      await row.getByText('Serving', { exact: true }).waitFor();
+      const cells = await row.locator('td').allTextContents();
+      expect(cells[0]).toBe(relay === a ? `${a.relayId} (this relay)` : b.relayId);
+      expect(cells[2]).toBe('0.1.0');
+      expect(cells[4]).toBe('1');
+      expect(cells[6]).toMatch(/^single · .+ · \d+\/\d+ ready$/);
+    }
+    expect(await page.locator('#relays-note').textContent()).toBe('2 of 2 answering');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-relays.png') });
     expect(problems).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `GET /metrics`: valid Prometheus text on the relay's own registry, counters that move with
  * traffic (requests by model and status, bytes, TTFB and duration, retries), live gauges, and
- * the optional admin-token guard.
+ * the optional admin-token guard. Every series carries the relay's id as its `relay` label.
  */
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
@@ -49,16 +49,25 @@ describe('GET /metrics', () => {
     expect(start.value('arena_relay_streams_in_flight')).toBe(0);
     expect(start.value('arena_relay_queue_depth')).toBe(0);
     expect(start.value('arena_relay_store_up')).toBe(1);
-    expect(start.value('process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(start.value('process_resident_memory_bytes', { relay: relay.relayId })).toBeGreaterThan(0);
+    // Every series, the relay's own and the process's, names this relay.
+    expect(start.samples.length).toBeGreaterThan(20);
+    expect(start.samples.filter((s) => s.labels.relay !== relay.relayId)).toEqual([]);
 
     const answers = [await chat(), await chat(), await chat('no-such-model')];
     expect(answers.map((a) => a.status)).toEqual([200, 200, 404]);
     const bytes = Buffer.byteLength(answers[0]!.body) + Buffer.byteLength(answers[1]!.body);
 
     const after = parsePrometheus((await scrape()).text);
-    expect(after.value('arena_relay_requests_total', { model: 'gpt-5', status: '200', outcome: 'ok' })).toBe(
-      2,
-    );
+    expect(
+      after.value('arena_relay_requests_total', {
+        model: 'gpt-5',
+        status: '200',
+        outcome: 'ok',
+        relay: relay.relayId,
+      }),
+    ).toBe(2);
+    expect(after.samples.filter((s) => s.labels.relay !== relay.relayId)).toEqual([]);
     // A model no agent serves is not a label of its own: consumers cannot grow the label set.
     expect(
       after.value('arena_relay_requests_total', {
@@ -110,15 +119,19 @@ describe('GET /metrics', () => {
     expect(parsePrometheus(await res.text()).value('arena_relay_queue_depth')).toBe(0);
   });
 
-  it('keeps each relay on its own registry', async () => {
+  it('keeps each relay on its own registry, each series labelled with its relay', async () => {
     const [a, b] = [await startTestRelay(), await startTestRelay()];
-    const info = async (url: string) =>
-      parsePrometheus(await (await fetch(`${url}/metrics`)).text()).samples.filter(
-        (s) => s.name === 'arena_relay_info',
-      );
-    const [ia, ib] = [await info(a.url), await info(b.url)];
-    expect(ia).toHaveLength(1);
-    expect(ib).toHaveLength(1);
-    expect(ia[0]!.labels.relay_id).not.toBe(ib[0]!.labels.relay_id);
+    const samples = async (url: string) =>
+      parsePrometheus(await (await fetch(`${url}/metrics`)).text()).samples;
+    const [sa, sb] = [await samples(a.url), await samples(b.url)];
+    const info = (list: typeof sa) => list.filter((s) => s.name === 'arena_relay_info');
+    expect(info(sa)).toHaveLength(1);
+    expect(info(sb)).toHaveLength(1);
+    expect(info(sa)[0]!.labels.relay_id).toBe(a.relayId);
+    expect(info(sb)[0]!.labels.relay_id).toBe(b.relayId);
+    // Two relays in one process: the process's series too are labelled per relay, not shared.
+    expect(new Set(sa.map((s) => s.labels.relay))).toEqual(new Set([a.relayId]));
+    expect(new Set(sb.map((s) => s.labels.relay))).toEqual(new Set([b.relayId]));
+    expect(sa.find((s) => s.name === 'process_cpu_user_seconds_total')).toBeDefined();
   });
 });

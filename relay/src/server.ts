@@ -138,6 +138,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     closeClientSockets: (clientId, reason) =>
       shared ? shared.closeClient(clientId, reason) : hub.closeClient(clientId, reason),
     clusterHealthy: () => (shared ? shared.healthy : null),
+    cluster: shared,
   });
 
   // Slowloris: a client must send its headers within headersTimeout and its whole request within

@@ -29,15 +29,30 @@ export type PrivateRedis = {
   close(): Promise<void>;
 };
 
-/** Starts one; it is killed after the test (track it before the relays that use it). */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/**
+ * Starts one; it is killed after the test (track it before the relays that use it). `args` go
+ * after the defaults (e.g. `['--replicaof', '127.0.0.1', '6380']` for a replica).
+ */
+export async function startPrivateRedis(args: string[] = []): Promise<PrivateRedis> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'arena-redis-'));
   let child: ChildProcess | undefined;
   const start = async () => {
     const proc = spawn(
       'redis-server',
-      ['--port', String(port), '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir],
+      [
+        '--port',
+        String(port),
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--dir',
+        dir,
+        ...args,
+      ],
       { stdio: 'ignore' },
     );
     child = proc;

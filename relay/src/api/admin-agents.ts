@@ -1,80 +1,127 @@
-/** Admin API over live sockets: list agents, drain or kick one, list streams in flight. */
+/**
+ * Admin API over live sockets, cluster-wide: list the agent connections of every relay, drain or
+ * kick one wherever it is connected, list the streams in flight everywhere. Each row names its
+ * relay; relays that do not answer within the cluster query bound are listed as unreachable.
+ */
 
 import { CloseCode } from '@arena-relay/shared';
 import type { Hono } from 'hono';
+import { z } from 'zod';
 import { RelayError } from '../errors/relay-error.js';
+import type { AgentSession } from '../tunnel/agent-session.js';
+import { type ClusterAnswers, clusterQuery } from './cluster-view.js';
 import type { AppDeps, AppEnv } from './context.js';
 
-export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  const { hub, router, registry } = deps;
+const none = z.null();
+const agentRef = z.strictObject({ id: z.string().min(1).max(256) });
 
-  const sessionOr404 = (id: string) => {
-    const session = hub.sessions.get(id);
-    if (!session) throw new RelayError('not_found', `no connected agent with id '${id}'`);
-    return session;
+/** An id no relay could hold (too long, empty) is refused here rather than asked around. */
+function checkedId(id: string): string {
+  if (!agentRef.safeParse({ id }).success)
+    throw new RelayError('not_found', 'no connected agent with that id');
+  return id;
+}
+
+/** The answer of the relay that held the agent, or a 404 naming the relays that could not say. */
+function found<T>(id: string, asked: ClusterAnswers<T | null>): T {
+  const hit = asked.answers.find((a) => a.value !== null)?.value;
+  if (hit) return hit;
+  const silent = asked.unreachable.map((u) => u.relay);
+  throw new RelayError(
+    'not_found',
+    `no connected agent with id '${id}'${silent.length ? ` (not answering: ${silent.join(', ')})` : ''}`,
+  );
+}
+
+export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  const { hub, router, registry, relayId } = deps;
+
+  const row = (s: AgentSession) => {
+    const cooldown = router.cooldownState(s.agentKey);
+    return {
+      id: s.id,
+      relay: relayId,
+      client_id: s.client.id,
+      client_name: s.client.name,
+      connected_since: s.connectedAt.toISOString(),
+      remote_address: s.remoteAddress,
+      agent_version: s.hello?.agentVersion ?? null,
+      models: [...s.models],
+      capabilities: s.hello?.capabilities ?? [],
+      max_concurrency: s.maxConcurrency,
+      in_flight: s.inFlight,
+      ready: s.ready,
+      ready_reason: s.readyReason ?? null,
+      draining: s.draining,
+      last_heartbeat: s.lastHeartbeatAt?.toISOString() ?? null,
+      rtt_ms: s.rttMs ?? null,
+      ttfb_ewma_ms: s.ttfbEwmaMs === undefined ? null : Math.round(s.ttfbEwmaMs),
+      cooldown: cooldown
+        ? {
+            benched: cooldown.benched,
+            until: cooldown.until ? new Date(cooldown.until).toISOString() : null,
+            trips: cooldown.trips,
+            recent_failures: cooldown.failures,
+            reason: cooldown.reason ?? null,
+          }
+        : null,
+    };
   };
 
-  app.get('/api/agents', (c) =>
-    c.json({
-      agents: hub.list().map((s) => {
-        const cooldown = router.cooldownState(s.agentKey);
-        return {
-          id: s.id,
-          client_id: s.client.id,
-          client_name: s.client.name,
-          connected_since: s.connectedAt.toISOString(),
-          remote_address: s.remoteAddress,
-          agent_version: s.hello?.agentVersion ?? null,
-          models: [...s.models],
-          capabilities: s.hello?.capabilities ?? [],
-          max_concurrency: s.maxConcurrency,
-          in_flight: s.inFlight,
-          ready: s.ready,
-          ready_reason: s.readyReason ?? null,
-          draining: s.draining,
-          last_heartbeat: s.lastHeartbeatAt?.toISOString() ?? null,
-          rtt_ms: s.rttMs ?? null,
-          ttfb_ewma_ms: s.ttfbEwmaMs === undefined ? null : Math.round(s.ttfbEwmaMs),
-          cooldown: cooldown
-            ? {
-                benched: cooldown.benched,
-                until: cooldown.until ? new Date(cooldown.until).toISOString() : null,
-                trips: cooldown.trips,
-                recent_failures: cooldown.failures,
-                reason: cooldown.reason ?? null,
-              }
-            : null,
-        };
-      }),
-      queue_depth: router.queueDepth,
-    }),
+  const agents = clusterQuery(deps, 'agents', none, () => ({
+    agents: hub.list().map(row),
+    queue_depth: router.queueDepth,
+  }));
+  const streams = clusterQuery(deps, 'streams', none, () =>
+    registry.list().map((e) => ({
+      id: e.id,
+      key_id: e.keyId,
+      client_id: e.clientId ?? null,
+      agent_id: e.agentId ?? null,
+      model: e.model,
+      stream: e.stream,
+      started: e.startedAt.toISOString(),
+      bytes: e.bytes,
+      relay: relayId,
+    })),
   );
-
-  app.post('/api/agents/:id/drain', (c) => {
-    const session = sessionOr404(c.req.param('id'));
+  const drain = clusterQuery(deps, 'agent-drain', agentRef, ({ id }) => {
+    const session = hub.sessions.get(id);
+    if (!session) return null;
     session.drain('drained by an operator');
-    return c.json({ id: session.id, draining: true, in_flight: session.inFlight });
+    return { id: session.id, relay: relayId, draining: true, in_flight: session.inFlight };
   });
-
-  app.delete('/api/agents/:id', (c) => {
-    const session = sessionOr404(c.req.param('id'));
+  const kick = clusterQuery(deps, 'agent-kick', agentRef, ({ id }) => {
+    const session = hub.sessions.get(id);
+    if (!session) return null;
     session.close(CloseCode.KICKED, 'disconnected by an operator');
-    return c.json({ id: session.id, disconnected: true });
+    return { id: session.id, relay: relayId, disconnected: true };
   });
 
-  app.get('/api/streams', (c) =>
-    c.json({
-      streams: registry.list().map((e) => ({
-        id: e.id,
-        key_id: e.keyId,
-        client_id: e.clientId ?? null,
-        agent_id: e.agentId ?? null,
-        model: e.model,
-        stream: e.stream,
-        started: e.startedAt.toISOString(),
-        bytes: e.bytes,
-        relay: deps.relayId,
-      })),
-    }),
-  );
+  app.get('/api/agents', async (c) => {
+    const { answers, unreachable } = await agents(null);
+    return c.json({
+      agents: answers.flatMap((a) => a.value.agents),
+      queue_depth: answers.reduce((sum, a) => sum + a.value.queue_depth, 0),
+      unreachable,
+    });
+  });
+
+  app.post('/api/agents/:id/drain', async (c) => {
+    const id = checkedId(c.req.param('id'));
+    // An agent of this relay is drained without asking the others.
+    if (hub.sessions.has(id)) return c.json((await drain.local({ id }))!);
+    return c.json(found(id, await drain({ id })));
+  });
+
+  app.delete('/api/agents/:id', async (c) => {
+    const id = checkedId(c.req.param('id'));
+    if (hub.sessions.has(id)) return c.json((await kick.local({ id }))!);
+    return c.json(found(id, await kick({ id })));
+  });
+
+  app.get('/api/streams', async (c) => {
+    const { answers, unreachable } = await streams(null);
+    return c.json({ streams: answers.flatMap((a) => a.value), unreachable });
+  });
 }

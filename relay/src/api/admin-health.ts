@@ -1,6 +1,7 @@
 /**
- * `POST /api/clients/health`: a health round trip over every live agent socket of this relay, all
- * at once. The relay sends `{type:'health', id}`; the agent probes its bridge and answers with the
+ * `POST /api/clients/health`: a health round trip over every live agent socket of the cluster, all
+ * at once (each relay checks its own sockets; a relay that does not answer within the timeout
+ * plus the cluster query bound is listed under `unreachable`). The relay sends `{type:'health', id}`; the agent probes its bridge and answers with the
  * same id. Each answer comes with the round-trip time and the agent's bridge probe; an agent that
  * does not answer within the timeout (or whose socket closes) is reported as such.
  */
@@ -8,6 +9,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AgentSession } from '../tunnel/agent-session.js';
 import { body } from './admin-schemas.js';
+import { clusterQuery } from './cluster-view.js';
 import type { AppDeps, AppEnv } from './context.js';
 
 /** Per-agent wait for an answer, ms. Above the agent's own 5 s bridge probe timeout. */
@@ -21,6 +23,8 @@ const healthBody = z.strictObject({
 
 export type AgentHealth = {
   agent_id: string;
+  /** The relay the agent's socket is on. */
+  relay: string;
   client_id: string;
   client_name: string;
   /** The agent answered and its bridge probe succeeded. */
@@ -33,13 +37,14 @@ export type AgentHealth = {
   in_flight: number;
 };
 
-async function check(session: AgentSession, timeoutMs: number): Promise<AgentHealth> {
+async function check(session: AgentSession, relay: string, timeoutMs: number): Promise<AgentHealth> {
   const started = performance.now();
   const answer = await session.health(timeoutMs);
   const roundTrip = Math.round(performance.now() - started);
   const bridge = answer?.bridge;
   return {
     agent_id: session.id,
+    relay,
     client_id: session.client.id,
     client_name: session.client.name,
     ok: bridge?.ok === true,
@@ -59,6 +64,11 @@ async function check(session: AgentSession, timeoutMs: number): Promise<AgentHea
 }
 
 export function healthRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  const checkAll = clusterQuery(deps, 'health', healthBody, (input) => {
+    const sessions = deps.hub.list().filter((s) => !input.client_id || s.client.id === input.client_id);
+    return Promise.all(sessions.map((s) => check(s, deps.relayId, input.timeout_ms)));
+  });
+
   // `POST /api/clients/health`, registered as `/api/clients/:id` and checked here: the static
   // path beside `/api/clients/:id/rotate-token` would push Hono from its RegExpRouter to the trie
   // router, whose search allocated ~3 KB and cost ~1.5 % of every chat request in the profiles.
@@ -67,9 +77,10 @@ export function healthRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     // An empty body means "every agent, default timeout".
     const text = await c.req.text();
     const input = await body(async () => (text.trim() === '' ? {} : JSON.parse(text)), healthBody);
-    const sessions = deps.hub.list().filter((s) => !input.client_id || s.client.id === input.client_id);
     const started = performance.now();
-    const agents = await Promise.all(sessions.map((s) => check(s, input.timeout_ms)));
+    const bound = input.timeout_ms + deps.config.clusterQueryTimeoutMs;
+    const { answers, unreachable } = await checkAll(input, { timeoutMs: bound });
+    const agents = answers.flatMap((a) => a.value);
     return c.json({
       checked_at: new Date().toISOString(),
       relay: deps.relayId,
@@ -82,6 +93,7 @@ export function healthRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         unresponsive: agents.filter((a) => a.result !== 'answered').length,
       },
       agents,
+      unreachable,
     });
   });
 }

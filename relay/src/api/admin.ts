@@ -2,11 +2,13 @@
  * The admin JSON API (`/api/*`): one guard for every admin route (the admin token, or an API key
  * with the `admin` scope), then clients (admin-clients.ts) and keys (admin-keys.ts). The guard is
  * mounted by app.ts ahead of every `/api` route (Hono runs a middleware only for the routes
- * registered after it); agents, streams, stats, usage and health routes live in their own modules.
+ * registered after it); agents, streams, stats, usage, health and relays routes live in their own
+ * modules (the cluster-wide ones ask the other relays through cluster-view.ts).
  */
 import type { Hono, MiddlewareHandler } from 'hono';
 import { clientRoutes } from './admin-clients.js';
 import { keyRoutes } from './admin-keys.js';
+import { relayRoutes } from './admin-relays.js';
 import { authenticateAdmin } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 
@@ -21,4 +23,5 @@ export function adminGuard(deps: AppDeps): MiddlewareHandler<AppEnv> {
 export function adminRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   clientRoutes(app, deps);
   keyRoutes(app, deps);
+  relayRoutes(app, deps);
 }

@@ -1,6 +1,7 @@
 /** Shared types of the relay's Hono app: node bindings plus per-request variables. */
 import type { HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
+import type { Cluster } from '../cluster/cluster.js';
 import type { RelayConfig } from '../config/load-config.js';
 import type { ErrorShape } from '../errors/error-shapes.js';
 import type { RelayMetrics } from '../metrics/relay-metrics.js';
@@ -55,5 +56,7 @@ export type AppDeps = {
   clusterHealthy(): boolean | null;
   /** This relay's instance id (shown in stream listings; the Redis membership key later). */
   relayId: string;
+  /** The relays sharing this one's Redis; unset for a relay on its own (admin views are then local). */
+  cluster?: Cluster | undefined;
   adminTokenHash: string;
 };

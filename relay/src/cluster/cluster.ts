@@ -10,10 +10,11 @@ import { z } from 'zod';
 import type { RelayConfig } from '../config/load-config.js';
 import type { RoutableAgent } from '../routing/routable-agent.js';
 import type { StickyStore } from '../routing/sticky.js';
-import type { RedisConnections } from '../store/redis-connection.js';
+import type { RedisConnections, RedisState } from '../store/redis-connection.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import { Forwarder } from './forwarder.js';
 import { Membership } from './membership.js';
+import { PeerQuery } from './peer-query.js';
 import { redisSticky } from './sticky-redis.js';
 
 const clusterEvent = z.discriminatedUnion('t', [
@@ -37,6 +38,8 @@ export class Cluster extends EventEmitter<{ change: [] }> {
   readonly membership: Membership;
   readonly forwarder: Forwarder;
   readonly sticky: StickyStore;
+  /** Questions to the other relays (cluster-wide admin views). */
+  readonly peers: PeerQuery;
   /** Membership, events, sticky pins: never stuck behind stream data. */
   private readonly control: Redis;
   /** Forwarded stream messages. */
@@ -66,6 +69,14 @@ export class Cluster extends EventEmitter<{ change: [] }> {
       logger,
       onRelayUnreachable: (id) => this.membership.forget(id),
     });
+    this.peers = new PeerQuery({
+      pub: this.control,
+      sub: this.sub,
+      prefix: config.redisPrefix,
+      relayId,
+      timeoutMs: config.clusterQueryTimeoutMs,
+      logger,
+    });
     this.membership = new Membership({
       redis: this.control,
       prefix: config.redisPrefix,
@@ -93,6 +104,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
     });
     await this.sub.subscribe(this.eventsChannel);
     await this.forwarder.start();
+    await this.peers.start();
     await this.membership.start();
   }
 
@@ -103,6 +115,11 @@ export class Cluster extends EventEmitter<{ change: [] }> {
 
   get healthy(): boolean {
     return this.membership.healthy && [this.control, this.data, this.sub].every((r) => r.status === 'ready');
+  }
+
+  /** How each of this relay's Redis connections is doing (`GET /api/relays`). */
+  redisState(): RedisState {
+    return this.options.redis.state();
   }
 
   /** Closes a client's sockets on this relay and tells the others to do the same. Returns local count. */
@@ -118,6 +135,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.forwarder.close();
+      this.peers.close();
       await this.membership.close();
       this.control.disconnect();
       this.data.disconnect();

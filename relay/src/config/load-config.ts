@@ -66,6 +66,7 @@ const envSchema = z
     REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
     REDIS_WAIT_TIMEOUT: seconds(1),
     CLUSTER_HEARTBEAT_INTERVAL: seconds(2),
+    CLUSTER_QUERY_TIMEOUT: seconds(1),
     ADMIN_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
       message: 'must be at least 16 characters',
     }),
@@ -135,6 +136,8 @@ export type RelayConfig = {
   redisWaitTimeoutMs: number;
   /** Cluster heartbeat period, in ms; a relay silent for 3 periods leaves the cluster. */
   clusterHeartbeatMs: number;
+  /** How long a cluster-wide admin view waits for each other relay, in ms; later ones are listed unreachable. */
+  clusterQueryTimeoutMs: number;
   adminToken: string | undefined;
   publicUrl: string | undefined;
   requestTimeoutMs: number;
@@ -210,6 +213,7 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     redisWaitReplicas: e.REDIS_WAIT_REPLICAS ?? (e.REDIS_SENTINELS ? 1 : 0),
     redisWaitTimeoutMs: Math.round(e.REDIS_WAIT_TIMEOUT * 1000),
     clusterHeartbeatMs: Math.round(e.CLUSTER_HEARTBEAT_INTERVAL * 1000),
+    clusterQueryTimeoutMs: Math.round(e.CLUSTER_QUERY_TIMEOUT * 1000),
     adminToken: e.ADMIN_TOKEN,
     publicUrl: e.PUBLIC_URL,
     requestTimeoutMs: Math.round(e.GATEWAY_REQUEST_TIMEOUT * 1000),

@@ -7,7 +7,7 @@
 
 const TOKEN_KEY = 'arena-relay.admin-token';
 const POLL_MS = 2000;
-const TABS = ['overview', 'clients', 'keys', 'usage', 'stats'];
+const TABS = ['overview', 'clients', 'keys', 'usage', 'stats', 'relays'];
 
 const $ = (id) => document.getElementById(id);
 
@@ -15,7 +15,12 @@ const state = {
   token: sessionStorage.getItem(TOKEN_KEY) ?? '',
   tab: 'overview',
   agents: [],
+  /** Relays that did not answer the last agents listing in time. */
+  unreachable: [],
   queueDepth: 0,
+  relays: [],
+  /** The relay this page talks to (its answers name it). */
+  relayId: '',
   stats: null,
   clients: [],
   keys: [],
@@ -356,8 +361,14 @@ function onTabKey(event) {
 async function refreshLive() {
   const [agents, stats] = await Promise.all([api('GET', 'api/agents'), api('GET', 'api/stats')]);
   state.agents = agents.agents;
+  state.unreachable = agents.unreachable ?? [];
   state.queueDepth = agents.queue_depth ?? 0;
   state.stats = stats;
+  state.relayId = stats.relay ?? '';
+}
+
+async function refreshRelays() {
+  state.relays = (await api('GET', 'api/relays')).relays;
 }
 
 async function refreshClients() {
@@ -390,6 +401,7 @@ function refreshTab() {
   if (state.tab === 'keys') jobs.push(refreshKeys());
   if (state.tab === 'usage') jobs.push(refreshKeys(), refreshUsage());
   if (state.tab === 'stats') jobs.push(refreshClients(), refreshStreams());
+  if (state.tab === 'relays') jobs.push(refreshRelays());
   return Promise.all(jobs).then(render, reportError);
 }
 
@@ -441,6 +453,7 @@ function render() {
   if (state.tab === 'keys') renderKeys();
   if (state.tab === 'usage') renderUsage();
   if (state.tab === 'stats') renderStats();
+  if (state.tab === 'relays') renderRelays();
 }
 
 function card(id, label) {
@@ -488,11 +501,21 @@ function renderAgents() {
   const tbody = $('agents-table').tBodies[0];
   $('agents-empty').hidden = state.agents.length > 0;
   syncRows(tbody, state.agents, (a) => a.id, createAgentRow);
+  const silent = state.unreachable.map((u) => u.relay);
+  const notice = $('agents-unreachable');
+  notice.hidden = silent.length === 0;
+  setText(notice, silent.length ? `Not answering (their agents are missing here): ${silent.join(', ')}` : '');
+}
+
+/** A relay id, marked when it is the relay this page talks to. */
+function relayLabel(id) {
+  return id === state.relayId ? `${id} (this relay)` : id;
 }
 
 function createAgentRow(initial) {
   const name = el('div', { class: 'cell-main' });
   const sub = el('div', { class: 'cell-sub mono' });
+  const relay = el('td', { class: 'mono small' });
   const stateCell = el('td');
   const fill = el('div', { class: 'load-fill' });
   const loadText = el('span');
@@ -515,6 +538,7 @@ function createAgentRow(initial) {
     'tr',
     { 'data-agent': initial.id },
     el('td', {}, name, sub),
+    relay,
     stateCell,
     el(
       'td',
@@ -534,6 +558,7 @@ function createAgentRow(initial) {
       current = agent;
       setText(name, agent.client_name);
       setText(sub, agent.id);
+      setText(relay, relayLabel(agent.relay ?? ''));
       const [label, tone] = agentState(agent);
       const reason = agent.draining ? '' : (agent.ready_reason ?? agent.cooldown?.reason ?? '');
       if (shownState !== label + reason) {
@@ -611,7 +636,7 @@ async function runHealthCheck() {
           'td',
           {},
           el('div', { class: 'cell-main', text: a.client_name }),
-          el('div', { class: 'cell-sub mono', text: a.agent_id }),
+          el('div', { class: 'cell-sub mono', text: a.relay ? `${a.agent_id} · ${a.relay}` : a.agent_id }),
         ),
         el(
           'td',
@@ -1077,8 +1102,8 @@ function renderUsage() {
   setText(
     $('usage-source'),
     state.usageAvailable
-      ? 'Requests: this relay, rolling windows. Tokens: metered usage, all time, every relay.'
-      : 'Requests: this relay, rolling windows.',
+      ? 'Requests: every relay, rolling windows. Tokens: metered usage, all time, every relay.'
+      : 'Requests: every relay, rolling windows.',
   );
 }
 
@@ -1154,6 +1179,55 @@ function renderStats() {
           setText(cells[3], s.key_id);
           setText(cells[4], fmtDuration(s.started));
           setText(cells[5], fmtBytes(s.bytes));
+        },
+      };
+    },
+  );
+}
+
+// --- Relays
+
+function relayState(relay) {
+  if (!relay.reachable) return [relay.error === 'timeout' ? 'No answer' : 'Unreachable', 'bad'];
+  if (relay.draining) return ['Shutting down', 'warn'];
+  return ['Serving', 'ok'];
+}
+
+function redisSummary(redis) {
+  if (!redis) return '—';
+  if (redis.mode === 'none') return 'none (on its own)';
+  const connections = Object.values(redis.connections);
+  const ready = connections.filter((c) => c === 'ready').length;
+  return `${redis.mode} · ${redis.master ?? 'no master'} · ${ready}/${connections.length} ready`;
+}
+
+function renderRelays() {
+  const reachable = state.relays.filter((r) => r.reachable).length;
+  setText($('relays-note'), `${reachable} of ${state.relays.length} answering`);
+  syncRows(
+    $('relays-table').tBodies[0],
+    state.relays,
+    (r) => r.id,
+    (initial) => {
+      const cells = Array.from({ length: 7 }, () => el('td'));
+      cells[0].className = 'mono';
+      const tr = el('tr', { 'data-relay': initial.id }, ...cells);
+      let shown = '';
+      return {
+        tr,
+        update(r) {
+          setText(cells[0], relayLabel(r.id));
+          const [label, tone] = relayState(r);
+          if (shown !== label) {
+            shown = label;
+            cells[1].replaceChildren(badge(label, tone));
+          }
+          cells[1].title = r.reachable ? '' : (r.message ?? '');
+          setText(cells[2], r.version ?? '—');
+          setText(cells[3], r.started_at ? fmtDuration(r.started_at) : '—');
+          setText(cells[4], fmtInt(r.agents));
+          setText(cells[5], fmtInt(r.streams_in_flight));
+          setText(cells[6], r.reachable ? redisSummary(r.redis) : '—');
         },
       };
     },

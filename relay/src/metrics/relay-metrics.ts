@@ -1,7 +1,9 @@
 /**
  * Prometheus metrics of one relay, on its own prom-client Registry (never the global one, so
  * several relays in one process stay apart). Counters move on request ends (ExchangeObserver),
- * gauges are read from the live objects at scrape time: nothing here runs per chunk.
+ * gauges are read from the live objects at scrape time: nothing here runs per chunk. Every series
+ * carries a `relay` label (this relay's id, a default label of the registry), so that Prometheus
+ * can sum a cluster's relays and still tell them apart.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExchangeObserver, RequestRecord } from '../proxy/observer.js';
@@ -50,6 +52,7 @@ export class RelayMetrics implements ExchangeObserver {
   private readonly http: Counter<'method' | 'route' | 'status'>;
 
   constructor(private readonly deps: RelayMetricsDeps) {
+    this.registry.setDefaultLabels({ relay: deps.relayId });
     const registers = [this.registry];
     this.requests = new Counter({
       name: `${PREFIX}requests_total`,
@@ -200,6 +203,8 @@ export class RelayMetrics implements ExchangeObserver {
   /** The text exposition (this relay's metrics plus the process's). */
   async scrape(): Promise<{ contentType: string; body: string }> {
     const merged = Registry.merge([this.registry, processMetrics()]);
+    // The process's series too: several relays in one process each label them as their own.
+    merged.setDefaultLabels({ relay: this.deps.relayId });
     return { contentType: merged.contentType, body: await merged.metrics() };
   }
 

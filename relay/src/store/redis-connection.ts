@@ -86,8 +86,12 @@ export class RedisConnections {
       ? {
           sentinels: endpoint.sentinels,
           name: endpoint.sentinelName ?? 'mymaster',
-          // Reconnect as soon as a Sentinel announces a new master, not at the next failed command.
-          failoverDetector: true,
+          // No failoverDetector: its +switch-master disconnect, landing while a connection is
+          // already reconnecting (the master died), ends that connection for good (ioredis 5.11;
+          // test/redis-sentinel.test.ts caught it). A dead master closes the sockets anyway, and
+          // each reconnect asks the Sentinels; a demoted (alive) master answers writes with
+          // READONLY, which reconnects to the new one and resends the command.
+          reconnectOnError: (error) => (error.message.startsWith('READONLY') ? 2 : false),
           sentinelRetryStrategy: (times) => Math.min(times * 200, 1000),
         }
       : undefined;

@@ -1,6 +1,6 @@
 /**
- * Relays sharing one real Redis under a private key prefix, whose keys are deleted once the
- * relays have closed.
+ * Several in-process relays sharing the test Redis under a private prefix (a cluster of their
+ * own); every key of the run is dropped after the relays have closed.
  */
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -12,7 +12,7 @@ export async function startTestCluster(
   size: number,
   clusterHeartbeatMs = 250,
   options: TestRelayOptions = {},
-) {
+): Promise<{ prefix: string; relays: TestRelay[] }> {
   const prefix = `arena-test-${randomBytes(6).toString('hex')}:`;
   // Registered first, so it runs last: after the relays have closed, drop every key of the run.
   track({
