@@ -3,8 +3,8 @@
  * Redis cluster where a change made on one relay is read by the other.
  */
 import { describe, expect, it } from 'vitest';
-import { startTestCluster } from './support/relay-cluster.js';
 import { startTestRelay } from './support/relay.js';
+import { startTestCluster } from './support/relay-cluster.js';
 
 describe('/api/aliases', () => {
   it('creates, lists, replaces and deletes aliases; refuses bad ones with a 400', async () => {
