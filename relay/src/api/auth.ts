@@ -2,6 +2,7 @@
  * Bearer-token checks for consumers (API keys) and operators (the admin token, or an API key
  * with the `admin` scope). The admin token is not an API key: consumer routes refuse it.
  */
+import { truncateChars } from '@arena-relay/shared';
 import { RelayError } from '../errors/relay-error.js';
 import { hashSecret, secretMatches } from '../store/secrets.js';
 import type { ApiKeyRecord, ApiKeyScope, Store } from '../store/store.js';
@@ -46,6 +47,31 @@ export function assertModelAllowed(key: ApiKeyRecord, model: string): void {
       param: 'model',
     });
   }
+}
+
+/**
+ * The models of `candidates` (a request's model, aliases and fallbacks expanded) that the key may
+ * use, in order: the allow-list applies to the models that would serve, not to an alias's name.
+ * 403 when it may use none of them.
+ */
+export function allowedCandidates(
+  key: ApiKeyRecord,
+  candidates: readonly string[],
+  requested: string,
+): string[] {
+  const allowed = candidates.filter((model) => modelAllowed(key, model));
+  if (allowed.length > 0) return allowed;
+  const shown =
+    candidates.length === 1 && candidates[0] === requested
+      ? `'${requested}'`
+      : `'${requested}' (${candidates.join(', ')})`;
+  throw new RelayError(
+    'permission_denied',
+    truncateChars(`This API key is not allowed to use the model ${shown}.`, 512),
+    {
+      param: 'model',
+    },
+  );
 }
 
 /**

@@ -3,6 +3,7 @@
  * (the bridge ignores them; other clients may not).
  */
 import { z } from 'zod';
+import { MAX_CANDIDATES } from '../models/model-aliases.js';
 import { parseBody } from './body-schema.js';
 
 const contentPart = z.looseObject({ type: z.string() });
@@ -17,6 +18,8 @@ export const chatRequestSchema = z.looseObject({
   messages: z.array(message).min(1),
   stream: z.boolean().optional(),
   stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullable().optional(),
+  /** OpenRouter's fallbacks: tried in order after `model` (aliases expand here too). */
+  models: z.array(z.string().min(1).max(256)).min(1).max(MAX_CANDIDATES).optional(),
 });
 export type ChatRequest = z.infer<typeof chatRequestSchema>;
 

@@ -13,11 +13,14 @@ export function chatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     proxiedRoute(deps, (json) => {
       const request = validateChatRequest(json);
       const stream = request.stream === true;
+      // The bridge is sent one model: the fallback list stays here.
+      const { models: fallbacks, ...rest } = request;
       return {
         model: request.model,
+        fallbacks,
         stream,
-        body: request,
-        asSent: true,
+        body: fallbacks ? rest : request,
+        asSent: fallbacks === undefined,
         includeUsage: stream && request.stream_options?.include_usage === true,
       };
     }),

@@ -7,10 +7,11 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { RelayError } from '../errors/relay-error.js';
 import { parseJson, readBody } from '../http/read-body.js';
+import { candidateModels } from '../models/model-aliases.js';
 import { Exchange, type ResponseTap } from '../proxy/exchange.js';
 import { SESSION_NAME } from '../routing/sticky.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
-import { assertModelAllowed, authenticateKey, consumerAuthorization } from './auth.js';
+import { allowedCandidates, authenticateKey, consumerAuthorization } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 
 /** What a route makes of the consumer's JSON body: the chat request an agent will serve. */
@@ -19,6 +20,8 @@ export type Prepared = {
   stream: boolean;
   /** The chat request sent to the bridge (its messages also give the prompt's token estimate). */
   body: unknown;
+  /** Models to try after `model` when no bridge serves it or it fails before the first byte. */
+  fallbacks?: readonly string[] | undefined;
   /** True when `body` is the consumer's body unchanged: its bytes go to the agent as they are. */
   asSent?: boolean;
   includeUsage: boolean;
@@ -48,7 +51,11 @@ export function proxiedRoute(deps: AppDeps, prepare: (json: unknown, requestId: 
       }
       const raw = await readBody(c.env.incoming, deps.config.maxBodyBytes);
       const request = prepare(parseJson(raw), requestId);
-      assertModelAllowed(key, request.model);
+      const models = allowedCandidates(
+        key,
+        candidateModels(deps.aliases.table, request.model, request.fallbacks),
+        request.model,
+      );
       const metered = meter.begin({
         requestId,
         model: request.model,
@@ -71,6 +78,7 @@ export function proxiedRoute(deps: AppDeps, prepare: (json: unknown, requestId: 
           keyId: key.id,
           sessionName,
           model: request.model,
+          models,
           stream: request.stream,
           path: '/v1/chat/completions',
           body: request.body,

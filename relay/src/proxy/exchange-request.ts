@@ -18,6 +18,11 @@ export type ExchangeRequest = {
   requestId: string;
   keyId: string;
   model: string;
+  /**
+   * The models to try, in order (`model`'s aliases and fallbacks expanded, filtered by the key's
+   * allow-list); default `[model]`. The bridge is sent the model that was routed.
+   */
+  models?: readonly string[] | undefined;
   stream: boolean;
   path: string;
   body: unknown;

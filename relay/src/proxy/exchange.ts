@@ -86,7 +86,7 @@ export class Exchange implements ExchangeInfo {
     this.deps.registry.add(this);
     stop.start();
     const tried = new Set<string>();
-    const models = [this.request.model];
+    let models = this.request.models ?? [this.request.model];
     let lastFailure: StreamFailure | undefined;
     try {
       for (let attempt = 0; attempt <= this.deps.retryAttempts; attempt++) {
@@ -121,6 +121,8 @@ export class Exchange implements ExchangeInfo {
           attempt,
         });
         if (!isRetryable(lastFailure)) break;
+        // A fallback list moves on past a model that failed; its last model is retried elsewhere.
+        if (models.length > 1) models = models.filter((model) => model !== route.model);
       }
       throw failureToError(lastFailure!);
     } catch (error) {
@@ -141,13 +143,16 @@ export class Exchange implements ExchangeInfo {
     return new Promise((resolve) => {
       this.settle = resolve;
       this.route = route;
+      const { body, bodyJson, model } = this.request;
+      // Another model than asked (an alias or a fallback): the bridge is told which.
+      const asAsked = route.model === model;
       this.handle = route.session.open(
         {
           method: 'POST',
           path: this.request.path,
           headers: { 'content-type': 'application/json' },
-          body: this.request.body,
-          bodyJson: this.request.bodyJson,
+          body: asAsked ? body : { ...(body as object), model: route.model },
+          bodyJson: asAsked ? bodyJson : undefined,
         },
         this.handlers,
       );
