@@ -33,6 +33,9 @@ describe('status server', () => {
       reconnects: 0,
       ready: true,
       ready_reason: null,
+      ready_code: null,
+      ready_fix: null,
+      retry_at: null,
       max_concurrency: h.config.maxConcurrency,
       connections: [
         {
