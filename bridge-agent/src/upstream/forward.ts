@@ -7,7 +7,7 @@
  * retry elsewhere). Later chunks are checked with one `indexOf` each and never parsed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { type OpenFrame, truncateChars } from '@arena-relay/shared';
+import type { OpenFrame } from '@arena-relay/shared';
 import type { Dispatcher } from 'undici';
 import type { BridgeClient } from './bridge-client.js';
 import {

@@ -177,7 +177,8 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
     } else {
       if (verdict.status !== undefined) result.status = verdict.status;
       result.reason = verdict.reason;
-      if (!this.ready) this.#misses++;
+      // The first probe that finds it not ready retries after the base delay, later ones back off.
+      if (!this.ready && this.code !== 'not_probed') this.#misses++;
       this.#setReady(false, verdict.reason, verdict.code);
     }
     return result;
