@@ -98,6 +98,8 @@ export const errorFrame = z.object({
   scope: failureScope.optional().catch(undefined),
   /** For a bridge-wide failure: why the bridge cannot serve. */
   reason: peerReasonCode.optional(),
+  /** How long LMArena asked to wait (its 429 retry-after), in ms. */
+  retryAfterMs: z.number().int().min(0).max(86_400_000).optional().catch(undefined),
 });
 
 export const cancelFrame = z.object({

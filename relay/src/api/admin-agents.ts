@@ -1,6 +1,6 @@
 /** Admin API over live sockets: list agents, drain or kick one, list streams in flight. */
 
-import { CloseCode } from '@arena-relay/shared';
+import { BRIDGE_REASON_FIXES, CloseCode } from '@arena-relay/shared';
 import type { Hono } from 'hono';
 import { RelayError } from '../errors/relay-error.js';
 import type { AppDeps, AppEnv } from './context.js';
@@ -31,6 +31,8 @@ export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
           in_flight: s.inFlight,
           ready: s.ready,
           ready_reason: s.readyReason ?? null,
+          ready_code: s.ready ? null : (s.readyCode ?? null),
+          ready_fix: !s.ready && s.readyCode ? BRIDGE_REASON_FIXES[s.readyCode] : null,
           draining: s.draining,
           last_heartbeat: s.lastHeartbeatAt?.toISOString() ?? null,
           rtt_ms: s.rttMs ?? null,
