@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import {
   type AgentFrame,
   type BackoffOptions,
+  type BridgeReasonCode,
   BRIDGE_REASON_FIXES,
   type HelloFrame,
   PROTOCOL_VERSION,
@@ -52,6 +53,11 @@ export type AgentOptions = {
   probeIntervalMs?: number;
   /** First retry delay of the readiness probe while the bridge is not ready, in ms (default 1 000; doubles). */
   probeRetryBaseMs?: number;
+  /**
+   * How long a reason the probe cannot see (session expired, reCAPTCHA, a 429 without retry-after)
+   * keeps the bridge out, per reason code, in ms (defaults in upstream/readiness.ts HOLD_MS).
+   */
+  reasonHoldMs?: Partial<Record<BridgeReasonCode, number>>;
   /** Timeout of one readiness probe, in ms (default 5 000). */
   probeTimeoutMs?: number;
   /** Headers/body idle timeout of bridge requests, in ms (default 420 000). */
@@ -112,6 +118,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     this.#readiness = new Readiness(this.#bridge, {
       intervalMs: options.probeIntervalMs,
       retryBaseMs: options.probeRetryBaseMs,
+      holdMs: options.reasonHoldMs,
     });
     this.#shares = new SlotShares(config.maxConcurrency);
     this.#hub = new StreamHub({

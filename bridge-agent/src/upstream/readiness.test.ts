@@ -38,7 +38,7 @@ describe('Readiness', () => {
   beforeEach(() => {
     vi.useFakeTimers();
     bridge = new StubBridge();
-    readiness = new Readiness(bridge.asClient(), { intervalMs: 30_000, retryBaseMs: 1_000 });
+    readiness = new Readiness(bridge.asClient(), { intervalMs: 30_000, retryBaseMs: 1_000, retryCapMs: 30_000 });
   });
   afterEach(() => {
     readiness.stop();
@@ -93,6 +93,22 @@ describe('Readiness', () => {
     ]);
     // Ready again: back to the long interval.
     expect(readiness.nextProbeInMs()).toBe(30_000);
+  });
+
+  it('retries every 2 s at most by default, so a bridge that is back serves within 2 s', async () => {
+    const quick = new Readiness(bridge.asClient());
+    try {
+      await quick.start();
+      bridge.serve = CLOUDFLARE;
+      quick.chatFailed({ code: 'upstream_unavailable', status: 503, reason: 'cloudflare_challenge', message: 'cf' });
+      await vi.advanceTimersByTimeAsync(1_000 + 2_000 + 2_000);
+      expect(quick.nextProbeInMs()).toBe(2_000);
+      bridge.serve = { status: 500, body: 'Internal Server Error' };
+      await vi.advanceTimersByTimeAsync(2_000);
+      expect(quick.ready).toBe(true);
+    } finally {
+      quick.stop();
+    }
   });
 
   it('never caps the backoff above the interval', async () => {

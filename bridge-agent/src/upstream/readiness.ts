@@ -4,7 +4,7 @@
  * (and gives the model list); while not ready, a serve probe (see `BridgeClient.serveProbe`) says
  * whether a chat could be served, and why not. A chat that fails bridge-wide takes readiness off at
  * once, with its reason code. While not ready the bridge is probed on a short backoff
- * (1 s, 2 s, 4 s … up to the interval), never before an LMArena retry-after has passed.
+ * (1 s, then every 2 s by default), never before an LMArena retry-after has passed.
  */
 import { EventEmitter } from 'node:events';
 import { type BridgeReasonCode, truncateChars } from '@arena-relay/shared';
@@ -20,8 +20,14 @@ import {
 /** Interval between readiness probes while ready, in ms. */
 export const PROBE_INTERVAL_MS = 30_000;
 
-/** First retry delay while not ready, in ms; doubles per failed probe up to the interval. */
+/** First retry delay while not ready, in ms; doubles per failed probe up to RETRY_CAP_MS. */
 export const RETRY_BASE_MS = 1_000;
+
+/**
+ * Longest retry delay while not ready, in ms: probes are local and cheap, and a bridge that is
+ * back (a Cloudflare refresh takes ~5 s) must serve again within this long.
+ */
+export const RETRY_CAP_MS = 2_000;
 
 /**
  * How long a reason the serve probe cannot see stays in force when LMArena named no retry-after,
@@ -49,6 +55,10 @@ export type ReadinessOptions = {
   intervalMs?: number;
   /** First retry delay while not ready, in ms (default RETRY_BASE_MS). */
   retryBaseMs?: number;
+  /** Longest retry delay while not ready, in ms (default RETRY_CAP_MS, at most the interval). */
+  retryCapMs?: number;
+  /** Overrides HOLD_MS per reason, in ms. */
+  holdMs?: Partial<Record<BridgeReasonCode, number>>;
   now?: () => number;
 };
 
@@ -86,6 +96,8 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
   readonly #client: BridgeClient;
   readonly #intervalMs: number;
   readonly #retryBaseMs: number;
+  readonly #retryCapMs: number;
+  readonly #holdMs: Partial<Record<BridgeReasonCode, number>>;
   readonly #now: () => number;
   #started = false;
   #timer: NodeJS.Timeout | undefined;
@@ -99,6 +111,8 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
     this.#client = client;
     this.#intervalMs = opts.intervalMs ?? PROBE_INTERVAL_MS;
     this.#retryBaseMs = opts.retryBaseMs ?? RETRY_BASE_MS;
+    this.#retryCapMs = Math.min(this.#intervalMs, opts.retryCapMs ?? RETRY_CAP_MS);
+    this.#holdMs = { ...HOLD_MS, ...opts.holdMs };
     this.#now = opts.now ?? Date.now;
   }
 
@@ -117,7 +131,7 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
   /** The delay before the next probe, in ms. */
   nextProbeInMs(): number {
     if (this.ready) return this.#intervalMs;
-    const backoff = Math.min(this.#intervalMs, this.#retryBaseMs * 2 ** Math.min(this.#misses, 20));
+    const backoff = Math.min(this.#retryCapMs, this.#retryBaseMs * 2 ** Math.min(this.#misses, 20));
     return Math.max(backoff, this.holdUntil - this.#now());
   }
 
@@ -132,7 +146,7 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
 
   /** The agent itself is not ready (shutting down): said to the relay with this code. */
   markUnavailable(reason: string, code: BridgeReasonCode = 'bridge_error', retryAfterMs?: number): void {
-    const hold = retryAfterMs ?? HOLD_MS[code];
+    const hold = retryAfterMs ?? this.#holdMs[code];
     if (hold !== undefined) this.holdUntil = Math.max(this.holdUntil, this.#now() + hold);
     this.#misses = 0;
     this.#setReady(false, truncateChars(reason, 512), code);
