@@ -41,7 +41,8 @@ async function single(options: { rateLimitRetryAfter?: number } = {}) {
       body: JSON.stringify({ model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }], ...body }),
     });
   const row = async (): Promise<AgentRow> => (await relay.admin('GET', '/api/agents')).json.agents[0];
-  const status = async () => (await fetch(`${agent.statusUrl}/platform/status`)).json() as Promise<Record<string, unknown>>;
+  const status = async () =>
+    (await fetch(`${agent.statusUrl}/platform/status`)).json() as Promise<Record<string, unknown>>;
   return { relay, bridge, agent, chat, row, status };
 }
 
@@ -53,40 +54,43 @@ describe('why the bridge is not serving', () => {
     ['session-expired', 'session_expired', 'sign in again'],
     ['recaptcha', 'recaptcha_failed', 'reCAPTCHA'],
     ['rate-limited', 'upstream_rate_limited', 'rate-limiting'],
-  ] as const)('%s: shows %s everywhere, routing passes the agent over, then serves it again', async (scenario, code, fix) => {
-    const s = await single({ rateLimitRetryAfter: 1 });
-    s.bridge.scenario = scenario as FakeBridgeScenario;
-    const failed = await s.chat({ stream: true });
-    expect(failed.status).toBe(503);
-    expect(((await failed.json()) as { error: { code: string } }).error.code).toBe('upstream_unavailable');
+  ] as const)(
+    '%s: shows %s everywhere, routing passes the agent over, then serves it again',
+    async (scenario, code, fix) => {
+      const s = await single({ rateLimitRetryAfter: 1 });
+      s.bridge.scenario = scenario as FakeBridgeScenario;
+      const failed = await s.chat({ stream: true });
+      expect(failed.status).toBe(503);
+      expect(((await failed.json()) as { error: { code: string } }).error.code).toBe('upstream_unavailable');
 
-    await expect.poll(async () => (await s.row()).ready_code, { timeout: 3000 }).toBe(code);
-    const row = await s.row();
-    expect(row).toMatchObject({ ready: false, ready_code: code, ready_fix: expect.stringContaining(fix) });
-    // One bridge-wide failure counts against the agent but readiness, not the cooldown, benches it.
-    expect(row.cooldown?.benched ?? false).toBe(false);
-    expect(await s.status()).toMatchObject({ ready: false, ready_code: code, ready_fix: row.ready_fix });
-    const page = await (await fetch(`${s.agent.statusUrl}/`)).text();
-    expect(page).toContain(code);
-    const metrics = parsePrometheus(await (await fetch(`${s.relay.url}/metrics`)).text());
-    expect(metrics.value('arena_relay_agents_not_ready', { reason: code })).toBe(1);
+      await expect.poll(async () => (await s.row()).ready_code, { timeout: 3000 }).toBe(code);
+      const row = await s.row();
+      expect(row).toMatchObject({ ready: false, ready_code: code, ready_fix: expect.stringContaining(fix) });
+      // One bridge-wide failure counts against the agent but readiness, not the cooldown, benches it.
+      expect(row.cooldown?.benched ?? false).toBe(false);
+      expect(await s.status()).toMatchObject({ ready: false, ready_code: code, ready_fix: row.ready_fix });
+      const page = await (await fetch(`${s.agent.statusUrl}/`)).text();
+      expect(page).toContain(code);
+      const metrics = parsePrometheus(await (await fetch(`${s.relay.url}/metrics`)).text());
+      expect(metrics.value('arena_relay_agents_not_ready', { reason: code })).toBe(1);
 
-    // Passed over: the one agent is not ready, so nothing reaches its bridge.
-    const before = s.bridge.requests.length;
-    const passed = await s.chat();
-    expect(passed.status).toBe(503);
-    expect(s.bridge.requests.length).toBe(before);
+      // Passed over: the one agent is not ready, so nothing reaches its bridge.
+      const before = s.bridge.requests.length;
+      const passed = await s.chat();
+      expect(passed.status).toBe(503);
+      expect(s.bridge.requests.length).toBe(before);
 
-    // The bridge recovers; within 2 s (after any wait LMArena asked for) the agent serves again.
-    // The 2 s bound itself is the backoff's fake-timer unit test; this poll leaves room for load.
-    s.bridge.reset();
-    await expect.poll(async () => (await s.row()).ready, { timeout: 5000, interval: 50 }).toBe(true);
-    expect((await s.row()).ready_code).toBeNull();
-    const served = await s.chat();
-    expect(served.status).toBe(200);
-    const after = parsePrometheus(await (await fetch(`${s.relay.url}/metrics`)).text());
-    expect(after.value('arena_relay_agents_not_ready', { reason: code })).toBe(0);
-  });
+      // The bridge recovers; within 2 s (after any wait LMArena asked for) the agent serves again.
+      // The 2 s bound itself is the backoff's fake-timer unit test; this poll leaves room for load.
+      s.bridge.reset();
+      await expect.poll(async () => (await s.row()).ready, { timeout: 5000, interval: 50 }).toBe(true);
+      expect((await s.row()).ready_code).toBeNull();
+      const served = await s.chat();
+      expect(served.status).toBe(200);
+      const after = parsePrometheus(await (await fetch(`${s.relay.url}/metrics`)).text());
+      expect(after.value('arena_relay_agents_not_ready', { reason: code })).toBe(0);
+    },
+  );
 
   it('bridge process down: bridge_down, and back once it listens again', async () => {
     const relay = await startTestRelay({ retryAttempts: 0 });
@@ -134,24 +138,51 @@ describe('who a failure is on', () => {
     expect(row).toMatchObject({ ready: true, cooldown: null });
   });
 
-  it.each([
-    ['model-unavailable', 502, 'upstream_error'],
-    ['timeout', 504, 'timeout'],
-    ['error', 502, 'upstream_error'],
-  ] as const)('%s for one model: %i %s streamed or not, and the bridge keeps serving every model', async (scenario, status, code) => {
+  it('a model LMArena says is unavailable: 502 when not streamed, the recorded empty answer when streamed', async () => {
     const pool = await startPool(1, { relay: { cooldownFailures: 3, retryAttempts: 0 } });
     const bridge = pool.members[0]!.bridge;
-    bridge.scenario = scenario;
-    for (const stream of [true, false, true, false]) {
-      const res = await pool.chat({ stream, model: 'claude-opus-4' });
-      expect(res.status).toBe(status);
-      expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+    // The recording (scenarios.txt, lmerror): streamed, v2.7.6 drops LMArena's error line and
+    // answers a bare stop chunk and [DONE]; not streamed, a 500 bridge_error with the message.
+    bridge.scenario = 'empty';
+    for (let i = 0; i < 3; i++) {
+      const res = await pool.chat({ stream: false, model: 'claude-opus-4' });
+      expect(res.status).toBe(502);
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+        code: 'upstream_error',
+        message: 'bridge error: Model is currently unavailable (fake)',
+      });
     }
+    const streamed = await pool.chat({ stream: true, model: 'claude-opus-4' });
+    expect(streamed.status).toBe(200);
+    const text = await streamed.text();
+    expect(text).toContain('"delta": {}, "finish_reason": "stop"');
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
     bridge.scenario = 'ok';
     const [row] = (await pool.relay.admin('GET', '/api/agents')).json.agents as AgentRow[];
     expect(row).toMatchObject({ ready: true, cooldown: null });
     for (const model of ['gpt-5', 'claude-opus-4']) expect((await pool.chat({ model })).status).toBe(200);
   });
+
+  it.each([
+    ['timeout', 504, 'timeout'],
+    ['error', 502, 'upstream_error'],
+  ] as const)(
+    '%s for one model: %i %s streamed or not, and the bridge keeps serving every model',
+    async (scenario, status, code) => {
+      const pool = await startPool(1, { relay: { cooldownFailures: 3, retryAttempts: 0 } });
+      const bridge = pool.members[0]!.bridge;
+      bridge.scenario = scenario;
+      for (const stream of [true, false, true, false]) {
+        const res = await pool.chat({ stream, model: 'claude-opus-4' });
+        expect(res.status).toBe(status);
+        expect(((await res.json()) as { error: { code: string } }).error.code).toBe(code);
+      }
+      bridge.scenario = 'ok';
+      const [row] = (await pool.relay.admin('GET', '/api/agents')).json.agents as AgentRow[];
+      expect(row).toMatchObject({ ready: true, cooldown: null });
+      for (const model of ['gpt-5', 'claude-opus-4']) expect((await pool.chat({ model })).status).toBe(200);
+    },
+  );
 
   it('content-filter is an answer, not a failure: passed through with its hyphen', async () => {
     const pool = await startPool(1);

@@ -8,8 +8,8 @@ import { EventEmitter } from 'node:events';
 import {
   type AgentFrame,
   type BackoffOptions,
-  type BridgeReasonCode,
   BRIDGE_REASON_FIXES,
+  type BridgeReasonCode,
   type HelloFrame,
   PROTOCOL_VERSION,
   type ReadyFrame,

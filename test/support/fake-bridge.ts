@@ -21,7 +21,6 @@ export type FakeBridgeScenario =
   | 'empty'
   | 'slow'
   | 'hang'
-  | 'model-unavailable'
   | 'timeout'
   | 'browser-disconnect'
   | 'session-expired'
@@ -126,7 +125,8 @@ export const BRIDGE_TEXTS = Object.freeze({
   /** Put in every open channel when the userscript's WebSocket closes. */
   browserDisconnected: 'Browser disconnected during operation',
   /** The userscript's fetch failure texts (`网络响应不正常。状态: <status>. 内容: <LMArena body>`). */
-  sessionExpired: '网络响应不正常。状态: 401. 内容: {"error":"User does not have access to evaluation session"}',
+  sessionExpired:
+    '网络响应不正常。状态: 401. 内容: {"error":"User does not have access to evaluation session"}',
   recaptchaFailed: '网络响应不正常。状态: 403. 内容: {"error":"recaptcha validation failed"}',
   rateLimited: '网络响应不正常。状态: 429. 内容: {"error":"Too Many Requests"}',
 });
@@ -423,9 +423,6 @@ class FakeBridgeServer implements FakeBridge {
         // Headers (streaming) or nothing at all, then silence until the client or close() ends it.
         if (stream) reply.startStream();
         return;
-      case 'model-unavailable':
-        // An LMArena error line (`a3:"…"`) for this model: in-band when streaming, 500 otherwise.
-        return reply.fail(stream, BRIDGE_TEXTS.lmArenaError);
       case 'timeout':
         // What the bridge writes after its 360 s of silence (played without the wait).
         return reply.fail(stream, BRIDGE_TEXTS.timeout);
@@ -464,8 +461,8 @@ class FakeBridgeServer implements FakeBridge {
  * 'cloudflare' (in-band error or 500, then 503 to every chat request until `reset()`),
  * 'tab-closed' (503), 'filter' (chunks then `finish_reason "content-filter"`; non-stream appends the
  * notice), 'empty' (stop chunk only; non-stream a 500 LMArena error), 'slow' (`slowDelayMs` between
- * chunks), 'hang' (streaming: 200 + headers then silence; non-stream: silence), 'model-unavailable'
- * / 'timeout' / 'session-expired' / 'recaptcha' / 'rate-limited' (that text in-band when streaming,
+ * chunks), 'hang' (streaming: 200 + headers then silence; non-stream: silence),
+ * 'timeout' / 'session-expired' / 'recaptcha' / 'rate-limited' (that text in-band when streaming,
  * a 500 `bridge_error` otherwise), 'browser-disconnect' (the same, then 503 "not connected" to every
  * chat until `reset()`).
  */

@@ -21,12 +21,16 @@ class StubBridge {
 
   async #answer(route: string, answer: Answer): Promise<Dispatcher.ResponseData> {
     this.calls.push(route);
-    if (answer === 'refused') throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    if (answer === 'refused')
+      throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     return { statusCode: answer.status, body: Readable.from([Buffer.from(answer.body)]) } as never;
   }
 }
 
-const TAB_CLOSED = { status: 503, body: '{"detail":"油猴脚本客户端未连接。请确保 LMArena 页面已打开并激活脚本。"}' };
+const TAB_CLOSED = {
+  status: 503,
+  body: '{"detail":"油猴脚本客户端未连接。请确保 LMArena 页面已打开并激活脚本。"}',
+};
 const CLOUDFLARE = { status: 503, body: '{"detail":"正在等待浏览器刷新以完成人机验证，请在几秒钟后重试。"}' };
 
 /** Lets the probe's promise chain (stub answers, body reads) settle under fake timers. */
@@ -38,7 +42,11 @@ describe('Readiness', () => {
   beforeEach(() => {
     vi.useFakeTimers();
     bridge = new StubBridge();
-    readiness = new Readiness(bridge.asClient(), { intervalMs: 30_000, retryBaseMs: 1_000, retryCapMs: 30_000 });
+    readiness = new Readiness(bridge.asClient(), {
+      intervalMs: 30_000,
+      retryBaseMs: 1_000,
+      retryCapMs: 30_000,
+    });
   });
   afterEach(() => {
     readiness.stop();
@@ -100,7 +108,12 @@ describe('Readiness', () => {
     try {
       await quick.start();
       bridge.serve = CLOUDFLARE;
-      quick.chatFailed({ code: 'upstream_unavailable', status: 503, reason: 'cloudflare_challenge', message: 'cf' });
+      quick.chatFailed({
+        code: 'upstream_unavailable',
+        status: 503,
+        reason: 'cloudflare_challenge',
+        message: 'cf',
+      });
       await vi.advanceTimersByTimeAsync(1_000 + 2_000 + 2_000);
       expect(quick.nextProbeInMs()).toBe(2_000);
       bridge.serve = { status: 500, body: 'Internal Server Error' };
@@ -161,7 +174,12 @@ describe('Readiness', () => {
   it('probes at once on a network error instead of benching a bridge that still answers', async () => {
     await readiness.start();
     bridge.calls.length = 0;
-    readiness.chatFailed({ code: 'upstream_unavailable', scope: 'bridge', reason: 'bridge_down', message: 'ECONNRESET' });
+    readiness.chatFailed({
+      code: 'upstream_unavailable',
+      scope: 'bridge',
+      reason: 'bridge_down',
+      message: 'ECONNRESET',
+    });
     await settle();
     expect(bridge.calls).toEqual(['models']);
     expect(readiness.ready).toBe(true);

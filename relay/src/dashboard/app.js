@@ -541,9 +541,11 @@ function createAgentRow(initial) {
       if (shownState !== label + code + reason + fix) {
         shownState = label + code + reason + fix;
         stateCell.replaceChildren(badge(label, tone));
-        if (code) stateCell.append(el('div', { class: 'cell-sub mono', 'data-reason-code': code, text: code }));
+        if (code)
+          stateCell.append(el('div', { class: 'cell-sub mono', 'data-reason-code': code, text: code }));
         if (reason && label !== 'Ready') stateCell.append(el('div', { class: 'cell-sub', text: reason }));
-        if (fix) stateCell.append(el('div', { class: 'cell-sub', 'data-reason-fix': '', text: `Fix: ${fix}` }));
+        if (fix)
+          stateCell.append(el('div', { class: 'cell-sub', 'data-reason-fix': '', text: `Fix: ${fix}` }));
       }
       setText(loadText, `${agent.in_flight} / ${agent.max_concurrency}`);
       fill.style.width = `${Math.min(100, (agent.in_flight / agent.max_concurrency) * 100)}%`;
