@@ -5,7 +5,9 @@ import { parseAgentFrame } from './frames.js';
 describe('bridge reason codes', () => {
   it('has a plain-language fix for every code', () => {
     for (const code of bridgeReasonCode.options) expect(BRIDGE_REASON_FIXES[code].length).toBeGreaterThan(10);
-    expect(BRIDGE_REASON_FIXES.cloudflare_challenge).toContain('open lmarena.ai in the browser and pass the check');
+    expect(BRIDGE_REASON_FIXES.cloudflare_challenge).toContain(
+      'open lmarena.ai in the browser and pass the check',
+    );
   });
 
   it('carries the code and retry-after in ready frames, and reads frames of older agents without them', () => {
@@ -39,8 +41,16 @@ describe('bridge reason codes', () => {
       parseAgentFrame(
         '{"type":"error","stream":3,"code":"upstream_unavailable","message":"m","status":500,"scope":"bridge","reason":"upstream_rate_limited","retryAfterMs":12000}',
       ),
-    ).toMatchObject({ ok: true, frame: { scope: 'bridge', reason: 'upstream_rate_limited', retryAfterMs: 12000 } });
-    const odd = parseAgentFrame('{"type":"error","stream":3,"code":"upstream_error","message":"m","scope":"galaxy"}');
-    expect(odd).toEqual({ ok: true, frame: { type: 'error', stream: 3, code: 'upstream_error', message: 'm' } });
+    ).toMatchObject({
+      ok: true,
+      frame: { scope: 'bridge', reason: 'upstream_rate_limited', retryAfterMs: 12000 },
+    });
+    const odd = parseAgentFrame(
+      '{"type":"error","stream":3,"code":"upstream_error","message":"m","scope":"galaxy"}',
+    );
+    expect(odd).toEqual({
+      ok: true,
+      frame: { type: 'error', stream: 3, code: 'upstream_error', message: 'm' },
+    });
   });
 });
