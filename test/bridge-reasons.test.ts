@@ -71,6 +71,7 @@ describe('why the bridge is not serving', () => {
       expect(await s.status()).toMatchObject({ ready: false, ready_code: code, ready_fix: row.ready_fix });
       const page = await (await fetch(`${s.agent.statusUrl}/`)).text();
       expect(page).toContain(code);
+      expect((await s.relay.admin('GET', '/api/agents')).json.not_ready_by_reason).toEqual({ [code]: 1 });
       const metrics = parsePrometheus(await (await fetch(`${s.relay.url}/metrics`)).text());
       expect(metrics.value('arena_relay_agents_not_ready', { reason: code })).toBe(1);
 
@@ -85,6 +86,7 @@ describe('why the bridge is not serving', () => {
       s.bridge.reset();
       await expect.poll(async () => (await s.row()).ready, { timeout: 5000, interval: 50 }).toBe(true);
       expect((await s.row()).ready_code).toBeNull();
+      expect((await s.relay.admin('GET', '/api/agents')).json.not_ready_by_reason).toEqual({});
       const served = await s.chat();
       expect(served.status).toBe(200);
       const after = parsePrometheus(await (await fetch(`${s.relay.url}/metrics`)).text());

@@ -54,6 +54,13 @@ describe('agent ⇄ bridge', () => {
       models: [],
       readyReason: 'bridge unreachable: ECONNREFUSED',
     });
+    // `hello` has no code field (older relays): the reason code follows at once in a ready frame.
+    expect(await conn.waitFrame('ready')).toEqual({
+      type: 'ready',
+      ready: false,
+      reason: 'bridge unreachable: ECONNREFUSED',
+      code: 'bridge_down',
+    });
   });
 
   it('holds head until the first event, then relays the stream byte for byte', async () => {

@@ -5,6 +5,19 @@ import type { Hono } from 'hono';
 import { RelayError } from '../errors/relay-error.js';
 import type { AppDeps, AppEnv } from './context.js';
 
+/** How many connected agents are not ready, per reason code (`unknown`: an agent too old to say). */
+function notReadyByReason(
+  sessions: ReadonlyArray<{ ready: boolean; draining: boolean; readyCode: string | undefined }>,
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const s of sessions) {
+    if (s.ready || s.draining) continue;
+    const code = s.readyCode ?? 'unknown';
+    counts[code] = (counts[code] ?? 0) + 1;
+  }
+  return counts;
+}
+
 export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const { hub, router, registry } = deps;
 
@@ -49,6 +62,7 @@ export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         };
       }),
       queue_depth: router.queueDepth,
+      not_ready_by_reason: notReadyByReason(hub.list()),
     }),
   );
 
