@@ -27,10 +27,13 @@ describe('failover', () => {
     }
     expect(outcomes.filter((s) => s !== 200)).toEqual([]);
     expect(ok).toBe(100);
-    // The failing agents were benched along the way.
+    // The tab-closed bridge counted against its agent; the first-chunk error (LMArena failing one
+    // request, a model's trouble) never benches the bridge for everyone.
     const { json } = await pool.relay.admin('GET', '/api/agents');
-    const benched = json.agents.filter((a: { cooldown: unknown }) => a.cooldown !== null);
-    expect(benched.length).toBeGreaterThanOrEqual(2);
+    const cooldownOf = (member: typeof unavailable) =>
+      json.agents.find((a: { client_id: string }) => a.client_id === member!.clientId)?.cooldown;
+    expect(cooldownOf(unavailable)).not.toBeNull();
+    expect(cooldownOf(erroring)).toBeNull();
   });
 
   it('never tries the same agent twice for one request, and reports the last failure', async () => {
@@ -50,11 +53,12 @@ describe('cooldown', () => {
     // The bench must outlast the admin read and the four requests that check it on a loaded
     // machine (300 ms did not: the sick agent came back mid-check); the cooldown runs on the wall clock.
     const pool = await startPool(2, {
-      relay: { loadBalancing: 'round_robin', cooldownFailures: 2, cooldownMs: 4000 },
+      relay: { loadBalancing: 'round_robin', cooldownFailures: 1, cooldownMs: 4000 },
     });
     const [sick, healthy] = pool.members;
-    // An in-band bridge error (a 503 would also mark the agent not ready, which routes around it anyway).
-    sick!.bridge.scenario = 'error';
+    // Only bridge-wide failures count; an in-band Cloudflare check is one (it also takes the agent
+    // out through readiness until the tab passes the check).
+    sick!.bridge.scenario = 'cloudflare';
     for (let i = 0; i < 4; i++) expect((await pool.chat()).status).toBe(200);
     const sickAgent = async () =>
       (await pool.relay.admin('GET', '/api/agents')).json.agents.find(
@@ -62,7 +66,7 @@ describe('cooldown', () => {
       );
     const entry = await sickAgent();
     expect(entry.cooldown).toMatchObject({ benched: true, trips: 1 });
-    expect(entry.cooldown.reason).toMatch(/upstream_error/);
+    expect(entry.cooldown.reason).toMatch(/upstream_unavailable/);
     // While benched, everything goes to the healthy agent.
     const sickBefore = sick!.bridge.requests.length;
     for (let i = 0; i < 4; i++) expect((await pool.chat()).status).toBe(200);

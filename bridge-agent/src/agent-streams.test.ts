@@ -54,6 +54,13 @@ describe('agent ⇄ bridge', () => {
       models: [],
       readyReason: 'bridge unreachable: ECONNREFUSED',
     });
+    // `hello` has no code field (older relays): the reason code follows at once in a ready frame.
+    expect(await conn.waitFrame('ready')).toEqual({
+      type: 'ready',
+      ready: false,
+      reason: 'bridge unreachable: ECONNREFUSED',
+      code: 'bridge_down',
+    });
   });
 
   it('holds head until the first event, then relays the stream byte for byte', async () => {
@@ -97,11 +104,13 @@ describe('agent ⇄ bridge', () => {
     const conn = await h.relay.connection();
     conn.open(2, CHAT);
     (await waitFor(() => held[0], 'the chat request')).write(sseChunk(BRIDGE_ERROR));
+    // The same failure the bridge answers with a 500 when not streaming: one status, one code.
     expect(await conn.waitFrame('error', (f) => f.stream === 2)).toEqual({
       type: 'error',
       stream: 2,
       code: 'upstream_error',
-      status: 200,
+      status: 500,
+      scope: 'model',
       message: '网络响应不正常。状态: 500. 内容: fake upstream failure',
     });
     await waitFor(() => h.bridge.aborted === 1, 'the bridge request to be aborted');
@@ -157,7 +166,7 @@ describe('agent ⇄ bridge', () => {
       500,
       '{"error": {"message": "[LMArena Bridge Error]: boom", "type": "bridge_error", "code": "processing_error"}}',
       'upstream_error',
-      'bridge answered 500: [LMArena Bridge Error]: boom',
+      'boom',
     ],
     [
       413,
@@ -183,7 +192,7 @@ describe('agent ⇄ bridge', () => {
     expect(conn.framesOf(5)).toHaveLength(1);
   });
 
-  it('flips readiness off on a chat answered 503, and back on at the next good probe', async () => {
+  it('flips readiness off on a chat answered 503, and back on once a probe finds the tab again', async () => {
     h = await startHarness();
     h.bridge.chat = (_req, res) => res.writeHead(503).end('{"detail":"浏览器未连接"}');
     const conn = await h.relay.connection();
@@ -192,11 +201,18 @@ describe('agent ⇄ bridge', () => {
       type: 'ready',
       ready: false,
       reason: 'bridge answered 503: 浏览器未连接',
+      code: 'bridge_error',
     });
     expect(h.agent.status()).toMatchObject({
       ready: false,
       ready_reason: 'bridge answered 503: 浏览器未连接',
+      ready_code: 'bridge_error',
     });
+    // /v1/models answering is not enough while the chat route still says 503.
+    expect((await conn.health('still-503')).bridge).toMatchObject({ ok: false, status: 503 });
+    // LMArenaBridge with its tab back: a JSON array passes its checks and fails on the first read.
+    h.bridge.chat = (_req, res) =>
+      res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error');
     h.bridge.models = ['gpt-5'];
     await conn.health('probe');
     expect(await conn.waitFrame('ready', (f) => f.ready)).toEqual({ type: 'ready', ready: true });
@@ -229,6 +245,7 @@ describe('agent ⇄ bridge', () => {
       type: 'ready',
       ready: false,
       reason: 'bridge unreachable: ECONNREFUSED',
+      code: 'bridge_down',
     });
   });
 

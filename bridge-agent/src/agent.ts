@@ -8,8 +8,11 @@ import { EventEmitter } from 'node:events';
 import {
   type AgentFrame,
   type BackoffOptions,
+  BRIDGE_REASON_FIXES,
+  type BridgeReasonCode,
   type HelloFrame,
   PROTOCOL_VERSION,
+  type ReadyFrame,
   type RelayFrame,
   truncateChars,
   type UpdateFrame,
@@ -51,6 +54,13 @@ export type AgentOptions = {
   logger?: Logger;
   /** Interval between bridge readiness probes, in ms (default 30 000). */
   probeIntervalMs?: number;
+  /** First retry delay of the readiness probe while the bridge is not ready, in ms (default 1 000; doubles). */
+  probeRetryBaseMs?: number;
+  /**
+   * How long a reason the probe cannot see (session expired, reCAPTCHA, a 429 without retry-after)
+   * keeps the bridge out, per reason code, in ms (defaults in upstream/readiness.ts HOLD_MS).
+   */
+  reasonHoldMs?: Partial<Record<BridgeReasonCode, number>>;
   /** Timeout of one readiness probe, in ms (default 5 000). */
   probeTimeoutMs?: number;
   /** Headers/body idle timeout of bridge requests, in ms (default 420 000). */
@@ -120,7 +130,11 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       timeoutMs: options.upstreamTimeoutMs,
       probeTimeoutMs: options.probeTimeoutMs,
     });
-    this.#readiness = new Readiness(this.#bridge, options.probeIntervalMs);
+    this.#readiness = new Readiness(this.#bridge, {
+      intervalMs: options.probeIntervalMs,
+      retryBaseMs: options.probeRetryBaseMs,
+      holdMs: options.reasonHoldMs,
+    });
     this.#shares = new SlotShares(config.maxConcurrency);
     this.#hub = new StreamHub({
       bridge: this.#bridge,
@@ -206,6 +220,10 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       reconnects: connections.reduce((sum, link) => sum + link.reconnects, 0),
       ready: this.#readiness.ready,
       ready_reason: this.#readiness.reason ?? null,
+      ready_code: this.#readiness.code ?? null,
+      ready_fix: this.#readiness.code ? BRIDGE_REASON_FIXES[this.#readiness.code] : null,
+      retry_at:
+        this.#readiness.holdUntil > Date.now() ? new Date(this.#readiness.holdUntil).toISOString() : null,
       max_concurrency: this.#config.maxConcurrency,
       connections,
     };
@@ -223,7 +241,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   async #shutdown(drainMs: number): Promise<void> {
     this.#hub.stopAccepting();
     // Tell the relay at once so it routes new work elsewhere while in-flight streams finish.
-    this.#send({ type: 'ready', ready: false, reason: 'agent shutting down' });
+    this.#send({ type: 'ready', ready: false, reason: 'agent shutting down', code: 'agent_shutting_down' });
     if (drainMs > 0 && this.#hub.inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -266,8 +284,13 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   }
 
   #readyFrame(): AgentFrame {
-    const { ready, reason } = this.#readiness;
-    return reason ? { type: 'ready', ready, reason: truncateChars(reason, 512) } : { type: 'ready', ready };
+    const { ready, reason, code, holdUntil } = this.#readiness;
+    const frame: ReadyFrame = { type: 'ready', ready };
+    if (reason) frame.reason = truncateChars(reason, 512);
+    if (!ready && code) frame.code = code;
+    const wait = holdUntil - Date.now();
+    if (!ready && wait > 0) frame.retryAfterMs = Math.min(Math.round(wait), 86_400_000);
+    return frame;
   }
 
   /** Sends every socket the share of max_concurrency it should hold now. */
@@ -309,7 +332,8 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       const { models, ready } = this.#readiness;
       const announced = this.#announced.get(link);
       if (announced?.models !== models) channel.sendControl({ type: 'models', models });
-      if (announced?.ready !== ready) channel.sendControl(this.#readyFrame());
+      // `hello` has no reason code: a bridge that is not ready says why at once.
+      if (announced?.ready !== ready || !ready) channel.sendControl(this.#readyFrame());
       this.#rebalance();
       this.emit('connected', welcome.sessionId);
     });

@@ -3,6 +3,7 @@
  * Types are inferred from the schemas; nobody hand-writes a second interface.
  */
 import { z } from 'zod';
+import { failureScope, peerReasonCode } from './bridge-reasons.js';
 import { truncateChars } from './text.js';
 
 /** Longest reason a parse failure reports (it goes into logs and close reasons). */
@@ -95,6 +96,12 @@ export const errorFrame = z.object({
   message: z.string().max(8192),
   /** The upstream HTTP status, when the failure came from the bridge. */
   status: z.number().int().min(100).max(599).optional(),
+  /** Who the failure is on (request, model, bridge); absent from older agents. */
+  scope: failureScope.optional().catch(undefined),
+  /** For a bridge-wide failure: why the bridge cannot serve. */
+  reason: peerReasonCode.optional(),
+  /** How long LMArena asked to wait (its 429 retry-after), in ms. */
+  retryAfterMs: z.number().int().min(0).max(86_400_000).optional().catch(undefined),
 });
 
 export const cancelFrame = z.object({
@@ -166,6 +173,10 @@ export const readyFrame = z.object({
   type: z.literal('ready'),
   ready: z.boolean(),
   reason: z.string().max(512).optional(),
+  /** Why not ready, as a stable code (`reason` is the bridge's own words); absent from older agents. */
+  code: peerReasonCode.optional(),
+  /** When the bridge said how long to wait (LMArena's 429 retry-after), in ms. */
+  retryAfterMs: z.number().int().min(0).max(86_400_000).optional().catch(undefined),
 });
 
 /**

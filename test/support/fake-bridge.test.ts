@@ -182,6 +182,73 @@ describe('recorded scenarios', () => {
   });
 });
 
+describe('failure scenarios shaped like the recorded error', () => {
+  // Every browser-side failure goes through the same path as the recorded `error`: only the text differs.
+  const texts: Array<[FakeBridgeScenario, string]> = [
+    ['timeout', BRIDGE_TEXTS.timeout],
+    ['browser-disconnect', BRIDGE_TEXTS.browserDisconnected],
+    ['session-expired', BRIDGE_TEXTS.sessionExpired],
+    ['recaptcha', BRIDGE_TEXTS.recaptchaFailed],
+    ['rate-limited', BRIDGE_TEXTS.rateLimited],
+  ];
+  const swap = (line: string, text: string) => line.replace(BRIDGE_TEXTS.fetchFailure, text);
+  it.each(texts)(
+    '%s streams and answers like the recorded error, with its own text',
+    async (scenario, text) => {
+      for (const kind of ['STREAM', 'NONSTREAM'] as const) {
+        const block = recorded(kind, 'error');
+        const bridge = await start({ scenario });
+        const res = await chat(bridge, request(kind === 'STREAM'));
+        expect(res.status).toBe(block.status);
+        const lines = block.lines.map((line) => swap(line, pythonJson(text).slice(1, -1)));
+        const expected = kind === 'STREAM' ? sse(lines) : lines.join('\n');
+        expect(normalise(await res.text())).toBe(normalise(expected));
+      }
+    },
+  );
+
+  it('browser-disconnect leaves the tab gone: 503 "not connected" to every chat until reset', async () => {
+    const bridge = await start({ scenario: 'browser-disconnect' });
+    expect((await chat(bridge, request(true))).status).toBe(200);
+    bridge.scenario = 'ok';
+    const res = await chat(bridge, request(true));
+    expect(res.status).toBe(503);
+    expect(await res.text()).toBe(JSON.stringify({ detail: BRIDGE_TEXTS.tabClosed }));
+    bridge.reset();
+    expect((await chat(bridge, request(true))).status).toBe(200);
+  });
+
+  it('puts a retry_after in the 429 text when asked', async () => {
+    const bridge = await start({ scenario: 'rate-limited', rateLimitRetryAfter: 7 });
+    const body = (await (await chat(bridge, request(false))).json()) as { error: { message: string } };
+    expect(body.error.message).toBe(
+      '[LMArena Bridge Error]: 网络响应不正常。状态: 429. 内容: {"error":"Too Many Requests","retry_after":7}',
+    );
+  });
+});
+
+describe('serve probe', () => {
+  it('answers a JSON array as the bridge does, by state, and keeps it out of requests', async () => {
+    const bridge = await start();
+    const probe = () => chat(bridge, '[]');
+    const ok = await probe();
+    expect(ok.status).toBe(500);
+    expect(ok.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await ok.text()).toBe('Internal Server Error');
+    bridge.scenario = 'tab-closed';
+    const closed = await probe();
+    expect(closed.status).toBe(503);
+    expect(await closed.text()).toBe(JSON.stringify({ detail: BRIDGE_TEXTS.tabClosed }));
+    bridge.scenario = 'cloudflare';
+    await (await chat(bridge, request(true))).text();
+    const refreshing = await probe();
+    expect(refreshing.status).toBe(503);
+    expect(await refreshing.text()).toBe(JSON.stringify({ detail: BRIDGE_TEXTS.cloudflareRefreshing }));
+    expect(bridge.serveProbes).toBe(3);
+    expect(bridge.requests).toHaveLength(1);
+  });
+});
+
 describe('cloudflare state', () => {
   const stateBlocks = BLOCKS.filter((b) => b.status === 503);
 

@@ -20,7 +20,12 @@ export type FakeBridgeScenario =
   | 'filter'
   | 'empty'
   | 'slow'
-  | 'hang';
+  | 'hang'
+  | 'timeout'
+  | 'browser-disconnect'
+  | 'session-expired'
+  | 'recaptcha'
+  | 'rate-limited';
 
 export type FakeBridgeOptions = {
   /** Port on 127.0.0.1; default 0 (random). */
@@ -44,6 +49,8 @@ export type FakeBridgeOptions = {
   splitEvents?: boolean;
   /** Scenario for requests until changed; default 'ok'. */
   scenario?: FakeBridgeScenario;
+  /** 'rate-limited': the `retry_after` (seconds) in LMArena's 429 body; default none. */
+  rateLimitRetryAfter?: number;
 };
 
 export type RecordedRequest = {
@@ -61,13 +68,18 @@ export interface FakeBridge {
   port: number;
   /** Mutable; applies to the next chat request. */
   scenario: FakeBridgeScenario;
-  /** Every chat request received, in order (also the rejected ones). */
+  /** Every chat request received, in order (also the rejected ones), serve probes excepted. */
   readonly requests: RecordedRequest[];
+  /**
+   * Chat requests whose JSON body is not an object (the agent's serve probe sends `[]`): answered
+   * as the bridge does, counted here instead of in `requests`.
+   */
+  readonly serveProbes: number;
   /** The oldest early-closed chat request not yet returned by this method, waiting for one if none. */
   nextEarlyClose(): Promise<RecordedRequest>;
   /** Chat responses currently open. */
   readonly openStreams: number;
-  /** Back to 'ok'; clears the Cloudflare state, `requests` and unclaimed early closes. */
+  /** Back to 'ok'; clears the Cloudflare and tab-gone states, `requests` and unclaimed early closes. */
   reset(): void;
   /** Idempotent; destroys open sockets, so it never waits on a hanging stream. */
   close(): Promise<void>;
@@ -108,7 +120,22 @@ export const BRIDGE_TEXTS = Object.freeze({
   invalidJson: '无效的 JSON 请求体',
   missingKey: "未提供 API Key。请在 Authorization 头部中以 'Bearer YOUR_KEY' 格式提供。",
   wrongKey: '提供的 API Key 不正确。',
+  /** `_process_lmarena_stream` after `stream_response_timeout_seconds` (360) without data. */
+  timeout: 'Response timed out after 360 seconds.',
+  /** Put in every open channel when the userscript's WebSocket closes. */
+  browserDisconnected: 'Browser disconnected during operation',
+  /** The userscript's fetch failure texts (`网络响应不正常。状态: <status>. 内容: <LMArena body>`). */
+  sessionExpired:
+    '网络响应不正常。状态: 401. 内容: {"error":"User does not have access to evaluation session"}',
+  recaptchaFailed: '网络响应不正常。状态: 403. 内容: {"error":"recaptcha validation failed"}',
+  rateLimited: '网络响应不正常。状态: 429. 内容: {"error":"Too Many Requests"}',
 });
+
+/** LMArena's 429 text with a retry-after in its body. */
+export const rateLimitedText = (retryAfter?: number): string =>
+  retryAfter === undefined
+    ? BRIDGE_TEXTS.rateLimited
+    : `网络响应不正常。状态: 429. 内容: {"error":"Too Many Requests","retry_after":${retryAfter}}`;
 
 /**
  * Serialises like Python's `json.dumps(value, ensure_ascii=False)`: `", "` and `": "` separators,
@@ -237,8 +264,11 @@ class FakeBridgeServer implements FakeBridge {
   port = 0;
   scenario: FakeBridgeScenario;
   readonly requests: RecordedRequest[] = [];
+  serveProbes = 0;
   openStreams = 0;
   private refreshing = false;
+  /** The userscript's socket closed ('browser-disconnect'): 503 to every chat until `reset()`. */
+  private tabGone = false;
   private readonly earlyCloses: RecordedRequest[] = [];
   private readonly waiters: Array<(request: RecordedRequest) => void> = [];
   private readonly idle: Array<() => void> = [];
@@ -262,6 +292,7 @@ class FakeBridgeServer implements FakeBridge {
   reset(): void {
     this.scenario = 'ok';
     this.refreshing = false;
+    this.tabGone = false;
     this.requests.length = 0;
     this.earlyCloses.length = 0;
   }
@@ -333,11 +364,15 @@ class FakeBridgeServer implements FakeBridge {
       record.body = text;
       return sendDetail(res, 400, BRIDGE_TEXTS.invalidJson);
     }
+    const body = record.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      this.requests.splice(this.requests.indexOf(record), 1);
+      this.serveProbes++;
+    }
     if (this.rejectAuth(req, res)) return;
     if (this.refreshing) return sendDetail(res, 503, BRIDGE_TEXTS.cloudflareRefreshing);
     const scenario = this.scenario;
-    if (scenario === 'tab-closed') return sendDetail(res, 503, BRIDGE_TEXTS.tabClosed);
-    const body = record.body;
+    if (scenario === 'tab-closed' || this.tabGone) return sendDetail(res, 503, BRIDGE_TEXTS.tabClosed);
     // `openai_req.get` on a non-object raises: FastAPI answers its plain-text 500.
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       return send(res, 500, 'Internal Server Error', 'text/plain; charset=utf-8');
@@ -388,6 +423,19 @@ class FakeBridgeServer implements FakeBridge {
         // Headers (streaming) or nothing at all, then silence until the client or close() ends it.
         if (stream) reply.startStream();
         return;
+      case 'timeout':
+        // What the bridge writes after its 360 s of silence (played without the wait).
+        return reply.fail(stream, BRIDGE_TEXTS.timeout);
+      case 'browser-disconnect':
+        // The tab closed mid-request: the open channel gets the error, later chats a 503.
+        this.tabGone = true;
+        return reply.fail(stream, BRIDGE_TEXTS.browserDisconnected);
+      case 'session-expired':
+        return reply.fail(stream, BRIDGE_TEXTS.sessionExpired);
+      case 'recaptcha':
+        return reply.fail(stream, BRIDGE_TEXTS.recaptchaFailed);
+      case 'rate-limited':
+        return reply.fail(stream, rateLimitedText(this.options.rateLimitRetryAfter));
     }
   }
 
@@ -413,7 +461,10 @@ class FakeBridgeServer implements FakeBridge {
  * 'cloudflare' (in-band error or 500, then 503 to every chat request until `reset()`),
  * 'tab-closed' (503), 'filter' (chunks then `finish_reason "content-filter"`; non-stream appends the
  * notice), 'empty' (stop chunk only; non-stream a 500 LMArena error), 'slow' (`slowDelayMs` between
- * chunks), 'hang' (streaming: 200 + headers then silence; non-stream: silence).
+ * chunks), 'hang' (streaming: 200 + headers then silence; non-stream: silence),
+ * 'timeout' / 'session-expired' / 'recaptcha' / 'rate-limited' (that text in-band when streaming,
+ * a 500 `bridge_error` otherwise), 'browser-disconnect' (the same, then 503 "not connected" to every
+ * chat until `reset()`).
  */
 export async function startFakeBridge(options: FakeBridgeOptions = {}): Promise<FakeBridge> {
   const bridge = new FakeBridgeServer(options);

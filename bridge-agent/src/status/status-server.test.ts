@@ -33,6 +33,9 @@ describe('status server', () => {
       reconnects: 0,
       ready: true,
       ready_reason: null,
+      ready_code: null,
+      ready_fix: null,
+      retry_at: null,
       max_concurrency: h.config.maxConcurrency,
       connections: [
         {
@@ -65,6 +68,41 @@ describe('status server', () => {
     });
 
     expect(await getJson(`${url}/nope`)).toMatchObject({ status: 404, body: { error: 'not found' } });
+  });
+
+  it('says why the bridge is not serving and what to do, as JSON and as an escaped HTML page', async () => {
+    h = await startHarness({ config: { statusPort: 0 } });
+    const url = h.agent.statusUrl!;
+    const conn = await h.relay.connection();
+    const detail = '<script>alert("x")</script> 油猴脚本客户端未连接。';
+    h.bridge.chat = (_req, res) =>
+      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ detail }));
+    conn.open(1, { model: 'gpt-5', messages: [], stream: true });
+    expect(await conn.waitFrame('ready')).toMatchObject({ ready: false, code: 'userscript_disconnected' });
+
+    const status = await getJson(`${url}/platform/status`);
+    expect(status.body).toMatchObject({
+      ready: false,
+      ready_code: 'userscript_disconnected',
+      ready_reason: `bridge answered 503: ${detail}`,
+      ready_fix: expect.stringContaining('open lmarena.ai in the browser'),
+      retry_at: null,
+    });
+
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await page.text();
+    expect(html).toContain('Not serving: the bridge cannot take requests.');
+    expect(html).toContain('userscript_disconnected');
+    expect(html).toContain('open lmarena.ai in the browser with the LMArenaBridge userscript enabled');
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; 油猴脚本客户端未连接。');
+    expect(html).not.toContain('<script>');
+    // Self-contained: nothing is fetched from anywhere.
+    expect(html).not.toMatch(/<(script|link|img)\b|src=|https?:\/\//);
+    expect(html).not.toContain('good-token');
+    expect((await fetch(`${url}/`, { method: 'POST' })).status).toBe(405);
   });
 
   it('is off with status_port -1', async () => {

@@ -1,12 +1,15 @@
 /**
  * The agent's local status server, bound to 127.0.0.1 only: `/health`, `/platform/status`,
- * `/stats` as JSON. It shows no secret; the token never appears in any answer.
+ * `/stats` as JSON, and `/` as a small HTML page for the bridge's owner. It shows no secret; the
+ * token never appears in any answer.
  */
 
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { BridgeReasonCode } from '@arena-relay/shared';
 import type { LinkStatus } from '../tunnel/link-pool.js';
 import type { HubStats } from '../tunnel/stream-hub.js';
+import { statusPage } from './status-page.js';
 
 /** `/platform/status`. */
 export type PlatformStatus = {
@@ -19,6 +22,12 @@ export type PlatformStatus = {
   reconnects: number;
   ready: boolean;
   ready_reason: string | null;
+  /** Why the bridge is not serving, as a stable code (see shared/src/bridge-reasons.ts); null when ready. */
+  ready_code: BridgeReasonCode | null;
+  /** What the owner can do about `ready_code`, in plain words. */
+  ready_fix: string | null;
+  /** ISO time before which the agent will not try the bridge again (LMArena's retry-after). */
+  retry_at: string | null;
   max_concurrency: number;
   /** Every socket to a relay, going-away ones included; `slots` is its share of max_concurrency. */
   connections: ConnectionStatus[];
@@ -40,6 +49,18 @@ export type StatusServer = {
 
 const HOST = '127.0.0.1';
 
+function page(response: ServerResponse, html: string): void {
+  response.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(html),
+    'cache-control': 'no-store',
+    // Nothing on the page loads anything: say so, so an injected tag could not either.
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    'x-content-type-options': 'nosniff',
+  });
+  response.end(html);
+}
+
 function reply(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
@@ -58,12 +79,14 @@ export function startStatusServer(port: number, source: StatusSource): Promise<S
     ['/stats', () => source.stats()],
   ]);
   const server = createServer((request, response) => {
-    const route = routes.get((request.url ?? '/').split('?')[0]!);
-    if (!route) return reply(response, 404, { error: 'not found' });
+    const path = (request.url ?? '/').split('?')[0]!;
+    const route = routes.get(path);
+    if (!route && path !== '/') return reply(response, 404, { error: 'not found' });
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('allow', 'GET, HEAD');
       return reply(response, 405, { error: 'method not allowed' });
     }
+    if (!route) return page(response, statusPage(source.status()));
     reply(response, 200, route());
   });
   return new Promise((resolve, reject) => {

@@ -83,6 +83,29 @@ export class BridgeClient {
     });
   }
 
+  /**
+   * Asks whether the bridge can serve a chat now without sending anything to LMArena: a JSON array
+   * passes LMArenaBridge's checks in order (JSON, key, Cloudflare refresh, userscript connected)
+   * and then fails on the first field read, a plain-text 500. Any earlier check answers for itself
+   * (503 with a `detail` when the tab is gone or a Cloudflare check runs, 401 on a bad key).
+   */
+  serveProbe(signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'content-type': 'application/json',
+    };
+    if (this.#authorization) headers.authorization = this.#authorization;
+    return this.#pool.request({
+      method: 'POST',
+      path: `${this.#basePath}/v1/chat/completions`,
+      headers,
+      body: '[]',
+      signal,
+      headersTimeout: this.probeTimeoutMs,
+      bodyTimeout: this.probeTimeoutMs,
+    });
+  }
+
   /** Closes the pool; requests still running are aborted. Idempotent. */
   async close(): Promise<void> {
     if (this.#pool.destroyed) return;

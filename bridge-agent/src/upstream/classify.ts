@@ -1,12 +1,28 @@
 /**
- * Maps what the bridge did (an HTTP status, a network failure) to the stable stream error codes
- * of the wire protocol, keeping the bridge's own message text.
+ * Maps what the bridge did (an HTTP status, an in-band error message, a network failure) to the
+ * stable stream error codes of the wire protocol, keeping the bridge's own message text. The one
+ * place that decides who a failure is on (request, model, bridge) and why a bridge cannot serve.
  */
 import type { Readable } from 'node:stream';
-import { type StreamErrorCode, truncateChars } from '@arena-relay/shared';
+import {
+  type BridgeReasonCode,
+  type FailureScope,
+  type StreamErrorCode,
+  truncateChars,
+} from '@arena-relay/shared';
 
-/** An upstream failure as it goes into an `error` frame. */
-export type UpstreamFailure = { code: StreamErrorCode; message: string; status?: number };
+/** An upstream failure as it goes into an `error` frame (see `errorFrame` in shared/src/frames.ts). */
+export type UpstreamFailure = {
+  code: StreamErrorCode;
+  message: string;
+  status?: number;
+  /** Who the failure is on: the request, the model, or the whole bridge. */
+  scope?: FailureScope;
+  /** For a bridge-wide failure: why the bridge cannot serve. */
+  reason?: BridgeReasonCode;
+  /** How long the bridge (LMArena) asked to wait, in ms. */
+  retryAfterMs?: number;
+};
 
 /** Largest error body read from the bridge, in bytes. */
 export const ERROR_BODY_CAP = 64 * 1024;
@@ -48,22 +64,141 @@ export function errorDetail(text: string): string {
   return text.trim();
 }
 
-/** Classifies a non-2xx answer of the bridge. */
-export function classifyStatus(status: number, detail: string): UpstreamFailure {
+/** What a 503 from the bridge means, from its `detail`. */
+function unavailableReason(detail: string): BridgeReasonCode {
+  return findReason(detail) ?? 'bridge_error';
+}
+
+/** A 4xx/5xx `detail` that names the bridge's own setup (its session ids), not the request. */
+const MISCONFIGURED = /会话ID或消息ID无效|session id|message id/i;
+/** "model X has no session ids of its own": the bridge cannot serve that one model. */
+const MODEL_NOT_MAPPED = /没有配置独立的会话ID/;
+
+/**
+ * Classifies a non-2xx answer of the bridge. `retryAfter` is its `retry-after` header, if any.
+ * A `bridge_error` body (`[LMArena Bridge Error]: …`) is classified by its message, exactly as the
+ * same message inside a stream is: one failure, one status.
+ */
+export function classifyStatus(status: number, detail: string, retryAfter?: string): UpstreamFailure {
   const said = detail ? `: ${detail}` : '';
   if (status === 401 || status === 403) {
     return {
       code: 'upstream_unavailable',
       status,
+      scope: 'bridge',
+      reason: 'bridge_auth_failed',
       message: truncateChars(
         `the bridge rejected the agent's key (${status})${said}; check upstream_api_key / AGENT_UPSTREAM_API_KEY`,
         8192,
       ),
     };
   }
-  const code: StreamErrorCode =
-    status === 503 ? 'upstream_unavailable' : status >= 500 ? 'upstream_error' : 'upstream_rejected';
-  return { code, status, message: truncateChars(`bridge answered ${status}${said}`, 8192) };
+  if (detail.startsWith(BRIDGE_ERROR_LABEL)) {
+    return { ...classifyBridgeMessage(detail.slice(BRIDGE_ERROR_LABEL.length)), status };
+  }
+  const message = truncateChars(`bridge answered ${status}${said}`, 8192);
+  if (status === 503) {
+    return {
+      code: 'upstream_unavailable',
+      status,
+      scope: 'bridge',
+      reason: unavailableReason(detail),
+      message,
+    };
+  }
+  if (status === 429) {
+    const failure: UpstreamFailure = {
+      code: 'upstream_unavailable',
+      status,
+      scope: 'bridge',
+      reason: 'upstream_rate_limited',
+      message,
+    };
+    const ms = retryAfterMs(retryAfter) ?? retryAfterInText(detail);
+    if (ms !== undefined) failure.retryAfterMs = ms;
+    return failure;
+  }
+  if (MISCONFIGURED.test(detail)) {
+    return { code: 'upstream_unavailable', status, scope: 'bridge', reason: 'bridge_misconfigured', message };
+  }
+  if (MODEL_NOT_MAPPED.test(detail)) return { code: 'upstream_error', status, scope: 'model', message };
+  if (status >= 500) return { code: 'upstream_error', status, scope: 'model', message };
+  return { code: 'upstream_rejected', status, scope: 'request', message };
+}
+
+/** The label of the bridge's error messages (`{"error": {"message": "[LMArena Bridge Error]: …"}}`). */
+export const BRIDGE_ERROR_LABEL = '[LMArena Bridge Error]: ';
+
+/**
+ * One row per kind of message LMArenaBridge (and its userscript, relaying LMArena) writes after
+ * "[LMArena Bridge Error]: ", first match wins. Bridge-wide reasons take the bridge out of
+ * routing; the rest are the request's or the model's.
+ */
+const BRIDGE_WIDE: ReadonlyArray<[RegExp, BridgeReasonCode]> = [
+  [/人机验证|cloudflare|just a moment|cf-chl|challenge-platform/i, 'cloudflare_challenge'],
+  [
+    /油猴脚本客户端未连接|browser disconnected|userscript|browser client not connected/i,
+    'userscript_disconnected',
+  ],
+  [/recaptcha/i, 'recaptcha_failed'],
+  [
+    /access to (this |the )?evaluation session|状态: 401|session (has )?expired|unauthori[sz]ed/i,
+    'session_expired',
+  ],
+  [/状态: 429|too many requests|rate.?limit/i, 'upstream_rate_limited'],
+];
+
+/** The bridge-wide reason a bridge's text names, if any. */
+export function findReason(text: string): BridgeReasonCode | undefined {
+  return BRIDGE_WIDE.find(([pattern]) => pattern.test(text))?.[1];
+}
+
+const ATTACHMENT_TOO_LARGE = /附件大小超过了|too large|状态: 413/i;
+const TIMED_OUT = /timed out|超时/i;
+
+/** `retry-after` as seconds or an HTTP date, in ms from now. */
+export function retryAfterMs(header: string | undefined, now = Date.now()): number | undefined {
+  if (!header) return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(Math.round(seconds * 1000), 86_400_000);
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.min(Math.max(0, at - now), 86_400_000);
+}
+
+/** A retry-after LMArena put in its body (`"retry_after": 30`, `Retry-After: 30`), in ms. */
+function retryAfterInText(text: string): number | undefined {
+  const match = /retry[-_ ]?after\D{0,4}(\d{1,6})/i.exec(text);
+  return match ? retryAfterMs(match[1]) : undefined;
+}
+
+/**
+ * Classifies the message of a bridge error (the text after "[LMArena Bridge Error]: "), whether it
+ * came inside a 200 event stream or as a non-stream `bridge_error` body: the same message gets the
+ * same code, status and scope either way. `status` is the one the bridge itself uses for that
+ * message when not streaming (413 for an attachment too large, else 500).
+ */
+export function classifyBridgeMessage(text: string): UpstreamFailure {
+  const message = truncateChars(text, 8192);
+  if (ATTACHMENT_TOO_LARGE.test(text)) {
+    return { code: 'upstream_rejected', status: 413, scope: 'request', message };
+  }
+  const reason = findReason(text);
+  if (reason) {
+    const failure: UpstreamFailure = {
+      code: 'upstream_unavailable',
+      status: 500,
+      scope: 'bridge',
+      reason,
+      message,
+    };
+    const ms = reason === 'upstream_rate_limited' ? retryAfterInText(text) : undefined;
+    if (ms !== undefined) failure.retryAfterMs = ms;
+    return failure;
+  }
+  if (TIMED_OUT.test(text)) return { code: 'upstream_timeout', status: 500, scope: 'model', message };
+  // Anything else LMArena said ("Model is currently unavailable", a 5xx of its own) is this
+  // model's trouble on this bridge: it must not bench the bridge for every other model.
+  return { code: 'upstream_error', status: 500, scope: 'model', message };
 }
 
 const TIMEOUT_CODES = new Set([
@@ -86,8 +221,13 @@ export function errorCode(error: unknown): string | undefined {
 export function classifyNetworkError(error: unknown): UpstreamFailure {
   const code = errorCode(error);
   if (code && TIMEOUT_CODES.has(code)) {
-    return { code: 'upstream_timeout', message: `bridge timed out (${code})` };
+    return { code: 'upstream_timeout', scope: 'bridge', message: `bridge timed out (${code})` };
   }
   const reason = code ?? (error instanceof Error ? error.message : String(error));
-  return { code: 'upstream_unavailable', message: truncateChars(`bridge unreachable: ${reason}`, 8192) };
+  return {
+    code: 'upstream_unavailable',
+    scope: 'bridge',
+    reason: 'bridge_down',
+    message: truncateChars(`bridge unreachable: ${reason}`, 8192),
+  };
 }

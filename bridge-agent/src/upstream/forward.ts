@@ -7,10 +7,11 @@
  * retry elsewhere). Later chunks are checked with one `indexOf` each and never parsed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { type OpenFrame, truncateChars } from '@arena-relay/shared';
+import type { OpenFrame } from '@arena-relay/shared';
 import type { Dispatcher } from 'undici';
 import type { BridgeClient } from './bridge-client.js';
 import {
+  classifyBridgeMessage,
   classifyNetworkError,
   classifyStatus,
   ERROR_BODY_CAP,
@@ -75,7 +76,7 @@ export function forward(
 }
 
 /** A non-2xx answer: its body is read (up to ERROR_BODY_CAP) for the bridge's message. */
-type ErrorBody = { status: number; chunks: Buffer[]; size: number };
+type ErrorBody = { status: number; retryAfter: string | undefined; chunks: Buffer[]; size: number };
 
 /**
  * One request to the bridge as an undici dispatch handler: the parser calls in with headers,
@@ -106,7 +107,13 @@ class Forwarding implements Dispatcher.DispatchHandler {
     headers: IncomingHttpHeaders,
   ): void {
     if (status < 200 || status >= 300) {
-      this.#errorBody = { status, chunks: [], size: 0 };
+      const retryAfter = headers['retry-after'];
+      this.#errorBody = {
+        status,
+        retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+        chunks: [],
+        size: 0,
+      };
       return;
     }
     const type = String(headers['content-type'] ?? '');
@@ -148,7 +155,11 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   #statusFailure(error: ErrorBody): UpstreamFailure {
-    return classifyStatus(error.status, errorDetail(Buffer.concat(error.chunks).toString('utf8')));
+    return classifyStatus(
+      error.status,
+      errorDetail(Buffer.concat(error.chunks).toString('utf8')),
+      error.retryAfter,
+    );
   }
 
   /** Ends this request once: with `failure` if any, aborting the upstream when it still runs. */
@@ -194,11 +205,7 @@ class EventStreamPump extends Pump {
     if (this.#held === undefined) {
       // Hot path: one indexOf, then the bytes go out as they are.
       if (this.#scanner.scan(chunk)) {
-        this.stop({
-          code: 'upstream_error',
-          status: 200,
-          message: truncateChars(laterEventError(chunk), 8192),
-        });
+        this.stop(classifyBridgeMessage(laterEventError(chunk)));
         return false;
       }
       return this.sink.write(chunk);
@@ -213,12 +220,12 @@ class EventStreamPump extends Pump {
     const first = cut === -1 ? held : held.subarray(0, cut);
     const message = firstEventError(first);
     if (message !== undefined) {
-      this.stop({ code: 'upstream_error', status: 200, message: truncateChars(message, 8192) });
+      this.stop(classifyBridgeMessage(message));
       return false;
     }
     const rest = held.subarray(first.length);
     if (this.#scanner.scan(rest)) {
-      this.stop({ code: 'upstream_error', status: 200, message: truncateChars(laterEventError(rest), 8192) });
+      this.stop(classifyBridgeMessage(laterEventError(rest)));
       return false;
     }
     this.sink.head(200, { 'content-type': this.#type });
@@ -232,7 +239,7 @@ class EventStreamPump extends Pump {
       this.#held = undefined;
       const message = firstEventError(held);
       if (message !== undefined) {
-        return this.stop({ code: 'upstream_error', status: 200, message: truncateChars(message, 8192) });
+        return this.stop(classifyBridgeMessage(message));
       }
       this.sink.head(200, { 'content-type': this.#type });
       if (held.length > 0) this.sink.write(held);

@@ -1,24 +1,65 @@
 /**
- * Bridge readiness. LMArenaBridge has no health endpoint, so `GET /v1/models` answering 200 means
- * "up" (and gives the model list); a chat answered 503 means the browser tab is gone, which flips
- * readiness off until the next successful probe.
+ * Bridge readiness, with a reason. LMArenaBridge has no health endpoint, and `GET /v1/models`
+ * answers 200 whether or not the browser tab is connected. So: `/v1/models` says the process is up
+ * (and gives the model list); while not ready, a serve probe (see `BridgeClient.serveProbe`) says
+ * whether a chat could be served, and why not. A chat that fails bridge-wide takes readiness off at
+ * once, with its reason code. While not ready the bridge is probed on a short backoff
+ * (1 s, then every 2 s by default), never before an LMArena retry-after has passed.
  */
 import { EventEmitter } from 'node:events';
-import { truncateChars } from '@arena-relay/shared';
+import { type BridgeReasonCode, truncateChars } from '@arena-relay/shared';
 import type { BridgeClient } from './bridge-client.js';
-import { classifyNetworkError, errorDetail, readCapped, type UpstreamFailure } from './classify.js';
+import {
+  classifyNetworkError,
+  classifyStatus,
+  errorDetail,
+  readCapped,
+  type UpstreamFailure,
+} from './classify.js';
 
-/** Interval between readiness probes, in ms. */
+/** Interval between readiness probes while ready, in ms. */
 export const PROBE_INTERVAL_MS = 30_000;
+
+/** First retry delay while not ready, in ms; doubles per failed probe up to RETRY_CAP_MS. */
+export const RETRY_BASE_MS = 1_000;
+
+/**
+ * Longest retry delay while not ready, in ms: probes are local and cheap, and a bridge that is
+ * back (a Cloudflare refresh takes ~5 s) must serve again within this long.
+ */
+export const RETRY_CAP_MS = 2_000;
+
+/**
+ * How long a reason the serve probe cannot see stays in force when LMArena named no retry-after,
+ * in ms. These come only from a real chat (LMArena answering the tab), so readiness waits this
+ * long before a probe may bring the bridge back.
+ */
+export const HOLD_MS: Partial<Record<BridgeReasonCode, number>> = {
+  upstream_rate_limited: 30_000,
+  session_expired: 30_000,
+  recaptcha_failed: 10_000,
+};
 
 /** Outcome of one probe; the shape of a `health` frame's `bridge` field. */
 export type ProbeResult = { ok: boolean; status?: number; latencyMs: number; reason?: string };
 
 type ReadinessEvents = {
-  /** Readiness flipped. */
+  /** Readiness flipped, or the reason code of not being ready changed. */
   ready: [ready: boolean, reason: string | undefined];
   /** The bridge's model list changed. */
   models: [models: string[]];
+};
+
+export type ReadinessOptions = {
+  /** Interval between probes while ready, in ms (default PROBE_INTERVAL_MS). */
+  intervalMs?: number;
+  /** First retry delay while not ready, in ms (default RETRY_BASE_MS). */
+  retryBaseMs?: number;
+  /** Longest retry delay while not ready, in ms (default RETRY_CAP_MS, at most the interval). */
+  retryCapMs?: number;
+  /** Overrides HOLD_MS per reason, in ms. */
+  holdMs?: Partial<Record<BridgeReasonCode, number>>;
+  now?: () => number;
 };
 
 /** Model ids within the limits of the `hello`/`models` frames. */
@@ -31,92 +72,169 @@ function modelIds(json: unknown): string[] {
   return [...new Set(ids)].slice(0, 2048);
 }
 
+type Verdict = { ok: true } | { ok: false; status?: number; reason: string; code: BridgeReasonCode };
+
+const notReady = (failure: UpstreamFailure, fallback: BridgeReasonCode): Verdict => {
+  const verdict: Verdict = {
+    ok: false,
+    reason: truncateChars(failure.message, 512),
+    code: failure.reason ?? fallback,
+  };
+  if (failure.status !== undefined) verdict.status = failure.status;
+  return verdict;
+};
+
 export class Readiness extends EventEmitter<ReadinessEvents> {
   ready = false;
+  /** The bridge's (or the agent's) words for why it is not ready. */
   reason: string | undefined = 'not probed yet';
+  /** The stable code for why it is not ready; undefined while ready. */
+  code: BridgeReasonCode | undefined = 'not_probed';
+  /** Until when (epoch ms) LMArena asked to wait; 0 when it did not. */
+  holdUntil = 0;
   models: string[] = [];
   readonly #client: BridgeClient;
   readonly #intervalMs: number;
+  readonly #retryBaseMs: number;
+  readonly #retryCapMs: number;
+  readonly #holdMs: Partial<Record<BridgeReasonCode, number>>;
+  readonly #now: () => number;
+  #started = false;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<ProbeResult> | undefined;
+  /** Failed probes in a row while not ready: the backoff exponent. */
+  #misses = 0;
 
-  constructor(client: BridgeClient, intervalMs = PROBE_INTERVAL_MS) {
+  constructor(client: BridgeClient, options: ReadinessOptions | number = {}) {
     super();
+    const opts = typeof options === 'number' ? { intervalMs: options } : options;
     this.#client = client;
-    this.#intervalMs = intervalMs;
+    this.#intervalMs = opts.intervalMs ?? PROBE_INTERVAL_MS;
+    this.#retryBaseMs = opts.retryBaseMs ?? RETRY_BASE_MS;
+    this.#retryCapMs = Math.min(this.#intervalMs, opts.retryCapMs ?? RETRY_CAP_MS);
+    this.#holdMs = { ...HOLD_MS, ...opts.holdMs };
+    this.#now = opts.now ?? Date.now;
   }
 
-  /** Probes once, then every interval. Resolves after the first probe. */
+  /** Probes once, then keeps probing (interval while ready, backoff while not). Resolves after the first probe. */
   async start(): Promise<void> {
+    this.#started = true;
     await this.probe();
-    this.#timer ??= setInterval(() => void this.probe(), this.#intervalMs);
-    this.#timer.unref();
   }
 
   stop(): void {
-    clearInterval(this.#timer);
+    this.#started = false;
+    clearTimeout(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** The delay before the next probe, in ms. */
+  nextProbeInMs(): number {
+    if (this.ready) return this.#intervalMs;
+    const backoff = Math.min(this.#retryCapMs, this.#retryBaseMs * 2 ** Math.min(this.#misses, 20));
+    return Math.max(backoff, this.holdUntil - this.#now());
   }
 
   /** Probes the bridge now (joining a probe already running) and applies the result. Never rejects. */
   probe(): Promise<ProbeResult> {
     this.#running ??= this.#probeOnce().finally(() => {
       this.#running = undefined;
+      this.#schedule();
     });
     return this.#running;
   }
 
-  /** A request found the bridge unable to serve: not ready until a probe says otherwise. */
-  markUnavailable(reason: string): void {
-    this.#setReady(false, reason);
+  /** The agent itself is not ready (shutting down): said to the relay with this code. */
+  markUnavailable(reason: string, code: BridgeReasonCode = 'bridge_error', retryAfterMs?: number): void {
+    const hold = retryAfterMs ?? this.#holdMs[code];
+    if (hold !== undefined) this.holdUntil = Math.max(this.holdUntil, this.#now() + hold);
+    this.#misses = 0;
+    this.#setReady(false, truncateChars(reason, 512), code);
+    this.#schedule();
   }
 
   /**
-   * A chat request failed as `failure` says. An answer that says the bridge cannot serve (503 when
-   * the browser tab is gone, 401/403) takes it out until a probe says otherwise. A network error
-   * (a reset or refused connection) is checked with a probe at once: one dropped keep-alive
-   * connection must not bench a healthy bridge until the next periodic probe, 30 s later.
+   * A chat request failed bridge-wide as `failure` says. An answer that says the bridge cannot
+   * serve (503 when the tab is gone, a Cloudflare check, 401/403, LMArena's 429) takes it out at
+   * once, for that reason. A network error (a reset or refused connection) is checked with a probe
+   * at once: one dropped keep-alive connection must not bench a healthy bridge.
    */
   chatFailed(failure: UpstreamFailure): void {
-    if (failure.status !== undefined) this.markUnavailable(truncateChars(failure.message, 512));
-    else void this.probe();
+    if (failure.status === undefined) return void this.probe();
+    this.markUnavailable(failure.message, failure.reason ?? 'bridge_error', failure.retryAfterMs);
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (!this.#started || this.#running) return;
+    this.#timer = setTimeout(() => void this.probe(), this.nextProbeInMs());
+    this.#timer.unref();
   }
 
   async #probeOnce(): Promise<ProbeResult> {
     const started = performance.now();
     const latency = () => Math.round(performance.now() - started);
-    let result: ProbeResult;
+    let verdict = await this.#models();
+    // `/v1/models` cannot tell a connected tab from a closed one: ask the chat route too, but only
+    // while not ready for a reason seen (a ready bridge proves itself with every chat it serves).
+    if (verdict.ok && !this.ready && this.code !== 'not_probed') verdict = await this.#serving();
+    if (verdict.ok && this.holdUntil > this.#now() && this.code !== undefined) {
+      verdict = { ok: false, reason: this.reason ?? 'waiting for LMArena', code: this.code };
+    }
+    const result: ProbeResult = { ok: verdict.ok, latencyMs: latency() };
+    if (verdict.ok) {
+      result.status = 200;
+      this.#misses = 0;
+      this.holdUntil = 0;
+      this.#setReady(true, undefined, undefined);
+    } else {
+      if (verdict.status !== undefined) result.status = verdict.status;
+      result.reason = verdict.reason;
+      // The first probe that finds it not ready retries after the base delay, later ones back off.
+      if (!this.ready && this.code !== 'not_probed') this.#misses++;
+      this.#setReady(false, verdict.reason, verdict.code);
+    }
+    return result;
+  }
+
+  async #models(): Promise<Verdict> {
     try {
       const response = await this.#client.models();
       const status = response.statusCode;
-      if (status === 200) {
-        const text = await readCapped(response.body, 4 * 1024 * 1024);
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        this.#setModels(modelIds(json));
-        result = { ok: true, status, latencyMs: latency() };
-      } else {
+      if (status !== 200) {
         const detail = errorDetail(await readCapped(response.body));
-        result = {
-          ok: false,
-          status,
-          latencyMs: latency(),
-          reason: truncateChars(`bridge answered ${status}: ${detail}`, 512),
-        };
+        const failure = classifyStatus(status, detail);
+        // No models at all (its 404) is the bridge's setup, not a request of ours.
+        return notReady(failure, status === 404 ? 'bridge_misconfigured' : 'bridge_error');
       }
+      const text = await readCapped(response.body, 4 * 1024 * 1024);
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      this.#setModels(modelIds(json));
+      return { ok: true };
     } catch (error) {
-      result = {
-        ok: false,
-        latencyMs: latency(),
-        reason: truncateChars(classifyNetworkError(error).message, 512),
-      };
+      return notReady({ ...classifyNetworkError(error), reason: 'bridge_down' }, 'bridge_down');
     }
-    this.#setReady(result.ok, result.reason);
-    return result;
+  }
+
+  async #serving(): Promise<Verdict> {
+    try {
+      const response = await this.#client.serveProbe();
+      const status = response.statusCode;
+      const detail = errorDetail(await readCapped(response.body, 16 * 1024));
+      // The array got past every check and failed on the first field read: the tab is there.
+      if (status === 500 && detail === 'Internal Server Error') return { ok: true };
+      // A bridge that answers some other way (another version) cannot be judged: trust /v1/models.
+      if (status !== 503 && status !== 401 && status !== 403) return { ok: true };
+      return notReady(classifyStatus(status, detail), 'bridge_error');
+    } catch (error) {
+      return notReady({ ...classifyNetworkError(error), reason: 'bridge_down' }, 'bridge_down');
+    }
   }
 
   #setModels(models: string[]): void {
@@ -125,10 +243,11 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
     this.emit('models', models);
   }
 
-  #setReady(ready: boolean, reason: string | undefined): void {
-    const flipped = ready !== this.ready;
+  #setReady(ready: boolean, reason: string | undefined, code: BridgeReasonCode | undefined): void {
+    const changed = ready !== this.ready || code !== this.code;
     this.ready = ready;
     this.reason = reason;
-    if (flipped) this.emit('ready', ready, reason);
+    this.code = code;
+    if (changed) this.emit('ready', ready, reason);
   }
 }

@@ -4,7 +4,7 @@
  * relay; relays that do not answer within the cluster query bound are listed as unreachable.
  */
 
-import { CloseCode } from '@arena-relay/shared';
+import { BRIDGE_REASON_FIXES, CloseCode } from '@arena-relay/shared';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { RelayError } from '../errors/relay-error.js';
@@ -14,6 +14,19 @@ import type { AppDeps, AppEnv } from './context.js';
 
 const none = z.null();
 const agentRef = z.strictObject({ id: z.string().min(1).max(256) });
+
+/** How many connected agents are not ready, per reason code (`unknown`: an agent too old to say). */
+function notReadyByReason(
+  rows: ReadonlyArray<{ ready: boolean; draining: boolean; ready_code: string | null }>,
+): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const row of rows) {
+    if (row.ready || row.draining) continue;
+    const code = row.ready_code ?? 'unknown';
+    counts[code] = (counts[code] ?? 0) + 1;
+  }
+  return counts;
+}
 
 /** An id no relay could hold (too long, empty) is refused here rather than asked around. */
 function checkedId(id: string): string {
@@ -52,6 +65,8 @@ export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       in_flight: s.inFlight,
       ready: s.ready,
       ready_reason: s.readyReason ?? null,
+      ready_code: s.ready ? null : (s.readyCode ?? null),
+      ready_fix: !s.ready && s.readyCode ? BRIDGE_REASON_FIXES[s.readyCode] : null,
       draining: s.draining,
       last_heartbeat: s.lastHeartbeatAt?.toISOString() ?? null,
       rtt_ms: s.rttMs ?? null,
@@ -100,9 +115,11 @@ export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
 
   app.get('/api/agents', async (c) => {
     const { answers, unreachable } = await agents(null);
+    const rows = answers.flatMap((a) => a.value.agents);
     return c.json({
-      agents: answers.flatMap((a) => a.value.agents),
+      agents: rows,
       queue_depth: answers.reduce((sum, a) => sum + a.value.queue_depth, 0),
+      not_ready_by_reason: notReadyByReason(rows),
       unreachable,
     });
   });

@@ -561,10 +561,16 @@ function createAgentRow(initial) {
       setText(relay, relayLabel(agent.relay ?? ''));
       const [label, tone] = agentState(agent);
       const reason = agent.draining ? '' : (agent.ready_reason ?? agent.cooldown?.reason ?? '');
-      if (shownState !== label + reason) {
-        shownState = label + reason;
+      const code = agent.draining ? '' : (agent.ready_code ?? '');
+      const fix = agent.draining ? '' : (agent.ready_fix ?? '');
+      if (shownState !== label + code + reason + fix) {
+        shownState = label + code + reason + fix;
         stateCell.replaceChildren(badge(label, tone));
+        if (code)
+          stateCell.append(el('div', { class: 'cell-sub mono', 'data-reason-code': code, text: code }));
         if (reason && label !== 'Ready') stateCell.append(el('div', { class: 'cell-sub', text: reason }));
+        if (fix)
+          stateCell.append(el('div', { class: 'cell-sub', 'data-reason-fix': '', text: `Fix: ${fix}` }));
       }
       setText(loadText, `${agent.in_flight} / ${agent.max_concurrency}`);
       fill.style.width = `${Math.min(100, (agent.in_flight / agent.max_concurrency) * 100)}%`;

@@ -5,6 +5,7 @@
  * carries a `relay` label (this relay's id, a default label of the registry), so that Prometheus
  * can sum a cluster's relays and still tell them apart.
  */
+import { bridgeReasonCode } from '@arena-relay/shared';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExchangeObserver, RequestRecord } from '../proxy/observer.js';
 import type { ExchangeRegistry } from '../proxy/registry.js';
@@ -129,6 +130,23 @@ export class RelayMetrics implements ExchangeObserver {
         const counts = { ready: 0, not_ready: 0, draining: 0 };
         for (const s of hub.list()) counts[s.draining ? 'draining' : s.ready ? 'ready' : 'not_ready']++;
         for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}agents_not_ready`,
+      help: "Connected agents whose bridge is not serving, by the agent's reason code",
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        // Every known reason is set (0 included) so a reason that clears drops to 0, not stale.
+        const counts = new Map<string, number>(bridgeReasonCode.options.map((code) => [code, 0]));
+        counts.set('unknown', 0);
+        for (const s of hub.list()) {
+          if (s.ready || s.draining) continue;
+          const reason = s.readyCode ?? 'unknown';
+          counts.set(reason, (counts.get(reason) ?? 0) + 1);
+        }
+        for (const [reason, n] of counts) this.set({ reason }, n);
       },
     });
     new Gauge({

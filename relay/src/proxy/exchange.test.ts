@@ -196,7 +196,7 @@ describe('Exchange', () => {
     expect(sticky.get('conv-1')).toBe(a.agentKey);
     expect(res.headers['x-session-pin']).toBe('new');
     expect(router.cooldownState(a.agentKey)).toBeUndefined();
-    stream.handlers.onFailure({ code: 'upstream_error', message: 'bridge crashed mid-answer' });
+    stream.handlers.onFailure({ code: 'upstream_unavailable', message: 'bridge crashed mid-answer' });
     expect(router.cooldownState(a.agentKey)).toMatchObject({ benched: true });
     expect(res.ended).toBe(true);
   });

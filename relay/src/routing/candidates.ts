@@ -13,7 +13,7 @@ export type Candidates = { model: string; local: RoutableAgent[]; remote: Routab
 
 export type CandidateRules = {
   /** Routable, not tried, not benched: whatever does not depend on the model. */
-  fit: (agent: RoutableAgent) => boolean;
+  fit: (agent: RoutableAgent, model: string) => boolean;
   /** Clients the client gate refused for this attempt, with their retry-after (s). */
   refusedClients?: ReadonlyMap<string, number> | undefined;
 };
@@ -32,7 +32,7 @@ export function chooseCandidates(
   let fitted = false;
   for (const model of models) {
     const serves = (a: RoutableAgent) => a.models.has(model);
-    const fits = (a: RoutableAgent) => serves(a) && rules.fit(a);
+    const fits = (a: RoutableAgent) => serves(a) && rules.fit(a, model);
     let localFit = local.filter(fits);
     let remoteFit = remote.filter(fits);
     if (localFit.length === 0 && remoteFit.length === 0) {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { agent } from '../test-support/fake-agents.js';
 import type { StreamFailure } from '../tunnel/stream.js';
 import { Cooldown } from './cooldown.js';
-import { Route } from './route.js';
+import { modelCooldownKey, Route } from './route.js';
 import { StickyTable } from './sticky.js';
 
 function setup(sessionName: string | undefined) {
@@ -13,7 +13,10 @@ function setup(sessionName: string | undefined) {
   return { route, served, ...feedback };
 }
 
-const broken: StreamFailure = { code: 'upstream_error', message: 'bridge said 500' };
+/** Bridge-wide: the tab is gone (no scope from the agent: the code decides). */
+const broken: StreamFailure = { code: 'upstream_unavailable', message: 'tab closed' };
+/** The model's: LMArena said no to this model. */
+const modelSaidNo: StreamFailure = { code: 'upstream_error', message: 'model unavailable', scope: 'model' };
 
 describe('Route', () => {
   it('succeeded() pins the session to the agent and clears its failures', () => {
@@ -38,6 +41,18 @@ describe('Route', () => {
     expect(route.failed({ code: 'protocol_error', message: 'bad frame' })).toBe(5000);
     expect(cooldown.benched(served.agentKey)).toBe(true);
     expect(cooldown.state(served.agentKey)?.reason).toBe('protocol_error: bad frame');
+  });
+
+  it("failed() benches only the model on this agent for the model's own failures; success clears it", () => {
+    const { route, served, cooldown } = setup(undefined);
+    const modelKey = modelCooldownKey(served.agentKey, 'gpt-5');
+    expect(route.failed(modelSaidNo)).toBeUndefined();
+    expect(route.failed(modelSaidNo)).toBe(5000);
+    expect(cooldown.benched(modelKey)).toBe(true);
+    expect(cooldown.benched(served.agentKey)).toBe(false);
+    expect(cooldown.benched(modelCooldownKey(served.agentKey, 'claude-opus-4'))).toBe(false);
+    route.succeeded();
+    expect(cooldown.state(modelKey)).toBeUndefined();
   });
 
   it('failed() ignores what is not the agent: rejected, cancelled, busy, a vanished socket', () => {

@@ -1,25 +1,21 @@
 /**
  * A Route: the slot the Router reserved on one agent for one attempt of a request, and the way
  * that attempt's outcome gets back into routing. A success pins the request's session to the
- * agent and clears its cooldown; a failure that is the agent's fault counts towards benching it.
+ * agent and clears its cooldown; a bridge-wide failure counts towards benching the agent, a
+ * model's failure towards benching that model on that agent only.
  */
+import { countsAgainstAgent, countsAgainstModel } from '../proxy/failures.js';
 import type { StreamFailure } from '../tunnel/stream.js';
 import type { Cooldown } from './cooldown.js';
 import type { RoutableAgent } from './routable-agent.js';
 import type { PinOutcome, StickyStore } from './sticky.js';
 
 /**
- * Failures that count against the agent's health. Not the request's own faults, not "busy", and
- * not a vanished agent or relay: a reconnected agent keeps its identity, and must not find itself
- * benched for its old socket's death.
+ * The cooldown key of one model on one agent: a model-caused failure benches that model there,
+ * through the same Cooldown, not the agent for every model.
  */
-export function countsAgainstAgent(failure: StreamFailure): boolean {
-  return (
-    failure.code !== 'upstream_rejected' &&
-    failure.code !== 'cancelled' &&
-    failure.code !== 'busy' &&
-    failure.code !== 'agent_gone'
-  );
+export function modelCooldownKey(agentKey: string, model: string): string {
+  return `${agentKey}\u0000model:${model}`;
 }
 
 /** What a Route reports to: the Router's cooldown and sticky table. */
@@ -37,11 +33,12 @@ export class Route {
     private readonly feedback: RouteFeedback,
   ) {}
 
-  /** The agent answered (its head arrived): pin the session to it, clear its cooldown. */
+  /** The agent answered (its head arrived): pin the session to it, clear its cooldowns. */
   succeeded(): void {
     const key = this.session.agentKey;
     if (this.sessionName) this.feedback.sticky.set(this.sessionName, key);
     this.feedback.cooldown.success(key);
+    this.feedback.cooldown.success(modelCooldownKey(key, this.model));
   }
 
   /**
@@ -49,7 +46,11 @@ export class Route {
    * returns the bench period in ms when this failure benched the agent.
    */
   failed(failure: StreamFailure): number | undefined {
-    if (!countsAgainstAgent(failure)) return undefined;
-    return this.feedback.cooldown.failure(this.session.agentKey, `${failure.code}: ${failure.message}`);
+    const reason = `${failure.code}: ${failure.message}`;
+    if (countsAgainstAgent(failure)) return this.feedback.cooldown.failure(this.session.agentKey, reason);
+    if (countsAgainstModel(failure)) {
+      return this.feedback.cooldown.failure(modelCooldownKey(this.session.agentKey, this.model), reason);
+    }
+    return undefined;
   }
 }

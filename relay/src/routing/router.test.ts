@@ -180,7 +180,7 @@ describe('Router.acquire', () => {
     first.succeeded();
     const again = await router.acquire(request({ sessionName: 'conv-1' }));
     expect(again).toMatchObject({ pin: 'kept', session: first.session });
-    expect(again.failed({ code: 'upstream_error', message: 'boom' })).toBe(1000);
+    expect(again.failed({ code: 'upstream_unavailable', message: 'boom' })).toBe(1000);
     expect(router.cooldownState(first.session.agentKey)).toMatchObject({ benched: true, trips: 1 });
     const other = await router.acquire(request({ sessionName: 'conv-1' }));
     expect(other.pin).toBe('repinned');

@@ -13,7 +13,7 @@ import type { Balancer } from './balancer.js';
 import { chooseCandidates } from './candidates.js';
 import { Cooldown, type CooldownState } from './cooldown.js';
 import type { RoutableAgent } from './routable-agent.js';
-import { Route, type RouteFeedback } from './route.js';
+import { modelCooldownKey, Route, type RouteFeedback } from './route.js';
 import { type PinOutcome, type StickyStore, StickyTable } from './sticky.js';
 
 export { Route } from './route.js';
@@ -201,7 +201,12 @@ export class Router {
     }
     const { cooldown } = this.feedback;
     const chosen = chooseCandidates(request.models, local, remote, {
-      fit: (a) => a.routable && !request.tried.has(a.id) && !cooldown.benched(a.agentKey),
+      // A model that keeps failing on one agent is benched there alone (routing/route.ts).
+      fit: (a, model) =>
+        a.routable &&
+        !request.tried.has(a.id) &&
+        !cooldown.benched(a.agentKey) &&
+        !cooldown.benched(modelCooldownKey(a.agentKey, model)),
       refusedClients: request.refusedClients,
     });
     if ('error' in chosen) return chosen;

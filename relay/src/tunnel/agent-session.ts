@@ -6,6 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import {
   type AgentFrame,
+  type BridgeReasonCode,
   CloseCode,
   type Corkable,
   closeReason,
@@ -53,6 +54,8 @@ export class AgentSession implements RoutableAgent {
   models: ReadonlySet<string> = new Set();
   ready = false;
   readyReason: string | undefined;
+  /** Why the agent's bridge is not serving, as the agent classified it (undefined while ready). */
+  readyCode: BridgeReasonCode | undefined;
   draining = false;
   lastHeartbeatAt: Date | undefined;
   rttMs: number | undefined;
@@ -320,6 +323,9 @@ export class AgentSession implements RoutableAgent {
         this.options.onCapacity(this);
         const failure: StreamFailure = { code: frame.code, message: frame.message };
         if (frame.status !== undefined) failure.status = frame.status;
+        if (frame.scope !== undefined) failure.scope = frame.scope;
+        if (frame.reason !== undefined) failure.reason = frame.reason;
+        if (frame.retryAfterMs !== undefined) failure.retryAfterMs = frame.retryAfterMs;
         return stream.handlers.onFailure(failure);
       }
       case 'models':
@@ -329,6 +335,7 @@ export class AgentSession implements RoutableAgent {
       case 'ready':
         this.ready = frame.ready;
         this.readyReason = frame.reason;
+        this.readyCode = frame.ready ? undefined : frame.code;
         if (frame.ready) this.options.onCapacity(this);
         return;
       case 'capacity':

@@ -1,5 +1,5 @@
 /** What a relay-side stream looks like to the code that consumes it, whichever agent serves it. */
-import type { StreamErrorCode } from '@arena-relay/shared';
+import type { BridgeReasonCode, FailureScope, StreamErrorCode } from '@arena-relay/shared';
 
 /** Why a stream ended badly. `agent_gone`: the socket closed under it. */
 export type StreamFailure = {
@@ -7,6 +7,12 @@ export type StreamFailure = {
   message: string;
   /** Upstream HTTP status, when the bridge gave one. */
   status?: number;
+  /** Who the agent says the failure is on (absent from older agents: see `failureScope`). */
+  scope?: FailureScope;
+  /** For a bridge-wide failure: why the bridge cannot serve. */
+  reason?: BridgeReasonCode;
+  /** How long LMArena asked to wait, in ms. */
+  retryAfterMs?: number;
 };
 
 /** Callbacks a stream's consumer provides. Called synchronously from the socket's message handler. */

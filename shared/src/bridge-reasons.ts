@@ -1,0 +1,54 @@
+/**
+ * Why a bridge is not serving, and who a failed request's failure is on. The agent classifies
+ * what LMArenaBridge says into these stable codes; the relay shows them (admin API, dashboard,
+ * metrics) and routes by them. Codes are part of the contract: add, never rename.
+ */
+import { z } from 'zod';
+
+/** Stable reason codes for an agent that is not ready (or a stream failure that is bridge-wide). */
+export const bridgeReasonCode = z.enum([
+  'bridge_down', // LMArenaBridge does not answer (connection refused, reset, probe timed out)
+  'bridge_auth_failed', // the bridge's own api_key refuses the agent's upstream key
+  'bridge_misconfigured', // the bridge answers but cannot be used (no models, bad session ids)
+  'userscript_disconnected', // the browser tab / userscript is not connected to the bridge
+  'cloudflare_challenge', // LMArena shows Cloudflare's "Just a moment..." check; the tab must pass it
+  'session_expired', // LMArena refuses the session (401, "does not have access to evaluation session")
+  'recaptcha_failed', // LMArena's reCAPTCHA validation failed
+  'upstream_rate_limited', // LMArena answered 429; retry-after honoured
+  'bridge_error', // the bridge cannot serve for a reason it did not name
+  'agent_shutting_down', // the agent is draining before exit
+  'not_probed', // the agent has not asked its bridge yet
+]);
+export type BridgeReasonCode = z.infer<typeof bridgeReasonCode>;
+
+/**
+ * A reason code read from a peer: a code this side does not know yet (a newer agent) becomes
+ * `bridge_error` instead of failing the whole frame.
+ */
+export const peerReasonCode = bridgeReasonCode.catch('bridge_error');
+
+/** What the bridge's owner does about each reason, in plain words (status page, dashboard). */
+export const BRIDGE_REASON_FIXES: Readonly<Record<BridgeReasonCode, string>> = Object.freeze({
+  bridge_down: 'start LMArenaBridge (python api_server.py) and check upstream_url in config.jsonc',
+  bridge_auth_failed: "set upstream_api_key in config.jsonc to the api_key in the bridge's config.jsonc",
+  bridge_misconfigured:
+    "fix the bridge's own setup: run its model/id updaters so models.json and the session ids are filled in",
+  userscript_disconnected:
+    'open lmarena.ai in the browser with the LMArenaBridge userscript enabled, and keep the tab open',
+  cloudflare_challenge: 'open lmarena.ai in the browser and pass the check ("Verify you are human")',
+  session_expired: 'reload lmarena.ai in the browser and sign in again, then run the id updater if asked',
+  recaptcha_failed: 'reload the lmarena.ai tab and send one message by hand so reCAPTCHA trusts it again',
+  upstream_rate_limited: 'LMArena is rate-limiting this browser: wait, the agent retries by itself',
+  bridge_error: "look at the bridge's window and the lmarena.ai tab for an error",
+  agent_shutting_down: 'the agent is stopping; start it again if that was not intended',
+  not_probed: 'wait a moment: the agent is asking the bridge',
+});
+
+/**
+ * Who a failed request's failure is on. `request`: the request itself (too large, invalid) — never
+ * counts against the agent. `model`: one model on that bridge (unavailable, timed out) — benches
+ * that model on that agent at most. `bridge`: the bridge cannot serve anyone (tab gone, Cloudflare,
+ * process down) — benches the agent.
+ */
+export const failureScope = z.enum(['request', 'model', 'bridge']);
+export type FailureScope = z.infer<typeof failureScope>;
