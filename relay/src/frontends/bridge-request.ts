@@ -1,0 +1,35 @@
+/**
+ * The chat request the front-ends send the bridge (LMArenaBridge reads `model`, `messages` and
+ * `stream`; the sampling fields travel for bridges that honour them), and the one way a
+ * translated request gains its tool prompt: appended to the system message.
+ */
+import { type ToolRequest, toolSystemPrompt } from './tool-prompt.js';
+
+export type ChatPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
+export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string | ChatPart[] };
+export type BridgeRequest = {
+  model: string;
+  messages: ChatMessage[];
+  stream: boolean;
+  max_tokens?: number;
+  temperature?: number;
+  top_p?: number;
+  stop?: string[];
+};
+
+/** `messages` with the tools' system-prompt section after the system prompt (or as one). */
+export function withToolPrompt(messages: ChatMessage[], tools: ToolRequest | undefined): ChatMessage[] {
+  if (!tools || tools.tools.length === 0) return messages;
+  const section = toolSystemPrompt(tools);
+  const first = messages[0];
+  if (first?.role === 'system' && typeof first.content === 'string') {
+    return [{ role: 'system', content: `${first.content}\n\n${section}` }, ...messages.slice(1)];
+  }
+  return [{ role: 'system', content: section }, ...messages];
+}
+
+/** Parts as one string when they are all text (a transcript turn with rendered tool blocks). */
+export function collapse(parts: ChatPart[]): string | ChatPart[] {
+  if (parts.some((p) => p.type !== 'text')) return parts;
+  return parts.map((p) => (p.type === 'text' ? p.text : '')).join('\n\n');
+}
