@@ -11,6 +11,8 @@ import { argumentsMatch, type JsonSchema } from './tool-schema.js';
 
 export const CALL_OPEN = '<tool_call>';
 export const CALL_CLOSE = '</tool_call>';
+/** How many `</tool_call>` a block may try as its end. */
+const CLOSE_TRIES = 4;
 
 export type ToolSpec = {
   name: string;
@@ -124,9 +126,18 @@ export function parseToolReply(text: string, tools: ToolSpec[], parallel = true)
   const calls: ToolCall[] = [];
   while (text.startsWith(CALL_OPEN, at)) {
     const start = at + CALL_OPEN.length;
-    const close = text.indexOf(CALL_CLOSE, start);
-    if (close < 0) return undefined;
-    const call = callOf(text.slice(start, close), tools);
+    // An argument may itself hold `</tool_call>`: the block ends at the first close that parses.
+    // (A few tries: each is a JSON parse of the rest, and a reply is the model's to make long.)
+    let close = text.indexOf(CALL_CLOSE, start);
+    let call: ToolCall | undefined;
+    for (
+      let tries = 0;
+      close >= 0 && tries < CLOSE_TRIES;
+      close = text.indexOf(CALL_CLOSE, close + 1), tries++
+    ) {
+      call = callOf(text.slice(start, close), tools);
+      if (call) break;
+    }
     if (!call) return undefined;
     calls.push(call);
     at = close + CALL_CLOSE.length;
