@@ -41,7 +41,18 @@ const outputItem = z.looseObject({
   output: z.union([z.string(), z.array(part)]),
 });
 const reasoningItem = z.looseObject({ type: z.literal('reasoning') });
-const item = z.union([messageItem, callItem, outputItem, reasoningItem]);
+type Item =
+  | z.infer<typeof messageItem>
+  | z.infer<typeof callItem>
+  | z.infer<typeof outputItem>
+  | z.infer<typeof reasoningItem>;
+/** Each item type's schema (a message item may leave out its `type`). */
+const ITEMS: Record<string, z.ZodType<Item>> = {
+  message: messageItem,
+  function_call: callItem,
+  function_call_output: outputItem,
+  reasoning: reasoningItem,
+};
 
 const functionTool = z.looseObject({
   type: z.literal('function'),
@@ -56,7 +67,7 @@ const toolChoice = z.union([
 
 export const responsesRequestSchema = z.looseObject({
   model: z.string().min(1).max(256),
-  input: z.union([z.string(), z.array(item).min(1)]),
+  input: z.union([z.string(), z.array(z.unknown()).min(1)]),
   instructions: z.string().nullish(),
   max_output_tokens: z.number().int().min(1).nullish(),
   temperature: z.number().min(0).max(2).nullish(),
@@ -69,7 +80,8 @@ export const responsesRequestSchema = z.looseObject({
   tool_choice: toolChoice.optional(),
   parallel_tool_calls: z.boolean().nullish(),
 });
-export type ResponsesRequest = z.infer<typeof responsesRequestSchema>;
+/** A checked request; `items`: its input items, each checked (none for a string input). */
+export type ResponsesRequest = z.infer<typeof responsesRequestSchema> & { items: Item[] };
 
 /** Fields that need state the relay does not keep, and why each is refused. */
 const STATEFUL: [string, (value: unknown) => boolean, string][] = [
@@ -97,17 +109,23 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
     }
   }
   const request = parseBody(responsesRequestSchema, body);
-  if (Array.isArray(request.input)) {
-    request.input.forEach((it, i) => {
-      const { type } = it as { type?: unknown };
-      if (type === 'item_reference') {
-        throw new RelayError('invalid_request', 'item references need stored items; this relay stores none', {
-          param: `input[${i}]`,
-        });
-      }
+  return { ...request, items: typeof request.input === 'string' ? [] : request.input.map(parseItem) };
+}
+
+/** One input item, checked against its type's schema (param `input[i]…`). */
+function parseItem(raw: unknown, i: number): Item {
+  const type = (raw as { type?: unknown } | null)?.type ?? 'message';
+  const schema = typeof type === 'string' ? ITEMS[type] : undefined;
+  if (!schema) {
+    const why =
+      type === 'item_reference'
+        ? 'item references need stored items; this relay stores none'
+        : 'not supported';
+    throw new RelayError('invalid_request', `input item type '${String(type)}': ${why}`, {
+      param: `input[${i}]`,
     });
   }
-  return request;
+  return parseBody(schema, raw, `input[${i}]`);
 }
 
 /** The request's function tools (400 for any other tool), or undefined without any. */
@@ -135,7 +153,7 @@ export function responsesToChat(request: ResponsesRequest, tools: ToolRequest | 
   if (typeof request.input === 'string') messages.push({ role: 'user', content: request.input });
   else {
     const names = new Map<string, string>();
-    for (const it of request.input) {
+    for (const it of request.items) {
       const turn = chatTurn(it, names);
       if (turn) messages.push(turn);
     }
@@ -151,7 +169,7 @@ export function responsesToChat(request: ResponsesRequest, tools: ToolRequest | 
   return chat;
 }
 
-function chatTurn(it: z.infer<typeof item>, names: Map<string, string>): ChatMessage | undefined {
+function chatTurn(it: Item, names: Map<string, string>): ChatMessage | undefined {
   if (it.type === 'reasoning') return undefined;
   if (it.type === 'function_call') {
     names.set(it.call_id, it.name);
