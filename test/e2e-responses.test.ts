@@ -17,7 +17,14 @@ import {
   startFakeBridge,
 } from './support/fake-bridge.js';
 import { startTestRelay } from './support/relay.js';
-import { CALL_ARGUMENTS, CALL_TEXT, FINAL_TEXT, WEATHER_TOOL, weatherScript } from './support/tool-script.js';
+import {
+  CALL_ARGUMENTS,
+  CALL_TEXT,
+  FINAL_TEXT,
+  lastMessages,
+  WEATHER_TOOL,
+  weatherScript,
+} from './support/tool-script.js';
 
 const TEXT = DEFAULT_CHUNKS.join('');
 const tokens = (text: string) => Math.floor([...text].length / 4);
@@ -219,8 +226,7 @@ describe('OpenAI Responses front-end', () => {
     const tools = [{ type: 'function' as const, strict: false, ...WEATHER_TOOL }];
     const input: OpenAI.Responses.ResponseInput = [{ role: 'user', content: 'Weather in Zürich?' }];
     const first = await openai.responses.create({ model: 'gpt-5', input, tools });
-    const prompt = (bridge.requests.at(-1)?.body as { messages: { role: string; content: string }[] })
-      .messages[0];
+    const prompt = lastMessages(bridge)[0];
     expect(prompt?.role).toBe('system');
     expect(prompt?.content).toContain('"get_weather"');
     expect(prompt?.content).toContain(JSON.stringify(WEATHER_TOOL.parameters));
@@ -238,7 +244,7 @@ describe('OpenAI Responses front-end', () => {
     });
     const final = await stream.finalResponse();
     expect(final.output_text).toBe(FINAL_TEXT);
-    const turn = (bridge.requests.at(-1)?.body as { messages: { role: string; content: string }[] }).messages;
+    const turn = lastMessages(bridge);
     expect(turn.at(-2)).toEqual({
       role: 'assistant',
       content: `<tool_call>${JSON.stringify({ name: 'get_weather', arguments: CALL_ARGUMENTS })}</tool_call>`,

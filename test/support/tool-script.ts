@@ -39,3 +39,12 @@ export function lastTurn(body: unknown): string {
 export function weatherScript(body: unknown): readonly string[] {
   return lastTurn(body).includes('<tool_result') ? FINAL_CHUNKS : CALL_CHUNKS;
 }
+
+export type BridgeTurn = { role: string; content: unknown };
+
+/** The messages of the last chat request a fake bridge received. */
+export function lastMessages(bridge: { requests: readonly { body: unknown }[] }): BridgeTurn[] {
+  const body = bridge.requests.at(-1)?.body as { messages?: BridgeTurn[] } | undefined;
+  if (!body?.messages) throw new Error('the bridge received no chat request');
+  return body.messages;
+}
