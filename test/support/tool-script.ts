@@ -8,7 +8,7 @@ export const WEATHER_TOOL = {
   name: 'get_weather',
   description: 'Current weather for a city',
   parameters: {
-    type: 'object',
+    type: 'object' as const,
     properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } },
     required: ['city'],
   },
