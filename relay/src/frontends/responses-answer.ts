@@ -129,7 +129,8 @@ export class ResponsesAnswer implements AnswerWriter {
   }
 
   fail(error: RelayError): string {
-    this.#endMessage();
+    if (this.#message) this.#message.status = 'incomplete';
+    this.#message = undefined;
     const response = {
       ...this.#response({ status: 'failed', incomplete_details: null }, null),
       error: responsesError(error),
