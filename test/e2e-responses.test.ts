@@ -212,6 +212,25 @@ describe('OpenAI Responses front-end', () => {
     expect(final.status).toBe('failed');
   });
 
+  it('a bridge that dies mid-stream: response.failed after the text so far', async () => {
+    const { openai, bridge } = await stack({ scenario: 'slow', slowDelayMs: 60_000 });
+    const stream = await openai.responses.create({ ...ask, stream: true });
+    const seen: ResponseStreamEvent[] = [];
+    for await (const event of stream) {
+      seen.push(event);
+      if (event.type === 'response.output_text.delta') void bridge.close();
+    }
+    expect(seen.filter((e) => e.type === 'response.output_text.delta')).toHaveLength(1);
+    const failed = seen.at(-1);
+    expect(failed?.type).toBe('response.failed');
+    expect(failed?.type === 'response.failed' && failed.response.error?.code).toBe('server_error');
+    expect(failed?.type === 'response.failed' && failed.response.output[0]).toMatchObject({
+      type: 'message',
+      status: 'incomplete',
+      content: [{ type: 'output_text', text: DEFAULT_CHUNKS[0] }],
+    });
+  });
+
   it("the arena's content filter is an incomplete response (content_filter), streamed or not", async () => {
     const { openai } = await stack({ scenario: 'filter' });
     const whole = await openai.responses.create(ask);

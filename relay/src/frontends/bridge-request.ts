@@ -3,6 +3,8 @@
  * `stream`; the sampling fields travel for bridges that honour them), and the one way a
  * translated request gains its tool prompt: appended to the system message.
  */
+import { truncateChars } from '@arena-relay/shared';
+import { RelayError } from '../errors/relay-error.js';
 import { type ToolRequest, toolSystemPrompt } from './tool-prompt.js';
 
 export type ChatPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
@@ -32,4 +34,15 @@ export function withToolPrompt(messages: ChatMessage[], tools: ToolRequest | und
 export function collapse(parts: ChatPart[]): string | ChatPart[] {
   if (parts.some((p) => p.type !== 'text')) return parts;
   return parts.map((p) => (p.type === 'text' ? p.text : '')).join('\n\n');
+}
+
+/** The 400 for a tool (or input item) kind the arena cannot serve; `kind` is cut, it is the consumer's. */
+export function unsupported(
+  what: string,
+  kind: unknown,
+  param: string,
+  why = 'is not supported by this relay',
+) {
+  const shown = truncateChars(String(kind), 64);
+  return new RelayError('invalid_request', `${what} '${shown}' ${why}`, { param });
 }

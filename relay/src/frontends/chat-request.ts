@@ -7,8 +7,7 @@
 import { z } from 'zod';
 import { parseBody } from '../api/body-schema.js';
 import type { ChatRequest } from '../api/chat-schema.js';
-import { RelayError } from '../errors/relay-error.js';
-import { type ChatMessage, type ChatPart, withToolPrompt } from './bridge-request.js';
+import { type ChatMessage, type ChatPart, unsupported, withToolPrompt } from './bridge-request.js';
 import { renderToolCall, renderToolResult, type ToolChoice, type ToolRequest } from './tool-prompt.js';
 
 const functionTool = z.looseObject({
@@ -61,9 +60,7 @@ export function chatTools(request: ChatRequest): ToolRequest | undefined {
   const tools = declared.map((t, i) => {
     const parsed = functionTool.safeParse(t);
     if (!parsed.success) {
-      throw new RelayError('invalid_request', `tool type '${t.type}' is not supported by this relay`, {
-        param: `tools[${i}]`,
-      });
+      throw unsupported('tool type', t.type, `tools[${i}]`);
     }
     const f = parsed.data.function;
     return { name: f.name, description: f.description, parameters: f.parameters };

@@ -10,12 +10,12 @@
  */
 import { z } from 'zod';
 import { parseBody } from '../api/body-schema.js';
-import { RelayError } from '../errors/relay-error.js';
 import {
   type BridgeRequest,
   type ChatMessage,
   type ChatPart,
   collapse,
+  unsupported,
   withToolPrompt,
 } from './bridge-request.js';
 import { renderToolCall, renderToolResult, type ToolChoice, type ToolRequest } from './tool-prompt.js';
@@ -94,9 +94,7 @@ export function messagesTools(request: MessagesRequest): ToolRequest | undefined
   const tools = request.tools ?? [];
   tools.forEach((t, i) => {
     if (t.type !== undefined && t.type !== 'custom') {
-      throw new RelayError('invalid_request', `tool type '${t.type}' is not supported by this relay`, {
-        param: `tools[${i}].type`,
-      });
+      throw unsupported('tool type', t.type, `tools[${i}].type`);
     }
   });
   if (tools.length === 0) return undefined;

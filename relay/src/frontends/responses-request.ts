@@ -15,6 +15,7 @@ import {
   type ChatMessage,
   type ChatPart,
   collapse,
+  unsupported,
   withToolPrompt,
 } from './bridge-request.js';
 import { renderToolCall, renderToolResult, type ToolChoice, type ToolRequest } from './tool-prompt.js';
@@ -121,9 +122,7 @@ function parseItem(raw: unknown, i: number): Item {
       type === 'item_reference'
         ? 'item references need stored items; this relay stores none'
         : 'not supported';
-    throw new RelayError('invalid_request', `input item type '${String(type)}': ${why}`, {
-      param: `input[${i}]`,
-    });
+    throw unsupported('input item type', type, `input[${i}]`, why);
   }
   return parseBody(schema, raw, `input[${i}]`);
 }
@@ -133,9 +132,7 @@ export function responsesTools(request: ResponsesRequest): ToolRequest | undefin
   const tools = (request.tools ?? []).map((t, i) => {
     const parsed = functionTool.safeParse(t);
     if (!parsed.success) {
-      throw new RelayError('invalid_request', `tool type '${t.type}' is not supported by this relay`, {
-        param: `tools[${i}]`,
-      });
+      throw unsupported('tool type', t.type, `tools[${i}]`);
     }
     const f = parsed.data;
     return { name: f.name, description: f.description ?? undefined, parameters: f.parameters ?? undefined };
