@@ -10,7 +10,12 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
-import { type FakeBridgeOptions, startFakeBridge } from './support/fake-bridge.js';
+import {
+  BRIDGE_TEXTS,
+  DEFAULT_CHUNKS,
+  type FakeBridgeOptions,
+  startFakeBridge,
+} from './support/fake-bridge.js';
 import { startTestRelay } from './support/relay.js';
 import {
   BAD_CALL,
@@ -126,6 +131,22 @@ describe('tool calls: chat completions', () => {
     const streamed = await openai.chat.completions.stream(chatAsk).finalChatCompletion();
     expect(streamed.choices[0]?.message.content).toBe(BAD_CALL);
     expect(streamed.choices[0]?.message.tool_calls ?? []).toEqual([]);
+  });
+
+  it('bridge errors reach a chat-with-tools consumer as OpenAI errors, before and after the first byte', async () => {
+    const { openai, bridge } = await stack({ scenario: 'error' });
+    const before = await openai.chat.completions.create(chatAsk).catch((e: unknown) => e);
+    expect(before).toBeInstanceOf(OpenAI.APIError);
+    expect((before as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    bridge.scenario = 'error-late';
+    let content = '';
+    const after = await (async () => {
+      const stream = await openai.chat.completions.create({ ...chatAsk, stream: true });
+      for await (const chunk of stream) content += chunk.choices[0]?.delta.content ?? '';
+    })().catch((e: unknown) => e);
+    expect(after).toBeInstanceOf(OpenAI.APIError);
+    expect((after as InstanceType<typeof OpenAI.APIError>).message).toContain(BRIDGE_TEXTS.fetchFailure);
+    expect(content).toBe(DEFAULT_CHUNKS[0]);
   });
 
   it('a tool of another type is a 400 naming it; no bridge is asked', async () => {
