@@ -51,7 +51,9 @@ describe('openai client through relay and agent', () => {
       stream: false,
       temperature: 0.2,
       reasoning_effort: 'high',
-      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }],
+      // (Not `tools`: a request with tools is translated, see e2e-tools.test.ts.)
+      seed: 7,
+      logit_bias: { '50256': -100 },
       messages: [
         { role: 'system', content: 'Réponds en français ✓' },
         { role: 'user', content: [{ type: 'text', text: 'héllo 🦊 "quoted" \\ back\nslash' }] },

@@ -16,6 +16,7 @@ import type { AppDeps, AppEnv } from './api/context.js';
 import { imageRoutes } from './api/images.js';
 import { anthropicErrors, messagesRoutes } from './api/messages.js';
 import { modelRoutes } from './api/models.js';
+import { responsesRoutes } from './api/responses.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { errorResponse } from './errors/error-shapes.js';
 import { RelayError, toRelayError } from './errors/relay-error.js';
@@ -100,6 +101,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   chatRoutes(app, deps);
   imageRoutes(app, deps);
   messagesRoutes(app, deps);
+  responsesRoutes(app, deps);
   modelRoutes(app, deps);
   adminRoutes(app, deps);
   adminAgentRoutes(app, deps);

@@ -36,6 +36,11 @@ export type FakeBridgeOptions = {
   apiKey?: string;
   /** Content pieces of an answer, one event each; default `DEFAULT_CHUNKS`. */
   chunks?: string[];
+  /**
+   * Scripts the answer per request: the content pieces for this chat request's parsed body
+   * (undefined: `chunks`). Lets a test answer a tool call, then the turn with its result.
+   */
+  answer?: (body: unknown) => readonly string[] | undefined;
   /** Delay between chunks for 'ok' and 'filter', in ms; default 0 (back to back). */
   chunkDelayMs?: number;
   /** Delay between chunks for 'slow', in ms; default 200. */
@@ -387,24 +392,25 @@ class FakeBridgeServer implements FakeBridge {
       this.options.firstChunkDelayMs,
     );
     const gap = this.options.chunkDelayMs ?? 0;
+    const chunks = this.options.answer?.(body) ?? this.chunks;
 
     switch (scenario) {
       case 'ok':
       case 'slow': {
         const ms = scenario === 'slow' ? (this.options.slowDelayMs ?? 200) : gap;
-        return stream ? reply.stream(this.chunks, ms, 'stop') : reply.whole(this.chunks, ms, 'stop');
+        return stream ? reply.stream(chunks, ms, 'stop') : reply.whole(chunks, ms, 'stop');
       }
       case 'filter':
         return stream
-          ? reply.stream(this.chunks, gap, 'content-filter')
-          : reply.whole(this.chunks, gap, 'content-filter', BRIDGE_TEXTS.filterNotice);
+          ? reply.stream(chunks, gap, 'content-filter')
+          : reply.whole(chunks, gap, 'content-filter', BRIDGE_TEXTS.filterNotice);
       case 'error':
         return reply.fail(stream, BRIDGE_TEXTS.fetchFailure);
       case 'error-late':
         // The browser's fetch fails after the answer began: the error is one more content chunk.
         if (!stream) return reply.fail(false, BRIDGE_TEXTS.fetchFailure);
         reply.startStream();
-        reply.res.write(reply.chunk(this.chunks[0]!));
+        reply.res.write(reply.chunk(chunks[0]!));
         reply.res.write(reply.chunk(BRIDGE_ERROR_PREFIX + BRIDGE_TEXTS.fetchFailure));
         return reply.finish('stop');
       case 'attachment-too-large':

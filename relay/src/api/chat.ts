@@ -1,17 +1,21 @@
 /**
  * `POST /v1/chat/completions`: the consumer's chat request goes to an agent as it is (fields the
- * relay does not check pass through), and the bridge's bytes come back untouched.
+ * relay does not check pass through), and the bridge's bytes come back untouched. Requests with
+ * tools are the exception: translated, see api/chat-tools.ts.
  */
 import type { Hono } from 'hono';
+import { usesTools } from '../frontends/chat-request.js';
 import { validateChatRequest } from './chat-schema.js';
+import { chatWithTools } from './chat-tools.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { proxiedRoute } from './proxied-route.js';
 
 export function chatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.post(
     '/v1/chat/completions',
-    proxiedRoute(deps, (json) => {
+    proxiedRoute(deps, (json, requestId) => {
       const request = validateChatRequest(json);
+      if (usesTools(request)) return chatWithTools(request, requestId);
       const stream = request.stream === true;
       // The bridge is sent one model: the fallback list stays here.
       const { models: fallbacks, ...rest } = request;

@@ -5,7 +5,7 @@
  */
 import type { Context, Hono, Next } from 'hono';
 import { MessagesAnswer } from '../frontends/messages-answer.js';
-import { messagesToChat, parseMessagesRequest } from '../frontends/messages-request.js';
+import { messagesToChat, messagesTools, parseMessagesRequest } from '../frontends/messages-request.js';
 import { TranslatedAnswer } from '../frontends/translated-answer.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { proxiedRoute } from './proxied-route.js';
@@ -21,7 +21,8 @@ export function messagesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     '/v1/messages',
     proxiedRoute(deps, (json, requestId) => {
       const request = parseMessagesRequest(json);
-      const body = messagesToChat(request);
+      const tools = messagesTools(request);
+      const body = messagesToChat(request, tools);
       return {
         model: request.model,
         stream: body.stream,
@@ -32,6 +33,7 @@ export function messagesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
             metered,
             new MessagesAnswer(requestId, request.model, metered.promptTokens()),
             body.stream,
+            tools,
           ),
       };
     }),

@@ -59,6 +59,20 @@ export function anthropicErrorBody(error: RelayError): AnthropicErrorBody {
   return { type: 'error', error: { type: anthropicType(error), message: error.message } };
 }
 
+/**
+ * The `error` of a failed Responses API `response` (the data of `response.failed`): OpenAI's
+ * codes there are few; the relay's message says what happened.
+ */
+export function responsesError(error: RelayError): { code: string; message: string } {
+  const code =
+    error.code === 'rate_limit_exceeded'
+      ? 'rate_limit_exceeded'
+      : error.code === 'upstream_rejected'
+        ? 'invalid_prompt'
+        : 'server_error';
+  return { code, message: error.message };
+}
+
 /** Status and body of the response that reports `error` to a consumer of the given API. */
 export function errorResponse(shape: ErrorShape, error: RelayError): { status: number; body: unknown } {
   if (shape === 'anthropic') {

@@ -4,3 +4,8 @@
 export function sseEvent(name: string, data: unknown): string {
   return `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }
+
+/** One unnamed SSE event (chat completion chunks): a single `data:` line. */
+export function sseData(data: unknown): string {
+  return `data: ${JSON.stringify(data)}\n\n`;
+}

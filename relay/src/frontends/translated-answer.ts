@@ -3,7 +3,10 @@
  * bridge's bytes are metered as they are (so usage counts the same for every front-end), read
  * as text (frontends/chat-answer.ts) and written as the front-end's own events or object by its
  * `AnswerWriter`. A stream opens with the 200 and translates each payload as it arrives; a
- * non-stream answer is held until it is whole, then answered (or refused) in one piece.
+ * non-stream answer is held until it is whole, then answered (or refused) in one piece. With
+ * tools declared, the text goes through the tool-call reader (tool-prompt.ts): text that cannot
+ * be part of a call streams at once, a reply from its first `<tool_call>` on is held to the end,
+ * then written as calls (or as the text it was, when it does not parse).
  */
 import type { ServerResponse } from 'node:http';
 import { type ErrorShape, errorResponse } from '../errors/error-shapes.js';
@@ -11,12 +14,16 @@ import { RelayError, type RelayErrorCode, toRelayError } from '../errors/relay-e
 import type { ResponseTap } from '../proxy/exchange.js';
 import type { MeteredRequest, MeteredUsage } from '../usage/metered-request.js';
 import { type ChatAnswer, ChatStreamReader, chatAnswerOf } from './chat-answer.js';
+import { readToolReply, type ToolCall, ToolReplyStream, type ToolRequest } from './tool-prompt.js';
 
 /** Largest non-stream answer held for translation; larger is an upstream error. */
 export const ANSWER_LIMIT = 16 * 1024 * 1024;
 
 /** How the answer ended, for the closing events or the whole object. */
 export type AnswerEnd = { finishReason: string | null; usage: MeteredUsage };
+
+/** A whole answer: its text and the tool calls parsed from it (none without tools). */
+export type WholeAnswer = ChatAnswer & { calls: ToolCall[] };
 
 /** One API's rendering of an answer. Stream methods return the SSE text to write. */
 export interface AnswerWriter {
@@ -26,12 +33,14 @@ export interface AnswerWriter {
   open(): string;
   /** Stream: the events for the next piece of text. */
   text(delta: string): string;
+  /** Stream: the events for the tool calls that end the answer (after all its text). */
+  calls(calls: ToolCall[]): string;
   /** Stream: the events that close a complete answer. */
   close(end: AnswerEnd): string;
   /** Stream: the events that report a failure after the 200 went out. */
   fail(error: RelayError): string;
   /** Non-stream: the answer object. */
-  whole(answer: ChatAnswer, end: AnswerEnd): unknown;
+  whole(answer: WholeAnswer, end: AnswerEnd): unknown;
 }
 
 export class TranslatedAnswer implements ResponseTap {
@@ -42,12 +51,16 @@ export class TranslatedAnswer implements ResponseTap {
   #open = false;
   readonly #chunks: Buffer[] = [];
   #size = 0;
+  readonly #tools: ToolReplyStream | undefined;
 
   constructor(
     private readonly metered: MeteredRequest,
     private readonly writer: AnswerWriter,
     private readonly stream: boolean,
-  ) {}
+    private readonly tools?: ToolRequest,
+  ) {
+    this.#tools = tools && stream ? new ToolReplyStream(tools) : undefined;
+  }
 
   head(res: ServerResponse, status: number, headers: Record<string, string>): void {
     this.#headers = headers;
@@ -63,7 +76,7 @@ export class TranslatedAnswer implements ResponseTap {
     if (this.#open) {
       let out = '';
       this.#reader.push(payload, (text) => {
-        out += this.writer.text(text);
+        out += this.#text(text);
       });
       return out === '' || res.write(out);
     }
@@ -76,14 +89,26 @@ export class TranslatedAnswer implements ResponseTap {
     if (this.#open) {
       let out = '';
       this.#reader.end((text) => {
-        out += this.writer.text(text);
+        out += this.#text(text);
       });
-      const end = { finishReason: this.#reader.finishReason, usage: this.metered.usage(true) };
-      res.write(out + this.writer.close(end));
+      let finishReason = this.#reader.finishReason;
+      if (this.#tools) {
+        const { text, calls } = this.#tools.end();
+        if (text) out += this.writer.text(text);
+        if (calls.length > 0) {
+          out += this.writer.calls(calls);
+          finishReason = 'tool_calls';
+        }
+      }
+      res.write(out + this.writer.close({ finishReason, usage: this.metered.usage(true) }));
       return undefined;
     }
     try {
-      const answer = chatAnswerOf(this.#body());
+      const chat = chatAnswerOf(this.#body());
+      const answer: WholeAnswer = this.tools
+        ? { ...chat, ...readToolReply(chat.text, this.tools) }
+        : { ...chat, calls: [] };
+      if (answer.calls.length > 0) answer.finishReason = 'tool_calls';
       const end = { finishReason: answer.finishReason, usage: this.metered.usage(true) };
       res.writeHead(200, { ...this.#headers, 'content-type': 'application/json' });
       res.write(JSON.stringify(this.writer.whole(answer, end)));
@@ -107,6 +132,12 @@ export class TranslatedAnswer implements ResponseTap {
     if (res.headersSent) return void res.destroy();
     this.#refuse(res, error);
     res.end();
+  }
+
+  /** The events for a piece of the bridge's text ('' while the tool-call reader holds it). */
+  #text(text: string): string {
+    const out = this.#tools ? this.#tools.push(text) : text;
+    return out === '' ? '' : this.writer.text(out);
   }
 
   /** The whole non-stream body, or why it cannot be translated. */

@@ -1,0 +1,30 @@
+/**
+ * The chat route's branch for requests with tools: the bridge cannot call functions, so the
+ * request is translated (frontends/chat-request.ts) and the answer re-written as a chat
+ * completion with `tool_calls` (frontends/completion-answer.ts), through the same pipeline.
+ */
+import { chatToBridge, chatTools } from '../frontends/chat-request.js';
+import { CompletionAnswer } from '../frontends/completion-answer.js';
+import { TranslatedAnswer } from '../frontends/translated-answer.js';
+import type { ChatRequest } from './chat-schema.js';
+import type { Prepared } from './proxied-route.js';
+
+export function chatWithTools(request: ChatRequest, requestId: string): Prepared {
+  const tools = chatTools(request);
+  const body = chatToBridge(request, tools);
+  const stream = request.stream === true;
+  const includeUsage = stream && request.stream_options?.include_usage === true;
+  return {
+    model: request.model,
+    stream,
+    body,
+    includeUsage: false,
+    tap: (metered) =>
+      new TranslatedAnswer(
+        metered,
+        new CompletionAnswer(requestId, request.model, includeUsage),
+        stream,
+        tools,
+      ),
+  };
+}

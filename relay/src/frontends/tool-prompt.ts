@@ -1,0 +1,209 @@
+/**
+ * Prompt-based tool calling, the one format every front-end shares. LMArena has no native
+ * function calling, so a request's tools are described in a system-prompt section (name,
+ * description, JSON schema, and the exact reply format), calls and results already in the
+ * conversation are rendered into the transcript as text in that same format, and the model's
+ * reply is parsed back: `<tool_call>{"name": …, "arguments": {…}}</tool_call>` blocks, after
+ * any text. A reply whose blocks do not parse, name an undeclared tool or carry arguments that
+ * fail the declared schema (tool-schema.ts) is plain text: never a malformed call.
+ */
+import { argumentsMatch, type JsonSchema } from './tool-schema.js';
+
+export const CALL_OPEN = '<tool_call>';
+export const CALL_CLOSE = '</tool_call>';
+/** How many `</tool_call>` a block may try as its end. */
+const CLOSE_TRIES = 4;
+
+export type ToolSpec = {
+  name: string;
+  description?: string | undefined;
+  parameters?: JsonSchema | undefined;
+};
+/** `auto`: the model decides; `none`: no calls (tools only described); `required`: at least one. */
+export type ToolChoice = { mode: 'auto' | 'none' | 'required' } | { mode: 'tool'; name: string };
+export type ToolCall = { name: string; arguments: Record<string, unknown> };
+/** The model's reply split: text before the first call, the calls, text after the last one. */
+export type ToolReply = { before: string; calls: ToolCall[]; after: string };
+
+/** What a front-end's request declares; `parallel: false` asks for one call at most. */
+export type ToolRequest = { tools: ToolSpec[]; choice: ToolChoice; parallel: boolean };
+
+/** The system-prompt section that declares the tools and the reply format. */
+export function toolSystemPrompt({ tools, choice, parallel }: ToolRequest): string {
+  const list = tools
+    .map((t) => {
+      const lines = [`- name: ${JSON.stringify(t.name)}`];
+      if (t.description) lines.push(`  description: ${t.description}`);
+      lines.push(`  parameters (JSON schema): ${JSON.stringify(t.parameters ?? { type: 'object' })}`);
+      return lines.join('\n');
+    })
+    .join('\n');
+  const rule =
+    choice.mode === 'none'
+      ? 'Do not call any tool in this reply; answer in plain text.'
+      : choice.mode === 'required'
+        ? 'You must call at least one tool in this reply.'
+        : choice.mode === 'tool'
+          ? `You must call the tool ${JSON.stringify(choice.name)} in this reply.`
+          : 'Call a tool only when it helps; otherwise answer in plain text.';
+  return [
+    '# Tools',
+    'You can call these tools:',
+    list,
+    '',
+    'To call a tool, reply with one block per call, exactly in this form, after any text you want to say first:',
+    `${CALL_OPEN}{"name": "<tool name>", "arguments": {<arguments as a JSON object matching the parameters schema>}}${CALL_CLOSE}`,
+    'Write the block as plain text, not inside a code fence. Write nothing after your last block:',
+    'the results come back in the next message as <tool_result> blocks.',
+    parallel ? 'You may call several tools at once (several blocks).' : 'Call at most one tool per reply.',
+    rule,
+  ].join('\n');
+}
+
+/** An assistant's earlier call, as the transcript shows it. */
+export function renderToolCall(call: ToolCall): string {
+  return `${CALL_OPEN}${JSON.stringify({ name: call.name, arguments: call.arguments })}${CALL_CLOSE}`;
+}
+
+/** A tool's result, as the transcript shows it (the id ties it to its call). */
+export function renderToolResult(result: {
+  id: string;
+  name?: string | undefined;
+  output: string;
+  isError?: boolean | undefined;
+}): string {
+  const head = {
+    id: result.id,
+    ...(result.name ? { name: result.name } : {}),
+    ...(result.isError ? { error: true } : {}),
+  };
+  return `<tool_result ${JSON.stringify(head)}>\n${result.output}\n</tool_result>`;
+}
+
+/** An argument value as a call carries it: an object, or a JSON string of one (models do both). */
+function argumentsOf(value: unknown): Record<string, unknown> | undefined {
+  if (typeof value === 'string') {
+    try {
+      return argumentsOf(JSON.parse(value));
+    } catch {
+      return undefined;
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  return value as Record<string, unknown>;
+}
+
+/** One block's inner text as a call to a declared tool whose schema it matches, else undefined. */
+function callOf(inner: string, tools: ToolSpec[]): ToolCall | undefined {
+  // A fence inside the block is a common slip, and harmless: strip it.
+  const body = inner
+    .trim()
+    .replace(/^```[a-z]*\s*/i, '')
+    .replace(/\s*```$/, '');
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) return undefined;
+  const { name, arguments: raw } = json as { name?: unknown; arguments?: unknown };
+  if (typeof name !== 'string') return undefined;
+  const tool = tools.find((t) => t.name === name);
+  const args = raw === undefined ? {} : argumentsOf(raw);
+  if (!tool || !args || !argumentsMatch(args, tool.parameters)) return undefined;
+  return { name, arguments: args };
+}
+
+/**
+ * The reply as calls, when it is `text? (<tool_call>…</tool_call> ws*)+ text?` and every block is
+ * a valid call of one of `tools`; else undefined (the reply is plain text).
+ */
+export function parseToolReply(text: string, tools: ToolSpec[], parallel = true): ToolReply | undefined {
+  let at = text.indexOf(CALL_OPEN);
+  if (at < 0) return undefined;
+  const before = text.slice(0, at);
+  const calls: ToolCall[] = [];
+  while (text.startsWith(CALL_OPEN, at)) {
+    const start = at + CALL_OPEN.length;
+    // An argument may itself hold `</tool_call>`: the block ends at the first close that parses.
+    // (A few tries: each is a JSON parse of the rest, and a reply is the model's to make long.)
+    let close = text.indexOf(CALL_CLOSE, start);
+    let call: ToolCall | undefined;
+    for (
+      let tries = 0;
+      close >= 0 && tries < CLOSE_TRIES;
+      close = text.indexOf(CALL_CLOSE, close + 1), tries++
+    ) {
+      call = callOf(text.slice(start, close), tools);
+      if (call) break;
+    }
+    if (!call) return undefined;
+    calls.push(call);
+    at = close + CALL_CLOSE.length;
+    while (at < text.length && /\s/.test(text[at]!)) at++;
+  }
+  const after = text.slice(at).trim();
+  // Text after the calls that holds another opening is an almost-call: all of it is text.
+  if (after.includes(CALL_OPEN)) return undefined;
+  if (!parallel && calls.length > 1) return undefined;
+  return { before, calls, after };
+}
+
+/** Length of the longest suffix of `text` that is a proper prefix of `<tool_call>`. */
+function openingTail(text: string): number {
+  for (let k = Math.min(CALL_OPEN.length - 1, text.length); k > 0; k--) {
+    if (text.endsWith(CALL_OPEN.slice(0, k))) return k;
+  }
+  return 0;
+}
+
+/**
+ * A streamed reply, read for calls: text that cannot be part of a call is released at once;
+ * from the first `<tool_call>` on, the rest is held until the end, then parsed.
+ */
+export class ToolReplyStream {
+  #text = '';
+  #released = 0;
+  #holding = false;
+
+  constructor(private readonly request: ToolRequest) {}
+
+  /** Reads `delta`; returns the text that can go to the consumer now ('' if none). */
+  push(delta: string): string {
+    this.#text += delta;
+    if (this.#holding) return '';
+    const at = this.#text.indexOf(CALL_OPEN, Math.max(0, this.#released - CALL_OPEN.length));
+    const safe = at >= 0 ? at : this.#text.length - openingTail(this.#text);
+    if (at >= 0) this.#holding = true;
+    const out = this.#text.slice(this.#released, safe);
+    this.#released = Math.max(this.#released, safe);
+    return out;
+  }
+
+  /** The reply ended: the text still held (when it holds no valid call) and the calls. */
+  end(): { text: string; calls: ToolCall[] } {
+    const parsed = this.#holding ? parseFor(this.#text, this.request) : undefined;
+    if (!parsed) return { text: this.#text.slice(this.#released), calls: [] };
+    return { text: parsed.after ? `\n\n${parsed.after}` : '', calls: parsed.calls };
+  }
+}
+
+/** A whole reply as text and calls (no calls when it holds no valid one). */
+export function readToolReply(text: string, request: ToolRequest): { text: string; calls: ToolCall[] } {
+  const parsed = parseFor(text, request);
+  if (!parsed) return { text, calls: [] };
+  return { text: parsed.before + (parsed.after ? `\n\n${parsed.after}` : ''), calls: parsed.calls };
+}
+
+function parseFor(text: string, request: ToolRequest): ToolReply | undefined {
+  const tools = callableTools(request);
+  return tools.length === 0 ? undefined : parseToolReply(text, tools, request.parallel);
+}
+
+/** The tools a choice allows calls to (`tool`: that one only; `none`: none). */
+export function callableTools({ tools, choice }: ToolRequest): ToolSpec[] {
+  if (choice.mode === 'none') return [];
+  if (choice.mode === 'tool') return tools.filter((t) => t.name === choice.name);
+  return tools;
+}
