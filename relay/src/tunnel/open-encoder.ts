@@ -63,7 +63,9 @@ export function encodeOpen(stream: number, request: TunnelRequest, protocol: num
       ...(bytes && { bodyBytes: bytes.byteLength }),
       ...(model !== undefined && { model }),
     });
-    return { control, body: bytes ? bodyFrames(stream, bytes) : [], size: bytes?.byteLength ?? 0 };
+    const size = bytes?.byteLength ?? 0;
+    // Frames of a body the agent would refuse are not worth building.
+    return { control, body: bytes && size <= MAX_OPEN_FRAME_BYTES ? bodyFrames(stream, bytes) : [], size };
   }
   if (!bytes) return { control: JSON.stringify(head), body: [], size: 0 };
   const start = Buffer.from(`${JSON.stringify(head).slice(0, -1)},"body":`);
