@@ -17,7 +17,8 @@ import {
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientRecord } from '../store/store.js';
-import { AgentSession, type SessionSocket } from './agent-session.js';
+import { AgentSession } from './agent-session.js';
+import type { SessionSocket } from './session-options.js';
 import type { StreamFailure, StreamHandlers } from './stream.js';
 
 const HEARTBEAT_MS = 1_000;
@@ -328,5 +329,27 @@ describe('AgentSession (fake socket, fake timers)', () => {
     // Late frames of an ended stream are dropped, not a breach.
     s.ws.receive(encodeDataFrame(DataKind.DATA, 1, Buffer.from('late')));
     expect(s.ws.closedWith).toBeUndefined();
+  });
+
+  it('counts reservations and open streams against the slots (hello.slots, then capacity frames)', () => {
+    const s = startSession();
+    stop = s.stop;
+    s.ws.receive(hello({ maxConcurrency: 4, slots: 2 }));
+    expect(s.session.slots).toBe(2);
+    s.session.reserve();
+    expect(s.session.load).toBe(0.5);
+    s.session.open(
+      { method: 'POST', path: '/v1/chat/completions', headers: {}, body: {} },
+      recorder().handlers,
+    );
+    // The open used the reservation: one stream, nothing promised.
+    expect(s.session.load).toBe(0.5);
+    s.session.reserve();
+    expect(s.session.hasCapacity).toBe(false);
+    s.session.release();
+    expect(s.session.hasCapacity).toBe(true);
+    s.ws.receive({ type: 'capacity', seq: 1, slots: 0 });
+    expect(s.session.load).toBe(1);
+    expect(s.ws.frames().at(-1)).toEqual({ type: 'capacity', seq: 1, slots: 0 });
   });
 });

@@ -25,8 +25,6 @@ import type { StreamHandle, StreamHandlers } from './stream.js';
 import { type OpenTarget, openStream } from './stream-opener.js';
 import { StreamTable } from './stream-table.js';
 
-export type { SessionOptions, SessionSocket } from './session-options.js';
-
 export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   readonly id: string;
   readonly client: ClientRecord;
@@ -43,8 +41,6 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   closed = false;
   /** Exponentially weighted moving average of time to first byte, in ms (α = 0.2). */
   ttfbEwmaMs: number | undefined;
-  /** Slots promised by the router to requests that have not opened their stream yet. */
-  reserved = 0;
   readonly streams: StreamTable;
   private sharedSlots: number | undefined;
   private readonly liveness: Liveness;
@@ -108,11 +104,11 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
 
   /** Share of capacity in use, reservations included (0 = idle, 1 = full). */
   get load(): number {
-    return this.slots === 0 ? 1 : (this.streams.size + this.reserved) / this.slots;
+    return this.slots === 0 ? 1 : this.streams.used / this.slots;
   }
 
   get hasCapacity(): boolean {
-    return this.streams.size + this.reserved < this.slots;
+    return this.streams.used < this.slots;
   }
 
   get clientId(): string {
@@ -134,12 +130,12 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
 
   /** Takes a slot for a request that will call `open` shortly. */
   reserve(): void {
-    this.reserved++;
+    this.streams.reserve();
   }
 
   /** Gives back a slot reserved by `reserve` that will not be used. */
   release(): void {
-    if (this.reserved > 0) this.reserved--;
+    this.streams.unreserve();
     this.options.onCapacity(this);
   }
 
@@ -149,7 +145,7 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
 
   /** Opens a stream on this agent. Handlers fire synchronously from socket events. */
   open(request: TunnelRequest, handlers: StreamHandlers): StreamHandle {
-    if (this.reserved > 0) this.reserved--;
+    this.streams.unreserve();
     return openStream(this, request, handlers);
   }
 

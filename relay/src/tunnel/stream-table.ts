@@ -10,6 +10,8 @@ export type LiveStream = { handlers: StreamHandlers; credit: number; headSeen: b
 export class StreamTable {
   private readonly streams = new Map<number, LiveStream>();
   private nextId = 1;
+  /** Slots promised by the router to requests that have not opened their stream yet. */
+  private reserved = 0;
 
   /** `window`: the credit every new stream starts with (the `welcome`'s streamWindow). */
   constructor(private readonly window: number) {}
@@ -17,6 +19,21 @@ export class StreamTable {
   /** Streams live now. */
   get size(): number {
     return this.streams.size;
+  }
+
+  /** Streams live or promised: what counts against the socket's slots. */
+  get used(): number {
+    return this.streams.size + this.reserved;
+  }
+
+  /** Promises a slot to a request that will open its stream shortly. */
+  reserve(): void {
+    this.reserved++;
+  }
+
+  /** The promise was kept (the stream opened) or given up. */
+  unreserve(): void {
+    if (this.reserved > 0) this.reserved--;
   }
 
   /** Hands out the next stream id; ids are never reused on a socket. */
