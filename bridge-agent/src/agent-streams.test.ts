@@ -1,6 +1,6 @@
 /** The agent between a fake relay and a fake bridge: what each kind of bridge answer becomes. */
 import type { ServerResponse } from 'node:http';
-import { PROTOCOL_VERSION, SUBPROTOCOL } from '@arena-relay/shared';
+import { PROTOCOL_VERSION, PROTOCOLS, SUBPROTOCOL } from '@arena-relay/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SSE_DONE, sseChunk, startSse } from './test-support/fake-bridge.js';
 import { type Harness, startHarness } from './test-support/harness.js';
@@ -41,6 +41,7 @@ describe('agent ⇄ bridge', () => {
       ready: true,
       // One relay address: one socket, holding every slot.
       slots: 3,
+      protocols: [...PROTOCOLS],
     });
     expect(conn.authorization).toBe('Bearer good-token');
     expect(conn.ws.protocol).toBe(SUBPROTOCOL);

@@ -338,6 +338,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       this.emit('connected', welcome.sessionId);
     });
     this.#pool.on('frame', (link, frame) => this.#onFrame(link, frame));
+    this.#pool.on('body', (link, stream, payload) => this.#hub.body(link, stream, payload));
     this.#pool.on('disconnected', (link, reason) => {
       this.#channels.delete(link);
       this.#hub.detach(link);

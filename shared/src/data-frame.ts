@@ -1,10 +1,14 @@
 /**
- * Binary data frames: `[u8 kind][u32 stream id, big-endian][payload]`. The payload is the
- * upstream body exactly as the bridge wrote it; decoding hands back a view, never a copy.
+ * Binary data frames: `[u8 kind][u32 stream id, big-endian][payload]`. The payload is bytes
+ * exactly as one end wrote them; decoding hands back a view, never a copy.
  */
 
-/** Frame kinds. Only DATA exists today; the byte leaves room for more. */
-export const DataKind = { DATA: 1 } as const;
+/**
+ * Frame kinds. DATA: agent → relay, the bridge's answer. BODY (protocol v2): relay → agent, the
+ * consumer's request body, after the `open` that announced its length. Each side refuses the
+ * kind that does not travel its way.
+ */
+export const DataKind = { DATA: 1, BODY: 2 } as const;
 export type DataKind = (typeof DataKind)[keyof typeof DataKind];
 
 /** Bytes before the payload. */
@@ -49,7 +53,7 @@ export type DecodedDataFrame = { kind: number; stream: number; payload: Buffer }
 export function decodeDataFrame(frame: Buffer): DecodedDataFrame | undefined {
   if (frame.byteLength < DATA_HEADER_BYTES) return undefined;
   const kind = frame[0]!;
-  if (kind !== DataKind.DATA) return undefined;
+  if (kind !== DataKind.DATA && kind !== DataKind.BODY) return undefined;
   const stream = frame.readUInt32BE(1);
   if (stream === 0) return undefined;
   return { kind, stream, payload: frame.subarray(DATA_HEADER_BYTES) };

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type AgentFrame,
   agentFrame,
+  openFrame,
   type ParseResult,
   parseAgentFrame,
   parseRelayFrame,
@@ -16,6 +17,7 @@ import {
   relayFrame,
   streamErrorCode,
 } from './frames.js';
+import { MAX_OPEN_FRAME_BYTES } from './version.js';
 
 const numRuns = Math.max(10_000, Number(process.env.FUZZ_RUNS) || 0);
 
@@ -47,6 +49,8 @@ const hello = fc.record(
     maxConcurrency: fc.integer({ min: 1, max: 1024 }),
     ready: fc.boolean(),
     readyReason: text(512),
+    slots: fc.integer({ min: 0, max: 1024 }),
+    protocols: fc.array(fc.integer({ min: 1, max: 255 }), { maxLength: 16 }),
   },
   { requiredKeys: ['type', 'version', 'agentVersion', 'capabilities', 'models', 'maxConcurrency', 'ready'] },
 );
@@ -81,13 +85,18 @@ const health = fc.record(
   },
   { requiredKeys: ['type', 'id'] },
 );
-const welcome = fc.record({
-  type: fc.constant('welcome' as const),
-  sessionId: text(40),
-  heartbeatMs: fc.integer({ min: 1, max: 2 ** 31 }),
-  streamWindow: fc.integer({ min: 1, max: 2 ** 31 }),
-  maxFrameBytes: fc.integer({ min: 1, max: 2 ** 31 }),
-});
+const welcome = fc.record(
+  {
+    type: fc.constant('welcome' as const),
+    sessionId: text(40),
+    heartbeatMs: fc.integer({ min: 1, max: 2 ** 31 }),
+    streamWindow: fc.integer({ min: 1, max: 2 ** 31 }),
+    maxFrameBytes: fc.integer({ min: 1, max: 2 ** 31 }),
+    relayId: text(64, 1),
+    protocol: fc.integer({ min: 1, max: 255 }),
+  },
+  { requiredKeys: ['type', 'sessionId', 'heartbeatMs', 'streamWindow', 'maxFrameBytes'] },
+);
 const open = fc.record(
   {
     type: fc.constant('open' as const),
@@ -96,6 +105,19 @@ const open = fc.record(
     path: text(2046).map((p) => `/${p}`),
     headers,
     body: fc.jsonValue({ maxDepth: 3 }),
+  },
+  { requiredKeys: ['type', 'stream', 'method', 'path', 'headers'] },
+);
+/** A protocol 2 open: the body's length and model instead of the body (model: any code point). */
+const openV2 = fc.record(
+  {
+    type: fc.constant('open' as const),
+    stream,
+    method: fc.constantFrom('GET' as const, 'POST' as const),
+    path: text(2046).map((p) => `/${p}`),
+    headers,
+    bodyBytes: fc.integer({ min: 1, max: MAX_OPEN_FRAME_BYTES }),
+    model: text(256),
   },
   { requiredKeys: ['type', 'stream', 'method', 'path', 'headers'] },
 );
@@ -114,7 +136,15 @@ const drain = fc.record(
 );
 
 const validAgentFrame: fc.Arbitrary<AgentFrame> = fc.oneof(hello, head, end, error, models, ready, health);
-const validRelayFrame: fc.Arbitrary<RelayFrame> = fc.oneof(welcome, open, cancel, credit, drain, health);
+const validRelayFrame: fc.Arbitrary<RelayFrame> = fc.oneof(
+  welcome,
+  open,
+  openV2,
+  cancel,
+  credit,
+  drain,
+  health,
+);
 
 /** Text mutations of a serialised frame: the bytes a broken or hostile peer might send instead. */
 const textMutation = fc.oneof(
@@ -159,6 +189,10 @@ const fieldMutation = fc.record({
       'code',
       'message',
       'body',
+      'bodyBytes',
+      'model',
+      'protocols',
+      'protocol',
     ),
     fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString'),
     fc.string({ maxLength: 8 }),
@@ -277,5 +311,44 @@ describe.each(parsers)('%s (fuzz)', (_name, parse, schema, valid) => {
       }),
       { numRuns: Math.ceil(numRuns / 10) },
     );
+  });
+});
+
+describe('protocol v2 fields (fuzz)', () => {
+  it('holds v2 fields to their bounds: bodyBytes a whole count within MAX_OPEN_FRAME_BYTES, model ≤ 256 units, protocols ≤ 16', () => {
+    const base = { type: 'open', stream: 1, method: 'POST', path: '/v1/chat/completions', headers: {} };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.integer({ max: 0 }),
+          fc.integer({ min: MAX_OPEN_FRAME_BYTES + 1 }),
+          fc.double({ noInteger: true }),
+          fc.string(),
+        ),
+        (bodyBytes) => {
+          expect(openFrame.safeParse({ ...base, bodyBytes }).success).toBe(false);
+        },
+      ),
+      { numRuns: Math.ceil(numRuns / 10) },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', minLength: 200, maxLength: 320 }), (model) => {
+        // zod counts code points (a surrogate pair is one).
+        expect(openFrame.safeParse({ ...base, model }).success).toBe([...model].length <= 256);
+      }),
+      { numRuns: Math.ceil(numRuns / 10) },
+    );
+    const hello = {
+      type: 'hello',
+      version: 1,
+      agentVersion: 'x',
+      capabilities: [],
+      models: [],
+      maxConcurrency: 1,
+      ready: true,
+    };
+    expect(parseAgentFrame(JSON.stringify({ ...hello, protocols: Array(17).fill(2) })).ok).toBe(false);
+    expect(parseAgentFrame(JSON.stringify({ ...hello, protocols: [0] })).ok).toBe(false);
+    expect(parseAgentFrame(JSON.stringify({ ...hello, protocols: [1, 2] })).ok).toBe(true);
   });
 });

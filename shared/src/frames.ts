@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { failureScope, peerReasonCode } from './bridge-reasons.js';
 import { truncateChars } from './text.js';
+import { MAX_OPEN_FRAME_BYTES } from './version.js';
 
 /** Longest reason a parse failure reports (it goes into logs and close reasons). */
 export const REASON_MAX_CHARS = 512;
@@ -53,6 +54,11 @@ export const helloFrame = z.object({
   slots: z.number().int().min(0).max(1024).optional(),
   /** The agent updates itself when offered a new version (`update` frames are sent only then). */
   autoUpdate: z.boolean().optional(),
+  /**
+   * Protocol revisions the agent speaks besides `version` (e.g. `[1, 2]`). Absent: only 1. The
+   * relay picks the highest it speaks too and names it in `welcome.protocol`.
+   */
+  protocols: z.array(z.number().int().min(1).max(255)).max(16).optional(),
 });
 
 export const welcomeFrame = z.object({
@@ -64,8 +70,15 @@ export const welcomeFrame = z.object({
   maxFrameBytes: z.number().int().positive(),
   /** The relay's id, so an agent with sockets to several relays can tell them apart. */
   relayId: z.string().min(1).max(64).optional(),
+  /** The protocol revision in force on this socket, chosen from `hello.protocols`. Absent: 1. */
+  protocol: z.number().int().min(1).max(255).optional(),
 });
 
+/**
+ * Opens a stream. v1: the request body as a JSON value in `body`. v2: no `body`; `bodyBytes`
+ * says how many bytes of it follow in BODY data frames (absent: the request has none), and
+ * `model` names the model for the agent's logs.
+ */
 export const openFrame = z.object({
   type: z.literal('open'),
   stream: streamId,
@@ -73,6 +86,8 @@ export const openFrame = z.object({
   path: z.string().startsWith('/').max(2048),
   headers,
   body: z.unknown().optional(),
+  bodyBytes: z.number().int().min(1).max(MAX_OPEN_FRAME_BYTES).optional(),
+  model: z.string().max(256).optional(),
 });
 
 export const headFrame = z.object({

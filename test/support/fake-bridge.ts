@@ -64,6 +64,8 @@ export type RecordedRequest = {
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON body, or the raw text when it is not JSON. */
   body: unknown;
+  /** The body's bytes exactly as they arrived. */
+  raw: Buffer;
   /** True once the client closed the connection before the bridge finished its reply. */
   closedEarly: boolean;
 };
@@ -343,6 +345,7 @@ class FakeBridgeServer implements FakeBridge {
       path,
       headers: req.headers,
       body: undefined,
+      raw: Buffer.alloc(0),
       closedEarly: false,
     };
     this.requests.push(record);
@@ -362,7 +365,8 @@ class FakeBridgeServer implements FakeBridge {
 
     const raw: Buffer[] = [];
     for await (const piece of req) raw.push(piece as Buffer);
-    const text = Buffer.concat(raw).toString('utf8');
+    record.raw = Buffer.concat(raw);
+    const text = record.raw.toString('utf8');
     try {
       record.body = JSON.parse(text);
     } catch {

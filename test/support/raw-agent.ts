@@ -5,6 +5,7 @@
 import {
   AGENT_CONNECT_PATH,
   DataKind,
+  decodeDataFrame,
   encodeDataFrame,
   type HelloFrame,
   PROTOCOL_VERSION,
@@ -18,6 +19,8 @@ import { track } from './cleanup.js';
 export type RawAgent = {
   ws: WebSocket;
   frames: RelayFrame[];
+  /** Binary frames from the relay (protocol 2 BODY frames), decoded, in order. */
+  binary: { kind: number; stream: number; payload: Buffer }[];
   /** Resolves with the next relay frame of this type (already received ones count, in order). */
   next<T extends RelayFrame['type']>(type: T): Promise<Extract<RelayFrame, { type: T }>>;
   send(frame: unknown): void;
@@ -40,10 +43,16 @@ export async function connectRawAgent(
     autoPong: options.autoPong ?? true,
   });
   const frames: RelayFrame[] = [];
+  const binary: RawAgent['binary'] = [];
   const cursors = new Map<string, number>();
   const waiters: Array<() => void> = [];
   ws.on('message', (data, isBinary) => {
-    if (isBinary) return;
+    if (isBinary) {
+      const frame = decodeDataFrame(data as Buffer);
+      if (frame) binary.push({ ...frame, payload: Buffer.from(frame.payload) });
+      for (const wake of waiters.splice(0)) wake();
+      return;
+    }
     const parsed = parseRelayFrame(data.toString());
     if (parsed.ok) frames.push(parsed.frame);
     for (const wake of waiters.splice(0)) wake();
@@ -59,6 +68,7 @@ export async function connectRawAgent(
   const agent: RawAgent = {
     ws,
     frames,
+    binary,
     closed,
     next(type) {
       return new Promise((resolve) => {

@@ -22,6 +22,7 @@ export type PoolOptions = Omit<LinkOptions, 'hello' | 'pickUrl'> & {
 type PoolEvents = {
   connected: [link: number, welcome: WelcomeFrame, channel: SessionChannel];
   frame: [link: number, frame: RelayFrame];
+  body: [link: number, stream: number, payload: Buffer];
   /** A welcomed session of `link` ended. */
   disconnected: [link: number, reason: string];
   /** A socket of `link` closed, welcomed or not (what it was promised in `hello` is free again). */
@@ -117,6 +118,7 @@ export class LinkPool extends EventEmitter<PoolEvents> {
     this.#entries.set(id, entry);
     link.on('connected', (welcome, channel) => this.emit('connected', id, welcome, channel));
     link.on('frame', (frame) => this.emit('frame', id, frame));
+    link.on('body', (stream, payload) => this.emit('body', id, stream, payload));
     link.on('disconnected', (reason) => {
       this.emit('disconnected', id, reason);
       if (entry.retiring) this.#entries.delete(id);

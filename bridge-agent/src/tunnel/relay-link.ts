@@ -9,21 +9,24 @@ import { EventEmitter } from 'node:events';
 import {
   type BackoffOptions,
   CloseCode,
-  type Corkable,
   closeReason,
+  DataKind,
+  decodeDataFrame,
   fullJitterDelay,
   type HelloFrame,
   MAX_OPEN_FRAME_BYTES,
+  PROTOCOL_V2,
+  PROTOCOLS,
   parseRelayFrame,
   type RelayFrame,
   SUBPROTOCOL,
-  tickCorker,
   type WelcomeFrame,
 } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { SessionChannel } from './relay-stream.js';
 import { describeCertificateError, trustedCas } from './relay-tls.js';
+import { channelFor } from './session-channel.js';
 
 /** How long the relay may take to answer `hello`, in ms. */
 export const WELCOME_TIMEOUT_MS = 10_000;
@@ -79,6 +82,8 @@ export type LinkOptions = {
 type LinkEvents = {
   connected: [welcome: WelcomeFrame, channel: SessionChannel];
   frame: [frame: RelayFrame];
+  /** A BODY data frame (protocol v2): `payload` is part of the request body of `stream`. */
+  body: [stream: number, payload: Buffer];
   disconnected: [reason: string];
   /** A socket closed, welcomed or not. */
   closed: [];
@@ -99,30 +104,6 @@ type Connection = {
   welcomeTimer?: NodeJS.Timeout;
   silenceTimer?: NodeJS.Timeout;
 };
-
-function channelFor(ws: WebSocket): SessionChannel {
-  // ws keeps its net.Socket private (and sets it only once the upgrade succeeds); corking it per
-  // event-loop turn batches a burst of frames into one writev.
-  let corker: (() => void) | undefined;
-  const cork = () => {
-    if (corker) return corker();
-    const socket = (ws as unknown as { _socket?: Corkable })._socket;
-    if (socket) corker = tickCorker(socket);
-    corker?.();
-  };
-  return {
-    sendControl: (frame) => {
-      if (ws.readyState !== WebSocket.OPEN) return;
-      cork();
-      ws.send(JSON.stringify(frame));
-    },
-    sendData: (frame) => {
-      if (ws.readyState !== WebSocket.OPEN) return;
-      cork();
-      ws.send(frame);
-    },
-  };
-}
 
 export class RelayLink extends EventEmitter<LinkEvents> {
   /** Dials made after the first one. */
@@ -219,7 +200,11 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       // protects browsers' proxies from scripted payloads; this client runs no foreign script.
       generateMask: () => {},
     });
-    const conn: Connection = { ws, url, channel: channelFor(ws) };
+    const conn: Connection = {
+      ws,
+      url,
+      channel: channelFor(ws, (reason) => this.#protocolError(conn, reason)),
+    };
     this.#conn = conn;
     ws.on('unexpected-response', (_request, response) => this.#onRefused(conn, response.statusCode ?? 0));
     ws.on('open', () => this.#onOpen(conn));
@@ -246,13 +231,16 @@ export class RelayLink extends EventEmitter<LinkEvents> {
   #onOpen(conn: Connection): void {
     const timeout = this.#options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS;
     conn.welcomeTimer = setTimeout(() => this.#drop(conn, `no welcome within ${timeout} ms`), timeout);
-    conn.channel.sendControl(this.#options.hello());
+    // The link speaks the protocol, so it says which revisions (unless the hello says already).
+    const hello = this.#options.hello();
+    hello.protocols ??= [...PROTOCOLS];
+    conn.channel.sendControl(hello);
   }
 
   #onMessage(conn: Connection, data: Buffer, isBinary: boolean): void {
     if (conn.reason !== undefined) return;
     conn.silenceTimer?.refresh();
-    if (isBinary) return this.#protocolError(conn, 'the relay sent a binary frame');
+    if (isBinary) return this.#onBinary(conn, data);
     const parsed = parseRelayFrame(data.toString('utf8'));
     if (!parsed.ok) return this.#protocolError(conn, parsed.reason);
     const frame = parsed.frame;
@@ -262,6 +250,15 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     }
     if (!conn.welcome) return this.#protocolError(conn, `expected welcome, got ${frame.type}`);
     this.#emitSafely('frame', frame);
+  }
+
+  /** Only a v2 relay sends binary frames, and only BODY ones, after welcome. */
+  #onBinary(conn: Connection, data: Buffer): void {
+    if ((conn.welcome?.protocol ?? 1) < PROTOCOL_V2)
+      return this.#protocolError(conn, 'the relay sent a binary frame');
+    const frame = decodeDataFrame(data);
+    if (!frame || frame.kind !== DataKind.BODY) return this.#protocolError(conn, 'malformed body frame');
+    this.#emitSafely('body', frame.stream, frame.payload);
   }
 
   #onWelcome(conn: Connection, welcome: WelcomeFrame): void {

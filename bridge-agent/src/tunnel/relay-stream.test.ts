@@ -9,6 +9,7 @@ function recorder() {
   const outcomes: StreamOutcome[] = [];
   const channel: SessionChannel = {
     sendControl: (frame) => control.push(frame),
+    protocolError: () => undefined,
     sendData: (frame) => payloads.push(Buffer.from(decodeDataFrame(frame)!.payload)),
   };
   return {

@@ -15,6 +15,8 @@ import type { StreamSink } from '../upstream/forward.js';
 export interface SessionChannel {
   sendControl(frame: AgentFrame): void;
   sendData(frame: Buffer): void;
+  /** The relay broke the protocol: close the socket (1002) with `reason`. */
+  protocolError(reason: string): void;
 }
 
 /** How a stream finished. `aborted`: the socket went away or the agent closed. */

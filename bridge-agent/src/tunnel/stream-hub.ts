@@ -10,6 +10,8 @@ import type { BridgeClient } from '../upstream/bridge-client.js';
 import { forward } from '../upstream/forward.js';
 import type { Readiness } from '../upstream/readiness.js';
 import { RelayStream, type SessionChannel, type StreamOutcome } from './relay-stream.js';
+import { BodyIntake, openBreach } from './request-body.js';
+import { logFinished } from './request-log.js';
 
 /** Decides, across sockets, whether one more stream may start on a socket; told of every start and end. */
 export type Admission = {
@@ -46,6 +48,8 @@ type Session = {
   channel: SessionChannel;
   welcome: WelcomeFrame;
   streams: Map<number, RelayStream>;
+  /** v2 request bodies still arriving. */
+  bodies: BodyIntake;
   draining: boolean;
 };
 
@@ -84,7 +88,13 @@ export class StreamHub {
   /** Socket `link` was welcomed: streams open on it from now on. */
   attach(link: number, channel: SessionChannel, welcome: WelcomeFrame): void {
     this.detach(link);
-    this.#sessions.set(link, { channel, welcome, streams: new Map(), draining: false });
+    this.#sessions.set(link, {
+      channel,
+      welcome,
+      streams: new Map(),
+      bodies: new BodyIntake(),
+      draining: false,
+    });
   }
 
   /** Socket `link` is gone: nobody is left to read its streams. */
@@ -138,14 +148,26 @@ export class StreamHub {
     }
   }
 
+  /** A BODY data frame of socket `link` (protocol v2): part of the request body of `stream`. */
+  body(link: number, stream: number, payload: Buffer): void {
+    const session = this.#sessions.get(link);
+    if (!session) return;
+    const live = session.streams.get(stream);
+    const breach = session.bodies.receive(stream, payload, live !== undefined);
+    if (!breach) return;
+    if (breach.scope === 'socket') return session.channel.protocolError(breach.reason);
+    live?.fail({ code: 'protocol_error', message: breach.reason });
+  }
+
   #refuse(channel: SessionChannel, stream: number, code: StreamErrorCode, message: string): void {
     this.#counts.refused++;
     channel.sendControl({ type: 'error', stream, code, message });
   }
 
   #open(link: number, session: Session, frame: OpenFrame): void {
-    const { channel, welcome, streams } = session;
+    const { channel, welcome, streams, bodies } = session;
     const max = this.#options.maxConcurrency;
+    bodies.opened(frame.stream);
     const live = streams.get(frame.stream);
     if (live) {
       // The relay takes the error as the end of that id, so the live stream can only be dropped.
@@ -164,19 +186,27 @@ export class StreamHub {
         `the agent is serving its maximum of ${max} streams`,
       );
     }
+    const breach = openBreach(frame, welcome.protocol ?? 1);
+    if (breach) return this.#refuse(channel, frame.stream, 'protocol_error', breach);
     const stream = new RelayStream(
       frame.stream,
       welcome.streamWindow,
       welcome.maxFrameBytes,
       channel,
-      (done, outcome) => this.#finished(link, streams, done, outcome, frame),
+      (done, outcome) => {
+        bodies.drop(done.id);
+        this.#finished(link, streams, done, outcome, frame);
+      },
     );
     streams.set(frame.stream, stream);
     this.#inFlight++;
     admission?.opened(link);
     this.#counts.requests++;
     const { bridge, readiness } = this.#options;
-    forward(bridge, frame, stream, (failure) => readiness.chatFailed(failure));
+    const start = (body?: Buffer | readonly Buffer[]) =>
+      forward(bridge, frame, stream, (failure) => readiness.chatFailed(failure), body);
+    if (frame.bodyBytes === undefined) start();
+    else bodies.expect(frame.stream, frame.bodyBytes, start);
   }
 
   #finished(
@@ -194,29 +224,10 @@ export class StreamHub {
     if (outcome.kind === 'ended') this.#counts.successes++;
     else if (outcome.kind === 'failed') this.#counts.failures++;
     else this.#counts.cancelled++;
-    if (this.#options.requestLogging || outcome.kind === 'failed') this.#log(stream, outcome, open);
+    if (this.#options.requestLogging || outcome.kind === 'failed')
+      logFinished(this.#options.logger, stream, outcome, open);
     if (this.#inFlight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
     this.#options.onFinished?.(link);
-  }
-
-  #log(stream: RelayStream, outcome: StreamOutcome, open: OpenFrame): void {
-    const model = (open.body as { model?: unknown } | undefined)?.model;
-    const log = this.#options.logger.child({ streamId: stream.id });
-    const line = {
-      method: open.method,
-      path: open.path,
-      model: typeof model === 'string' ? model : undefined,
-      status: stream.status,
-      outcome: outcome.kind,
-      code: outcome.kind === 'failed' ? outcome.failure.code : undefined,
-      bytes: stream.bytesOut,
-      durationMs: Math.round(performance.now() - stream.startedAt),
-    };
-    if (outcome.kind === 'failed') {
-      log.warn({ ...line, error: outcome.failure.message }, 'request failed');
-    } else {
-      log.info(line, 'request finished');
-    }
   }
 
   #health(session: Session, id: string): void {

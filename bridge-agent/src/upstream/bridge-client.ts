@@ -25,7 +25,16 @@ export type BridgeClientOptions = {
   probeTimeoutMs?: number;
 };
 
-export type BridgeRequest = { method: 'GET' | 'POST'; path: string; body?: unknown };
+/**
+ * `bytes`: the body as JSON bytes, sent as they are (protocol v2: the consumer's own bytes, in
+ * the pieces they arrived in); else `body`, a value encoded here (protocol v1).
+ */
+export type BridgeRequest = {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  bytes?: Buffer | readonly Buffer[];
+};
 
 export class BridgeClient {
   readonly baseUrl: string;
@@ -58,13 +67,21 @@ export class BridgeClient {
   dispatch(request: BridgeRequest, handler: Dispatcher.DispatchHandler): void {
     const headers: Record<string, string> = { accept: 'text/event-stream, application/json' };
     if (this.#authorization) headers.authorization = this.#authorization;
-    let body: string | undefined;
-    if (request.method === 'POST' && request.body !== undefined) {
+    let body: string | Buffer | Iterable<Buffer> | undefined;
+    if (request.method === 'POST' && request.bytes !== undefined) {
+      const bytes = request.bytes;
+      // undici writes an iterable body piece by piece: the pieces are never joined.
+      body = Buffer.isBuffer(bytes) ? bytes : (bytes as Iterable<Buffer>);
+      const length = Buffer.isBuffer(bytes) ? bytes.byteLength : bytes.reduce((n, b) => n + b.byteLength, 0);
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(length);
+    } else if (request.method === 'POST' && request.body !== undefined) {
       body = JSON.stringify(request.body);
       headers['content-type'] = 'application/json';
     }
     this.#pool.dispatch(
-      { method: request.method, path: this.#basePath + request.path, headers, body },
+      // undici's types list Readable, not Iterable, yet it takes any iterable of chunks.
+      { method: request.method, path: this.#basePath + request.path, headers, body: body as string | Buffer },
       handler,
     );
   }

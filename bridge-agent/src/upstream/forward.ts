@@ -49,12 +49,17 @@ const EVENT_END = Buffer.from('\n\n');
 /** Only the bridge's client API may be reached through the tunnel. */
 const isBridgeApiPath = (path: string): boolean => path.startsWith('/v1/');
 
-/** Serves `open` on `sink`. Never throws; once the sink is aborted it sends nothing more. */
+/**
+ * Serves `open` on `sink`. `body`: the request body's bytes as they came in BODY frames
+ * (protocol v2), passed to the bridge untouched; without it the `open`'s own `body` (v1) is sent.
+ * Never throws; once the sink is aborted it sends nothing more.
+ */
 export function forward(
   client: BridgeClient,
   open: OpenFrame,
   sink: StreamSink,
   onUnavailable: UnavailableListener,
+  body?: Buffer | readonly Buffer[],
 ): void {
   const fail = (failure: UpstreamFailure): void => {
     if (sink.aborted) return;
@@ -69,7 +74,8 @@ export function forward(
     });
   }
   try {
-    client.dispatch(open, new Forwarding(sink, fail));
+    const request = { method: open.method, path: open.path, body: open.body };
+    client.dispatch(body === undefined ? request : { ...request, bytes: body }, new Forwarding(sink, fail));
   } catch (error) {
     fail(classifyNetworkError(error));
   }

@@ -6,7 +6,15 @@
 import { streamErrorCode } from '@arena-relay/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ControlMessage, decode, encodeControl, encodeData, Kind } from './envelope.js';
+import {
+  type ControlMessage,
+  decode,
+  encodeControl,
+  encodeData,
+  encodeOpen,
+  Kind,
+  type OpenMessage,
+} from './envelope.js';
 
 const numRuns = Math.max(10_000, Number(process.env.FUZZ_RUNS) || 0);
 
@@ -21,23 +29,6 @@ const headers = fc.dictionary(
 );
 
 const control: fc.Arbitrary<ControlMessage> = fc.oneof(
-  fc.record({
-    kind: fc.constant(Kind.OPEN),
-    body: fc.record({
-      from: id,
-      ref,
-      session: id,
-      request: fc.record(
-        {
-          method: fc.constantFrom('GET' as const, 'POST' as const),
-          path: text(64).map((p) => `/${p}`),
-          headers,
-          body: fc.jsonValue({ maxDepth: 3 }),
-        },
-        { requiredKeys: ['method', 'path', 'headers'] },
-      ),
-    }),
-  }),
   fc.record({ kind: fc.constant(Kind.ACK), body: fc.record({ ref }) }),
   fc.record({
     kind: fc.constant(Kind.HEAD),
@@ -65,6 +56,30 @@ const control: fc.Arbitrary<ControlMessage> = fc.oneof(
     body: fc.record({ from: id, ref, bytes: fc.integer({ min: 1, max: 0x7fff_ffff }) }),
   }),
 ) as fc.Arbitrary<ControlMessage>;
+
+const open: fc.Arbitrary<OpenMessage> = fc.record({
+  from: id,
+  ref,
+  session: id,
+  request: fc.record(
+    {
+      method: fc.constantFrom('GET' as const, 'POST' as const),
+      path: text(64).map((p) => `/${p}`),
+      headers,
+      model: text(256),
+    },
+    { requiredKeys: ['method', 'path', 'headers'] },
+  ),
+});
+/** Request bodies: JSON with any code point (as UTF-8), or any bytes at all. */
+const bodyBytes = fc.option(
+  fc.oneof(
+    fc.jsonValue({ maxDepth: 3 }).map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
+    fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }).map((t) => Buffer.from(t)),
+    fc.uint8Array({ minLength: 1, maxLength: 128 }).map((b) => Buffer.from(b)),
+  ),
+  { nil: undefined },
+);
 
 describe('cluster envelope decode (fuzz)', () => {
   it('never throws on arbitrary bytes', () => {
@@ -110,6 +125,43 @@ describe('cluster envelope decode (fuzz)', () => {
         expect(decoded).toMatchObject({ kind: Kind.DATA, ref: streamRef });
         expect((decoded as { payload: Buffer }).payload.equals(Buffer.from(payload))).toBe(true);
       }),
+      { numRuns },
+    );
+  });
+
+  it('OPEN carries the body bytes exactly, after its JSON head', () => {
+    fc.assert(
+      fc.property(open, bodyBytes, (head, bytes) => {
+        const decoded = decode(encodeOpen(head, bytes));
+        expect(decoded).toBeDefined();
+        expect(decoded!.kind).toBe(Kind.OPEN);
+        const { body, bytes: got } = decoded as { body: OpenMessage; bytes: Buffer | undefined };
+        expect(body).toEqual(JSON.parse(JSON.stringify(head)));
+        if (bytes === undefined) expect(got).toBeUndefined();
+        else expect(got!.equals(bytes)).toBe(true);
+      }),
+      { numRuns },
+    );
+  });
+
+  it('never throws on mutated or cut OPENs, and never reads a body past the message', () => {
+    fc.assert(
+      fc.property(
+        open,
+        bodyBytes,
+        fc.array(fc.tuple(fc.nat(), fc.nat(255)), { minLength: 1, maxLength: 4 }),
+        fc.nat(),
+        (head, bytes, flips, cut) => {
+          const wire = Buffer.from(encodeOpen(head, bytes));
+          for (const [at, value] of flips) wire[at % wire.length] = value;
+          for (const message of [wire, wire.subarray(0, cut % (wire.length + 1))]) {
+            const decoded = decode(message);
+            if (decoded?.kind === Kind.OPEN && decoded.bytes) {
+              expect(decoded.bytes.length).toBeLessThan(message.length);
+            }
+          }
+        },
+      ),
       { numRuns },
     );
   });

@@ -1,8 +1,9 @@
 /**
  * Messages between relays for forwarded streams, carried over Redis pub/sub on one channel per
  * relay. Binary: `[u8 kind]` then, for DATA, `[u32 ref][payload]` (the agent's bytes, copied
- * once); for the others a JSON body checked by zod. `ref` is the stream number at the relay that
- * holds the consumer (the origin).
+ * once); for OPEN, `[u32 n][n bytes of JSON][request body]` (the consumer's body bytes as they
+ * came, never re-encoded); for the others a JSON body checked by zod. `ref` is the stream number
+ * at the relay that holds the consumer (the origin).
  */
 import { streamErrorCode } from '@arena-relay/shared';
 import { z } from 'zod';
@@ -16,13 +17,16 @@ export const openMessage = z.object({
   from,
   ref,
   session: z.string().min(1).max(64),
+  /** The request without its body, which follows the JSON as bytes. */
   request: z.object({
     method: z.enum(['GET', 'POST']),
     path: z.string().startsWith('/'),
     headers: z.record(z.string(), z.string()),
-    body: z.unknown().optional(),
+    /** The model the body names, for the agent's logs (the body is not parsed again). */
+    model: z.string().max(256).optional(),
   }),
 });
+export type OpenMessage = z.infer<typeof openMessage>;
 export const ackMessage = z.object({ ref });
 export const headMessage = z.object({
   ref,
@@ -40,7 +44,6 @@ export const cancelMessage = z.object({ from, ref, reason: z.string().max(512) }
 export const creditMessage = z.object({ from, ref, bytes: z.number().int().positive() });
 
 const schemas = {
-  [Kind.OPEN]: openMessage,
   [Kind.ACK]: ackMessage,
   [Kind.HEAD]: headMessage,
   [Kind.END]: endMessage,
@@ -53,7 +56,8 @@ type ControlKind = keyof typeof schemas;
 export type ControlMessage = {
   [K in ControlKind]: { kind: K; body: z.infer<(typeof schemas)[K]> };
 }[ControlKind];
-export type Decoded = ControlMessage | { kind: typeof Kind.DATA; ref: number; payload: Buffer };
+export type OpenDecoded = { kind: typeof Kind.OPEN; body: OpenMessage; bytes: Buffer | undefined };
+export type Decoded = ControlMessage | OpenDecoded | { kind: typeof Kind.DATA; ref: number; payload: Buffer };
 
 export function encodeControl<K extends ControlKind>(kind: K, body: z.infer<(typeof schemas)[K]>): Buffer {
   const json = Buffer.from(JSON.stringify(body));
@@ -71,6 +75,17 @@ export function encodeData(streamRef: number, payload: Buffer): Buffer {
   return out;
 }
 
+/** OPEN: the request's JSON head, then its body bytes (`bytes`, copied once into the message). */
+export function encodeOpen(body: OpenMessage, bytes: Buffer | undefined): Buffer {
+  const json = Buffer.from(JSON.stringify(body));
+  const out = Buffer.allocUnsafe(5 + json.length + (bytes?.length ?? 0));
+  out[0] = Kind.OPEN;
+  out.writeUInt32BE(json.length, 1);
+  json.copy(out, 5);
+  bytes?.copy(out, 5 + json.length);
+  return out;
+}
+
 /** Decodes a message; undefined when it is malformed (the caller drops it). */
 export function decode(message: Buffer): Decoded | undefined {
   const kind = message[0];
@@ -78,11 +93,26 @@ export function decode(message: Buffer): Decoded | undefined {
     if (message.length < 5) return undefined;
     return { kind, ref: message.readUInt32BE(1), payload: message.subarray(5) };
   }
+  if (kind === Kind.OPEN) return decodeOpen(message);
   const schema = kind === undefined ? undefined : schemas[kind as ControlKind];
   if (!schema) return undefined;
+  const body = parseJson(schema, message.subarray(1));
+  return body === undefined ? undefined : ({ kind, body } as ControlMessage);
+}
+
+function decodeOpen(message: Buffer): OpenDecoded | undefined {
+  if (message.length < 5) return undefined;
+  const end = 5 + message.readUInt32BE(1);
+  if (end > message.length) return undefined;
+  const body = parseJson(openMessage, message.subarray(5, end));
+  if (body === undefined) return undefined;
+  return { kind: Kind.OPEN, body, bytes: end < message.length ? message.subarray(end) : undefined };
+}
+
+function parseJson<T>(schema: z.ZodType<T>, bytes: Buffer): T | undefined {
   try {
-    const parsed = schema.safeParse(JSON.parse(message.subarray(1).toString('utf8')));
-    return parsed.success ? ({ kind, body: parsed.data } as ControlMessage) : undefined;
+    const parsed = schema.safeParse(JSON.parse(bytes.toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }

@@ -9,8 +9,17 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { OpenRequest } from '../routing/routable-agent.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
+import { requestBytes, requestModel } from '../tunnel/open-encoder.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
-import { type ControlMessage, decode, encodeControl, encodeData, Kind } from './envelope.js';
+import {
+  type ControlMessage,
+  decode,
+  encodeControl,
+  encodeData,
+  encodeOpen,
+  Kind,
+  type OpenMessage,
+} from './envelope.js';
 import type { RemoteAgent } from './remote-agent.js';
 
 export type ForwarderOptions = {
@@ -70,13 +79,11 @@ export class Forwarder {
     );
     this.publish(
       agent.relayId,
-      // The body goes as a value: the envelope is JSON itself (bytes would not survive it).
-      encodeControl(Kind.OPEN, {
-        from: this.options.relayId,
-        ref,
-        session: agent.id,
-        request: withoutBytes(request),
-      }),
+      // The body goes as the bytes the consumer sent, after the envelope's JSON head.
+      encodeOpen(
+        { from: this.options.relayId, ref, session: agent.id, request: requestHead(request) },
+        requestBytes(request),
+      ),
       true,
     ).catch((error: unknown) => {
       this.options.onRelayUnreachable?.(agent.relayId);
@@ -170,13 +177,12 @@ export class Forwarder {
       this.outbound.get(decoded.ref)?.handlers.onData(decoded.payload);
       return;
     }
+    if (decoded.kind === Kind.OPEN) return this.onOpen(decoded.body, decoded.bytes);
     this.onControl(decoded);
   }
 
   private onControl(message: ControlMessage): void {
     switch (message.kind) {
-      case Kind.OPEN:
-        return this.onOpen(message.body);
       case Kind.CANCEL: {
         const key = `${message.body.from}:${message.body.ref}`;
         const stream = this.inbound.get(key);
@@ -215,7 +221,7 @@ export class Forwarder {
   }
 
   /** Agent side: a relay asks to open a stream on one of our agents. */
-  private onOpen(body: Extract<ControlMessage, { kind: typeof Kind.OPEN }>['body']): void {
+  private onOpen(body: OpenMessage, bytes: Buffer | undefined): void {
     const { from, ref } = body;
     const reply = (msg: Buffer) => this.publish(from, msg).catch(() => undefined);
     const session = this.options.hub.sessions.get(body.session);
@@ -234,18 +240,22 @@ export class Forwarder {
     this.inbound.set(key, entry);
     void reply(encodeControl(Kind.ACK, { ref }));
     session.reserve();
-    entry.handle = session.open(body.request, {
-      onHead: (status, headers) => void reply(encodeControl(Kind.HEAD, { ref, status, headers })),
-      onData: (payload) => void reply(encodeData(ref, payload)),
-      onEnd: () => {
-        this.inbound.delete(key);
-        void reply(encodeControl(Kind.END, { ref }));
+    const { model, ...request } = body.request;
+    entry.handle = session.open(
+      { ...request, bodyJson: bytes, ...(model !== undefined && { model }) },
+      {
+        onHead: (status, headers) => void reply(encodeControl(Kind.HEAD, { ref, status, headers })),
+        onData: (payload) => void reply(encodeData(ref, payload)),
+        onEnd: () => {
+          this.inbound.delete(key);
+          void reply(encodeControl(Kind.END, { ref }));
+        },
+        onFailure: (failure) => {
+          this.inbound.delete(key);
+          void reply(encodeControl(Kind.ERROR, { ref, ...failure }));
+        },
       },
-      onFailure: (failure) => {
-        this.inbound.delete(key);
-        void reply(encodeControl(Kind.ERROR, { ref, ...failure }));
-      },
-    });
+    );
   }
 
   private dropOutbound(ref: number): boolean {
@@ -263,7 +273,14 @@ export class Forwarder {
   }
 }
 
-function withoutBytes(request: OpenRequest): OpenRequest {
-  const { bodyJson: _valueGoesInstead, ...rest } = request;
-  return rest;
+/** The request without its body (which travels as bytes), and the model it names. */
+function requestHead(request: OpenRequest): OpenMessage['request'] {
+  const head: OpenMessage['request'] = {
+    method: request.method,
+    path: request.path,
+    headers: request.headers,
+  };
+  const model = requestModel(request);
+  if (model !== undefined) head.model = model;
+  return head;
 }

@@ -105,6 +105,8 @@ export class AgentHub extends EventEmitter<HubEvents> {
             streamWindow: this.options.streamWindow,
             maxFrameBytes: this.options.maxFrameBytes,
             helloTimeoutMs: this.options.helloTimeoutMs ?? 10_000,
+            // The socket ws now reads and writes: corked per turn to batch its writes.
+            socket,
             logger: this.options.logger.child({ agentId: sessionId, clientId: client.id }),
             onReady: (s) => this.onReady(s),
             onClose: (s) => this.onClosed(s),

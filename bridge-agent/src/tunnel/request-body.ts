@@ -1,0 +1,114 @@
+/**
+ * A v2 request body arriving in BODY data frames after its `open`: the payloads are kept as
+ * they came (views of the received frames, no copy, no decoding) until exactly the announced
+ * number of bytes is in; one byte more is a protocol error.
+ */
+import { type OpenFrame, PROTOCOL_V2 } from '@arena-relay/shared';
+
+export type BodyProgress = { ok: true; complete: boolean } | { ok: false; reason: string };
+
+export class RequestBody {
+  readonly #expected: number;
+  readonly #parts: Buffer[] = [];
+  #received = 0;
+
+  /** `expected`: the `open`'s bodyBytes (the schema bounds it by MAX_OPEN_FRAME_BYTES). */
+  constructor(
+    readonly stream: number,
+    expected: number,
+  ) {
+    this.#expected = expected;
+  }
+
+  get complete(): boolean {
+    return this.#received === this.#expected;
+  }
+
+  add(payload: Buffer): BodyProgress {
+    if (this.complete)
+      return { ok: false, reason: `stream ${this.stream} got body bytes after its whole body` };
+    this.#received += payload.byteLength;
+    if (this.#received > this.#expected) {
+      return {
+        ok: false,
+        reason: `stream ${this.stream} got more body than the ${this.#expected} bytes its open announced`,
+      };
+    }
+    if (payload.byteLength > 0) this.#parts.push(payload);
+    return { ok: true, complete: this.complete };
+  }
+
+  /** The body's bytes, once complete: one Buffer when it came in one frame, else the pieces in order. */
+  bytes(): Buffer | readonly Buffer[] {
+    return this.#parts.length === 1 ? this.#parts[0]! : this.#parts;
+  }
+
+  get byteLength(): number {
+    return this.#expected;
+  }
+}
+
+/** Why an `open` breaks the body rules of the socket's `protocol`; undefined when it does not. */
+export function openBreach(open: OpenFrame, protocol: number): string | undefined {
+  if (open.bodyBytes === undefined) return undefined;
+  if (protocol < PROTOCOL_V2)
+    return `the open of stream ${open.stream} announces bodyBytes on a protocol 1 socket`;
+  if (open.body !== undefined) return `the open of stream ${open.stream} carries both body and bodyBytes`;
+  return undefined;
+}
+
+/** What a BODY frame that does not fit costs: the stream it names, or the whole socket. */
+export type BodyBreach = { scope: 'stream' | 'socket'; reason: string };
+
+/**
+ * The bodies a socket's streams are waiting for (protocol v2). A BODY frame is accepted only for
+ * a stream whose `open` announced `bodyBytes` and whose body is not complete yet. Frames for a
+ * stream that already ended (refused, cancelled, failed) are late and dropped; frames for a
+ * stream the relay never opened are a breach of the socket.
+ */
+export class BodyIntake {
+  readonly #waiting = new Map<
+    number,
+    { body: RequestBody; start: (bytes: Buffer | readonly Buffer[]) => void }
+  >();
+  /** The highest stream id an `open` named on this socket (the relay hands ids out in order). */
+  #lastOpened = 0;
+
+  /** Every `open` is seen here first, admitted or not. */
+  opened(stream: number): void {
+    if (stream > this.#lastOpened) this.#lastOpened = stream;
+  }
+
+  /** `stream` awaits `bytes` of body; `start` runs once they are all in. */
+  expect(stream: number, bytes: number, start: (bytes: Buffer | readonly Buffer[]) => void): void {
+    this.#waiting.set(stream, { body: new RequestBody(stream, bytes), start });
+  }
+
+  /** The stream ended: its body is no longer awaited. */
+  drop(stream: number): void {
+    this.#waiting.delete(stream);
+  }
+
+  /** A BODY frame; `live`: the stream is open on the agent. Undefined when all is well. */
+  receive(stream: number, payload: Buffer, live: boolean): BodyBreach | undefined {
+    const waiting = this.#waiting.get(stream);
+    if (!waiting) {
+      if (live)
+        return { scope: 'stream', reason: `body frame for stream ${stream}, which expects no (more) body` };
+      if (stream > this.#lastOpened) {
+        return { scope: 'socket', reason: `body frame for stream ${stream}, which was never opened` };
+      }
+      return undefined;
+    }
+    const progress = waiting.body.add(payload);
+    if (!progress.ok) {
+      this.#waiting.delete(stream);
+      return { scope: 'stream', reason: progress.reason };
+    }
+    if (progress.complete) {
+      this.#waiting.delete(stream);
+      waiting.start(waiting.body.bytes());
+    }
+    return undefined;
+  }
+}

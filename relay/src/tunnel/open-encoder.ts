@@ -1,0 +1,89 @@
+/**
+ * The `open` frame and the request body that goes with it. Protocol v1: the body inside the
+ * `open` text frame, its JSON bytes spliced in as the consumer sent them. Protocol v2: the `open`
+ * names the body's length and model, and the body follows as BODY data frames, bytes untouched.
+ * The relay's validator has parsed the body already; nothing here parses it again.
+ */
+import { isUtf8 } from 'node:buffer';
+import {
+  BODY_FRAME_BYTES,
+  DataKind,
+  encodeDataFrame,
+  MAX_OPEN_FRAME_BYTES,
+  PROTOCOL_V2,
+  truncateChars,
+} from '@arena-relay/shared';
+import type { OpenRequest } from '../routing/routable-agent.js';
+
+/**
+ * An open request as the tunnel takes it: `model` may come with it (a stream forwarded from
+ * another relay carries the body's bytes only, no parsed value to read the model from).
+ */
+export type TunnelRequest = OpenRequest & { model?: string };
+
+export type EncodedOpen = {
+  /** The `open` text frame: a string, or its UTF-8 bytes when body bytes are spliced in (v1). */
+  control: string | Buffer;
+  /** BODY data frames that follow the `open` (v2). */
+  body: Buffer[];
+  /** Bytes an agent must take for this request (checked against MAX_OPEN_FRAME_BYTES). */
+  size: number;
+};
+
+/**
+ * The request body as JSON bytes, valid UTF-8: the consumer's own bytes when they are (a text
+ * frame must be UTF-8, and so must the bridge's JSON), else the parsed value encoded once.
+ */
+export function requestBytes(request: OpenRequest): Buffer | undefined {
+  const { bodyJson, body } = request;
+  if (bodyJson !== undefined) {
+    if (isUtf8(bodyJson)) return bodyJson;
+    // The relay parsed these bytes as UTF-8 (bad sequences became U+FFFD): send what it read.
+    return body === undefined ? Buffer.from(bodyJson.toString('utf8')) : Buffer.from(JSON.stringify(body));
+  }
+  return body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+}
+
+/** The model the request names, for the agent's logs (bounded as the `open` schema wants). */
+export function requestModel(request: TunnelRequest): string | undefined {
+  const model = request.model ?? (request.body as { model?: unknown } | undefined)?.model;
+  return typeof model === 'string' ? truncateChars(model, 256) : undefined;
+}
+
+const CLOSE_BRACE = Buffer.from('}');
+
+/** Encodes the `open` of `stream` for an agent speaking `protocol`. */
+export function encodeOpen(stream: number, request: TunnelRequest, protocol: number): EncodedOpen {
+  const head = { type: 'open', stream, method: request.method, path: request.path, headers: request.headers };
+  const bytes = requestBytes(request);
+  if (protocol >= PROTOCOL_V2) {
+    const model = requestModel(request);
+    const control = JSON.stringify({
+      ...head,
+      ...(bytes && { bodyBytes: bytes.byteLength }),
+      ...(model !== undefined && { model }),
+    });
+    const size = bytes?.byteLength ?? 0;
+    // Frames of a body the agent would refuse are not worth building.
+    return { control, body: bytes && size <= MAX_OPEN_FRAME_BYTES ? bodyFrames(stream, bytes) : [], size };
+  }
+  if (!bytes) return { control: JSON.stringify(head), body: [], size: 0 };
+  const start = Buffer.from(`${JSON.stringify(head).slice(0, -1)},"body":`);
+  const control = Buffer.concat([start, bytes, CLOSE_BRACE]);
+  return { control, body: [], size: control.byteLength };
+}
+
+/** Cuts `bytes` into BODY frames of at most BODY_FRAME_BYTES of payload: one copy, into the frames. */
+export function bodyFrames(stream: number, bytes: Buffer): Buffer[] {
+  const frames: Buffer[] = [];
+  for (let offset = 0; offset < bytes.byteLength; offset += BODY_FRAME_BYTES) {
+    const end = Math.min(bytes.byteLength, offset + BODY_FRAME_BYTES);
+    frames.push(encodeDataFrame(DataKind.BODY, stream, bytes.subarray(offset, end)));
+  }
+  return frames;
+}
+
+/** True when an agent would refuse the request (its socket closes on a larger message). */
+export function tooLargeForAgent(open: EncodedOpen): boolean {
+  return open.size > MAX_OPEN_FRAME_BYTES;
+}
