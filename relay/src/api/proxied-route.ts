@@ -71,6 +71,7 @@ export function proxiedRoute(deps: AppDeps, prepare: (json: unknown, requestId: 
           store: deps.store,
           retryAttempts: deps.config.retryAttempts,
           requestTimeoutMs: deps.config.requestTimeoutMs,
+          keepAliveMs: deps.config.sseKeepAliveMs,
           streamWindow: deps.config.streamWindow,
         },
         {

@@ -96,6 +96,10 @@ const envSchema = z
     GATEWAY_COOLDOWN_FAILURES: z.coerce.number().int().min(1).max(100).default(3),
     GATEWAY_COOLDOWN_SECONDS: seconds(5),
     GATEWAY_SHUTDOWN_GRACE: seconds(30),
+    /** Seconds a waiting stream goes without a byte before its 200 and `: keep-alive` comments. */
+    GATEWAY_SSE_KEEPALIVE: seconds(15),
+    /** `keepalive`: the 200 may go out early (see GATEWAY_SSE_KEEPALIVE); `first_byte`: it waits. */
+    GATEWAY_STREAM_COMMIT: z.enum(['keepalive', 'first_byte']).default('keepalive'),
     GATEWAY_HEADERS_TIMEOUT: seconds(10),
     CORS_ORIGINS: optionalString,
     GATEWAY_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(10),
@@ -152,6 +156,8 @@ export type RelayConfig = {
   /** Consecutive failures that bench an agent, and its first bench period. */
   cooldownFailures: number;
   cooldownMs: number;
+  /** A waiting stream's 200 and keep-alive comments after this long, in ms; 0 with GATEWAY_STREAM_COMMIT=first_byte. */
+  sseKeepAliveMs: number;
   /** How long SIGTERM waits for in-flight streams, in ms. */
   shutdownGraceMs: number;
   /** Browser origins allowed to call /v1/* (`*` for any); empty: no CORS headers at all. */
@@ -227,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     cooldownFailures: e.GATEWAY_COOLDOWN_FAILURES,
     cooldownMs: Math.round(e.GATEWAY_COOLDOWN_SECONDS * 1000),
     shutdownGraceMs: Math.round(e.GATEWAY_SHUTDOWN_GRACE * 1000),
+    sseKeepAliveMs: e.GATEWAY_STREAM_COMMIT === 'keepalive' ? Math.round(e.GATEWAY_SSE_KEEPALIVE * 1000) : 0,
     headersTimeoutMs: Math.round(e.GATEWAY_HEADERS_TIMEOUT * 1000),
     corsOrigins:
       e.CORS_ORIGINS?.split(',')

@@ -65,7 +65,13 @@ export class TranslatedAnswer implements ResponseTap {
   head(res: ServerResponse, status: number, headers: Record<string, string>): void {
     this.#headers = headers;
     this.#status = status;
-    if (!this.stream || status < 200 || status >= 300) return;
+    // Opened early (keep-alives): the stream's head and opening events are out already.
+    if (this.#open || !this.stream || status < 200 || status >= 300) return;
+    this.openEarly(res, headers);
+  }
+
+  /** The stream's 200 and its API's opening events. */
+  openEarly(res: ServerResponse, headers: Record<string, string>): void {
     res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8' });
     res.write(this.writer.open());
     this.#open = true;

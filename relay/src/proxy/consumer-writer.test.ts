@@ -3,7 +3,7 @@
  * credit. Credit goes back in quarters of the window and never while the socket is full; heads,
  * pins, taps, and how a failure after the first byte reaches the consumer.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RelayError } from '../errors/relay-error.js';
 import { FakeResponse } from '../test-support/fake-response.js';
 import { ConsumerWriter, type ConsumerWriterOptions } from './consumer-writer.js';
@@ -121,5 +121,83 @@ describe('ConsumerWriter answers', () => {
     json.writer.fail(error);
     expect(json.res.destroyed).toBe(true);
     expect(json.res.ended).toBe(false);
+  });
+});
+
+describe('ConsumerWriter keep-alives (GATEWAY_STREAM_COMMIT=keepalive)', () => {
+  it('sends the 200 and a comment after the wait, a comment per period, and stops at content', () => {
+    vi.useFakeTimers();
+    try {
+      const { res, writer } = setup({ keepAliveMs: 15_000 });
+      vi.advanceTimersByTime(14_999);
+      expect(res.headersSent).toBe(false);
+      vi.advanceTimersByTime(1);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('text/event-stream');
+      expect(res.headers['x-request-id']).toBe('req-1');
+      expect(res.body).toBe(': keep-alive\n\n');
+      // Comments are not content: a failure now is still retried.
+      expect(writer.committed).toBe(false);
+      vi.advanceTimersByTime(15_000);
+      expect(res.body).toBe(': keep-alive\n\n'.repeat(2));
+      // The agent's head changes nothing on the wire; its first payload commits.
+      expect(writer.head(200, { 'content-type': 'text/event-stream' }, undefined)).toBeUndefined();
+      expect(writer.committed).toBe(false);
+      writer.data(Buffer.from('data: {"x":1}\n\n'));
+      expect(writer.committed).toBe(true);
+      vi.advanceTimersByTime(60_000);
+      expect(res.body).toBe(`${': keep-alive\n\n'.repeat(2)}data: {"x":1}\n\n`);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('an answer that starts in time never sees a keep-alive; a non-stream request never waits early', () => {
+    vi.useFakeTimers();
+    try {
+      const prompt = setup({ keepAliveMs: 15_000 });
+      prompt.writer.head(201, {}, undefined);
+      vi.advanceTimersByTime(60_000);
+      expect(prompt.res.status).toBe(201);
+      expect(prompt.res.body).toBe('');
+      const whole = setup({ keepAliveMs: 15_000, stream: false });
+      vi.advanceTimersByTime(60_000);
+      expect(whole.res.headersSent).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('after an early 200 a refusing head is an error to tell in the stream, and the tap opens its API', () => {
+    vi.useFakeTimers();
+    try {
+      const opened: string[] = [];
+      const tap: ResponseTap = {
+        write: (res, payload) => res.write(payload),
+        end: () => undefined,
+        openEarly(res, headers) {
+          res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8' });
+          res.write('event: message_start\n\n');
+          opened.push('early');
+        },
+      };
+      const { res, writer } = setup({ keepAliveMs: 1000, tap });
+      vi.advanceTimersByTime(1000);
+      expect(opened).toEqual(['early']);
+      expect(res.body).toBe('event: message_start\n\n: keep-alive\n\n');
+      const refused = writer.head(429, {}, undefined);
+      expect(refused).toBeInstanceOf(RelayError);
+      expect(refused?.status).toBe(429);
+      writer.fail(refused!);
+      vi.advanceTimersByTime(5000);
+      // The error as an OpenAI event (this tap has no `fail` of its own), then nothing more.
+      expect(res.body).toMatch(
+        /: keep-alive\n\ndata: \{"error":\{"message":"the bridge answered 429".*\n\n$/,
+      );
+      expect(res.ended).toBe(true);
+      expect(res.body.match(/keep-alive/g)).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

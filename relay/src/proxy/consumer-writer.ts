@@ -6,9 +6,10 @@
  */
 import type { ServerResponse } from 'node:http';
 import { tickCorker } from '@arena-relay/shared';
-import type { RelayError } from '../errors/relay-error.js';
+import { RelayError } from '../errors/relay-error.js';
 import type { PinOutcome } from '../routing/sticky.js';
 import { type CreditSink, CreditWindow } from '../tunnel/credit-window.js';
+import { KeepAlive } from './keep-alive.js';
 import { consumerHeaders } from './response-headers.js';
 import type { ResponseTap } from './response-tap.js';
 
@@ -20,6 +21,8 @@ export type ConsumerWriterOptions = {
   tap?: ResponseTap | undefined;
   /** Called once, with `performance.now()`, when the first payload byte arrives. */
   onFirstByte?: (at: number) => void;
+  /** A streamed answer's 200 may go out early with `: keep-alive` comments after this long (ms; 0: never). */
+  keepAliveMs?: number;
 };
 
 export class ConsumerWriter {
@@ -33,6 +36,10 @@ export class ConsumerWriter {
   /** Frames that arrive in one socket read reach the consumer in one write. */
   private readonly cork: () => void;
   private readonly tap: ResponseTap | undefined;
+  private readonly keepAlive: KeepAlive | undefined;
+  /** The 200 went out before any agent answered (keep-alives): only content commits now. */
+  openedEarly = false;
+  private contentSent = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -41,11 +48,37 @@ export class ConsumerWriter {
     this.tap = options.tap;
     this.credit = new CreditWindow(options.streamWindow, res);
     this.cork = tickCorker(res);
+    if (options.stream && options.keepAliveMs) {
+      this.keepAlive = new KeepAlive(res, options.keepAliveMs, () => this.openEarly());
+      this.keepAlive.start();
+    }
   }
 
   /** True once something of the answer reached the consumer: from then on nothing is retried. */
   get committed(): boolean {
-    return this.res.headersSent;
+    return this.openedEarly ? this.contentSent : this.res.headersSent;
+  }
+
+  /** Stops the keep-alives (the answer ended, failed, or the consumer left). */
+  close(): void {
+    this.keepAlive?.stop();
+  }
+
+  /** The early 200 of a waiting stream, in the API's own opening (the tap's) or as plain SSE. */
+  private openEarly(): boolean {
+    if (this.res.headersSent) return false;
+    const out = consumerHeaders(
+      { 'content-type': 'text/event-stream' },
+      {
+        stream: true,
+        requestId: this.options.requestId,
+      },
+    );
+    if (this.tap?.openEarly) this.tap.openEarly(this.res, out);
+    else this.res.writeHead(200, out);
+    this.openedEarly = true;
+    this.status = 200;
+    return true;
   }
 
   /** The stream whose bytes come next; credit goes back to it. */
@@ -57,7 +90,16 @@ export class ConsumerWriter {
    * The agent's head. A tap may hold it back (it answers once the whole answer is in): until
    * something reaches the consumer (`committed`), a failure is still retried on another agent.
    */
-  head(status: number, headers: Record<string, string>, pin: PinOutcome | undefined): void {
+  head(status: number, headers: Record<string, string>, pin: PinOutcome | undefined): RelayError | undefined {
+    if (this.openedEarly) {
+      // The 200 is out: a refusal can only be told as an error event (see `fail`).
+      if (status < 200 || status >= 300) {
+        return new RelayError('upstream_error', `the bridge answered ${status}`, { status });
+      }
+      this.tap?.head?.(this.res, status, headers);
+      return undefined;
+    }
+    this.keepAlive?.stop();
     this.status = status;
     const out = consumerHeaders(headers, {
       stream: this.options.stream,
@@ -66,6 +108,7 @@ export class ConsumerWriter {
     });
     if (this.tap?.head) this.tap.head(this.res, status, out);
     else this.res.writeHead(status, out);
+    return undefined;
   }
 
   /** Hot path: one payload of the answer. */
@@ -75,6 +118,10 @@ export class ConsumerWriter {
       this.options.onFirstByte?.(this.firstByteAt);
     }
     this.bytes += payload.byteLength;
+    if (!this.contentSent) {
+      this.contentSent = true;
+      this.keepAlive?.stop();
+    }
     this.cork();
     const tap = this.tap;
     this.credit.sent(payload.byteLength, tap ? tap.write(this.res, payload) : this.res.write(payload));
@@ -82,6 +129,8 @@ export class ConsumerWriter {
 
   /** The agent ended the stream: ends the response; the outcome is `ok` or the tap's error code. */
   end(): string {
+    this.close();
+    this.contentSent = true;
     const failed = this.tap?.end(this.res);
     this.res.end();
     if (failed) this.status = this.res.statusCode;
@@ -97,6 +146,7 @@ export class ConsumerWriter {
 
   /** After the first byte nothing is retried: an SSE error event (or a cut JSON body), then the end. */
   fail(error: RelayError): void {
+    this.close();
     const { res, tap } = this;
     if (tap?.fail) {
       if (!res.writableEnded) tap.fail(res, error);

@@ -1,6 +1,7 @@
 /** What an Exchange is given: the relay's parts it uses, and the one consumer request it serves. */
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { OpenRequest } from '../routing/routable-agent.js';
 import type { Router } from '../routing/router.js';
 import type { ReportDeps } from './exchange-report.js';
 import type { ExchangeRegistry } from './registry.js';
@@ -12,6 +13,8 @@ export type ExchangeDeps = ReportDeps & {
   retryAttempts: number;
   requestTimeoutMs: number;
   streamWindow: number;
+  /** GATEWAY_SSE_KEEPALIVE in ms when GATEWAY_STREAM_COMMIT is `keepalive`; 0: the 200 waits for the first byte. */
+  keepAliveMs?: number;
 };
 
 export type ExchangeRequest = {
@@ -35,3 +38,17 @@ export type ExchangeRequest = {
   /** Sees (and may add to) the bytes of the answer: usage metering, `include_usage`. */
   tap?: ResponseTap | undefined;
 };
+
+/** The stream to open for `request` on an agent routed for `model`. */
+export function openRequestFor(request: ExchangeRequest, model: string): OpenRequest {
+  const { body, bodyJson } = request;
+  // Another model than asked (an alias or a fallback): the bridge is told which.
+  const asAsked = model === request.model;
+  return {
+    method: 'POST',
+    path: request.path,
+    headers: { 'content-type': 'application/json' },
+    body: asAsked ? body : { ...(body as object), model },
+    bodyJson: asAsked ? bodyJson : undefined,
+  };
+}

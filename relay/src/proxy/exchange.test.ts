@@ -25,6 +25,7 @@ function setup(options: {
   timeoutMs?: number;
   sessionName?: string;
   tap?: ResponseTap;
+  keepAliveMs?: number;
 }) {
   const hub = new FakeHub();
   hub.agents = options.agents;
@@ -58,6 +59,7 @@ function setup(options: {
       retryAttempts: options.retryAttempts ?? 3,
       requestTimeoutMs: options.timeoutMs ?? 10_000,
       streamWindow: 1024,
+      keepAliveMs: options.keepAliveMs ?? 0,
     },
     request,
   );
@@ -225,5 +227,29 @@ describe('Exchange', () => {
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ data: [{ url: 'https://a.test/1.png' }] });
     expect(finished[0]).toMatchObject({ outcome: 'ok', attempts: 2, agentId: 'b' });
+  });
+
+  it('keep-alives: after an early 200 a failure before content is still retried, and the last one told in the stream', async () => {
+    const a = agent('a');
+    const b = agent('b');
+    b.ready = false;
+    const { exchange, res, finished } = setup({ agents: [a, b], keepAliveMs: 15_000, retryAttempts: 1, timeoutMs: 120_000 });
+    const run = exchange.run();
+    await settle();
+    await vi.advanceTimersByTimeAsync(15_000);
+    expect(res.status).toBe(200);
+    expect(res.body).toBe(': keep-alive\n\n');
+    // The first agent answers its head, then fails before any content: another agent is tried.
+    a.opened[0]!.handlers.onHead(200, { 'content-type': 'text/event-stream' });
+    b.ready = true;
+    a.opened[0]!.handlers.onFailure({ code: 'upstream_unavailable', message: 'tab gone' });
+    await settle();
+    expect(b.opened).toHaveLength(1);
+    // The second fails too: no attempt left, so the error goes into the open stream.
+    b.opened[0]!.handlers.onFailure({ code: 'upstream_timeout', message: 'no first token' });
+    await expect(run).resolves.toBe('committed');
+    expect(res.body).toMatch(/^: keep-alive\n\ndata: \{"error":\{.*"code":"timeout"/);
+    expect(res.ended).toBe(true);
+    expect(finished[0]).toMatchObject({ outcome: 'timeout', attempts: 2 });
   });
 });

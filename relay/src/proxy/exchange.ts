@@ -10,7 +10,7 @@ import type { Route } from '../routing/router.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
 import { ConsumerWriter } from './consumer-writer.js';
 import { reportAgentFailure, reportAttemptFailed, reportFinished } from './exchange-report.js';
-import type { ExchangeDeps, ExchangeRequest } from './exchange-request.js';
+import { type ExchangeDeps, type ExchangeRequest, openRequestFor } from './exchange-request.js';
 import { failureToError, isRetryable } from './failures.js';
 import type { ExchangeInfo } from './registry.js';
 import { RequestStop } from './request-stop.js';
@@ -57,6 +57,7 @@ export class Exchange implements ExchangeInfo {
       streamWindow: deps.streamWindow,
       tap: request.tap,
       onFirstByte: (at) => this.route?.session.recordTtfb(at - this.started),
+      keepAliveMs: deps.keepAliveMs,
     });
     this.stop = new RequestStop(request.res, deps.requestTimeoutMs, {
       timeout: this.onTimeout,
@@ -127,6 +128,11 @@ export class Exchange implements ExchangeInfo {
       throw failureToError(lastFailure!);
     } catch (error) {
       const relayError = error instanceof RelayError ? error : undefined;
+      // The 200 went out early: the failure is told in the stream, in the API's own shape.
+      if (relayError && this.writer.openedEarly) {
+        this.failAfterCommit(relayError);
+        return 'committed';
+      }
       this.writer.status = relayError?.status ?? 500;
       this.finish(relayError?.code ?? 'internal_error');
       throw error;
@@ -143,19 +149,7 @@ export class Exchange implements ExchangeInfo {
     return new Promise((resolve) => {
       this.settle = resolve;
       this.route = route;
-      const { body, bodyJson, model } = this.request;
-      // Another model than asked (an alias or a fallback): the bridge is told which.
-      const asAsked = route.model === model;
-      this.handle = route.session.open(
-        {
-          method: 'POST',
-          path: this.request.path,
-          headers: { 'content-type': 'application/json' },
-          body: asAsked ? body : { ...(body as object), model: route.model },
-          bodyJson: asAsked ? bodyJson : undefined,
-        },
-        this.handlers,
-      );
+      this.handle = route.session.open(openRequestFor(this.request, route.model), this.handlers);
       this.writer.attach(this.handle);
     });
   }
@@ -170,7 +164,12 @@ export class Exchange implements ExchangeInfo {
     onHead: (status, headers) => {
       const route = this.route!;
       route.succeeded();
-      this.writer.head(status, headers, route.pin);
+      const refused = this.writer.head(status, headers, route.pin);
+      if (refused) {
+        this.handle?.cancel('refused after an early 200');
+        this.commit();
+        return this.failAfterCommit(refused);
+      }
       if (this.writer.committed) this.commit();
     },
     onData: (payload) => {
@@ -224,6 +223,7 @@ export class Exchange implements ExchangeInfo {
     if (this.finished) return;
     this.finished = true;
     this.stop.end();
+    this.writer.close();
     this.deps.registry.delete(this);
     const { firstByteAt, status, bytes } = this.writer;
     const agent = this.route?.session;

@@ -26,4 +26,9 @@ export interface ResponseTap {
    * response, such as a whole-answer rewrite): forget what it saw, another agent is tried.
    */
   restart?(): void;
+  /**
+   * A waiting stream's 200 goes out before any agent answered (keep-alives): write the head and the
+   * API's opening events. The agent's `head` may still come (with `res.headersSent`), or a failure.
+   */
+  openEarly?(res: ServerResponse, headers: Record<string, string>): void;
 }
