@@ -17,6 +17,8 @@ export type AgentAdvert = {
   inFlight: number;
   ready: boolean;
   draining: boolean;
+  /** Its relay is shutting down: the agent is moving to another (absent from older relays). */
+  goingAway?: boolean;
 };
 
 export type RemoteOpen = (agent: RemoteAgent, request: OpenRequest, handlers: StreamHandlers) => StreamHandle;
@@ -64,6 +66,9 @@ export class RemoteAgent implements RoutableAgent {
   }
   get routable(): boolean {
     return this.advert.ready && !this.advert.draining;
+  }
+  get goingAway(): boolean {
+    return this.advert.goingAway === true;
   }
   private get used(): number {
     return this.others + this.ours + this.reserved;

@@ -54,6 +54,8 @@ export class AgentSession implements RoutableAgent {
   ready = false;
   readyReason: string | undefined;
   draining = false;
+  /** Its relay said `goaway`: the agent is moving to another relay (routers wait for it there). */
+  goingAway = false;
   lastHeartbeatAt: Date | undefined;
   rttMs: number | undefined;
   closed = false;
