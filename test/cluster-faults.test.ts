@@ -44,7 +44,8 @@ async function streamAcrossTwoRelays() {
   return { front, back, bridge, reader };
 }
 
-describe('relays killed with kill -9', () => {
+// Each test starts two or three relay processes: on a loaded two-core machine that alone can take 20 s.
+describe('relays killed with kill -9', { timeout: 60_000 }, () => {
   it('killing the relay that holds the agent mid-stream: error event and the end for the consumer', async () => {
     const { back, reader } = await streamAcrossTwoRelays();
     back.child.kill('SIGKILL');
