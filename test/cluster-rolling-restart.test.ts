@@ -120,7 +120,7 @@ describe('an agent on several relays of a cluster', () => {
         `${inFlight.consumer} consumer-side, ${inFlight.agent} on the agent's sockets; ` +
         `failovers on the new relays: ${await failovers(stack.urls)}`,
     );
-  }, 120_000);
+  }, 180_000);
 
   it('with connections: 1 the agent moves off a relay restarted under load with at most one failed-over request', async () => {
     const stack = await threeRelays(1);
@@ -147,5 +147,5 @@ describe('an agent on several relays of a cluster', () => {
     console.log(
       `connections: 1: ${report.ok}/${report.started} byte-exact, ${report.failed.length} failed, ${failedOver} failed over`,
     );
-  }, 90_000);
+  }, 150_000);
 });
