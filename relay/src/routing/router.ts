@@ -195,9 +195,7 @@ export class Router {
     let remoteFit = remote.filter(fits);
     if (localFit.length === 0 && remoteFit.length === 0) {
       // An agent whose relay is going away is dialling another one: wait for it there.
-      if (local.some((a) => a.goingAway && serves(a)) || remote.some((a) => a.goingAway && serves(a))) {
-        return { busy: true };
-      }
+      if ([...local, ...remote].some((a) => a.goingAway && serves(a))) return { busy: true };
       if (!local.some(serves) && !remote.some(serves)) {
         return {
           error: new RelayError(
