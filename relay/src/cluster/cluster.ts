@@ -21,6 +21,8 @@ const clusterEvent = z.discriminatedUnion('t', [
   z.object({ t: z.literal('keys-changed'), from: z.string() }),
   // A relay's agents changed (joined, left, going away): read the adverts now, not at the next beat.
   z.object({ t: z.literal('adverts'), from: z.string() }),
+  // A relay is shutting down: route nothing new to its agents from now on (they are moving).
+  z.object({ t: z.literal('leaving'), from: z.string() }),
 ]);
 type ClusterEvent = z.infer<typeof clusterEvent>;
 
@@ -123,8 +125,9 @@ export class Cluster extends EventEmitter<{ change: [] }> {
    * told at once, so they send it no new stream. Streams forwarded either way run on.
    */
   async leave(): Promise<void> {
+    // Told first, in one publish: every round trip before it is a window for forwarded opens.
+    await this.broadcast({ t: 'leaving', from: this.options.relayId });
     await this.membership.leave();
-    await this.broadcast({ t: 'adverts', from: this.options.relayId });
   }
 
   close(): Promise<void> {
@@ -166,6 +169,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
     const event = parsed.data;
     if (event.t === 'close-client') this.options.hub.closeClient(event.clientId, event.reason);
     else if (event.t === 'adverts') void this.membership.publishSoon();
+    else if (event.t === 'leaving') this.membership.relayLeaving(event.from);
     else this.options.onKeysChanged();
   }
 }

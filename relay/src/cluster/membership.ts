@@ -39,6 +39,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   healthy = true;
   private readonly remote = new Map<string, RemoteAgent>();
   private liveRelays = new Set<string>();
+  /** Relays that said they are leaving: their agents are going away, whatever adverts say. */
+  private readonly leavingRelays = new Set<string>();
   private lastOk = Date.now();
   private timer: NodeJS.Timeout | undefined;
   /** The round being run, and the one queued behind it (asked for while the first had read its view). */
@@ -88,6 +90,16 @@ export class Membership extends EventEmitter<MembershipEvents> {
       changed = true;
     }
     if (changed) this.emit('change');
+  }
+
+  /**
+   * Relay `relayId` said it is shutting down: its agents take no new stream from now on (they are
+   * moving to other relays), even if an advert read before it says otherwise.
+   */
+  relayLeaving(relayId: string): void {
+    this.leavingRelays.add(relayId);
+    for (const agent of this.remote.values()) if (agent.relayId === relayId) agent.markLeaving();
+    this.emit('change');
   }
 
   /**
@@ -200,13 +212,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
       }
       for (const advert of list) {
         seen.add(advert.id);
-        const known = this.remote.get(advert.id);
-        if (known) known.update(advert);
-        else
-          this.remote.set(
-            advert.id,
-            new RemoteAgent(advert, this.options.openRemote, () => this.emit('change')),
-          );
+        let agent = this.remote.get(advert.id);
+        if (agent) agent.update(advert);
+        else {
+          agent = new RemoteAgent(advert, this.options.openRemote, () => this.emit('change'));
+          this.remote.set(advert.id, agent);
+        }
+        if (this.leavingRelays.has(advert.relayId)) agent.markLeaving();
       }
     });
     const now = new Set(live);
@@ -216,6 +228,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     } else {
       for (const id of this.remote.keys()) if (!seen.has(id)) this.remote.delete(id);
       for (const id of this.liveRelays) if (!now.has(id)) this.emit('relay-gone', id);
+      for (const id of this.leavingRelays) if (!now.has(id)) this.leavingRelays.delete(id);
     }
     this.liveRelays = now;
     this.emit('change');
