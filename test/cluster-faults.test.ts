@@ -3,69 +3,20 @@
  * under a consumer, agents moving to a surviving relay, and Redis going away for 10 s.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startPrivateRedis } from './support/private-redis.js';
-import { ADMIN_TOKEN, startTestRelay } from './support/relay.js';
-import { type RelayProcess, startRelayProcess } from './support/relay-process.js';
-import { keysUnder, REDIS_TEST_URL } from './support/store-backends.js';
-
-function dropKeysAfterwards(url: string, prefix: string) {
-  track({
-    async close() {
-      const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-      const keys = await keysUnder(redis, prefix);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
-    },
-  });
-}
-
-async function relayProcesses(count: number) {
-  const prefix = `arena-test-${randomBytes(6).toString('hex')}:`;
-  dropKeysAfterwards(REDIS_TEST_URL, prefix);
-  const relays: RelayProcess[] = [];
-  for (let i = 0; i < count; i++) {
-    relays.push(
-      await startRelayProcess({
-        ADMIN_TOKEN,
-        REDIS_URL: REDIS_TEST_URL,
-        REDIS_PREFIX: prefix,
-        CLUSTER_HEARTBEAT_INTERVAL: '0.2',
-        GATEWAY_HEARTBEAT_INTERVAL: '0.5',
-        DATA_DIR: mkdtempSync(join(tmpdir(), 'arena-cluster-')),
-      }),
-    );
-  }
-  const admin = async (path: string, body: unknown) => {
-    const res = await fetch(relays[0]!.url + path, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return (await res.json()) as Record<string, string>;
-  };
-  const { token } = await admin('/api/clients', { name: `bridge-${prefix}` });
-  const { key } = await admin('/api/keys', { name: 'k' });
-  return { relays, token: token!, key: key! };
-}
+import { startTestRelay } from './support/relay.js';
+import { models, relayProcesses } from './support/relay-cluster.js';
+import type { RelayProcess } from './support/relay-process.js';
 
 const streamBody = JSON.stringify({
   model: 'gpt-5',
   stream: true,
   messages: [{ role: 'user', content: 'x' }],
 });
-
-async function models(url: string, key: string): Promise<string[]> {
-  const res = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
-  return ((await res.json()) as { data?: Array<{ id: string }> }).data?.map((m) => m.id) ?? [];
-}
 
 async function readRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
   let text = '';
@@ -93,7 +44,8 @@ async function streamAcrossTwoRelays() {
   return { front, back, bridge, reader };
 }
 
-describe('relays killed with kill -9', () => {
+// Each test starts two or three relay processes: on a loaded two-core machine that alone can take 20 s.
+describe('relays killed with kill -9', { timeout: 60_000 }, () => {
   it('killing the relay that holds the agent mid-stream: error event and the end for the consumer', async () => {
     const { back, reader } = await streamAcrossTwoRelays();
     back.child.kill('SIGKILL');

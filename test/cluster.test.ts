@@ -131,6 +131,40 @@ describe('three relays on one Redis', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   }, 20_000);
 
+  it('a relay shutting down: peers see its agents going away at once, its forwarded stream runs on, then it is gone', async () => {
+    // Heartbeats a minute apart: only the relays' broadcasts can tell the peer anything in time.
+    const { relays } = await cluster(2, 60_000);
+    const [leaving, peer] = relays as [TestRelay, TestRelay];
+    const { token } = await leaving.createClient();
+    const { key } = await peer.createKey();
+    const agent = await connectRawAgent(leaving.url, token);
+    await expect.poll(() => peer.cluster!.remoteAgents().length).toBe(1);
+    const answer = chat(peer, key);
+    const open = await agent.next('open');
+    agent.head(open.stream, 'text/event-stream');
+    agent.data(open.stream, 'data: one\n\n');
+    const reader = (await answer).body!.getReader();
+    await reader.read();
+
+    const closed = leaving.close({ graceMs: 10_000 });
+    await expect.poll(() => peer.cluster!.remoteAgents()[0]?.goingAway).toBe(true);
+    expect(peer.cluster!.remoteAgents()[0]!.routable).toBe(false);
+    // Still a member: a relay that vanished would have its forwarded streams failed.
+    expect(peer.cluster!.membership.relays()).toContain(leaving.relayId);
+    agent.data(open.stream, 'data: two\n\n');
+    agent.end(open.stream);
+    let rest = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += Buffer.from(value).toString();
+    }
+    expect(rest).toBe('data: two\n\n');
+    await closed;
+    await expect.poll(() => peer.cluster!.remoteAgents().length).toBe(0);
+    expect(peer.cluster!.membership.relays()).not.toContain(leaving.relayId);
+  });
+
   it('a sticky session holds across relays', async () => {
     const { relays } = await cluster(2);
     const [a, b] = relays as [TestRelay, TestRelay];

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { loadConfig } from '../bridge-agent/src/config/load-config.js';
 import { FIELDS } from '../bridge-agent/src/config/schema.js';
 import { RELAY_ENV_NAMES } from '../relay/src/config/load-config.js';
 import { BUNDLES } from '../scripts/build.js';
@@ -26,6 +27,7 @@ type Service = {
   volumes?: string[];
   profiles?: string[];
   healthcheck?: { test: string[] };
+  expose?: string[];
 };
 
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
@@ -153,7 +155,10 @@ describe('docker-compose.yml', () => {
       'relay-a': { condition: 'service_healthy' },
       'relay-b': { condition: 'service_healthy' },
     });
-    expect(service('agent').depends_on).toEqual({ balancer: { condition: 'service_healthy' } });
+    expect(service('agent').depends_on).toEqual({
+      'relay-a': { condition: 'service_healthy' },
+      'relay-b': { condition: 'service_healthy' },
+    });
     expect(service('redis').healthcheck?.test).toContain('ping');
   });
 
@@ -176,16 +181,32 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('sets on the agent only variables of the agent FIELDS table, and points it at the balancer', () => {
+  it('sets on the agent only variables of the agent FIELDS table, and gives it one connection to each relay', () => {
     const known: string[] = [
       ...Object.values(FIELDS).flatMap((f) => ('env' in f ? [f.env] : [])),
       'AGENT_CONFIG',
     ];
     const env = service('agent').environment!;
     expect(Object.keys(env).filter((key) => !known.includes(key))).toEqual([]);
-    const relay = new URL(env.AGENT_RELAY_URL!);
-    expect(relay.hostname).toBe('balancer');
-    expect(relay.port).toBe(directive(http.blocks.find((b) => b.name === 'server')!, 'listen')[0]?.[1]);
+    // Both relays by their own address and port, and two sockets held at once: a rolling restart
+    // never leaves the agent without a relay.
+    const relays = env.AGENT_RELAY_URL!.split(',').map((url) => new URL(url));
+    expect(relays.map((url) => url.hostname)).toEqual(RELAYS);
+    for (const [i, url] of relays.entries()) {
+      expect(url.port).toBe(service(RELAYS[i]!).environment!.PORT);
+      expect(service(RELAYS[i]!).expose).toContain(url.port);
+    }
+    const config = loadConfig({
+      argv: [],
+      env: {
+        AGENT_RELAY_URL: env.AGENT_RELAY_URL!,
+        AGENT_CONNECTIONS: env.AGENT_CONNECTIONS!,
+        AGENT_TOKEN: 't',
+      },
+      readFile: () => undefined,
+    });
+    expect(config.connections).toBe(2);
+    expect(config.relayUrls).toHaveLength(2);
     expect(env.AGENT_TOKEN).toMatch(/^\$\{AGENT_TOKEN(:-)?\}$/);
     expect(service('agent').profiles).toEqual(['agent']);
   });

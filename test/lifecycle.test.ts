@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { startTestAgent, type TestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
+import { connectRawAgent } from './support/raw-agent.js';
 import { ADMIN_TOKEN, startTestRelay } from './support/relay.js';
 import { startRelayProcess } from './support/relay-process.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
@@ -82,6 +83,50 @@ describe('relay restart with 50 agents', () => {
     expect(densest).toBeLessThan(17);
     void agents;
   }, 30_000);
+});
+
+describe('goaway', () => {
+  it('close() tells every agent goaway with the grace, keeps its socket while its stream runs, then closes it', async () => {
+    const relay = await startTestRelay();
+    const { token } = await relay.createClient();
+    const { key } = await relay.createKey();
+    const agent = await connectRawAgent(relay.url, token);
+    const idle = await connectRawAgent(relay.url, token, { hello: { instanceId: 'another-instance' } });
+    const answer = fetch(`${relay.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-5', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    const open = await Promise.race([agent.next('open'), idle.next('open')]);
+    const serving = agent.frames.includes(open) ? agent : idle;
+    serving.head(open.stream, 'text/event-stream');
+    serving.data(open.stream, 'data: one\n\n');
+    const res = await answer;
+    const reader = res.body!.getReader();
+    await reader.read();
+
+    const closed = relay.close({ graceMs: 10_000 });
+    for (const each of [agent, idle]) {
+      expect(await each.next('goaway')).toEqual({
+        type: 'goaway',
+        graceMs: 10_000,
+        reason: 'relay shutting down',
+      });
+    }
+    expect(relay.hub.list().every((session) => session.draining && session.goingAway)).toBe(true);
+    // The stream runs on through its socket until it ends; only then does the relay close.
+    serving.data(open.stream, 'data: two\n\n');
+    serving.end(open.stream);
+    let rest = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      rest += Buffer.from(value).toString();
+    }
+    expect(rest).toBe('data: two\n\n');
+    await closed;
+    expect((await serving.closed).code).toBe(1001);
+  });
 });
 
 describe('SIGTERM', () => {

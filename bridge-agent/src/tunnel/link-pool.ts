@@ -93,6 +93,9 @@ export class LinkPool extends EventEmitter<PoolEvents> {
     entry.link.retire(graceMs + GOAWAY_SLACK_MS);
     if (!entry.link.active) this.#entries.delete(link);
     this.#options.logger.info({ link, relay: entry.link.url, graceMs }, 'relay going away: dialling another');
+    if (this.#stopped || this.#active().length >= this.#wanted) return;
+    // The replacement takes over the going-away link's place, its dials counted on.
+    this.#spawn().reconnects = entry.link.reconnects + 1;
     this.start();
   }
 
@@ -106,7 +109,7 @@ export class LinkPool extends EventEmitter<PoolEvents> {
     return [...this.#entries.values()].filter((entry) => !entry.retiring);
   }
 
-  #spawn(): void {
+  #spawn(): RelayLink {
     const id = this.#nextId++;
     const link = new RelayLink({
       ...this.#options,
@@ -134,6 +137,7 @@ export class LinkPool extends EventEmitter<PoolEvents> {
       this.emit('fatal', error);
     });
     link.start();
+    return link;
   }
 
   /**

@@ -20,6 +20,10 @@ import { redisSticky } from './sticky-redis.js';
 const clusterEvent = z.discriminatedUnion('t', [
   z.object({ t: z.literal('close-client'), from: z.string(), clientId: z.string(), reason: z.string() }),
   z.object({ t: z.literal('keys-changed'), from: z.string() }),
+  // A relay's agents changed (joined, left, going away): read the adverts now, not at the next beat.
+  z.object({ t: z.literal('adverts'), from: z.string() }),
+  // A relay is shutting down: route nothing new to its agents from now on (they are moving).
+  z.object({ t: z.literal('leaving'), from: z.string() }),
 ]);
 type ClusterEvent = z.infer<typeof clusterEvent>;
 
@@ -91,9 +95,10 @@ export class Cluster extends EventEmitter<{ change: [] }> {
       this.forwarder.relayGone(id);
     });
     this.membership.on('change', () => this.emit('change'));
-    // Agents joining, leaving or changing readiness are published without waiting a heartbeat.
-    hub.on('session', () => this.membership.publishSoon());
-    hub.on('session-closed', () => this.membership.publishSoon());
+    // Agents joining or leaving are published without waiting a heartbeat, and the other relays
+    // told to look: an agent moving here from a relay going away must be seen at once.
+    hub.on('session', () => this.advertsChanged());
+    hub.on('session-closed', () => this.advertsChanged());
   }
 
   /** Connects, subscribes and publishes this relay. Fails when Redis cannot be reached. */
@@ -132,16 +137,34 @@ export class Cluster extends EventEmitter<{ change: [] }> {
     void this.broadcast({ t: 'keys-changed', from: this.options.relayId });
   }
 
+  /**
+   * This relay is shutting down: its agents are advertised as going away and the other relays
+   * told at once, so they send it no new stream. Streams forwarded either way run on.
+   */
+  async leave(): Promise<void> {
+    // Told first, in one publish: every round trip before it is a window for forwarded opens.
+    await this.broadcast({ t: 'leaving', from: this.options.relayId });
+    await this.membership.leave();
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.forwarder.close();
       this.peers.close();
       await this.membership.close();
+      await this.broadcast({ t: 'adverts', from: this.options.relayId });
       this.control.disconnect();
       this.data.disconnect();
       this.sub.disconnect();
     })();
     return this.closing;
+  }
+
+  private advertsChanged(): void {
+    void this.membership.publishSoon().then(async () => {
+      // Closing announces its own departure once its entries are gone.
+      if (!this.closing) await this.broadcast({ t: 'adverts', from: this.options.relayId });
+    });
   }
 
   private async broadcast(event: ClusterEvent): Promise<void> {
@@ -163,6 +186,8 @@ export class Cluster extends EventEmitter<{ change: [] }> {
     if (!parsed.success || parsed.data.from === this.options.relayId) return;
     const event = parsed.data;
     if (event.t === 'close-client') this.options.hub.closeClient(event.clientId, event.reason);
+    else if (event.t === 'adverts') void this.membership.publishSoon();
+    else if (event.t === 'leaving') this.membership.relayLeaving(event.from);
     else this.options.onKeysChanged();
   }
 }

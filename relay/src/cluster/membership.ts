@@ -4,6 +4,11 @@
  * that stops heartbeating drops out after `3 × interval` (default 6 s). When Redis cannot be
  * reached the remote view goes stale and is emptied after the same period: each relay then
  * serves its own agents alone.
+ *
+ * A relay shutting down leaves in two steps. `leave()` at once: its agents are advertised as going
+ * away (peers route nothing new to them and wait for them on their next relay), while its heartbeat
+ * goes on, because a relay that vanished has its forwarded streams failed by the others and these
+ * must finish. `close()` once they have: it removes its entries and stops heartbeating.
  */
 import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
@@ -34,9 +39,15 @@ export class Membership extends EventEmitter<MembershipEvents> {
   healthy = true;
   private readonly remote = new Map<string, RemoteAgent>();
   private liveRelays = new Set<string>();
+  /** Relays that said they are leaving: their agents are going away, whatever adverts say. */
+  private readonly leavingRelays = new Set<string>();
   private lastOk = Date.now();
   private timer: NodeJS.Timeout | undefined;
-  private ticking = false;
+  /** The round being run, and the one queued behind it (asked for while the first had read its view). */
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private leaving = false;
+  private closed = false;
   private lastTickAt = 0;
   private readonly ttlMs: number;
   private readonly keys: { relays: string; agents: (relayId: string) => string };
@@ -81,14 +92,38 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (changed) this.emit('change');
   }
 
-  /** Re-publishes this relay's agents now (an agent joined, left, or changed readiness). */
-  publishSoon(): void {
-    void this.tick();
+  /**
+   * Relay `relayId` said it is shutting down: its agents take no new stream from now on (they are
+   * moving to other relays), even if an advert read before it says otherwise.
+   */
+  relayLeaving(relayId: string): void {
+    this.leavingRelays.add(relayId);
+    for (const agent of this.remote.values()) if (agent.relayId === relayId) agent.markLeaving();
+    this.emit('change');
+  }
+
+  /**
+   * Re-publishes this relay's agents now (an agent joined, left, or changed readiness) and reads
+   * the others'. Resolves once a round that began after the call is over; never rejects.
+   */
+  publishSoon(): Promise<void> {
+    return this.tick();
+  }
+
+  /**
+   * Starts leaving: this relay's agents are advertised as going away from now on (published at
+   * once), and the other relays stop sending it new streams. Heartbeats go on until `close()`.
+   */
+  async leave(): Promise<void> {
+    this.leaving = true;
+    await this.tick();
   }
 
   /** Leaves the cluster: stops heartbeating and removes this relay's entries. */
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
+    await this.running;
     try {
       await this.options.redis
         .multi()
@@ -111,13 +146,28 @@ export class Membership extends EventEmitter<MembershipEvents> {
       maxConcurrency: s.slots,
       inFlight: s.inFlight,
       ready: s.ready,
-      draining: s.draining,
+      draining: s.draining || this.leaving,
+      goingAway: s.goingAway || this.leaving,
     }));
   }
 
-  private async tick(): Promise<void> {
-    if (this.ticking) return;
-    this.ticking = true;
+  private tick(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (!this.running) {
+      this.running = this.round().finally(() => {
+        this.running = undefined;
+      });
+      return this.running;
+    }
+    // The round under way advertised what it saw when it began: one more after it.
+    this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.tick();
+    });
+    return this.queued;
+  }
+
+  private async round(): Promise<void> {
     const { redis, relayId } = this.options;
     const now = Date.now();
     // When this relay's own event loop stalled, the others' heartbeats only look old: judge
@@ -146,8 +196,6 @@ export class Membership extends EventEmitter<MembershipEvents> {
       if (Date.now() - this.lastOk > this.ttlMs && (this.remote.size > 0 || this.liveRelays.size > 0)) {
         this.apply([], []);
       }
-    } finally {
-      this.ticking = false;
     }
   }
 
@@ -164,13 +212,13 @@ export class Membership extends EventEmitter<MembershipEvents> {
       }
       for (const advert of list) {
         seen.add(advert.id);
-        const known = this.remote.get(advert.id);
-        if (known) known.update(advert);
-        else
-          this.remote.set(
-            advert.id,
-            new RemoteAgent(advert, this.options.openRemote, () => this.emit('change')),
-          );
+        let agent = this.remote.get(advert.id);
+        if (agent) agent.update(advert);
+        else {
+          agent = new RemoteAgent(advert, this.options.openRemote, () => this.emit('change'));
+          this.remote.set(advert.id, agent);
+        }
+        if (this.leavingRelays.has(advert.relayId)) agent.markLeaving();
       }
     });
     const now = new Set(live);
@@ -180,6 +228,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
     } else {
       for (const id of this.remote.keys()) if (!seen.has(id)) this.remote.delete(id);
       for (const id of this.liveRelays) if (!now.has(id)) this.emit('relay-gone', id);
+      for (const id of this.leavingRelays) if (!now.has(id)) this.leavingRelays.delete(id);
     }
     this.liveRelays = now;
     this.emit('change');

@@ -17,6 +17,8 @@ export type AgentAdvert = {
   inFlight: number;
   ready: boolean;
   draining: boolean;
+  /** Its relay is shutting down: the agent is moving to another (absent from older relays). */
+  goingAway?: boolean;
 };
 
 export type RemoteOpen = (agent: RemoteAgent, request: OpenRequest, handlers: StreamHandlers) => StreamHandle;
@@ -29,6 +31,8 @@ export class RemoteAgent implements RoutableAgent {
   /** The advert's in-flight count less ours at the time it came: the other relays' share. */
   private others: number;
   private reserved = 0;
+  /** Its relay said it is leaving: whatever an advert read before that says. */
+  private relayLeaving = false;
 
   constructor(
     private advert: AgentAdvert,
@@ -63,7 +67,15 @@ export class RemoteAgent implements RoutableAgent {
     return this.advert.maxConcurrency;
   }
   get routable(): boolean {
-    return this.advert.ready && !this.advert.draining;
+    return this.advert.ready && !this.advert.draining && !this.relayLeaving;
+  }
+  get goingAway(): boolean {
+    return this.relayLeaving || this.advert.goingAway === true;
+  }
+
+  /** Its relay is shutting down: route nothing new to it; it is moving to another relay. */
+  markLeaving(): void {
+    this.relayLeaving = true;
   }
   private get used(): number {
     return this.others + this.ours + this.reserved;

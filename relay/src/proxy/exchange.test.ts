@@ -233,7 +233,12 @@ describe('Exchange', () => {
     const a = agent('a');
     const b = agent('b');
     b.ready = false;
-    const { exchange, res, finished } = setup({ agents: [a, b], keepAliveMs: 15_000, retryAttempts: 1, timeoutMs: 120_000 });
+    const { exchange, res, finished } = setup({
+      agents: [a, b],
+      keepAliveMs: 15_000,
+      retryAttempts: 1,
+      timeoutMs: 120_000,
+    });
     const run = exchange.run();
     await settle();
     await vi.advanceTimersByTimeAsync(15_000);

@@ -28,6 +28,11 @@ export interface RoutableAgent {
   readonly models: ReadonlySet<string>;
   /** Said hello, ready, not draining, connected. */
   readonly routable: boolean;
+  /**
+   * Its relay is shutting down and told it so: not routable, but moving to another relay, where
+   * it will be again in a moment. A request it could serve waits for it instead of failing.
+   */
+  readonly goingAway?: boolean;
   readonly hasCapacity: boolean;
   /** Share of capacity in use (0 idle … 1 full). */
   readonly load: number;

@@ -99,6 +99,24 @@ describe('Router.acquire', () => {
     expect(router.queueDepth).toBe(0);
   });
 
+  it('an agent whose relay is going away is waited for on its next relay, not refused', async () => {
+    const moving = Object.assign(agent('old-socket'), { goingAway: true });
+    moving.ready = false;
+    const remote: FakeAgent[] = [moving];
+    const { router } = setup({ remote });
+    const waiting = router.acquire(request({ tried: new Set(['old-socket']) }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(router.queueDepth).toBe(1);
+    // Its socket to another relay is seen: the request goes there.
+    remote.push(agent('new-socket'));
+    router.capacityChanged();
+    expect((await waiting).session.id).toBe('new-socket');
+    // Once it is gone without a successor, it is not waited for any more.
+    remote.splice(0);
+    remote.push(Object.assign(agent('gone'), { ready: false }));
+    expect((await refusal(router.acquire(request()))).code).toBe('no_agents_available');
+  });
+
   it('a wait past maxWaitMs is a 429 with retry-after; a full queue refuses at once', async () => {
     const { hub, router } = setup({ maxQueue: 1, maxWaitMs: 5000 });
     const a = agent('a');

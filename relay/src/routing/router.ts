@@ -209,7 +209,11 @@ export class Router {
         !cooldown.benched(modelCooldownKey(a.agentKey, model)),
       refusedClients: request.refusedClients,
     });
-    if ('error' in chosen) return chosen;
+    if ('error' in chosen) {
+      // An agent whose relay is going away is dialling another one: wait for it there.
+      const moving = (a: RoutableAgent) => a.goingAway && request.models.some((m) => a.models.has(m));
+      return local.some(moving) || remote.some(moving) ? { busy: true } : chosen;
+    }
     const { local: localFit, remote: remoteFit } = chosen;
     let pin: PinOutcome | undefined;
     let pools = [localFit, remoteFit];

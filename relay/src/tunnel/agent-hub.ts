@@ -1,11 +1,12 @@
 /**
  * The agent hub: accepts agents' WebSockets (authenticated before the upgrade), keeps the live
- * sessions, and runs one heartbeat timer for all of them.
+ * sessions, and runs one heartbeat timer for all of them. On shutdown it tells every agent the
+ * relay is going away (`goaway`), so each dials another relay while its streams here finish.
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AGENT_CONNECT_PATH, CloseCode, SUBPROTOCOL } from '@arena-relay/shared';
+import { AGENT_CONNECT_PATH, CloseCode, type GoawayFrame, SUBPROTOCOL } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { AuthGuard } from '../security/auth-guard.js';
@@ -47,6 +48,8 @@ export class AgentHub extends EventEmitter<HubEvents> {
   private readonly wss: WebSocketServer;
   private readonly timer: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
+  /** Set by `goAway`: the `goaway` frame every session gets, late joiners included. */
+  private leaving: GoawayFrame | undefined;
 
   constructor(private readonly options: HubOptions) {
     super();
@@ -65,7 +68,9 @@ export class AgentHub extends EventEmitter<HubEvents> {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
     if (path !== AGENT_CONNECT_PATH) return refuseUpgrade(socket, 404, 'not found', 'not_found');
-    if (this.closing) return refuseUpgrade(socket, 503, 'relay is shutting down', 'shutting_down');
+    if (this.closing || this.leaving) {
+      return refuseUpgrade(socket, 503, 'relay is shutting down', 'shutting_down');
+    }
     if (!offersSubprotocol(req)) {
       return refuseUpgrade(socket, 426, `subprotocol ${SUBPROTOCOL} required`, 'unsupported_subprotocol');
     }
@@ -141,6 +146,40 @@ export class AgentHub extends EventEmitter<HubEvents> {
     return closed;
   }
 
+  /** Streams in flight on this relay's agent sockets (forwarded ones from other relays included). */
+  get inFlight(): number {
+    let sum = 0;
+    for (const session of this.sessions.values()) sum += session.inFlight;
+    return sum;
+  }
+
+  /**
+   * The relay is shutting down: refuses new agents, and tells every agent that it takes no new
+   * stream here and closes in `graceMs`, so it dials another relay now. Streams in flight run on.
+   * Idempotent.
+   */
+  goAway(graceMs: number, reason = 'relay shutting down'): void {
+    if (this.leaving) return;
+    this.leaving = { type: 'goaway', graceMs, reason };
+    for (const session of this.sessions.values()) this.sendGoaway(session);
+    // Sessions still saying hello get it right after their welcome (onReady).
+  }
+
+  /** Resolves once no stream is in flight on any agent socket of this relay. */
+  idle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.inFlight > 0) return;
+        this.off('capacity', check);
+        this.off('session-closed', check);
+        resolve();
+      };
+      this.on('capacity', check);
+      this.on('session-closed', check);
+    });
+  }
+
   /**
    * Stops accepting agents and closes every socket with "going away" (agents reconnect
    * elsewhere). Idempotent.
@@ -178,7 +217,15 @@ export class AgentHub extends EventEmitter<HubEvents> {
       'agent connected',
     );
     this.emit('session', session);
+    if (this.leaving) this.sendGoaway(session);
     this.emit('capacity', session);
+  }
+
+  private sendGoaway(session: AgentSession): void {
+    // Not routable from now on; `goingAway` tells routers the agent is moving, not gone.
+    session.draining = true;
+    session.goingAway = true;
+    session.send(this.leaving!);
   }
 
   private onClosed(session: AgentSession): void {

@@ -41,6 +41,8 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   /** Why the agent's bridge is not serving, as the agent classified it (undefined while ready). */
   readyCode: BridgeReasonCode | undefined;
   draining = false;
+  /** Its relay said `goaway`: the agent is moving to another relay (routers wait for it there). */
+  goingAway = false;
   closed = false;
   /** Exponentially weighted moving average of time to first byte, in ms (α = 0.2). */
   ttfbEwmaMs: number | undefined;
@@ -60,9 +62,8 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
     this.relayId = options.relayId;
     this.remoteAddress = options.remoteAddress;
     this.streams = new StreamTable(options.streamWindow);
-    this.liveness = new Liveness(ws, () =>
-      this.fail(CloseCode.HEARTBEAT, 'heartbeat timeout: agent missed two pings'),
-    );
+    const silent = () => this.fail(CloseCode.HEARTBEAT, 'heartbeat timeout: agent missed two pings');
+    this.liveness = new Liveness(ws, silent);
     this.healthCalls = new HealthCalls(this.id);
     this.sender = new Sender(ws, options.socket);
     const receiver = new FrameReceiver(this);
@@ -77,10 +78,8 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
       this.markClosed('the agent disconnected');
     });
     ws.on('error', (error) => options.logger.warn({ err: error.message }, 'agent socket error'));
-    this.helloTimer = setTimeout(
-      () => this.fail(CloseCode.PROTOCOL_ERROR, 'no hello received in time'),
-      options.helloTimeoutMs,
-    );
+    const late = () => this.fail(CloseCode.PROTOCOL_ERROR, 'no hello received in time');
+    this.helloTimer = setTimeout(late, options.helloTimeoutMs);
   }
 
   /** Streams in flight on this socket. */
