@@ -30,7 +30,12 @@ export function consumerFastPath(deps: AppDeps, fallback: RequestListener): Requ
   return (req, res) => {
     const route = fastRoute(req.method, req.url);
     if (route === undefined) fallback(req, res);
-    else void serve(deps, req, res, route);
+    else
+      serve(deps, req, res, route).catch((error: unknown) => {
+        // Only a bug gets here (serve answers every error): cut the answer, keep the process.
+        deps.logger.error({ err: error }, 'fast path failed');
+        res.destroy();
+      });
   };
 }
 
