@@ -1,10 +1,10 @@
 /**
- * The relay's HTTP surface. `app.onError` is the one place an error becomes a response: the
- * OpenAI error object, or the shape of the route's own API (`errorShape`, errors/error-shapes.ts).
+ * The relay's HTTP surface, but for the consumer hot path the node fast path serves in front of
+ * it (http/fast-path.ts). `app.onError` answers errors through errors/error-reply.ts, as the fast
+ * path does: the OpenAI error object, or the shape of the route's own API (`errorShape`).
  */
 import { type Context, Hono, type Next } from 'hono';
 import { cors } from 'hono/cors';
-import type { Logger } from 'pino';
 import { adminGuard, adminRoutes } from './api/admin.js';
 import { adminAgentRoutes } from './api/admin-agents.js';
 import { aliasRoutes } from './api/admin-aliases.js';
@@ -18,29 +18,21 @@ import { anthropicErrors, messagesRoutes } from './api/messages.js';
 import { modelRoutes } from './api/models.js';
 import { responsesRoutes } from './api/responses.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
-import { errorResponse } from './errors/error-shapes.js';
-import { RelayError, toRelayError } from './errors/relay-error.js';
-import { clientAddress } from './http/client-address.js';
+import { errorReply } from './errors/error-reply.js';
+import { RelayError } from './errors/relay-error.js';
+import { checkAuthBrake, refuseIfDraining } from './http/consumer-guards.js';
+import { beginRequest } from './http/request-scope.js';
 import { httpMetrics, metricsRoutes } from './metrics/metrics-route.js';
 import { downloadRoutes } from './package/download-route.js';
 import { updateRoutes } from './package/update-routes.js';
-import { generateId } from './store/secrets.js';
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use('*', async (c, next) => {
-    const requestId = generateId('req');
-    c.set('requestId', requestId);
-    // The request's child logger is made on first use (a pino child costs a measurable share of
-    // a chat request, and at the usual levels most requests never log).
-    let log: Logger | undefined;
-    c.set('log', () => {
-      log ??= deps.logger.child({ requestId });
-      return log;
-    });
-    // On the node response, so that it goes out with every answer, streamed or not.
-    c.env.outgoing.setHeader('x-request-id', requestId);
+    const scope = beginRequest(deps.logger, c.env.outgoing);
+    c.set('requestId', scope.requestId);
+    c.set('log', scope.log);
     await next();
   });
   app.use('*', httpMetrics(deps.metrics));
@@ -60,12 +52,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
 
   // Addresses that keep failing authentication wait before they may try again.
   const authBrake = async (c: Context<AppEnv>, next: Next) => {
-    const wait = deps.authGuard.retryAfter(clientAddress(c.env.incoming, deps.config.trustProxy));
-    if (wait > 0) {
-      throw new RelayError('too_many_auth_failures', 'too many failed authentication attempts; slow down', {
-        retryAfter: wait,
-      });
-    }
+    checkAuthBrake(deps, c.env.incoming);
     await next();
   };
   // CORS only where configured, and only on the consumer API: /api/* never answers browsers of
@@ -88,13 +75,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('/api/*', adminGuard(deps));
 
   app.use('/v1/*', async (c, next) => {
-    if (deps.lifecycle.draining) {
-      c.header('connection', 'close');
-      throw new RelayError('no_agents_available', 'relay is shutting down; retry on another relay', {
-        retryAfter: 1,
-        shouldRetry: true,
-      });
-    }
+    refuseIfDraining(deps, c.env.outgoing);
     await next();
   });
 
@@ -120,21 +101,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
 
   app.onError((thrown, c) => {
-    const error = toRelayError(thrown);
-    if (
-      error.code === 'invalid_api_key' ||
-      error.code === 'invalid_admin_token' ||
-      error.code === 'invalid_client_token'
-    ) {
-      deps.authGuard.failed(clientAddress(c.env.incoming, deps.config.trustProxy));
-    }
     const log = c.get('log')?.() ?? deps.logger;
-    if (error.status >= 500) log.error({ err: thrown, code: error.code }, 'request failed');
-    else log.info({ code: error.code, status: error.status }, 'request refused');
-    for (const [name, value] of Object.entries(error.headers())) c.header(name, value);
-    // An unread (too large) body must not be drained: close the connection instead.
-    if (error.code === 'request_too_large') c.header('connection', 'close');
-    const { status, body } = errorResponse(c.get('errorShape') ?? 'openai', error);
+    const { status, headers, body } = errorReply(
+      deps,
+      thrown,
+      c.env.incoming,
+      log,
+      c.get('errorShape') ?? 'openai',
+    );
+    for (const name in headers) c.header(name, headers[name]);
     return c.json(body, status as 400);
   });
 

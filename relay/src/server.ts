@@ -4,17 +4,19 @@
  * agent sockets and the store. Idempotent.
  */
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_MAX_FRAME_BYTES } from '@arena-relay/shared';
-import { createAdaptorServer } from '@hono/node-server';
+import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { resolveAdminToken } from './admin-token.js';
+import type { AppDeps } from './api/context.js';
 import { createApp } from './app.js';
 import { Cluster } from './cluster/cluster.js';
 import type { RelayConfig } from './config/load-config.js';
 import { clientAddress } from './http/client-address.js';
+import { consumerFastPath } from './http/fast-path.js';
 import { createLogger } from './log/logger.js';
 import { RelayMetrics } from './metrics/relay-metrics.js';
 import { RequestStats } from './metrics/request-stats.js';
@@ -43,6 +45,11 @@ export type RelayOptions = {
   store?: Store;
   /** The agent bundle this relay ships (packages, self-update); default: built or read once per process. */
   agentBundle?: () => Promise<AgentBundle>;
+  /**
+   * False: Hono serves the consumer hot path too, as it does with CORS configured (tests compare
+   * the two paths). Default true: http/fast-path.ts serves it.
+   */
+  consumerFastPath?: boolean;
 };
 
 export type Relay = {
@@ -120,7 +127,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   if (config.agentUpdates) updates.start();
   const aliases = new AliasBook({ store, refreshMs: ALIAS_REFRESH_MS, logger });
   await aliases.start();
-  const app = createApp({
+  const deps: AppDeps = {
     aliases,
     updates,
     agentBundle: bundle,
@@ -142,7 +149,9 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
       shared ? shared.closeClient(clientId, reason) : hub.closeClient(clientId, reason),
     clusterHealthy: () => (shared ? shared.healthy : null),
     cluster: shared,
-  });
+  };
+  const hono = getRequestListener(createApp(deps).fetch);
+  const listener = options.consumerFastPath === false ? hono : consumerFastPath(deps, hono);
 
   // Slowloris: a client must send its headers within headersTimeout and its whole request within
   // requestTimeout (responses may stream far longer). Checked every second.
@@ -151,19 +160,16 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     requestTimeout: Math.max(config.headersTimeoutMs, 60_000),
     connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
   };
-  const server = (
-    config.tls
-      ? createAdaptorServer({
-          fetch: app.fetch,
-          createServer: createHttpsServer,
-          serverOptions: {
-            ...slowClientLimits,
-            cert: readFileSync(config.tls.certFile),
-            key: readFileSync(config.tls.keyFile),
-          },
-        })
-      : createAdaptorServer({ fetch: app.fetch, serverOptions: slowClientLimits })
-  ) as Server;
+  const server: Server = config.tls
+    ? createHttpsServer(
+        {
+          ...slowClientLimits,
+          cert: readFileSync(config.tls.certFile),
+          key: readFileSync(config.tls.keyFile),
+        },
+        listener,
+      )
+    : createHttpServer(slowClientLimits, listener);
   if (!config.trustProxy) capConnectionsPerAddress(server, config.maxConnectionsPerAddress);
   server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
 

@@ -33,11 +33,11 @@ export type TestRelay = Relay & {
 
 export type TestRelayOptions = Partial<RelayConfig> & { logSink?: Writable } & Pick<
     RelayOptions,
-    'agentBundle'
+    'agentBundle' | 'consumerFastPath'
   >;
 
 export async function startTestRelay(options: TestRelayOptions = {}): Promise<TestRelay> {
-  const { logSink, agentBundle, ...overrides } = options;
+  const { logSink, agentBundle, consumerFastPath, ...overrides } = options;
   const config: RelayConfig = {
     ...loadConfig({ ADMIN_TOKEN }),
     port: 0,
@@ -50,7 +50,9 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     ...overrides,
   };
   const logger = createLogger({ level: config.logLevel, destination: logSink });
-  const relay = track(await startRelay(config, { logger, ...(agentBundle ? { agentBundle } : {}) }));
+  const relay = track(
+    await startRelay(config, { logger, consumerFastPath, ...(agentBundle ? { agentBundle } : {}) }),
+  );
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(relay.url + path, {
       method,

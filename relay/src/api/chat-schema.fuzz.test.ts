@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RelayError } from '../errors/relay-error.js';
-import { type ChatRequest, validateChatRequest } from './chat-schema.js';
+import { type ChatRequest, chatRequestSchema, plainlyValid, validateChatRequest } from './chat-schema.js';
 
 const numRuns = Math.max(10_000, Number(process.env.FUZZ_RUNS) || 0);
 
@@ -37,6 +37,7 @@ const validRequest = fc
       messages: fc.array(message, { minLength: 1, maxLength: 3 }),
       stream: fc.boolean(),
       stream_options: fc.option(fc.record({ include_usage: fc.boolean() }, { requiredKeys: [] })),
+      models: fc.array(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 3 }),
     },
     { requiredKeys: ['model', 'messages'] },
   )
@@ -123,6 +124,33 @@ describe('validateChatRequest (fuzz)', () => {
           expect(result.messages.length).toBeGreaterThanOrEqual(1);
           for (const m of result.messages) expect(ROLES).toContain(m.role);
           expect(result.stream === undefined || typeof result.stream === 'boolean').toBe(true);
+        },
+      ),
+      { numRuns },
+    );
+  });
+
+  it('plainlyValid: every valid request passes as sent, and only what the schema accepts unchanged', () => {
+    const mutated = fc
+      .tuple(validRequest, fc.array(fc.nat(), { maxLength: 4 }), fc.jsonValue({ maxDepth: 2 }))
+      .map(([body, path, replacement]) => replaceAt(body, path, replacement));
+    fc.assert(
+      fc.property(
+        fc.oneof(validRequest, mutated, fc.jsonValue({ maxDepth: 4 })),
+        fc.boolean(),
+        (body, proto) => {
+          const json = JSON.stringify(body);
+          const wire: unknown = JSON.parse(
+            proto && json?.startsWith('{"') ? `{"__proto__":{"stream":1},${json.slice(1)}` : (json ?? 'null'),
+          );
+          const parsed = chatRequestSchema.safeParse(wire);
+          if (plainlyValid(wire)) {
+            expect(parsed.success).toBe(true);
+            expect(parsed.data).toEqual(wire);
+          } else if (parsed.success && !proto) {
+            // Zod accepts more shapes than the quick check (non-plain objects); JSON gives none of them.
+            expect(JSON.stringify(parsed.data)).not.toBe(JSON.stringify(wire));
+          }
         },
       ),
       { numRuns },

@@ -3,10 +3,13 @@
  * limits, the session name, the body (read, parsed, checked by the route's own `prepare`), then
  * an Exchange streams the answer through, metered on the way.
  */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { RelayError } from '../errors/relay-error.js';
 import { parseJson, readBody } from '../http/read-body.js';
+import type { RequestScope } from '../http/request-scope.js';
 import { candidateModels } from '../models/model-aliases.js';
 import { Exchange, type ResponseTap } from '../proxy/exchange.js';
 import { SESSION_NAME } from '../routing/sticky.js';
@@ -29,73 +32,97 @@ export type Prepared = {
   tap?: (metered: MeteredRequest) => ResponseTap;
 };
 
+/** One consumer request as the pipeline sees it: the node request and response, and its scope. */
+export type ProxiedCall = RequestScope & { req: IncomingMessage; res: ServerResponse };
+
+/** The route's own step: the consumer's JSON body → the chat request an agent will serve. */
+export type Prepare = (json: unknown, requestId: string) => Prepared;
+
 /** A Hono handler that serves `POST <path>` through an agent's `POST /v1/chat/completions`. */
-export function proxiedRoute(deps: AppDeps, prepare: (json: unknown, requestId: string) => Prepared) {
+export function proxiedRoute(deps: AppDeps, prepare: Prepare) {
   return async (c: Context<AppEnv>) => {
-    const authorization = consumerAuthorization(c.req.header('authorization'), c.req.header('x-api-key'));
-    const key = await authenticateKey(deps.store, authorization, { scope: 'chat' });
-    const requestId = c.get('requestId');
-    const { limits, meter } = deps.accounting;
-    const admission = await limits.admitKey(key, requestId);
-    // Set on the node response, so they go out with whatever answer follows (stream or error).
-    for (const [name, value] of Object.entries(admission.headers)) c.env.outgoing.setHeader(name, value);
-    if (admission.refusal) throw admission.refusal;
-    try {
-      const sessionName = c.req.header('x-session-name');
-      if (sessionName !== undefined && !SESSION_NAME.test(sessionName)) {
-        throw new RelayError(
-          'invalid_request',
-          'X-Session-Name must be 1-128 characters of A-Z a-z 0-9 . _ : -',
-          { param: 'x-session-name' },
-        );
-      }
-      const raw = await readBody(c.env.incoming, deps.config.maxBodyBytes);
-      const request = prepare(parseJson(raw), requestId);
-      const models = allowedCandidates(
-        key,
-        candidateModels(deps.aliases.table, request.model, request.fallbacks),
-        request.model,
-      );
-      const metered = meter.begin({
-        requestId,
-        model: request.model,
-        body: request.body,
-        includeUsage: request.includeUsage,
-      });
-      const exchange = new Exchange(
-        {
-          logger: deps.logger,
-          router: deps.router,
-          registry: deps.registry,
-          observer: deps.observer,
-          store: deps.store,
-          retryAttempts: deps.config.retryAttempts,
-          requestTimeoutMs: deps.config.requestTimeoutMs,
-          keepAliveMs: deps.config.sseKeepAliveMs,
-          streamWindow: deps.config.streamWindow,
-        },
-        {
-          requestId,
-          keyId: key.id,
-          sessionName,
-          model: request.model,
-          models,
-          stream: request.stream,
-          path: '/v1/chat/completions',
-          body: request.body,
-          bodyJson: request.asSent ? raw : undefined,
-          res: c.env.outgoing,
-          log: c.get('log'),
-          tap: request.tap ? request.tap(metered) : metered,
-        },
-      );
-      await exchange.run();
-      return RESPONSE_ALREADY_SENT;
-    } catch (error) {
-      // Refused before the Exchange ran (once it runs, it settles by itself; twice is harmless).
-      limits.settle(requestId);
-      meter.discard(requestId);
-      throw error;
-    }
+    const { incoming: req, outgoing: res } = c.env;
+    await serveProxied(deps, { req, res, requestId: c.get('requestId'), log: c.get('log') }, prepare);
+    return RESPONSE_ALREADY_SENT;
   };
+}
+
+/**
+ * Serves one request through an agent, on either path (Hono's routes, the node fast path).
+ * Resolves once the answer is committed (or the consumer left); throws the RelayError to answer
+ * with when the request is refused or every attempt failed before the first byte.
+ */
+export async function serveProxied(deps: AppDeps, call: ProxiedCall, prepare: Prepare): Promise<void> {
+  const { req, res, requestId } = call;
+  const headers = req.headers;
+  const authorization = consumerAuthorization(headers.authorization, stringHeader(headers['x-api-key']));
+  const key = await authenticateKey(deps.store, authorization, { scope: 'chat' });
+  const { limits, meter } = deps.accounting;
+  const admission = await limits.admitKey(key, requestId);
+  // Set on the node response, so they go out with whatever answer follows (stream or error).
+  for (const name in admission.headers) res.setHeader(name, admission.headers[name]!);
+  if (admission.refusal) throw admission.refusal;
+  try {
+    const sessionName = stringHeader(headers['x-session-name']);
+    if (sessionName !== undefined && !SESSION_NAME.test(sessionName)) {
+      throw new RelayError(
+        'invalid_request',
+        'X-Session-Name must be 1-128 characters of A-Z a-z 0-9 . _ : -',
+        {
+          param: 'x-session-name',
+        },
+      );
+    }
+    const raw = await readBody(req, deps.config.maxBodyBytes);
+    const request = prepare(parseJson(raw), requestId);
+    const models = allowedCandidates(
+      key,
+      candidateModels(deps.aliases.table, request.model, request.fallbacks),
+      request.model,
+    );
+    const metered = meter.begin({
+      requestId,
+      model: request.model,
+      body: request.body,
+      includeUsage: request.includeUsage,
+    });
+    const exchange = new Exchange(
+      {
+        logger: deps.logger,
+        router: deps.router,
+        registry: deps.registry,
+        observer: deps.observer,
+        store: deps.store,
+        retryAttempts: deps.config.retryAttempts,
+        requestTimeoutMs: deps.config.requestTimeoutMs,
+        keepAliveMs: deps.config.sseKeepAliveMs,
+        streamWindow: deps.config.streamWindow,
+      },
+      {
+        requestId,
+        keyId: key.id,
+        sessionName,
+        model: request.model,
+        models,
+        stream: request.stream,
+        path: '/v1/chat/completions',
+        body: request.body,
+        bodyJson: request.asSent ? raw : undefined,
+        res,
+        log: call.log,
+        tap: request.tap ? request.tap(metered) : metered,
+      },
+    );
+    await exchange.run();
+  } catch (error) {
+    // Refused before the Exchange ran (once it runs, it settles by itself; twice is harmless).
+    limits.settle(requestId);
+    meter.discard(requestId);
+    throw error;
+  }
+}
+
+/** A request header as one string (node joins repeated ones; only set-cookie is ever an array). */
+export function stringHeader(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }

@@ -2,6 +2,7 @@
  * `GET /metrics` (Prometheus text format), open by default as DESIGN.md says, or behind the admin
  * token with METRICS_REQUIRE_TOKEN; and the middleware that counts every HTTP answer by route.
  */
+import type { ServerResponse } from 'node:http';
 import type { Context, Hono, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { authenticateAdmin } from '../api/auth.js';
@@ -27,9 +28,21 @@ export function httpMetrics(metrics: RelayMetrics) {
     await next();
     const last = matchedRoutes(c).at(-1)?.path;
     const route = last === undefined || last.endsWith('*') ? 'unmatched' : last;
-    // Streamed answers (chat) are written straight to the socket; their status is there.
-    const outgoing = c.env?.outgoing;
-    const status = outgoing?.headersSent ? outgoing.statusCode : c.res.status;
-    metrics.httpRequest(c.req.method, route, status);
+    countHttpRequest(metrics, c.req.method, route, c.env?.outgoing, c.res.status);
   };
+}
+
+/**
+ * Counts one answered request, for both request paths (this middleware, the node fast path).
+ * Streamed answers (chat) are written straight to the socket: once their head is out, its status
+ * is the one counted, else `answered`'s (the status of the answer about to be written).
+ */
+export function countHttpRequest(
+  metrics: RelayMetrics,
+  method: string,
+  route: string,
+  res: ServerResponse | undefined,
+  answered: number,
+): void {
+  metrics.httpRequest(method, route, res?.headersSent ? res.statusCode : answered);
 }
