@@ -6,29 +6,14 @@
  */
 import Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
-import { startTestAgent } from './support/agent.js';
-import { track } from './support/cleanup.js';
-import {
-  BRIDGE_TEXTS,
-  DEFAULT_CHUNKS,
-  type FakeBridgeOptions,
-  startFakeBridge,
-} from './support/fake-bridge.js';
-import { startTestRelay, type TestRelayOptions } from './support/relay.js';
+import { BRIDGE_TEXTS, DEFAULT_CHUNKS } from './support/fake-bridge.js';
+import { startStack } from './support/stack.js';
 
 const TEXT = DEFAULT_CHUNKS.join('');
 const tokens = (text: string) => Math.floor([...text].length / 4);
 const PROMPT = 'Hello there, how are you today?';
 
-async function stack(options: { relay?: TestRelayOptions; bridge?: FakeBridgeOptions } = {}) {
-  const bridge = track(await startFakeBridge(options.bridge));
-  const relay = await startTestRelay(options.relay);
-  const { token } = await relay.createClient();
-  const key = await relay.createKey();
-  const agent = await startTestAgent(relay.url, token, bridge.url);
-  const anthropic = new Anthropic({ baseURL: relay.url, apiKey: key.key, maxRetries: 0 });
-  return { bridge, relay, agent, key, anthropic };
-}
+const stack = startStack;
 
 const ask = { model: 'gpt-5', max_tokens: 256, messages: [{ role: 'user' as const, content: PROMPT }] };
 

@@ -8,15 +8,8 @@
 import OpenAI from 'openai';
 import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import { describe, expect, it } from 'vitest';
-import { startTestAgent } from './support/agent.js';
-import { track } from './support/cleanup.js';
-import {
-  BRIDGE_TEXTS,
-  DEFAULT_CHUNKS,
-  type FakeBridgeOptions,
-  startFakeBridge,
-} from './support/fake-bridge.js';
-import { startTestRelay } from './support/relay.js';
+import { BRIDGE_TEXTS, DEFAULT_CHUNKS, type FakeBridgeOptions } from './support/fake-bridge.js';
+import { startStack } from './support/stack.js';
 import {
   CALL_ARGUMENTS,
   CALL_TEXT,
@@ -30,15 +23,7 @@ const TEXT = DEFAULT_CHUNKS.join('');
 const tokens = (text: string) => Math.floor([...text].length / 4);
 const PROMPT = 'Hello there, how are you today?';
 
-async function stack(bridgeOptions: FakeBridgeOptions = {}) {
-  const bridge = track(await startFakeBridge(bridgeOptions));
-  const relay = await startTestRelay();
-  const { token } = await relay.createClient();
-  const key = await relay.createKey();
-  await startTestAgent(relay.url, token, bridge.url);
-  const openai = new OpenAI({ baseURL: `${relay.url}/v1`, apiKey: key.key, maxRetries: 0 });
-  return { bridge, relay, key, openai };
-}
+const stack = (bridge: FakeBridgeOptions = {}) => startStack({ bridge });
 
 const ask = { model: 'gpt-5', input: PROMPT };
 

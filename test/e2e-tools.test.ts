@@ -8,15 +8,8 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { startTestAgent } from './support/agent.js';
-import { track } from './support/cleanup.js';
-import {
-  BRIDGE_TEXTS,
-  DEFAULT_CHUNKS,
-  type FakeBridgeOptions,
-  startFakeBridge,
-} from './support/fake-bridge.js';
-import { startTestRelay } from './support/relay.js';
+import { BRIDGE_TEXTS, DEFAULT_CHUNKS, type FakeBridgeOptions } from './support/fake-bridge.js';
+import { startStack } from './support/stack.js';
 import {
   BAD_CALL,
   CALL_ARGUMENTS,
@@ -27,15 +20,9 @@ import {
   weatherScript,
 } from './support/tool-script.js';
 
-async function stack(bridgeOptions: FakeBridgeOptions = { answer: weatherScript }) {
-  const bridge = track(await startFakeBridge(bridgeOptions));
-  const relay = await startTestRelay();
-  const { token } = await relay.createClient();
-  const { key } = await relay.createKey();
-  await startTestAgent(relay.url, token, bridge.url);
-  const openai = new OpenAI({ baseURL: `${relay.url}/v1`, apiKey: key, maxRetries: 0 });
-  const anthropic = new Anthropic({ baseURL: relay.url, apiKey: key, maxRetries: 0 });
-  return { bridge, relay, key, openai, anthropic };
+async function stack(bridge: FakeBridgeOptions = { answer: weatherScript }) {
+  const started = await startStack({ bridge });
+  return { ...started, key: started.key.key };
 }
 
 const chatTools = [{ type: 'function' as const, function: WEATHER_TOOL }];

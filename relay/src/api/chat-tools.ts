@@ -5,26 +5,17 @@
  */
 import { chatToBridge, chatTools } from '../frontends/chat-request.js';
 import { CompletionAnswer } from '../frontends/completion-answer.js';
-import { TranslatedAnswer } from '../frontends/translated-answer.js';
 import type { ChatRequest } from './chat-schema.js';
 import type { Prepared } from './proxied-route.js';
+import { translated } from './translated.js';
 
 export function chatWithTools(request: ChatRequest, requestId: string): Prepared {
   const tools = chatTools(request);
-  const body = chatToBridge(request, tools);
-  const stream = request.stream === true;
-  const includeUsage = stream && request.stream_options?.include_usage === true;
-  return {
-    model: request.model,
-    stream,
-    body,
-    includeUsage: false,
-    tap: (metered) =>
-      new TranslatedAnswer(
-        metered,
-        new CompletionAnswer(requestId, request.model, includeUsage),
-        stream,
-        tools,
-      ),
-  };
+  const includeUsage = request.stream === true && request.stream_options?.include_usage === true;
+  return translated(
+    request.model,
+    { ...chatToBridge(request, tools), stream: request.stream === true },
+    tools,
+    () => new CompletionAnswer(requestId, request.model, includeUsage),
+  );
 }

@@ -6,9 +6,9 @@
 import type { Context, Hono, Next } from 'hono';
 import { MessagesAnswer } from '../frontends/messages-answer.js';
 import { messagesToChat, messagesTools, parseMessagesRequest } from '../frontends/messages-request.js';
-import { TranslatedAnswer } from '../frontends/translated-answer.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { proxiedRoute } from './proxied-route.js';
+import { translated } from './translated.js';
 
 /** Middleware for the Messages path: every error from the first check on is Anthropic-shaped. */
 export async function anthropicErrors(c: Context<AppEnv>, next: Next): Promise<void> {
@@ -22,20 +22,12 @@ export function messagesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     proxiedRoute(deps, (json, requestId) => {
       const request = parseMessagesRequest(json);
       const tools = messagesTools(request);
-      const body = messagesToChat(request, tools);
-      return {
-        model: request.model,
-        stream: body.stream,
-        body,
-        includeUsage: false,
-        tap: (metered) =>
-          new TranslatedAnswer(
-            metered,
-            new MessagesAnswer(requestId, request.model, metered.promptTokens()),
-            body.stream,
-            tools,
-          ),
-      };
+      return translated(
+        request.model,
+        messagesToChat(request, tools),
+        tools,
+        (metered) => new MessagesAnswer(requestId, request.model, metered.promptTokens()),
+      );
     }),
   );
 }

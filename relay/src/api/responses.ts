@@ -7,9 +7,9 @@
 import type { Hono } from 'hono';
 import { ResponsesAnswer } from '../frontends/responses-answer.js';
 import { parseResponsesRequest, responsesToChat, responsesTools } from '../frontends/responses-request.js';
-import { TranslatedAnswer } from '../frontends/translated-answer.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { proxiedRoute } from './proxied-route.js';
+import { translated } from './translated.js';
 
 export function responsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.post(
@@ -17,20 +17,12 @@ export function responsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     proxiedRoute(deps, (json, requestId) => {
       const request = parseResponsesRequest(json);
       const tools = responsesTools(request);
-      const body = responsesToChat(request, tools);
-      return {
-        model: request.model,
-        stream: body.stream,
-        body,
-        includeUsage: false,
-        tap: (metered) =>
-          new TranslatedAnswer(
-            metered,
-            new ResponsesAnswer(requestId, request, metered.promptTokens()),
-            body.stream,
-            tools,
-          ),
-      };
+      return translated(
+        request.model,
+        responsesToChat(request, tools),
+        tools,
+        (metered) => new ResponsesAnswer(requestId, request, metered.promptTokens()),
+      );
     }),
   );
 }
