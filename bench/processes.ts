@@ -127,6 +127,8 @@ export async function startRelayProcess(
       LOG_LEVEL: 'warn',
       // Short enough that SIGTERM ends in time for --cpu-prof to write its profile.
       GATEWAY_SHUTDOWN_GRACE: '2',
+      // No agent bundle built in the background while the figures are taken.
+      GATEWAY_AGENT_UPDATES: 'off',
       ...env,
     },
     [...profileFlags(profileLabel), ...(options.inspect ? INSPECT : [])],
