@@ -67,6 +67,26 @@ describe('model aliases and fallbacks', () => {
     expect(sentModel(mini)).toEqual(['gpt-5-mini']);
   });
 
+  it("an alias whose first model's only bridge answers 503: the second model serves, usage counted under it", async () => {
+    const { relay, mini, haiku, openai } = await stack();
+    await relay.admin('PUT', '/api/aliases/fast', { models: ['claude-haiku-4', 'gpt-5-mini'] });
+    haiku.scenario = 'tab-closed';
+    const answer = await openai.chat.completions.create({
+      model: 'fast',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(answer.model).toBe('gpt-5-mini');
+    expect(sentModel(haiku)).toEqual(['claude-haiku-4']);
+    expect(sentModel(mini)).toEqual(['gpt-5-mini']);
+    // Usage is recorded when the request finishes, just after the consumer's end.
+    await expect
+      .poll(async () => {
+        const usage = (await relay.admin('GET', '/api/usage?group_by=model')).json;
+        return usage.groups.map((g: { model: string; requests: number }) => [g.model, g.requests]);
+      })
+      .toEqual([['gpt-5-mini', 1]]);
+  });
+
   it('a key limited to some models is served by the allowed one of an alias, refused with none', async () => {
     const { relay, haiku, mini } = await stack();
     await relay.admin('PUT', '/api/aliases/fast', { models: ['claude-haiku-4', 'gpt-5-mini'] });

@@ -223,7 +223,7 @@ describe('dashboard: in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  it('against two relays sharing Redis: shows both agents with their relay, and both relays', async () => {
+  it('against two relays sharing Redis: shows both agents with their relay, both relays, shared aliases', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const { relays } = await startTestCluster(2);
     const [a, b] = relays as [(typeof relays)[0], (typeof relays)[0]];
@@ -274,6 +274,26 @@ describe('dashboard: in Chromium', () => {
     }
     expect(await page.locator('#relays-note').textContent()).toBe('2 of 2 answering');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-relays.png') });
-    expect(problems).toEqual([]);
+
+    // Aliases: defined on A's page, in force on B too (one store); a bad one says why.
+    await page.getByRole('tab', { name: 'Aliases' }).click();
+    await page.getByLabel('Alias', { exact: true }).fill('fast');
+    await page.getByLabel('Models, in order (comma-separated)').fill('gpt-5, claude-opus-4');
+    await page.getByRole('button', { name: 'Save alias' }).click();
+    const aliasRow = page.locator('#aliases-table tr[data-alias="fast"]');
+    await aliasRow.waitFor();
+    expect(await aliasRow.locator('td').nth(1).textContent()).toBe('gpt-5 → claude-opus-4');
+    expect((await b.admin('GET', '/api/aliases')).json.aliases).toEqual({ fast: ['gpt-5', 'claude-opus-4'] });
+    await page.getByLabel('Alias', { exact: true }).fill('both');
+    await page.getByLabel('Models, in order (comma-separated)').fill('fast');
+    await page.getByRole('button', { name: 'Save alias' }).click();
+    await expect.poll(() => page.locator('#alias-error').textContent(), POLL).toContain('alias itself');
+    await aliasRow.getByRole('button', { name: 'Delete the alias fast' }).click();
+    await aliasRow.waitFor({ state: 'detached' });
+    expect((await a.admin('GET', '/api/aliases')).json.aliases).toEqual({});
+    // The one deliberate refusal (the alias of an alias) is the only thing the console saw.
+    expect(problems).toEqual([
+      'console: Failed to load resource: the server responded with a status of 400 (Bad Request)',
+    ]);
   });
 });

@@ -10,6 +10,7 @@ import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { DEFAULT_CHUNKS, startFakeBridge } from './support/fake-bridge.js';
 import { startTestRelay } from './support/relay.js';
+import { startTcpProxy } from './support/tcp-proxy.js';
 
 /** A bridge slow to its first token (700 ms) behind a relay whose keep-alive period is 100 ms. */
 async function stack(sseKeepAliveMs: number) {
@@ -72,5 +73,40 @@ describe('SSE keep-alives while the first token is awaited', () => {
     const text = await (await chat()).text();
     expect(text).not.toContain(': keep-alive');
     expect(text.startsWith('data: {')).toBe(true);
+  });
+
+  it('a request queued behind a busy bridge stays alive through a proxy with an idle timeout', async () => {
+    // Scaled down from 40 s of queueing behind a 30 s idle timeout: 2 s behind 1 s.
+    const run = async (sseKeepAliveMs: number) => {
+      const bridge = track(await startFakeBridge({ scenario: 'slow', slowDelayMs: 100 }));
+      const relay = await startTestRelay({ sseKeepAliveMs });
+      const client = await relay.createClient();
+      await startTestAgent(relay.url, client.token, bridge.url, { maxConcurrency: 1 });
+      const { key } = await relay.createKey();
+      const { port } = new URL(relay.url);
+      const proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(port) }, { idleTimeoutMs: 1000 });
+      const ask = (base: string) =>
+        fetch(`${base}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ model: 'gpt-5', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+        });
+      const busy = ask(relay.url);
+      await expect.poll(() => bridge.requests.length).toBe(1);
+      const queued = ask(proxy.url).then(
+        async (res) => ({ status: res.status, text: await res.text() }),
+        (error: Error) => ({ status: 0, text: String(error.cause ?? error) }),
+      );
+      await expect.poll(() => relay.router.queueDepth).toBe(1);
+      await (await busy).text();
+      return queued;
+    };
+    const kept = await run(300);
+    expect(kept.status).toBe(200);
+    expect(kept.text.startsWith(': keep-alive\n\n')).toBe(true);
+    expect(kept.text.endsWith('data: [DONE]\n\n')).toBe(true);
+    // The control: without keep-alives the proxy cuts the silent queued request.
+    const cut = await run(0);
+    expect(cut.status === 0 || !cut.text.endsWith('data: [DONE]\n\n')).toBe(true);
   });
 });

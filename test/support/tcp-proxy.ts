@@ -13,7 +13,14 @@ export type TcpProxy = {
   close(): Promise<void>;
 };
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+/**
+ * `idleTimeoutMs`: a connection with no byte either way for that long is closed, as load
+ * balancers do (nginx's proxy_read_timeout, a cloud LB's idle timeout).
+ */
+export async function startTcpProxy(
+  target: { host: string; port: number },
+  options: { idleTimeoutMs?: number } = {},
+): Promise<TcpProxy> {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
@@ -27,6 +34,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       upstream.destroy();
     };
     client.on('error', drop).on('close', drop);
+    if (options.idleTimeoutMs) client.setTimeout(options.idleTimeoutMs, drop);
     upstream.on('error', drop).on('close', drop);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -7,7 +7,7 @@
 
 const TOKEN_KEY = 'arena-relay.admin-token';
 const POLL_MS = 2000;
-const TABS = ['overview', 'clients', 'keys', 'usage', 'stats', 'relays'];
+const TABS = ['overview', 'clients', 'keys', 'usage', 'stats', 'relays', 'aliases'];
 
 const $ = (id) => document.getElementById(id);
 
@@ -19,6 +19,8 @@ const state = {
   unreachable: [],
   queueDepth: 0,
   relays: [],
+  /** Alias name → its models, as `/api/aliases` lists them. */
+  aliases: {},
   /** The relay this page talks to (its answers name it). */
   relayId: '',
   stats: null,
@@ -371,6 +373,10 @@ async function refreshRelays() {
   state.relays = (await api('GET', 'api/relays')).relays;
 }
 
+async function refreshAliases() {
+  state.aliases = (await api('GET', 'api/aliases')).aliases;
+}
+
 async function refreshClients() {
   state.clients = (await api('GET', 'api/clients')).clients;
 }
@@ -402,6 +408,7 @@ function refreshTab() {
   if (state.tab === 'usage') jobs.push(refreshKeys(), refreshUsage());
   if (state.tab === 'stats') jobs.push(refreshClients(), refreshStreams());
   if (state.tab === 'relays') jobs.push(refreshRelays());
+  if (state.tab === 'aliases') jobs.push(refreshAliases());
   return Promise.all(jobs).then(render, reportError);
 }
 
@@ -454,6 +461,7 @@ function render() {
   if (state.tab === 'usage') renderUsage();
   if (state.tab === 'stats') renderStats();
   if (state.tab === 'relays') renderRelays();
+  if (state.tab === 'aliases') renderAliases();
 }
 
 function card(id, label) {
@@ -1240,6 +1248,70 @@ function renderRelays() {
   );
 }
 
+// --- Aliases
+
+function renderAliases() {
+  const rows = Object.entries(state.aliases).map(([name, models]) => ({ name, models }));
+  $('aliases-empty').hidden = rows.length > 0;
+  syncRows(
+    $('aliases-table').tBodies[0],
+    rows,
+    (a) => a.name,
+    (initial) => {
+      const name = el('td', { class: 'mono' });
+      const models = el('td', { class: 'mono' });
+      const remove = el('button', {
+        type: 'button',
+        class: 'button small danger',
+        text: 'Delete',
+        onclick: () => deleteAlias(initial.name),
+      });
+      remove.setAttribute('aria-label', `Delete the alias ${initial.name}`);
+      const tr = el(
+        'tr',
+        { 'data-alias': initial.name },
+        name,
+        models,
+        el('td', { class: 'actions' }, remove),
+      );
+      return {
+        tr,
+        update(a) {
+          setText(name, a.name);
+          setText(models, a.models.join(' → '));
+        },
+      };
+    },
+  );
+}
+
+async function saveAlias(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const data = new FormData(form);
+  const name = String(data.get('name') ?? '').trim();
+  const models = String(data.get('models') ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  setText($('alias-error'), '');
+  try {
+    await api('PUT', `api/aliases/${encodeURIComponent(name)}`, { models });
+    form.reset();
+    await refreshAliases();
+    render();
+    announce(`Alias ${name} saved`);
+  } catch (error) {
+    setText($('alias-error'), error.message);
+  }
+}
+
+async function deleteAlias(name) {
+  await act(() => api('DELETE', `api/aliases/${encodeURIComponent(name)}`), `Alias ${name} deleted`);
+  await refreshAliases();
+  render();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Wiring
 
@@ -1251,6 +1323,7 @@ function init() {
   window.addEventListener('hashchange', () => state.token && selectTab(tabFromHash(), { focus: false }));
   $('client-form').addEventListener('submit', registerClient);
   $('key-form').addEventListener('submit', createKey);
+  $('alias-form').addEventListener('submit', saveAlias);
   $('health-run').addEventListener('click', runHealthCheck);
   $('usage-key').addEventListener('change', render);
   document.addEventListener('visibilitychange', () => {

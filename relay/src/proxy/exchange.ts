@@ -232,7 +232,8 @@ export class Exchange implements ExchangeInfo {
       keyId: this.keyId,
       clientId: agent?.clientId,
       agentId: agent?.id,
-      model: this.model,
+      // The model that served (an alias or fallback names another): usage is counted under it.
+      model: this.route?.model ?? this.model,
       stream: this.stream,
       outcome,
       status,
