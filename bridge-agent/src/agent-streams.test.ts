@@ -42,6 +42,7 @@ describe('agent ⇄ bridge', () => {
       // One relay address: one socket, holding every slot.
       slots: 3,
       protocols: [...PROTOCOLS],
+      pushedSettings: true,
     });
     expect(conn.authorization).toBe('Bearer good-token');
     expect(conn.ws.protocol).toBe(SUBPROTOCOL);

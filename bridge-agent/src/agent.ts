@@ -14,10 +14,12 @@ import {
   PROTOCOL_VERSION,
   type ReadyFrame,
   type RelayFrame,
+  type SettingsFrame,
   truncateChars,
   type UpdateFrame,
 } from '@arena-relay/shared';
-import type { AgentConfig } from './config/schema.js';
+import { AgentSettings } from './config/pushed-settings.js';
+import type { AgentConfig, FieldName } from './config/schema.js';
 import { createLogger, type Logger } from './logging.js';
 import {
   type AgentStats,
@@ -69,6 +71,8 @@ export type AgentOptions = {
   welcomeTimeoutMs?: number;
   /** Reconnect backoff (default 0.5 s → 30 s cap, full jitter). */
   backoff?: BackoffOptions;
+  /** Settings the owner set explicitly (config file, environment, flags): they win over pushed ones. */
+  explicit?: ReadonlySet<FieldName>;
   /** Tell relays this agent takes `update` offers (cli.ts: when running as the bundle with auto_update). */
   autoUpdate?: boolean;
   /**
@@ -116,12 +120,15 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   readonly #announced = new Map<number, { models: string[]; ready: boolean }>();
   #closing: Promise<void> | undefined;
   readonly #options: AgentOptions;
+  readonly #settings: AgentSettings;
   #statusRetry: NodeJS.Timeout | undefined;
 
   constructor(config: AgentConfig, options: AgentOptions) {
     super();
     this.#config = config;
     this.#options = options;
+    // Without a list, everything configured counts as the owner's (embedding, tests).
+    this.#settings = new AgentSettings(config, options.explicit ?? new Set(['maxConcurrency', 'logLevel']));
     this.#log = options.logger ?? createLogger({ level: config.logLevel });
     this.#bridge = new BridgeClient({
       baseUrl: config.upstreamUrl,
@@ -224,7 +231,8 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       ready_fix: this.#readiness.code ? BRIDGE_REASON_FIXES[this.#readiness.code] : null,
       retry_at:
         this.#readiness.holdUntil > Date.now() ? new Date(this.#readiness.holdUntil).toISOString() : null,
-      max_concurrency: this.#config.maxConcurrency,
+      max_concurrency: this.#settings.maxConcurrency,
+      settings: this.#settings.sources(),
       connections,
     };
   }
@@ -259,7 +267,8 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   }
 
   #hello(link: number): HelloFrame {
-    const { ready, reason, models } = this.#readiness;
+    const { ready, reason } = this.#readiness;
+    const models = this.#offered();
     const hello: HelloFrame = {
       type: 'hello',
       version: PROTOCOL_VERSION,
@@ -267,9 +276,10 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       instanceId: this.#instanceId,
       capabilities: this.#config.capabilities,
       models,
-      maxConcurrency: this.#config.maxConcurrency,
+      maxConcurrency: this.#settings.maxConcurrency,
       ready,
       slots: this.#shares.join(link),
+      pushedSettings: true,
     };
     if (this.#options.autoUpdate) hello.autoUpdate = true;
     this.#announced.set(link, { models, ready });
@@ -300,7 +310,24 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     }
   }
 
+  /** The bridge's models as this agent offers them (pushed settings may narrow them). */
+  #offered(): string[] {
+    return this.#settings.offered(this.#readiness.models);
+  }
+
+  #applySettings(frame: SettingsFrame): void {
+    const change = this.#settings.apply(frame);
+    if (change.logLevel !== undefined) this.#log.level = change.logLevel;
+    if (change.models) this.#send({ type: 'models', models: this.#offered() });
+    if (change.maxConcurrency !== undefined) {
+      this.#shares.setTotal(change.maxConcurrency);
+      this.#rebalance();
+    }
+    if (Object.keys(change).length > 0) this.#log.info({ ...change }, 'relay settings applied');
+  }
+
   #onFrame(link: number, frame: RelayFrame): void {
+    if (frame.type === 'settings') return this.#applySettings(frame);
     if (frame.type === 'update') {
       const url = this.#pool.status().find((l) => l.link === link)?.relay_url;
       if (url) this.emit('update', frame, url);
@@ -319,7 +346,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   }
 
   #wire(): void {
-    this.#readiness.on('models', (models) => this.#send({ type: 'models', models }));
+    this.#readiness.on('models', () => this.#send({ type: 'models', models: this.#offered() }));
     this.#readiness.on('ready', (ready, reason) => {
       this.#log.info({ ready, reason }, ready ? 'bridge ready' : 'bridge not ready');
       this.#send(this.#readyFrame());
@@ -329,9 +356,10 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       this.#hub.attach(link, channel, welcome);
       this.#shares.welcomed(link);
       // Readiness may have changed while the relay was answering hello.
-      const { models, ready } = this.#readiness;
+      const { ready } = this.#readiness;
+      const models = this.#offered();
       const announced = this.#announced.get(link);
-      if (announced?.models !== models) channel.sendControl({ type: 'models', models });
+      if (announced?.models.join() !== models.join()) channel.sendControl({ type: 'models', models });
       // `hello` has no reason code: a bridge that is not ready says why at once.
       if (announced?.ready !== ready || !ready) channel.sendControl(this.#readyFrame());
       this.#rebalance();

@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { type Agent, startAgent } from './agent.js';
 import { COMMANDS, COMMANDS_USAGE } from './commands/commands.js';
 import { type CommandContext, execRunner } from './commands/context.js';
-import { ConfigError, loadConfig, USAGE, wantsHelp } from './config/load-config.js';
-import type { AgentConfig } from './config/schema.js';
+import { ConfigError, loadConfigWithOrigins, USAGE, wantsHelp } from './config/load-config.js';
+import type { AgentConfig, FieldName } from './config/schema.js';
 import { createLogger, type Logger } from './logging.js';
 import { trustedCas } from './tunnel/relay-tls.js';
 import { HANDOVER_ENV, HANDOVER_READY, type NextProcess, SelfUpdate } from './update/self-update.js';
@@ -111,8 +111,9 @@ async function main(): Promise<void> {
     return;
   }
   let config: AgentConfig;
+  let explicit: Set<FieldName>;
   try {
-    config = loadConfig({ argv, env: process.env });
+    ({ config, explicit } = loadConfigWithOrigins({ argv, env: process.env }));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
@@ -124,6 +125,7 @@ async function main(): Promise<void> {
   delete process.env[HANDOVER_ENV];
   const agent = await startAgent(config, {
     logger,
+    explicit,
     autoUpdate: entry !== undefined,
     ...(handedOver ? { statusPortRetryMs: 500 } : {}),
   });

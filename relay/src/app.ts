@@ -8,6 +8,7 @@ import { cors } from 'hono/cors';
 import { adminGuard, adminRoutes } from './api/admin.js';
 import { adminAgentRoutes } from './api/admin-agents.js';
 import { aliasRoutes } from './api/admin-aliases.js';
+import { clientSettingsRoutes } from './api/admin-client-settings.js';
 import { healthRoutes } from './api/admin-health.js';
 import { statsRoutes } from './api/admin-stats.js';
 import { usageRoutes } from './api/admin-usage.js';
@@ -87,6 +88,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   adminRoutes(app, deps);
   adminAgentRoutes(app, deps);
   aliasRoutes(app, deps);
+  clientSettingsRoutes(app, deps);
   usageRoutes(app, deps);
   statsRoutes(app, deps);
   healthRoutes(app, deps);

@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { resolveAdminToken } from './admin-token.js';
 import type { AppDeps } from './api/context.js';
 import { createApp } from './app.js';
+import { PushedSettings } from './clients/pushed-settings.js';
 import { Cluster } from './cluster/cluster.js';
 import type { RelayConfig } from './config/load-config.js';
 import { clientAddress } from './http/client-address.js';
@@ -125,11 +126,14 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const bundle = options.agentBundle ?? agentBundle;
   const updates = new AgentUpdates({ store, hub, bundle, logger });
   if (config.agentUpdates) updates.start();
+  const pushedSettings = new PushedSettings(store, hub, logger);
+  pushedSettings.start();
   const aliases = new AliasBook({ store, refreshMs: ALIAS_REFRESH_MS, logger });
   await aliases.start();
   const deps: AppDeps = {
     aliases,
     updates,
+    pushedSettings,
     agentBundle: bundle,
     relayId,
     config,

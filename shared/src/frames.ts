@@ -54,6 +54,8 @@ export const helloFrame = z.object({
   slots: z.number().int().min(0).max(1024).optional(),
   /** The agent updates itself when offered a new version (`update` frames are sent only then). */
   autoUpdate: z.boolean().optional(),
+  /** The agent applies `settings` frames (sent only then). */
+  pushedSettings: z.boolean().optional(),
   /**
    * Protocol revisions the agent speaks besides `version` (e.g. `[1, 2]`). Absent: only 1. The
    * relay picks the highest it speaks too and names it in `welcome.protocol`.
@@ -183,6 +185,27 @@ export const updateFrame = z.object({
     .max(64 * 1024 * 1024),
 });
 
+export const AGENT_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Relay → agent (only to an agent whose hello said `pushedSettings`): the operator's settings for
+ * this client, right after `welcome` and whenever they change. Absent fields are not set by the
+ * operator; the agent's own explicit config wins over every one of them.
+ */
+export const settingsFrame = z.object({
+  type: z.literal('settings'),
+  maxConcurrency: z.number().int().min(1).max(1024).optional(),
+  models: z
+    .object({
+      /** Offer only these of the bridge's models. */
+      only: helloFrame.shape.models.optional(),
+      /** Never offer these. */
+      hide: helloFrame.shape.models.optional(),
+    })
+    .optional(),
+  logLevel: z.enum(AGENT_LOG_LEVELS).optional(),
+});
+
 /** Agent → relay: the bridge became ready / not ready. */
 export const readyFrame = z.object({
   type: z.literal('ready'),
@@ -234,6 +257,7 @@ export const relayFrame = z.discriminatedUnion('type', [
   goawayFrame,
   capacityFrame,
   updateFrame,
+  settingsFrame,
 ]);
 
 export type HelloFrame = z.infer<typeof helloFrame>;
@@ -251,6 +275,7 @@ export type HealthFrame = z.infer<typeof healthFrame>;
 export type GoawayFrame = z.infer<typeof goawayFrame>;
 export type CapacityFrame = z.infer<typeof capacityFrame>;
 export type UpdateFrame = z.infer<typeof updateFrame>;
+export type SettingsFrame = z.infer<typeof settingsFrame>;
 export type AgentFrame = z.infer<typeof agentFrame>;
 export type RelayFrame = z.infer<typeof relayFrame>;
 

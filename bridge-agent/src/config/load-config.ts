@@ -86,6 +86,17 @@ export function configFilePath(
  * A missing default config file is fine; a missing file named by `--config`/`AGENT_CONFIG` is not.
  */
 export function loadConfig(input: LoadConfigInput): AgentConfig {
+  return loadConfigWithOrigins(input).config;
+}
+
+/**
+ * `loadConfig`, and which settings the owner gave explicitly (config file, environment or flag):
+ * those win over what the relay pushes (`settings` frames); the rest are defaults it may change.
+ */
+export function loadConfigWithOrigins(input: LoadConfigInput): {
+  config: AgentConfig;
+  explicit: Set<FieldName>;
+} {
   const readFile = input.readFile ?? readFromDisk;
   const flags = flagLayer(input.argv);
   const explicitPath = flags.configPath ?? (input.env.AGENT_CONFIG || undefined);
@@ -116,7 +127,8 @@ export function loadConfig(input: LoadConfigInput): AgentConfig {
     if (problem) problems.push(`${FIELDS.caFile.file} (from ${merged.origins.caFile}) ${problem}`);
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  return resolvedCa === undefined ? parsed.data : { ...parsed.data, caFile: resolvedCa };
+  const config = resolvedCa === undefined ? parsed.data : { ...parsed.data, caFile: resolvedCa };
+  return { config, explicit: new Set(Object.keys(merged.origins) as FieldName[]) };
 }
 
 /** The CA path among values that failed validation elsewhere, so its problem is listed too. */

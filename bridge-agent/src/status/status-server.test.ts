@@ -37,6 +37,12 @@ describe('status server', () => {
       ready_fix: null,
       retry_at: null,
       max_concurrency: h.config.maxConcurrency,
+      // Nothing pushed: the harness's agent counts its config as the owner's.
+      settings: {
+        max_concurrency: { value: h.config.maxConcurrency, source: 'local' },
+        log_level: { value: h.config.logLevel, source: 'local' },
+        models: { only: null, hide: null, source: 'default' },
+      },
       connections: [
         {
           link: 1,

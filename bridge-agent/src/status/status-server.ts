@@ -7,6 +7,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BridgeReasonCode } from '@arena-relay/shared';
+import type { AgentSettings } from '../config/pushed-settings.js';
 import type { LinkStatus } from '../tunnel/link-pool.js';
 import type { HubStats } from '../tunnel/stream-hub.js';
 import { statusPage } from './status-page.js';
@@ -29,6 +30,8 @@ export type PlatformStatus = {
   /** ISO time before which the agent will not try the bridge again (LMArena's retry-after). */
   retry_at: string | null;
   max_concurrency: number;
+  /** The settings a relay may push, each with its value and source (local / relay / default). */
+  settings?: ReturnType<AgentSettings['sources']>;
   /** Every socket to a relay, going-away ones included; `slots` is its share of max_concurrency. */
   connections: ConnectionStatus[];
 };

@@ -28,7 +28,7 @@ type Share = {
 };
 
 export class SlotShares {
-  readonly #total: number;
+  #total: number;
   /** By link id, in the order the links joined. */
   readonly #shares = new Map<number, Share>();
 
@@ -39,6 +39,11 @@ export class SlotShares {
 
   get total(): number {
     return this.#total;
+  }
+
+  /** max_concurrency changed (a pushed setting): `rebalance` then tells each socket its new share. */
+  setTotal(total: number): void {
+    this.#total = total;
   }
 
   /** What a socket holds: its streams, or a share its relay may still act on, whichever is more. */

@@ -1,6 +1,7 @@
 /** Shared types of the relay's Hono app: node bindings plus per-request variables. */
 import type { HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
+import type { PushedSettings } from '../clients/pushed-settings.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { RelayConfig } from '../config/load-config.js';
 import type { ErrorShape } from '../errors/error-shapes.js';
@@ -38,6 +39,8 @@ export type AppDeps = {
   /** The agent bundle this relay ships, and the self-update offers made of it. */
   agentBundle: () => Promise<AgentBundle>;
   updates: AgentUpdates;
+  /** The operator's per-client agent settings (`/api/clients/{id}/settings`). */
+  pushedSettings: PushedSettings;
   /** The operator's model aliases (`/api/aliases`), cached. */
   aliases: AliasBook;
   /** Rate limits (keys, clients) and usage metering. */

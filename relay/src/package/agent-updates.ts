@@ -8,6 +8,7 @@
 import type { UpdateFrame } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { PerClientSetting } from '../clients/per-client-setting.js';
 import type { Store } from '../store/store.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import type { AgentSession } from '../tunnel/agent-session.js';
@@ -21,7 +22,6 @@ export const updatePolicy = z.discriminatedUnion('mode', [
 export type UpdatePolicy = z.infer<typeof updatePolicy>;
 
 const DEFAULT_POLICY: UpdatePolicy = { mode: 'auto' };
-const settingName = (clientId: string) => `agent_update:${clientId}`;
 
 /** The version `policy` lets an agent at `current` move to, given what the relay ships; or none. */
 export function offeredVersion(policy: UpdatePolicy, shipped: string, current: string): string | undefined {
@@ -41,9 +41,11 @@ export type AgentUpdatesOptions = {
 export class AgentUpdates {
   #bundle: AgentBundle | undefined;
   readonly #options: AgentUpdatesOptions;
+  readonly #policies: PerClientSetting<UpdatePolicy>;
 
   constructor(options: AgentUpdatesOptions) {
     this.#options = options;
+    this.#policies = new PerClientSetting(options.store, 'agent_update', updatePolicy, DEFAULT_POLICY);
   }
 
   /** Prepares the bundle in the background and offers it to every agent that says hello. */
@@ -60,16 +62,13 @@ export class AgentUpdates {
     hub.on('session', (session) => void this.offer(session));
   }
 
-  async policy(clientId: string): Promise<UpdatePolicy> {
-    const raw = await this.#options.store.getSetting(settingName(clientId));
-    if (raw === undefined) return DEFAULT_POLICY;
-    const parsed = updatePolicy.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : DEFAULT_POLICY;
+  policy(clientId: string): Promise<UpdatePolicy> {
+    return this.#policies.get(clientId);
   }
 
   /** Stores the client's policy and offers again to its agents on this relay. */
   async setPolicy(clientId: string, policy: UpdatePolicy): Promise<void> {
-    await this.#options.store.setSetting(settingName(clientId), JSON.stringify(policy));
+    await this.#policies.set(clientId, policy);
     for (const session of this.#options.hub.sessions.values()) {
       if (session.client.id === clientId) void this.offer(session, policy);
     }

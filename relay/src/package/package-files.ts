@@ -39,7 +39,8 @@ export function configJsonc(input: PackageInput): string {
     "api_key": ${j(input.token)},
     "heartbeat_interval_seconds": 15,
     "capabilities": ${j(client.capabilities)},
-    "log_level": "info",
+    // Unset, the relay's setting for this client applies (default info); set, yours wins.
+    // "log_level": "info",
     // One log line per finished request (model, status, bytes, duration).
     "enable_request_logging": false
   },
@@ -47,8 +48,9 @@ export function configJsonc(input: PackageInput): string {
   "upstream_url": ${j(client.lmarena_bridge_url ?? DEFAULT_UPSTREAM_URL)},
   // The bridge's own api_key, if you set one in its config.
   "upstream_api_key": null,
-  // Requests served at once.
-  "max_concurrency": 4,
+  // Requests served at once. Unset, the relay's setting for this client applies (default 4);
+  // set, yours wins.
+  // "max_concurrency": 4,
   // Local status server on 127.0.0.1 (/health, /platform/status, /stats); -1 turns it off.
   "status_port": 5103,
   // Take new agent versions from the relay (checked by size and SHA-256, handed over without
