@@ -1,36 +1,18 @@
-/**
- * The dashboard's agent row in headless Chromium says why a bridge is not serving: the agent's
- * reason code and the plain-language fix, then Ready again once the bridge is back.
- */
-import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
+import { DASHBOARD_POLL, launchChromium } from './support/browser.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startTestRelay } from './support/relay.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-/** The page polls every 2 s: give a value a few rounds to show. */
-const POLL = { timeout: 8_000, interval: 100 };
+const POLL = DASHBOARD_POLL;
 
 describe('dashboard: why an agent is not ready', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

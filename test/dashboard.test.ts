@@ -5,24 +5,23 @@
  * test-artifacts/ (not committed); against two relays sharing Redis, both agents (each with its
  * relay) and both relays show. Plus the page's headers, checked without a browser.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import { parse } from 'jsonc-parser';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
+import { DASHBOARD_POLL, launchChromium } from './support/browser.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startTestRelay } from './support/relay.js';
 import { startTestCluster } from './support/relay-cluster.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
-/** The page polls every 2 s: give a value a few rounds to show. */
-const POLL = { timeout: 8_000, interval: 100 };
+const POLL = DASHBOARD_POLL;
 
 describe('dashboard: served page', () => {
   it('is served under a strict CSP, with its assets, and needs no token to load', async () => {
@@ -56,22 +55,7 @@ describe('dashboard: in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does it)`);
-    }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
