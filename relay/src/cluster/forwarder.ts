@@ -15,11 +15,11 @@ import {
   type ControlMessage,
   decode,
   encodeControl,
-  encodeData,
   encodeOpen,
   Kind,
   type OpenMessage,
 } from './envelope.js';
+import { InboundStreams } from './inbound-streams.js';
 import type { RemoteAgent } from './remote-agent.js';
 
 export type ForwarderOptions = {
@@ -43,16 +43,17 @@ type Outbound = {
   ackTimer: NodeJS.Timeout | undefined;
 };
 
-type Inbound = { from: string; handle: StreamHandle | undefined };
-
 export class Forwarder {
   private readonly outbound = new Map<number, Outbound>();
-  private readonly inbound = new Map<string, Inbound>();
+  private readonly inbound: InboundStreams;
   private nextRef = 1;
   private readonly channel: string;
 
   constructor(private readonly options: ForwarderOptions) {
     this.channel = this.channelOf(options.relayId);
+    this.inbound = new InboundStreams(options.hub, (relayId, message) => {
+      this.publish(relayId, message).catch(() => undefined);
+    });
   }
 
   async start(): Promise<void> {
@@ -132,22 +133,7 @@ export class Forwarder {
         ).catch(() => undefined);
       }
     }
-    for (const [key, stream] of [...this.inbound]) {
-      if (stream.from !== relayId) continue;
-      this.inbound.delete(key);
-      stream.handle?.cancel(`relay ${relayId} holding the consumer is gone`);
-      // If that relay was only slow (missed heartbeats under load), it must not wait forever
-      // for a stream we just cancelled: tell it, best effort.
-      const ref = Number(key.slice(key.lastIndexOf(':') + 1));
-      this.publish(
-        relayId,
-        encodeControl(Kind.ERROR, {
-          ref,
-          code: 'agent_gone',
-          message: 'the agent relay lost sight of this relay',
-        }),
-      ).catch(() => undefined);
-    }
+    this.inbound.relayGone(relayId);
   }
 
   /** Fails every outbound stream and cancels every inbound one (this relay is closing). */
@@ -155,8 +141,7 @@ export class Forwarder {
     for (const ref of [...this.outbound.keys()]) {
       this.failOutbound(ref, { code: 'agent_gone', message: 'relay shutting down' });
     }
-    for (const stream of this.inbound.values()) stream.handle?.cancel('relay shutting down');
-    this.inbound.clear();
+    this.inbound.close();
   }
 
   private channelOf(relayId: string): string {
@@ -177,22 +162,16 @@ export class Forwarder {
       this.outbound.get(decoded.ref)?.handlers.onData(decoded.payload);
       return;
     }
-    if (decoded.kind === Kind.OPEN) return this.onOpen(decoded.body, decoded.bytes);
+    if (decoded.kind === Kind.OPEN) return this.inbound.open(decoded.body, decoded.bytes);
     this.onControl(decoded);
   }
 
   private onControl(message: ControlMessage): void {
     switch (message.kind) {
-      case Kind.CANCEL: {
-        const key = `${message.body.from}:${message.body.ref}`;
-        const stream = this.inbound.get(key);
-        this.inbound.delete(key);
-        return stream?.handle?.cancel(message.body.reason);
-      }
+      case Kind.CANCEL:
+        return this.inbound.cancel(message.body.from, message.body.ref, message.body.reason);
       case Kind.CREDIT:
-        return this.inbound
-          .get(`${message.body.from}:${message.body.ref}`)
-          ?.handle?.grant(message.body.bytes);
+        return this.inbound.grant(message.body.from, message.body.ref, message.body.bytes);
       case Kind.ACK: {
         const stream = this.outbound.get(message.body.ref);
         if (!stream) return;
@@ -218,44 +197,6 @@ export class Forwarder {
         );
       }
     }
-  }
-
-  /** Agent side: a relay asks to open a stream on one of our agents. */
-  private onOpen(body: OpenMessage, bytes: Buffer | undefined): void {
-    const { from, ref } = body;
-    const reply = (msg: Buffer) => this.publish(from, msg).catch(() => undefined);
-    const session = this.options.hub.sessions.get(body.session);
-    if (!session?.routable) {
-      void reply(
-        encodeControl(Kind.ERROR, { ref, code: 'agent_gone', message: 'agent no longer connected here' }),
-      );
-      return;
-    }
-    if (!session.hasCapacity) {
-      void reply(encodeControl(Kind.ERROR, { ref, code: 'busy', message: 'agent at capacity' }));
-      return;
-    }
-    const key = `${from}:${ref}`;
-    const entry: Inbound = { from, handle: undefined };
-    this.inbound.set(key, entry);
-    void reply(encodeControl(Kind.ACK, { ref }));
-    session.reserve();
-    const { model, ...request } = body.request;
-    entry.handle = session.open(
-      { ...request, bodyJson: bytes, ...(model !== undefined && { model }) },
-      {
-        onHead: (status, headers) => void reply(encodeControl(Kind.HEAD, { ref, status, headers })),
-        onData: (payload) => void reply(encodeData(ref, payload)),
-        onEnd: () => {
-          this.inbound.delete(key);
-          void reply(encodeControl(Kind.END, { ref }));
-        },
-        onFailure: (failure) => {
-          this.inbound.delete(key);
-          void reply(encodeControl(Kind.ERROR, { ref, ...failure }));
-        },
-      },
-    );
   }
 
   private dropOutbound(ref: number): boolean {
