@@ -34,7 +34,7 @@ export function clientSettingsRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const settings = await body(() => c.req.json(), clientSettings);
     const id = await client(c.req.param('id'));
     await pushedSettings.set(id, settings);
-    // This relay pushed to its own agents; the others push to theirs.
+    // Every relay, this one included, pushes them to its own agents of the client.
     const { unreachable } = await broadcast({ client: id, settings });
     return c.json({ settings, unreachable });
   });

@@ -49,9 +49,9 @@ export class PushedSettings {
     return this.#settings.get(clientId);
   }
 
-  async set(clientId: string, settings: ClientSettings): Promise<void> {
-    await this.#settings.set(clientId, settings);
-    this.pushToClient(clientId, settings);
+  /** Stores them; the caller pushes them (`pushToClient` on every relay of the cluster). */
+  set(clientId: string, settings: ClientSettings): Promise<void> {
+    return this.#settings.set(clientId, settings);
   }
 
   /** Sends `settings` to the client's agents on this relay (each relay does so for its own). */
