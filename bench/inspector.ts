@@ -4,6 +4,7 @@
  * (v8.GCProfiler in the target, no profiler attached), and CPU profiles of a window.
  */
 import { WebSocket } from 'ws';
+import type { ProfileTree } from './phases.js';
 
 type Reply = { id?: number; result?: unknown; error?: { message: string } };
 
@@ -136,17 +137,7 @@ export async function countAllocation(url: string): Promise<() => Promise<Alloca
 }
 
 /** A V8 CPU profile (the `.cpuprofile` format): a call tree and the sampled leaf of each tick. */
-export type CpuProfile = {
-  nodes: Array<{
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
-    children?: number[];
-  }>;
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-};
+export type CpuProfile = ProfileTree & { startTime: number; endTime: number };
 
 /**
  * Starts the CPU profiler of the process behind `url` (one sample every `intervalUs`); the

@@ -8,6 +8,7 @@ import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startPrivateRedis } from './support/private-redis.js';
+import { readRest } from './support/read-rest.js';
 import { startTestRelay } from './support/relay.js';
 import { models, relayProcesses } from './support/relay-cluster.js';
 import type { RelayProcess } from './support/relay-process.js';
@@ -17,15 +18,6 @@ const streamBody = JSON.stringify({
   stream: true,
   messages: [{ role: 'user', content: 'x' }],
 });
-
-async function readRest(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
-  let text = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return text;
-    text += Buffer.from(value).toString();
-  }
-}
 
 /** Two relay processes, the agent on `back`, a slow stream entering `front` with its first chunk read. */
 async function streamAcrossTwoRelays() {

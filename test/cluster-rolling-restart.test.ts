@@ -20,6 +20,19 @@ const live = (agent: TestAgent) =>
   agent.status().connections.filter((link) => link.connected && !link.going_away);
 
 /** Three relays, a bridge streaming 15 chunks 30 ms apart, an agent given all three addresses. */
+/** 20 streams/s over every relay of `stack`, running and through its first 20 streams. */
+async function steadyLoad(stack: Awaited<ReturnType<typeof threeRelays>>): Promise<StreamLoad> {
+  const load = new StreamLoad({
+    key: stack.key,
+    relays: stack.urls,
+    perSecond: 20,
+    expected: stack.expected,
+  });
+  load.start();
+  await load.completes(20);
+  return load;
+}
+
 async function threeRelays(connections: number) {
   const cluster = await relayProcesses(3, { GATEWAY_SHUTDOWN_GRACE: '20' });
   const urls = cluster.relays.map((relay) => relay.url);
@@ -92,14 +105,7 @@ describe('an agent on several relays of a cluster', () => {
 
   it('a SIGTERM rolling restart of all three relays under 20 streams/s: nothing fails, every stream byte-exact', async () => {
     const stack = await threeRelays(2);
-    const load = new StreamLoad({
-      key: stack.key,
-      relays: stack.urls,
-      perSecond: 20,
-      expected: stack.expected,
-    });
-    load.start();
-    await load.completes(20);
+    const load = await steadyLoad(stack);
     const inFlight = { consumer: 0, agent: 0 };
     for (const index of [0, 1, 2]) {
       const at = await roll(stack, load, index);
@@ -127,14 +133,7 @@ describe('an agent on several relays of a cluster', () => {
     const first = live(stack.agent)[0]!;
     const index = stack.urls.findIndex((url) => connectUrl(url) === first.relay_url);
     const others = stack.urls.filter((_, i) => i !== index);
-    const load = new StreamLoad({
-      key: stack.key,
-      relays: stack.urls,
-      perSecond: 20,
-      expected: stack.expected,
-    });
-    load.start();
-    await load.completes(20);
+    const load = await steadyLoad(stack);
     const before = await failovers(others);
     await roll(stack, load, index);
     const report = await load.stop();

@@ -7,6 +7,7 @@ import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { DEFAULT_CHUNKS, startFakeBridge } from './support/fake-bridge.js';
 import { connectRawAgent } from './support/raw-agent.js';
+import { readRest } from './support/read-rest.js';
 import type { TestRelay } from './support/relay.js';
 import { startTestCluster } from './support/relay-cluster.js';
 
@@ -153,12 +154,7 @@ describe('three relays on one Redis', () => {
     expect(peer.cluster!.membership.relays()).toContain(leaving.relayId);
     agent.data(open.stream, 'data: two\n\n');
     agent.end(open.stream);
-    let rest = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      rest += Buffer.from(value).toString();
-    }
+    const rest = await readRest(reader);
     expect(rest).toBe('data: two\n\n');
     await closed;
     await expect.poll(() => peer.cluster!.remoteAgents().length).toBe(0);

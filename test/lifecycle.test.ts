@@ -4,6 +4,7 @@ import { startTestAgent, type TestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { connectRawAgent } from './support/raw-agent.js';
+import { readRest } from './support/read-rest.js';
 import { ADMIN_TOKEN, startTestRelay } from './support/relay.js';
 import { startRelayProcess } from './support/relay-process.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
@@ -117,12 +118,7 @@ describe('goaway', () => {
     // The stream runs on through its socket until it ends; only then does the relay close.
     serving.data(open.stream, 'data: two\n\n');
     serving.end(open.stream);
-    let rest = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      rest += Buffer.from(value).toString();
-    }
+    const rest = await readRest(reader);
     expect(rest).toBe('data: two\n\n');
     await closed;
     expect((await serving.closed).code).toBe(1001);
@@ -165,12 +161,7 @@ describe('SIGTERM', () => {
     const reader = res.body!.getReader();
     await reader.read();
     relay.child.kill('SIGTERM');
-    let body = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      body += Buffer.from(value).toString();
-    }
+    const body = await readRest(reader);
     expect(body.endsWith('data: [DONE]\n\n')).toBe(true);
     await relay.exited;
     expect(relay.child.exitCode).toBe(0);

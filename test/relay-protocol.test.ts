@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { connectRawAgent } from './support/raw-agent.js';
+import { readRest } from './support/read-rest.js';
 import { startTestRelay } from './support/relay.js';
 import { upgradeAnswer } from './support/upgrade-status.js';
 
@@ -81,12 +82,7 @@ describe('streams through a raw agent', () => {
     const first = await reader.read();
     expect(Buffer.from(first.value!).toString()).toBe('data: {"partial": true}\n\n');
     agent.ws.terminate();
-    let rest = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      rest += Buffer.from(value).toString();
-    }
+    const rest = await readRest(reader);
     expect(rest).toMatch(
       /^data: \{"error":\{"message":".*","type":"api_error","param":null,"code":"agent_unavailable"\}\}\n\n$/,
     );
