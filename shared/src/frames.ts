@@ -61,6 +61,16 @@ export const helloFrame = z.object({
    * relay picks the highest it speaks too and names it in `welcome.protocol`.
    */
   protocols: z.array(z.number().int().min(1).max(255)).max(16).optional(),
+  /**
+   * The bridge dialect the agent speaks to (`lmarenabridge-v2`, `lmarenabridge-cw`, `webai2api`,
+   * `openai`), found by `bridge: auto` or set by the owner. Absent: an older agent (v2.7.6 assumed).
+   */
+  dialect: z.string().min(1).max(64).optional(),
+  /**
+   * The longest prompt the bridge accepts, in characters (CloudWaddie's: 113 567). The relay refuses
+   * a longer one itself with a 400. Absent: no known limit.
+   */
+  promptLimitChars: z.number().int().min(1).max(1_000_000_000).optional(),
 });
 
 export const welcomeFrame = z.object({
