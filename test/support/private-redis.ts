@@ -33,16 +33,34 @@ export type PrivateRedis = {
  * Starts one; it is killed after the test (track it before the relays that use it). `args` go
  * after the defaults (e.g. `['--replicaof', '127.0.0.1', '6380']` for a replica).
  */
-export async function startPrivateRedis(args: string[] = []): Promise<PrivateRedis> {
+export async function startPrivateRedis(
+  args: string[] = [],
+  options: { tls?: { certFile: string; keyFile: string; caPem: string } } = {},
+): Promise<PrivateRedis> {
   const port = await freePort();
+  const { tls } = options;
+  // With TLS the one port speaks only TLS (clients need not present a certificate).
+  const listen = tls
+    ? [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        tls.certFile,
+        '--tls-key-file',
+        tls.keyFile,
+      ]
+    : ['--port', String(port)];
+  const tlsArgs = tls ? ['--tls-auth-clients', 'no'] : [];
   const dir = mkdtempSync(join(tmpdir(), 'arena-redis-'));
   let child: ChildProcess | undefined;
   const start = async () => {
     const proc = spawn(
       'redis-server',
       [
-        '--port',
-        String(port),
+        ...listen,
+        ...tlsArgs,
         '--save',
         '',
         '--appendonly',
@@ -61,6 +79,7 @@ export async function startPrivateRedis(args: string[] = []): Promise<PrivateRed
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         retryStrategy: () => 50,
+        ...(tls ? { tls: { ca: tls.caPem } } : {}),
       });
       probe.on('error', () => undefined);
       probe.once('ready', () => {
@@ -79,5 +98,6 @@ export async function startPrivateRedis(args: string[] = []): Promise<PrivateRed
       proc.kill('SIGKILL');
     });
   await start();
-  return track({ url: `redis://127.0.0.1:${port}`, port, kill, restart: start, close: kill });
+  const url = `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`;
+  return track({ url, port, kill, restart: start, close: kill });
 }

@@ -17,7 +17,7 @@ import { ADMIN_TOKEN, startTestRelay, type TestRelay, type TestRelayOptions } fr
 import { type RelayProcess, startRelayProcess } from './relay-process.js';
 import { keysUnder, REDIS_TEST_URL } from './store-backends.js';
 
-function dropKeysAfterwards(url: string, prefix: string) {
+export function dropKeysAfterwards(url: string, prefix: string) {
   track({
     async close() {
       const redis = new Redis(url, { maxRetriesPerRequest: 1 });

@@ -57,6 +57,8 @@ const envSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     REDIS_URL: optionalString,
     REDIS_PREFIX: z.string().min(1).default('arena:'),
+    /** PEM bundle of the CA that signed Redis's certificate, for a `rediss://` REDIS_URL on a private CA. */
+    REDIS_CA_FILE: optionalString,
     REDIS_SENTINELS: optionalString.refine(
       (v) => v === undefined || v.split(',').every((h) => /^[^:\s]+:\d+$/.test(h.trim())),
       { message: 'must be a comma-separated list of host:port' },
@@ -119,6 +121,10 @@ const envSchema = z
   .refine((env) => (env.TLS_CERT_FILE === undefined) === (env.TLS_KEY_FILE === undefined), {
     message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
     path: ['TLS_CERT_FILE'],
+  })
+  .refine((env) => env.REDIS_CA_FILE === undefined || /^rediss:\/\//i.test(env.REDIS_URL ?? ''), {
+    message: 'REDIS_CA_FILE needs a rediss:// REDIS_URL',
+    path: ['REDIS_CA_FILE'],
   });
 
 /** Every environment variable the relay reads; deployment files are checked against it. */
@@ -131,6 +137,8 @@ export type RelayConfig = {
   dataDir: string;
   redisUrl: string | undefined;
   redisPrefix: string;
+  /** CA file that verifies a `rediss://` Redis (REDIS_CA_FILE); absent: the system's CAs. */
+  redisCaFile: string | undefined;
   /** Sentinel nodes (REDIS_SENTINELS); when set, every connection asks them for the master and REDIS_URL only lends credentials, db and TLS. */
   redisSentinels: Array<{ host: string; port: number }> | undefined;
   redisSentinelName: string;
@@ -211,6 +219,7 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     dataDir: e.DATA_DIR,
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
+    redisCaFile: e.REDIS_CA_FILE,
     redisSentinels: e.REDIS_SENTINELS?.split(',').map((h) => {
       const [host, port] = h.trim().split(':');
       return { host: host!, port: Number(port) };

@@ -6,6 +6,7 @@
  * replicas (WAIT): replication is asynchronous, and a write only the old master saw is lost
  * when Sentinel promotes a replica.
  */
+import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/load-config.js';
@@ -14,6 +15,8 @@ export type RedisEndpoint = {
   /** `redis://[:password@]host:port[/db]` or `rediss://…`; with Sentinel only its credentials, db and TLS count. */
   url?: string | undefined;
   sentinels?: Array<{ host: string; port: number }> | undefined;
+  /** CA (PEM file) that verifies a `rediss://` server; absent: the system's CAs. */
+  caFile?: string | undefined;
   /** The master's name at the Sentinels (default `mymaster`). */
   sentinelName?: string | undefined;
   /** Replicas that must confirm a critical write before it is acknowledged (0: do not wait). */
@@ -26,12 +29,18 @@ export type RedisEndpoint = {
 export function redisEndpoint(
   config: Pick<
     RelayConfig,
-    'redisUrl' | 'redisSentinels' | 'redisSentinelName' | 'redisWaitReplicas' | 'redisWaitTimeoutMs'
+    | 'redisUrl'
+    | 'redisCaFile'
+    | 'redisSentinels'
+    | 'redisSentinelName'
+    | 'redisWaitReplicas'
+    | 'redisWaitTimeoutMs'
   >,
 ): RedisEndpoint | undefined {
   if (!config.redisUrl && !config.redisSentinels?.length) return undefined;
   return {
     url: config.redisUrl,
+    caFile: config.redisCaFile,
     sentinels: config.redisSentinels,
     sentinelName: config.redisSentinelName,
     waitReplicas: config.redisWaitReplicas,
@@ -61,6 +70,8 @@ export type RedisState = {
 
 export class RedisConnections {
   private readonly made = new Map<string, Redis>();
+  /** Read once: every connection verifies Redis's certificate against it. */
+  private readonly ca: Buffer | undefined;
 
   constructor(
     readonly endpoint: RedisEndpoint,
@@ -68,6 +79,7 @@ export class RedisConnections {
   ) {
     if (!endpoint.url && !endpoint.sentinels?.length)
       throw new Error('a Redis endpoint needs a URL or Sentinels');
+    this.ca = endpoint.caFile ? readFileSync(endpoint.caFile) : undefined;
   }
 
   /** A connection for `purpose` (shown in logs and CLIENT LIST). Connects lazily; errors are logged, not thrown. */
@@ -81,6 +93,8 @@ export class RedisConnections {
       enableOfflineQueue: tuning.offlineQueue ?? true,
       retryStrategy: (times) => Math.min(times * 200, 2000),
       connectionName: `arena-relay:${purpose}`,
+      // A rediss:// URL turns TLS on; a private CA is added here (ioredis keeps explicit options).
+      ...(this.ca ? { tls: { ca: this.ca } } : {}),
     };
     const sentinel: RedisOptions | undefined = endpoint.sentinels?.length
       ? {
@@ -164,13 +178,23 @@ export class RedisConnections {
 
 /** Connects `redis`, or throws an error naming the endpoint (never its password). */
 export async function connectOrThrow(redis: Redis, connections: RedisConnections): Promise<void> {
+  // ioredis rejects with "Connection is closed." and reports the cause (a TLS certificate it could
+  // not verify, a refused port) only as an 'error' event: keep the latest, so the message names it.
+  let cause: Error | undefined;
+  const remember = (error: Error) => {
+    cause = error;
+  };
+  redis.on('error', remember);
   try {
     await redis.connect();
   } catch (error) {
     redis.disconnect();
-    throw new Error(`cannot connect to Redis at ${connections.describe()}: ${(error as Error).message}`, {
-      cause: error,
+    const why = [cause?.message, (error as Error).message].filter(Boolean).join('; ');
+    throw new Error(`cannot connect to Redis at ${connections.describe()}: ${why}`, {
+      cause: cause ?? error,
     });
+  } finally {
+    redis.off('error', remember);
   }
 }
 
