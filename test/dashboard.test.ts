@@ -200,6 +200,19 @@ describe('dashboard: in Chromium', () => {
     await page.getByRole('rowheader', { name: 'Last hour' }).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-stats.png') });
 
+    // The audit tab lists what this session did, newest first, and filters by action.
+    await page.getByRole('tab', { name: 'Audit' }).click();
+    const auditRows = page.locator('#audit-table tbody tr');
+    await expect
+      .poll(async () => (await auditRows.locator('td:nth-child(2)').allTextContents()).join(' '), POLL)
+      .toBe('agent.drain agent.health_check key.create client.download client.register');
+    expect(await auditRows.first().textContent()).toContain(agent.sessionId);
+    await page.locator('#audit-action').fill('client.download');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => auditRows.count(), POLL).toBe(1);
+    expect(await auditRows.first().textContent()).toContain(clientId ?? 'missing');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-audit.png') });
+
     // Signing out forgets the token (sessionStorage) and shows the sign-in form again.
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin token').waitFor();

@@ -18,6 +18,7 @@ import { imageRoutes } from './api/images.js';
 import { anthropicErrors, messagesRoutes } from './api/messages.js';
 import { modelRoutes } from './api/models.js';
 import { responsesRoutes } from './api/responses.js';
+import { auditRecorder, auditRoutes } from './audit/audit-routes.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import { errorReply } from './errors/error-reply.js';
 import { RelayError } from './errors/relay-error.js';
@@ -74,6 +75,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use('/api/*', authBrake);
   // Before any /api route is registered: Hono runs a middleware only for routes added after it.
   app.use('/api/*', adminGuard(deps));
+  app.use('/api/*', auditRecorder(deps));
 
   app.use('/v1/*', async (c, next) => {
     refuseIfDraining(deps, c.env.outgoing);
@@ -90,6 +92,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   aliasRoutes(app, deps);
   clientSettingsRoutes(app, deps);
   usageRoutes(app, deps);
+  auditRoutes(app, deps);
   statsRoutes(app, deps);
   healthRoutes(app, deps);
   downloadRoutes(app, deps);

@@ -3,6 +3,7 @@
  * `close()` tells agents it is going away, leaves the cluster, lets streams finish, then closes
  * agent sockets and the store. Idempotent.
  */
+
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -13,6 +14,8 @@ import type { Logger } from 'pino';
 import { resolveAdminToken } from './admin-token.js';
 import type { AppDeps } from './api/context.js';
 import { createApp } from './app.js';
+import { openRedisAudit } from './audit/redis-audit.js';
+import { openSqliteAudit } from './audit/sqlite-audit.js';
 import { PushedSettings } from './clients/pushed-settings.js';
 import { Cluster } from './cluster/cluster.js';
 import type { RelayConfig } from './config/load-config.js';
@@ -111,6 +114,9 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   }
   const shared = cluster;
   const accounting = await openAccounting({ config, store, redis, logger });
+  const audit = redis
+    ? await openRedisAudit({ redis, prefix: config.redisPrefix, maxEntries: config.auditMaxEntries })
+    : openSqliteAudit(options.store ? ':memory:' : config.dataDir, config.auditMaxEntries);
   const router = new Router(hub, createBalancer(config.loadBalancing), {
     clientGate: accounting.limits.clientGate,
     queue: { maxQueue: config.queueSize, maxWaitMs: config.queueTimeoutMs },
@@ -131,6 +137,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const aliases = new AliasBook({ store, refreshMs: ALIAS_REFRESH_MS, logger });
   await aliases.start();
   const deps: AppDeps = {
+    audit,
     aliases,
     updates,
     pushedSettings,
@@ -250,6 +257,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
         server.closeAllConnections();
         await stopped;
         await accounting.close();
+        await audit.close();
         await store.close();
       })();
       return closing;

@@ -15,7 +15,12 @@ import type { AppDeps, AppEnv } from './context.js';
 /** Refuses (401) any `/api` request without the admin token or an admin-scoped key. */
 export function adminGuard(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    await authenticateAdmin(deps.store, deps.adminTokenHash, c.req.header('authorization'));
+    const caller = await authenticateAdmin(deps.store, deps.adminTokenHash, c.req.header('authorization'));
+    // Who, for the audit log: a fingerprint of the admin token (never the token), or the key's id.
+    c.set(
+      'adminActor',
+      caller.kind === 'api_key' ? `key:${caller.key.id}` : `admin_token:${deps.adminTokenHash.slice(0, 12)}`,
+    );
     await next();
   };
 }

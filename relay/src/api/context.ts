@@ -1,6 +1,7 @@
 /** Shared types of the relay's Hono app: node bindings plus per-request variables. */
 import type { HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { PushedSettings } from '../clients/pushed-settings.js';
 import type { Cluster } from '../cluster/cluster.js';
 import type { RelayConfig } from '../config/load-config.js';
@@ -24,12 +25,20 @@ export type AppEnv = {
    * `log`: the request's logger (a child with its request id), made on first call. `errorShape`:
    * set by routes of APIs whose errors are not OpenAI's (default `openai`).
    */
-  Variables: { requestId: string; log: () => Logger; errorShape?: ErrorShape };
+  Variables: {
+    requestId: string;
+    log: () => Logger;
+    errorShape?: ErrorShape;
+    /** Set by the admin guard: who is acting (`admin_token:<fingerprint>` or `key:<id>`). */
+    adminActor?: string;
+  };
 };
 
 /** Everything route modules need, built once by the server. */
 export type AppDeps = {
   config: RelayConfig;
+  /** Every operator action, recorded (`/api/audit`). */
+  audit: AuditLog;
   store: Store;
   hub: AgentHub;
   router: Router;

@@ -59,6 +59,8 @@ const envSchema = z
     REDIS_PREFIX: z.string().min(1).default('arena:'),
     /** PEM bundle of the CA that signed Redis's certificate, for a `rediss://` REDIS_URL on a private CA. */
     REDIS_CA_FILE: optionalString,
+    /** Admin actions the audit log keeps (the newest; cluster-wide with Redis). */
+    AUDIT_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
     REDIS_SENTINELS: optionalString.refine(
       (v) => v === undefined || v.split(',').every((h) => /^[^:\s]+:\d+$/.test(h.trim())),
       { message: 'must be a comma-separated list of host:port' },
@@ -139,6 +141,8 @@ export type RelayConfig = {
   redisPrefix: string;
   /** CA file that verifies a `rediss://` Redis (REDIS_CA_FILE); absent: the system's CAs. */
   redisCaFile: string | undefined;
+  /** Admin actions the audit log keeps (AUDIT_MAX_ENTRIES). */
+  auditMaxEntries: number;
   /** Sentinel nodes (REDIS_SENTINELS); when set, every connection asks them for the master and REDIS_URL only lends credentials, db and TLS. */
   redisSentinels: Array<{ host: string; port: number }> | undefined;
   redisSentinelName: string;
@@ -220,6 +224,7 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     redisCaFile: e.REDIS_CA_FILE,
+    auditMaxEntries: e.AUDIT_MAX_ENTRIES,
     redisSentinels: e.REDIS_SENTINELS?.split(',').map((h) => {
       const [host, port] = h.trim().split(':');
       return { host: host!, port: Number(port) };

@@ -7,7 +7,7 @@
 
 const TOKEN_KEY = 'arena-relay.admin-token';
 const POLL_MS = 2000;
-const TABS = ['overview', 'clients', 'keys', 'usage', 'stats', 'relays', 'aliases'];
+const TABS = ['overview', 'clients', 'keys', 'usage', 'stats', 'relays', 'aliases', 'audit'];
 
 const $ = (id) => document.getElementById(id);
 
@@ -29,6 +29,9 @@ const state = {
   usage: null,
   /** undefined: not tried yet; false: the relay has no usage API. */
   usageAvailable: undefined,
+  /** `/api/audit` entries for the filter in `auditQuery`, newest first. */
+  audit: [],
+  auditQuery: '',
   timer: undefined,
 };
 
@@ -396,6 +399,10 @@ async function refreshUsage() {
   }
 }
 
+async function refreshAudit() {
+  state.audit = (await api('GET', `api/audit?limit=200${state.auditQuery}`)).entries;
+}
+
 async function refreshStreams() {
   state.streams = (await api('GET', 'api/streams')).streams;
 }
@@ -409,6 +416,7 @@ function refreshTab() {
   if (state.tab === 'stats') jobs.push(refreshClients(), refreshStreams());
   if (state.tab === 'relays') jobs.push(refreshRelays());
   if (state.tab === 'aliases') jobs.push(refreshAliases());
+  if (state.tab === 'audit') jobs.push(refreshAudit());
   return Promise.all(jobs).then(render, reportError);
 }
 
@@ -462,6 +470,7 @@ function render() {
   if (state.tab === 'stats') renderStats();
   if (state.tab === 'relays') renderRelays();
   if (state.tab === 'aliases') renderAliases();
+  if (state.tab === 'audit') renderAudit();
 }
 
 function card(id, label) {
@@ -1312,6 +1321,60 @@ async function deleteAlias(name) {
   render();
 }
 
+// --- Audit log
+
+function renderAudit() {
+  $('audit-empty').hidden = state.audit.length > 0;
+  syncRows(
+    $('audit-table').tBodies[0],
+    state.audit,
+    (e) => e.id,
+    (initial) => {
+      const cells = Array.from({ length: 7 }, () => el('td'));
+      for (const i of [1, 2, 3, 6]) cells[i].className = 'mono';
+      const tr = el('tr', { 'data-audit': initial.id }, ...cells);
+      return {
+        tr,
+        update(e) {
+          setText(cells[0], new Date(e.at).toLocaleString());
+          cells[0].title = e.at;
+          setText(cells[1], e.action);
+          setText(cells[2], e.target ?? '—');
+          setText(cells[3], e.actor);
+          setText(cells[4], e.address);
+          setText(cells[5], String(e.status));
+          setText(cells[6], e.change ? JSON.stringify(e.change) : '—');
+        },
+      };
+    },
+  );
+}
+
+async function filterAudit(event) {
+  event.preventDefault();
+  const data = new FormData(event.currentTarget);
+  const params = new URLSearchParams();
+  for (const name of ['action', 'target']) {
+    const value = String(data.get(name) ?? '').trim();
+    if (value) params.set(name, value);
+  }
+  state.auditQuery = params.size ? `&${params}` : '';
+  await refreshAudit().then(render, reportError);
+}
+
+async function downloadAuditCsv() {
+  try {
+    const response = await api('GET', `api/audit?format=csv&limit=1000${state.auditQuery}`, undefined, {
+      raw: true,
+    });
+    const link = el('a', { href: URL.createObjectURL(await response.blob()), download: 'audit.csv' });
+    link.click();
+    URL.revokeObjectURL(link.href);
+  } catch (error) {
+    reportError(error);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Wiring
 
@@ -1324,6 +1387,8 @@ function init() {
   $('client-form').addEventListener('submit', registerClient);
   $('key-form').addEventListener('submit', createKey);
   $('alias-form').addEventListener('submit', saveAlias);
+  $('audit-filter').addEventListener('submit', filterAudit);
+  $('audit-csv').addEventListener('click', downloadAuditCsv);
   $('health-run').addEventListener('click', runHealthCheck);
   $('usage-key').addEventListener('change', render);
   document.addEventListener('visibilitychange', () => {

@@ -18,7 +18,7 @@ export function generateSecret(kind: keyof typeof SECRET_PREFIX): string {
 }
 
 /** Public ids: `cl_…` for clients, `key_…` for API keys. */
-export function generateId(prefix: 'cl' | 'key' | 'req' | 'ses' | 'rly'): string {
+export function generateId(prefix: 'cl' | 'key' | 'req' | 'ses' | 'rly' | 'aud'): string {
   return `${prefix}_${idBody()}`;
 }
 

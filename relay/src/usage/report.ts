@@ -4,6 +4,7 @@
  * cost 0), as JSON or as CSV (RFC 4180: a header row, CRLF line ends, fields quoted when they hold
  * a comma, a quote or a line break).
  */
+import { toCsv } from '../http/csv.js';
 import {
   addCounters,
   emptyCounters,
@@ -119,12 +120,6 @@ export function buildReport(
   return { group_by: [...groupBy], groups: out, totals: totals(all, allCost) };
 }
 
-/** One CSV field: quoted when it holds a comma, a quote or a line break (quotes doubled). */
-function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? '' : String(value);
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
 const DIM_COLUMNS: Record<GroupBy, Array<keyof ReportGroup>> = {
   day: ['day'],
   key: ['key_id', 'key_name'],
@@ -149,7 +144,5 @@ const METRIC_COLUMNS: Array<keyof ReportTotals> = [
 /** The report's groups as CSV: a header row, then one row per group. */
 export function reportCsv(report: UsageReport): string {
   const columns = [...report.group_by.flatMap((d) => DIM_COLUMNS[d]), ...METRIC_COLUMNS];
-  const lines = [columns.join(',')];
-  for (const group of report.groups) lines.push(columns.map((c) => csvField(group[c])).join(','));
-  return `${lines.join('\r\n')}\r\n`;
+  return toCsv(columns, report.groups);
 }

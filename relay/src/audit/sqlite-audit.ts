@@ -1,0 +1,72 @@
+/**
+ * The audit log of an embedded relay in `<DATA_DIR>/audit.db` (SQLite, WAL, synchronous FULL: an
+ * acknowledged admin action is on disk). Trimmed to the newest `maxEntries` as it grows.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { type AuditEntry, type AuditLog, type AuditQuery, auditEntry } from './audit-log.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms INTEGER NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT,
+  actor TEXT NOT NULL,
+  entry TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at_ms);
+`;
+
+/** Trim once every this many appends (not on each: DELETE scans the index). */
+const TRIM_EVERY = 100;
+
+/** Opens (creating if needed) the audit file in `dataDir`; `':memory:'` for a throwaway one. */
+export function openSqliteAudit(dataDir: string, maxEntries: number): AuditLog {
+  let file = ':memory:';
+  if (dataDir !== ':memory:') {
+    mkdirSync(dataDir, { recursive: true });
+    file = join(dataDir, 'audit.db');
+  }
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(SCHEMA);
+  const insert = db.prepare('INSERT INTO audit (at_ms, action, target, actor, entry) VALUES (?, ?, ?, ?, ?)');
+  const trim = db.prepare('DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?');
+  let appended = 0;
+  return {
+    async append(entry) {
+      insert.run(Date.parse(entry.at), entry.action, entry.target, entry.actor, JSON.stringify(entry));
+      if (++appended % TRIM_EVERY === 0) trim.run(maxEntries);
+    },
+    async query(q: AuditQuery) {
+      const where: string[] = [];
+      const args: Array<string | number> = [];
+      const add = (clause: string, value: string | number | undefined) => {
+        if (value === undefined) return;
+        where.push(clause);
+        args.push(value);
+      };
+      add('action = ?', q.action);
+      add('target = ?', q.target);
+      add('actor = ?', q.actor);
+      add('at_ms >= ?', q.sinceMs);
+      add('at_ms < ?', q.untilMs);
+      // The trim runs every TRIM_EVERY appends: never show more than maxEntries.
+      where.push('seq > (SELECT MAX(seq) FROM audit) - ?');
+      args.push(maxEntries);
+      const sql = `SELECT entry FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`;
+      const rows = db.prepare(sql).all(...args, q.limit) as Array<{ entry: string }>;
+      return rows.flatMap((row) => {
+        const parsed = auditEntry.safeParse(JSON.parse(row.entry));
+        return parsed.success ? [parsed.data as AuditEntry] : [];
+      });
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}
