@@ -5,6 +5,7 @@
  */
 import { type Context, Hono, type Next } from 'hono';
 import { cors } from 'hono/cors';
+import { alertRoutes } from './alerts/alerts-routes.js';
 import { adminGuard, adminRoutes } from './api/admin.js';
 import { adminAgentRoutes } from './api/admin-agents.js';
 import { aliasRoutes } from './api/admin-aliases.js';
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   clientSettingsRoutes(app, deps);
   usageRoutes(app, deps);
   auditRoutes(app, deps);
+  alertRoutes(app, deps);
   statsRoutes(app, deps);
   healthRoutes(app, deps);
   downloadRoutes(app, deps);

@@ -12,6 +12,8 @@ import { DEFAULT_MAX_FRAME_BYTES } from '@arena-relay/shared';
 import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { resolveAdminToken } from './admin-token.js';
+import { Notifier } from './alerts/notifier.js';
+import { ALERT_SEND_TIMEOUT_MS, lazyTransport } from './alerts/smtp.js';
 import type { AppDeps } from './api/context.js';
 import { createApp } from './app.js';
 import { openRedisAudit } from './audit/redis-audit.js';
@@ -136,7 +138,18 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   pushedSettings.start();
   const aliases = new AliasBook({ store, refreshMs: ALIAS_REFRESH_MS, logger });
   await aliases.start();
+  const notifier = new Notifier({
+    store,
+    logger: logger.child({ component: 'alerts' }),
+    context: {
+      telegramApi: config.telegramApiUrl,
+      mail: config.smtpUrl ? lazyTransport(config.smtpUrl) : undefined,
+      mailFrom: config.smtpFrom,
+      timeoutMs: ALERT_SEND_TIMEOUT_MS,
+    },
+  });
   const deps: AppDeps = {
+    notifier,
     audit,
     aliases,
     updates,
@@ -257,6 +270,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
         server.closeAllConnections();
         await stopped;
         await accounting.close();
+        notifier.close();
         await audit.close();
         await store.close();
       })();

@@ -1,6 +1,7 @@
 /** Shared types of the relay's Hono app: node bindings plus per-request variables. */
 import type { HttpBindings } from '@hono/node-server';
 import type { Logger } from 'pino';
+import type { Notifier } from '../alerts/notifier.js';
 import type { AuditLog } from '../audit/audit-log.js';
 import type { PushedSettings } from '../clients/pushed-settings.js';
 import type { Cluster } from '../cluster/cluster.js';
@@ -37,6 +38,8 @@ export type AppEnv = {
 /** Everything route modules need, built once by the server. */
 export type AppDeps = {
   config: RelayConfig;
+  /** Sends alerts to the operator's channels (`/api/alerts/*`). */
+  notifier: Notifier;
   /** Every operator action, recorded (`/api/audit`). */
   audit: AuditLog;
   store: Store;

@@ -31,6 +31,10 @@ const ACTIONS: readonly ActionRow[] = [
   { method: 'DELETE', path: '/api/agents/:id', action: 'agent.disconnect' },
   { method: 'PUT', path: '/api/aliases/:name', action: 'alias.set' },
   { method: 'DELETE', path: '/api/aliases/:name', action: 'alias.delete' },
+  { method: 'POST', path: '/api/alerts/channels', action: 'alert_channel.create' },
+  { method: 'PATCH', path: '/api/alerts/channels/:id', action: 'alert_channel.update' },
+  { method: 'DELETE', path: '/api/alerts/channels/:id', action: 'alert_channel.delete' },
+  { method: 'POST', path: '/api/alerts/channels/:id/test', action: 'alert_channel.test' },
 ];
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -89,8 +93,21 @@ export function redactChange(text: string): Record<string, unknown> | null {
   return clean(value, 0) as Record<string, unknown>;
 }
 
+/** A URL may carry a credential in its user part, path or query (Slack and Discord webhooks do): keep its origin. */
+function cleanUrl(text: string): string | undefined {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return undefined;
+  try {
+    const url = new URL(text);
+    return url.pathname === '/' && !url.search && !url.username ? url.origin : `${url.origin}/…`;
+  } catch {
+    return undefined;
+  }
+}
+
 function clean(value: unknown, depth: number): unknown {
   if (typeof value === 'string') {
+    const url = cleanUrl(value);
+    if (url !== undefined) return url;
     // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping them is the point
     const text = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
     return text.length > MAX_STRING ? `${text.slice(0, MAX_STRING)}…` : text;

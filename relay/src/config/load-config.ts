@@ -59,6 +59,13 @@ const envSchema = z
     REDIS_PREFIX: z.string().min(1).default('arena:'),
     /** PEM bundle of the CA that signed Redis's certificate, for a `rediss://` REDIS_URL on a private CA. */
     REDIS_CA_FILE: optionalString,
+    /** `smtp://user:pass@host:587` or `smtps://…:465`: where alert emails are sent from. */
+    SMTP_URL: optionalString.refine((v) => v === undefined || /^smtps?:\/\//i.test(v), {
+      message: 'must be an smtp:// or smtps:// URL',
+    }),
+    SMTP_FROM: z.string().min(3).max(256).default('Arena Relay <arena-relay@localhost>'),
+    /** The Telegram Bot API's base URL (a local one in tests, or a proxy). */
+    TELEGRAM_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.telegram.org'),
     /** Admin actions the audit log keeps (the newest; cluster-wide with Redis). */
     AUDIT_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
     REDIS_SENTINELS: optionalString.refine(
@@ -141,6 +148,10 @@ export type RelayConfig = {
   redisPrefix: string;
   /** CA file that verifies a `rediss://` Redis (REDIS_CA_FILE); absent: the system's CAs. */
   redisCaFile: string | undefined;
+  /** Alert email transport (SMTP_URL); absent: email channels report that they cannot send. */
+  smtpUrl: string | undefined;
+  smtpFrom: string;
+  telegramApiUrl: string;
   /** Admin actions the audit log keeps (AUDIT_MAX_ENTRIES). */
   auditMaxEntries: number;
   /** Sentinel nodes (REDIS_SENTINELS); when set, every connection asks them for the master and REDIS_URL only lends credentials, db and TLS. */
@@ -225,6 +236,9 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     redisPrefix: e.REDIS_PREFIX,
     redisCaFile: e.REDIS_CA_FILE,
     auditMaxEntries: e.AUDIT_MAX_ENTRIES,
+    smtpUrl: e.SMTP_URL,
+    smtpFrom: e.SMTP_FROM,
+    telegramApiUrl: e.TELEGRAM_API_URL.replace(/\/+$/, ''),
     redisSentinels: e.REDIS_SENTINELS?.split(',').map((h) => {
       const [host, port] = h.trim().split(':');
       return { host: host!, port: Number(port) };

@@ -11,14 +11,20 @@ const secretBody = customAlphabet(alphabet, 40);
 const idBody = customAlphabet(alphabet, 16);
 
 /** Prefixes make a leaked secret recognisable (and greppable by secret scanners). */
-export const SECRET_PREFIX = { apiKey: 'sk-ar-', clientToken: 'art_', adminToken: 'ara_' } as const;
+export const SECRET_PREFIX = {
+  apiKey: 'sk-ar-',
+  clientToken: 'art_',
+  adminToken: 'ara_',
+  /** An alert webhook's HMAC key: kept (it must sign), shown once. */
+  webhookSecret: 'arw_',
+} as const;
 
 export function generateSecret(kind: keyof typeof SECRET_PREFIX): string {
   return `${SECRET_PREFIX[kind]}${secretBody()}`;
 }
 
 /** Public ids: `cl_…` for clients, `key_…` for API keys. */
-export function generateId(prefix: 'cl' | 'key' | 'req' | 'ses' | 'rly' | 'aud'): string {
+export function generateId(prefix: 'cl' | 'key' | 'req' | 'ses' | 'rly' | 'aud' | 'ach' | 'alr'): string {
   return `${prefix}_${idBody()}`;
 }
 
