@@ -66,6 +66,16 @@ describe('relay link', () => {
     });
   });
 
+  it("strips control characters from the relay's close reason before it is logged or shown", async () => {
+    h = await startHarness();
+    const events = record(h.agent);
+    const first = await h.relay.connection(1);
+    await waitFor(() => events.sessions.length === 1, 'the first session');
+    first.ws.close(4000, 'bye\r\u001b[2K\u001b[1Aok\u001b]0;t\u0007\u202edone');
+    await waitFor(() => events.disconnects.length === 1, 'the disconnect');
+    expect(events.disconnects).toEqual(['closed by the relay (4000: byeokdone)']);
+  });
+
   it('drops a silent relay after about 2.5 heartbeats and reconnects', async () => {
     h = await startHarness({ relay: { welcome: { heartbeatMs: 100 } } });
     const first = await h.relay.connection(1);

@@ -112,6 +112,20 @@ describe('status server', () => {
     expect((await fetch(`${url}/`, { method: 'POST' })).status).toBe(405);
   });
 
+  it("writes the bridge's words into the page without control or bidi characters", async () => {
+    h = await startHarness({ config: { statusPort: 0 } });
+    const conn = await h.relay.connection();
+    const detail = 'down\u001b]0;owned\u0007\u001b[31m red\u009b2J \u202eevil\u202c end';
+    h.bridge.chat = (_req, res) =>
+      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ detail }));
+    conn.open(1, { model: 'gpt-5', messages: [], stream: true });
+    await conn.waitFrame('ready');
+    const html = await (await fetch(`${h.agent.statusUrl}/`)).text();
+    expect(html).toContain('down red evil end');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: none of these may reach the page.
+    expect(html).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  });
+
   it('is off with status_port -1', async () => {
     h = await startHarness({ config: { statusPort: -1 } });
     expect(h.agent.statusUrl).toBeUndefined();

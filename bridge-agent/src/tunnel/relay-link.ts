@@ -20,6 +20,7 @@ import {
   parseRelayFrame,
   type RelayFrame,
   SUBPROTOCOL,
+  stripControls,
   type WelcomeFrame,
 } from '@arena-relay/shared';
 import type { Logger } from 'pino';
@@ -289,7 +290,9 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     clearTimeout(conn.welcomeTimer);
     clearTimeout(conn.silenceTimer);
     if (this.#conn === conn) this.#conn = undefined;
-    const why = conn.reason ?? (reason ? `closed by the relay (${code}: ${reason})` : `closed (${code})`);
+    // The relay's close reason reaches logs, the status page and the console: its words, cleaned.
+    const said = stripControls(reason);
+    const why = conn.reason ?? (said ? `closed by the relay (${code}: ${said})` : `closed (${code})`);
     if (conn.welcome) {
       this.session = undefined;
       this.#emitSafely('disconnected', why);
