@@ -78,4 +78,22 @@ describe('doctor against a hostile relay and bridge', () => {
     );
     expect(code).toBe(1);
   });
+
+  it('fails a non-loopback plain ws:// relay with the fix, and passes over TLS or loopback', async () => {
+    const url = await startHostile();
+    const run = async (relay: string) => {
+      const out: string[] = [];
+      await runDoctor(context(['--relay', relay, '--token', 'art_x', '--upstream', url], out), {
+        serveProbe: async () => ok('bridge serves', 'not probed'),
+      });
+      return out.filter((line) => line.includes('relay transport'));
+    };
+    const [line, ...rest] = await run('http://relay.invalid:9');
+    expect(rest).toEqual([]);
+    expect(line).toMatch(
+      /^fail {2}relay transport: ws:\/\/relay\.invalid:9\/agent\/connect is plain ws:\/\/ .* in clear -> .*PUBLIC_URL.*TLS_CERT_FILE/,
+    );
+    expect(await run('https://relay.invalid:9')).toEqual([]);
+    expect(await run(url)).toEqual([]);
+  });
 });
