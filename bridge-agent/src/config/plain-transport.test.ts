@@ -1,8 +1,9 @@
 import { Writable } from 'node:stream';
+import { isLoopbackHost } from '@arena-relay/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../logging.js';
 import { type Harness, startHarness } from '../test-support/harness.js';
-import { isLoopbackHost, plainRelayUrls } from './plain-transport.js';
+import { plainRelayUrls } from './plain-transport.js';
 import { toConnectUrl } from './relay-url.js';
 
 const connect = (url: string) => (toConnectUrl(url) as { url: string }).url;
@@ -29,7 +30,15 @@ describe('plain transport', () => {
   it('counts 127.0.0.0/8, ::1 and localhost as loopback, nothing that only looks like them', () => {
     for (const host of ['localhost', '127.0.0.1', '127.255.0.1', '[::1]'])
       expect(isLoopbackHost(host)).toBe(true);
-    for (const host of ['128.0.0.1', '127.0.0', '127.0.0.1.example', '[::2]', '0.0.0.0', 'mylocalhost'])
+    for (const host of [
+      '128.0.0.1',
+      '127.0.0',
+      '127.0.0.1.example',
+      '[::2]',
+      '0.0.0.0',
+      'mylocalhost',
+      '127.0.0.256',
+    ])
       expect(isLoopbackHost(host), host).toBe(false);
   });
 });

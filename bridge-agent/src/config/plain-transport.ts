@@ -4,18 +4,11 @@
  * them, act as this agent with the token, or rewrite what the relay sends. Loopback stays quiet
  * (nothing leaves the machine); everything else is said at every start and failed by `doctor`.
  */
+import { isLoopbackHost } from '@arena-relay/shared';
 
 /** What the owner can do about it, in words (the operator's side names its settings). */
 export const PLAIN_TRANSPORT_FIX =
   "ask the relay's operator for an https:// address (PUBLIC_URL behind a TLS proxy, or TLS_CERT_FILE and TLS_KEY_FILE on the relay), then download the client package again";
-
-/** True for names and addresses that never leave this machine: localhost, 127.0.0.0/8, ::1. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/\.$/, '');
-  if (host === 'localhost' || host === '[::1]') return true;
-  const octets = host.split('.');
-  return octets.length === 4 && octets[0] === '127' && octets.every((octet) => /^\d{1,3}$/.test(octet));
-}
 
 /** The `ws://`/`http://` addresses among `urls` that are not loopback, in order. */
 export function plainRelayUrls(urls: readonly string[]): string[] {
