@@ -279,7 +279,9 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     conn.ws.terminate();
   }
 
-  #protocolError(conn: Connection, reason: string): void {
+  #protocolError(conn: Connection, problem: string): void {
+    // The reason quotes what the relay sent (a frame's keys): cleaned before it is shown.
+    const reason = stripControls(problem);
     this.#log.warn({ reason }, 'protocol error from the relay: closing the socket');
     conn.reason ??= `protocol error: ${reason}`;
     conn.ws.close(CloseCode.PROTOCOL_ERROR, closeReason(reason));
