@@ -31,7 +31,13 @@ const LOOPBACK: TransportNotice = {
 
 /** The notices for a package whose agent dials `relayUrl` (an http(s) URL); empty when all is well. */
 export function transportNotices(relayUrl: string): TransportNotice[] {
-  const url = new URL(relayUrl);
+  let url: URL;
+  try {
+    url = new URL(relayUrl);
+  } catch {
+    // PUBLIC_URL is checked only for its scheme: an address URL cannot parse has nothing to flag.
+    return [];
+  }
   const notices: TransportNotice[] = [];
   if (url.protocol === 'http:') notices.push(PLAIN);
   if (isLoopbackHost(url.hostname)) notices.push(LOOPBACK);
