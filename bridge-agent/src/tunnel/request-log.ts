@@ -1,5 +1,5 @@
 /** The line the agent logs when a request finishes (every one with request logging, else failures). */
-import { type OpenFrame, stripControls } from '@arena-relay/shared';
+import type { OpenFrame } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import type { RelayStream, StreamOutcome } from './relay-stream.js';
 
@@ -15,8 +15,7 @@ export function logFinished(
   const line = {
     method: open.method,
     path: open.path,
-    // The relay's and the bridge's words: JSON escapes C0, not C1 or bidi controls.
-    model: typeof model === 'string' ? stripControls(model) : undefined,
+    model: typeof model === 'string' ? model : undefined,
     status: stream.status,
     outcome: outcome.kind,
     code: outcome.kind === 'failed' ? outcome.failure.code : undefined,
@@ -24,7 +23,7 @@ export function logFinished(
     durationMs: Math.round(performance.now() - stream.startedAt),
   };
   if (outcome.kind === 'failed') {
-    log.warn({ ...line, error: stripControls(outcome.failure.message) }, 'request failed');
+    log.warn({ ...line, error: outcome.failure.message }, 'request failed');
   } else {
     log.info(line, 'request finished');
   }
