@@ -66,6 +66,32 @@ describe('relay link', () => {
     });
   });
 
+  it("strips control characters from the relay's close reason before it is logged or shown", async () => {
+    h = await startHarness();
+    const events = record(h.agent);
+    const first = await h.relay.connection(1);
+    await waitFor(() => events.sessions.length === 1, 'the first session');
+    first.ws.close(4000, 'bye\r\u001b[2K\u001b[1Aok\u001b]0;t\u0007\u202edone');
+    await waitFor(() => events.disconnects.length === 1, 'the disconnect');
+    expect(events.disconnects).toEqual(['closed by the relay (4000: byeokdone)']);
+  });
+
+  it('strips control characters from a protocol error that quotes what the relay sent', async () => {
+    h = await startHarness();
+    const events = record(h.agent);
+    const first = await h.relay.connection(1);
+    await waitFor(() => events.sessions.length === 1, 'the first session');
+    // A header whose value is not a string: the parser names its key (the relay's choice) in the reason.
+    const headers = { '\u001b[2K\u009bok\u202e': 1 };
+    first.ws.send(
+      JSON.stringify({ type: 'open', stream: 1, method: 'POST', path: '/v1/chat/completions', headers }),
+    );
+    await waitFor(() => events.disconnects.length === 1, 'the disconnect');
+    expect(events.disconnects[0]).toMatch(/^protocol error: /);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: none of these may be shown.
+    expect(events.disconnects[0]).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
+  });
+
   it('drops a silent relay after about 2.5 heartbeats and reconnects', async () => {
     h = await startHarness({ relay: { welcome: { heartbeatMs: 100 } } });
     const first = await h.relay.connection(1);

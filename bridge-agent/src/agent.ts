@@ -18,6 +18,7 @@ import {
   truncateChars,
   type UpdateFrame,
 } from '@arena-relay/shared';
+import { PLAIN_TRANSPORT_FIX, plainRelayUrls, plainTransportWarning } from './config/plain-transport.js';
 import { AgentSettings } from './config/pushed-settings.js';
 import type { AgentConfig, FieldName } from './config/schema.js';
 import { createLogger, type Logger } from './logging.js';
@@ -186,6 +187,10 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
           );
         }
       }
+    }
+    // At every start, whatever was said before: the owner may never have run doctor.
+    for (const url of plainRelayUrls(this.#config.relayUrls)) {
+      this.#log.warn({ relay: url, fix: PLAIN_TRANSPORT_FIX }, plainTransportWarning(url));
     }
     this.#pool.start();
   }

@@ -25,4 +25,20 @@ describe('createLogger', () => {
       req: { authorization: '[redacted]' },
     });
   });
+
+  it('writes DEL, C1 and bidi controls in remote text as JSON escapes: inert on a terminal, same values', () => {
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const said = 'bridge says \u009b2J\u001b[31m\u202eko\u2028x\u007f';
+    createLogger({ level: 'info', destination }).warn({ reason: said }, `closed: ${said}`);
+    const [line] = lines;
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: none of these may be written raw.
+    expect(line).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2028\u2029]/);
+    expect(JSON.parse(line!)).toMatchObject({ reason: said, msg: `closed: ${said}` });
+  });
 });

@@ -72,3 +72,38 @@ function isLowSurrogate(text: string, index: number): boolean {
   const unit = text.charCodeAt(index);
   return unit >= 0xdc00 && unit <= 0xdfff;
 }
+
+/*
+ * Remote text on a terminal or a page. A relay's refusal message, a close reason or a bridge's
+ * words are the peer's choice: printed raw, escape sequences rewrite what the owner reads (a
+ * "fail" line turned into "ok … run curl … | sudo sh"), and bidi overrides reorder it.
+ */
+
+// Whole sequences go first, so no parameter bytes are left behind as text: CSI (ESC [ or 0x9B,
+// then parameter, intermediate and final bytes), the string commands OSC, DCS, SOS, PM and APC
+// (ESC ] P X ^ _ or their C1 forms, up to BEL or ST, or the end when unterminated), and the other
+// ESC sequences (intermediates, then one final byte). Each alternative consumes what it matches
+// with no backtracking into itself: linear in the text's length.
+const ESCAPE_SEQUENCE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escape sequences are what is removed.
+  /(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]?|(?:\u001b[\]PX^_]|[\u0090\u0098\u009d-\u009f])[^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[ -/]*[0-~]?/g;
+
+// Every other C0 control but tab and line feed (carriage return included: it rewrites the line),
+// DEL, C1, and the marks, embeddings, overrides and isolates of the bidi algorithm.
+const CONTROL =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed.
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Line and paragraph breaks that a one-line context turns into spaces. */
+const LINE_BREAKS = /[\t\n\u2028\u2029]/g;
+
+/**
+ * `text` fit to print to a terminal or write into a page: escape sequences (CSI, OSC and the other
+ * string commands, two-byte ESC sequences) removed whole; other C0 controls, DEL, C1 and bidi
+ * controls removed. Tabs and line feeds stay when `multiline`, else they (and U+2028/U+2029)
+ * become spaces, so one remote string cannot start a line of its own.
+ */
+export function stripControls(text: string, options: { multiline?: boolean } = {}): string {
+  const cleaned = text.replace(ESCAPE_SEQUENCE, '').replace(CONTROL, '');
+  return options.multiline ? cleaned.replace(/[\u2028\u2029]/g, '\n') : cleaned.replace(LINE_BREAKS, ' ');
+}

@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { ConfigError, configFilePath, loadConfig } from '../config/load-config.js';
+import { PLAIN_TRANSPORT_FIX, plainRelayUrls, plainTransportWarning } from '../config/plain-transport.js';
 import type { AgentConfig } from '../config/schema.js';
 import { checkBridge } from '../doctor/bridge-check.js';
 import { probeServing, type ServeProbe } from '../doctor/bridge-serve-probe.js';
@@ -37,7 +38,10 @@ export function nodeLine(version: string): CheckLine {
 /** Every check after the config, in order; stops at nothing. */
 export async function checkAll(config: AgentConfig, options: DoctorOptions = {}): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
+  const plain = new Set(plainRelayUrls(config.relayUrls));
   for (const url of config.relayUrls) {
+    // A relay that answers well over plain ws:// still fails: the token crosses the network in clear.
+    if (plain.has(url)) lines.push(fail('relay transport', plainTransportWarning(url), PLAIN_TRANSPORT_FIX));
     lines.push(
       ...(await checkRelay({
         url,

@@ -1,4 +1,5 @@
 /** One line of `doctor`'s report: a status, what was checked, what was found, and the fix in words. */
+import { stripControls } from '@arena-relay/shared';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -26,8 +27,12 @@ export const fail = (what: string, detail: string, fix: string): CheckLine => ({
   fix,
 });
 
-/** `fail  token: the relay refused it (401 invalid_client_token) -> download the package again`. */
+/**
+ * `fail  token: the relay refused it (401 invalid_client_token) -> download the package again`.
+ * Details quote the relay's and the bridge's own words: control characters are stripped, so no
+ * escape sequence can rewrite this line, or the one above, into an "ok".
+ */
 export function formatLine(line: CheckLine): string {
-  const fix = line.fix ? ` -> ${line.fix}` : '';
-  return `${line.status.padEnd(4)}  ${line.what}: ${line.detail}${fix}`;
+  const fix = line.fix ? ` -> ${stripControls(line.fix)}` : '';
+  return `${line.status.padEnd(4)}  ${stripControls(line.what)}: ${stripControls(line.detail)}${fix}`;
 }

@@ -1,8 +1,10 @@
 /**
  * The status server's `/`: one small HTML page for the bridge's owner, saying whether the agent
  * serves and, when not, why and what to do. Self-contained (no script, no external asset); every
- * value is escaped, since the bridge's and relay's words end up in it.
+ * value is escaped, and stripped of control characters, since the bridge's and relay's words end
+ * up in it.
  */
+import { stripControls } from '@arena-relay/shared';
 import type { PlatformStatus } from './status-server.js';
 
 const ESCAPES: Record<string, string> = {
@@ -13,9 +15,9 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-/** `text` safe inside HTML text and quoted attribute values. */
+/** `text` safe inside HTML text and quoted attribute values, with no control or bidi character. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);
+  return stripControls(text).replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);
 }
 
 const row = (name: string, value: string | number | null): string =>

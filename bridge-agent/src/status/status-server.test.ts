@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../test-support/harness.js';
 import { waitFor } from '../test-support/wait.js';
@@ -111,8 +112,84 @@ describe('status server', () => {
     expect((await fetch(`${url}/`, { method: 'POST' })).status).toBe(405);
   });
 
+  it("writes the bridge's words into the page without control or bidi characters", async () => {
+    h = await startHarness({ config: { statusPort: 0 } });
+    const conn = await h.relay.connection();
+    const detail = 'down\u001b]0;owned\u0007\u001b[31m red\u009b2J \u202eevil\u202c end';
+    h.bridge.chat = (_req, res) =>
+      res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ detail }));
+    conn.open(1, { model: 'gpt-5', messages: [], stream: true });
+    await conn.waitFrame('ready');
+    const html = await (await fetch(`${h.agent.statusUrl}/`)).text();
+    expect(html).toContain('down red evil end');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: none of these may reach the page.
+    expect(html).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  });
+
   it('is off with status_port -1', async () => {
     h = await startHarness({ config: { statusPort: -1 } });
     expect(h.agent.statusUrl).toBeUndefined();
+  });
+});
+
+/** A GET with the `Host` a browser would send for a page at that name (fetch cannot set it). */
+function getWithHost(
+  url: string,
+  path: string,
+  host: string | undefined,
+): Promise<{ status: number; text: string }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path, setHost: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    if (host !== undefined) request.setHeader('host', host);
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+describe('status server Host check (DNS rebinding)', () => {
+  it('answers 127.0.0.1, localhost and [::1] on its port, 421 to any other Host, with nothing of the status', async () => {
+    h = await startHarness({ config: { statusPort: 0, clientId: 'cl_rebind' } });
+    const url = h.agent.statusUrl!;
+    await waitFor(() => h.agent.status().connected, 'the session');
+    const port = new URL(url).port;
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LocalHost:${port}`, `[::1]:${port}`]) {
+      const answer = await getWithHost(url, '/platform/status', host);
+      expect(answer.status, host).toBe(200);
+      expect(answer.text).toContain('cl_rebind');
+    }
+    const hostile = [
+      `evil.example:${port}`,
+      'evil.example',
+      `127.0.0.1.evil.example:${port}`,
+      `localhost.evil.example:${port}`,
+      '127.0.0.1',
+      'localhost',
+      `127.0.0.1:${Number(port) + 1}`,
+      `localhost:${port}@evil.example`,
+      `[::ffff:127.0.0.1]:${port}`,
+      `0.0.0.0:${port}`,
+      '',
+    ];
+    for (const path of ['/platform/status', '/stats', '/health', '/', '/nope']) {
+      for (const host of hostile) {
+        const answer = await getWithHost(url, path, host);
+        expect(answer.status, `${host} ${path}`).toBe(421);
+        expect(answer.text).not.toContain('cl_rebind');
+        expect(answer.text).not.toContain('sess-');
+        expect(answer.text).not.toContain(h.relay.url);
+      }
+    }
+    // HTTP/1.0 may leave Host out: still refused.
+    const bare = await getWithHost(url, '/platform/status', undefined);
+    expect([400, 421]).toContain(bare.status);
+    expect(bare.text).not.toContain('cl_rebind');
   });
 });

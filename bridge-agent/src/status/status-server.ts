@@ -1,7 +1,9 @@
 /**
  * The agent's local status server, bound to 127.0.0.1 only: `/health`, `/platform/status`,
  * `/stats` as JSON, and `/` as a small HTML page for the bridge's owner. It shows no secret; the
- * token never appears in any answer.
+ * token never appears in any answer. It answers only requests addressed to it by a loopback name
+ * (`Host`): a web page whose own name was rebound to 127.0.0.1 (DNS rebinding) would otherwise
+ * read relay addresses and session ids from `/platform/status` in the owner's browser.
  */
 
 import { createServer, type ServerResponse } from 'node:http';
@@ -74,6 +76,11 @@ function reply(response: ServerResponse, status: number, body: unknown): void {
   response.end(text);
 }
 
+/** The `Host` values this server answers: its own port under a loopback name. */
+function loopbackHosts(port: number): ReadonlySet<string> {
+  return new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+}
+
 /** Starts the server on `port` (0 = any free port). Rejects when the port cannot be bound. */
 export function startStatusServer(port: number, source: StatusSource): Promise<StatusServer> {
   const routes = new Map<string, () => unknown>([
@@ -81,7 +88,13 @@ export function startStatusServer(port: number, source: StatusSource): Promise<S
     ['/platform/status', () => source.status()],
     ['/stats', () => source.stats()],
   ]);
+  // Set once the port is bound (port 0 picks one); no request is answered before that.
+  let hosts: ReadonlySet<string> = new Set();
   const server = createServer((request, response) => {
+    // Host names are case-insensitive; anything else (a rebound name, none) is not for us.
+    if (!hosts.has((request.headers.host ?? '').toLowerCase())) {
+      return reply(response, 421, { error: 'misdirected request: use http://127.0.0.1:<port>/' });
+    }
     const path = (request.url ?? '/').split('?')[0]!;
     const route = routes.get(path);
     if (!route && path !== '/') return reply(response, 404, { error: 'not found' });
@@ -97,6 +110,7 @@ export function startStatusServer(port: number, source: StatusSource): Promise<S
     server.listen(port, HOST, () => {
       server.off('error', reject);
       const { port: bound } = server.address() as AddressInfo;
+      hosts = loopbackHosts(bound);
       let closing: Promise<void> | undefined;
       resolve({
         url: `http://${HOST}:${bound}`,

@@ -20,6 +20,7 @@ import {
   parseRelayFrame,
   type RelayFrame,
   SUBPROTOCOL,
+  stripControls,
   type WelcomeFrame,
 } from '@arena-relay/shared';
 import type { Logger } from 'pino';
@@ -278,7 +279,9 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     conn.ws.terminate();
   }
 
-  #protocolError(conn: Connection, reason: string): void {
+  #protocolError(conn: Connection, problem: string): void {
+    // The reason quotes what the relay sent (a frame's keys): cleaned before it is shown.
+    const reason = stripControls(problem);
     this.#log.warn({ reason }, 'protocol error from the relay: closing the socket');
     conn.reason ??= `protocol error: ${reason}`;
     conn.ws.close(CloseCode.PROTOCOL_ERROR, closeReason(reason));
@@ -289,7 +292,9 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     clearTimeout(conn.welcomeTimer);
     clearTimeout(conn.silenceTimer);
     if (this.#conn === conn) this.#conn = undefined;
-    const why = conn.reason ?? (reason ? `closed by the relay (${code}: ${reason})` : `closed (${code})`);
+    // The relay's close reason reaches logs, the status page and the console: its words, cleaned.
+    const said = stripControls(reason);
+    const why = conn.reason ?? (said ? `closed by the relay (${code}: ${said})` : `closed (${code})`);
     if (conn.welcome) {
       this.session = undefined;
       this.#emitSafely('disconnected', why);

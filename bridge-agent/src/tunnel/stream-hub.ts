@@ -6,6 +6,7 @@
  */
 import type { OpenFrame, RelayFrame, StreamErrorCode, WelcomeFrame } from '@arena-relay/shared';
 import type { Logger } from 'pino';
+import { refusedRequest } from '../upstream/allowed-requests.js';
 import type { BridgeClient } from '../upstream/bridge-client.js';
 import { forward } from '../upstream/forward.js';
 import type { Readiness } from '../upstream/readiness.js';
@@ -188,6 +189,12 @@ export class StreamHub {
     }
     const breach = openBreach(frame, welcome.protocol ?? 1);
     if (breach) return this.#refuse(channel, frame.stream, 'protocol_error', breach);
+    const refused = refusedRequest(frame);
+    if (refused) {
+      // Only a broken or hostile relay names another request: worth a line for the owner.
+      this.#options.logger.warn({ stream: frame.stream }, refused);
+      return this.#refuse(channel, frame.stream, 'protocol_error', refused);
+    }
     const stream = new RelayStream(
       frame.stream,
       welcome.streamWindow,

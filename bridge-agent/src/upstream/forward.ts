@@ -39,11 +39,8 @@ export interface StreamSink {
  */
 export type UnavailableListener = (failure: UpstreamFailure) => void;
 
-/** Only the bridge's client API may be reached through the tunnel. */
-const isBridgeApiPath = (path: string): boolean => path.startsWith('/v1/');
-
 /**
- * Serves `open` on `sink`. `body`: the request body's bytes as they came in BODY frames
+ * Serves `open` on `sink` (the stream hub has checked it against allowed-requests.ts). `body`: the request body's bytes as they came in BODY frames
  * (protocol v2), passed to the bridge untouched; without it the `open`'s own `body` (v1) is sent.
  * Never throws; once the sink is aborted it sends nothing more.
  */
@@ -59,13 +56,6 @@ export function forward(
     if (failure.code === 'upstream_unavailable') onUnavailable(failure);
     sink.fail(failure);
   };
-  if (!isBridgeApiPath(open.path)) {
-    return fail({
-      code: 'upstream_rejected',
-      status: 404,
-      message: `the agent serves only /v1/ paths, not ${open.path}`,
-    });
-  }
   try {
     const request = { method: open.method, path: open.path, body: open.body };
     client.dispatch(body === undefined ? request : { ...request, bytes: body }, new Forwarding(sink, fail));

@@ -922,6 +922,11 @@ async function downloadPackage(client) {
     `Package of ${client.name} downloaded; its previous token is retired`,
   );
   if (!response) return;
+  // The relay flags a package its agent would dial in clear, or could not reach from elsewhere.
+  const warning = response.headers.get('x-package-warning');
+  const notice = $('package-warning');
+  notice.hidden = !warning;
+  setText(notice, warning ? `Package of ${client.name}: ${warning}` : '');
   const blob = await response.blob();
   const disposition = response.headers.get('content-disposition') ?? '';
   const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `arena-agent-${client.id}.zip`;

@@ -10,6 +10,7 @@ import { generateSecret, hashSecret, secretPreview } from '../store/secrets.js';
 import type { AgentBundle } from './agent-bundle.js';
 import { buildClientPackage, packageFileName } from './client-package.js';
 import { publicUrl } from './public-url.js';
+import { PACKAGE_WARNING_HEADER, transportNotices } from './transport-notice.js';
 
 export function downloadRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get('/api/clients/:id/download', async (c) => {
@@ -44,11 +45,22 @@ export function downloadRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     deps.closeClientSockets(id, 'client token replaced by a package download');
     const zip = buildClientPackage({ client, token, relayUrl, generatedAt: new Date() }, bundle);
     c.get('log')().info({ clientId: id, relayUrl, bytes: zip.byteLength }, 'client package downloaded');
+    const notices = transportNotices(relayUrl);
+    if (notices.length > 0) {
+      const codes = notices.map((notice) => notice.code);
+      c.get('log')().warn(
+        { clientId: id, relayUrl, notices: codes },
+        'client package with a doubtful relay address',
+      );
+    }
     // zipSync allocates a plain ArrayBuffer; the cast only narrows its declared type.
     return c.body(zip as Uint8Array<ArrayBuffer>, 200, {
       'content-type': 'application/zip',
       'content-disposition': `attachment; filename="${packageFileName(id)}"`,
       'cache-control': 'no-store',
+      ...(notices.length > 0 && {
+        [PACKAGE_WARNING_HEADER]: notices.map((notice) => notice.text).join(' '),
+      }),
     });
   });
 }

@@ -6,6 +6,7 @@
  */
 import type { ClientRecord } from '../store/store.js';
 import { AGENT_BUNDLE_NAME } from './agent-bundle.js';
+import { transportNotices } from './transport-notice.js';
 
 export type PackageInput = {
   client: ClientRecord;
@@ -160,6 +161,22 @@ export function composeFile(input: PackageInput): string {
 `;
 }
 
+/** The README's warning about the relay address, when there is one to give (else a blank line). */
+function transportSection(relayUrl: string): string {
+  const notices = transportNotices(relayUrl);
+  if (notices.length === 0) return '';
+  const items = notices.map((notice) => `- ${notice.text}`).join('\n');
+  return `
+## Warning: ${relayUrl}
+
+${items}
+
+An agent dialling a plain http address across a network warns about it at every start, and
+\`node ${AGENT_BUNDLE_NAME} doctor\` fails its transport check. Ask the relay's operator for a
+package with an https address that this machine can reach.
+`;
+}
+
 export function readme(input: PackageInput): string {
   const { client } = input;
   const upstream = client.lmarena_bridge_url ?? DEFAULT_UPSTREAM_URL;
@@ -168,7 +185,7 @@ export function readme(input: PackageInput): string {
 This folder lends your LMArenaBridge to the relay at ${input.relayUrl}. The agent dials **out**
 over one WebSocket: you open no port. Agent ${input.agentVersion}, client \`${client.id}\`,
 generated ${input.generatedAt.toISOString()}.
-
+${transportSection(input.relayUrl)}
 ## Before you start
 
 - LMArenaBridge running and its LMArena tab open (expected at ${upstream}; change

@@ -1,0 +1,93 @@
+/**
+ * A hostile relay naming requests the front-ends never send: each is a protocol error on its
+ * stream and never reaches the bridge, whose every request is recorded; the socket and the
+ * agent's other streams carry on.
+ */
+import { DataKind, encodeDataFrame, PROTOCOL_V2 } from '@arena-relay/shared';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SSE_DONE, sseChunk, startSse } from './test-support/fake-bridge.js';
+import type { RelayConnection } from './test-support/fake-relay.js';
+import { type Harness, startHarness } from './test-support/harness.js';
+
+const CHAT = { model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }], stream: true };
+
+let h: Harness;
+afterEach(async () => {
+  await h?.close();
+});
+
+async function start(): Promise<RelayConnection> {
+  h = await startHarness({ relay: { welcome: { protocol: PROTOCOL_V2 } } });
+  h.bridge.chat = (_req, res) => {
+    startSse(res);
+    res.end(`${sseChunk('ok')}${SSE_DONE}`);
+  };
+  return h.relay.connection();
+}
+
+/** Paths a relay could name to reach more of the owner's bridge than its chat completions. */
+const HOSTILE: Array<{ method: 'GET' | 'POST'; path: string }> = [
+  { method: 'POST', path: '/v1/../internal/update_available_models' },
+  { method: 'POST', path: '/v1/%2e%2e/internal/request_model_attempt' },
+  { method: 'POST', path: '/v1/%2E%2E%2Finternal' },
+  { method: 'POST', path: '/v1//evil.example/steal' },
+  { method: 'POST', path: '/v1/chat/completions/../../internal' },
+  { method: 'POST', path: '/v1/chat/completions?api_key=x' },
+  { method: 'POST', path: '/v1/chat/completions#x' },
+  { method: 'POST', path: '/v1/Chat/Completions' },
+  { method: 'POST', path: '/v1/chat/completions/' },
+  { method: 'POST', path: '/v1/chat/completions\r\nX-Injected: 1' },
+  { method: 'POST', path: '/v1/models' },
+  { method: 'POST', path: '/internal/update_available_models' },
+  { method: 'POST', path: '/' },
+  { method: 'POST', path: `/v1/${'a'.repeat(2000)}` },
+  { method: 'GET', path: '/v1/chat/completions' },
+  { method: 'GET', path: '/v1/models' },
+];
+
+describe('the requests the agent forwards', () => {
+  it('refuses every request outside the allow-list as a protocol error, and the bridge sees none', async () => {
+    const conn = await start();
+    const before = h.bridge.requests.length;
+    let stream = 0;
+    for (const { method, path } of HOSTILE) {
+      conn.send({ type: 'open', stream: ++stream, method, path, headers: {}, body: CHAT });
+    }
+    for (let id = 1; id <= stream; id++) {
+      const error = await conn.waitFrame('error', (f) => f.stream === id);
+      expect(error.code).toBe('protocol_error');
+      expect(error.message).toContain('POST /v1/chat/completions');
+      // The quoted path is bounded and escaped: no raw line break reaches the relay's logs.
+      expect(error.message.length).toBeLessThan(400);
+      expect(error.message).not.toMatch(/[\r\n]/);
+    }
+    // A good request on the same socket after them is served: the socket is intact.
+    conn.open(++stream, CHAT);
+    await conn.waitFrame('end', (f) => f.stream === stream);
+    const reached = h.bridge.requests
+      .slice(before)
+      .filter((r) => r.path !== '/v1/models' || r.method !== 'GET');
+    expect(reached.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/chat/completions']);
+    expect(conn.violations).toEqual([]);
+    expect(conn.closed).toBeUndefined();
+  });
+
+  it('refuses a v2 open before its body arrives; the late body frames are dropped, the socket stays', async () => {
+    const conn = await start();
+    const body = Buffer.from(JSON.stringify(CHAT));
+    conn.send({
+      type: 'open',
+      stream: 1,
+      method: 'POST',
+      path: '/v1/../internal/update_available_models',
+      headers: { 'content-type': 'application/json' },
+      bodyBytes: body.length,
+    });
+    expect(await conn.waitFrame('error', (f) => f.stream === 1)).toMatchObject({ code: 'protocol_error' });
+    conn.ws.send(encodeDataFrame(DataKind.BODY, 1, body));
+    conn.open(2, CHAT);
+    await conn.waitFrame('end', (f) => f.stream === 2);
+    expect(h.bridge.requests.some((r) => r.path.includes('internal'))).toBe(false);
+    expect(conn.closed).toBeUndefined();
+  });
+});
