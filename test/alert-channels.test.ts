@@ -5,38 +5,14 @@
  * and logged; a receiver that never answers does not hold the relay.
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { describe, expect, it } from 'vitest';
 import { track } from './support/cleanup.js';
+import { httpReceiver, smtpReceiver } from './support/receivers.js';
 import { startTestRelay } from './support/relay.js';
-
-type Received = { path: string; headers: IncomingMessage['headers']; body: string };
-
-/** An HTTP receiver on port 0 that records every request and answers with `answer(n)` (n from 1). */
-async function receiver(answer: (n: number, res: ServerResponse) => void = (_, res) => res.end('ok')) {
-  const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      received.push({ path: req.url ?? '', headers: req.headers, body });
-      answer(received.length, res);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  track({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, received, server };
-}
 
 describe('alert channels', () => {
   it('a generic webhook gets the alert as JSON, signed with the secret shown once at creation', async () => {
-    const hook = await receiver();
+    const hook = await httpReceiver();
     const relay = await startTestRelay();
     const created = await relay.admin('POST', '/api/alerts/channels', {
       kind: 'webhook',
@@ -76,8 +52,8 @@ describe('alert channels', () => {
   });
 
   it('Slack, Discord and Telegram get their own shapes; their credentials never come back', async () => {
-    const chat = await receiver();
-    const telegram = await receiver((_, res) => {
+    const chat = await httpReceiver();
+    const telegram = await httpReceiver((_, res) => {
       res.setHeader('content-type', 'application/json');
       res.end('{"ok":true,"result":{}}');
     });
@@ -123,38 +99,9 @@ describe('alert channels', () => {
   });
 
   it('email goes through a real SMTP server with the configured credentials', async () => {
-    const mails: Array<{ from: string; to: string[]; data: string; user: string | undefined }> = [];
-    const smtp = new SMTPServer({
-      disabledCommands: ['STARTTLS'],
-      allowInsecureAuth: true,
-      onAuth(auth, _session, callback) {
-        if (auth.username === 'alerts' && auth.password === 'p@ss word')
-          callback(null, { user: auth.username });
-        else callback(new Error('bad credentials'));
-      },
-      onData(stream, session, callback) {
-        let data = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (chunk: string) => {
-          data += chunk;
-        });
-        stream.on('end', () => {
-          mails.push({
-            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((r) => r.address),
-            data,
-            user: session.user as string | undefined,
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    track({ close: () => new Promise<void>((resolve) => smtp.close(() => resolve())) });
-    const { port } = smtp.server.address() as AddressInfo;
-
+    const { mails, smtpUrl } = await smtpReceiver();
     const relay = await startTestRelay({
-      smtpUrl: `smtp://alerts:${encodeURIComponent('p@ss word')}@127.0.0.1:${port}`,
+      smtpUrl,
       smtpFrom: 'Relay Alerts <alerts@relay.example>',
     });
     const made = await relay.admin('POST', '/api/alerts/channels', {
@@ -212,7 +159,7 @@ describe('alert channels', () => {
 
   it('a failing receiver is retried until it answers; one that never answers fails in bounded time', async () => {
     // Fails twice, then accepts.
-    const flaky = await receiver((n, res) => {
+    const flaky = await httpReceiver((n, res) => {
       res.statusCode = n < 3 ? 503 : 200;
       res.end();
     });
@@ -248,7 +195,7 @@ describe('alert channels', () => {
     expect(flaky.received).toHaveLength(3);
 
     // A receiver that accepts the connection and never answers: the attempt times out.
-    const silent = await receiver(() => undefined);
+    const silent = await httpReceiver(() => undefined);
     const slow = new Notifier({
       store: {
         getSetting: async () =>

@@ -12,7 +12,9 @@ import { DEFAULT_MAX_FRAME_BYTES } from '@arena-relay/shared';
 import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { resolveAdminToken } from './admin-token.js';
+import { AlertEngine, soleLease } from './alerts/alert-engine.js';
 import { Notifier } from './alerts/notifier.js';
+import { redisLease } from './alerts/redis-lease.js';
 import { ALERT_SEND_TIMEOUT_MS, lazyTransport } from './alerts/smtp.js';
 import type { AppDeps } from './api/context.js';
 import { createApp } from './app.js';
@@ -58,7 +60,12 @@ export type RelayOptions = {
   consumerFastPath?: boolean;
 };
 
+/** How long a relay holds the alert lease without renewing it (it renews every evaluation). */
+const ALERT_LEASE_MS = 60_000;
+
 export type Relay = {
+  /** The alert rules (tests drive `tick` with their own clock). */
+  alerts: AlertEngine;
   /** `http(s)://host:port` the relay listens on. */
   url: string;
   port: number;
@@ -148,6 +155,40 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
       timeoutMs: ALERT_SEND_TIMEOUT_MS,
     },
   });
+  const alerts = new AlertEngine({
+    notifier,
+    store,
+    agents: () => [
+      ...hub.list().map((s) => ({
+        id: s.id,
+        relayId,
+        clientId: s.client.id,
+        models: [...s.models],
+        maxConcurrency: s.maxConcurrency,
+        ready: s.ready,
+        draining: s.draining,
+        readyCode: s.readyCode,
+      })),
+      ...(shared?.membership.agents().map((a) => a.seen) ?? []),
+    ],
+    redisUp: () => (shared ? shared.healthy : null),
+    lease: redis
+      ? redisLease(redis.create('alerts'), `${config.redisPrefix}alerts:lease`, relayId, ALERT_LEASE_MS)
+      : soleLease,
+    timing: {
+      thresholdMs: (rule) => config.alerts.thresholdMs[rule as keyof typeof config.alerts.thresholdMs] ?? 0,
+      settleMs: config.alerts.settleMs,
+      quietMs: config.alerts.quietMs,
+    },
+    capacityMin: config.alerts.capacityMin,
+    relayId,
+    dashboardUrl: config.publicUrl ? `${config.publicUrl.replace(/\/+$/, '')}/dashboard` : undefined,
+    ownerEmail: config.smtpUrl !== undefined,
+    intervalMs: config.alerts.intervalMs,
+    logger: logger.child({ component: 'alerts' }),
+    newId: () => generateId('alr'),
+  });
+  if (config.alerts.intervalMs > 0) alerts.start();
   const deps: AppDeps = {
     notifier,
     audit,
@@ -241,6 +282,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
 
   let closing: Promise<void> | undefined;
   return {
+    alerts,
     url,
     port,
     hub,
@@ -270,6 +312,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
         server.closeAllConnections();
         await stopped;
         await accounting.close();
+        await alerts.close();
         notifier.close();
         await audit.close();
         await store.close();

@@ -19,6 +19,8 @@ export type AgentAdvert = {
   draining: boolean;
   /** Its relay is shutting down: the agent is moving to another (absent from older relays). */
   goingAway?: boolean;
+  /** Why it is not ready (a bridge reason code), for the alerts of whichever relay sends them. */
+  readyCode?: string | undefined;
 };
 
 export type RemoteOpen = (agent: RemoteAgent, request: OpenRequest, handlers: StreamHandlers) => StreamHandle;
@@ -53,6 +55,11 @@ export class RemoteAgent implements RoutableAgent {
 
   get id(): string {
     return this.advert.id;
+  }
+
+  /** The advert as last read (for views that are not routing: alerts). */
+  get seen(): Readonly<AgentAdvert> {
+    return this.advert;
   }
   get agentKey(): string {
     return this.advert.agentKey;

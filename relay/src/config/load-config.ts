@@ -66,6 +66,19 @@ const envSchema = z
     SMTP_FROM: z.string().min(3).max(256).default('Arena Relay <arena-relay@localhost>'),
     /** The Telegram Bot API's base URL (a local one in tests, or a proxy). */
     TELEGRAM_API_URL: z.url({ protocol: /^https?$/ }).default('https://api.telegram.org'),
+    /** How often the alert rules are evaluated, seconds (0: never; tests drive them by hand). */
+    ALERT_INTERVAL: z.coerce.number().min(0).max(3600).default(15),
+    /** How long each rule's condition must hold before anyone is told, minutes. */
+    ALERT_BRIDGE_DOWN_MINUTES: z.coerce.number().min(0).max(10_080).default(5),
+    ALERT_CLIENT_OFFLINE_MINUTES: z.coerce.number().min(0).max(10_080).default(10),
+    ALERT_MODEL_OUTAGE_MINUTES: z.coerce.number().min(0).max(10_080).default(2),
+    ALERT_REDIS_MINUTES: z.coerce.number().min(0).max(10_080).default(1),
+    /** A model's ready capacity (concurrent streams) under which `model_capacity` fires; 0: off. */
+    ALERT_MODEL_CAPACITY_MIN: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    /** How long a condition must be gone before its recovery is sent, minutes. */
+    ALERT_SETTLE_MINUTES: z.coerce.number().min(0).max(1440).default(2),
+    /** Least time between a recovery and a new incident of the same thing, minutes. */
+    ALERT_QUIET_MINUTES: z.coerce.number().min(0).max(10_080).default(30),
     /** Admin actions the audit log keeps (the newest; cluster-wide with Redis). */
     AUDIT_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
     REDIS_SENTINELS: optionalString.refine(
@@ -136,6 +149,8 @@ const envSchema = z
     path: ['REDIS_CA_FILE'],
   });
 
+const minutes = (m: number) => Math.round(m * 60_000);
+
 /** Every environment variable the relay reads; deployment files are checked against it. */
 export const RELAY_ENV_NAMES: readonly string[] = Object.keys(envSchema.shape);
 
@@ -148,6 +163,17 @@ export type RelayConfig = {
   redisPrefix: string;
   /** CA file that verifies a `rediss://` Redis (REDIS_CA_FILE); absent: the system's CAs. */
   redisCaFile: string | undefined;
+  /** Alert rules: evaluation interval (0: none), per-rule thresholds, settle and quiet times, all ms. */
+  alerts: {
+    intervalMs: number;
+    thresholdMs: Record<
+      'bridge_not_serving' | 'client_offline' | 'model_outage' | 'model_capacity' | 'redis_unreachable',
+      number
+    >;
+    capacityMin: number;
+    settleMs: number;
+    quietMs: number;
+  };
   /** Alert email transport (SMTP_URL); absent: email channels report that they cannot send. */
   smtpUrl: string | undefined;
   smtpFrom: string;
@@ -236,6 +262,19 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     redisPrefix: e.REDIS_PREFIX,
     redisCaFile: e.REDIS_CA_FILE,
     auditMaxEntries: e.AUDIT_MAX_ENTRIES,
+    alerts: {
+      intervalMs: Math.round(e.ALERT_INTERVAL * 1000),
+      thresholdMs: {
+        bridge_not_serving: minutes(e.ALERT_BRIDGE_DOWN_MINUTES),
+        client_offline: minutes(e.ALERT_CLIENT_OFFLINE_MINUTES),
+        model_outage: minutes(e.ALERT_MODEL_OUTAGE_MINUTES),
+        model_capacity: minutes(e.ALERT_MODEL_OUTAGE_MINUTES),
+        redis_unreachable: minutes(e.ALERT_REDIS_MINUTES),
+      },
+      capacityMin: e.ALERT_MODEL_CAPACITY_MIN,
+      settleMs: minutes(e.ALERT_SETTLE_MINUTES),
+      quietMs: minutes(e.ALERT_QUIET_MINUTES),
+    },
     smtpUrl: e.SMTP_URL,
     smtpFrom: e.SMTP_FROM,
     telegramApiUrl: e.TELEGRAM_API_URL.replace(/\/+$/, ''),

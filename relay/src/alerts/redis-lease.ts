@@ -1,0 +1,28 @@
+/**
+ * The alert lease in Redis: one relay of the cluster evaluates the shared alert rules. Taken with
+ * SET NX PX, kept by its holder with a compare-and-extend script, dropped on close; a holder that
+ * dies loses it after `ttlMs` and another relay takes over with the stored incident book.
+ */
+import type { Redis } from 'ioredis';
+import type { Lease } from './alert-engine.js';
+
+const EXTEND = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+export function redisLease(redis: Redis, key: string, holder: string, ttlMs: number): Lease {
+  return {
+    async hold() {
+      if ((await redis.set(key, holder, 'PX', ttlMs, 'NX')) === 'OK') return true;
+      return Number(await redis.eval(EXTEND, 1, key, holder, ttlMs)) === 1;
+    },
+    async release() {
+      await redis.eval(RELEASE, 1, key, holder);
+    },
+  };
+}
