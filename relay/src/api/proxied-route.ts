@@ -12,7 +12,8 @@ import { parseJson, readBody } from '../http/read-body.js';
 import type { RequestScope } from '../http/request-scope.js';
 import { candidateModels } from '../models/model-aliases.js';
 import { Exchange, type ResponseTap } from '../proxy/exchange.js';
-import { SESSION_NAME } from '../routing/sticky.js';
+import { conversationPin } from '../routing/conversation.js';
+import { SESSION_NAME, sessionPin } from '../routing/sticky.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
 import { allowedCandidates, authenticateKey, consumerAuthorization } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
@@ -101,7 +102,10 @@ export async function serveProxied(deps: AppDeps, call: ProxiedCall, prepare: Pr
       {
         requestId,
         keyId: key.id,
-        sessionName,
+        // A named session wins; otherwise the conversation its opening messages make.
+        pin: sessionName
+          ? sessionPin(key.id, sessionName)
+          : conversationPin(key.id, request.model, request.body),
         model: request.model,
         models,
         stream: request.stream,

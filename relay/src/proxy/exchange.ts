@@ -97,7 +97,7 @@ export class Exchange implements ExchangeInfo {
             requestId: this.id,
             models,
             tried,
-            sessionName: this.request.sessionName,
+            pin: this.request.pin,
             signal: stop.signal,
           });
         } catch (error) {

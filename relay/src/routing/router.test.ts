@@ -9,7 +9,7 @@ import type { AgentHub } from '../tunnel/agent-hub.js';
 import { createBalancer } from './balancer.js';
 import { Cooldown } from './cooldown.js';
 import { type ClientGate, type RouteRequest, Router } from './router.js';
-import { StickyTable } from './sticky.js';
+import { StickyTable, sessionPin } from './sticky.js';
 
 function setup(
   options: { remote?: FakeAgent[]; gate?: ClientGate; maxQueue?: number; maxWaitMs?: number } = {},
@@ -177,15 +177,15 @@ describe('Router.acquire', () => {
     const b = agent('b', { max: 4 });
     b.inFlight = 3; // least_load alone would pick a
     hub.agents = [a, b];
-    sticky.set('conv-1', b.agentKey);
-    const kept = await router.acquire(request({ sessionName: 'conv-1' }));
+    sticky.set('key-1/conv-1', b.agentKey);
+    const kept = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(kept).toMatchObject({ pin: 'kept' });
     expect(kept.session.id).toBe('b');
     b.ready = false;
-    const moved = await router.acquire(request({ sessionName: 'conv-1' }));
+    const moved = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(moved).toMatchObject({ pin: 'repinned' });
     expect(moved.session.id).toBe('a');
-    expect((await router.acquire(request({ sessionName: 'conv-2' }))).pin).toBe('new');
+    expect((await router.acquire(request({ pin: sessionPin('key-1', 'conv-2') }))).pin).toBe('new');
   });
 
   it("the Route reports to the router's own tables: a success keeps the pin, failures bench", async () => {
@@ -193,14 +193,14 @@ describe('Router.acquire', () => {
     const a = agent('a', { max: 4 });
     const b = agent('b', { max: 4 });
     hub.agents = [a, b];
-    const first = await router.acquire(request({ sessionName: 'conv-1' }));
+    const first = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(first.pin).toBe('new');
     first.succeeded();
-    const again = await router.acquire(request({ sessionName: 'conv-1' }));
+    const again = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(again).toMatchObject({ pin: 'kept', session: first.session });
     expect(again.failed({ code: 'upstream_unavailable', message: 'boom' })).toBe(1000);
     expect(router.cooldownState(first.session.agentKey)).toMatchObject({ benched: true, trips: 1 });
-    const other = await router.acquire(request({ sessionName: 'conv-1' }));
+    const other = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(other.pin).toBe('repinned');
     expect(other.session).not.toBe(first.session);
     await vi.advanceTimersByTimeAsync(1000);
