@@ -13,6 +13,7 @@ import type { RequestScope } from '../http/request-scope.js';
 import { candidateModels } from '../models/model-aliases.js';
 import { Exchange, type ResponseTap } from '../proxy/exchange.js';
 import { conversationPin } from '../routing/conversation.js';
+import { bridgePromptChars } from '../routing/prompt-limit.js';
 import { SESSION_NAME, sessionPin } from '../routing/sticky.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
 import { allowedCandidates, authenticateKey, consumerAuthorization } from './auth.js';
@@ -81,6 +82,15 @@ export async function serveProxied(deps: AppDeps, call: ProxiedCall, prepare: Pr
       candidateModels(deps.aliases.table, request.model, request.fallbacks),
       request.model,
     );
+    const promptChars = bridgePromptChars(request.body);
+    try {
+      deps.router.checkPromptFits(models, promptChars);
+    } catch (error) {
+      // No bridge takes it: refused before any bridge, limit or meter counts it.
+      limits.refund(requestId);
+      for (const name in admission.headers) res.removeHeader(name);
+      throw error;
+    }
     const metered = meter.begin({
       requestId,
       model: request.model,
@@ -106,6 +116,7 @@ export async function serveProxied(deps: AppDeps, call: ProxiedCall, prepare: Pr
         pin: sessionName
           ? sessionPin(key.id, sessionName)
           : conversationPin(key.id, request.model, request.body),
+        promptChars,
         model: request.model,
         models,
         stream: request.stream,

@@ -148,6 +148,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       ready: s.ready,
       draining: s.draining || this.leaving,
       goingAway: s.goingAway || this.leaving,
+      promptLimitChars: s.promptLimitChars,
     }));
   }
 

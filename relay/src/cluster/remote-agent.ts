@@ -19,6 +19,8 @@ export type AgentAdvert = {
   draining: boolean;
   /** Its relay is shutting down: the agent is moving to another (absent from older relays). */
   goingAway?: boolean;
+  /** The longest prompt its bridge takes, in characters (absent: no known limit, or an older relay). */
+  promptLimitChars?: number;
 };
 
 export type RemoteOpen = (agent: RemoteAgent, request: OpenRequest, handlers: StreamHandlers) => StreamHandle;
@@ -65,6 +67,11 @@ export class RemoteAgent implements RoutableAgent {
   }
   get maxConcurrency(): number {
     return this.advert.maxConcurrency;
+  }
+  get promptLimitChars(): number | undefined {
+    // Read from Redis unchecked: anything but a positive integer is no limit.
+    const limit = this.advert.promptLimitChars;
+    return Number.isSafeInteger(limit) && limit! > 0 ? limit : undefined;
   }
   get routable(): boolean {
     return this.advert.ready && !this.advert.draining && !this.relayLeaving;

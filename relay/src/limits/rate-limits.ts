@@ -17,8 +17,15 @@ import { hasLimits, type Limiter, type LimitSpec } from './limiter.js';
 
 type Lease = { scope: string; id: string; agentId?: string };
 
-/** What one consumer request holds from admission until `settle`. */
-type Held = { leases: Lease[] | undefined; tokensScope: string | undefined };
+/**
+ * What one consumer request holds from admission until `settle`; `counted`: the key's windows it
+ * was counted in (for `refund`).
+ */
+type Held = {
+  leases: Lease[] | undefined;
+  tokensScope: string | undefined;
+  counted?: { scope: string; spec: LimitSpec };
+};
 
 export type KeyAdmission = {
   /** `x-ratelimit-*` headers for the answer, whatever it turns out to be. */
@@ -75,6 +82,7 @@ export class RateLimits {
     this.held.set(requestId, {
       leases: decision.leased ? [{ scope, id: requestId }] : undefined,
       tokensScope: spec.tokensPerDay === null ? undefined : scope,
+      counted: 'degraded' in decision ? undefined : { scope, spec },
     });
     return 'degraded' in decision ? UNLIMITED : { headers: rateLimitHeaders(decision.snapshot) };
   }
@@ -109,6 +117,20 @@ export class RateLimits {
       void this.limiter.release(lease.scope, lease.id);
       return false;
     });
+  }
+
+  /**
+   * The relay refused the request itself before routing it (its prompt is longer than every
+   * bridge takes): settles it, and it counts against none of its key's windows.
+   */
+  refund(requestId: string): void {
+    const counted = this.held.get(requestId)?.counted;
+    this.settle(requestId);
+    if (counted) {
+      this.limiter.refund(counted.scope, counted.spec).catch((error: unknown) => {
+        this.logger?.warn({ err: error }, 'could not refund a refused request');
+      });
+    }
   }
 
   /** The request ended: releases its slots and charges `tokens` to its key's daily budget. */

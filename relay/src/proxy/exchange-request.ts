@@ -34,6 +34,8 @@ export type ExchangeRequest = {
   bodyJson?: Buffer | undefined;
   /** The key's named session or conversation this request belongs to, if any. */
   pin: Pin | undefined;
+  /** The prompt's length as bridges count it (routing/prompt-limit.ts): routes only to agents it fits. */
+  promptChars?: number | undefined;
   res: ServerResponse;
   /** The request's logger, made on first call. */
   log: () => Logger;

@@ -98,6 +98,7 @@ export class Exchange implements ExchangeInfo {
             models,
             tried,
             pin: this.request.pin,
+            promptChars: this.request.promptChars,
             signal: stop.signal,
           });
         } catch (error) {

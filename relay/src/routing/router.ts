@@ -27,6 +27,8 @@ export type RouteRequest = {
   tried: ReadonlySet<string>;
   /** The key's named session or conversation, if any (sticky.ts). */
   pin?: Pin | undefined;
+  /** The prompt's length as bridges count it: agents with a lower limit do not fit (prompt-limit.ts). */
+  promptChars?: number | undefined;
   /**
    * Aborted when the consumer leaves or the request times out: the wait ends. A function, so the
    * signal is only made for requests that actually wait.
@@ -184,6 +186,19 @@ export class Router {
     });
   }
 
+  /**
+   * Throws the 400 `prompt_too_long` when every ready agent serving one of `models` has a prompt
+   * limit below `promptChars`: asked before the request counts against anything, so no bridge,
+   * limit or meter sees it. Any other reason not to serve is left to `acquire`.
+   */
+  checkPromptFits(models: readonly string[], promptChars: number): void {
+    const chosen = chooseCandidates(models, this.hub.list(), this.remoteAgents(), {
+      fit: (a) => a.routable,
+      promptChars,
+    });
+    if ('error' in chosen && chosen.error.code === 'prompt_too_long') throw chosen.error;
+  }
+
   /** Every model some connected agent (on any relay) advertises, sorted. */
   models(): string[] {
     const all = new Set<string>();
@@ -219,6 +234,7 @@ export class Router {
         !cooldown.benched(a.agentKey) &&
         !cooldown.benched(modelCooldownKey(a.agentKey, model)),
       refusedClients: request.refusedClients,
+      promptChars: request.promptChars,
     });
     if ('error' in chosen) {
       // An agent whose relay is going away is dialling another one: wait for it there.
