@@ -335,4 +335,25 @@ describe('Router.acquire: pins per key, conversations, prompt limits', () => {
     unlimited.ready = true;
     expect(() => router.checkPromptFits(['gpt-5'], 1001)).not.toThrow();
   });
+
+  it('a flood of conversations cannot evict named sessions: they live in tables of their own', async () => {
+    const hub = new FakeHub();
+    const a = agent('a', { max: 1000 });
+    const b = agent('b', { max: 1000 });
+    hub.agents = [a, b];
+    const sticky = new StickyTable(2);
+    const router = new Router(hub as unknown as AgentHub, createBalancer('least_load'), {
+      sticky,
+      affinity: new StickyTable(2),
+    });
+    sticky.set('key-1/named', b.agentKey);
+    for (let i = 0; i < 100; i++) {
+      const route = await router.acquire(
+        request({ pin: { kind: 'conversation', key: `key-2/${i}`, follow: false } }),
+      );
+      route.succeeded();
+      route.session.release();
+    }
+    expect(sticky.get('key-1/named')).toBe(b.agentKey);
+  });
 });
