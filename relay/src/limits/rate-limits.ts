@@ -5,7 +5,8 @@
  * `clientGate` each time the router picks an agent (counts it against the agent's client; a
  * refused client is routed around), `attemptFailed` when an agent failed before the first byte
  * (that client's concurrency slot is given back at once), `settle` when the request ended on any
- * path (every concurrency slot back, tokens charged to `tokens_per_day`).
+ * path (every concurrency slot back, tokens charged to `tokens_per_day`), or `refund` instead
+ * when the relay refused it itself before routing (a prompt no bridge takes: it counts nowhere).
  */
 import type { Logger } from 'pino';
 import type { RelayError } from '../errors/relay-error.js';

@@ -1,12 +1,13 @@
 /**
  * Chooses the agent for each attempt of a request. Candidates advertise the model (the first of
  * the request's models that some fit agent serves: candidates.ts), are ready, not draining, not
- * benched by the cooldown and not yet tried for this request; a pinned session
- * (X-Session-Name) keeps its agent while that agent is alive and ready, and a later turn of a
- * conversation prefers the agent of the earlier ones (pins are per API key: sticky.ts). Agents on this relay are
- * preferred; agents on other relays of the cluster serve when no local one can. When every
- * candidate is at capacity the request waits in a bounded FIFO queue. The Route it returns
- * reports the attempt's outcome back (sticky pin, cooldown); callers never see those tables.
+ * benched by the cooldown, not yet tried for this request, and take a prompt this long; a pinned
+ * session (X-Session-Name) keeps its agent while that agent is alive and ready, and a later turn
+ * of a conversation prefers the agent of the earlier ones (pins are per API key: sticky.ts).
+ * Agents on this relay are preferred; agents on other relays of the cluster serve when no local
+ * one can. When every candidate is at capacity the request waits in a bounded FIFO queue. The
+ * Route it returns reports the attempt's outcome back (pins, cooldown); callers never see those
+ * tables.
  */
 import { RelayError } from '../errors/relay-error.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
