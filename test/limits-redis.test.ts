@@ -104,6 +104,31 @@ describe.each(limiters)('Limiter contract: %s', (_name, open) => {
     });
     expect(await limiter.acquire('key:c', all, 'r1')).toMatchObject({ ok: true });
   });
+
+  it('refund takes one request back from the minute and day windows, never below zero', async () => {
+    const limiter = track(await open());
+    const spec: LimitSpec = {
+      requestsPerMinute: 2,
+      requestsPerDay: 3,
+      maxConcurrency: null,
+      tokensPerDay: null,
+    };
+    await limiter.acquire('key:r', spec, 'a');
+    await limiter.acquire('key:r', spec, 'b');
+    expect(await limiter.acquire('key:r', spec, 'c')).toMatchObject({ ok: false });
+    await limiter.refund('key:r', spec);
+    expect(await limiter.acquire('key:r', spec, 'c')).toMatchObject({
+      ok: true,
+      snapshot: { minute: { remaining: 0 }, day: { remaining: 1 } },
+    });
+    // A scope that never counted anything stays at zero.
+    await limiter.refund('key:none', spec);
+    await limiter.refund('key:none', spec);
+    expect(await limiter.acquire('key:none', spec, 'a')).toMatchObject({
+      ok: true,
+      snapshot: { minute: { remaining: 1 }, day: { remaining: 2 } },
+    });
+  });
 });
 
 describe('rate limits across relays sharing Redis', () => {

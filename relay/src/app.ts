@@ -40,6 +40,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   });
   app.use('*', httpMetrics(deps.metrics));
   app.use('/v1/messages', anthropicErrors);
+  app.use('/v1/messages/count_tokens', anthropicErrors);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) =>

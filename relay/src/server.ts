@@ -130,7 +130,9 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     clientGate: accounting.limits.clientGate,
     queue: { maxQueue: config.queueSize, maxWaitMs: config.queueTimeoutMs },
     cooldown: new Cooldown({ threshold: config.cooldownFailures, baseMs: config.cooldownMs }),
-    ...(shared ? { remoteAgents: () => shared.remoteAgents(), sticky: shared.sticky } : {}),
+    ...(shared
+      ? { remoteAgents: () => shared.remoteAgents(), sticky: shared.sticky, affinity: shared.affinity }
+      : {}),
   });
   shared?.on('change', () => router.capacityChanged());
   const registry = new ExchangeRegistry();

@@ -2,12 +2,22 @@
  * `POST /v1/messages` (Anthropic Messages API), served by an agent's chat completions through
  * the one proxied-route pipeline: the request is translated (frontends/messages-request.ts), the
  * answer rewritten by a tap (frontends/messages-answer.ts), errors answered in Anthropic's shape.
+ * `POST /v1/messages/count_tokens` (Claude Code calls it) is answered by the relay itself.
  */
 import type { Context, Hono, Next } from 'hono';
 import { MessagesAnswer } from '../frontends/messages-answer.js';
-import { messagesToChat, messagesTools, parseMessagesRequest } from '../frontends/messages-request.js';
+import {
+  messagesToChat,
+  messagesTools,
+  parseCountTokensRequest,
+  parseMessagesRequest,
+} from '../frontends/messages-request.js';
+import { parseJson, readBody } from '../http/read-body.js';
+import { candidateModels } from '../models/model-aliases.js';
+import { estimateTokens, promptChars } from '../usage/estimate.js';
+import { allowedCandidates, authenticateKey, consumerAuthorization } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
-import { proxiedRoute } from './proxied-route.js';
+import { proxiedRoute, stringHeader } from './proxied-route.js';
 import { translated } from './translated.js';
 
 /** Middleware for the Messages path: every error from the first check on is Anthropic-shaped. */
@@ -30,4 +40,18 @@ export function messagesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       );
     }),
   );
+  app.post('/v1/messages/count_tokens', async (c) => {
+    const req = c.env.incoming;
+    const authorization = consumerAuthorization(
+      req.headers.authorization,
+      stringHeader(req.headers['x-api-key']),
+    );
+    // The key and scope /v1/messages needs; nothing is sent anywhere, so no rate limit counts it.
+    const key = await authenticateKey(deps.store, authorization, { scope: 'chat' });
+    const request = parseCountTokensRequest(parseJson(await readBody(req, deps.config.maxBodyBytes)));
+    allowedCandidates(key, candidateModels(deps.aliases.table, request.model), request.model);
+    // The chat request /v1/messages would send, estimated as the usage meter does (usage/estimate.ts).
+    const chat = messagesToChat(request, messagesTools(request));
+    return c.json({ input_tokens: estimateTokens(promptChars(chat)) });
+  });
 }

@@ -12,7 +12,9 @@ import { parseJson, readBody } from '../http/read-body.js';
 import type { RequestScope } from '../http/request-scope.js';
 import { candidateModels } from '../models/model-aliases.js';
 import { Exchange, type ResponseTap } from '../proxy/exchange.js';
-import { SESSION_NAME } from '../routing/sticky.js';
+import { conversationPin } from '../routing/conversation.js';
+import { bridgePromptChars } from '../routing/prompt-limit.js';
+import { SESSION_NAME, sessionPin } from '../routing/sticky.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
 import { allowedCandidates, authenticateKey, consumerAuthorization } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
@@ -80,6 +82,15 @@ export async function serveProxied(deps: AppDeps, call: ProxiedCall, prepare: Pr
       candidateModels(deps.aliases.table, request.model, request.fallbacks),
       request.model,
     );
+    const promptChars = bridgePromptChars(request.body);
+    try {
+      deps.router.checkPromptFits(models, promptChars);
+    } catch (error) {
+      // No bridge takes it: refused before any bridge, limit or meter counts it.
+      limits.refund(requestId);
+      for (const name in admission.headers) res.removeHeader(name);
+      throw error;
+    }
     const metered = meter.begin({
       requestId,
       model: request.model,
@@ -101,7 +112,11 @@ export async function serveProxied(deps: AppDeps, call: ProxiedCall, prepare: Pr
       {
         requestId,
         keyId: key.id,
-        sessionName,
+        // A named session wins; otherwise the conversation its opening messages make.
+        pin: sessionName
+          ? sessionPin(key.id, sessionName)
+          : conversationPin(key.id, request.model, request.body),
+        promptChars,
         model: request.model,
         models,
         stream: request.stream,

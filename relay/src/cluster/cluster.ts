@@ -42,6 +42,8 @@ export class Cluster extends EventEmitter<{ change: [] }> {
   readonly membership: Membership;
   readonly forwarder: Forwarder;
   readonly sticky: StickyStore;
+  /** Conversation pins (routing/conversation.ts), apart from named sessions. */
+  readonly affinity: StickyStore;
   /** Questions to the other relays (cluster-wide admin views). */
   readonly peers: PeerQuery;
   /** Membership, events, sticky pins: never stuck behind stream data. */
@@ -64,6 +66,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
     this.sub = options.redis.create('cluster-sub', tuning);
     this.eventsChannel = `${config.redisPrefix}cluster:events`;
     this.sticky = redisSticky(this.control, `${config.redisPrefix}sticky:`);
+    this.affinity = redisSticky(this.control, `${config.redisPrefix}affinity:`);
     this.forwarder = new Forwarder({
       pub: this.data,
       sub: this.sub,

@@ -149,6 +149,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       draining: s.draining || this.leaving,
       goingAway: s.goingAway || this.leaving,
       ...(s.ready || !s.readyCode ? {} : { readyCode: s.readyCode }),
+      promptLimitChars: s.promptLimitChars,
     }));
   }
 

@@ -21,6 +21,8 @@ export type AgentAdvert = {
   goingAway?: boolean;
   /** Why it is not ready (a bridge reason code), for the alerts of whichever relay sends them. */
   readyCode?: string | undefined;
+  /** The longest prompt its bridge takes, in characters (absent: no known limit, or an older relay). */
+  promptLimitChars?: number;
 };
 
 export type RemoteOpen = (agent: RemoteAgent, request: OpenRequest, handlers: StreamHandlers) => StreamHandle;
@@ -72,6 +74,11 @@ export class RemoteAgent implements RoutableAgent {
   }
   get maxConcurrency(): number {
     return this.advert.maxConcurrency;
+  }
+  get promptLimitChars(): number | undefined {
+    // Read from Redis unchecked: anything but a positive integer is no limit.
+    const limit = this.advert.promptLimitChars;
+    return Number.isSafeInteger(limit) && limit! > 0 ? limit : undefined;
   }
   get routable(): boolean {
     return this.advert.ready && !this.advert.draining && !this.relayLeaving;

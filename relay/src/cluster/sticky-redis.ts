@@ -1,4 +1,7 @@
-/** Sticky-session pins shared by the cluster: one Redis key per session name, idle TTL 1 h. */
+/**
+ * Pins shared by the cluster: one Redis key per pin (`<key id>/<session name>`, or a
+ * conversation's `<key id>/<hash>`), idle TTL 1 h.
+ */
 import type { Redis } from 'ioredis';
 import type { StickyStore } from '../routing/sticky.js';
 

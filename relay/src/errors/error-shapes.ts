@@ -34,6 +34,7 @@ const ANTHROPIC_TYPE: Record<RelayErrorCode, AnthropicType> = {
   not_found: 'not_found_error',
   model_not_found: 'not_found_error',
   request_too_large: 'request_too_large',
+  prompt_too_long: 'invalid_request_error',
   conflict: 'invalid_request_error',
   rate_limit_exceeded: 'rate_limit_error',
   too_many_auth_failures: 'rate_limit_error',
@@ -67,7 +68,7 @@ export function responsesError(error: RelayError): { code: string; message: stri
   const code =
     error.code === 'rate_limit_exceeded'
       ? 'rate_limit_exceeded'
-      : error.code === 'upstream_rejected'
+      : error.code === 'upstream_rejected' || error.code === 'prompt_too_long'
         ? 'invalid_prompt'
         : 'server_error';
   return { code, message: error.message };

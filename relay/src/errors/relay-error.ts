@@ -14,6 +14,8 @@ export const ERRORS = {
   not_found: { status: 404, type: 'invalid_request_error' },
   model_not_found: { status: 404, type: 'invalid_request_error' },
   request_too_large: { status: 413, type: 'invalid_request_error' },
+  /** Longer than every bridge that serves the model takes (routing/prompt-limit.ts). */
+  prompt_too_long: { status: 400, type: 'invalid_request_error' },
   conflict: { status: 409, type: 'invalid_request_error' },
   rate_limit_exceeded: { status: 429, type: 'requests' },
   too_many_auth_failures: { status: 429, type: 'requests' },

@@ -89,6 +89,16 @@ export function parseMessagesRequest(body: unknown): MessagesRequest {
   return parseBody(messagesRequestSchema, body);
 }
 
+/** `POST /v1/messages/count_tokens` takes a Messages request without `max_tokens`. */
+const countTokensSchema = messagesRequestSchema.extend({ max_tokens: z.number().int().min(1).optional() });
+
+/** Validates a count_tokens request (400 naming the first offending field), as a Messages request. */
+export function parseCountTokensRequest(body: unknown): MessagesRequest {
+  const request = parseBody(countTokensSchema, body);
+  // What max_tokens says never counts towards the prompt.
+  return { ...request, max_tokens: request.max_tokens ?? 1 };
+}
+
 /** The request's tools, or undefined without any; 400 for a server tool the arena cannot run. */
 export function messagesTools(request: MessagesRequest): ToolRequest | undefined {
   const tools = request.tools ?? [];

@@ -56,6 +56,11 @@ export interface Limiter {
   acquire(scope: string, spec: LimitSpec, leaseId: string): Promise<Decision>;
   /** Gives back a lease taken by `acquire`. Unknown leases are ignored. */
   release(scope: string, leaseId: string): Promise<void>;
+  /**
+   * Takes back one admission of `scope` from the minute and day windows (never below zero), for
+   * a request the relay refused itself before serving it (a prompt too long for every bridge).
+   */
+  refund(scope: string, spec: LimitSpec): Promise<void>;
   /** Charges tokens to today's `tokens_per_day` counter of `scope`. */
   addTokens(scope: string, tokens: number): Promise<void>;
   close(): Promise<void>;

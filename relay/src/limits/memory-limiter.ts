@@ -82,6 +82,14 @@ export class MemoryLimiter implements Limiter {
     if (held.size === 0) this.leases.delete(scope);
   }
 
+  async refund(scope: string, spec: LimitSpec): Promise<void> {
+    const now = this.now();
+    const minute = this.minutes.get(scope);
+    if (spec.requestsPerMinute !== null && minute && minute.endsAt > now && minute.count > 0) minute.count--;
+    const day = this.days.get(scope);
+    if (spec.requestsPerDay !== null && day && day.day === utcDay(now).day && day.count > 0) day.count--;
+  }
+
   async addTokens(scope: string, tokens: number): Promise<void> {
     if (tokens > 0) bump(this.tokens, scope, utcDay(this.now()).day, tokens);
   }

@@ -5,7 +5,8 @@
  * `clientGate` each time the router picks an agent (counts it against the agent's client; a
  * refused client is routed around), `attemptFailed` when an agent failed before the first byte
  * (that client's concurrency slot is given back at once), `settle` when the request ended on any
- * path (every concurrency slot back, tokens charged to `tokens_per_day`).
+ * path (every concurrency slot back, tokens charged to `tokens_per_day`), or `refund` instead
+ * when the relay refused it itself before routing (a prompt no bridge takes: it counts nowhere).
  */
 import type { Logger } from 'pino';
 import type { RelayError } from '../errors/relay-error.js';
@@ -17,8 +18,15 @@ import { hasLimits, type Limiter, type LimitSpec } from './limiter.js';
 
 type Lease = { scope: string; id: string; agentId?: string };
 
-/** What one consumer request holds from admission until `settle`. */
-type Held = { leases: Lease[] | undefined; tokensScope: string | undefined };
+/**
+ * What one consumer request holds from admission until `settle`; `counted`: the key's windows it
+ * was counted in (for `refund`).
+ */
+type Held = {
+  leases: Lease[] | undefined;
+  tokensScope: string | undefined;
+  counted?: { scope: string; spec: LimitSpec };
+};
 
 export type KeyAdmission = {
   /** `x-ratelimit-*` headers for the answer, whatever it turns out to be. */
@@ -75,6 +83,7 @@ export class RateLimits {
     this.held.set(requestId, {
       leases: decision.leased ? [{ scope, id: requestId }] : undefined,
       tokensScope: spec.tokensPerDay === null ? undefined : scope,
+      counted: 'degraded' in decision ? undefined : { scope, spec },
     });
     return 'degraded' in decision ? UNLIMITED : { headers: rateLimitHeaders(decision.snapshot) };
   }
@@ -109,6 +118,20 @@ export class RateLimits {
       void this.limiter.release(lease.scope, lease.id);
       return false;
     });
+  }
+
+  /**
+   * The relay refused the request itself before routing it (its prompt is longer than every
+   * bridge takes): settles it, and it counts against none of its key's windows.
+   */
+  refund(requestId: string): void {
+    const counted = this.held.get(requestId)?.counted;
+    this.settle(requestId);
+    if (counted) {
+      this.limiter.refund(counted.scope, counted.spec).catch((error: unknown) => {
+        this.logger?.warn({ err: error }, 'could not refund a refused request');
+      });
+    }
   }
 
   /** The request ended: releases its slots and charges `tokens` to its key's daily budget. */

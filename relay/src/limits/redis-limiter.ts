@@ -95,6 +95,14 @@ return {1, m_used, m_ttl, d_used, inflight, t_used}
 `;
 const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE).digest('hex');
 
+/** KEYS: minute, day. Takes one request back from each that exists and is above zero. */
+const REFUND = `
+for i = 1, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+return 0
+`;
+
 /** How often a Redis failure is logged at most, ms. */
 const LOG_EVERY_MS = 10_000;
 
@@ -161,6 +169,22 @@ export class RedisLimiter implements Limiter {
       await this.redis.zrem(`${this.options.prefix}rl:${scope}:c`, leaseId);
     } catch (error) {
       // The lease expires by itself (leaseTtlMs); until then it holds one slot.
+      this.note(error);
+    }
+  }
+
+  async refund(scope: string, spec: LimitSpec): Promise<void> {
+    const k = this.keys(scope, utcDay(Date.now()).day);
+    const keys = [
+      ...(spec.requestsPerMinute === null ? [] : [k.minute]),
+      ...(spec.requestsPerDay === null ? [] : [k.day]),
+    ];
+    if (keys.length === 0) return;
+    try {
+      // Rare (a refused prompt): the script is sent whole, not cached.
+      await this.redis.eval(REFUND, keys.length, ...keys);
+    } catch (error) {
+      // The request stays counted: the window forgets it when it closes.
       this.note(error);
     }
   }

@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { OpenRequest } from '../routing/routable-agent.js';
 import type { Router } from '../routing/router.js';
+import type { Pin } from '../routing/sticky.js';
 import type { ReportDeps } from './exchange-report.js';
 import type { ExchangeRegistry } from './registry.js';
 import type { ResponseTap } from './response-tap.js';
@@ -31,7 +32,10 @@ export type ExchangeRequest = {
   body: unknown;
   /** `body` as the consumer's JSON bytes, when it goes to the agent unchanged. */
   bodyJson?: Buffer | undefined;
-  sessionName: string | undefined;
+  /** The key's named session or conversation this request belongs to, if any. */
+  pin: Pin | undefined;
+  /** The prompt's length as bridges count it (routing/prompt-limit.ts): routes only to agents it fits. */
+  promptChars?: number | undefined;
   res: ServerResponse;
   /** The request's logger, made on first call. */
   log: () => Logger;

@@ -9,7 +9,7 @@ import { RelayError } from '../errors/relay-error.js';
 import { createBalancer } from '../routing/balancer.js';
 import { Cooldown } from '../routing/cooldown.js';
 import { Router } from '../routing/router.js';
-import { StickyTable } from '../routing/sticky.js';
+import { StickyTable, sessionPin } from '../routing/sticky.js';
 import { agent, type FakeAgent, FakeHub } from '../test-support/fake-agents.js';
 import { FakeResponse } from '../test-support/fake-response.js';
 import { refusal } from '../test-support/refusal.js';
@@ -44,7 +44,7 @@ function setup(options: {
     stream: true,
     path: '/v1/chat/completions',
     body: { model: 'gpt-5' },
-    sessionName: options.sessionName,
+    pin: options.sessionName ? sessionPin('key-1', options.sessionName) : undefined,
     res: res.asResponse(),
     log: () => pino({ level: 'silent' }),
     tap: options.tap,
@@ -192,10 +192,10 @@ describe('Exchange', () => {
     const run = exchange.run();
     await settle();
     const stream = a.opened[0]!;
-    expect(sticky.get('conv-1')).toBeUndefined();
+    expect(sticky.get('key-1/conv-1')).toBeUndefined();
     stream.handlers.onHead(200, {});
     await run;
-    expect(sticky.get('conv-1')).toBe(a.agentKey);
+    expect(sticky.get('key-1/conv-1')).toBe(a.agentKey);
     expect(res.headers['x-session-pin']).toBe('new');
     expect(router.cooldownState(a.agentKey)).toBeUndefined();
     stream.handlers.onFailure({ code: 'upstream_unavailable', message: 'bridge crashed mid-answer' });

@@ -97,7 +97,8 @@ export class Exchange implements ExchangeInfo {
             requestId: this.id,
             models,
             tried,
-            sessionName: this.request.sessionName,
+            pin: this.request.pin,
+            promptChars: this.request.promptChars,
             signal: stop.signal,
           });
         } catch (error) {

@@ -4,6 +4,7 @@
  */
 import type { FailureScope } from '@arena-relay/shared';
 import { RelayError } from '../errors/relay-error.js';
+import { bridgeTooLong } from '../routing/prompt-limit.js';
 import type { StreamFailure } from '../tunnel/stream.js';
 
 /** Failures worth another agent, as long as nothing reached the consumer yet. */
@@ -68,6 +69,9 @@ export function failureToError(failure: StreamFailure): RelayError {
     case 'upstream_error':
       return new RelayError('upstream_error', `bridge error: ${failure.message}`);
     case 'upstream_rejected': {
+      // The bridge's own "Prompt too long": the same answer as the relay's check gives.
+      const tooLong = bridgeTooLong(failure.message);
+      if (tooLong) return tooLong;
       const status = failure.status && failure.status >= 400 && failure.status < 500 ? failure.status : 400;
       return new RelayError('upstream_rejected', `bridge rejected the request: ${failure.message}`, {
         status,

@@ -1,11 +1,13 @@
 /**
  * Which agents may take an attempt, model by model: a request names one model or several
  * (fallbacks, tried in order), and the first model with an agent fit to serve it wins. "Fit":
- * advertises the model, is routable, was not tried for this request, is not benched, and its
- * client did not refuse the request. When no model has one, the error says why for all of them.
+ * advertises the model, is routable, was not tried for this request, is not benched, takes a
+ * prompt this long, and its client did not refuse the request. When no model has one, the error
+ * says why for all of them.
  */
 import { truncateChars } from '@arena-relay/shared';
 import { RelayError } from '../errors/relay-error.js';
+import { fitsLimit, promptTooLong } from './prompt-limit.js';
 import type { RoutableAgent } from './routable-agent.js';
 
 /** The model chosen and its fit agents, on this relay and on others. */
@@ -16,6 +18,8 @@ export type CandidateRules = {
   fit: (agent: RoutableAgent, model: string) => boolean;
   /** Clients the client gate refused for this attempt, with their retry-after (s). */
   refusedClients?: ReadonlyMap<string, number> | undefined;
+  /** The prompt's length as bridges count it (prompt-limit.ts); undefined: not checked. */
+  promptChars?: number | undefined;
 };
 
 export function chooseCandidates(
@@ -30,9 +34,17 @@ export function chooseCandidates(
   const refused = rules.refusedClients;
   let served = false;
   let fitted = false;
+  /** The largest limit among agents that would fit but for the prompt's length. */
+  let overLimit: number | undefined;
+  const chars = rules.promptChars;
   for (const model of models) {
     const serves = (a: RoutableAgent) => a.models.has(model);
-    const fits = (a: RoutableAgent) => serves(a) && rules.fit(a, model);
+    const fits = (a: RoutableAgent) => {
+      if (!serves(a) || !rules.fit(a, model)) return false;
+      if (fitsLimit(a, chars)) return true;
+      overLimit = Math.max(overLimit ?? 0, a.promptLimitChars!);
+      return false;
+    };
     let localFit = local.filter(fits);
     let remoteFit = remote.filter(fits);
     if (localFit.length === 0 && remoteFit.length === 0) {
@@ -54,6 +66,9 @@ export function chooseCandidates(
         ? `The model ${named} is not served by any connected bridge`
         : `None of the models ${named} is served by any connected bridge`;
     return { error: new RelayError('model_not_found', message, { param: 'model' }) };
+  }
+  if (!fitted && overLimit !== undefined && chars !== undefined) {
+    return { error: promptTooLong(chars, overLimit, models) };
   }
   if (!fitted) {
     return {

@@ -37,6 +37,8 @@ export interface RoutableAgent {
   /** Share of capacity in use (0 idle … 1 full). */
   readonly load: number;
   readonly maxConcurrency: number;
+  /** The longest prompt its bridge takes, in characters (routing/prompt-limit.ts); undefined: no known limit. */
+  readonly promptLimitChars?: number | undefined;
   readonly ttfbEwmaMs: number | undefined;
   /** Takes a slot for a request that will call `open` shortly. */
   reserve(): void;

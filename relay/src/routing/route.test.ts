@@ -4,13 +4,18 @@ import { agent } from '../test-support/fake-agents.js';
 import type { StreamFailure } from '../tunnel/stream.js';
 import { Cooldown } from './cooldown.js';
 import { modelCooldownKey, Route } from './route.js';
-import { StickyTable } from './sticky.js';
+import { StickyTable, sessionPin } from './sticky.js';
 
 function setup(sessionName: string | undefined) {
-  const feedback = { cooldown: new Cooldown({ threshold: 2, baseMs: 5000 }), sticky: new StickyTable() };
+  const sticky = new StickyTable();
+  const feedback = {
+    cooldown: new Cooldown({ threshold: 2, baseMs: 5000 }),
+    pins: { session: sticky, conversation: new StickyTable() },
+  };
   const served = agent('a');
-  const route = new Route(served, 'gpt-5', sessionName ? 'new' : undefined, sessionName, feedback);
-  return { route, served, ...feedback };
+  const pin = sessionName ? sessionPin('key-1', sessionName) : undefined;
+  const route = new Route(served, 'gpt-5', sessionName ? 'new' : undefined, pin, feedback);
+  return { route, served, cooldown: feedback.cooldown, sticky };
 }
 
 /** Bridge-wide: the tab is gone (no scope from the agent: the code decides). */
@@ -24,7 +29,7 @@ describe('Route', () => {
     route.failed(broken);
     expect(cooldown.state(served.agentKey)?.failures).toBe(1);
     route.succeeded();
-    expect(sticky.get('conv-1')).toBe(served.agentKey);
+    expect(sticky.get('key-1/conv-1')).toBe(served.agentKey);
     expect(cooldown.state(served.agentKey)).toBeUndefined();
   });
 

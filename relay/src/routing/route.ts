@@ -8,7 +8,7 @@ import { countsAgainstAgent, countsAgainstModel } from '../proxy/failures.js';
 import type { StreamFailure } from '../tunnel/stream.js';
 import type { Cooldown } from './cooldown.js';
 import type { RoutableAgent } from './routable-agent.js';
-import type { PinOutcome, StickyStore } from './sticky.js';
+import type { Pin, PinOutcome, StickyStore } from './sticky.js';
 
 /**
  * The cooldown key of one model on one agent: a model-caused failure benches that model there,
@@ -18,8 +18,11 @@ export function modelCooldownKey(agentKey: string, model: string): string {
   return `${agentKey}\u0000model:${model}`;
 }
 
-/** What a Route reports to: the Router's cooldown and sticky table. */
-export type RouteFeedback = { cooldown: Cooldown; sticky: StickyStore };
+/** Where pins live, by kind: named sessions and conversations apart, so neither evicts the other. */
+export type PinStores = Record<Pin['kind'], StickyStore>;
+
+/** What a Route reports to: the Router's cooldown and pin tables. */
+export type RouteFeedback = { cooldown: Cooldown; pins: PinStores };
 
 /** A reserved slot on an agent: call `session.open` at once, or `session.release()`. */
 export class Route {
@@ -29,14 +32,14 @@ export class Route {
     readonly model: string,
     /** With a session name: whether its pin was kept, new, or moved to this agent. */
     readonly pin: PinOutcome | undefined,
-    private readonly sessionName: string | undefined,
+    private readonly pinned: Pin | undefined,
     private readonly feedback: RouteFeedback,
   ) {}
 
-  /** The agent answered (its head arrived): pin the session to it, clear its cooldowns. */
+  /** The agent answered (its head arrived): pin the session or conversation to it, clear its cooldowns. */
   succeeded(): void {
     const key = this.session.agentKey;
-    if (this.sessionName) this.feedback.sticky.set(this.sessionName, key);
+    if (this.pinned) this.feedback.pins[this.pinned.kind].set(this.pinned.key, key);
     this.feedback.cooldown.success(key);
     this.feedback.cooldown.success(modelCooldownKey(key, this.model));
   }

@@ -9,7 +9,7 @@ import type { AgentHub } from '../tunnel/agent-hub.js';
 import { createBalancer } from './balancer.js';
 import { Cooldown } from './cooldown.js';
 import { type ClientGate, type RouteRequest, Router } from './router.js';
-import { StickyTable } from './sticky.js';
+import { type Pin, StickyTable, sessionPin } from './sticky.js';
 
 function setup(
   options: { remote?: FakeAgent[]; gate?: ClientGate; maxQueue?: number; maxWaitMs?: number } = {},
@@ -17,14 +17,16 @@ function setup(
   const hub = new FakeHub();
   const cooldown = new Cooldown({ threshold: 1, baseMs: 1000 });
   const sticky = new StickyTable();
+  const affinity = new StickyTable();
   const router = new Router(hub as unknown as AgentHub, createBalancer('least_load'), {
     cooldown,
     sticky,
+    affinity,
     remoteAgents: () => options.remote ?? [],
     clientGate: options.gate,
     queue: { maxQueue: options.maxQueue ?? 10, maxWaitMs: options.maxWaitMs ?? 30_000 },
   });
-  return { hub, router, cooldown, sticky };
+  return { hub, router, cooldown, sticky, affinity };
 }
 
 const controller = () => new AbortController();
@@ -177,15 +179,15 @@ describe('Router.acquire', () => {
     const b = agent('b', { max: 4 });
     b.inFlight = 3; // least_load alone would pick a
     hub.agents = [a, b];
-    sticky.set('conv-1', b.agentKey);
-    const kept = await router.acquire(request({ sessionName: 'conv-1' }));
+    sticky.set('key-1/conv-1', b.agentKey);
+    const kept = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(kept).toMatchObject({ pin: 'kept' });
     expect(kept.session.id).toBe('b');
     b.ready = false;
-    const moved = await router.acquire(request({ sessionName: 'conv-1' }));
+    const moved = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(moved).toMatchObject({ pin: 'repinned' });
     expect(moved.session.id).toBe('a');
-    expect((await router.acquire(request({ sessionName: 'conv-2' }))).pin).toBe('new');
+    expect((await router.acquire(request({ pin: sessionPin('key-1', 'conv-2') }))).pin).toBe('new');
   });
 
   it("the Route reports to the router's own tables: a success keeps the pin, failures bench", async () => {
@@ -193,14 +195,14 @@ describe('Router.acquire', () => {
     const a = agent('a', { max: 4 });
     const b = agent('b', { max: 4 });
     hub.agents = [a, b];
-    const first = await router.acquire(request({ sessionName: 'conv-1' }));
+    const first = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(first.pin).toBe('new');
     first.succeeded();
-    const again = await router.acquire(request({ sessionName: 'conv-1' }));
+    const again = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(again).toMatchObject({ pin: 'kept', session: first.session });
     expect(again.failed({ code: 'upstream_unavailable', message: 'boom' })).toBe(1000);
     expect(router.cooldownState(first.session.agentKey)).toMatchObject({ benched: true, trips: 1 });
-    const other = await router.acquire(request({ sessionName: 'conv-1' }));
+    const other = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(other.pin).toBe('repinned');
     expect(other.session).not.toBe(first.session);
     await vi.advanceTimersByTimeAsync(1000);
@@ -267,5 +269,91 @@ describe('Router.acquire with candidate models', () => {
     expect(error.message.length).toBeLessThan(400);
     expect(error.message).toContain('…');
     expect(error.message).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+  });
+});
+
+describe('Router.acquire: pins per key, conversations, prompt limits', () => {
+  const conversation = (follow: boolean): Pin => ({ kind: 'conversation', key: 'key-1/abc', follow });
+
+  it("a session pin is the key's own: the same name under another key is another session", async () => {
+    const { hub, router, sticky } = setup();
+    const a = agent('a', { max: 4 });
+    const b = agent('b', { max: 4 });
+    b.inFlight = 3;
+    hub.agents = [a, b];
+    sticky.set('key-1/conv', b.agentKey);
+    expect(await router.acquire(request({ pin: sessionPin('key-1', 'conv') }))).toMatchObject({
+      pin: 'kept',
+      session: b,
+    });
+    expect(await router.acquire(request({ pin: sessionPin('key-2', 'conv') }))).toMatchObject({
+      pin: 'new',
+      session: a,
+    });
+  });
+
+  it('a conversation pin is looked up only for a later turn, preferred while its agent has room', async () => {
+    const { hub, router, affinity } = setup();
+    const a = agent('a', { max: 2 });
+    const b = agent('b', { max: 2 });
+    b.inFlight = 1;
+    hub.agents = [a, b];
+    affinity.set('key-1/abc', b.agentKey);
+    // A first turn is balanced as usual (least load: a), and says nothing in x-session-pin.
+    const first = await router.acquire(request({ pin: conversation(false) }));
+    expect(first).toMatchObject({ session: a, pin: undefined });
+    first.session.release();
+    const later = await router.acquire(request({ pin: conversation(true) }));
+    expect(later).toMatchObject({ session: b, pin: undefined });
+    // Full: not waited for, another agent serves; and a success moves the pin there.
+    const other = await router.acquire(request({ pin: conversation(true) }));
+    expect(other.session).toBe(a);
+    other.succeeded();
+    expect(affinity.get('key-1/abc')).toBe(a.agentKey);
+  });
+
+  it('an agent whose limit the prompt exceeds does not fit; none left is prompt_too_long with the counts', async () => {
+    const { hub, router } = setup();
+    const small = agent('small', { max: 4, promptLimitChars: 100 });
+    const large = agent('large', { max: 4, promptLimitChars: 1000 });
+    large.inFlight = 3;
+    hub.agents = [small, large];
+    expect((await router.acquire(request({ promptChars: 100 }))).session).toBe(small);
+    expect((await router.acquire(request({ promptChars: 101 }))).session).toBe(large);
+    const error = await refusal(router.acquire(request({ promptChars: 1001 })));
+    expect(error).toMatchObject({ code: 'prompt_too_long', status: 400, param: 'messages' });
+    expect(error.message).toMatch(/1001 characters; .*'gpt-5' accept at most 1000/);
+    expect(() => router.checkPromptFits(['gpt-5'], 1001)).toThrow(/at most 1000/);
+    expect(() => router.checkPromptFits(['gpt-5'], 1000)).not.toThrow();
+    // Not the prompt's fault when no agent serves the model at all: acquire says so itself.
+    expect(() => router.checkPromptFits(['other'], 10 ** 6)).not.toThrow();
+    // An unready agent without a limit does not rescue it; a ready one does.
+    const unlimited = agent('unlimited', { max: 4 });
+    unlimited.ready = false;
+    hub.agents = [small, unlimited];
+    expect(() => router.checkPromptFits(['gpt-5'], 1001)).toThrow(/at most 100\b/);
+    unlimited.ready = true;
+    expect(() => router.checkPromptFits(['gpt-5'], 1001)).not.toThrow();
+  });
+
+  it('a flood of conversations cannot evict named sessions: they live in tables of their own', async () => {
+    const hub = new FakeHub();
+    const a = agent('a', { max: 1000 });
+    const b = agent('b', { max: 1000 });
+    hub.agents = [a, b];
+    const sticky = new StickyTable(2);
+    const router = new Router(hub as unknown as AgentHub, createBalancer('least_load'), {
+      sticky,
+      affinity: new StickyTable(2),
+    });
+    sticky.set('key-1/named', b.agentKey);
+    for (let i = 0; i < 100; i++) {
+      const route = await router.acquire(
+        request({ pin: { kind: 'conversation', key: `key-2/${i}`, follow: false } }),
+      );
+      route.succeeded();
+      route.session.release();
+    }
+    expect(sticky.get('key-1/named')).toBe(b.agentKey);
   });
 });

@@ -1,11 +1,13 @@
 /**
  * Chooses the agent for each attempt of a request. Candidates advertise the model (the first of
  * the request's models that some fit agent serves: candidates.ts), are ready, not draining, not
- * benched by the cooldown and not yet tried for this request; a pinned session
- * (X-Session-Name) keeps its agent while that agent is alive and ready. Agents on this relay are
- * preferred; agents on other relays of the cluster serve when no local one can. When every
- * candidate is at capacity the request waits in a bounded FIFO queue. The Route it returns
- * reports the attempt's outcome back (sticky pin, cooldown); callers never see those tables.
+ * benched by the cooldown, not yet tried for this request, and take a prompt this long; a pinned
+ * session (X-Session-Name) keeps its agent while that agent is alive and ready, and a later turn
+ * of a conversation prefers the agent of the earlier ones (pins are per API key: sticky.ts).
+ * Agents on this relay are preferred; agents on other relays of the cluster serve when no local
+ * one can. When every candidate is at capacity the request waits in a bounded FIFO queue. The
+ * Route it returns reports the attempt's outcome back (pins, cooldown); callers never see those
+ * tables.
  */
 import { RelayError } from '../errors/relay-error.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
@@ -14,7 +16,7 @@ import { chooseCandidates } from './candidates.js';
 import { Cooldown, type CooldownState } from './cooldown.js';
 import type { RoutableAgent } from './routable-agent.js';
 import { modelCooldownKey, Route, type RouteFeedback } from './route.js';
-import { type PinOutcome, type StickyStore, StickyTable } from './sticky.js';
+import { type Pin, type PinOutcome, type StickyStore, StickyTable } from './sticky.js';
 
 export { Route } from './route.js';
 
@@ -24,7 +26,10 @@ export type RouteRequest = {
   /** The models that may serve it, in order of preference (one, or fallbacks): the first wins. */
   models: readonly string[];
   tried: ReadonlySet<string>;
-  sessionName?: string | undefined;
+  /** The key's named session or conversation, if any (sticky.ts). */
+  pin?: Pin | undefined;
+  /** The prompt's length as bridges count it: agents with a lower limit do not fit (prompt-limit.ts). */
+  promptChars?: number | undefined;
   /**
    * Aborted when the consumer leaves or the request times out: the wait ends. A function, so the
    * signal is only made for requests that actually wait.
@@ -52,7 +57,10 @@ export type QueueOptions = {
 export type RouterOptions = {
   queue?: QueueOptions;
   cooldown?: Cooldown;
+  /** Named-session pins (default: in memory). */
   sticky?: StickyStore;
+  /** Conversation pins (default: in memory). */
+  affinity?: StickyStore;
   /** Agents connected to other relays (empty without a cluster). */
   remoteAgents?: () => RoutableAgent[];
   clientGate?: ClientGate;
@@ -81,7 +89,10 @@ export class Router {
   ) {
     this.feedback = {
       cooldown: options.cooldown ?? new Cooldown(),
-      sticky: options.sticky ?? new StickyTable(),
+      pins: {
+        session: options.sticky ?? new StickyTable(),
+        conversation: options.affinity ?? new StickyTable(),
+      },
     };
     this.queueOptions = options.queue ?? { maxQueue: 100, maxWaitMs: 30_000 };
     this.remoteAgents = options.remoteAgents ?? (() => []);
@@ -134,7 +145,10 @@ export class Router {
 
   /** One pick, or a wait in the queue; the client gate is not asked. */
   private async reserve(request: RouteRequest): Promise<Route> {
-    const pinnedKey = request.sessionName ? await this.pinFor(request.sessionName) : undefined;
+    const { pin } = request;
+    // A first turn has nothing to follow: no lookup (and no Redis round trip) for it.
+    const lookup = pin !== undefined && (pin.kind === 'session' || pin.follow);
+    const pinnedKey = lookup ? await this.pinFor(pin) : undefined;
     const verdict = this.decide(request, pinnedKey);
     if ('route' in verdict) return verdict.route;
     if ('error' in verdict) throw verdict.error;
@@ -173,6 +187,19 @@ export class Router {
     });
   }
 
+  /**
+   * Throws the 400 `prompt_too_long` when every ready agent serving one of `models` has a prompt
+   * limit below `promptChars`: asked before the request counts against anything, so no bridge,
+   * limit or meter sees it. Any other reason not to serve is left to `acquire`.
+   */
+  checkPromptFits(models: readonly string[], promptChars: number): void {
+    const chosen = chooseCandidates(models, this.hub.list(), this.remoteAgents(), {
+      fit: (a) => a.routable,
+      promptChars,
+    });
+    if ('error' in chosen && chosen.error.code === 'prompt_too_long') throw chosen.error;
+  }
+
   /** Every model some connected agent (on any relay) advertises, sorted. */
   models(): string[] {
     const all = new Set<string>();
@@ -181,9 +208,9 @@ export class Router {
     return [...all].sort();
   }
 
-  private async pinFor(sessionName: string): Promise<string | undefined> {
+  private async pinFor(pin: Pin): Promise<string | undefined> {
     try {
-      return await this.feedback.sticky.get(sessionName);
+      return await this.feedback.pins[pin.kind].get(pin.key);
     } catch {
       return undefined; // a shared pin table that is down only costs stickiness
     }
@@ -208,6 +235,7 @@ export class Router {
         !cooldown.benched(a.agentKey) &&
         !cooldown.benched(modelCooldownKey(a.agentKey, model)),
       refusedClients: request.refusedClients,
+      promptChars: request.promptChars,
     });
     if ('error' in chosen) {
       // An agent whose relay is going away is dialling another one: wait for it there.
@@ -215,18 +243,22 @@ export class Router {
       return local.some(moving) || remote.some(moving) ? { busy: true } : chosen;
     }
     const { local: localFit, remote: remoteFit } = chosen;
-    let pin: PinOutcome | undefined;
+    let outcome: PinOutcome | undefined;
     let pools = [localFit, remoteFit];
-    if (request.sessionName) {
+    const { pin } = request;
+    if (pin) {
       const pinned =
         pinnedKey === undefined
           ? undefined
           : [...localFit, ...remoteFit].find((a) => a.agentKey === pinnedKey);
-      if (pinned) {
-        pin = 'kept';
+      if (pin.kind === 'conversation') {
+        // A guess, not a promise: the earlier turns' agent when it has room, else anyone.
+        if (pinned) pools = [[pinned], localFit, remoteFit];
+      } else if (pinned) {
+        outcome = 'kept';
         pools = [[pinned]];
       } else {
-        pin = pinnedKey === undefined ? 'new' : 'repinned';
+        outcome = pinnedKey === undefined ? 'new' : 'repinned';
       }
     }
     // Local first: a remote agent costs two more hops through Redis.
@@ -235,7 +267,7 @@ export class Router {
       if (open.length === 0) continue;
       const agent = this.balancer.pick(open);
       agent.reserve();
-      return { route: new Route(agent, chosen.model, pin, request.sessionName, this.feedback) };
+      return { route: new Route(agent, chosen.model, outcome, pin, this.feedback) };
     }
     return { busy: true };
   }

@@ -1,9 +1,24 @@
 /**
  * Sticky sessions: `X-Session-Name` pins a conversation to the agent that served it. Entries
- * expire after an idle period; the table is bounded (oldest entries go first).
+ * expire after an idle period; the table is bounded (oldest entries go first). A pin belongs to
+ * the API key that made it: its table key starts with the key's id, so another consumer who sends
+ * the same session name has a pin of their own and can neither move nor probe this one.
  */
 
 export type PinOutcome = 'new' | 'kept' | 'repinned';
+
+/**
+ * What a request is pinned by. `session`: the consumer named it (X-Session-Name): the agent is
+ * kept while it is fit, waited for when busy, and `x-session-pin` tells the outcome. A
+ * `conversation` (routing/conversation.ts) is a preference only; `follow` is false for a first
+ * turn, which is balanced as usual and only records where it went.
+ */
+export type Pin = { kind: 'session'; key: string } | { kind: 'conversation'; key: string; follow: boolean };
+
+/** The pin of session `name` of the API key `keyId` (names hold no `/`: see SESSION_NAME). */
+export function sessionPin(keyId: string, name: string): Pin {
+  return { kind: 'session', key: `${keyId}/${name}` };
+}
 
 /** Session names: 1–128 of A–Z a–z 0–9 . _ : - (they end up in logs and maps, never in headers). */
 export const SESSION_NAME = /^[A-Za-z0-9._:-]{1,128}$/;

@@ -16,10 +16,11 @@ export type FakeAgent = RoutableAgent & {
 
 export function agent(
   id: string,
-  options: { models?: string[]; max?: number; clientId?: string } = {},
+  options: { models?: string[]; max?: number; clientId?: string; promptLimitChars?: number } = {},
 ): FakeAgent {
   const a = {
     id,
+    promptLimitChars: options.promptLimitChars,
     agentKey: `key-${id}`,
     clientId: options.clientId ?? `client-${id}`,
     relayId: 'relay-1',

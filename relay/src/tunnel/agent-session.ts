@@ -91,6 +91,11 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
     return this.hello?.maxConcurrency ?? 1;
   }
 
+  /** The longest prompt its bridge takes, in characters (`hello.promptLimitChars`); undefined: no known limit. */
+  get promptLimitChars(): number | undefined {
+    return this.hello?.promptLimitChars;
+  }
+
   /** True when the agent said hello, is ready and not draining. */
   get routable(): boolean {
     return this.hello !== undefined && this.ready && !this.draining && !this.closed;
