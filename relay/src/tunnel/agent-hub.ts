@@ -44,6 +44,8 @@ export class AgentHub extends EventEmitter<HubEvents> {
   readonly sessions = new Map<string, AgentSession>();
   private readonly pending = new Set<AgentSession>();
   private readonly byAgentKey = new Map<string, AgentSession>();
+  /** Sessions a newer one of the same agent replaced: draining, closed once idle. */
+  private readonly replaced = new Set<AgentSession>();
   private readonly perClient = new Map<string, number>();
   private readonly wss: WebSocketServer;
   private readonly timer: NodeJS.Timeout;
@@ -115,7 +117,10 @@ export class AgentHub extends EventEmitter<HubEvents> {
             logger: this.options.logger.child({ agentId: sessionId, clientId: client.id }),
             onReady: (s) => this.onReady(s),
             onClose: (s) => this.onClosed(s),
-            onCapacity: (s) => this.emit('capacity', s),
+            onCapacity: (s) => {
+              this.closeIfDrained(s);
+              this.emit('capacity', s);
+            },
           });
           this.pending.add(session);
         });
@@ -197,10 +202,8 @@ export class AgentHub extends EventEmitter<HubEvents> {
 
   private onReady(session: AgentSession): void {
     this.pending.delete(session);
-    // The same agent process reconnecting: its old socket is stale (maybe half-open). Replace it.
-    this.byAgentKey
-      .get(session.agentKey)
-      ?.close(CloseCode.REPLACED, 'replaced by a new session of the same agent');
+    const previous = this.byAgentKey.get(session.agentKey);
+    if (previous) this.replace(previous);
     const siblings = this.perClient.get(session.client.id) ?? 0;
     if (siblings >= (this.options.maxAgentsPerClient ?? 16)) {
       session.close(CloseCode.POLICY, 'too many agents connected for this client');
@@ -221,6 +224,26 @@ export class AgentHub extends EventEmitter<HubEvents> {
     this.emit('capacity', session);
   }
 
+  /**
+   * A new session of the same agent process took this one's place. Its socket may be stale
+   * (half-open after a network blip), or live and deliberately kept (the agent dialled this relay
+   * again after another relay's `goaway`, or a balancer sent it here twice): either way no new
+   * stream goes to it, and it closes once its streams in flight end, never cutting one. A socket
+   * that is really dead fails its pings and is cleared by the heartbeat, streams and all.
+   */
+  private replace(previous: AgentSession): void {
+    previous.draining = true;
+    this.replaced.add(previous);
+    this.closeIfDrained(previous);
+  }
+
+  private closeIfDrained(session: AgentSession): void {
+    // Reserved slots count: a request that reserved one opens its stream right after.
+    if (!this.replaced.has(session) || session.streams.used > 0) return;
+    this.replaced.delete(session);
+    session.close(CloseCode.REPLACED, 'replaced by a new session of the same agent');
+  }
+
   private sendGoaway(session: AgentSession): void {
     // Not routable from now on; `goingAway` tells routers the agent is moving, not gone.
     session.draining = true;
@@ -230,6 +253,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
 
   private onClosed(session: AgentSession): void {
     this.pending.delete(session);
+    this.replaced.delete(session);
     if (!this.sessions.delete(session.id)) return;
     if (this.byAgentKey.get(session.agentKey) === session) this.byAgentKey.delete(session.agentKey);
     const left = (this.perClient.get(session.client.id) ?? 1) - 1;
