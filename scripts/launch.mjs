@@ -1,6 +1,6 @@
 /**
  * `npm start` / `npm run agent`: runs what ships, in this one process. Builds `dist/` when stale
- * (scripts/launch.ts, loaded through tsx's scoped import, which leaves no loader behind), then
+ * (scripts/launch.ts, loaded through tsx's scoped import, which compiles that import only), then
  * imports the bundle here, as `node dist/relay.js` would run it: same arguments and environment,
  * its own SIGINT/SIGTERM handlers (Ctrl-C once drains, twice stops), its own exit code. Whatever a
  * supervisor signals or kills is the program itself: a SIGKILL to the group `npm start` made, or
