@@ -62,6 +62,27 @@ describe('a new session of the same agent', () => {
     expect(await readRest(second.reader)).toBe('');
   });
 
+  it('the old session, still finishing a stream, does not count against the client’s agents', async () => {
+    const relay = await startTestRelay({ maxAgentsPerClient: 1 });
+    const { token } = await relay.createClient();
+    const { key } = await relay.createKey();
+    const old = await connectRawAgent(relay.url, token, INSTANCE);
+    const first = await running(relay, key, old);
+    const fresh = await connectRawAgent(relay.url, token, INSTANCE);
+    expect(relay.hub.sessions.size).toBe(2);
+    // A third agent of the client is still one too many.
+    const other = await connectRawAgent(relay.url, token, { hello: { instanceId: 'instance-other-01' } });
+    expect((await other.closed).reason).toMatch(/too many agents/);
+    old.end(first.open.stream);
+    expect(await readRest(first.reader)).toBe('');
+    expect((await old.closed).code).toBe(CloseCode.REPLACED);
+    // Once the old one is gone, the fresh one is the client's one agent, and it serves.
+    const second = await running(relay, key, fresh);
+    fresh.end(second.open.stream);
+    expect(await readRest(second.reader)).toBe('');
+    expect(relay.hub.list()).toHaveLength(1);
+  });
+
   it('closes an idle old session at once', async () => {
     const relay = await startTestRelay();
     const { token } = await relay.createClient();

@@ -211,7 +211,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
     }
     this.sessions.set(session.id, session);
     this.byAgentKey.set(session.agentKey, session);
-    this.perClient.set(session.client.id, siblings + 1);
+    this.countClient(session.client.id, 1);
     this.options.store.touchClient(session.client.id, new Date()).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not record client last_seen');
     });
@@ -232,16 +232,24 @@ export class AgentHub extends EventEmitter<HubEvents> {
    * that is really dead fails its pings and is cleared by the heartbeat, streams and all.
    */
   private replace(previous: AgentSession): void {
+    if (this.replaced.has(previous)) return;
     previous.draining = true;
     this.replaced.add(previous);
+    // No longer one of the client's agents: its successor takes its place in the count.
+    this.countClient(previous.client.id, -1);
     this.closeIfDrained(previous);
   }
 
   private closeIfDrained(session: AgentSession): void {
     // Reserved slots count: a request that reserved one opens its stream right after.
-    if (!this.replaced.has(session) || session.streams.used > 0) return;
-    this.replaced.delete(session);
+    if (!this.replaced.has(session) || session.closed || session.streams.used > 0) return;
     session.close(CloseCode.REPLACED, 'replaced by a new session of the same agent');
+  }
+
+  private countClient(clientId: string, by: number): void {
+    const count = (this.perClient.get(clientId) ?? 0) + by;
+    if (count > 0) this.perClient.set(clientId, count);
+    else this.perClient.delete(clientId);
   }
 
   private sendGoaway(session: AgentSession): void {
@@ -253,12 +261,10 @@ export class AgentHub extends EventEmitter<HubEvents> {
 
   private onClosed(session: AgentSession): void {
     this.pending.delete(session);
-    this.replaced.delete(session);
+    const wasReplaced = this.replaced.delete(session);
     if (!this.sessions.delete(session.id)) return;
     if (this.byAgentKey.get(session.agentKey) === session) this.byAgentKey.delete(session.agentKey);
-    const left = (this.perClient.get(session.client.id) ?? 1) - 1;
-    if (left > 0) this.perClient.set(session.client.id, left);
-    else this.perClient.delete(session.client.id);
+    if (!wasReplaced) this.countClient(session.client.id, -1);
     this.emit('session-closed', session);
   }
 
