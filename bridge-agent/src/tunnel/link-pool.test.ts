@@ -211,4 +211,22 @@ describe('goaway from a relay', () => {
       { going_away: false },
     ]);
   });
+
+  it('a socket that drops (no goaway) redials its own relay, not the one the other link holds', async () => {
+    const { relays, conns, agent, urls } = await setup(2, 2);
+    const [a, b] = relays as [FakeRelay, FakeRelay];
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    a.options.refuseWith = 503;
+    conns[0]!.ws.terminate();
+    await advanceUntil(() => a.upgrades >= 4, 'a dialled again through refusals');
+    expect(b.upgrades).toBe(1);
+    delete a.options.refuseWith;
+    await advanceUntil(() => a.connections[1]?.hello, 'a socket to a again');
+    await until(
+      () => agent.status().connections.filter((link) => link.connected).length === 2,
+      'two sockets',
+    );
+    expect(agent.status().connections.map((link) => link.relay_url)).toEqual([urls[0], urls[1]]);
+    expect(b.upgrades).toBe(1);
+  });
 });
