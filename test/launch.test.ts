@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, isStale } from '../scripts/launch.js';
 import { track } from './support/cleanup.js';
-import { ADMIN_TOKEN } from './support/relay.js';
+import { startFakeBridge } from './support/fake-bridge.js';
+import { ADMIN_TOKEN, startTestRelay } from './support/relay.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // Inside the checkout, so the bundles find node_modules and package.json ("type": "module").
@@ -235,5 +236,57 @@ describe('npm start / npm run agent under a supervisor', () => {
     await expect.poll(() => refused(port), { timeout: 5_000, interval: 20 }).toBe(true);
     await expect.poll(() => tree.filter(running), { timeout: 5_000, interval: 20 }).toEqual([]);
     await expect.poll(() => agent.output(), { timeout: 5_000 }).toMatch(/"signal":"SIGTERM".*stopping/);
+  });
+
+  it('Ctrl-C (SIGINT to the whole group, npm included): once drains the agent, twice stops it', async () => {
+    await ensureBuilt(OUT);
+    const relay = await startTestRelay();
+    const { token } = await relay.createClient();
+    const { key } = await relay.createKey();
+    const bridge = track(await startFakeBridge({ scenario: 'hang' }));
+    const agent = await npm(
+      [
+        'run',
+        'agent',
+        '--',
+        '--relay',
+        relay.url,
+        '--token',
+        token,
+        '--upstream',
+        bridge.url,
+        '--status-port',
+        '0',
+      ],
+      {},
+      AGENT_READY,
+    );
+    const port = portOf(agent, AGENT_READY);
+    await expect.poll(() => relay.hub.list().filter((s) => s.routable).length, { timeout: 10_000 }).toBe(1);
+    const aborts = new AbortController();
+    fetch(`${relay.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-5', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+      signal: aborts.signal,
+    }).catch(() => undefined);
+    await expect.poll(() => bridge.openStreams, { timeout: 10_000 }).toBe(1);
+
+    process.kill(-agent.child.pid!, 'SIGINT');
+    await expect
+      .poll(() => agent.output(), { timeout: 5_000 })
+      .toMatch(/stopping: finishing in-flight streams/);
+    // Draining, not stopped: the stream holds it, its socket and status port stay. (npm passing a
+    // second SIGINT on, as it would to a child that got the terminal's too, would stop it now.)
+    expect(await refused(port)).toBe(false);
+    expect(relay.hub.list()).toHaveLength(1);
+    expect(agent.output().match(/stopping: finishing/g)).toHaveLength(1);
+
+    const tree = [agent.child.pid!, ...descendants(agent.child.pid!)];
+    process.kill(-agent.child.pid!, 'SIGINT');
+    await agent.exited;
+    await expect.poll(() => refused(port), { timeout: 2_000, interval: 20 }).toBe(true);
+    await expect.poll(() => tree.filter(running), { timeout: 2_000, interval: 20 }).toEqual([]);
+    aborts.abort();
   });
 });
