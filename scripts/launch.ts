@@ -1,15 +1,13 @@
 /**
- * `npm start` / `npm run agent`: runs what ships. Builds `dist/` with `buildAll()` of
- * scripts/build.ts when a bundle is missing or older than a file it is built from, then runs the
- * bundle with plain `node` (as the Docker images do): same arguments, same environment, SIGINT,
- * SIGTERM and SIGHUP passed on, its exit code (or signal) passed back.
- *   tsx scripts/launch.ts [--out-dir DIR] <relay|agent> [program arguments…]
- * `npm run dev` / `npm run dev:agent` run the sources through tsx instead.
+ * What `npm start` / `npm run agent` (scripts/launch.mjs) need: which bundle to run with which
+ * arguments, and `dist/` built with `buildAll()` of scripts/build.ts when a bundle is missing or
+ * older than a file it is built from. The entry is plain JavaScript so that the program then runs
+ * in that same process under plain node, as in the Docker images: no TypeScript loader, and no
+ * child process that a supervisor's SIGKILL to the launcher (or its group) would leave behind.
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -55,45 +53,23 @@ export async function ensureBuilt(outdir: string): Promise<boolean> {
   return true;
 }
 
-const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+export const USAGE = `usage: launch.mjs [--out-dir DIR] <${Object.keys(PROGRAMS).join('|')}> [arguments…]`;
 
 /**
- * Runs a bundle until it exits, then exits the same way. The child gets a process group of its
- * own, so a terminal's Ctrl-C reaches it once, through this process, not twice (the agent takes
- * a second SIGINT as "stop now, skip the drain").
+ * The bundle to run and its arguments, from the launcher's arguments; undefined for a wrong
+ * program name. `--out-dir DIR` first, else `outDir` (LAUNCH_OUT_DIR), else `dist/` of the checkout.
  */
-function run(bundle: string, args: string[]): void {
-  const child = spawn(process.execPath, ['--enable-source-maps', bundle, ...args], {
-    cwd: process.cwd(),
-    env: process.env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    detached: true,
-  });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  for (const signal of FORWARDED) process.on(signal, forward);
-  child.once('error', (error) => {
-    console.error(`cannot run ${bundle}: ${error.message}`);
-    process.exit(1);
-  });
-  child.once('exit', (code, signal) => {
-    for (const s of FORWARDED) process.off(s, forward);
-    if (signal) process.kill(process.pid, signal);
-    else process.exit(code ?? 1);
-  });
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  let argv = process.argv.slice(2);
-  let outdir = join(ROOT, 'dist');
-  if (argv[0] === '--out-dir' && argv[1]) {
-    outdir = resolve(argv[1]);
-    argv = argv.slice(2);
+export function launchPlan(
+  argv: readonly string[],
+  outDir?: string,
+): { outdir: string; bundle: string; args: string[] } | undefined {
+  let outdir = resolve(outDir ?? join(ROOT, 'dist'));
+  let rest = [...argv];
+  if (rest[0] === '--out-dir' && rest[1]) {
+    outdir = resolve(rest[1]);
+    rest = rest.slice(2);
   }
-  const [name, ...args] = argv;
-  if (!name || !(name in PROGRAMS)) {
-    console.error(`usage: launch.ts [--out-dir DIR] <${Object.keys(PROGRAMS).join('|')}> [arguments…]`);
-    process.exit(2);
-  }
-  if (await ensureBuilt(outdir)) console.error(`built ${outdir}`);
-  run(join(outdir, PROGRAMS[name as Program]), args);
+  const [name, ...args] = rest;
+  if (!name || !Object.hasOwn(PROGRAMS, name)) return undefined;
+  return { outdir, bundle: join(outdir, PROGRAMS[name as Program]), args };
 }

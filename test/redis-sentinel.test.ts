@@ -1,6 +1,6 @@
 /**
  * Redis beyond one node: two relays on a real Sentinel set-up (a master, a replica, three
- * `redis-sentinel` processes) under steady streaming load, and the master killed (-9). Within
+ * `redis-server --sentinel` processes) under steady streaming load, and the master killed (-9). Within
  * 10 s both relays serve and rate-limit again on the promoted replica, every registration and key
  * acknowledged before the kill is still there (REDIS_WAIT_REPLICAS made each one reach the
  * replica first), and a relay started afterwards finds them through the Sentinels too.

@@ -112,7 +112,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   readonly #pool: LinkPool;
   readonly #shares: SlotShares;
   readonly #startedAt = new Date().toISOString();
-  /** Kept across reconnects: the relay replaces a stale session of this same instance at once. */
+  /** Kept across reconnects: the relay moves new streams off an older session of this instance. */
   readonly #instanceId = randomUUID();
   #statusServer: StatusServer | undefined;
   /** Welcomed sockets, by link id. */

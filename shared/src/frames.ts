@@ -39,7 +39,8 @@ export const helloFrame = z.object({
   agentVersion: z.string().max(64),
   /**
    * Random id of the agent process, kept across its reconnects: a new session with the same client
-   * and instance replaces the old one at once (its socket may be half-open).
+   * and instance replaces the old one, which takes no new stream and closes once its streams end
+   * (a half-open one is cleared by the heartbeat).
    */
   instanceId: z.string().min(8).max(64).optional(),
   capabilities: z.array(z.string().max(64)).max(64),

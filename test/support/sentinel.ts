@@ -1,11 +1,12 @@
 /**
- * A private Sentinel set-up for fail-over tests: a master, a replica and `count` redis-sentinel
- * processes (Debian's `redis-sentinel`; `.ci/run` installs it) in a temp dir, watching the master
- * as `mymaster` with a 1 s down-after. Resolves once every Sentinel knows the replica and the
- * other Sentinels, so a fail-over can be decided. Everything is killed after the test.
+ * A private Sentinel set-up for fail-over tests: a master, a replica and `count` Sentinels in a
+ * temp dir, each `redis-server --sentinel` (the binary that provides Redis, so the suite needs no
+ * separate redis-sentinel package), watching the master as `mymaster` with a 1 s down-after.
+ * Resolves once every Sentinel knows the replica and the other Sentinels, so a fail-over can be
+ * decided. Everything is killed after the test.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -13,7 +14,6 @@ import { expect } from 'vitest';
 import { track } from './cleanup.js';
 import { freePort, type PrivateRedis, startPrivateRedis } from './private-redis.js';
 
-export const SENTINEL_BINARY = '/usr/bin/redis-sentinel';
 export const MASTER_NAME = 'mymaster';
 
 export type SentinelSetup = {
@@ -39,9 +39,6 @@ async function answering(port: number): Promise<Redis> {
 }
 
 export async function startSentinelSetup(count = 3): Promise<SentinelSetup> {
-  if (!existsSync(SENTINEL_BINARY)) {
-    throw new Error(`${SENTINEL_BINARY} is missing: apt-get install -y redis-sentinel (.ci/run does it)`);
-  }
   const master = await startPrivateRedis();
   const replica = await startPrivateRedis(['--replicaof', '127.0.0.1', String(master.port)]);
   const dir = mkdtempSync(join(tmpdir(), 'arena-sentinel-'));
@@ -80,7 +77,8 @@ export async function startSentinelSetup(count = 3): Promise<SentinelSetup> {
         '',
       ].join('\n'),
     );
-    children.push(spawn(SENTINEL_BINARY, [file], { stdio: 'ignore' }));
+    // The config file must come first: redis-server reads its first argument as the file.
+    children.push(spawn('redis-server', [file, '--sentinel'], { stdio: 'ignore' }));
     clients.push(await answering(port));
     sentinels.push({ host: '127.0.0.1', port });
   }

@@ -61,3 +61,50 @@ export async function startTcpProxy(
     },
   });
 }
+
+/**
+ * A loopback TCP balancer, as an operator puts in front of several relays: each connection goes
+ * to the next target in rotation, and to the one after when a target refuses the connection (a
+ * relay between its exit and its successor's start), as nginx's `proxy_next_upstream` does.
+ */
+export async function startTcpBalancer(targets: Array<{ host: string; port: number }>): Promise<{
+  url: string;
+  close(): Promise<void>;
+}> {
+  const sockets = new Set<net.Socket>();
+  let next = 0;
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => client.destroy());
+    client.pause();
+    const attempt = (left: number) => {
+      const target = targets[next++ % targets.length]!;
+      const upstream = net.connect(target.port, target.host);
+      upstream.once('error', () => (left > 1 ? attempt(left - 1) : client.destroy()));
+      upstream.once('connect', () => {
+        sockets.add(upstream);
+        upstream.removeAllListeners('error');
+        upstream.on('error', () => client.destroy());
+        upstream.on('close', () => {
+          sockets.delete(upstream);
+          client.destroy();
+        });
+        client.on('close', () => upstream.destroy());
+        client.pipe(upstream);
+        upstream.pipe(client);
+        client.resume();
+      });
+    };
+    attempt(targets.length);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return track({
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  });
+}

@@ -30,6 +30,18 @@ async function until<T>(probe: () => T | undefined | false, what: string): Promi
   }
 }
 
+/** `until`, moving the fake clock 20 ms a turn: for what waits on a backoff timer. */
+async function advanceUntil<T>(probe: () => T | undefined | false, what: string): Promise<T> {
+  const deadline = performance.now() + 5_000;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await vi.advanceTimersByTimeAsync(20);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Relays, a bridge whose streamed answers the test ends, and an agent given the relays in order. */
 async function setup(count: number, connections: number) {
   const relays = await Promise.all(Array.from({ length: count }, () => FakeRelay.start()));
@@ -57,7 +69,7 @@ async function setup(count: number, connections: number) {
   open.push(agent);
   const conns = await Promise.all(relays.slice(0, connections).map((relay) => relay.connection(1)));
   await until(
-    () => agent.status().connections.filter((link) => link.connected).length === connections,
+    () => agent.status().connections.filter((link) => link.connected).length === Math.min(count, connections),
     'welcome',
   );
   return { relays, conns, bridge, answers, agent, urls: config.relayUrls };
@@ -142,5 +154,79 @@ describe('goaway from a relay', () => {
         [urls[2], true],
       ].sort(),
     );
+  });
+
+  it('connections: 2 on exactly two relays: no second socket to the relay still held; the going-away address is dialled again once it closed, through refusals, until its successor answers', async () => {
+    const { relays, conns, agent, urls } = await setup(2, 2);
+    const [a, b] = relays as [FakeRelay, FakeRelay];
+    const [onA, onB] = conns as [(typeof conns)[0], (typeof conns)[0]];
+
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    onA.send({ type: 'goaway', graceMs: 30_000 });
+    await until(() => agent.status().connections[0]?.going_away, 'a going away');
+    await vi.advanceTimersByTimeAsync(5_000);
+    // The agent keeps the socket it has to b, and opens no second one there.
+    expect(b.upgrades).toBe(1);
+    expect(onB.closed).toBeUndefined();
+    expect(a.upgrades).toBe(1);
+    expect(agent.status().connections).toMatchObject([
+      { relay_url: urls[0], connected: true, going_away: true },
+      { relay_url: urls[1], connected: true, going_away: false },
+    ]);
+
+    // a closes its socket and is down for a while (a relay shutting down answers 503).
+    a.options.refuseWith = 503;
+    onA.ws.close(1001, 'relay shutting down');
+    await advanceUntil(() => a.upgrades >= 3, 'a dialled again, and again after a refusal');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(b.upgrades).toBe(1);
+
+    // Its successor answers: the agent holds both relays again.
+    delete a.options.refuseWith;
+    await advanceUntil(() => a.connections[1]?.hello, 'a socket to the successor of a');
+    await until(
+      () => agent.status().connections.filter((link) => link.connected).length === 2,
+      'two sockets',
+    );
+    expect(
+      agent
+        .status()
+        .connections.map((link) => link.relay_url)
+        .sort(),
+    ).toEqual([urls[0], urls[1]].sort());
+    expect(b.upgrades).toBe(1);
+  });
+
+  it('one address (a balancer): goaway dials it again at once, the going-away socket finishing meanwhile', async () => {
+    const { relays, conns, agent } = await setup(1, 2);
+    const [balancer] = relays as [FakeRelay];
+    expect(agent.status().connections).toHaveLength(1);
+
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    conns[0]!.send({ type: 'goaway', graceMs: 30_000 });
+    await until(() => balancer.connections[1]?.hello, 'a second dial of the only address');
+    expect(conns[0]!.closed).toBeUndefined();
+    expect(agent.status().connections).toMatchObject([
+      { connected: true, going_away: true },
+      { going_away: false },
+    ]);
+  });
+
+  it('a socket that drops (no goaway) redials its own relay, not the one the other link holds', async () => {
+    const { relays, conns, agent, urls } = await setup(2, 2);
+    const [a, b] = relays as [FakeRelay, FakeRelay];
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    a.options.refuseWith = 503;
+    conns[0]!.ws.terminate();
+    await advanceUntil(() => a.upgrades >= 4, 'a dialled again through refusals');
+    expect(b.upgrades).toBe(1);
+    delete a.options.refuseWith;
+    await advanceUntil(() => a.connections[1]?.hello, 'a socket to a again');
+    await until(
+      () => agent.status().connections.filter((link) => link.connected).length === 2,
+      'two sockets',
+    );
+    expect(agent.status().connections.map((link) => link.relay_url)).toEqual([urls[0], urls[1]]);
+    expect(b.upgrades).toBe(1);
   });
 });

@@ -92,8 +92,19 @@ export class LinkPool extends EventEmitter<PoolEvents> {
     entry.retiring = true;
     entry.link.retire(graceMs + GOAWAY_SLACK_MS);
     if (!entry.link.active) this.#entries.delete(link);
-    this.#options.logger.info({ link, relay: entry.link.url, graceMs }, 'relay going away: dialling another');
     if (this.#stopped || this.#active().length >= this.#wanted) return;
+    if (!this.#hasFreeAddress() && this.#active().length > 0) {
+      // Every address is held: the others by live links, this one by the relay going away. A
+      // second socket to a relay already held is no gain (and an older agent's relay would take
+      // it for the same agent reconnecting); the live links serve, and this address is dialled
+      // again once its relay has closed the going-away socket (#spawn's `closed` handler).
+      this.#options.logger.info(
+        { link, relay: entry.link.url, graceMs },
+        'relay going away: no other relay to dial',
+      );
+      return;
+    }
+    this.#options.logger.info({ link, relay: entry.link.url, graceMs }, 'relay going away: dialling another');
     // The replacement takes over the going-away link's place, its dials counted on.
     this.#spawn().reconnects = entry.link.reconnects + 1;
     this.start();
@@ -128,7 +139,11 @@ export class LinkPool extends EventEmitter<PoolEvents> {
     });
     link.on('closed', () => {
       this.emit('closed', id);
-      if (entry.retiring) this.#entries.delete(id);
+      if (!entry.retiring) return;
+      this.#entries.delete(id);
+      // A going-away relay closed its socket: its address is free for a link it still lacks
+      // (goAway dialled none while every address was held).
+      if (!this.#fatal) this.start();
     });
     link.on('fatal', (error) => {
       // A refused token or protocol is the same answer from every relay: report it once.
@@ -140,17 +155,25 @@ export class LinkPool extends EventEmitter<PoolEvents> {
     return link;
   }
 
+  /** Whether some address has no socket at all, going-away ones included. */
+  #hasFreeAddress(): boolean {
+    const held = new Set([...this.#entries.values()].filter((e) => e.link.active).map((e) => e.link.url));
+    return this.#options.urls.some((url) => !held.has(url));
+  }
+
   /**
-   * The address for the next dial of link `id`: the first, in turn after `previous`, that no
-   * other link holds; relays going away are avoided even when that means sharing an address.
+   * The address for the next dial of link `id`, the first in turn after `previous` that no other
+   * link holds; failing that, one held only by a going-away socket (its relay refuses until its
+   * successor runs, or a balancer behind it sends the dial elsewhere); never, while there is
+   * another, one that a live link already holds (no second socket to a relay the agent has).
    */
   #pick(id: number, previous: string | undefined): string {
     const urls = this.#options.urls;
     const start = previous === undefined ? 0 : urls.indexOf(previous) + 1;
     const inTurn = urls.map((_, i) => urls[(start + i) % urls.length]!);
-    const others = [...this.#entries.values()].filter((entry) => entry.id !== id);
-    const held = new Set(others.filter((entry) => entry.link.active).map((entry) => entry.link.url));
-    const leaving = new Set(others.filter((entry) => entry.retiring).map((entry) => entry.link.url));
-    return inTurn.find((url) => !held.has(url)) ?? inTurn.find((url) => !leaving.has(url)) ?? inTurn[0]!;
+    const others = [...this.#entries.values()].filter((entry) => entry.id !== id && entry.link.active);
+    const held = new Set(others.map((entry) => entry.link.url));
+    const live = new Set(others.filter((entry) => !entry.retiring).map((entry) => entry.link.url));
+    return inTurn.find((url) => !held.has(url)) ?? inTurn.find((url) => !live.has(url)) ?? inTurn[0]!;
   }
 }

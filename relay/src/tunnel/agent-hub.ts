@@ -44,6 +44,8 @@ export class AgentHub extends EventEmitter<HubEvents> {
   readonly sessions = new Map<string, AgentSession>();
   private readonly pending = new Set<AgentSession>();
   private readonly byAgentKey = new Map<string, AgentSession>();
+  /** Sessions a newer one of the same agent replaced: draining, closed once idle. */
+  private readonly replaced = new Set<AgentSession>();
   private readonly perClient = new Map<string, number>();
   private readonly wss: WebSocketServer;
   private readonly timer: NodeJS.Timeout;
@@ -115,7 +117,10 @@ export class AgentHub extends EventEmitter<HubEvents> {
             logger: this.options.logger.child({ agentId: sessionId, clientId: client.id }),
             onReady: (s) => this.onReady(s),
             onClose: (s) => this.onClosed(s),
-            onCapacity: (s) => this.emit('capacity', s),
+            onCapacity: (s) => {
+              this.closeIfDrained(s);
+              this.emit('capacity', s);
+            },
           });
           this.pending.add(session);
         });
@@ -197,10 +202,8 @@ export class AgentHub extends EventEmitter<HubEvents> {
 
   private onReady(session: AgentSession): void {
     this.pending.delete(session);
-    // The same agent process reconnecting: its old socket is stale (maybe half-open). Replace it.
-    this.byAgentKey
-      .get(session.agentKey)
-      ?.close(CloseCode.REPLACED, 'replaced by a new session of the same agent');
+    const previous = this.byAgentKey.get(session.agentKey);
+    if (previous) this.replace(previous);
     const siblings = this.perClient.get(session.client.id) ?? 0;
     if (siblings >= (this.options.maxAgentsPerClient ?? 16)) {
       session.close(CloseCode.POLICY, 'too many agents connected for this client');
@@ -208,7 +211,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
     }
     this.sessions.set(session.id, session);
     this.byAgentKey.set(session.agentKey, session);
-    this.perClient.set(session.client.id, siblings + 1);
+    this.countClient(session.client.id, 1);
     this.options.store.touchClient(session.client.id, new Date()).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not record client last_seen');
     });
@@ -221,6 +224,34 @@ export class AgentHub extends EventEmitter<HubEvents> {
     this.emit('capacity', session);
   }
 
+  /**
+   * A new session of the same agent process took this one's place. Its socket may be stale
+   * (half-open after a network blip), or live and deliberately kept (the agent dialled this relay
+   * again after another relay's `goaway`, or a balancer sent it here twice): either way no new
+   * stream goes to it, and it closes once its streams in flight end, never cutting one. A socket
+   * that is really dead fails its pings and is cleared by the heartbeat, streams and all.
+   */
+  private replace(previous: AgentSession): void {
+    if (this.replaced.has(previous)) return;
+    previous.draining = true;
+    this.replaced.add(previous);
+    // No longer one of the client's agents: its successor takes its place in the count.
+    this.countClient(previous.client.id, -1);
+    this.closeIfDrained(previous);
+  }
+
+  private closeIfDrained(session: AgentSession): void {
+    // Reserved slots count: a request that reserved one opens its stream right after.
+    if (!this.replaced.has(session) || session.closed || session.streams.used > 0) return;
+    session.close(CloseCode.REPLACED, 'replaced by a new session of the same agent');
+  }
+
+  private countClient(clientId: string, by: number): void {
+    const count = (this.perClient.get(clientId) ?? 0) + by;
+    if (count > 0) this.perClient.set(clientId, count);
+    else this.perClient.delete(clientId);
+  }
+
   private sendGoaway(session: AgentSession): void {
     // Not routable from now on; `goingAway` tells routers the agent is moving, not gone.
     session.draining = true;
@@ -230,11 +261,10 @@ export class AgentHub extends EventEmitter<HubEvents> {
 
   private onClosed(session: AgentSession): void {
     this.pending.delete(session);
+    const wasReplaced = this.replaced.delete(session);
     if (!this.sessions.delete(session.id)) return;
     if (this.byAgentKey.get(session.agentKey) === session) this.byAgentKey.delete(session.agentKey);
-    const left = (this.perClient.get(session.client.id) ?? 1) - 1;
-    if (left > 0) this.perClient.set(session.client.id, left);
-    else this.perClient.delete(session.client.id);
+    if (!wasReplaced) this.countClient(session.client.id, -1);
     this.emit('session-closed', session);
   }
 
