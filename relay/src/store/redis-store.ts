@@ -6,7 +6,7 @@
  *   <p>clients              zset of client ids, scored by creation sequence
  *   <p>idx:client_token     hash token hash → client id (current tokens only)
  *   <p>idx:client_name      hash case-folded name → client id (names are unique)
- *   <p>key:<id>             hash, one API key (limits as `lim:<name>`)
+ *   <p>key:<id>             hash, one API key (limits as `lim:<name>`; no `scope_table` = table 1)
  *   <p>keys                 zset of key ids, scored by creation sequence
  *   <p>idx:key_hash         hash key hash → key id (live keys only)
  *   <p>settings             hash name → value
@@ -38,7 +38,6 @@ import {
   type ApiKeyLimits,
   type ApiKeyPatch,
   type ApiKeyRecord,
-  type ApiKeyScope,
   type ClientPatch,
   type ClientRateLimit,
   type ClientRecord,
@@ -47,6 +46,8 @@ import {
   DuplicateNameError,
   mergeClientLimits,
   mergeKeyLimits,
+  readScopes,
+  SCOPE_TABLE,
   type Store,
 } from './store.js';
 
@@ -99,7 +100,7 @@ function decodeKey(h: Hash): ApiKeyRecord {
     id: h.id!,
     name: h.name!,
     preview: h.preview!,
-    scopes: JSON.parse(h.scopes ?? '[]') as ApiKeyScope[],
+    scopes: readScopes(h.scopes ?? '[]', Number(h.scope_table ?? 1)),
     allowed_models: h.allowed_models === undefined ? null : (JSON.parse(h.allowed_models) as string[]),
     expires_at: nullable(h, 'expires_at'),
     limits: mergeKeyLimits(limits),
@@ -306,6 +307,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
           preview: input.preview,
           key_hash: input.keyHash,
           scopes: JSON.stringify(input.scopes),
+          scope_table: String(SCOPE_TABLE),
           allowed_models: input.allowed_models ? JSON.stringify(input.allowed_models) : undefined,
           expires_at: input.expires_at ?? undefined,
           created_at: now.toISOString(),
@@ -340,6 +342,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
         {
           name: patch.name,
           scopes: json(patch.scopes),
+          scope_table: patch.scopes ? String(SCOPE_TABLE) : undefined,
           allowed_models: patch.allowed_models === null ? null : json(patch.allowed_models),
           expires_at: patch.expires_at,
         },

@@ -14,7 +14,6 @@ import {
   type ApiKeyLimits,
   type ApiKeyPatch,
   type ApiKeyRecord,
-  type ApiKeyScope,
   type ClientPatch,
   type ClientRateLimit,
   type ClientRecord,
@@ -25,6 +24,8 @@ import {
   mergeKeyLimits,
   type NewApiKey,
   type NewClient,
+  readScopes,
+  SCOPE_TABLE,
   type Store,
 } from './store.js';
 
@@ -54,13 +55,14 @@ type KeyRow = {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  scope_table: number;
 };
 
 const clientColumns = `id, name, name_key, email, lmarena_bridge_url, capabilities, rate_limit, status, created_at,
   last_seen, metadata, token_preview, total_requests, successful_requests, failed_requests, response_ms_total,
   recent_success`;
 const keyColumns =
-  'id, name, preview, scopes, allowed_models, expires_at, limits, created_at, last_used_at, revoked_at';
+  'id, name, preview, scopes, allowed_models, expires_at, limits, created_at, last_used_at, revoked_at, scope_table';
 
 const toClient = (row: ClientRow): ClientRecord => ({
   id: row.id,
@@ -81,7 +83,7 @@ const toKey = (row: KeyRow): ApiKeyRecord => ({
   id: row.id,
   name: row.name,
   preview: row.preview,
-  scopes: JSON.parse(row.scopes) as ApiKeyScope[],
+  scopes: readScopes(row.scopes, row.scope_table),
   allowed_models: row.allowed_models === null ? null : (JSON.parse(row.allowed_models) as string[]),
   expires_at: row.expires_at,
   limits: mergeKeyLimits(JSON.parse(row.limits) as Partial<ApiKeyLimits>),
@@ -148,8 +150,10 @@ export function openSqliteStore(dataDir: string): Store {
        WHERE id = @id`,
     ),
     insertKey: db.prepare(
-      `INSERT INTO api_keys (id, name, preview, key_hash, scopes, allowed_models, expires_at, limits, created_at)
-       VALUES (@id, @name, @preview, @key_hash, @scopes, @allowed_models, @expires_at, @limits, @created_at)`,
+      `INSERT INTO api_keys (id, name, preview, key_hash, scopes, allowed_models, expires_at, limits, created_at,
+         scope_table)
+       VALUES (@id, @name, @preview, @key_hash, @scopes, @allowed_models, @expires_at, @limits, @created_at,
+         ${SCOPE_TABLE})`,
     ),
     listLiveKeys: db.prepare<[], KeyRow>(
       `SELECT ${keyColumns} FROM api_keys WHERE revoked_at IS NULL ORDER BY rowid`,
@@ -161,7 +165,7 @@ export function openSqliteStore(dataDir: string): Store {
     ),
     updateKey: db.prepare(
       `UPDATE api_keys SET name = @name, scopes = @scopes, allowed_models = @allowed_models,
-         expires_at = @expires_at, limits = @limits
+         expires_at = @expires_at, limits = @limits, scope_table = @scope_table
        WHERE id = @id`,
     ),
     touchKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
@@ -214,6 +218,7 @@ export function openSqliteStore(dataDir: string): Store {
       id,
       name: patch.name ?? row.name,
       scopes: patch.scopes ? JSON.stringify(patch.scopes) : row.scopes,
+      scope_table: patch.scopes ? SCOPE_TABLE : row.scope_table,
       allowed_models:
         patch.allowed_models === undefined
           ? row.allowed_models

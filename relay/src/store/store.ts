@@ -71,9 +71,27 @@ export type ClientPatch = {
 /** One finished request served by a client, for its live stats. */
 export type ClientOutcome = { ok: boolean; durationMs: number };
 
-export const API_KEY_SCOPES = ['chat', 'models', 'images', 'admin'] as const;
+/** One scope per consumer route (api/route-scopes.ts), and `admin`. */
+export const API_KEY_SCOPES = ['chat', 'messages', 'responses', 'models', 'images', 'admin'] as const;
 /** `admin` makes the key a scoped admin token (accepted by `/api/*`). */
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/**
+ * The version of the scope table a stored key's scopes were written under: 1 before the
+ * per-route table, when `chat` opened every proxied route (chat, Messages, Responses — images
+ * too, by mistake); 2 since. Stores write SCOPE_TABLE with every scopes they write.
+ */
+export const SCOPE_TABLE = 2;
+
+/**
+ * A stored key's scopes. Under table 1, `chat` reads as chat + messages + responses, so keys
+ * created before the table keep serving what they served (images excepted: that was the bug).
+ */
+export function readScopes(stored: string, table: number): ApiKeyScope[] {
+  const scopes = JSON.parse(stored) as ApiKeyScope[];
+  if (table >= SCOPE_TABLE || !scopes.includes('chat')) return scopes;
+  return [...new Set<ApiKeyScope>([...scopes, 'messages', 'responses'])];
+}
 
 /** A key's limits; `null` means "no limit of this kind". */
 export type ApiKeyLimits = {
