@@ -233,7 +233,7 @@ describe('admin API: keys', () => {
     });
     const defaults = await relay.admin('POST', '/api/keys', { name: 'plain' });
     expect(defaults.json.api_key).toMatchObject({
-      scopes: ['chat', 'models', 'images'],
+      scopes: ['chat', 'messages', 'responses', 'models', 'images'],
       allowed_models: null,
       expires_at: null,
     });

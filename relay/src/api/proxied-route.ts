@@ -15,8 +15,8 @@ import { Exchange, type ResponseTap } from '../proxy/exchange.js';
 import { SESSION_NAME } from '../routing/sticky.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
 import { allowedCandidates, authenticateKey, consumerAuthorization } from './auth.js';
-import { type ConsumerRoute, routeScope } from './route-scopes.js';
 import type { AppDeps, AppEnv } from './context.js';
+import { type ConsumerRoute, routeScope } from './route-scopes.js';
 
 /** What a route makes of the consumer's JSON body: the chat request an agent will serve. */
 export type Prepared = {
