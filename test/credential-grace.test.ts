@@ -5,6 +5,8 @@
  * exit code its service does not restart (78 under systemd) instead of failing into a loop.
  * A regenerated API key keeps its old secret through the same grace.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { unzipSync } from 'fflate';
 import { parse } from 'jsonc-parser';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +16,8 @@ import { startAgentProcess } from './support/agent-process.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
+
+const CLI = fileURLToPath(new URL('../bridge-agent/src/cli.ts', import.meta.url));
 
 /** Downloads the client's package; returns the token its config.jsonc holds. */
 async function downloadToken(relay: TestRelay, id: string): Promise<string> {
@@ -82,6 +86,40 @@ describe('credential grace', () => {
     expect(output).not.toContain(first.slice(4));
     // Nobody serves the client now; the second token would.
     expect(await chat(relay, key)).toBe(503);
+  });
+
+  it('an agent started with a token past its grace is refused in words and exits with its manager’s no-restart code', async () => {
+    const relay = await startTestRelay();
+    const { id, token } = await relay.createClient();
+    expect((await relay.admin('POST', `/api/clients/${id}/rotate-token?grace_seconds=0`)).status).toBe(200);
+    // Under the Scheduled Task (and launchd) only a successful exit is left alone: 0, said in words.
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        CLI,
+        '--relay',
+        relay.url,
+        '--token',
+        token,
+        '--status-port',
+        '-1',
+        '--service-manager',
+        'task-scheduler',
+      ],
+      { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    track({ close: async () => void child.kill('SIGKILL') });
+    let output = '';
+    for (const stream of [child.stdout, child.stderr])
+      stream.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(0);
+    const words = output.split('\n').filter((line) => line.includes(TOKEN_ROTATED_MESSAGE));
+    expect(words).toHaveLength(1);
+    expect(JSON.parse(words[0]!)).toMatchObject({ level: 60, exitCode: 0 });
+    expect(output).not.toContain(token.slice(4));
   });
 
   it('a regenerated key: the old secret works through the grace, not after; 0 retires it at once', async () => {
