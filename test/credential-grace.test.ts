@@ -141,5 +141,22 @@ describe('credential grace', () => {
     expect(await chat(relay, fresh)).toBe(401);
     expect(await chat(relay, leaked.json.key)).toBe(503);
     expect((await relay.admin('POST', '/api/keys/key_nope/regenerate')).status).toBe(404);
+    // A bad grace is a 400 naming the parameter, and changes nothing.
+    const client = await relay.createClient();
+    for (const bad of ['', '-0', '1e3', '9'.repeat(10_000), '٣', '604801']) {
+      const q = `?grace_seconds=${encodeURIComponent(bad)}`;
+      const refused = await relay.admin('POST', `/api/keys/${id}/regenerate${q}`);
+      expect(refused.status, bad.slice(0, 20)).toBe(400);
+      expect(refused.json.error.param).toBe('grace_seconds');
+      const download = await fetch(`${relay.url}/api/clients/${client.id}/download${q}`, {
+        headers: { authorization: `Bearer ${relay.adminToken}` },
+      });
+      expect(download.status).toBe(400);
+      await download.text();
+    }
+    expect(await chat(relay, leaked.json.key)).toBe(503);
+    expect((await relay.admin('GET', `/api/clients/${client.id}`)).json.client.token_preview).toBe(
+      `${client.token.slice(0, 10)}…`,
+    );
   });
 });
