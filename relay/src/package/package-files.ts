@@ -221,7 +221,7 @@ http://127.0.0.1:5103/platform/status (\`/health\`, \`/stats\` too).
 \`config.jsonc\` holds a client token that only this package has: keep it private. The relay keeps
 only a hash of it, so every download of the package issues a **new** token and retires the old
 one — an agent still running with an older package keeps working for the relay's grace period,
-then stops (exit code 78, not restarted by its service) saying its token was replaced.
+then stops, saying its token was replaced, with an exit code its service does not restart.
 
 This package holds token **${input.tokenId}** (an id, not the secret; \`arena-agent doctor\` shows
 the id of the token an agent uses). ${
