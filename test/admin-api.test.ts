@@ -4,9 +4,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AGENT_CONNECT_PATH, SUBPROTOCOL } from '@arena-relay/shared';
+import { AGENT_CONNECT_PATH, CloseCode, SUBPROTOCOL } from '@arena-relay/shared';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { hashSecret } from '../relay/src/store/secrets.js';
+import { TOKEN_ROTATED_REASON } from '../relay/src/tunnel/token-retirement.js';
 import { connectRawAgent } from './support/raw-agent.js';
 import { startTestRelay } from './support/relay.js';
 
@@ -168,18 +170,47 @@ describe('admin API: clients', () => {
     expect((await relay.admin('POST', '/api/clients', { name: 'doomed' })).status).toBe(201);
   });
 
-  it('rotating the token shows the new one once, closes the socket and retires the old token', async () => {
+  it('rotating with the default grace keeps the old token and its socket; the answer says until when', async () => {
     const relay = await startTestRelay();
     const { id, token } = await relay.createClient();
     const agent = await connectRawAgent(relay.url, token);
+    const before = Date.now();
     const rotated = await relay.admin('POST', `/api/clients/${id}/rotate-token`);
     expect(rotated.status).toBe(200);
+    expect(rotated.json.token_id).toBe(`tid_${hashSecret(rotated.json.token).slice(0, 12)}`);
+    const until = Date.parse(rotated.json.previous_token_valid_until);
+    expect(until - before).toBeGreaterThanOrEqual(relay.config.credentialGraceMs - 1000);
+    expect(until - Date.now()).toBeLessThanOrEqual(relay.config.credentialGraceMs);
+    // The old token still connects, and the socket it holds was not closed.
+    const again = await connectRawAgent(relay.url, token);
+    expect(again.frames.some((f) => f.type === 'welcome')).toBe(true);
+    const stillOpen = await Promise.race([agent.closed, Promise.resolve('open')]);
+    expect(stillOpen).toBe('open');
+    for (const bad of ['-1', '1.5', 'soon', '604801']) {
+      const refused = await relay.admin('POST', `/api/clients/${id}/rotate-token?grace_seconds=${bad}`);
+      expect(refused.status).toBe(400);
+      expect(refused.json.error.param).toBe('grace_seconds');
+    }
+  });
+
+  it('rotating the token with grace_seconds=0 shows the new one once, closes the socket and retires the old token', async () => {
+    const relay = await startTestRelay();
+    const { id, token } = await relay.createClient();
+    const agent = await connectRawAgent(relay.url, token);
+    const rotated = await relay.admin('POST', `/api/clients/${id}/rotate-token?grace_seconds=0`);
+    expect(rotated.status).toBe(200);
+    expect(rotated.json.previous_token_valid_until).toBeNull();
     const fresh: string = rotated.json.token;
     expect(fresh).toMatch(/^art_[0-9A-Za-z]{40}$/);
     expect(fresh).not.toBe(token);
     expect(rotated.json.client).toMatchObject({ id, token_preview: `${fresh.slice(0, 10)}…` });
-    expect(await agent.closed).toEqual({ code: 1008, reason: 'client token rotated' });
-    expect(await upgradeRefusal(relay.url, token)).toEqual({ status: 401, code: 'invalid_client_token' });
+    expect(await agent.closed).toEqual({ code: CloseCode.TOKEN_ROTATED, reason: TOKEN_ROTATED_REASON });
+    // Refused in words: a replaced token, not an unknown one.
+    expect(await upgradeRefusal(relay.url, token)).toEqual({ status: 401, code: 'client_token_rotated' });
+    expect(await upgradeRefusal(relay.url, 'art_never_issued')).toEqual({
+      status: 401,
+      code: 'invalid_client_token',
+    });
     const back = await connectRawAgent(relay.url, fresh);
     expect(back.frames.some((f) => f.type === 'welcome')).toBe(true);
 
@@ -233,7 +264,7 @@ describe('admin API: keys', () => {
     });
     const defaults = await relay.admin('POST', '/api/keys', { name: 'plain' });
     expect(defaults.json.api_key).toMatchObject({
-      scopes: ['chat', 'models', 'images'],
+      scopes: ['chat', 'messages', 'responses', 'models', 'images'],
       allowed_models: null,
       expires_at: null,
     });

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { hashSecret } from '../relay/src/store/secrets.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startTestRelay } from './support/relay.js';
@@ -33,7 +34,23 @@ describe('arena-agent doctor', () => {
     const { code, out } = await doctor(['--relay', relay.url, '--token', token, '--upstream', bridge.url]);
     expect(out).not.toMatch(/^fail/m);
     expect(out).toMatch(/^ok\s+relay/m);
+    // Which token the agent holds, by its id (as the package README names it), never the secret.
+    expect(out).toContain(`token: accepted by the relay [tid_${hashSecret(token).slice(0, 12)}]`);
+    expect(out).not.toContain(token);
     expect(code).toBe(0);
+  });
+
+  it('a token replaced and past its grace is named as such, with the fix, exit 1', async () => {
+    const relay = await startTestRelay();
+    const { id, token } = await relay.createClient();
+    const bridge = track(await startFakeBridge());
+    expect((await relay.admin('POST', `/api/clients/${id}/rotate-token?grace_seconds=0`)).status).toBe(200);
+    const { code, out } = await doctor(['--relay', relay.url, '--token', token, '--upstream', bridge.url]);
+    expect(out).toMatch(
+      /^fail\s+token: the relay says it was replaced .*client_token_rotated.* -> install the newest client package/m,
+    );
+    expect(out).toContain(`[tid_${hashSecret(token).slice(0, 12)}]`);
+    expect(code).toBe(1);
   });
 
   it('misconfigured: a bad token is named with its fix, exit 1', async () => {

@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { parse } from 'jsonc-parser';
 import { describe, expect, it } from 'vitest';
+import { hashSecret } from '../relay/src/store/secrets.js';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { DEFAULT_CHUNKS, startFakeBridge } from './support/fake-bridge.js';
@@ -37,8 +38,8 @@ type PackageConfig = {
   status_port: number;
 };
 
-async function download(relay: TestRelay, id: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${relay.url}/api/clients/${id}/download`, {
+async function download(relay: TestRelay, id: string, headers: Record<string, string> = {}, query = '') {
+  const res = await fetch(`${relay.url}/api/clients/${id}/download${query}`, {
     headers: { authorization: `Bearer ${relay.adminToken}`, ...headers },
   });
   return { res, zip: new Uint8Array(await res.arrayBuffer()) };
@@ -81,7 +82,7 @@ function configOf(zip: Uint8Array, id: string): PackageConfig {
 }
 
 describe('GET /api/clients/{id}/download', () => {
-  it('returns arena-agent-{id}.zip with every file, prefilled, and retires the previous token', async () => {
+  it('returns arena-agent-{id}.zip with every file, prefilled, and retires the previous token (grace 0)', async () => {
     const bridge = track(await startFakeBridge());
     const relay = await startTestRelay();
     const created = await relay.admin('POST', '/api/clients', {
@@ -93,7 +94,7 @@ describe('GET /api/clients/{id}/download', () => {
     const oldAgent = await startTestAgent(relay.url, created.json.token, bridge.url);
     const dropped = new Promise<string>((resolve) => oldAgent.once('disconnected', resolve));
 
-    const { res, zip } = await download(relay, id);
+    const { res, zip } = await download(relay, id, {}, '?grace_seconds=0');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/zip');
     expect(res.headers.get('content-disposition')).toBe(`attachment; filename="arena-agent-${id}.zip"`);
@@ -153,6 +154,12 @@ describe('GET /api/clients/{id}/download', () => {
     expect(text('Dockerfile')).toContain('FROM node:20');
     expect(text('docker-compose.yml')).toContain('./config.jsonc:/app/config.jsonc:ro');
     expect(text('README.md')).toContain('new** token and retires the old');
+    // The package names its token by id, never by its secret, and says the old one is gone.
+    const tokenId = `tid_${hashSecret(token).slice(0, 12)}`;
+    expect(text('README.md')).toContain(`holds token **${tokenId}**`);
+    expect(text('README.md')).toContain('replaced was retired at once');
+    expect(text('README.md')).not.toContain(token);
+    expect(text('config.jsonc')).toContain(`// The client token ${tokenId}`);
     expect(text('arena-agent.mjs')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });
 

@@ -186,12 +186,12 @@ async function lifeCycle(backend: Backend) {
   const wrongToken = `art_${randomBytes(20).toString('hex')}`;
   expect((await upgradeAnswer(relay.url, { authorization: `Bearer ${wrongToken}` })).status).toBe(401);
 
-  // Rotate: the agent is cut off, its reconnect with the old token is refused (fatal).
+  // Rotate with no grace: the agent is cut off, told its token was replaced (fatal).
   const fatal = new Promise<Error>((resolve) => agent.once('fatal', resolve));
-  const rotated = await admin('POST', `/api/clients/${clientId}/rotate-token`);
+  const rotated = await admin('POST', `/api/clients/${clientId}/rotate-token?grace_seconds=0`);
   expect(rotated.status).toBe(200);
   const newToken: string = rotated.json.token;
-  expect((await fatal).message).toMatch(/401/);
+  expect((await fatal).message).toMatch(/token was replaced/);
   await agent.close();
   await startTestAgent(relay.url, newToken, bridge.url, agentOptions, { logger: agentLogger });
   const again = await chat(key, prompt);
@@ -285,8 +285,9 @@ describe('secrets at rest are hashes only', () => {
     expect(rows).toContain(hashSecret(secrets['API key']));
     expect(rows).toContain(hashSecret(secrets['admin-scoped API key']));
     expect(rows).toContain(hashSecret(secrets['admin token']));
-    // The retired token's hash is gone from the clients table.
-    expect(rows).not.toContain(hashSecret(secrets['client token']));
+    // The retired token is kept as a hash only, as the client's previous token: so the relay can
+    // tell an agent still holding it that it was replaced (credential grace).
+    expect(rows).toContain(hashSecret(secrets['client token']));
   }, 30_000);
 
   it('Redis: no plaintext secret under the relay prefix, in any key or value', async () => {
@@ -301,7 +302,8 @@ describe('secrets at rest are hashes only', () => {
       expect(dump).toContain(hashSecret(secrets['never-rotated client token']));
       expect(dump).toContain(hashSecret(secrets['admin-scoped API key']));
       expect(dump).toContain(hashSecret(secrets['admin token']));
-      expect(dump).not.toContain(hashSecret(secrets['client token']));
+      // Kept as the client's previous token (a hash), as in SQLite.
+      expect(dump).toContain(hashSecret(secrets['client token']));
     } finally {
       redis.disconnect();
     }

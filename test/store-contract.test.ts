@@ -194,15 +194,41 @@ describe.each(rows)('$name store', ({ name: kind, available, make }) => {
       expect((await store.createClient(newClient('GONE').input)).name).toBe('GONE');
     });
 
-    test('rotating the token retires the old one at once', async () => {
+    test('rotating the token retires the old one at once (no grace), and knows it as rotated', async () => {
       const { input } = newClient('a');
       const client = await store.createClient(input);
       const token = generateSecret('clientToken');
+      const before = Date.now();
       const rotated = await store.rotateClientToken(client.id, hashSecret(token), secretPreview(token));
       expect(rotated).toEqual({ ...client, token_preview: secretPreview(token) });
       expect(await store.findClientByTokenHash(input.tokenHash)).toBeUndefined();
       expect((await store.findClientByTokenHash(hashSecret(token)))?.id).toBe(client.id);
+      const old = await store.findClientToken(input.tokenHash);
+      expect(old?.client.id).toBe(client.id);
+      expect(old?.retiresAt).toBeGreaterThanOrEqual(before);
+      expect(old?.retiresAt).toBeLessThanOrEqual(Date.now());
+      expect((await store.findClientToken(hashSecret(token)))?.retiresAt).toBeNull();
       expect(await store.rotateClientToken('cl_nope', hashSecret('x'), 'x')).toBeUndefined();
+    });
+
+    test('a rotation with grace keeps the old token until then; the next rotation forgets it', async () => {
+      const { input } = newClient('a');
+      const client = await store.createClient(input);
+      const second = generateSecret('clientToken');
+      const until = Date.now() + 60_000;
+      await store.rotateClientToken(client.id, hashSecret(second), secretPreview(second), until);
+      expect((await store.findClientByTokenHash(input.tokenHash))?.id).toBe(client.id);
+      expect(await store.findClientToken(input.tokenHash)).toMatchObject({ retiresAt: until });
+      const third = generateSecret('clientToken');
+      await store.rotateClientToken(client.id, hashSecret(third), secretPreview(third), until);
+      // One previous token at a time: the first is gone altogether, the second is in grace.
+      expect(await store.findClientToken(input.tokenHash)).toBeUndefined();
+      expect((await store.findClientByTokenHash(hashSecret(second)))?.id).toBe(client.id);
+      expect((await store.findClientByTokenHash(hashSecret(third)))?.id).toBe(client.id);
+      // Deleting the client forgets both.
+      await store.deleteClient(client.id);
+      expect(await store.findClientToken(hashSecret(second))).toBeUndefined();
+      expect(await store.findClientToken(hashSecret(third))).toBeUndefined();
     });
 
     test('outcomes feed the live stats and the health rule', async () => {
@@ -325,6 +351,35 @@ describe.each(rows)('$name store', ({ name: kind, available, make }) => {
         created.id,
         other.id,
       ]);
+    });
+
+    test('a regenerated key keeps its old secret through the grace only', async () => {
+      const { input } = newKey('k');
+      const created = await store.createApiKey(input);
+      const fresh = generateSecret('apiKey');
+      const again = await store.regenerateApiKey(
+        created.id,
+        hashSecret(fresh),
+        secretPreview(fresh),
+        Date.now() + 60_000,
+      );
+      expect(again).toEqual({ ...created, preview: secretPreview(fresh) });
+      expect(await store.findApiKeyByHash(input.keyHash)).toEqual(again);
+      expect(await store.findApiKeyByHash(hashSecret(fresh))).toEqual(again);
+      // Regenerated again with no grace: the first secret is forgotten, the second retired now.
+      const third = generateSecret('apiKey');
+      await store.regenerateApiKey(created.id, hashSecret(third), secretPreview(third), Date.now());
+      expect(await store.findApiKeyByHash(input.keyHash)).toBeUndefined();
+      expect(await store.findApiKeyByHash(hashSecret(fresh))).toBeUndefined();
+      expect((await store.findApiKeyByHash(hashSecret(third)))?.id).toBe(created.id);
+      // Revoking ends a grace too; a revoked or unknown key cannot be regenerated.
+      const fourth = generateSecret('apiKey');
+      await store.regenerateApiKey(created.id, hashSecret(fourth), 'p', Date.now() + 60_000);
+      expect(await store.revokeApiKey(created.id)).toBe(true);
+      expect(await store.findApiKeyByHash(hashSecret(third))).toBeUndefined();
+      expect(await store.findApiKeyByHash(hashSecret(fourth))).toBeUndefined();
+      expect(await store.regenerateApiKey(created.id, hashSecret('x'), 'x', Date.now())).toBeUndefined();
+      expect(await store.regenerateApiKey('key_nope', hashSecret('y'), 'y', Date.now())).toBeUndefined();
     });
 
     test('expired keys are still found: the store does not judge expiry, auth does', async () => {

@@ -2,9 +2,11 @@
  * The Redis store in a running relay (REDIS_URL): relays on one prefix share clients and keys.
  * And when Redis is down, the store fails fast instead of hanging requests.
  */
+import { CloseCode } from '@arena-relay/shared';
 import { describe, expect, it } from 'vitest';
 import { openRedisStore } from '../relay/src/store/redis-store.js';
 import { hashSecret } from '../relay/src/store/secrets.js';
+import { TOKEN_ROTATED_REASON } from '../relay/src/tunnel/token-retirement.js';
 import { track } from './support/cleanup.js';
 import { freePort, startPrivateRedis } from './support/private-redis.js';
 import { connectRawAgent } from './support/raw-agent.js';
@@ -81,5 +83,46 @@ describe('Redis outages', () => {
     await expect(store.listClients()).rejects.toThrow();
     expect(Date.now() - started).toBeLessThan(10_000);
     await store.close();
+  });
+});
+
+describe('credentials and scopes on Redis', () => {
+  it('a key written before the per-route scope table keeps what its chat scope opened', async () => {
+    const backend = redisBackend();
+    track({ close: () => backend.dispose() });
+    const store = track(await backend.open());
+    const key = await store.createApiKey({
+      name: 'old',
+      scopes: ['chat', 'models'],
+      keyHash: hashSecret('k'),
+      preview: 'k',
+    });
+    // As an older relay wrote it: no scope_table field.
+    await backend.redis.hdel(`${backend.prefix}key:${key.id}`, 'scope_table');
+    expect((await store.findApiKeyByHash(hashSecret('k')))?.scopes).toEqual([
+      'chat',
+      'models',
+      'messages',
+      'responses',
+    ]);
+    // Scopes written now are read as written.
+    expect((await store.updateApiKey(key.id, { scopes: ['chat'] }))?.scopes).toEqual(['chat']);
+  });
+
+  it('a rotation on one relay closes the old token’s agent on another when the grace ends', async () => {
+    const backend = redisBackend();
+    track({ close: () => backend.dispose() });
+    const options = { redisUrl: REDIS_TEST_URL, redisPrefix: backend.prefix };
+    const a = await startTestRelay(options);
+    const b = await startTestRelay(options);
+    const client = await a.createClient();
+    const agent = await connectRawAgent(b.url, client.token);
+    const rotatedAt = Date.now();
+    expect((await a.admin('POST', `/api/clients/${client.id}/rotate-token?grace_seconds=1`)).status).toBe(
+      200,
+    );
+    const closed = await agent.closed;
+    expect(closed).toEqual({ code: CloseCode.TOKEN_ROTATED, reason: TOKEN_ROTATED_REASON });
+    expect(Date.now() - rotatedAt).toBeGreaterThanOrEqual(900);
   });
 });

@@ -53,7 +53,7 @@ describe('embedded store migration', () => {
     writeV1(dir);
     const store = track(openSqliteStore(dir));
 
-    expect(await store.getSetting('schema_version')).toBe('2');
+    expect(await store.getSetting('schema_version')).toBe('3');
     expect(await store.getSetting('admin_token_hash')).toBe('abc');
     const clients = await store.listClients();
     expect(clients.map((c) => [c.id, c.name, c.status])).toEqual([
@@ -91,7 +91,8 @@ describe('embedded store migration', () => {
 
     expect(await store.findApiKeyByHash(hashSecret('k1'))).toMatchObject({
       id: 'key_live',
-      scopes: ['chat'],
+      // A key from before the per-route table keeps what its `chat` opened (not images).
+      scopes: ['chat', 'messages', 'responses'],
       allowed_models: null,
       expires_at: null,
       limits: {
@@ -105,6 +106,8 @@ describe('embedded store migration', () => {
     expect(await store.findApiKeyByHash(hashSecret('k2'))).toBeUndefined();
     expect((await store.getApiKey('key_dead'))?.revoked).toBe(true);
     expect((await store.updateApiKey('key_live', { allowed_models: ['m'] }))?.allowed_models).toEqual(['m']);
+    // Scopes set under the table are read as written.
+    expect((await store.updateApiKey('key_live', { scopes: ['chat'] }))?.scopes).toEqual(['chat']);
 
     // Opening again is a no-op migration.
     await store.close();
@@ -118,6 +121,6 @@ describe('embedded store migration', () => {
     const db = new Database(join(dir, 'relay.db'));
     db.prepare("INSERT INTO settings VALUES ('schema_version', '99')").run();
     db.close();
-    expect(() => openSqliteStore(dir)).toThrow(/schema version 99, newer than this relay understands \(2\)/);
+    expect(() => openSqliteStore(dir)).toThrow(/schema version 99, newer than this relay understands \(3\)/);
   });
 });

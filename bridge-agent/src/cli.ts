@@ -14,6 +14,7 @@ import { COMMANDS, COMMANDS_USAGE } from './commands/commands.js';
 import { type CommandContext, execRunner } from './commands/context.js';
 import { ConfigError, loadConfigWithOrigins, USAGE, wantsHelp } from './config/load-config.js';
 import type { AgentConfig, FieldName } from './config/schema.js';
+import { fatalExitCode } from './exit-codes.js';
 import { createLogger, type Logger } from './logging.js';
 import { trustedCas } from './tunnel/relay-tls.js';
 import { HANDOVER_ENV, HANDOVER_READY, type NextProcess, SelfUpdate } from './update/self-update.js';
@@ -161,8 +162,10 @@ async function main(): Promise<void> {
   });
   agent.on('disconnected', (reason) => logger.warn({ reason }, 'disconnected from the relay'));
   agent.on('fatal', (error) => {
-    logger.fatal(error.message);
-    void agent.close().finally(() => process.exit(1));
+    const code = fatalExitCode(error as { status?: number }, config.serviceManager);
+    // Once, in words; the exit code tells the service manager not to restart into the same refusal.
+    logger.fatal({ exitCode: code }, error.message);
+    void agent.close().finally(() => process.exit(code));
   });
 }
 

@@ -212,8 +212,8 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     logger,
     adminTokenHash: adminToken.hash,
     authGuard,
-    closeClientSockets: (clientId, reason) =>
-      shared ? shared.closeClient(clientId, reason) : hub.closeClient(clientId, reason),
+    closeClientSockets: (clientId, reason, retire) =>
+      shared ? shared.closeClient(clientId, reason, retire) : hub.closeClient(clientId, reason, retire),
     clusterHealthy: () => (shared ? shared.healthy : null),
     cluster: shared,
   };

@@ -15,5 +15,7 @@ export const CloseCode = {
   REPLACED: 4001,
   /** An operator disconnected the agent. */
   KICKED: 4002,
+  /** The client token the agent holds was replaced (download, rotation) and its grace is over. */
+  TOKEN_ROTATED: 4003,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

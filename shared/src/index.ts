@@ -7,5 +7,6 @@ export * from './data-frame.js';
 export * from './frames.js';
 export * from './loopback.js';
 export * from './openai-error.js';
+export * from './refusals.js';
 export * from './text.js';
 export * from './version.js';

@@ -46,6 +46,8 @@ Reads config.jsonc, then AGENT_* environment variables, then these flags (later 
   --log-level <level>       fatal|error|warn|info|debug|trace|silent (AGENT_LOG_LEVEL; default info)
   --auto-update <bool>      take the agent version the relay offers (AGENT_AUTO_UPDATE; default false,
                             true in client packages; only when run as the arena-agent.mjs bundle)
+  --service-manager <name>  none|systemd|launchd|task-scheduler: what runs the agent, so a refused
+                            token exits with a code it does not restart (set by install-service)
   --help                    show this text
 The bridge's own API key, if it has one: upstream_api_key or AGENT_UPSTREAM_API_KEY.`;
 

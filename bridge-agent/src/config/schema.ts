@@ -23,9 +23,14 @@ export const FIELDS = {
   connections: { file: 'connections', env: 'AGENT_CONNECTIONS', flag: '--connections' },
   statusPort: { file: 'status_port', env: 'AGENT_STATUS_PORT', flag: '--status-port' },
   autoUpdate: { file: 'auto_update', env: 'AGENT_AUTO_UPDATE', flag: '--auto-update' },
+  serviceManager: { file: 'service_manager', env: 'AGENT_SERVICE_MANAGER', flag: '--service-manager' },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
+
+/** What runs the agent; set by the service files `install-service` writes (see exit-codes.ts). */
+export const SERVICE_MANAGERS = ['none', 'systemd', 'launchd', 'task-scheduler'] as const;
+export type ServiceManager = (typeof SERVICE_MANAGERS)[number];
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -123,6 +128,9 @@ export const configSchema = z.object({
   connections: integer(1, 16, 2),
   statusPort: integer(-1, 65535, 5103),
   autoUpdate: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
+  serviceManager: z
+    .enum(SERVICE_MANAGERS, { error: `must be one of ${SERVICE_MANAGERS.join(', ')}` })
+    .default('none'),
 });
 
 /**
@@ -136,5 +144,7 @@ export const configSchema = z.object({
  * - `heartbeatIntervalSeconds`: informational; the relay's `welcome.heartbeatMs` rules liveness.
  * - `statusPort`: 0 picks a free port, -1 disables the status server.
  * - `autoUpdate`: take the agent version the relay offers (only when running as the bundle file).
+ * - `serviceManager`: what runs the agent, so a refused credential ends it with a code that
+ *   manager does not restart (exit-codes.ts); `install-service` sets it.
  */
 export type AgentConfig = z.output<typeof configSchema>;

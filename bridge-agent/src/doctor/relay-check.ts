@@ -3,9 +3,10 @@
  * relay answers, what its TLS certificate is worth, and whether it takes the token (the relay
  * refuses a bad one with HTTP 401 before upgrading). No hello is sent: the socket is closed at once.
  */
+import { hash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { SUBPROTOCOL } from '@arena-relay/shared';
+import { SUBPROTOCOL, TOKEN_ROTATED, tokenIdOfHash } from '@arena-relay/shared';
 import { WebSocket } from 'ws';
 import { describeCertificateError, trustedCas } from '../tunnel/relay-tls.js';
 import { errorCode } from '../upstream/classify.js';
@@ -151,6 +152,13 @@ function refusalLine(status: number, code: string | undefined, message: string |
       "ask the relay's operator to enable this client",
     );
   }
+  if (status === 401 && code === TOKEN_ROTATED) {
+    return fail(
+      'token',
+      `the relay says it was replaced (a newer package was downloaded, or it was rotated) and its grace period is over (${said})`,
+      'install the newest client package from the relay, or put its api_key in config.jsonc',
+    );
+  }
   if (status === 401 || status === 403) {
     return fail(
       'token',
@@ -202,7 +210,12 @@ export async function checkRelay(input: RelayCheckInput): Promise<CheckLine[]> {
   }
   const lines = [ok(`relay ${url.host}`, `answers at ${input.url}`)];
   if (outcome.tls) lines.push(certificateLine(outcome.tls, url.hostname, input.now ?? new Date()));
-  if (outcome.kind === 'open') lines.push(ok('token', 'accepted by the relay'));
-  else lines.push(refusalLine(outcome.status, outcome.code, outcome.message));
+  const token =
+    outcome.kind === 'open'
+      ? ok('token', 'accepted by the relay')
+      : refusalLine(outcome.status, outcome.code, outcome.message);
+  // Which token this is, by its id (the package README names the one it holds), never the secret.
+  if (token.what === 'token') token.detail += ` [${tokenIdOfHash(hash('sha256', input.token, 'hex'))}]`;
+  lines.push(token);
   return lines;
 }

@@ -1,6 +1,8 @@
 /**
  * macOS: a launchd agent (`~/Library/LaunchAgents/org.arena-relay.arena-agent.plist`), started at
- * log-in, started again when it exits with a failure, its output in `~/Library/Logs/`.
+ * log-in, started again when it exits with a failure, its output in `~/Library/Logs/`. A refused
+ * client token ends the agent with exit 0 under launchd (`--service-manager launchd`): a success,
+ * which `SuccessfulExit` false leaves stopped (exit-codes.ts).
  */
 import { posix } from 'node:path';
 import { LAUNCHD_LABEL, type ServiceCommand } from './service-command.js';

@@ -5,6 +5,7 @@
  * A service gets no AGENT_* variables, so everything it needs must be in that file.
  */
 import { posix, win32 } from 'node:path';
+import type { ServiceManager } from '../config/schema.js';
 
 /** The agent as a service runs it. */
 export type ServiceCommand = {
@@ -17,6 +18,7 @@ export type ServiceCommand = {
 };
 
 export type ServiceCommandInput = {
+  /** Which service manager: win32 Task Scheduler, darwin launchd, else systemd. */
   platform: NodeJS.Platform;
   execPath: string;
   execArgv: readonly string[];
@@ -47,10 +49,24 @@ export function serviceCommand(input: ServiceCommandInput): ServiceCommand {
   }
   return {
     program: input.execPath,
-    args: [...input.execArgv, input.entry, '--config', input.configPath],
+    // The manager is named so that a refused token exits with a code it does not restart.
+    args: [
+      ...input.execArgv,
+      input.entry,
+      '--config',
+      input.configPath,
+      '--service-manager',
+      serviceManagerOf(input.platform),
+    ],
     workingDirectory: paths.dirname(input.configPath),
     configPath: input.configPath,
   };
+}
+
+/** The service manager `install-service` uses on a platform. */
+export function serviceManagerOf(platform: NodeJS.Platform): ServiceManager {
+  if (platform === 'win32') return 'task-scheduler';
+  return platform === 'darwin' ? 'launchd' : 'systemd';
 }
 
 /** The name every platform's service goes by. */

@@ -6,6 +6,13 @@
 import fc from 'fast-check';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
+import { configSchema, SERVICE_MANAGERS } from '../config/schema.js';
+import {
+  credentialRefusedExit,
+  EXIT_CREDENTIAL_REFUSED,
+  EXIT_FAILURE,
+  fatalExitCode,
+} from '../exit-codes.js';
 import { launchdPlist } from './launchd.js';
 import { serviceCommand } from './service-command.js';
 import { systemdUnit, systemdWord } from './systemd.js';
@@ -95,6 +102,8 @@ describe('service files', () => {
           entry,
           '--config',
           `${config}/config.jsonc`,
+          '--service-manager',
+          'systemd',
         ]);
         expect(values.get('Restart')).toBe('on-failure');
         // A self-update's new process keeps the service alive after the old one exits.
@@ -129,6 +138,8 @@ describe('service files', () => {
           entry,
           '--config',
           `${config}/c.jsonc`,
+          '--service-manager',
+          'launchd',
         ]);
         expect(strings).toContain(config);
         expect(plist.dict.key).toBe('SuccessfulExit');
@@ -166,11 +177,60 @@ describe('service files', () => {
           entry,
           '--config',
           `${config}\\config.jsonc`,
+          '--service-manager',
+          'task-scheduler',
         ]);
         expect(task.Actions.Exec.WorkingDirectory).toBe(config);
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('a refused client token is final under every manager: the exit code it gets is one its file does not restart', () => {
+    const input = {
+      execPath: '/usr/bin/node',
+      execArgv: [],
+      entry: '/a/arena-agent.mjs',
+      configPath: '/a/c.jsonc',
+    };
+    // systemd restarts on failure except the code named in RestartPreventExitStatus.
+    const unit = unitValues(systemdUnit(serviceCommand({ ...input, platform: 'linux' })));
+    expect(credentialRefusedExit('systemd')).toBe(EXIT_CREDENTIAL_REFUSED);
+    expect(unit.get('RestartPreventExitStatus')).toBe(String(EXIT_CREDENTIAL_REFUSED));
+    expect(systemdWords(unit.get('ExecStart')!).slice(-2)).toEqual(['--service-manager', 'systemd']);
+    // launchd keeps alive only after an unsuccessful exit: the refused token exits 0 under it.
+    const plist = xml.parse(launchdPlist(serviceCommand({ ...input, platform: 'darwin' }), '/Users/ann'))
+      .plist.dict;
+    expect(plist.dict).toMatchObject({ key: 'SuccessfulExit', false: '' });
+    expect(credentialRefusedExit('launchd')).toBe(0);
+    // Task Scheduler restarts on failure only: the same.
+    const task = xml.parse(
+      taskXml(
+        serviceCommand({
+          ...input,
+          platform: 'win32',
+          execPath: 'C:\\n.exe',
+          entry: 'C:\\a.mjs',
+          configPath: 'C:\\c.jsonc',
+        }),
+        'ann',
+      ),
+    ).Task;
+    expect(task.Settings.RestartOnFailure).toBeDefined();
+    expect(windowsSplit(task.Actions.Exec.Arguments).slice(-2)).toEqual([
+      '--service-manager',
+      'task-scheduler',
+    ]);
+    expect(credentialRefusedExit('task-scheduler')).toBe(0);
+    // Run by hand (no manager): the distinct code, and any other fatal error stays a failure.
+    expect(credentialRefusedExit('none')).toBe(EXIT_CREDENTIAL_REFUSED);
+    expect(fatalExitCode({ status: 401 }, 'systemd')).toBe(EXIT_CREDENTIAL_REFUSED);
+    expect(fatalExitCode({ status: 426 }, 'systemd')).toBe(EXIT_FAILURE);
+    expect(fatalExitCode({}, 'launchd')).toBe(EXIT_FAILURE);
+    // The flag the files pass is one the agent's config takes.
+    for (const manager of SERVICE_MANAGERS)
+      expect(configSchema.shape.serviceManager.parse(manager)).toBe(manager);
+    expect(configSchema.shape.serviceManager.safeParse('cron').success).toBe(false);
   });
 
   it('refuses what no service file can carry: relative paths, control characters, % for Windows', () => {

@@ -1,8 +1,9 @@
 /**
  * Linux: a systemd user unit (`~/.config/systemd/user/arena-agent.service`), restarted on
- * failure, started with the user's session (or at boot with `loginctl enable-linger`).
+ * failure except a refused client token (exit-codes.ts), started with the user's session (or at boot with `loginctl enable-linger`).
  * Quoting follows systemd.syntax(7) and systemd.service(5) "Command lines".
  */
+import { EXIT_CREDENTIAL_REFUSED } from '../exit-codes.js';
 import { SERVICE_NAME, type ServiceCommand } from './service-command.js';
 
 /** systemd expands `%` specifiers in every value it reads, and `$VAR` in command lines. */
@@ -45,6 +46,8 @@ WorkingDirectory=${systemdPath(command.workingDirectory)}
 ExecStart=${execStart}
 Restart=on-failure
 RestartSec=5
+# The relay refused the client token (replaced, unknown, disabled): a restart gets the same answer.
+RestartPreventExitStatus=${EXIT_CREDENTIAL_REFUSED}
 # The agent drains its streams for up to 10 s on SIGTERM.
 TimeoutStopSec=20
 # A self-update starts the new version before the old process exits: the service lives on while

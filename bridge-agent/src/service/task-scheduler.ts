@@ -1,7 +1,9 @@
 /**
  * Windows: a Scheduled Task that starts the agent at the user's log-on, restarts it on failure
  * (every minute, up to 999 times: the finest and longest Task Scheduler allows) and never stops
- * it for running too long. Registered with `schtasks /Create /XML`, which reads UTF-16.
+ * it for running too long. Registered with `schtasks /Create /XML`, which reads UTF-16. A refused
+ * client token ends the agent with exit 0 under the task (`--service-manager task-scheduler`): a
+ * success, which the restart-on-failure policy leaves alone (exit-codes.ts).
  */
 import { win32 } from 'node:path';
 import type { ServiceCommand } from './service-command.js';

@@ -3,7 +3,8 @@
  * for `welcome`, watches for a silent relay, and reconnects with full-jitter backoff. Given several
  * relay addresses it moves to the next one on every reconnect, so the agents of a relay that dies
  * land on the survivors. A relay that refuses the token (401/403) or the protocol (426) is fatal:
- * retrying cannot help. So is an untrusted certificate, once every address has shown one.
+ * retrying cannot help; a token replaced and past its grace (401 `client_token_rotated`, or close
+ * 4003 on a live socket) is said so in words. So is an untrusted certificate, once every address has shown one.
  */
 import { EventEmitter } from 'node:events';
 import {
@@ -18,9 +19,11 @@ import {
   PROTOCOL_V2,
   PROTOCOLS,
   parseRelayFrame,
+  REFUSAL_HEADER,
   type RelayFrame,
   SUBPROTOCOL,
   stripControls,
+  TOKEN_ROTATED,
   type WelcomeFrame,
 } from '@arena-relay/shared';
 import type { Logger } from 'pino';
@@ -41,6 +44,12 @@ const FATAL_ANSWERS: Record<number, string> = {
   403: 'the relay refused the client token (403): the client may be disabled; check api_key / AGENT_TOKEN',
   426: `the relay refused the protocol (426): this agent speaks ${SUBPROTOCOL}; update the agent`,
 };
+
+/** What the owner reads when the relay says the token was replaced and its grace is over. */
+export const TOKEN_ROTATED_MESSAGE =
+  "the relay says this agent's client token was replaced (a newer package was downloaded, or the " +
+  'token was rotated) and its grace period is over: install the new package (or put its api_key ' +
+  'in config.jsonc) and start the agent again';
 
 /**
  * Raised through the `fatal` event. `status` is the relay's HTTP answer to the upgrade, when it
@@ -207,7 +216,9 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       channel: channelFor(ws, (reason) => this.#protocolError(conn, reason)),
     };
     this.#conn = conn;
-    ws.on('unexpected-response', (_request, response) => this.#onRefused(conn, response.statusCode ?? 0));
+    ws.on('unexpected-response', (_request, response) =>
+      this.#onRefused(conn, response.statusCode ?? 0, response.headers[REFUSAL_HEADER]),
+    );
     ws.on('open', () => this.#onOpen(conn));
     ws.on('message', (data, isBinary) => this.#onMessage(conn, data as Buffer, isBinary));
     ws.on('ping', () => {
@@ -222,9 +233,11 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     ws.on('close', (code, reason) => this.#onClose(conn, code, reason.toString()));
   }
 
-  #onRefused(conn: Connection, status: number): void {
+  #onRefused(conn: Connection, status: number, refusal: string | string[] | undefined): void {
     const fatal = FATAL_ANSWERS[status];
-    if (fatal) conn.fatal = new FatalLinkError(fatal, status);
+    if (status === 401 && refusal === TOKEN_ROTATED) {
+      conn.fatal = new FatalLinkError(TOKEN_ROTATED_MESSAGE, status, TOKEN_ROTATED);
+    } else if (fatal) conn.fatal = new FatalLinkError(fatal, status);
     else conn.reason = `the relay answered the upgrade with HTTP ${status}`;
     conn.ws.terminate();
   }
@@ -292,6 +305,10 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     clearTimeout(conn.welcomeTimer);
     clearTimeout(conn.silenceTimer);
     if (this.#conn === conn) this.#conn = undefined;
+    // The relay closed a session whose token's grace ended: dialling again gets the same answer.
+    if (code === CloseCode.TOKEN_ROTATED) {
+      conn.fatal ??= new FatalLinkError(TOKEN_ROTATED_MESSAGE, 401, TOKEN_ROTATED);
+    }
     // The relay's close reason reaches logs, the status page and the console: its words, cleaned.
     const said = stripControls(reason);
     const why = conn.reason ?? (said ? `closed by the relay (${code}: ${said})` : `closed (${code})`);

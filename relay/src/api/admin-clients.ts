@@ -1,14 +1,18 @@
 /**
  * `/api/clients`: register, list, inspect, change, disable, delete bridge clients and rotate
- * their tokens. Disabling, deleting and rotating close the client's live sockets at once; the
- * upgrade check then refuses it (disabled: 401 `client_disabled`; deleted or old token: 401).
+ * their tokens. Disabling and deleting close the client's live sockets at once; the upgrade
+ * check then refuses it (disabled: 401 `client_disabled`; deleted or unknown token: 401).
+ * Rotating leaves the old token valid for a grace period (credential-grace.ts): its sockets
+ * close when that ends, and it is then refused as `client_token_rotated`.
  */
+import { tokenIdOfHash } from '@arena-relay/shared';
 import type { Hono } from 'hono';
 import { RelayError } from '../errors/relay-error.js';
 import { generateSecret, hashSecret, secretPreview } from '../store/secrets.js';
 import { DuplicateNameError } from '../store/store.js';
 import { body, clientPatchBody, newClientBody } from './admin-schemas.js';
 import type { AppDeps, AppEnv } from './context.js';
+import { graceUntil, previousValidUntil } from './credential-grace.js';
 
 /** Awaits a store write, answering 409 `conflict` (param `name`) for a duplicate client name. */
 async function uniqueName<T>(write: Promise<T>): Promise<T> {
@@ -68,12 +72,20 @@ export function clientRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     return c.json({ id, deleted: true });
   });
 
+  /** `?grace_seconds=` overrides CREDENTIAL_GRACE_SECONDS: how long the old token still works. */
   app.post('/api/clients/:id/rotate-token', async (c) => {
     const id = c.req.param('id');
+    const until = graceUntil(c, deps);
     const token = generateSecret('clientToken');
-    const client = await store.rotateClientToken(id, hashSecret(token), secretPreview(token));
+    const tokenHash = hashSecret(token);
+    const client = await store.rotateClientToken(id, tokenHash, secretPreview(token), until);
     if (!client) throw notFound(id);
-    closeClientSockets(id, 'client token rotated');
-    return c.json({ client, token });
+    closeClientSockets(id, 'client token rotated', { currentTokenHash: tokenHash, at: until });
+    return c.json({
+      client,
+      token,
+      token_id: tokenIdOfHash(tokenHash),
+      previous_token_valid_until: previousValidUntil(until),
+    });
   });
 }

@@ -1,12 +1,15 @@
 /**
- * `/api/keys`: create (the key is shown once), list, inspect, change and revoke API keys.
- * A revoked key stays readable by id (`revoked: true`) but can no longer change.
+ * `/api/keys`: create (the key is shown once), list, inspect, change, regenerate and revoke API
+ * keys. A revoked key stays readable by id (`revoked: true`) but can no longer change.
+ * Regenerating gives a key a new secret and keeps the old one valid for a grace period
+ * (credential-grace.ts), so the consumers using it can move over; revoking ends that too.
  */
 import type { Hono } from 'hono';
 import { RelayError } from '../errors/relay-error.js';
 import { generateSecret, hashSecret, secretPreview } from '../store/secrets.js';
 import { body, keyPatchBody, newKeyBody } from './admin-schemas.js';
 import type { AppDeps, AppEnv } from './context.js';
+import { graceUntil, previousValidUntil } from './credential-grace.js';
 
 export function keyRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const { store } = deps;
@@ -43,6 +46,25 @@ export function keyRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const record = await store.updateApiKey(c.req.param('id'), patch);
     if (!record) throw new RelayError('not_found', `no live key with id '${c.req.param('id')}'`);
     return c.json({ api_key: record });
+  });
+
+  /** `?grace_seconds=` overrides CREDENTIAL_GRACE_SECONDS: how long the old secret still works. */
+  app.post('/api/keys/:id/regenerate', async (c) => {
+    const until = graceUntil(c, deps);
+    const key = generateSecret('apiKey');
+    const record = await store.regenerateApiKey(
+      c.req.param('id'),
+      hashSecret(key),
+      secretPreview(key),
+      until,
+    );
+    if (!record) throw new RelayError('not_found', `no live key with id '${c.req.param('id')}'`);
+    return c.json({
+      id: record.id,
+      key,
+      api_key: record,
+      previous_key_valid_until: previousValidUntil(until),
+    });
   });
 
   app.delete('/api/keys/:id', async (c) => {

@@ -55,7 +55,7 @@ const expiresAt = z.iso
 
 export const newKeyBody = z.strictObject({
   name,
-  scopes: scopes.default(['chat', 'models', 'images']),
+  scopes: scopes.default(['chat', 'messages', 'responses', 'models', 'images']),
   allowed_models: allowedModels.default(null),
   expires_at: expiresAt.default(null),
   limits: keyLimits.optional(),

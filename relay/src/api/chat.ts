@@ -30,5 +30,5 @@ export function prepareChat(json: unknown, requestId: string): Prepared {
 }
 
 export function chatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  app.post('/v1/chat/completions', proxiedRoute(deps, prepareChat));
+  app.post('/v1/chat/completions', proxiedRoute(deps, 'POST /v1/chat/completions', prepareChat));
 }

@@ -17,7 +17,7 @@ import type { ExchangeRegistry } from '../proxy/registry.js';
 import type { Router } from '../routing/router.js';
 import type { AuthGuard } from '../security/auth-guard.js';
 import type { Store } from '../store/store.js';
-import type { AgentHub } from '../tunnel/agent-hub.js';
+import type { AgentHub, TokenRetire } from '../tunnel/agent-hub.js';
 import type { Accounting } from '../usage/accounting.js';
 
 export type AppEnv = {
@@ -65,8 +65,11 @@ export type AppDeps = {
   logger: Logger;
   /** Brakes addresses that keep failing authentication. */
   authGuard: AuthGuard;
-  /** Closes a client's agent sockets on every relay of the cluster (token rotated, disabled, deleted). */
-  closeClientSockets(clientId: string, reason: string): void;
+  /**
+   * Closes a client's agent sockets on every relay of the cluster (token rotated, disabled,
+   * deleted); with `retire`, only those holding a replaced token, when its grace ends.
+   */
+  closeClientSockets(clientId: string, reason: string, retire?: TokenRetire): void;
   /** Null without Redis; else whether the cluster connection is up (for /readyz). */
   clusterHealthy(): boolean | null;
   /** This relay's instance id (shown in stream listings; the Redis membership key later). */

@@ -30,7 +30,7 @@ export const imageRequestSchema = z.looseObject({
 export function imageRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.post(
     '/v1/images/generations',
-    proxiedRoute(deps, (json) => {
+    proxiedRoute(deps, 'POST /v1/images/generations', (json) => {
       const request = parseBody(imageRequestSchema, json);
       return {
         model: request.model,

@@ -29,7 +29,7 @@ export async function anthropicErrors(c: Context<AppEnv>, next: Next): Promise<v
 export function messagesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.post(
     '/v1/messages',
-    proxiedRoute(deps, (json, requestId) => {
+    proxiedRoute(deps, 'POST /v1/messages', (json, requestId) => {
       const request = parseMessagesRequest(json);
       const tools = messagesTools(request);
       return translated(

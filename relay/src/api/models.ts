@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import { authenticateKey, consumerAuthorization, modelAllowed } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { stringHeader } from './proxied-route.js';
+import { routeScope } from './route-scopes.js';
 
 /** When the list's models were "created" (OpenAI's field; the relay has no such date). */
 const created = Math.floor(Date.now() / 1000);
@@ -18,7 +19,7 @@ export async function listModels(deps: AppDeps, req: IncomingMessage): Promise<u
     req.headers.authorization,
     stringHeader(req.headers['x-api-key']),
   );
-  const key = await authenticateKey(deps.store, authorization, { scope: 'models' });
+  const key = await authenticateKey(deps.store, authorization, { scope: routeScope('GET /v1/models') });
   return {
     object: 'list',
     data: deps.router

@@ -18,6 +18,7 @@ import { SESSION_NAME, sessionPin } from '../routing/sticky.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
 import { allowedCandidates, authenticateKey, consumerAuthorization } from './auth.js';
 import type { AppDeps, AppEnv } from './context.js';
+import { type ConsumerRoute, routeScope } from './route-scopes.js';
 
 /** What a route makes of the consumer's JSON body: the chat request an agent will serve. */
 export type Prepared = {
@@ -41,10 +42,11 @@ export type ProxiedCall = RequestScope & { req: IncomingMessage; res: ServerResp
 export type Prepare = (json: unknown, requestId: string) => Prepared;
 
 /** A Hono handler that serves `POST <path>` through an agent's `POST /v1/chat/completions`. */
-export function proxiedRoute(deps: AppDeps, prepare: Prepare) {
+export function proxiedRoute(deps: AppDeps, route: ConsumerRoute, prepare: Prepare) {
   return async (c: Context<AppEnv>) => {
     const { incoming: req, outgoing: res } = c.env;
-    await serveProxied(deps, { req, res, requestId: c.get('requestId'), log: c.get('log') }, prepare);
+    const call = { req, res, requestId: c.get('requestId'), log: c.get('log') };
+    await serveProxied(deps, call, route, prepare);
     return RESPONSE_ALREADY_SENT;
   };
 }
@@ -52,13 +54,18 @@ export function proxiedRoute(deps: AppDeps, prepare: Prepare) {
 /**
  * Serves one request through an agent, on either path (Hono's routes, the node fast path).
  * Resolves once the answer is committed (or the consumer left); throws the RelayError to answer
- * with when the request is refused or every attempt failed before the first byte.
+ * with when the request is refused (the key's scope for `route` first) or every attempt failed before the first byte.
  */
-export async function serveProxied(deps: AppDeps, call: ProxiedCall, prepare: Prepare): Promise<void> {
+export async function serveProxied(
+  deps: AppDeps,
+  call: ProxiedCall,
+  route: ConsumerRoute,
+  prepare: Prepare,
+): Promise<void> {
   const { req, res, requestId } = call;
   const headers = req.headers;
   const authorization = consumerAuthorization(headers.authorization, stringHeader(headers['x-api-key']));
-  const key = await authenticateKey(deps.store, authorization, { scope: 'chat' });
+  const key = await authenticateKey(deps.store, authorization, { scope: routeScope(route) });
   const { limits, meter } = deps.accounting;
   const admission = await limits.admitKey(key, requestId);
   // Set on the node response, so they go out with whatever answer follows (stream or error).

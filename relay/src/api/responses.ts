@@ -14,7 +14,7 @@ import { translated } from './translated.js';
 export function responsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.post(
     '/v1/responses',
-    proxiedRoute(deps, (json, requestId) => {
+    proxiedRoute(deps, 'POST /v1/responses', (json, requestId) => {
       const request = parseResponsesRequest(json);
       const tools = responsesTools(request);
       return translated(

@@ -11,14 +11,21 @@ import type { RelayConfig } from '../config/load-config.js';
 import type { RoutableAgent } from '../routing/routable-agent.js';
 import type { StickyStore } from '../routing/sticky.js';
 import type { RedisConnections, RedisState } from '../store/redis-connection.js';
-import type { AgentHub } from '../tunnel/agent-hub.js';
+import type { AgentHub, TokenRetire } from '../tunnel/agent-hub.js';
 import { Forwarder } from './forwarder.js';
 import { Membership } from './membership.js';
 import { PeerQuery } from './peer-query.js';
 import { redisSticky } from './sticky-redis.js';
 
 const clusterEvent = z.discriminatedUnion('t', [
-  z.object({ t: z.literal('close-client'), from: z.string(), clientId: z.string(), reason: z.string() }),
+  z.object({
+    t: z.literal('close-client'),
+    from: z.string(),
+    clientId: z.string(),
+    reason: z.string(),
+    // A token replaced with a grace: only sockets holding an older token close, at `at`.
+    retire: z.object({ currentTokenHash: z.string().max(128), at: z.number() }).optional(),
+  }),
   z.object({ t: z.literal('keys-changed'), from: z.string() }),
   // A relay's agents changed (joined, left, going away): read the adverts now, not at the next beat.
   z.object({ t: z.literal('adverts'), from: z.string() }),
@@ -131,9 +138,9 @@ export class Cluster extends EventEmitter<{ change: [] }> {
   }
 
   /** Closes a client's sockets on this relay and tells the others to do the same. Returns local count. */
-  closeClient(clientId: string, reason: string): number {
-    void this.broadcast({ t: 'close-client', from: this.options.relayId, clientId, reason });
-    return this.options.hub.closeClient(clientId, reason);
+  closeClient(clientId: string, reason: string, retire?: TokenRetire): number {
+    void this.broadcast({ t: 'close-client', from: this.options.relayId, clientId, reason, retire });
+    return this.options.hub.closeClient(clientId, reason, retire);
   }
 
   keysChanged(): void {
@@ -188,7 +195,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
     const parsed = clusterEvent.safeParse(raw);
     if (!parsed.success || parsed.data.from === this.options.relayId) return;
     const event = parsed.data;
-    if (event.t === 'close-client') this.options.hub.closeClient(event.clientId, event.reason);
+    if (event.t === 'close-client') this.options.hub.closeClient(event.clientId, event.reason, event.retire);
     else if (event.t === 'adverts') void this.membership.publishSoon();
     else if (event.t === 'leaving') this.membership.relayLeaving(event.from);
     else this.options.onKeysChanged();

@@ -6,6 +6,8 @@
 import { MAX_REQUEST_BODY_BYTES } from '@arena-relay/shared';
 import { z } from 'zod';
 
+/** The longest grace a replaced credential may get, seconds (a week). */
+export const MAX_GRACE_SECONDS = 7 * 24 * 3600;
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
 const optionalString = z
   .string()
@@ -127,6 +129,8 @@ const envSchema = z
     GATEWAY_HEADERS_TIMEOUT: seconds(10),
     CORS_ORIGINS: optionalString,
     GATEWAY_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+    /** Seconds a replaced client token or API key stays valid (0: retired at once). At most a week. */
+    CREDENTIAL_GRACE_SECONDS: z.coerce.number().int().min(0).max(MAX_GRACE_SECONDS).default(300),
     GATEWAY_MAX_AGENTS_PER_CLIENT: z.coerce.number().int().min(1).default(16),
     GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(256),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -211,6 +215,12 @@ export type RelayConfig = {
   shutdownGraceMs: number;
   /** Browser origins allowed to call /v1/* (`*` for any); empty: no CORS headers at all. */
   corsOrigins: string[];
+  /**
+   * How long a client token replaced by a download or rotation, or an API key's secret replaced
+   * by a regeneration, stays valid, in ms (default 5 min; 0 retires it at once). Admin calls may
+   * override it with `?grace_seconds=`.
+   */
+  credentialGraceMs: number;
   /** Time a client has to send its request headers, in ms (slowloris). */
   headersTimeoutMs: number;
   /** Open connections one address may hold (0 = no cap; not applied with TRUST_PROXY). */
@@ -308,6 +318,7 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
         .filter(Boolean) ?? [],
     maxConnectionsPerAddress: e.GATEWAY_MAX_CONNECTIONS_PER_ADDRESS,
     authFailuresPerMinute: e.GATEWAY_AUTH_FAILURES_PER_MINUTE,
+    credentialGraceMs: e.CREDENTIAL_GRACE_SECONDS * 1000,
     maxAgentsPerClient: e.GATEWAY_MAX_AGENTS_PER_CLIENT,
     logLevel: e.LOG_LEVEL,
     tls:

@@ -58,7 +58,8 @@ async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, r
   try {
     checkAuthBrake(deps, req);
     refuseIfDraining(deps, res);
-    if (route === CHAT) await serveProxied(deps, { req, res, requestId, log }, prepareChat);
+    if (route === CHAT)
+      await serveProxied(deps, { req, res, requestId, log }, 'POST /v1/chat/completions', prepareChat);
     else sendJson(res, 200, undefined, await listModels(deps, req));
   } catch (thrown) {
     sendError(req, res, errorReply(deps, thrown, req, log(), 'openai'));

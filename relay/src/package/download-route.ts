@@ -1,10 +1,13 @@
 /**
  * `GET /api/clients/{id}/download`: the client package as `arena-agent-{id}.zip`. Only a hash of
- * a client's token is stored, so the package carries a fresh one: the download rotates the token
- * and closes every socket that used the old one (on every relay sharing the store).
+ * a client's token is stored, so the package carries a fresh one: the download rotates the token.
+ * The old one keeps working for the grace period (CREDENTIAL_GRACE_SECONDS, or
+ * `?grace_seconds=`), then its sockets close on every relay sharing the store.
  */
+import { tokenIdOfHash } from '@arena-relay/shared';
 import type { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../api/context.js';
+import { graceUntil, previousValidUntil } from '../api/credential-grace.js';
 import { RelayError } from '../errors/relay-error.js';
 import { generateSecret, hashSecret, secretPreview } from '../store/secrets.js';
 import type { AgentBundle } from './agent-bundle.js';
@@ -16,6 +19,7 @@ export function downloadRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.get('/api/clients/:id/download', async (c) => {
     const id = c.req.param('id');
     if (!(await deps.store.getClient(id))) throw new RelayError('not_found', `no client with id '${id}'`);
+    const until = graceUntil(c, deps);
     const relayUrl = publicUrl({
       publicUrl: deps.config.publicUrl,
       trustProxy: deps.config.trustProxy,
@@ -40,10 +44,24 @@ export function downloadRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       throw new RelayError('internal_error', 'the agent bundle could not be built; see the relay log');
     }
     const token = generateSecret('clientToken');
-    const client = await deps.store.rotateClientToken(id, hashSecret(token), secretPreview(token));
+    const tokenHash = hashSecret(token);
+    const client = await deps.store.rotateClientToken(id, tokenHash, secretPreview(token), until);
     if (!client) throw new RelayError('not_found', `no client with id '${id}'`);
-    deps.closeClientSockets(id, 'client token replaced by a package download');
-    const zip = buildClientPackage({ client, token, relayUrl, generatedAt: new Date() }, bundle);
+    deps.closeClientSockets(id, 'client token replaced by a package download', {
+      currentTokenHash: tokenHash,
+      at: until,
+    });
+    const zip = buildClientPackage(
+      {
+        client,
+        token,
+        tokenId: tokenIdOfHash(tokenHash),
+        previousTokenValidUntil: previousValidUntil(until),
+        relayUrl,
+        generatedAt: new Date(),
+      },
+      bundle,
+    );
     c.get('log')().info({ clientId: id, relayUrl, bytes: zip.byteLength }, 'client package downloaded');
     const notices = transportNotices(relayUrl);
     if (notices.length > 0) {

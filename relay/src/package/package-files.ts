@@ -12,6 +12,10 @@ export type PackageInput = {
   client: ClientRecord;
   /** The fresh client token (only its hash is stored). */
   token: string;
+  /** Its public id (`tid_…`, see tokenIdOfHash): says which token the package holds. */
+  tokenId: string;
+  /** Until when the token this download replaced still works (ISO), or null: retired at once. */
+  previousTokenValidUntil: string | null;
   /** The relay address the agent dials (http(s); the agent derives ws(s)). */
   relayUrl: string;
   agentVersion: string;
@@ -35,8 +39,8 @@ export function configJsonc(input: PackageInput): string {
   "platform_integration": {
     "platform_url": ${j(input.relayUrl)},
     "client_id": ${j(client.id)},
-    // The client token. Keep it secret. Downloading the package again issues a new one
-    // and retires this one.
+    // The client token ${input.tokenId} (its id, not the secret). Keep it secret. Downloading the
+    // package again issues a new one; this one then works for a grace period set by the relay.
     "api_key": ${j(input.token)},
     "heartbeat_interval_seconds": 15,
     "capabilities": ${j(client.capabilities)},
@@ -233,6 +237,14 @@ http://127.0.0.1:5103/platform/status (\`/health\`, \`/stats\` too).
 
 \`config.jsonc\` holds a client token that only this package has: keep it private. The relay keeps
 only a hash of it, so every download of the package issues a **new** token and retires the old
-one — an agent still running with an older package is disconnected and must be updated.
+one — an agent still running with an older package keeps working for the relay's grace period,
+then stops, saying its token was replaced, with an exit code its service does not restart.
+
+This package holds token **${input.tokenId}** (an id, not the secret; \`arena-agent doctor\` shows
+the id of the token an agent uses). ${
+    input.previousTokenValidUntil === null
+      ? 'The token this download replaced was retired at once.'
+      : `The token this download replaced works until ${input.previousTokenValidUntil}.`
+  }
 `;
 }

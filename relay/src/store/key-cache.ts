@@ -60,6 +60,11 @@ export function withKeyCache(store: Store, options: KeyCacheOptions = {}): KeyCa
       changed();
       return result;
     },
+    async regenerateApiKey(id, keyHash, preview, graceUntil) {
+      const result = await store.regenerateApiKey(id, keyHash, preview, graceUntil);
+      changed();
+      return result;
+    },
     async revokeApiKey(id) {
       const result = await store.revokeApiKey(id);
       changed();

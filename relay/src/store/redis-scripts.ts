@@ -82,28 +82,39 @@ export const DELETE_CLIENT = script(
   'deleteClient',
   `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local f = redis.call('HMGET', KEYS[1], 'name_key', 'token_hash')
+local f = redis.call('HMGET', KEYS[1], 'name_key', 'token_hash', 'prev_token_hash')
 if f[1] and redis.call('HGET', KEYS[2], f[1]) == ARGV[1] then redis.call('HDEL', KEYS[2], f[1]) end
 if f[2] and redis.call('HGET', KEYS[3], f[2]) == ARGV[1] then redis.call('HDEL', KEYS[3], f[2]) end
+if f[3] and redis.call('HGET', KEYS[3], f[3]) == ARGV[1] then redis.call('HDEL', KEYS[3], f[3]) end
 redis.call('ZREM', KEYS[4], ARGV[1])
 redis.call('DEL', KEYS[1])
 return 1
 `,
 );
 
-/** KEYS: client, token index. ARGV: id, new token hash, new preview. */
-export const ROTATE_TOKEN = script(
-  'rotateClientToken',
-  `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+/**
+ * The current secret becomes the previous one (it stays in the index, accepted until a time the
+ * caller checks); a previous one from an earlier rotation leaves the index. A revoked record
+ * does not change. KEYS: record, hash index. ARGV: id, new hash, the record's field names for the
+ * secret's hash, the previous hash and its grace end, the preview's field name, the new preview,
+ * the grace end (ms epoch).
+ */
+const ROTATE_SECRET = `
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return 0 end
 if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return -1 end
-local old = redis.call('HGET', KEYS[1], 'token_hash')
-if old and redis.call('HGET', KEYS[2], old) == ARGV[1] then redis.call('HDEL', KEYS[2], old) end
+local f = redis.call('HMGET', KEYS[1], ARGV[3], ARGV[4])
+if f[2] and f[2] ~= f[1] and redis.call('HGET', KEYS[2], f[2]) == ARGV[1] then redis.call('HDEL', KEYS[2], f[2]) end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
-redis.call('HSET', KEYS[1], 'token_hash', ARGV[2], 'token_preview', ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[2], ARGV[6], ARGV[7])
+if f[1] then redis.call('HSET', KEYS[1], ARGV[4], f[1], ARGV[5], ARGV[8]) end
 return 1
-`,
-);
+`;
+
+/** See ROTATE_SECRET; the fields are token_hash, prev_token_hash, prev_token_until, token_preview. */
+export const ROTATE_TOKEN = script('rotateClientToken', ROTATE_SECRET);
+
+/** See ROTATE_SECRET; the fields are key_hash, prev_key_hash, prev_key_until, preview. */
+export const REGENERATE_KEY = script('regenerateApiKey', ROTATE_SECRET);
 
 /** KEYS: client. ARGV: ISO time. */
 export const TOUCH_CLIENT = script(
@@ -169,8 +180,9 @@ export const REVOKE_KEY = script(
   'revokeApiKey',
   `
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return 0 end
-local h = redis.call('HGET', KEYS[1], 'key_hash')
-if h and redis.call('HGET', KEYS[2], h) == ARGV[1] then redis.call('HDEL', KEYS[2], h) end
+for _, h in ipairs(redis.call('HMGET', KEYS[1], 'key_hash', 'prev_key_hash')) do
+  if h and redis.call('HGET', KEYS[2], h) == ARGV[1] then redis.call('HDEL', KEYS[2], h) end
+end
 redis.call('HSET', KEYS[1], 'revoked_at', ARGV[2])
 return 1
 `,

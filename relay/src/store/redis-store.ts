@@ -4,11 +4,11 @@
  *
  *   <p>client:<id>          hash, one client (missing field = null; rate limits as `rl:<name>`)
  *   <p>clients              zset of client ids, scored by creation sequence
- *   <p>idx:client_token     hash token hash → client id (current tokens only)
+ *   <p>idx:client_token     hash token hash → client id (current and previous tokens)
  *   <p>idx:client_name      hash case-folded name → client id (names are unique)
- *   <p>key:<id>             hash, one API key (limits as `lim:<name>`)
+ *   <p>key:<id>             hash, one API key (limits as `lim:<name>`; no `scope_table` = table 1)
  *   <p>keys                 zset of key ids, scored by creation sequence
- *   <p>idx:key_hash         hash key hash → key id (live keys only)
+ *   <p>idx:key_hash         hash key hash → key id (live keys, current and previous secrets)
  *   <p>settings             hash name → value
  *   <p>seq                  counter giving the zsets their creation order
  *
@@ -26,6 +26,7 @@ import {
   CREATE_KEY,
   DELETE_CLIENT,
   type LuaScript,
+  REGENERATE_KEY,
   REVOKE_KEY,
   ROTATE_TOKEN,
   TOUCH_CLIENT,
@@ -38,16 +39,19 @@ import {
   type ApiKeyLimits,
   type ApiKeyPatch,
   type ApiKeyRecord,
-  type ApiKeyScope,
   type ClientPatch,
   type ClientRateLimit,
   type ClientRecord,
   type ClientStatus,
+  type ClientTokenMatch,
   clientNameKey,
   DuplicateNameError,
   mergeClientLimits,
   mergeKeyLimits,
+  readScopes,
+  SCOPE_TABLE,
   type Store,
+  tokenAccepted,
 } from './store.js';
 
 export type RedisStoreOptions = {
@@ -99,7 +103,7 @@ function decodeKey(h: Hash): ApiKeyRecord {
     id: h.id!,
     name: h.name!,
     preview: h.preview!,
-    scopes: JSON.parse(h.scopes ?? '[]') as ApiKeyScope[],
+    scopes: readScopes(h.scopes ?? '[]', Number(h.scope_table ?? 1)),
     allowed_models: h.allowed_models === undefined ? null : (JSON.parse(h.allowed_models) as string[]),
     expires_at: nullable(h, 'expires_at'),
     limits: mergeKeyLimits(limits),
@@ -183,6 +187,17 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
     }
     return hashes;
   };
+  const findClientToken = async (tokenHash: string): Promise<ClientTokenMatch | undefined> => {
+    const id = await redis.hget(k.clientToken, tokenHash);
+    if (!id) return undefined;
+    const h = await readHash(k.client(id));
+    // Rotated again between the two reads: the token is neither current nor previous.
+    if (h?.token_hash === tokenHash) return { client: decodeClient(h), retiresAt: null };
+    if (h?.prev_token_hash === tokenHash) {
+      return { client: decodeClient(h), retiresAt: Number(h.prev_token_until ?? 0) };
+    }
+    return undefined;
+  };
   const getClient = async (id: string) => {
     const h = await readHash(k.client(id));
     return h && decodeClient(h);
@@ -247,11 +262,12 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
     },
     async findClientByTokenHash(tokenHash) {
       await outcomes.flush();
-      const id = await redis.hget(k.clientToken, tokenHash);
-      if (!id) return undefined;
-      const h = await readHash(k.client(id));
-      // Rotated between the two reads: the token is no longer current.
-      return h && h.token_hash === tokenHash ? decodeClient(h) : undefined;
+      const match = await findClientToken(tokenHash);
+      return match && tokenAccepted(match) ? match.client : undefined;
+    },
+    async findClientToken(tokenHash) {
+      await outcomes.flush();
+      return findClientToken(tokenHash);
     },
     async updateClient(id, patch: ClientPatch) {
       await outcomes.flush();
@@ -280,12 +296,21 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
         (await runDurable(DELETE_CLIENT, [k.client(id), k.clientName, k.clientToken, k.clients], [id])) === 1
       );
     },
-    async rotateClientToken(id, tokenHash, tokenPreview) {
+    async rotateClientToken(id, tokenHash, tokenPreview, graceUntil = Date.now()) {
       await outcomes.flush();
       const done = await runDurable(
         ROTATE_TOKEN,
         [k.client(id), k.clientToken],
-        [id, tokenHash, tokenPreview],
+        [
+          id,
+          tokenHash,
+          'token_hash',
+          'prev_token_hash',
+          'prev_token_until',
+          'token_preview',
+          tokenPreview,
+          graceUntil,
+        ],
       );
       if (done === -1) throw new Error('client token hash already in use');
       return done === 1 ? getClient(id) : undefined;
@@ -306,6 +331,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
           preview: input.preview,
           key_hash: input.keyHash,
           scopes: JSON.stringify(input.scopes),
+          scope_table: String(SCOPE_TABLE),
           allowed_models: input.allowed_models ? JSON.stringify(input.allowed_models) : undefined,
           expires_at: input.expires_at ?? undefined,
           created_at: now.toISOString(),
@@ -333,13 +359,28 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
       const id = await redis.hget(k.keyHash, keyHash);
       if (!id) return undefined;
       const h = await readHash(k.key(id));
-      return h && h.key_hash === keyHash && h.revoked_at === undefined ? decodeKey(h) : undefined;
+      if (!h || h.revoked_at !== undefined) return undefined;
+      const current = h.key_hash === keyHash;
+      const inGrace = h.prev_key_hash === keyHash && Number(h.prev_key_until ?? 0) > Date.now();
+      return current || inGrace ? decodeKey(h) : undefined;
+    },
+    async regenerateApiKey(id, keyHash, preview, graceUntil) {
+      const done = await runDurable(
+        REGENERATE_KEY,
+        [k.key(id), k.keyHash],
+        [id, keyHash, 'key_hash', 'prev_key_hash', 'prev_key_until', 'preview', preview, graceUntil],
+      );
+      if (done === -1) throw new Error('API key hash already in use');
+      if (done !== 1) return undefined;
+      const h = await readHash(k.key(id));
+      return h && decodeKey(h);
     },
     async updateApiKey(id, patch: ApiKeyPatch) {
       const fields = changes(
         {
           name: patch.name,
           scopes: json(patch.scopes),
+          scope_table: patch.scopes ? String(SCOPE_TABLE) : undefined,
           allowed_models: patch.allowed_models === null ? null : json(patch.allowed_models),
           expires_at: patch.expires_at,
         },

@@ -7,7 +7,7 @@
 import type { Database } from 'better-sqlite3';
 import { clientNameKey } from './store.js';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /** Version 1, as the first release created it; later versions build on it. */
 const BASE_SCHEMA = `
@@ -56,10 +56,31 @@ const V2_COLUMNS: Record<'clients' | 'api_keys', Array<[string, string]>> = {
   ],
 };
 
-function addMissingColumns(db: Database, table: 'clients' | 'api_keys'): void {
+/**
+ * Columns version 3 adds: the scope table a key's scopes were written under (1 = before the
+ * per-route table; see `readScopes`), and the previous credential of a client or key with the
+ * time (ms epoch) until which it is still accepted (a rotation's grace period).
+ */
+const V3_COLUMNS: Record<'clients' | 'api_keys', Array<[string, string]>> = {
+  clients: [
+    ['prev_token_hash', 'TEXT'],
+    ['prev_token_until', 'INTEGER'],
+  ],
+  api_keys: [
+    ['scope_table', 'INTEGER NOT NULL DEFAULT 1'],
+    ['prev_key_hash', 'TEXT'],
+    ['prev_key_until', 'INTEGER'],
+  ],
+};
+
+function addMissingColumns(
+  db: Database,
+  table: 'clients' | 'api_keys',
+  wanted: Record<'clients' | 'api_keys', Array<[string, string]>> = V2_COLUMNS,
+): void {
   const columns = db.pragma(`table_info(${table})`) as Array<{ name: string }>;
   const present = new Set(columns.map((c) => c.name));
-  for (const [name, declaration] of V2_COLUMNS[table]) {
+  for (const [name, declaration] of wanted[table]) {
     if (!present.has(name)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${name} ${declaration}`);
   }
 }
@@ -90,6 +111,13 @@ function migrateToV2(db: Database): void {
   db.exec('CREATE UNIQUE INDEX IF NOT EXISTS clients_name_key ON clients(name_key)');
 }
 
+function migrateToV3(db: Database): void {
+  addMissingColumns(db, 'clients', V3_COLUMNS);
+  addMissingColumns(db, 'api_keys', V3_COLUMNS);
+  db.exec(`CREATE INDEX IF NOT EXISTS clients_prev_token ON clients(prev_token_hash);
+    CREATE INDEX IF NOT EXISTS api_keys_prev_key ON api_keys(prev_key_hash);`);
+}
+
 /** Creates or upgrades the schema to SCHEMA_VERSION. Throws on a file from a newer relay. */
 export function migrate(db: Database): void {
   db.transaction(() => {
@@ -105,6 +133,7 @@ export function migrate(db: Database): void {
     }
     if (version === SCHEMA_VERSION) return;
     if (version < 2) migrateToV2(db);
+    if (version < 3) migrateToV3(db);
     db.prepare(
       "INSERT INTO settings (name, value) VALUES ('schema_version', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
     ).run(String(SCHEMA_VERSION));

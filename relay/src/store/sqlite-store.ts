@@ -14,18 +14,21 @@ import {
   type ApiKeyLimits,
   type ApiKeyPatch,
   type ApiKeyRecord,
-  type ApiKeyScope,
   type ClientPatch,
   type ClientRateLimit,
   type ClientRecord,
   type ClientStatus,
+  type ClientTokenMatch,
   clientNameKey,
   DuplicateNameError,
   mergeClientLimits,
   mergeKeyLimits,
   type NewApiKey,
   type NewClient,
+  readScopes,
+  SCOPE_TABLE,
   type Store,
+  tokenAccepted,
 } from './store.js';
 
 type ClientRow = StatsColumns & {
@@ -54,13 +57,14 @@ type KeyRow = {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  scope_table: number;
 };
 
 const clientColumns = `id, name, name_key, email, lmarena_bridge_url, capabilities, rate_limit, status, created_at,
   last_seen, metadata, token_preview, total_requests, successful_requests, failed_requests, response_ms_total,
   recent_success`;
 const keyColumns =
-  'id, name, preview, scopes, allowed_models, expires_at, limits, created_at, last_used_at, revoked_at';
+  'id, name, preview, scopes, allowed_models, expires_at, limits, created_at, last_used_at, revoked_at, scope_table';
 
 const toClient = (row: ClientRow): ClientRecord => ({
   id: row.id,
@@ -81,7 +85,7 @@ const toKey = (row: KeyRow): ApiKeyRecord => ({
   id: row.id,
   name: row.name,
   preview: row.preview,
-  scopes: JSON.parse(row.scopes) as ApiKeyScope[],
+  scopes: readScopes(row.scopes, row.scope_table),
   allowed_models: row.allowed_models === null ? null : (JSON.parse(row.allowed_models) as string[]),
   expires_at: row.expires_at,
   limits: mergeKeyLimits(JSON.parse(row.limits) as Partial<ApiKeyLimits>),
@@ -129,6 +133,9 @@ export function openSqliteStore(dataDir: string): Store {
     clientByToken: db.prepare<[string], ClientRow>(
       `SELECT ${clientColumns} FROM clients WHERE token_hash = ?`,
     ),
+    clientByPrevToken: db.prepare<[string], ClientRow & { prev_token_until: number }>(
+      `SELECT ${clientColumns}, prev_token_until FROM clients WHERE prev_token_hash = ?`,
+    ),
     updateClient: db.prepare(
       `UPDATE clients SET name = @name, name_key = @name_key, email = @email,
          lmarena_bridge_url = @lmarena_bridge_url, capabilities = @capabilities, rate_limit = @rate_limit,
@@ -136,7 +143,11 @@ export function openSqliteStore(dataDir: string): Store {
        WHERE id = @id`,
     ),
     deleteClient: db.prepare('DELETE FROM clients WHERE id = ?'),
-    rotateToken: db.prepare('UPDATE clients SET token_hash = ?, token_preview = ? WHERE id = ?'),
+    rotateToken: db.prepare(
+      `UPDATE clients SET prev_token_hash = token_hash, prev_token_until = @until, token_hash = @hash,
+         token_preview = @preview
+       WHERE id = @id`,
+    ),
     touchClient: db.prepare(
       `UPDATE clients SET last_seen = @at, status = CASE status WHEN 'pending' THEN 'active' ELSE status END
        WHERE id = @id`,
@@ -148,24 +159,34 @@ export function openSqliteStore(dataDir: string): Store {
        WHERE id = @id`,
     ),
     insertKey: db.prepare(
-      `INSERT INTO api_keys (id, name, preview, key_hash, scopes, allowed_models, expires_at, limits, created_at)
-       VALUES (@id, @name, @preview, @key_hash, @scopes, @allowed_models, @expires_at, @limits, @created_at)`,
+      `INSERT INTO api_keys (id, name, preview, key_hash, scopes, allowed_models, expires_at, limits, created_at,
+         scope_table)
+       VALUES (@id, @name, @preview, @key_hash, @scopes, @allowed_models, @expires_at, @limits, @created_at,
+         ${SCOPE_TABLE})`,
     ),
     listLiveKeys: db.prepare<[], KeyRow>(
       `SELECT ${keyColumns} FROM api_keys WHERE revoked_at IS NULL ORDER BY rowid`,
     ),
     listAllKeys: db.prepare<[], KeyRow>(`SELECT ${keyColumns} FROM api_keys ORDER BY rowid`),
     keyById: db.prepare<[string], KeyRow>(`SELECT ${keyColumns} FROM api_keys WHERE id = ?`),
-    keyByHash: db.prepare<[string], KeyRow>(
-      `SELECT ${keyColumns} FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL`,
+    keyByHash: db.prepare<{ hash: string; now: number }, KeyRow>(
+      `SELECT ${keyColumns} FROM api_keys
+       WHERE (key_hash = @hash OR (prev_key_hash = @hash AND prev_key_until > @now)) AND revoked_at IS NULL`,
+    ),
+    regenerateKey: db.prepare(
+      `UPDATE api_keys SET prev_key_hash = key_hash, prev_key_until = @until, key_hash = @hash,
+         preview = @preview
+       WHERE id = @id AND revoked_at IS NULL`,
     ),
     updateKey: db.prepare(
       `UPDATE api_keys SET name = @name, scopes = @scopes, allowed_models = @allowed_models,
-         expires_at = @expires_at, limits = @limits
+         expires_at = @expires_at, limits = @limits, scope_table = @scope_table
        WHERE id = @id`,
     ),
     touchKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
-    revokeKey: db.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+    revokeKey: db.prepare(
+      'UPDATE api_keys SET revoked_at = ?, prev_key_hash = NULL WHERE id = ? AND revoked_at IS NULL',
+    ),
     getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
     setSetting: db.prepare(
       'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
@@ -203,9 +224,15 @@ export function openSqliteStore(dataDir: string): Store {
     return getClient(id);
   });
 
-  const rotateToken = db.transaction((id: string, tokenHash: string, preview: string) =>
-    q.rotateToken.run(tokenHash, preview, id).changes > 0 ? getClient(id) : undefined,
+  const rotateToken = db.transaction((id: string, hash: string, preview: string, until: number) =>
+    q.rotateToken.run({ id, hash, preview, until }).changes > 0 ? getClient(id) : undefined,
   );
+  const findClientToken = (tokenHash: string): ClientTokenMatch | undefined => {
+    const row = q.clientByToken.get(tokenHash);
+    if (row) return { client: toClient(row), retiresAt: null };
+    const prev = q.clientByPrevToken.get(tokenHash);
+    return prev && { client: toClient(prev), retiresAt: prev.prev_token_until };
+  };
 
   const updateKey = db.transaction((id: string, patch: ApiKeyPatch): ApiKeyRecord | undefined => {
     const row = q.keyById.get(id);
@@ -214,6 +241,7 @@ export function openSqliteStore(dataDir: string): Store {
       id,
       name: patch.name ?? row.name,
       scopes: patch.scopes ? JSON.stringify(patch.scopes) : row.scopes,
+      scope_table: patch.scopes ? SCOPE_TABLE : row.scope_table,
       allowed_models:
         patch.allowed_models === undefined
           ? row.allowed_models
@@ -260,8 +288,12 @@ export function openSqliteStore(dataDir: string): Store {
     },
     async findClientByTokenHash(tokenHash) {
       await outcomes.flush();
-      const row = q.clientByToken.get(tokenHash);
-      return row && toClient(row);
+      const match = findClientToken(tokenHash);
+      return match && tokenAccepted(match) ? match.client : undefined;
+    },
+    async findClientToken(tokenHash) {
+      await outcomes.flush();
+      return findClientToken(tokenHash);
     },
     async updateClient(id, patch) {
       await outcomes.flush();
@@ -270,9 +302,9 @@ export function openSqliteStore(dataDir: string): Store {
     async deleteClient(id) {
       return q.deleteClient.run(id).changes > 0;
     },
-    async rotateClientToken(id, tokenHash, tokenPreview) {
+    async rotateClientToken(id, tokenHash, tokenPreview, graceUntil = Date.now()) {
       await outcomes.flush();
-      return rotateToken.immediate(id, tokenHash, tokenPreview);
+      return rotateToken.immediate(id, tokenHash, tokenPreview, graceUntil);
     },
     async touchClient(id, at) {
       q.touchClient.run({ id, at: at.toISOString() });
@@ -303,8 +335,13 @@ export function openSqliteStore(dataDir: string): Store {
       return (options.includeRevoked ? q.listAllKeys : q.listLiveKeys).all().map(toKey);
     },
     async findApiKeyByHash(keyHash) {
-      const row = q.keyByHash.get(keyHash);
+      const row = q.keyByHash.get({ hash: keyHash, now: Date.now() });
       return row && toKey(row);
+    },
+    async regenerateApiKey(id, keyHash, preview, graceUntil) {
+      if (q.regenerateKey.run({ id, hash: keyHash, preview, until: graceUntil }).changes === 0)
+        return undefined;
+      return toKey(q.keyById.get(id)!);
     },
     async updateApiKey(id, patch) {
       return updateKey.immediate(id, patch);

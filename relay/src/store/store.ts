@@ -71,9 +71,27 @@ export type ClientPatch = {
 /** One finished request served by a client, for its live stats. */
 export type ClientOutcome = { ok: boolean; durationMs: number };
 
-export const API_KEY_SCOPES = ['chat', 'models', 'images', 'admin'] as const;
+/** One scope per consumer route (api/route-scopes.ts), and `admin`. */
+export const API_KEY_SCOPES = ['chat', 'messages', 'responses', 'models', 'images', 'admin'] as const;
 /** `admin` makes the key a scoped admin token (accepted by `/api/*`). */
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+/**
+ * The version of the scope table a stored key's scopes were written under: 1 before the
+ * per-route table, when `chat` opened every proxied route (chat, Messages, Responses — images
+ * too, by mistake); 2 since. Stores write SCOPE_TABLE with every scopes they write.
+ */
+export const SCOPE_TABLE = 2;
+
+/**
+ * A stored key's scopes. Under table 1, `chat` reads as chat + messages + responses, so keys
+ * created before the table keep serving what they served (images excepted: that was the bug).
+ */
+export function readScopes(stored: string, table: number): ApiKeyScope[] {
+  const scopes = JSON.parse(stored) as ApiKeyScope[];
+  if (table >= SCOPE_TABLE || !scopes.includes('chat')) return scopes;
+  return [...new Set<ApiKeyScope>([...scopes, 'messages', 'responses'])];
+}
 
 /** A key's limits; `null` means "no limit of this kind". */
 export type ApiKeyLimits = {
@@ -118,6 +136,17 @@ export type ApiKeyPatch = {
   limits?: Partial<ApiKeyLimits>;
 };
 
+/**
+ * A token hash found on a client: its current token (`retiresAt` null), or its previous one,
+ * accepted until `retiresAt` (ms epoch) and refused as rotated from then on.
+ */
+export type ClientTokenMatch = { client: ClientRecord; retiresAt: number | null };
+
+/** True when a match may still connect at `now` (ms epoch). */
+export function tokenAccepted(match: ClientTokenMatch, now = Date.now()): boolean {
+  return match.retiresAt === null || match.retiresAt > now;
+}
+
 /** Thrown by createClient/updateClient when another client already has the name. */
 export class DuplicateNameError extends Error {
   constructor(readonly clientName: string) {
@@ -132,14 +161,28 @@ export interface Store {
   getClient(id: string): Promise<ClientRecord | undefined>;
   /** Every client, oldest first. */
   listClients(): Promise<ClientRecord[]>;
-  /** The client whose *current* token has this hash, whatever its status (the caller checks it). */
+  /**
+   * The client whose current token has this hash, or whose previous token has it and is still in
+   * its grace period; whatever its status (the caller checks it).
+   */
   findClientByTokenHash(tokenHash: string): Promise<ClientRecord | undefined>;
+  /** The client holding this token hash, current or previous (grace over or not), and which. */
+  findClientToken(tokenHash: string): Promise<ClientTokenMatch | undefined>;
   /** Undefined for an unknown id; throws DuplicateNameError on a rename onto a taken name. */
   updateClient(id: string, patch: ClientPatch): Promise<ClientRecord | undefined>;
   /** False when no client has this id. */
   deleteClient(id: string): Promise<boolean>;
-  /** Replaces the token (the old one stops matching at once); undefined for an unknown id. */
-  rotateClientToken(id: string, tokenHash: string, tokenPreview: string): Promise<ClientRecord | undefined>;
+  /**
+   * Replaces the token. The old one becomes the previous token, accepted until `graceUntil` (ms
+   * epoch; default now, i.e. retired at once) and recognised as rotated after that; a previous
+   * token from an earlier rotation is forgotten. Undefined for an unknown id.
+   */
+  rotateClientToken(
+    id: string,
+    tokenHash: string,
+    tokenPreview: string,
+    graceUntil?: number,
+  ): Promise<ClientRecord | undefined>;
   /** Records a connection: status pending → active, last_seen = at. Unknown ids are ignored. */
   touchClient(id: string, at: Date): Promise<void>;
   /**
@@ -154,7 +197,8 @@ export interface Store {
   /** Oldest first; revoked keys only with `includeRevoked`. */
   listApiKeys(options?: { includeRevoked?: boolean }): Promise<ApiKeyRecord[]>;
   /**
-   * The non-revoked key with this hash. Expired keys ARE returned (so that auth can say
+   * The non-revoked key whose secret has this hash, or whose previous secret (see
+   * `regenerateApiKey`) has it within its grace period. Expired keys ARE returned (so that auth can say
    * "expired"); callers must check `expires_at`.
    */
   findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
@@ -162,7 +206,17 @@ export interface Store {
   updateApiKey(id: string, patch: ApiKeyPatch): Promise<ApiKeyRecord | undefined>;
   /** Sets last_used_at; callers throttle it. Unknown ids are ignored. */
   touchApiKey(id: string, at: Date): Promise<void>;
-  /** Revokes a key; false when no live key has this id. */
+  /**
+   * Gives a live key a new secret; the old one stays accepted until `graceUntil` (ms epoch),
+   * replacing any previous one. Undefined when no live key has this id.
+   */
+  regenerateApiKey(
+    id: string,
+    keyHash: string,
+    preview: string,
+    graceUntil: number,
+  ): Promise<ApiKeyRecord | undefined>;
+  /** Revokes a key (its previous secret too); false when no live key has this id. */
   revokeApiKey(id: string): Promise<boolean>;
 
   getSetting(name: string): Promise<string | undefined>;

@@ -6,13 +6,20 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AGENT_CONNECT_PATH, CloseCode, type GoawayFrame, SUBPROTOCOL } from '@arena-relay/shared';
+import {
+  AGENT_CONNECT_PATH,
+  CloseCode,
+  type GoawayFrame,
+  SUBPROTOCOL,
+  TOKEN_ROTATED,
+} from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { AuthGuard } from '../security/auth-guard.js';
 import { generateId, hashSecret } from '../store/secrets.js';
-import type { Store } from '../store/store.js';
+import { type Store, tokenAccepted } from '../store/store.js';
 import { AgentSession } from './agent-session.js';
+import { TOKEN_ROTATED_REASON, TokenRetirement } from './token-retirement.js';
 import { bearerToken, offersSubprotocol, refuseUpgrade } from './upgrade.js';
 
 export type HubOptions = {
@@ -32,6 +39,9 @@ export type HubOptions = {
   remoteAddress(req: IncomingMessage): string;
 };
 
+/** A client token was replaced: the new token's hash, and when the old ones' grace ends (ms epoch). */
+export type TokenRetire = { currentTokenHash: string; at: number };
+
 export interface HubEvents {
   session: [AgentSession];
   'session-closed': [AgentSession];
@@ -47,6 +57,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
   /** Sessions a newer one of the same agent replaced: draining, closed once idle. */
   private readonly replaced = new Set<AgentSession>();
   private readonly perClient = new Map<string, number>();
+  private readonly retirement = new TokenRetirement();
   private readonly wss: WebSocketServer;
   private readonly timer: NodeJS.Timeout;
   private closing: Promise<void> | undefined;
@@ -92,12 +103,18 @@ export class AgentHub extends EventEmitter<HubEvents> {
       this.options.authGuard?.failed(address);
       return refuseUpgrade(socket, 401, 'missing client token', 'invalid_client_token');
     }
-    this.options.store.findClientByTokenHash(hashSecret(token)).then(
-      (client) => {
-        if (!client) {
+    const tokenHash = hashSecret(token);
+    this.options.store.findClientToken(tokenHash).then(
+      (match) => {
+        if (!match) {
           this.options.authGuard?.failed(address);
           return refuseUpgrade(socket, 401, 'invalid client token', 'invalid_client_token');
         }
+        if (!tokenAccepted(match)) {
+          this.options.authGuard?.failed(address);
+          return refuseUpgrade(socket, 401, TOKEN_ROTATED_REASON, TOKEN_ROTATED);
+        }
+        const { client } = match;
         if (client.status === 'disabled')
           return refuseUpgrade(socket, 401, 'client is disabled', 'client_disabled');
         if (socket.destroyed) return;
@@ -122,6 +139,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
               this.emit('capacity', s);
             },
           });
+          this.retirement.admit(session, tokenHash, match.retiresAt);
           this.pending.add(session);
         });
       },
@@ -139,9 +157,15 @@ export class AgentHub extends EventEmitter<HubEvents> {
 
   /**
    * Closes every socket of a client (token rotated, client disabled or deleted); its streams
-   * fail at once. Returns how many sockets were closed.
+   * fail at once. Returns how many sockets were closed. With `retire`, only the sockets holding
+   * an older token than `retire.currentTokenHash` close, when its grace ends (close 4003); returns
+   * how many will.
    */
-  closeClient(clientId: string, reason: string): number {
+  closeClient(clientId: string, reason: string, retire?: TokenRetire): number {
+    if (retire) {
+      const sessions = [...this.pending, ...this.sessions.values()];
+      return this.retirement.retire(sessions, clientId, retire.currentTokenHash, retire.at);
+    }
     let closed = 0;
     for (const session of [...this.pending, ...this.sessions.values()]) {
       if (session.client.id !== clientId) continue;
@@ -260,6 +284,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
   }
 
   private onClosed(session: AgentSession): void {
+    this.retirement.forget(session);
     this.pending.delete(session);
     const wasReplaced = this.replaced.delete(session);
     if (!this.sessions.delete(session.id)) return;

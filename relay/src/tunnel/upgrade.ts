@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { openAIError, SUBPROTOCOL } from '@arena-relay/shared';
+import { openAIError, REFUSAL_HEADER, SUBPROTOCOL } from '@arena-relay/shared';
 
 const REASONS: Record<number, string> = {
   401: 'Unauthorized',
@@ -25,6 +25,7 @@ export function refuseUpgrade(
   if (socket.destroyed) return;
   const body = JSON.stringify(openAIError(message, 'invalid_request_error', code));
   let extra = status === 426 ? `Sec-WebSocket-Protocol: ${SUBPROTOCOL}\r\nUpgrade: websocket\r\n` : '';
+  extra += `${REFUSAL_HEADER}: ${code}\r\n`;
   if (retryAfter !== undefined) extra += `Retry-After: ${retryAfter}\r\n`;
   socket.end(
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,

@@ -1,0 +1,26 @@
+/**
+ * How the agent process ends, for the service manager that runs it. A relay that refuses the
+ * agent's credential (unknown, disabled, or replaced and past its grace) gives the same answer
+ * on every start, so the service must not restart the agent into a loop: the agent exits with a
+ * code its service treats as final. systemd is told so (`RestartPreventExitStatus=78`); launchd
+ * (`KeepAlive`/`SuccessfulExit`) and Task Scheduler (restart on failure) have no per-code rule,
+ * only "failed or not", so under them the agent ends such a run as a success. The service files
+ * pass `--service-manager` for that; the log says why in words either way.
+ */
+import type { ServiceManager } from './config/schema.js';
+
+/** Anything else that stops the agent (a bad certificate, a protocol the relay refuses, a bug). */
+export const EXIT_FAILURE = 1;
+
+/** sysexits' EX_CONFIG: the relay refused the credential; restarting cannot help. */
+export const EXIT_CREDENTIAL_REFUSED = 78;
+
+/** The exit code of a refused credential under `manager`. */
+export function credentialRefusedExit(manager: ServiceManager): number {
+  return manager === 'launchd' || manager === 'task-scheduler' ? 0 : EXIT_CREDENTIAL_REFUSED;
+}
+
+/** The exit code for a fatal link error: a refused credential (401/403) or anything else. */
+export function fatalExitCode(error: { status?: number | undefined }, manager: ServiceManager): number {
+  return error.status === 401 || error.status === 403 ? credentialRefusedExit(manager) : EXIT_FAILURE;
+}
