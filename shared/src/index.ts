@@ -6,5 +6,6 @@ export * from './cork.js';
 export * from './data-frame.js';
 export * from './frames.js';
 export * from './openai-error.js';
+export * from './release.js';
 export * from './text.js';
 export * from './version.js';

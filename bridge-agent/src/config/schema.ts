@@ -2,6 +2,7 @@
  * The agent's settings: one table naming where each one may come from (file key, environment
  * variable, flag) and one zod schema that coerces, defaults and validates the merged values.
  */
+import { releaseKey } from '@arena-relay/shared';
 import { z } from 'zod';
 import { normaliseUpstreamUrl, toConnectUrl } from './relay-url.js';
 
@@ -23,6 +24,7 @@ export const FIELDS = {
   connections: { file: 'connections', env: 'AGENT_CONNECTIONS', flag: '--connections' },
   statusPort: { file: 'status_port', env: 'AGENT_STATUS_PORT', flag: '--status-port' },
   autoUpdate: { file: 'auto_update', env: 'AGENT_AUTO_UPDATE', flag: '--auto-update' },
+  releaseKey: { file: 'platform_integration.release_key', env: 'AGENT_RELEASE_KEY' },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -123,6 +125,7 @@ export const configSchema = z.object({
   connections: integer(1, 16, 2),
   statusPort: integer(-1, 65535, 5103),
   autoUpdate: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
+  releaseKey: releaseKey.optional(),
 });
 
 /**
@@ -136,5 +139,7 @@ export const configSchema = z.object({
  * - `heartbeatIntervalSeconds`: informational; the relay's `welcome.heartbeatMs` rules liveness.
  * - `statusPort`: 0 picks a free port, -1 disables the status server.
  * - `autoUpdate`: take the agent version the relay offers (only when running as the bundle file).
+ * - `releaseKey`: the Ed25519 key (base64url) agent releases must be signed by; unset, the key
+ *   built into the bundle, if any (with none, every update is refused).
  */
 export type AgentConfig = z.output<typeof configSchema>;
