@@ -23,6 +23,7 @@ import { RelayMetrics } from './metrics/relay-metrics.js';
 import { RequestStats } from './metrics/request-stats.js';
 import { ALIAS_REFRESH_MS, AliasBook } from './models/alias-book.js';
 import { type AgentBundle, agentBundle } from './package/agent-bundle.js';
+import { loadAgentRelease } from './package/agent-release.js';
 import { AgentUpdates } from './package/agent-updates.js';
 import { combineObservers } from './proxy/observer.js';
 import { ExchangeRegistry } from './proxy/registry.js';
@@ -123,7 +124,9 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const metrics = new RelayMetrics({ hub, router, registry, store, relayId });
   const observer = combineObservers([accounting.observer, stats, metrics]);
   const lifecycle = { draining: false };
-  const bundle = options.agentBundle ?? agentBundle;
+  // A signed release is read (and checked against its manifest) at start: a broken one stops the relay.
+  const release = config.agentReleaseDir ? await loadAgentRelease(config.agentReleaseDir) : undefined;
+  const bundle = options.agentBundle ?? (release ? async () => release : agentBundle);
   const updates = new AgentUpdates({ store, hub, bundle, logger });
   if (config.agentUpdates) updates.start();
   const pushedSettings = new PushedSettings(store, hub, logger);
