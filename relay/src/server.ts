@@ -79,6 +79,9 @@ export type Relay = {
 
 export async function startRelay(config: RelayConfig, options: RelayOptions = {}): Promise<Relay> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
+  // A signed release is read (and checked against its manifest) before anything is opened: a
+  // broken one stops the relay at start.
+  const release = config.agentReleaseDir ? await loadAgentRelease(config.agentReleaseDir) : undefined;
   let cluster: Cluster | undefined;
   const endpoint = redisEndpoint(config);
   // One factory for every Redis connection of this relay: all of them follow Sentinel alike.
@@ -124,8 +127,6 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const metrics = new RelayMetrics({ hub, router, registry, store, relayId });
   const observer = combineObservers([accounting.observer, stats, metrics]);
   const lifecycle = { draining: false };
-  // A signed release is read (and checked against its manifest) at start: a broken one stops the relay.
-  const release = config.agentReleaseDir ? await loadAgentRelease(config.agentReleaseDir) : undefined;
   const bundle = options.agentBundle ?? (release ? async () => release : agentBundle);
   const updates = new AgentUpdates({ store, hub, bundle, logger });
   if (config.agentUpdates) updates.start();
