@@ -9,3 +9,4 @@ export * from './openai-error.js';
 export * from './release.js';
 export * from './text.js';
 export * from './version.js';
+export * from './version-order.js';

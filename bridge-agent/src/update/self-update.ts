@@ -13,12 +13,16 @@
 import { createHash } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { AGENT_BUNDLE_PATH, AGENT_CONNECT_PATH, type UpdateFrame } from '@arena-relay/shared';
+import {
+  AGENT_BUNDLE_PATH,
+  AGENT_CONNECT_PATH,
+  compareVersions,
+  type UpdateFrame,
+} from '@arena-relay/shared';
 import { Agent as HttpAgent, request } from 'undici';
 import type { Logger } from '../logging.js';
 import { verifyRelease } from './release-signature.js';
 import type { ReleaseTrust } from './release-trust.js';
-import { compareVersions } from './version-order.js';
 
 /** The message a handed-over process sends its parent once a relay welcomed it. */
 export const HANDOVER_READY = 'arena-agent-ready';

@@ -7,7 +7,7 @@
  * release (`AGENT_RELEASE_DIR`, agent-release.ts) is offered: the frame carries the operator's
  * signature, which the agent checks against its pinned key; an unsigned bundle is never offered.
  */
-import type { UpdateFrame } from '@arena-relay/shared';
+import { compareVersions, type UpdateFrame } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PerClientSetting } from '../clients/per-client-setting.js';
@@ -25,9 +25,12 @@ export type UpdatePolicy = z.infer<typeof updatePolicy>;
 
 const DEFAULT_POLICY: UpdatePolicy = { mode: 'auto' };
 
-/** The version `policy` lets an agent at `current` move to, given what the relay ships; or none. */
+/**
+ * The version `policy` lets an agent at `current` move to, given what the relay ships; or none.
+ * Only a higher version: the agent refuses anything else (no downgrade), so offering it is noise.
+ */
 export function offeredVersion(policy: UpdatePolicy, shipped: string, current: string): string | undefined {
-  if (shipped === current || policy.mode === 'off') return undefined;
+  if (compareVersions(shipped, current) !== 1 || policy.mode === 'off') return undefined;
   if (policy.mode === 'pin' && policy.version !== shipped) return undefined;
   return shipped;
 }
