@@ -8,6 +8,7 @@
  * at warn while N keeps serving; a relay without a signed release offers nothing.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -223,11 +224,8 @@ function refusals(output: string): Array<{ level: number; to: string; problem: s
 describe('a hostile relay cannot make the agent run its code', () => {
   it('its own code or key, tampered fields, an older release: refused at warn under a pushed silent level; N serves on', async () => {
     const { current, next, keyFile } = await bundles();
-    // What the relay serves at /agent/bundle: its own code, padded to the signed release's size.
-    const evil = Buffer.alloc(next.code.byteLength, ' ');
-    evil.write(
-      "import { writeFileSync } from 'node:fs'; writeFileSync('pwned', 'the relay ran code here');\n",
-    );
+    // What the relay serves at /agent/bundle: its own code.
+    const evil = Buffer.from("import { writeFileSync } from 'node:fs'; writeFileSync('pwned', 'ran');\n");
     const evilBundle = await bundleOf({ code: evil, version: '6.6.6' });
     const { relay, config, chat } = await setup(evilBundle, { agentUpdates: false });
     const connected = sessionAt(relay, current.version);
@@ -240,6 +238,10 @@ describe('a hostile relay cannot make the agent run its code', () => {
     const evilRelease = { sha256: evilBundle.sha256, bytes: evil.byteLength };
     const real = { version: NEXT, sha256: next.sha256, bytes: next.code.byteLength };
     const older = { ...real, version: '0.0.9' };
+    // A release the operator did sign, of other bytes of the same size as the relay's.
+    const genuineSha = createHash('sha256').update(Buffer.alloc(evil.byteLength, ' ')).digest('hex');
+    const genuine = { version: '0.4.0', sha256: genuineSha, bytes: evil.byteLength };
+    const pem = readFileSync(keyFile, 'utf8');
     const other = generateReleaseKey();
     const offers: Array<[UpdateFrame, string]> = [
       [{ type: 'update', version: '0.2.0', ...evilRelease }, 'not signed'],
@@ -258,12 +260,9 @@ describe('a hostile relay cannot make the agent run its code', () => {
         'does not verify',
       ],
       [{ type: 'update', ...real, version: '0.3.0', signature: next.release!.signature }, 'does not verify'],
-      [
-        { type: 'update', ...older, signature: signRelease(readFileSync(keyFile, 'utf8'), older) },
-        'not newer',
-      ],
-      // The real signed release offered, the relay's own bytes served.
-      [{ type: 'update', ...real, signature: next.release!.signature }, 'SHA-256'],
+      [{ type: 'update', ...older, signature: signRelease(pem, older) }, 'not newer'],
+      // A genuine signed release offered, the relay's own bytes served.
+      [{ type: 'update', ...genuine, signature: signRelease(pem, genuine) }, 'SHA-256'],
     ];
     for (const [i, [frame, problem]] of offers.entries()) {
       session.send(frame);
