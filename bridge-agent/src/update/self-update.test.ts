@@ -251,3 +251,27 @@ describe('SelfUpdate: only a newer release signed by the trusted key', () => {
     expect(kept.keyFor([])).toBe(next.publicKey);
   });
 });
+
+describe('SelfUpdate: what a refusal blocks', () => {
+  it("a relay's forged offer of a version does not block the genuine one from another relay", async () => {
+    const hostile = await relay(Buffer.from('evil'));
+    const honest = await relay(NEW_CODE);
+    const u = await updater();
+    const forged = { ...offer(Buffer.from('evil')), signature: offer(NEW_CODE).signature };
+    expect(await u.update.offer(forged, hostile.connectUrl)).toBe('refused');
+    expect(await u.update.offer(forged, hostile.connectUrl)).toBe('ignored');
+    expect(await u.update.offer(offer(), honest.connectUrl)).toBe('handed-over');
+  });
+
+  it('remembers a bounded number of failed offers however many a relay sends', async () => {
+    const { connectUrl } = await relay(NEW_CODE);
+    const u = await updater();
+    for (let i = 0; i < 200; i++) {
+      const frame = { ...offer(), version: `0.3.${i}` };
+      expect(await u.update.offer(frame, connectUrl)).toBe('refused');
+    }
+    // The first ones were forgotten (refused, and logged, again); the last ones are still known.
+    expect(await u.update.offer({ ...offer(), version: '0.3.0' }, connectUrl)).toBe('refused');
+    expect(await u.update.offer({ ...offer(), version: '0.3.199' }, connectUrl)).toBe('ignored');
+  });
+});

@@ -7,7 +7,7 @@
  * starts it and waits up to 30 s for it to say it is connected. Then the new file takes the
  * running one's name (what a service starts next time), and the old process drains its streams and
  * exits. A bundle that fails its check, or a process that does not connect in time, is discarded:
- * the old version keeps serving and that version is not tried again by this process. Every
+ * the old version keeps serving and that offer is not tried again by this process. Every
  * update event is logged at `warn` (a pushed log level cannot hide warnings: pushed-settings.ts).
  */
 import { createHash } from 'node:crypto';
@@ -56,6 +56,9 @@ export type SelfUpdateOptions = {
   readyTimeoutMs?: number;
 };
 
+/** Failed offers remembered (a relay sending ever new ones cannot grow memory). */
+const FAILED_KEPT = 64;
+
 export type UpdateOutcome = 'ignored' | 'refused' | 'failed' | 'handed-over';
 
 /** `ws(s)://host/prefix/agent/connect` → `http(s)://host/prefix/agent/bundle`. */
@@ -72,7 +75,11 @@ export function bundleUrl(connectUrl: string): string {
 
 export class SelfUpdate {
   readonly #options: SelfUpdateOptions;
-  /** Versions that failed here: not tried again by this process. */
+  /**
+   * Offers that failed here, per relay and per signed content (not per version: a hostile relay's
+   * forged offer of a version must not block the genuine one from another relay). Not tried again
+   * by this process; the oldest are forgotten past FAILED_KEPT.
+   */
   readonly #failed = new Set<string>();
   #busy = false;
 
@@ -83,12 +90,17 @@ export class SelfUpdate {
   /** Acts on one offer made by the relay at `connectUrl`. Never rejects. */
   async offer(frame: UpdateFrame, connectUrl: string): Promise<UpdateOutcome> {
     const { logger, currentVersion } = this.#options;
-    if (this.#busy || frame.version === currentVersion || this.#failed.has(frame.version)) return 'ignored';
+    const id = [connectUrl, frame.version, frame.sha256, frame.bytes, frame.signature ?? ''].join(' ');
+    if (this.#busy || frame.version === currentVersion || this.#failed.has(id)) return 'ignored';
+    const failed = () => {
+      this.#failed.add(id);
+      if (this.#failed.size > FAILED_KEPT) this.#failed.delete(this.#failed.values().next().value!);
+    };
     const log = logger.child({ from: currentVersion, to: frame.version });
     const problem = this.#refusal(frame);
     if (problem) {
       log.warn({ problem }, 'agent update refused; this version keeps serving');
-      this.#failed.add(frame.version);
+      failed();
       return 'refused';
     }
     this.#busy = true;
@@ -100,12 +112,12 @@ export class SelfUpdate {
       const mismatch = checkBundle(code, frame);
       if (mismatch) {
         log.warn({ problem: mismatch }, 'agent update refused; this version keeps serving');
-        this.#failed.add(frame.version);
+        failed();
         return 'refused';
       }
       file = await this.#write(code, frame.version);
       if (!(await this.#startNext(file, log))) {
-        this.#failed.add(frame.version);
+        failed();
         await unlink(file).catch(() => undefined);
         return 'failed';
       }
@@ -115,7 +127,7 @@ export class SelfUpdate {
       return 'handed-over';
     } catch (error) {
       log.warn({ err: (error as Error).message }, 'agent update failed; this version keeps serving');
-      this.#failed.add(frame.version);
+      failed();
       if (file) await unlink(file).catch(() => undefined);
       return 'failed';
     } finally {
