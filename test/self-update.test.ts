@@ -1,7 +1,7 @@
 /**
  * Self-update end to end, with real processes: an agent bundle at version N, run with plain node
- * from its own folder, is offered N+1 — a release signed with `npm run release:sign`'s code and
- * served from AGENT_RELEASE_DIR — while a stream is in flight. The new process connects first, the
+ * from its own folder, is offered N+1 — a release signed with `npm run release:sign`'s code by a
+ * key the pinned one announced, served from AGENT_RELEASE_DIR — while a stream is in flight. The new process connects first, the
  * old one finishes the stream byte-exact and exits, the new one serves the next request and its
  * file now has the running one's name. A hostile relay (its own code, its own key, tampered
  * fields, an older signed release, under a pushed `silent` log level) gets every offer refused
@@ -29,20 +29,30 @@ let built: {
   current: AgentBundle;
   next: AgentBundle;
   releaseDir: string;
+  /** The key agents' configs pin (`release_key`), and its file. */
   releaseKey: string;
   keyFile: string;
+  /** The key N+1 is signed with: a rotation from `releaseKey`, announced in its manifest. */
+  rotatedKey: string;
 };
 const bundles = async () => built;
 // Two esbuild runs, once for the file (seconds on a busy machine): N unsigned (its config pins the
-// key, as a package does), N+1 through the operator's signing script.
+// key, as a package does), N+1 through the operator's signing script, signed with a new key that
+// the pinned one announces (a rotation).
 beforeAll(async () => {
   const keyDir = mkdtempSync(join(tmpdir(), 'arena-release-key-'));
   const keyFile = join(keyDir, 'release.pem');
   const releaseKey = keygen(keyFile);
+  const rotatedKey = keygen(join(keyDir, 'release-2.pem'));
   const releaseDir = mkdtempSync(join(tmpdir(), 'arena-release-'));
   const [current] = await Promise.all([
     buildAgentBundleCode(),
-    writeSignedRelease({ keyFile, outDir: releaseDir, version: NEXT }),
+    writeSignedRelease({
+      keyFile: join(keyDir, 'release-2.pem'),
+      rotateFrom: keyFile,
+      outDir: releaseDir,
+      version: NEXT,
+    }),
   ]);
   built = {
     current: await bundleOf(current),
@@ -50,8 +60,12 @@ beforeAll(async () => {
     releaseDir,
     releaseKey,
     keyFile,
+    rotatedKey,
   };
 }, 120_000);
+
+/** Hex SHA-256: a megabyte Buffer compared by toEqual costs seconds, element by element. */
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** The next hello on `relay` from an agent at `version`. */
 function sessionAt(relay: TestRelay, version: string): Promise<AgentSession> {
@@ -170,7 +184,11 @@ describe('agent self-update', () => {
     expect(await content).toBe(DEFAULT_CHUNKS.join(''));
     expect(await agent.exited).toBe(0);
     expect(agent.output()).toContain('agent update handed over');
-    expect(readFileSync(join(agent.dir, 'arena-agent.mjs'))).toEqual(Buffer.from(next.code));
+    expect(sha256(readFileSync(join(agent.dir, 'arena-agent.mjs')))).toBe(next.sha256);
+    // The rotation N+1 carried was followed, and kept for the processes that come after.
+    expect(agent.output()).toContain('release key rotated');
+    const kept = JSON.parse(readFileSync(join(agent.dir, 'arena-agent.release-keys.json'), 'utf8'));
+    expect(kept.map((step: { key: string }) => step.key)).toEqual([built.rotatedKey]);
 
     const after = await chat();
     expect(await streamedContent(after)).toBe(DEFAULT_CHUNKS.join(''));
@@ -209,7 +227,7 @@ describe('agent self-update', () => {
     });
     expect(ok.status).toBe(200);
     expect(ok.headers.get('x-agent-sha256')).toBe(next.sha256);
-    expect(Buffer.from(await ok.arrayBuffer())).toEqual(Buffer.from(next.code));
+    expect(sha256(Buffer.from(await ok.arrayBuffer()))).toBe(next.sha256);
   });
 });
 
@@ -239,7 +257,7 @@ describe('a hostile relay cannot make the agent run its code', () => {
     const real = { version: NEXT, sha256: next.sha256, bytes: next.code.byteLength };
     const older = { ...real, version: '0.0.9' };
     // A release the operator did sign, of other bytes of the same size as the relay's.
-    const genuineSha = createHash('sha256').update(Buffer.alloc(evil.byteLength, ' ')).digest('hex');
+    const genuineSha = sha256(Buffer.alloc(evil.byteLength, ' '));
     const genuine = { version: '0.4.0', sha256: genuineSha, bytes: evil.byteLength };
     const pem = readFileSync(keyFile, 'utf8');
     const other = generateReleaseKey();
@@ -274,7 +292,7 @@ describe('a hostile relay cannot make the agent run its code', () => {
     expect(await streamedContent(await chat())).toBe(DEFAULT_CHUNKS.join(''));
     expect(agent.child.exitCode).toBe(null);
     expect([...relay.hub.sessions.values()].map((s) => s.hello?.agentVersion)).toEqual([current.version]);
-    expect(readFileSync(join(agent.dir, 'arena-agent.mjs'))).toEqual(Buffer.from(current.code));
+    expect(sha256(readFileSync(join(agent.dir, 'arena-agent.mjs')))).toBe(current.sha256);
     expect(readdirSync(agent.dir).sort()).toEqual(['arena-agent.mjs', 'config.jsonc']);
     expect(existsSync(join(agent.dir, 'pwned'))).toBe(false);
   });
