@@ -5,12 +5,16 @@
  * serving a streamed completion.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { RELEASE_FILE } from '@arena-relay/shared';
 import { unzipSync } from 'fflate';
 import { parse } from 'jsonc-parser';
 import { describe, expect, it } from 'vitest';
+import { generateReleaseKey, signRelease } from '../bridge-agent/src/update/release-signature.js';
+import { bundleOf } from '../relay/src/package/agent-bundle.js';
 import { hashSecret } from '../relay/src/store/secrets.js';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
@@ -278,5 +282,56 @@ describe('GET /api/clients/{id}/download', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('a relay serving a signed release (AGENT_RELEASE_DIR)', () => {
+  /** A release folder as `npm run release:sign` writes it, around a stand-in bundle (never run here). */
+  function releaseDir(code: Buffer, version = '0.2.0') {
+    const dir = mkdtempSync(join(tmpdir(), 'arena-release-'));
+    const key = generateReleaseKey();
+    const release = {
+      version,
+      sha256: createHash('sha256').update(code).digest('hex'),
+      bytes: code.byteLength,
+    };
+    const manifest = {
+      format: 'arena-agent-release/1',
+      ...release,
+      key: key.publicKey,
+      signature: signRelease(key.privateKeyPem, release),
+    };
+    writeFileSync(join(dir, 'arena-agent.mjs'), code);
+    writeFileSync(join(dir, RELEASE_FILE), JSON.stringify(manifest));
+    return { dir, key: key.publicKey };
+  }
+
+  it('ships that bundle, and the package pins its key as release_key', async () => {
+    const code = Buffer.from('#!/usr/bin/env node\n// Arena Relay bridge agent 0.2.0, bundled\n');
+    const { dir, key } = releaseDir(code);
+    const relay = await startTestRelay({ agentReleaseDir: dir });
+    const { id } = await relay.createClient();
+    const { res, zip } = await download(relay, id);
+    expect(res.status).toBe(200);
+    expect(Buffer.from(unzipSync(zip)[`arena-agent-${id}/arena-agent.mjs`]!)).toEqual(code);
+    const config = configOf(zip, id) as PackageConfig & { platform_integration: { release_key?: string } };
+    expect(config.platform_integration.release_key).toBe(key);
+  });
+
+  it('a release whose bundle is not the one its manifest signs stops the relay at start', async () => {
+    const { dir } = releaseDir(Buffer.from('console.log("signed")\n'));
+    writeFileSync(join(dir, 'arena-agent.mjs'), 'console.log("swapped")\n');
+    await expect(startTestRelay({ agentReleaseDir: dir })).rejects.toThrow(/not the bundle .* signs/);
+    writeFileSync(join(dir, RELEASE_FILE), '{"format":"arena-agent-release/1"}');
+    await expect(startTestRelay({ agentReleaseDir: dir })).rejects.toThrow(/arena-agent\.release\.json/);
+  });
+
+  it('without one, the package pins no key', async () => {
+    const relay = await startTestRelay({
+      agentBundle: async () => bundleOf({ code: Buffer.from('// unsigned\n'), version: '0.1.0' }),
+    });
+    const { id } = await relay.createClient();
+    const { zip } = await download(relay, id);
+    expect(JSON.stringify(configOf(zip, id))).not.toContain('release_key');
   });
 });

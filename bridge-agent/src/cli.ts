@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { homedir, userInfo } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fileURLToPath } from 'node:url';
 import { type Agent, startAgent } from './agent.js';
@@ -17,8 +17,9 @@ import type { AgentConfig, FieldName } from './config/schema.js';
 import { fatalExitCode } from './exit-codes.js';
 import { createLogger, type Logger } from './logging.js';
 import { trustedCas } from './tunnel/relay-tls.js';
+import { RELEASE_KEYS_FILE, ReleaseTrust } from './update/release-trust.js';
 import { HANDOVER_ENV, HANDOVER_READY, type NextProcess, SelfUpdate } from './update/self-update.js';
-import { AGENT_VERSION } from './version.js';
+import { AGENT_VERSION, BUNDLED_RELEASE_KEY } from './version.js';
 
 /** In-flight streams get this long to finish on the first SIGINT/SIGTERM, in ms. */
 const DRAIN_MS = 10_000;
@@ -56,10 +57,21 @@ function startNext(file: string, entry: string): NextProcess {
 }
 
 /** Wires self-update when this process runs as the bundle with auto_update on. */
-function wireSelfUpdate(agent: Agent, config: AgentConfig, logger: Logger, entry: string, leave: () => void) {
+function wireSelfUpdate(
+  agent: Agent,
+  config: AgentConfig,
+  logger: Logger,
+  trust: ReleaseTrust,
+  entry: string,
+  leave: () => void,
+): void {
+  if (trust.pinned === undefined) {
+    logger.warn('no release key is pinned (release_key in config.jsonc): agent updates will be refused');
+  }
   const updater = new SelfUpdate({
     entry,
     currentVersion: AGENT_VERSION,
+    trust,
     token: config.token,
     ca: trustedCas(config.caFile),
     logger,
@@ -122,6 +134,14 @@ async function main(): Promise<void> {
   }
   const logger = createLogger({ level: config.logLevel });
   const entry = config.autoUpdate ? bundleEntry() : undefined;
+  // Read before the agent starts: an offer may come with the first welcome.
+  const trust =
+    entry === undefined
+      ? undefined
+      : await ReleaseTrust.load(
+          config.releaseKey ?? BUNDLED_RELEASE_KEY,
+          join(dirname(entry), RELEASE_KEYS_FILE),
+        );
   const handedOver = process.env[HANDOVER_ENV] === '1' && process.send !== undefined;
   delete process.env[HANDOVER_ENV];
   const agent = await startAgent(config, {
@@ -145,8 +165,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  if (entry !== undefined) {
-    wireSelfUpdate(agent, config, logger, entry, () => {
+  if (entry !== undefined && trust !== undefined) {
+    wireSelfUpdate(agent, config, logger, trust, entry, () => {
       if (stopping) return;
       stopping = true;
       void agent

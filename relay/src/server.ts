@@ -30,6 +30,7 @@ import { RelayMetrics } from './metrics/relay-metrics.js';
 import { RequestStats } from './metrics/request-stats.js';
 import { ALIAS_REFRESH_MS, AliasBook } from './models/alias-book.js';
 import { type AgentBundle, agentBundle } from './package/agent-bundle.js';
+import { loadAgentRelease } from './package/agent-release.js';
 import { AgentUpdates } from './package/agent-updates.js';
 import { combineObservers } from './proxy/observer.js';
 import { ExchangeRegistry } from './proxy/registry.js';
@@ -90,6 +91,9 @@ export type Relay = {
 
 export async function startRelay(config: RelayConfig, options: RelayOptions = {}): Promise<Relay> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
+  // A signed release is read (and checked against its manifest) before anything is opened: a
+  // broken one stops the relay at start.
+  const release = config.agentReleaseDir ? await loadAgentRelease(config.agentReleaseDir) : undefined;
   let cluster: Cluster | undefined;
   const endpoint = redisEndpoint(config);
   // One factory for every Redis connection of this relay: all of them follow Sentinel alike.
@@ -140,7 +144,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const metrics = new RelayMetrics({ hub, router, registry, store, relayId });
   const observer = combineObservers([accounting.observer, stats, metrics]);
   const lifecycle = { draining: false };
-  const bundle = options.agentBundle ?? agentBundle;
+  const bundle = options.agentBundle ?? (release ? async () => release : agentBundle);
   const updates = new AgentUpdates({ store, hub, bundle, logger });
   if (config.agentUpdates) updates.start();
   const pushedSettings = new PushedSettings(store, hub, logger);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { failureScope, peerReasonCode } from './bridge-reasons.js';
+import { keyChain, releaseSignature } from './release.js';
 import { truncateChars } from './text.js';
 import { MAX_OPEN_FRAME_BYTES } from './version.js';
 
@@ -181,9 +182,12 @@ export const modelsFrame = z.object({
 });
 
 /**
- * Relay → agent (only to an agent whose hello said `autoUpdate`): the agent version this relay
- * ships, right after `welcome` and whenever the client's update policy changes. The agent fetches
- * it from `GET /agent/bundle` on the relay's origin and accepts it only with this size and SHA-256.
+ * Relay → agent (only to an agent whose hello said `autoUpdate`): the signed agent release this
+ * relay ships, right after `welcome` and whenever the client's update policy changes. The agent
+ * checks `signature` (over `releaseStatement`, release.ts) against its pinned release key, after
+ * `keyChain`'s rotations, before it fetches `GET /agent/bundle` on the relay's origin, and keeps
+ * the download only with this size and SHA-256. `signature` is optional only so that an agent
+ * refuses an older relay's unsigned offer in words instead of dropping the connection.
  */
 export const updateFrame = z.object({
   type: z.literal('update'),
@@ -194,6 +198,8 @@ export const updateFrame = z.object({
     .int()
     .positive()
     .max(64 * 1024 * 1024),
+  signature: releaseSignature.optional(),
+  keyChain: keyChain.optional(),
 });
 
 export const AGENT_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

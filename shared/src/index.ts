@@ -8,5 +8,7 @@ export * from './frames.js';
 export * from './loopback.js';
 export * from './openai-error.js';
 export * from './refusals.js';
+export * from './release.js';
 export * from './text.js';
 export * from './version.js';
+export * from './version-order.js';

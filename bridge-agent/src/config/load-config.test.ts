@@ -191,6 +191,27 @@ describe('loadConfig', () => {
     expect(error.message).toMatch(/^invalid agent configuration:\n {2}- unknown flag --bogus/);
   });
 
+  it('reads the pinned release key, and refuses one that is not an Ed25519 public key', () => {
+    const key = 'rc6Nkoa2eiVUNk8aQPKOLfpaPEmspYdOftq0Jg-wRdI';
+    const text = `{ "platform_integration": { "release_key": "${key}" } }`;
+    const config = loadConfig({
+      argv: ['--relay', 'http://r', '--token', 't'],
+      env: {},
+      readFile: disk({ [DEFAULT_PATH]: text }),
+    });
+    expect(config.releaseKey).toBe(key);
+    const problems = problemsOf(() =>
+      loadConfig({
+        argv: ['--relay', 'http://r', '--token', 't'],
+        env: { AGENT_RELEASE_KEY: `${key}=` },
+        readFile: disk({}),
+      }),
+    );
+    expect(problems).toEqual([
+      `platform_integration.release_key (from AGENT_RELEASE_KEY) must be an Ed25519 public key (base64url), got "${key}="`,
+    ]);
+  });
+
   it('requires the relay address and the token, saying where to set them', () => {
     const problems = problemsOf(() => loadConfig({ argv: [], env: {}, readFile: disk({}) }));
     expect(problems).toEqual([

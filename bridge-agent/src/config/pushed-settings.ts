@@ -2,9 +2,14 @@
  * Settings the relay pushes for this client (`settings` frames) over the agent's own config: a
  * value the owner set explicitly (config.jsonc, AGENT_* variable or flag) always wins; else the
  * relay's, else the default. Says which source each value came from, for `/platform/status`.
+ * A pushed log level is clamped to `warn` at most: a relay can make the agent chattier, never
+ * hide its warnings (a refused update among them).
  */
 import type { SettingsFrame } from '@arena-relay/shared';
 import type { AgentConfig, FieldName } from './schema.js';
+
+/** Levels that would hide warnings, and what a pushed one becomes. */
+const QUIETER_THAN_WARN: ReadonlySet<string> = new Set(['error', 'fatal', 'silent']);
 
 export type SettingSource = 'local' | 'relay' | 'default';
 export type SettingsChange = { maxConcurrency?: number; logLevel?: string; models?: true };
@@ -22,7 +27,8 @@ export class AgentSettings {
   }
 
   get logLevel(): string {
-    return this.#pick('logLevel', this.#pushed.logLevel);
+    const pushed = this.#pushed.logLevel;
+    return this.#pick('logLevel', pushed !== undefined && QUIETER_THAN_WARN.has(pushed) ? 'warn' : pushed);
   }
 
   /** The bridge's models this agent offers: the relay may narrow the list (`only`, `hide`). */

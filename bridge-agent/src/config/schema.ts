@@ -2,6 +2,7 @@
  * The agent's settings: one table naming where each one may come from (file key, environment
  * variable, flag) and one zod schema that coerces, defaults and validates the merged values.
  */
+import { releaseKey } from '@arena-relay/shared';
 import { z } from 'zod';
 import { normaliseUpstreamUrl, toConnectUrl } from './relay-url.js';
 
@@ -24,6 +25,7 @@ export const FIELDS = {
   statusPort: { file: 'status_port', env: 'AGENT_STATUS_PORT', flag: '--status-port' },
   autoUpdate: { file: 'auto_update', env: 'AGENT_AUTO_UPDATE', flag: '--auto-update' },
   serviceManager: { file: 'service_manager', env: 'AGENT_SERVICE_MANAGER', flag: '--service-manager' },
+  releaseKey: { file: 'platform_integration.release_key', env: 'AGENT_RELEASE_KEY' },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -131,6 +133,7 @@ export const configSchema = z.object({
   serviceManager: z
     .enum(SERVICE_MANAGERS, { error: `must be one of ${SERVICE_MANAGERS.join(', ')}` })
     .default('none'),
+  releaseKey: releaseKey.optional(),
 });
 
 /**
@@ -146,5 +149,7 @@ export const configSchema = z.object({
  * - `autoUpdate`: take the agent version the relay offers (only when running as the bundle file).
  * - `serviceManager`: what runs the agent, so a refused credential ends it with a code that
  *   manager does not restart (exit-codes.ts); `install-service` sets it.
+ * - `releaseKey`: the Ed25519 key (base64url) agent releases must be signed by; unset, the key
+ *   built into the bundle, if any (with none, every update is refused).
  */
 export type AgentConfig = z.output<typeof configSchema>;

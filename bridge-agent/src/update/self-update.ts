@@ -1,18 +1,28 @@
 /**
  * Self-update, the way cloudflared does it: the new process starts before the old one leaves.
- * On an `update` offer the agent downloads the relay's bundle (its client token as Bearer), keeps
- * it only with the offered size and SHA-256, writes it beside itself (temp file, fsync, rename),
+ * An `update` offer is taken only when it names a higher version than this one and its signature
+ * verifies with the trusted release key (release-trust.ts): the relay serves releases, it cannot
+ * make one. Then the agent downloads the relay's bundle (its client token as Bearer), keeps it
+ * only with the signed size and SHA-256, writes it beside itself (temp file, fsync, rename),
  * starts it and waits up to 30 s for it to say it is connected. Then the new file takes the
  * running one's name (what a service starts next time), and the old process drains its streams and
  * exits. A bundle that fails its check, or a process that does not connect in time, is discarded:
- * the old version keeps serving and that version is not tried again by this process.
+ * the old version keeps serving and that offer is not tried again by this process. Every
+ * update event is logged at `warn` (a pushed log level cannot hide warnings: pushed-settings.ts).
  */
 import { createHash } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { AGENT_BUNDLE_PATH, AGENT_CONNECT_PATH, type UpdateFrame } from '@arena-relay/shared';
+import {
+  AGENT_BUNDLE_PATH,
+  AGENT_CONNECT_PATH,
+  compareVersions,
+  type UpdateFrame,
+} from '@arena-relay/shared';
 import { Agent as HttpAgent, request } from 'undici';
 import type { Logger } from '../logging.js';
+import { verifyRelease } from './release-signature.js';
+import type { ReleaseTrust } from './release-trust.js';
 
 /** The message a handed-over process sends its parent once a relay welcomed it. */
 export const HANDOVER_READY = 'arena-agent-ready';
@@ -32,6 +42,8 @@ export type SelfUpdateOptions = {
   /** The running bundle's path: where the new version goes once it has taken over. */
   entry: string;
   currentVersion: string;
+  /** The release key this agent trusts (pinned by its package, moved on by signed rotations). */
+  trust: ReleaseTrust;
   token: string;
   /** Trusted CAs for a wss:// relay (as the relay link uses). */
   ca?: string[] | undefined;
@@ -43,6 +55,9 @@ export type SelfUpdateOptions = {
   /** How long the new process may take to connect, in ms (default 30 000). */
   readyTimeoutMs?: number;
 };
+
+/** Failed offers remembered (a relay sending ever new ones cannot grow memory). */
+const FAILED_KEPT = 64;
 
 export type UpdateOutcome = 'ignored' | 'refused' | 'failed' | 'handed-over';
 
@@ -60,7 +75,11 @@ export function bundleUrl(connectUrl: string): string {
 
 export class SelfUpdate {
   readonly #options: SelfUpdateOptions;
-  /** Versions that failed here: not tried again by this process. */
+  /**
+   * Offers that failed here, per relay and per signed content (not per version: a hostile relay's
+   * forged offer of a version must not block the genuine one from another relay). Not tried again
+   * by this process; the oldest are forgotten past FAILED_KEPT.
+   */
   readonly #failed = new Set<string>();
   #busy = false;
 
@@ -71,42 +90,62 @@ export class SelfUpdate {
   /** Acts on one offer made by the relay at `connectUrl`. Never rejects. */
   async offer(frame: UpdateFrame, connectUrl: string): Promise<UpdateOutcome> {
     const { logger, currentVersion } = this.#options;
-    if (this.#busy || frame.version === currentVersion || this.#failed.has(frame.version)) return 'ignored';
-    if (!/^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$/.test(frame.version)) {
-      logger.warn({ version: frame.version }, 'agent update refused: unusable version name');
-      this.#failed.add(frame.version);
+    const id = [connectUrl, frame.version, frame.sha256, frame.bytes, frame.signature ?? ''].join(' ');
+    if (this.#busy || frame.version === currentVersion || this.#failed.has(id)) return 'ignored';
+    const failed = () => {
+      this.#failed.add(id);
+      if (this.#failed.size > FAILED_KEPT) this.#failed.delete(this.#failed.values().next().value!);
+    };
+    const log = logger.child({ from: currentVersion, to: frame.version });
+    const problem = this.#refusal(frame);
+    if (problem) {
+      log.warn({ problem }, 'agent update refused; this version keeps serving');
+      failed();
       return 'refused';
     }
     this.#busy = true;
-    const log = logger.child({ from: currentVersion, to: frame.version });
     let file: string | undefined;
     try {
-      log.info('agent update offered: downloading');
+      await this.#options.trust.adopt(frame.keyChain ?? [], log);
+      log.warn('agent update offered, signed by the release key: downloading');
       const code = await this.#download(bundleUrl(connectUrl), frame.bytes);
-      const problem = checkBundle(code, frame);
-      if (problem) {
-        log.warn({ problem }, 'agent update refused');
-        this.#failed.add(frame.version);
+      const mismatch = checkBundle(code, frame);
+      if (mismatch) {
+        log.warn({ problem: mismatch }, 'agent update refused; this version keeps serving');
+        failed();
         return 'refused';
       }
       file = await this.#write(code, frame.version);
       if (!(await this.#startNext(file, log))) {
-        this.#failed.add(frame.version);
+        failed();
         await unlink(file).catch(() => undefined);
         return 'failed';
       }
       await rename(file, this.#options.entry);
-      log.info('agent update handed over: the new version serves, this one drains and exits');
+      log.warn('agent update handed over: the new version serves, this one drains and exits');
       this.#options.handOver();
       return 'handed-over';
     } catch (error) {
       log.warn({ err: (error as Error).message }, 'agent update failed; this version keeps serving');
-      this.#failed.add(frame.version);
+      failed();
       if (file) await unlink(file).catch(() => undefined);
       return 'failed';
     } finally {
       this.#busy = false;
     }
+  }
+
+  /** Why `frame` may not even be downloaded (checked before anything is fetched or written). */
+  #refusal(frame: UpdateFrame): string | undefined {
+    const order = compareVersions(frame.version, this.#options.currentVersion);
+    if (order === undefined) return 'unusable version name (MAJOR.MINOR.PATCH expected)';
+    if (order <= 0) return 'not newer than the running version: no downgrade, no replay';
+    const key = this.#options.trust.keyFor(frame.keyChain);
+    if (key === undefined) return 'no release key is pinned (release_key in config.jsonc)';
+    if (!frame.signature) return 'the offer is not signed';
+    if (!verifyRelease(key, frame, frame.signature))
+      return 'the signature does not verify with the release key';
+    return undefined;
   }
 
   /** The body, refused as soon as it grows past `bytes`. */

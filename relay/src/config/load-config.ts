@@ -143,6 +143,8 @@ const envSchema = z
     PRICE_TABLE: priceTableJson,
     /** `on`: agents that update themselves are offered the agent version this relay ships. */
     GATEWAY_AGENT_UPDATES: z.enum(['on', 'off']).default('on'),
+    /** Folder of a signed agent release (`npm run release:sign`): shipped in packages, offered as update. */
+    AGENT_RELEASE_DIR: optionalString,
   })
   .refine((env) => (env.TLS_CERT_FILE === undefined) === (env.TLS_KEY_FILE === undefined), {
     message: 'TLS_CERT_FILE and TLS_KEY_FILE must be set together',
@@ -240,6 +242,8 @@ export type RelayConfig = {
   priceTable: PriceTable;
   /** Offer self-updating agents this relay's agent bundle (per-client policy at /api/clients/{id}/agent-update). */
   agentUpdates: boolean;
+  /** Folder holding the signed agent release; unset, packages ship an unsigned build and no update is offered. */
+  agentReleaseDir: string | undefined;
 };
 
 /** Thrown by loadConfig with every bad value listed, one per line. */
@@ -328,5 +332,6 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     rateLimitFailMode: e.RATE_LIMIT_FAIL_MODE,
     priceTable: e.PRICE_TABLE,
     agentUpdates: e.GATEWAY_AGENT_UPDATES === 'on',
+    agentReleaseDir: e.AGENT_RELEASE_DIR,
   };
 }

@@ -6,11 +6,13 @@
  * without esbuild or the agent's sources) uses `arena-agent.mjs` from its own folder instead,
  * written by `npm run build:agent`.
  */
+
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { crc32, deflateRaw } from 'node:zlib';
+import type { ReleaseManifest } from '@arena-relay/shared';
 
 const deflate = promisify(deflateRaw);
 
@@ -34,6 +36,11 @@ export type AgentBundle = {
   sha256: string;
   /** bridge-agent's package.json version. */
   version: string;
+  /**
+   * The operator's signature when the bundle comes from a signed release (agent-release.ts);
+   * only a signed bundle is offered to self-updating agents.
+   */
+  release?: Pick<ReleaseManifest, 'key' | 'signature' | 'keyChain'>;
 };
 
 /**
@@ -76,7 +83,11 @@ async function loadOrBuild(): Promise<AgentBundle> {
   return withDeflated({ code: prebuilt, version });
 }
 
-async function withDeflated(bundle: { code: Uint8Array; version: string }): Promise<AgentBundle> {
+async function withDeflated(bundle: {
+  code: Uint8Array;
+  version: string;
+  release?: AgentBundle['release'];
+}): Promise<AgentBundle> {
   // Copied out of Node's Buffer pool into an ArrayBuffer of its own.
   const deflated = new Uint8Array(await deflate(bundle.code, { level: 9 }));
   const sha256 = createHash('sha256').update(bundle.code).digest('hex');
@@ -88,10 +99,11 @@ export const bundleOf = withDeflated;
 
 /**
  * Runs esbuild over the agent's sources (uncached). Minified: ~1 MB instead of ~2.5. `version`
- * overrides package.json's (the agent's AGENT_VERSION and the banner), for tests of self-update.
+ * overrides package.json's (the agent's AGENT_VERSION and the banner), for tests of self-update;
+ * `releaseKey` is the release key the bundle pins (`npm run release:sign`).
  */
 export async function buildAgentBundleCode(
-  options: { version?: string } = {},
+  options: { version?: string; releaseKey?: string } = {},
 ): Promise<{ code: Uint8Array; version: string }> {
   let esbuild: typeof import('esbuild');
   try {
@@ -112,7 +124,10 @@ export async function buildAgentBundleCode(
     mainFields: ['module', 'main'],
     external: ['bufferutil', 'utf-8-validate'],
     banner: { js: banner(version) },
-    define: { __ARENA_AGENT_VERSION__: JSON.stringify(version) },
+    define: {
+      __ARENA_AGENT_VERSION__: JSON.stringify(version),
+      ...(options.releaseKey ? { __ARENA_RELEASE_KEY__: JSON.stringify(options.releaseKey) } : {}),
+    },
     minify: true,
     legalComments: 'none',
     write: false,

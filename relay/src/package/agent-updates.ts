@@ -3,9 +3,11 @@
  * frame to every agent whose hello said `autoUpdate`, right after welcome and again when the
  * client's policy changes. The policy is per client, kept in the Store: `auto` (the default:
  * offer whatever this relay ships), `off`, or `pin` to one version (offered only when this relay
- * ships exactly that version). The bundle itself is served by `GET /agent/bundle`.
+ * ships exactly that version). The bundle itself is served by `GET /agent/bundle`. Only a signed
+ * release (`AGENT_RELEASE_DIR`, agent-release.ts) is offered: the frame carries the operator's
+ * signature, which the agent checks against its pinned key; an unsigned bundle is never offered.
  */
-import type { UpdateFrame } from '@arena-relay/shared';
+import { compareVersions, type UpdateFrame } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { PerClientSetting } from '../clients/per-client-setting.js';
@@ -23,9 +25,12 @@ export type UpdatePolicy = z.infer<typeof updatePolicy>;
 
 const DEFAULT_POLICY: UpdatePolicy = { mode: 'auto' };
 
-/** The version `policy` lets an agent at `current` move to, given what the relay ships; or none. */
+/**
+ * The version `policy` lets an agent at `current` move to, given what the relay ships; or none.
+ * Only a higher version: the agent refuses anything else (no downgrade), so offering it is noise.
+ */
 export function offeredVersion(policy: UpdatePolicy, shipped: string, current: string): string | undefined {
-  if (shipped === current || policy.mode === 'off') return undefined;
+  if (compareVersions(shipped, current) !== 1 || policy.mode === 'off') return undefined;
   if (policy.mode === 'pin' && policy.version !== shipped) return undefined;
   return shipped;
 }
@@ -53,6 +58,12 @@ export class AgentUpdates {
     const { hub, bundle, logger } = this.#options;
     bundle().then(
       (ready) => {
+        if (!ready.release) {
+          logger.warn(
+            'the agent bundle is not a signed release (AGENT_RELEASE_DIR): self-updates are not offered',
+          );
+          return;
+        }
         this.#bundle = ready;
         // Agents that connected while it was being built.
         for (const session of hub.sessions.values()) void this.offer(session);
@@ -82,7 +93,7 @@ export class AgentUpdates {
   async offer(session: AgentSession, known?: UpdatePolicy): Promise<void> {
     const bundle = this.#bundle;
     const hello = session.hello;
-    if (!bundle || !hello?.autoUpdate) return;
+    if (!bundle?.release || !hello?.autoUpdate) return;
     try {
       const policy = known ?? (await this.policy(session.client.id));
       const version = offeredVersion(policy, bundle.version, hello.agentVersion);
@@ -92,6 +103,8 @@ export class AgentUpdates {
         version,
         sha256: bundle.sha256,
         bytes: bundle.code.byteLength,
+        signature: bundle.release.signature,
+        ...(bundle.release.keyChain ? { keyChain: bundle.release.keyChain } : {}),
       };
       session.send(frame);
     } catch (error) {

@@ -28,10 +28,10 @@ export const packageFolder = (clientId: string) => `arena-agent-${clientId}`;
 
 /** Builds the zip; `bundle` comes from `agentBundle()`. */
 export function buildClientPackage(
-  input: Omit<PackageInput, 'agentVersion'>,
+  input: Omit<PackageInput, 'agentVersion' | 'releaseKey'>,
   bundle: AgentBundle,
 ): Uint8Array {
-  const full: PackageInput = { ...input, agentVersion: bundle.version };
+  const full: PackageInput = { ...input, agentVersion: bundle.version, releaseKey: bundle.release?.key };
   const folder = packageFolder(input.client.id);
   const mtime = input.generatedAt;
   const chunks: Uint8Array[] = [];

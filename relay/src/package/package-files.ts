@@ -19,6 +19,8 @@ export type PackageInput = {
   /** The relay address the agent dials (http(s); the agent derives ws(s)). */
   relayUrl: string;
   agentVersion: string;
+  /** The key the shipped release is signed by (pinned as `release_key`); none for an unsigned build. */
+  releaseKey?: string | undefined;
   generatedAt: Date;
 };
 
@@ -47,7 +49,7 @@ export function configJsonc(input: PackageInput): string {
     // Unset, the relay's setting for this client applies (default info); set, yours wins.
     // "log_level": "info",
     // One log line per finished request (model, status, bytes, duration).
-    "enable_request_logging": false
+    "enable_request_logging": false${releaseKeyLine(input.releaseKey)}
   },
   // Your LMArenaBridge.
   "upstream_url": ${j(client.lmarena_bridge_url ?? DEFAULT_UPSTREAM_URL)},
@@ -58,11 +60,19 @@ export function configJsonc(input: PackageInput): string {
   // "max_concurrency": 4,
   // Local status server on 127.0.0.1 (/health, /platform/status, /stats); -1 turns it off.
   "status_port": 5103,
-  // Take new agent versions from the relay (checked by size and SHA-256, handed over without
-  // cutting a stream). The relay's operator can pin or stop updates for this client.
+  // Take new agent versions from the relay: only releases signed by release_key, only newer
+  // ones, handed over without cutting a stream. The relay's operator can pin or stop updates.
   "auto_update": true
 }
 `;
+}
+
+/** The pinned release key (signed releases only): the relay serves updates, it cannot sign one. */
+function releaseKeyLine(key: string | undefined): string {
+  if (key === undefined) return '';
+  return `,
+    // The operator's release key: the agent runs only updates signed by it (see SECURITY.md).
+    "release_key": ${JSON.stringify(key)}`;
 }
 
 export function envExample(): string {
