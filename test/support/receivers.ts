@@ -72,3 +72,24 @@ export async function smtpReceiver(user = 'alerts', password = 'p@ss word') {
   const { port } = smtp.server.address() as AddressInfo;
   return { mails, smtpUrl: `smtp://${user}:${encodeURIComponent(password)}@127.0.0.1:${port}` };
 }
+
+/** A mail's Subject, unfolded and with RFC 2047 encoded words (Q or B, UTF-8) decoded. */
+export function subjectOf(mail: Mail): string {
+  const head = mail.data.split(/\r?\n\r?\n/)[0] ?? '';
+  const unfolded = head.replace(/\r?\n[ \t]+/g, ' ');
+  const raw = /^Subject: (.*)$/im.exec(unfolded)?.[1] ?? '';
+  return raw
+    .replace(/\?=\s+=\?/g, '?==?')
+    .replace(/=\?utf-8\?([QB])\?(.*?)\?=/gi, (_, enc: string, text: string) =>
+      enc.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('utf8')
+        : Buffer.from(
+            text
+              .replace(/_/g, ' ')
+              .replace(/=([0-9A-F]{2})/gi, (_m, hex: string) =>
+                String.fromCharCode(Number.parseInt(hex, 16)),
+              ),
+            'latin1',
+          ).toString('utf8'),
+    );
+}

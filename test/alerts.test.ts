@@ -1,0 +1,158 @@
+/**
+ * Alert rules end to end: a real relay (or three on Redis), a raw agent played into
+ * `cloudflare_challenge`, a real webhook receiver for the operator and a real SMTP server for the
+ * owner. Thresholds are driven by the engine's own clock (`alerts.tick(now)`), sockets are real.
+ */
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { connectRawAgent, type RawAgent } from './support/raw-agent.js';
+import { httpReceiver, smtpReceiver, subjectOf } from './support/receivers.js';
+import { startTestRelay, type TestRelay } from './support/relay.js';
+import { startTestCluster } from './support/relay-cluster.js';
+import { REDIS_TEST_URL } from './support/store-backends.js';
+
+const MIN = 60_000;
+/** The defaults: bridge down 5 min, model outage 2 min, settle 2 min, quiet 30 min; no timer (tests tick). */
+type Sent = { kind: string; rule: string; title: string; labels: Record<string, string>; id: string };
+const bodies = (received: Array<{ body: string }>) => received.map((r) => JSON.parse(r.body) as Sent);
+
+async function operatorWebhook(relay: TestRelay) {
+  const hook = await httpReceiver();
+  const made = await relay.admin('POST', '/api/alerts/channels', {
+    kind: 'webhook',
+    name: 'ops',
+    url: `${hook.url}/ops`,
+  });
+  expect(made.status).toBe(201);
+  return hook;
+}
+
+function notReady(agent: RawAgent, ready: boolean) {
+  agent.send(
+    ready
+      ? { type: 'ready', ready: true }
+      : { type: 'ready', ready: false, code: 'cloudflare_challenge', reason: 'Just a moment...' },
+  );
+}
+
+describe('alerts', () => {
+  it('a bridge stuck in a Cloudflare check: one alert to the operator and one to its owner, then one recovery each', async () => {
+    const { mails, smtpUrl } = await smtpReceiver();
+    const relay = await startTestRelay({ smtpUrl, alerts: { ...(await startDefaults()), intervalMs: 0 } });
+    const hook = await operatorWebhook(relay);
+    const owner = await relay.admin('POST', '/api/clients', {
+      name: "Alice's bridge",
+      email: 'alice@example.org',
+    });
+    const other = await relay.admin('POST', '/api/clients', {
+      name: "Bob's bridge",
+      email: 'bob@example.org',
+    });
+    const alice = await connectRawAgent(relay.url, owner.json.token, { hello: { models: ['gpt-5'] } });
+    await connectRawAgent(relay.url, other.json.token, { hello: { models: ['claude'] } });
+
+    const t0 = Date.now();
+    notReady(alice, false);
+    await expect
+      .poll(() => relay.hub.list().find((s) => s.client.id === owner.json.client.id)?.ready)
+      .toBe(false);
+    for (let t = t0; t <= t0 + 4.5 * MIN; t += 15_000) await relay.alerts.tick(t);
+    // gpt-5 has had no ready bridge for over 2 minutes: that one is out; the bridge's own is not yet.
+    expect(bodies(hook.received).map((b) => b.rule)).toEqual(['model_outage']);
+    for (let t = t0 + 4.75 * MIN; t <= t0 + 10 * MIN; t += 15_000) await relay.alerts.tick(t);
+    const opened = bodies(hook.received).filter((b) => b.rule === 'bridge_not_serving');
+    expect(opened).toHaveLength(1);
+    expect(opened[0]).toMatchObject({
+      kind: 'incident',
+      labels: { client: owner.json.client.id, reason: 'cloudflare_challenge' },
+    });
+    expect(JSON.stringify(opened[0])).toMatch(/Fix: .*pass the check/);
+    // The owner hears about their own bridge, once; Bob hears nothing.
+    await expect.poll(() => mails.length).toBe(1);
+    expect(mails[0]?.to).toEqual(['alice@example.org']);
+    expect(subjectOf(mails[0]!)).toBe(`Bridge "Alice's bridge" is not serving (cloudflare_challenge)`);
+
+    // Back: one recovery each, after the settle time; nothing more after.
+    notReady(alice, true);
+    await expect
+      .poll(() => relay.hub.list().find((s) => s.client.id === owner.json.client.id)?.ready)
+      .toBe(true);
+    for (let t = t0 + 10.25 * MIN; t <= t0 + 20 * MIN; t += 15_000) await relay.alerts.tick(t);
+    const rules = bodies(hook.received).map((b) => `${b.kind}:${b.rule}`);
+    expect(rules).toEqual([
+      'incident:model_outage',
+      'incident:bridge_not_serving',
+      'recovery:bridge_not_serving',
+      'recovery:model_outage',
+    ]);
+    await expect.poll(() => mails.length).toBe(2);
+    expect(mails.every((m) => m.to.join() === 'alice@example.org')).toBe(true);
+    // An incident and its recovery share the id.
+    const byRule = bodies(hook.received).filter((b) => b.rule === 'bridge_not_serving');
+    expect(byRule[0]?.id).toBe(byRule[1]?.id);
+  });
+
+  it('a flapping bridge does not storm', async () => {
+    const relay = await startTestRelay({ alerts: { ...(await startDefaults()), intervalMs: 0 } });
+    const hook = await operatorWebhook(relay);
+    const { token } = await relay.createClient('flappy');
+    const agent = await connectRawAgent(relay.url, token);
+    const t0 = Date.now();
+    // Down 45 s of every minute for half an hour, evaluated every 15 s.
+    for (let t = t0; t <= t0 + 30 * MIN; t += 15_000) {
+      const down = (t - t0) % MIN < 45_000;
+      notReady(agent, !down);
+      await expect.poll(() => relay.hub.list()[0]?.ready).toBe(!down);
+      await relay.alerts.tick(t);
+    }
+    expect(hook.received).toEqual([]);
+  });
+
+  it('three relays send each message once, and a restart of the sender mid-incident sends no duplicate', async () => {
+    const { prefix, relays } = await startTestCluster(3, 250, {
+      alerts: { ...(await startDefaults()), intervalMs: 0 },
+    });
+    const [a, b, c] = relays as [TestRelay, TestRelay, TestRelay];
+    const hook = await operatorWebhook(a);
+    const { id, token } = await a.createClient('clustered');
+    const agent = await connectRawAgent(c.url, token); // on C
+    notReady(agent, false);
+    // A and B see C's agent not ready (with its reason) through the adverts.
+    for (const relay of [a, b]) {
+      await expect
+        .poll(() => relay.cluster?.membership.agents().find((x) => x.clientId === id)?.seen.readyCode)
+        .toBe('cloudflare_challenge');
+    }
+    const t0 = Date.now();
+    const tickAll = async (from: number, to: number, who: TestRelay[]) => {
+      for (let t = from; t <= to; t += 15_000) for (const relay of who) await relay.alerts.tick(t);
+    };
+    await tickAll(t0, t0 + 6 * MIN, [a, b, c]);
+    const incidents = () => bodies(hook.received).filter((x) => x.rule === 'bridge_not_serving');
+    expect(incidents().map((x) => x.kind)).toEqual(['incident']);
+
+    // The lease holder is A (it ticked first); it stops, B takes over with the stored book.
+    const redis = new Redis(REDIS_TEST_URL, { maxRetriesPerRequest: 1 });
+    try {
+      expect(await redis.get(`${prefix}alerts:lease`)).toBe(a.relayId);
+      await a.close();
+      expect(await redis.get(`${prefix}alerts:lease`)).toBeNull();
+    } finally {
+      redis.disconnect();
+    }
+    await tickAll(t0 + 6.25 * MIN, t0 + 12 * MIN, [b, c]);
+    expect(incidents().map((x) => x.kind)).toEqual(['incident']);
+    notReady(agent, true);
+    await expect
+      .poll(() => b.cluster?.membership.agents().find((x) => x.clientId === id)?.seen.ready)
+      .toBe(true);
+    await tickAll(t0 + 12.25 * MIN, t0 + 20 * MIN, [b, c]);
+    expect(incidents().map((x) => x.kind)).toEqual(['incident', 'recovery']);
+  });
+});
+
+/** The default thresholds from the config loader, so the test follows them. */
+async function startDefaults() {
+  const { loadConfig } = await import('../relay/src/config/load-config.js');
+  return loadConfig({ ADMIN_TOKEN: 'x'.repeat(24) }).alerts;
+}
