@@ -3,12 +3,19 @@
  * `cloudflare_challenge`, a real webhook receiver for the operator and a real SMTP server for the
  * owner. Thresholds are driven by the engine's own clock (`alerts.tick(now)`), sockets are real.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { startTestAgent } from './support/agent.js';
+import { track } from './support/cleanup.js';
+import { startFakeBridge } from './support/fake-bridge.js';
 import { connectRawAgent, type RawAgent } from './support/raw-agent.js';
 import { httpReceiver, smtpReceiver, subjectOf } from './support/receivers.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
 import { startTestCluster } from './support/relay-cluster.js';
+import { startRelayProcess } from './support/relay-process.js';
 import { REDIS_TEST_URL } from './support/store-backends.js';
 
 const MIN = 60_000;
@@ -148,6 +155,76 @@ describe('alerts', () => {
       .toBe(true);
     await tickAll(t0 + 12.25 * MIN, t0 + 20 * MIN, [b, c]);
     expect(incidents().map((x) => x.kind)).toEqual(['incident', 'recovery']);
+  });
+});
+
+describe('alerts on budgets and lost relays', () => {
+  it('a key crossing 80, 95 and 100 % of its daily tokens: one message each', async () => {
+    const relay = await startTestRelay({ alerts: { ...(await startDefaults()), intervalMs: 0 } });
+    const hook = await operatorWebhook(relay);
+    const bridge = track(await startFakeBridge());
+    const { token } = await relay.createClient('budget bridge');
+    await startTestAgent(relay.url, token, bridge.url);
+    const made = await relay.admin('POST', '/api/keys', { name: 'metered', limits: { tokens_per_day: 40 } });
+    await expect.poll(() => relay.router.models()).toContain('gpt-5');
+    // Spend until the key is refused for its daily tokens.
+    let status = 200;
+    for (let i = 0; i < 50 && status === 200; i++) {
+      const res = await fetch(`${relay.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${made.json.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      status = res.status;
+      await res.arrayBuffer();
+    }
+    expect(status).toBe(429);
+    const budget = () => bodies(hook.received).filter((b) => b.rule === 'key_budget');
+    // Usage reaches the store in batches: evaluate until all three thresholds are seen.
+    await expect
+      .poll(async () => {
+        await relay.alerts.tick();
+        return budget().map((b) => b.labels.percent);
+      })
+      .toEqual(['80', '95', '100']);
+    for (let i = 0; i < 5; i++) await relay.alerts.tick();
+    expect(budget()).toHaveLength(3);
+    expect(budget()[2]?.title).toBe('Key "metered" has used 100 % of its daily tokens');
+  });
+
+  it('a relay killed without a goodbye is reported once, and recovers when a successor joins', async () => {
+    const { prefix, relays } = await startTestCluster(1, 250, {
+      alerts: { ...(await startDefaults()), intervalMs: 0 },
+    });
+    const [a] = relays as [TestRelay];
+    const hook = await operatorWebhook(a);
+    const env = {
+      ADMIN_TOKEN: a.adminToken,
+      REDIS_URL: REDIS_TEST_URL,
+      REDIS_PREFIX: prefix,
+      CLUSTER_HEARTBEAT_INTERVAL: '0.25',
+      ALERT_INTERVAL: '0',
+      PORT: '0',
+    };
+    const start = () => startRelayProcess({ ...env, DATA_DIR: mkdtempSync(join(tmpdir(), 'arena-alerts-')) });
+    const doomed = await start();
+    await expect.poll(() => a.cluster?.membership.relays().length).toBe(1);
+    doomed.child.kill('SIGKILL');
+    await expect.poll(() => a.cluster?.membership.relays().length, { timeout: 15_000 }).toBe(0);
+    const t0 = Date.now();
+    for (let t = t0; t <= t0 + 5 * MIN; t += 15_000) await a.alerts.tick(t);
+    const lost = () => bodies(hook.received).filter((b) => b.rule === 'relay_lost');
+    expect(lost().map((b) => b.kind)).toEqual(['incident']);
+    // A graceful stop is not a loss.
+    const polite = await start();
+    await expect.poll(() => a.cluster?.membership.relays().length).toBe(1);
+    for (let t = t0 + 5.25 * MIN; t <= t0 + 10 * MIN; t += 15_000) await a.alerts.tick(t);
+    expect(lost().map((b) => b.kind)).toEqual(['incident', 'recovery']);
+    polite.child.kill('SIGTERM');
+    await polite.exited;
+    await expect.poll(() => a.cluster?.membership.relays().length, { timeout: 15_000 }).toBe(0);
+    for (let t = t0 + 10.25 * MIN; t <= t0 + 60 * MIN; t += 15_000) await a.alerts.tick(t);
+    expect(lost().map((b) => b.kind)).toEqual(['incident', 'recovery']);
   });
 });
 

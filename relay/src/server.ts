@@ -13,6 +13,7 @@ import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { resolveAdminToken } from './admin-token.js';
 import { AlertEngine, soleLease } from './alerts/alert-engine.js';
+import { LostRelays } from './alerts/lost-relays.js';
 import { Notifier } from './alerts/notifier.js';
 import { redisLease } from './alerts/redis-lease.js';
 import { ALERT_SEND_TIMEOUT_MS, lazyTransport } from './alerts/smtp.js';
@@ -161,6 +162,11 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
       timeoutMs: ALERT_SEND_TIMEOUT_MS,
     },
   });
+  const lostRelays = new LostRelays();
+  shared?.membership.on('relay-gone', (id, saidLeaving) =>
+    // Said while relays() still lists the gone one: the cluster was that, plus this relay.
+    lostRelays.gone(id, saidLeaving, shared.membership.relays().length + 1),
+  );
   const alerts = new AlertEngine({
     notifier,
     store,
@@ -178,6 +184,21 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
       ...(shared?.membership.agents().map((a) => a.seen) ?? []),
     ],
     redisUp: () => (shared ? shared.healthy : null),
+    keyBudgets: async () => {
+      const limited = (await store.listApiKeys()).filter((k) => k.limits.tokens_per_day !== null);
+      if (limited.length === 0) return [];
+      const used = new Map<string, number>();
+      const rows = await accounting.usage.query({ fromHour: `${new Date().toISOString().slice(0, 10)}T00` });
+      for (const row of rows)
+        used.set(row.keyId, (used.get(row.keyId) ?? 0) + row.promptTokens + row.completionTokens);
+      return limited.map((k) => ({
+        keyId: k.id,
+        name: k.name,
+        used: used.get(k.id) ?? 0,
+        limit: k.limits.tokens_per_day!,
+      }));
+    },
+    lostRelays: () => lostRelays.current((shared?.membership.relays().length ?? 0) + 1),
     lease: redis
       ? redisLease(redis.create('alerts'), `${config.redisPrefix}alerts:lease`, relayId, ALERT_LEASE_MS)
       : soleLease,

@@ -25,6 +25,10 @@ export type AlertEngineOptions = {
   /** Every agent connection of the cluster. */
   agents(): AgentView[];
   redisUp(): boolean | null;
+  /** Keys with a `tokens_per_day` limit and the tokens they used today. */
+  keyBudgets(): Promise<Array<{ keyId: string; name: string; used: number; limit: number }>>;
+  /** Relays that stopped without a goodbye and have not been replaced (the cluster's own view). */
+  lostRelays(): string[];
   lease: Lease;
   timing: IncidentTiming;
   capacityMin: number;
@@ -82,9 +86,10 @@ export class AlertEngine {
     await this.#announce(local.announce, []);
 
     if (!(await o.lease.hold())) return;
-    const [stored, clients] = await Promise.all([
+    const [stored, clients, keyBudgets] = await Promise.all([
       o.store.getSetting(INCIDENTS_SETTING),
       o.store.listClients(),
+      o.keyBudgets(),
     ]);
     const book = parseBook(stored);
     const watchedModels = Object.values(book.open)
@@ -96,6 +101,8 @@ export class AlertEngine {
       clients,
       watchedModels: watchedModels.filter(Boolean),
       capacityMin: o.capacityMin,
+      keyBudgets,
+      lostRelays: o.lostRelays(),
       redisUp: o.redisUp(),
       relayId: o.relayId,
     });

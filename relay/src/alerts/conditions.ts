@@ -6,6 +6,10 @@
  *   client_offline       a client seen in the last day has no connection on any relay
  *   model_outage         a model some connected agent offers has no ready agent left
  *   model_capacity       a model's ready capacity (concurrent streams) is under ALERT_MODEL_CAPACITY_MIN
+ *   key_budget           an API key has used 80 %, 95 %, 100 % of its tokens_per_day (one incident
+ *                        each, all recovering when the day resets)
+ *   relay_lost           a relay of the cluster stopped without saying goodbye (recovers once the
+ *                        cluster has as many relays again)
  *   redis_unreachable    this relay cannot reach Redis (each relay says so for itself)
  */
 import { BRIDGE_REASON_FIXES, type BridgeReasonCode } from '@arena-relay/shared';
@@ -31,6 +35,10 @@ export type World = {
   watchedModels: readonly string[];
   /** Per model, the least ready capacity before `model_capacity` fires (0: off). */
   capacityMin: number;
+  /** Keys with a `tokens_per_day` limit and what they used today. */
+  keyBudgets: readonly { keyId: string; name: string; used: number; limit: number }[];
+  /** Relays that stopped without a goodbye and have not been replaced yet. */
+  lostRelays: readonly string[];
   /** Whether this relay reaches Redis (null: it runs without). */
   redisUp: boolean | null;
   relayId: string;
@@ -110,8 +118,35 @@ export function clusterConditions(world: World): Condition[] {
       });
     }
   }
+  for (const key of world.keyBudgets) {
+    for (const pct of BUDGET_STEPS) {
+      if (key.limit <= 0 || key.used * 100 < key.limit * pct) continue;
+      out.push({
+        key: `key_budget:${key.keyId}:${pct}`,
+        rule: 'key_budget',
+        severity: pct >= 100 ? 'critical' : 'warning',
+        title: `Key "${key.name}" has used ${pct} % of its daily tokens`,
+        text: `API key "${key.name}" (${key.keyId}) has used ${key.used} of its ${key.limit} tokens today (UTC)${pct >= 100 ? ': its requests are refused with 429 until 00:00 UTC' : ''}.`,
+        recoveredTitle: `Key "${key.name}": daily tokens reset`,
+        labels: { key: key.keyId, key_name: key.name, percent: String(pct) },
+      });
+    }
+  }
+  for (const relay of world.lostRelays) {
+    out.push({
+      key: `relay_lost:${relay}`,
+      rule: 'relay_lost',
+      severity: 'critical',
+      title: `Relay ${relay} left the cluster without saying goodbye`,
+      text: `Relay ${relay} stopped heartbeating without announcing a shutdown (a crash, a kill, a lost network): streams it carried were cut. Its agents redial the other relays.`,
+      recoveredTitle: `The cluster is back to full strength after ${relay} was lost`,
+      labels: { relay },
+    });
+  }
   return out;
 }
+
+const BUDGET_STEPS = [80, 95, 100] as const;
 
 /** Conditions only this relay can see, evaluated by each relay for itself (Redis may be the thing that is down). */
 export function localConditions(world: Pick<World, 'redisUp' | 'relayId'>): Condition[] {

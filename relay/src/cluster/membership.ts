@@ -31,7 +31,8 @@ export interface MembershipEvents {
   /** The remote view changed (agents, load, readiness). */
   change: [];
   /** A relay stopped heartbeating (or said goodbye). */
-  'relay-gone': [relayId: string];
+  /** A relay stopped heartbeating; `saidLeaving`: it had announced its shutdown first. */
+  'relay-gone': [relayId: string, saidLeaving: boolean];
 }
 
 export class Membership extends EventEmitter<MembershipEvents> {
@@ -229,7 +230,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
       for (const id of this.liveRelays) now.add(id);
     } else {
       for (const id of this.remote.keys()) if (!seen.has(id)) this.remote.delete(id);
-      for (const id of this.liveRelays) if (!now.has(id)) this.emit('relay-gone', id);
+      for (const id of this.liveRelays)
+        if (!now.has(id)) this.emit('relay-gone', id, this.leavingRelays.has(id));
       for (const id of this.leavingRelays) if (!now.has(id)) this.leavingRelays.delete(id);
     }
     this.liveRelays = now;
