@@ -33,6 +33,7 @@ import { type AgentBundle, agentBundle } from './package/agent-bundle.js';
 import { AgentUpdates } from './package/agent-updates.js';
 import { combineObservers } from './proxy/observer.js';
 import { ExchangeRegistry } from './proxy/registry.js';
+import { RequestLog } from './requests/request-log.js';
 import { createBalancer } from './routing/balancer.js';
 import { Cooldown } from './routing/cooldown.js';
 import { Router } from './routing/router.js';
@@ -138,7 +139,8 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const registry = new ExchangeRegistry();
   const stats = new RequestStats();
   const metrics = new RelayMetrics({ hub, router, registry, store, relayId });
-  const observer = combineObservers([accounting.observer, stats, metrics]);
+  const requestLog = new RequestLog(config.requestLogSize, relayId);
+  const observer = combineObservers([accounting.observer, stats, metrics, requestLog]);
   const lifecycle = { draining: false };
   const bundle = options.agentBundle ?? agentBundle;
   const updates = new AgentUpdates({ store, hub, bundle, logger });
@@ -205,6 +207,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     router,
     registry,
     observer,
+    requestLog,
     accounting,
     metrics,
     stats,
