@@ -4,6 +4,9 @@
  * what they say, any relay of a cluster finds a request by its `x-request-id`, the prompt and the
  * answer are nowhere in it, and a flood of hostile requests leaves it at its N entries.
  */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { stripControls } from '@arena-relay/shared';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +14,7 @@ import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { DEFAULT_CHUNKS, startFakeBridge } from './support/fake-bridge.js';
 import { startPool } from './support/pool.js';
-import type { TestRelay } from './support/relay.js';
+import { startTestRelay, type TestRelay } from './support/relay.js';
 import { startTestCluster } from './support/relay-cluster.js';
 import { startStack } from './support/stack.js';
 
@@ -225,6 +228,34 @@ describe('request log', () => {
     const listed = await requests(b, `?key=${key.id}`);
     expect(listed.json).toMatchObject({ requests: [{ id, relay: a.relayId }], unreachable: [] });
     expect((await requests(b, `?id=${id}`)).json.requests).toHaveLength(1);
+  });
+
+  it('with REQUEST_LOG_PERSIST the log outlives a restart, and requests.db holds no prompt or answer', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'arena-requests-'));
+    const persisted = { dataDir, requestLogRetentionMs: 3_600_000 };
+    const { relay, openai } = await startStack({
+      relay: persisted,
+      bridge: { chunks: ['Hello ', ANSWER_MARKER] },
+    });
+    const { data, response } = await openai.chat.completions
+      .create({ model: 'gpt-5', messages: [{ role: 'user', content: PROMPT_MARKER }] })
+      .withResponse();
+    expect(data.choices[0]?.message.content).toContain(ANSWER_MARKER);
+    const id = response.headers.get('x-request-id')!;
+    await relay.close();
+
+    const successor = await startTestRelay(persisted);
+    const found = await successor.admin('GET', `/api/requests/${id}`);
+    expect(found).toMatchObject({ status: 200, json: { id, relay: relay.relayId, outcome: 'ok' } });
+    await successor.close();
+    const files = readdirSync(dataDir).filter((f) => f.startsWith('requests.db'));
+    // The entry is in the file: the markers' absence below means something.
+    expect(files.some((file) => readFileSync(join(dataDir, file)).includes(id))).toBe(true);
+    for (const file of files) {
+      const bytes = readFileSync(join(dataDir, file));
+      expect(bytes.includes(PROMPT_MARKER)).toBe(false);
+      expect(bytes.includes(ANSWER_MARKER)).toBe(false);
+    }
   });
 
   it('a flood of hostile requests keeps the log at its N entries, each bounded', {

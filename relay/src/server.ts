@@ -33,6 +33,7 @@ import { type AgentBundle, agentBundle } from './package/agent-bundle.js';
 import { AgentUpdates } from './package/agent-updates.js';
 import { combineObservers } from './proxy/observer.js';
 import { ExchangeRegistry } from './proxy/registry.js';
+import { RequestArchive } from './requests/request-archive.js';
 import { RequestLog } from './requests/request-log.js';
 import { createBalancer } from './routing/balancer.js';
 import { Cooldown } from './routing/cooldown.js';
@@ -139,7 +140,17 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const registry = new ExchangeRegistry();
   const stats = new RequestStats();
   const metrics = new RelayMetrics({ hub, router, registry, store, relayId });
-  const requestLog = new RequestLog(config.requestLogSize, relayId);
+  const requestLog = new RequestLog(
+    config.requestLogSize,
+    relayId,
+    config.requestLogRetentionMs === undefined
+      ? undefined
+      : new RequestArchive({
+          dataDir: options.store ? ':memory:' : config.dataDir,
+          retentionMs: config.requestLogRetentionMs,
+          logger: logger.child({ component: 'request-log' }),
+        }),
+  );
   const observer = combineObservers([accounting.observer, stats, metrics, requestLog]);
   const lifecycle = { draining: false };
   const bundle = options.agentBundle ?? agentBundle;
@@ -320,6 +331,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
         await alerts.close();
         notifier.close();
         await audit.close();
+        requestLog.close();
         await store.close();
       })();
       return closing;

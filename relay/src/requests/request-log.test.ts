@@ -42,10 +42,10 @@ function record(n: number, over: Partial<RequestRecord> = {}): RequestRecord {
 describe('RequestLog', () => {
   it('keeps the newest N of a flood, newest first, each entry within its schema', () => {
     const log = new RequestLog(50, 'rly_1');
-    for (let n = 0; n < 100_000; n++) log.finished(record(n));
+    for (let n = 0; n < 20_000; n++) log.finished(record(n));
     expect(log.size).toBe(50);
     const all = log.query({ limit: 1000 });
-    expect(all.map((e) => e.id)).toEqual(Array.from({ length: 50 }, (_, i) => `req_${99_999 - i}`));
+    expect(all.map((e) => e.id)).toEqual(Array.from({ length: 50 }, (_, i) => `req_${19_999 - i}`));
     expect(all[0]).toMatchObject({ relay: 'rly_1', ttfb_ms: 10, duration_ms: 22, error_code: null });
     expect(all[0]!.attempts[0]).toMatchObject({ started_ms: 1, duration_ms: 21, code: null });
     for (const entry of all) expect(requestEntry.safeParse(entry).success).toBe(true);

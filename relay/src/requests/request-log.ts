@@ -1,10 +1,13 @@
 /**
  * The request log of one relay: the last `REQUEST_LOG_SIZE` requests it took from consumers, in a
  * ring (a flood of requests overwrites the oldest; memory stays at N bounded entries). Fed by the
- * Exchange's observer when a request ends, read by `GET /api/requests` (request-routes.ts).
+ * Exchange's observer when a request ends, read by `GET /api/requests` (request-routes.ts). With
+ * an archive (`REQUEST_LOG_PERSIST=on`, request-archive.ts) every entry is also kept on disk for
+ * the retention period, and queries read the archive.
  */
 import { z } from 'zod';
 import type { ExchangeObserver, RequestRecord } from '../proxy/observer.js';
+import type { RequestArchive } from './request-archive.js';
 import { entryOf, type RequestEntry } from './request-entry.js';
 
 /** The most entries one query returns. */
@@ -68,10 +71,11 @@ export class RequestLog implements ExchangeObserver {
   private next = 0;
   private held = 0;
 
-  /** `size`: entries kept (0: none, the log is off). */
+  /** `capacity`: entries kept in memory (0: none, the log is off). */
   constructor(
     private readonly capacity: number,
     private readonly relayId: string,
+    private readonly archive?: RequestArchive,
   ) {
     this.ring = new Array(capacity);
   }
@@ -83,18 +87,26 @@ export class RequestLog implements ExchangeObserver {
 
   finished(record: RequestRecord): void {
     if (this.capacity === 0) return;
-    this.ring[this.next] = entryOf(record, this.relayId);
+    const entry = entryOf(record, this.relayId);
+    this.ring[this.next] = entry;
+    this.archive?.add(entry);
     this.next = (this.next + 1) % this.capacity;
     if (this.held < this.capacity) this.held++;
   }
 
   /** The matching entries, newest first. */
   query(filter: RequestFilter): RequestEntry[] {
+    if (this.archive) return this.archive.query(filter);
     const found: RequestEntry[] = [];
     for (let i = 1; i <= this.held && found.length < filter.limit; i++) {
       const entry = this.ring[(this.next - i + this.capacity) % this.capacity]!;
       if (matchesRequest(entry, filter)) found.push(entry);
     }
     return found;
+  }
+
+  /** Writes what the archive holds and closes it. Idempotent. */
+  close(): void {
+    this.archive?.close();
   }
 }
