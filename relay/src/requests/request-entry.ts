@@ -60,8 +60,13 @@ export const requestEntry = z.object({
 });
 export type RequestEntry = z.infer<typeof requestEntry>;
 
+/** Printable ASCII: the usual model name, shown as it is. */
+const PLAIN = /^[\x20-\x7e]*$/;
+
 /** A model name as the log shows it: controls removed, at most MAX_MODEL_CHARS. */
 function modelName(model: string): string {
+  // Once per request: the three replaces of stripControls only for a name that needs them.
+  if (model.length <= MAX_MODEL_CHARS && PLAIN.test(model)) return model;
   return truncateChars(stripControls(model), MAX_MODEL_CHARS);
 }
 

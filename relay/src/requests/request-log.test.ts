@@ -1,5 +1,6 @@
 /** The request log's ring and filters, fed records as the Exchange's observer would. */
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../config/load-config.js';
 import type { RequestRecord } from '../proxy/observer.js';
 import { requestEntry } from './request-entry.js';
 import { RequestLog } from './request-log.js';
@@ -100,5 +101,27 @@ describe('RequestLog', () => {
     log.finished(record(1));
     expect(log.size).toBe(0);
     expect(log.query({ limit: 10 })).toEqual([]);
+  });
+});
+
+describe('request log settings', () => {
+  it('default to 1 000 entries in memory, not persisted; persisted for the hours given', () => {
+    expect(loadConfig({})).toMatchObject({ requestLogSize: 1000, requestLogRetentionMs: undefined });
+    expect(
+      loadConfig({ REQUEST_LOG_SIZE: '0', REQUEST_LOG_PERSIST: 'on', REQUEST_LOG_RETENTION_HOURS: '1.5' }),
+    ).toMatchObject({ requestLogSize: 0, requestLogRetentionMs: 5_400_000 });
+  });
+
+  it('lists every bad value at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ REQUEST_LOG_SIZE: '-1', REQUEST_LOG_PERSIST: 'yes', REQUEST_LOG_RETENTION_HOURS: '0' });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['REQUEST_LOG_SIZE', 'REQUEST_LOG_PERSIST', 'REQUEST_LOG_RETENTION_HOURS'])
+      expect(problems).toContain(name);
   });
 });
