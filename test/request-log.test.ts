@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripControls } from '@arena-relay/shared';
+import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
@@ -17,6 +18,7 @@ import { startPool } from './support/pool.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
 import { startTestCluster } from './support/relay-cluster.js';
 import { startStack } from './support/stack.js';
+import { REDIS_TEST_URL } from './support/store-backends.js';
 
 type Attempt = { agent_id: string; client_id: string | null; code: string | null; reason: string | null };
 type Entry = {
@@ -228,6 +230,61 @@ describe('request log', () => {
     const listed = await requests(b, `?key=${key.id}`);
     expect(listed.json).toMatchObject({ requests: [{ id, relay: a.relayId }], unreachable: [] });
     expect((await requests(b, `?id=${id}`)).json.requests).toHaveLength(1);
+  });
+
+  it('a member answering with anything but a request log is listed unreachable; unknown fields are dropped', async () => {
+    const { prefix, relays } = await startTestCluster(1);
+    const [a] = relays as [TestRelay];
+    const evil = 'rly_evil';
+    const pub = new Redis(REDIS_TEST_URL);
+    const sub = new Redis(REDIS_TEST_URL);
+    const beat = () => pub.zadd(`${prefix}cluster:relays`, Date.now(), evil);
+    await beat();
+    const timer = setInterval(() => void beat().catch(() => undefined), 100);
+    track({
+      close() {
+        clearInterval(timer);
+        pub.disconnect();
+        sub.disconnect();
+      },
+    });
+    const planted = {
+      id: 'req_planted',
+      relay: evil,
+      at: new Date().toISOString(),
+      key_id: 'key_x',
+      client_id: null,
+      agent_id: null,
+      model: 'gpt-5',
+      model_served: null,
+      stream: false,
+      status: 503,
+      outcome: 'upstream_unavailable',
+      error_code: 'upstream_unavailable',
+      attempts: [],
+      ttfb_ms: null,
+      duration_ms: 1,
+      bytes: 0,
+      prompt: PROMPT_MARKER,
+    };
+    sub.on('message', (_channel, text) => {
+      const ask = JSON.parse(text) as { id: string; from: string; kind: string };
+      // A list answers with an entry carrying a field no entry has; one id with an oversized entry.
+      const value = ask.kind === 'requests' ? [planted] : [{ ...planted, model: 'm'.repeat(100_000) }];
+      void pub.publish(
+        `${prefix}cluster:query:${ask.from}`,
+        JSON.stringify({ t: 'answer', id: ask.id, from: evil, ok: true, value }),
+      );
+    });
+    await sub.subscribe(`${prefix}cluster:query:${evil}`);
+    await expect.poll(() => a.cluster!.membership.relays()).toContain(evil);
+
+    const listed = await requests(a);
+    expect(listed.json).toMatchObject({ requests: [{ id: 'req_planted', relay: evil }], unreachable: [] });
+    expect(listed.text).not.toContain(PROMPT_MARKER);
+    const one = await a.admin('GET', '/api/requests/req_planted');
+    expect(one.status).toBe(404);
+    expect(one.json.error.message).toContain(evil);
   });
 
   it('with REQUEST_LOG_PERSIST the log outlives a restart, and requests.db holds no prompt or answer', async () => {
