@@ -13,7 +13,8 @@ export const MAX_ATTEMPTS = 16;
 /** Model names are shown up to this many characters (the chat schema takes 256). */
 const MAX_MODEL_CHARS = 256;
 
-const id = z.string().max(128);
+const MAX_ID_CHARS = 128;
+const id = z.string().max(MAX_ID_CHARS);
 const code = z.string().max(64);
 const ms = z.number().min(0).max(1e10);
 
@@ -70,12 +71,23 @@ function modelName(model: string): string {
   return truncateChars(stripControls(model), MAX_MODEL_CHARS);
 }
 
+/**
+ * An id as the log keeps it. Agent and client ids of other relays' agents come from their adverts,
+ * which are read from Redis unchecked: whatever they hold, the entry stays within its schema.
+ */
+function idOf(value: unknown): string {
+  const text = typeof value === 'string' ? value : String(value);
+  return text.length <= MAX_ID_CHARS ? text : truncateChars(text, MAX_ID_CHARS);
+}
+
+const idOrNull = (value: unknown) => (value === undefined || value === null ? null : idOf(value));
+
 const rounded = (value: number | undefined) => (value === undefined ? null : Math.round(value));
 
 function attemptOf(attempt: AttemptRecord) {
   return {
-    agent_id: attempt.agentId,
-    client_id: attempt.clientId ?? null,
+    agent_id: idOf(attempt.agentId),
+    client_id: idOrNull(attempt.clientId),
     model: modelName(attempt.model),
     started_ms: Math.round(attempt.startMs),
     duration_ms: rounded(attempt.durationMs),
@@ -93,8 +105,8 @@ export function entryOf(record: RequestRecord, relay: string): RequestEntry {
     relay,
     at: record.startedAt.toISOString(),
     key_id: record.keyId,
-    client_id: record.clientId ?? null,
-    agent_id: record.agentId ?? null,
+    client_id: idOrNull(record.clientId),
+    agent_id: idOrNull(record.agentId),
     model: modelName(record.modelAsked),
     model_served: record.modelServed === undefined ? null : modelName(record.modelServed),
     stream: record.stream,

@@ -65,6 +65,22 @@ describe('RequestLog', () => {
     expect(requestEntry.safeParse(entry).success).toBe(true);
   });
 
+  it('keeps an entry within its schema whatever a remote agent’s advert called it', () => {
+    const log = new RequestLog(5, 'rly_1');
+    const huge = 'a'.repeat(100_000);
+    const odd = 42 as unknown as string;
+    log.finished(
+      record(1, {
+        agentId: huge,
+        clientId: odd,
+        tried: [{ ...record(0).tried[0]!, agentId: huge, clientId: odd }],
+      }),
+    );
+    const [entry] = log.query({ limit: 1 });
+    expect(requestEntry.safeParse(entry).success).toBe(true);
+    expect(entry).toMatchObject({ client_id: '42', attempts: [{ client_id: '42' }] });
+  });
+
   it('filters by key, client (any attempt), agent, model, status range, outcome, time and id', () => {
     const log = new RequestLog(100, 'rly_1');
     log.finished(record(1));
