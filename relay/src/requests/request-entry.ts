@@ -80,6 +80,13 @@ function idOf(value: unknown): string {
   return text.length <= MAX_ID_CHARS ? text : truncateChars(text, MAX_ID_CHARS);
 }
 
+/** An HTTP status as the schema takes it: another relay's forwarded failure carries any integer. */
+const httpStatus = (value: number | undefined) =>
+  value !== undefined && Number.isInteger(value) && value >= 0 && value <= 999 ? value : null;
+
+/** A code (a failure, a reason, an outcome): ours are short; a peer's are cut. */
+const codeOf = (value: string) => (value.length <= 64 ? value : truncateChars(value, 64));
+
 const idOrNull = (value: unknown) => (value === undefined || value === null ? null : idOf(value));
 
 const rounded = (value: number | undefined) => (value === undefined ? null : Math.round(value));
@@ -91,9 +98,9 @@ function attemptOf(attempt: AttemptRecord) {
     model: modelName(attempt.model),
     started_ms: Math.round(attempt.startMs),
     duration_ms: rounded(attempt.durationMs),
-    code: attempt.code ?? null,
-    reason: attempt.reason ?? null,
-    upstream_status: attempt.upstreamStatus ?? null,
+    code: attempt.code === undefined ? null : codeOf(attempt.code),
+    reason: attempt.reason === undefined ? null : codeOf(attempt.reason),
+    upstream_status: httpStatus(attempt.upstreamStatus),
   };
 }
 

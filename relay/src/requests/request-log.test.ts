@@ -65,7 +65,7 @@ describe('RequestLog', () => {
     expect(requestEntry.safeParse(entry).success).toBe(true);
   });
 
-  it('keeps an entry within its schema whatever a remote agent’s advert called it', () => {
+  it('keeps an entry within its schema whatever a remote agent’s advert or forwarded failure held', () => {
     const log = new RequestLog(5, 'rly_1');
     const huge = 'a'.repeat(100_000);
     const odd = 42 as unknown as string;
@@ -73,12 +73,13 @@ describe('RequestLog', () => {
       record(1, {
         agentId: huge,
         clientId: odd,
-        tried: [{ ...record(0).tried[0]!, agentId: huge, clientId: odd }],
+        // A failure forwarded by another relay: its status is any integer.
+        tried: [{ ...record(0).tried[0]!, agentId: huge, clientId: odd, upstreamStatus: 1e9, code: huge }],
       }),
     );
     const [entry] = log.query({ limit: 1 });
     expect(requestEntry.safeParse(entry).success).toBe(true);
-    expect(entry).toMatchObject({ client_id: '42', attempts: [{ client_id: '42' }] });
+    expect(entry).toMatchObject({ client_id: '42', attempts: [{ client_id: '42', upstream_status: null }] });
   });
 
   it('filters by key, client (any attempt), agent, model, status range, outcome, time and id', () => {
