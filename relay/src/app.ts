@@ -28,6 +28,7 @@ import { beginRequest } from './http/request-scope.js';
 import { httpMetrics, metricsRoutes } from './metrics/metrics-route.js';
 import { downloadRoutes } from './package/download-route.js';
 import { updateRoutes } from './package/update-routes.js';
+import { requestRoutes } from './requests/request-routes.js';
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   auditRoutes(app, deps);
   alertRoutes(app, deps);
   statsRoutes(app, deps);
+  requestRoutes(app, deps);
   healthRoutes(app, deps);
   downloadRoutes(app, deps);
   updateRoutes(app, deps);

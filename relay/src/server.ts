@@ -35,6 +35,8 @@ import { loadAgentRelease } from './package/agent-release.js';
 import { AgentUpdates } from './package/agent-updates.js';
 import { combineObservers } from './proxy/observer.js';
 import { ExchangeRegistry } from './proxy/registry.js';
+import { RequestArchive } from './requests/request-archive.js';
+import { RequestLog } from './requests/request-log.js';
 import { createBalancer } from './routing/balancer.js';
 import { Cooldown } from './routing/cooldown.js';
 import { Router } from './routing/router.js';
@@ -143,7 +145,18 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const registry = new ExchangeRegistry();
   const stats = new RequestStats();
   const metrics = new RelayMetrics({ hub, router, registry, store, relayId });
-  const observer = combineObservers([accounting.observer, stats, metrics]);
+  const requestLog = new RequestLog(
+    config.requestLogSize,
+    relayId,
+    config.requestLogRetentionMs === undefined
+      ? undefined
+      : new RequestArchive({
+          dataDir: options.store ? ':memory:' : config.dataDir,
+          retentionMs: config.requestLogRetentionMs,
+          logger: logger.child({ component: 'request-log' }),
+        }),
+  );
+  const observer = combineObservers([accounting.observer, stats, metrics, requestLog]);
   const lifecycle = { draining: false };
   const bundle = options.agentBundle ?? (release ? async () => release : agentBundle);
   const updates = new AgentUpdates({ store, hub, bundle, logger });
@@ -230,6 +243,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     router,
     registry,
     observer,
+    requestLog,
     accounting,
     metrics,
     stats,
@@ -342,6 +356,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
         await alerts.close();
         notifier.close();
         await audit.close();
+        requestLog.close();
         await store.close();
       })();
       return closing;

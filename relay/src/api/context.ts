@@ -14,6 +14,7 @@ import type { AgentBundle } from '../package/agent-bundle.js';
 import type { AgentUpdates } from '../package/agent-updates.js';
 import type { ExchangeObserver } from '../proxy/observer.js';
 import type { ExchangeRegistry } from '../proxy/registry.js';
+import type { RequestLog } from '../requests/request-log.js';
 import type { Router } from '../routing/router.js';
 import type { AuthGuard } from '../security/auth-guard.js';
 import type { Store } from '../store/store.js';
@@ -46,8 +47,10 @@ export type AppDeps = {
   hub: AgentHub;
   router: Router;
   registry: ExchangeRegistry;
-  /** Told about every proxied request when it ends (usage, metrics). */
+  /** Told about every proxied request when it ends (usage, metrics, the request log). */
   observer: ExchangeObserver;
+  /** The last requests this relay took (`/api/requests`). */
+  requestLog: RequestLog;
   /** The agent bundle this relay ships, and the self-update offers made of it. */
   agentBundle: () => Promise<AgentBundle>;
   updates: AgentUpdates;

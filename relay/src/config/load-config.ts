@@ -81,6 +81,11 @@ const envSchema = z
     ALERT_SETTLE_MINUTES: z.coerce.number().min(0).max(1440).default(2),
     /** Least time between a recovery and a new incident of the same thing, minutes. */
     ALERT_QUIET_MINUTES: z.coerce.number().min(0).max(10_080).default(30),
+    /** Requests each relay's request log keeps in memory (the newest; 0: none). */
+    REQUEST_LOG_SIZE: z.coerce.number().int().min(0).max(100_000).default(1000),
+    /** `on`: the request log is also written to `<DATA_DIR>/requests.db`, kept REQUEST_LOG_RETENTION_HOURS. */
+    REQUEST_LOG_PERSIST: z.enum(['on', 'off']).default('off'),
+    REQUEST_LOG_RETENTION_HOURS: z.coerce.number().positive().max(8760).default(24),
     /** Admin actions the audit log keeps (the newest; cluster-wide with Redis). */
     AUDIT_MAX_ENTRIES: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
     REDIS_SENTINELS: optionalString.refine(
@@ -186,6 +191,10 @@ export type RelayConfig = {
   telegramApiUrl: string;
   /** Admin actions the audit log keeps (AUDIT_MAX_ENTRIES). */
   auditMaxEntries: number;
+  /** Requests each relay's request log keeps in memory (REQUEST_LOG_SIZE; 0: none). */
+  requestLogSize: number;
+  /** With REQUEST_LOG_PERSIST=on: how long `<DATA_DIR>/requests.db` keeps an entry, ms; undefined: not persisted. */
+  requestLogRetentionMs: number | undefined;
   /** Sentinel nodes (REDIS_SENTINELS); when set, every connection asks them for the master and REDIS_URL only lends credentials, db and TLS. */
   redisSentinels: Array<{ host: string; port: number }> | undefined;
   redisSentinelName: string;
@@ -276,6 +285,9 @@ export function loadConfig(env: Record<string, string | undefined>): RelayConfig
     redisPrefix: e.REDIS_PREFIX,
     redisCaFile: e.REDIS_CA_FILE,
     auditMaxEntries: e.AUDIT_MAX_ENTRIES,
+    requestLogSize: e.REQUEST_LOG_SIZE,
+    requestLogRetentionMs:
+      e.REQUEST_LOG_PERSIST === 'on' ? Math.round(e.REQUEST_LOG_RETENTION_HOURS * 3_600_000) : undefined,
     alerts: {
       intervalMs: Math.round(e.ALERT_INTERVAL * 1000),
       thresholdMs: {

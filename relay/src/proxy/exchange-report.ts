@@ -1,12 +1,13 @@
 /**
  * What an Exchange tells the rest of the relay, off the chunk path: a failed attempt (observer,
  * log, a bench by the cooldown) and, once, how the request finished (the store's per-client
- * outcome, the observer's record, the `request finished` log line).
+ * outcome, the observer's record, the `request finished` log line). Each attempt's record (agent,
+ * model, timing, failure) is made here too: when it starts, fails or the request ends, never per chunk.
  */
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { StreamFailure } from '../tunnel/stream.js';
-import type { ExchangeObserver, RequestRecord } from './observer.js';
+import type { AttemptRecord, ExchangeObserver, RequestRecord } from './observer.js';
 
 export type ReportDeps = {
   /** The relay's logger: its level decides whether the request's own logger is made at all. */
@@ -14,6 +15,44 @@ export type ReportDeps = {
   observer: ExchangeObserver;
   store: Pick<Store, 'recordClientOutcome'>;
 };
+
+/** The record of an attempt on `agent` for `model`, begun `startMs` after the request started. */
+export function attemptBegun(
+  agent: { id: string; clientId: string | undefined },
+  model: string,
+  startMs: number,
+): AttemptRecord {
+  return {
+    agentId: agent.id,
+    clientId: agent.clientId,
+    model,
+    startMs,
+    durationMs: undefined,
+    code: undefined,
+    reason: undefined,
+    upstreamStatus: undefined,
+  };
+}
+
+/**
+ * Ends `attempt` `atMs` after the request started: with the agent's `failure`, or (`outcome`) the
+ * request's end. The first end stays: what follows a failure is its consequence.
+ */
+export function attemptEnded(
+  attempt: AttemptRecord | undefined,
+  atMs: number,
+  end: { failure: StreamFailure } | { outcome: string },
+): void {
+  if (!attempt || attempt.durationMs !== undefined) return;
+  attempt.durationMs = atMs - attempt.startMs;
+  if ('outcome' in end) {
+    attempt.code = end.outcome === 'ok' ? undefined : end.outcome;
+    return;
+  }
+  attempt.code = end.failure.code;
+  attempt.reason = end.failure.reason;
+  attempt.upstreamStatus = end.failure.status;
+}
 
 /** The Route counted `failure` (`benchedMs`: the cooldown benched the agent for it). */
 export function reportAgentFailure(

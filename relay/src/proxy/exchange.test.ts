@@ -98,6 +98,13 @@ describe('Exchange', () => {
     expect(res.body).toBe('data: hi\n\n');
     expect(res.ended).toBe(true);
     expect(finished[0]).toMatchObject({ outcome: 'ok', attempts: 2, bytes: 10, agentId: 'b' });
+    // The request log's view: both agents, the first with its failure, the second served.
+    expect(finished[0]).toMatchObject({ modelAsked: 'gpt-5', modelServed: 'gpt-5' });
+    const [first, second] = finished[0]!.tried;
+    expect(first).toMatchObject({ agentId: 'a', model: 'gpt-5', code: 'upstream_unavailable' });
+    expect(second).toMatchObject({ agentId: 'b', code: undefined });
+    expect(first!.durationMs).toBeGreaterThanOrEqual(0);
+    expect(second!.startMs).toBeGreaterThanOrEqual(first!.startMs + first!.durationMs!);
     // A bridge-wide fault counts against the agent (threshold 1 here); the one that served is fine.
     expect(router.cooldownState(a.agentKey)?.benched).toBe(true);
     expect(router.cooldownState(b.agentKey)).toBeUndefined();
@@ -255,6 +262,10 @@ describe('Exchange', () => {
     await expect(run).resolves.toBe('committed');
     expect(res.body).toMatch(/^: keep-alive\n\ndata: \{"error":\{.*"code":"timeout"/);
     expect(res.ended).toBe(true);
-    expect(finished[0]).toMatchObject({ outcome: 'timeout', attempts: 2 });
+    expect(finished[0]).toMatchObject({ outcome: 'timeout', attempts: 2, modelServed: undefined });
+    expect(finished[0]!.tried.map((t) => [t.agentId, t.code])).toEqual([
+      ['a', 'upstream_unavailable'],
+      ['b', 'upstream_timeout'],
+    ]);
   });
 });

@@ -9,9 +9,16 @@ import { RelayError } from '../errors/relay-error.js';
 import type { Route } from '../routing/router.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
 import { ConsumerWriter } from './consumer-writer.js';
-import { reportAgentFailure, reportAttemptFailed, reportFinished } from './exchange-report.js';
+import {
+  attemptBegun,
+  attemptEnded,
+  reportAgentFailure,
+  reportAttemptFailed,
+  reportFinished,
+} from './exchange-report.js';
 import { type ExchangeDeps, type ExchangeRequest, openRequestFor } from './exchange-request.js';
 import { failureToError, isRetryable } from './failures.js';
+import type { AttemptRecord } from './observer.js';
 import type { ExchangeInfo } from './registry.js';
 import { RequestStop } from './request-stop.js';
 
@@ -40,6 +47,8 @@ export class Exchange implements ExchangeInfo {
   private committed = false;
   private finished = false;
   private readonly started = performance.now();
+  /** Every agent tried, for the request log; the last one is the current attempt. */
+  private readonly tried: AttemptRecord[] = [];
   private readonly writer: ConsumerWriter;
   private readonly stop: RequestStop;
 
@@ -111,10 +120,12 @@ export class Exchange implements ExchangeInfo {
         }
         tried.add(route.session.id);
         this.attempts++;
+        this.tried.push(attemptBegun(route.session, route.model, performance.now() - this.started));
         const outcome = await this.attempt(route);
         if (outcome.kind === 'committed') return 'committed';
         if (outcome.kind === 'stopped') return this.stopped();
         lastFailure = outcome.failure;
+        attemptEnded(this.tried.at(-1), performance.now() - this.started, { failure: lastFailure });
         this.routeFailed(route, lastFailure);
         reportAttemptFailed(this.deps, this.request.log, {
           requestId: this.id,
@@ -186,6 +197,7 @@ export class Exchange implements ExchangeInfo {
         this.writer.restart();
         return this.resolveAttempt({ kind: 'failed', failure });
       }
+      attemptEnded(this.tried.at(-1), performance.now() - this.started, { failure });
       this.routeFailed(this.route!, failure);
       this.failAfterCommit(failureToError(failure));
     },
@@ -228,6 +240,8 @@ export class Exchange implements ExchangeInfo {
     this.deps.registry.delete(this);
     const { firstByteAt, status, bytes } = this.writer;
     const agent = this.route?.session;
+    const durationMs = performance.now() - this.started;
+    attemptEnded(this.tried.at(-1), durationMs, { outcome });
     reportFinished(this.deps, this.request.log, {
       requestId: this.id,
       keyId: this.keyId,
@@ -235,13 +249,16 @@ export class Exchange implements ExchangeInfo {
       agentId: agent?.id,
       // The model that served (an alias or fallback names another): usage is counted under it.
       model: this.route?.model ?? this.model,
+      modelAsked: this.model,
+      modelServed: this.committed ? this.route?.model : undefined,
+      tried: this.tried,
       stream: this.stream,
       outcome,
       status,
       attempts: this.attempts,
       bytes,
       ttfbMs: firstByteAt ? firstByteAt - this.started : undefined,
-      durationMs: performance.now() - this.started,
+      durationMs,
       startedAt: this.startedAt,
     });
   }

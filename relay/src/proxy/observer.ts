@@ -4,13 +4,41 @@
  * Called off the chunk path (at the end of a request), never per chunk.
  */
 
+/** One agent tried for a request: which, for which model, when, and how it ended. */
+export type AttemptRecord = {
+  agentId: string;
+  clientId: string | undefined;
+  /** The model this agent was asked for (an alias or a fallback names another than asked). */
+  model: string;
+  /** When the attempt began, ms after the request started. */
+  startMs: number;
+  /** How long it ran until it failed or the request ended, ms (undefined while it runs). */
+  durationMs: number | undefined;
+  /**
+   * Undefined: it served. Else the agent's failure code (`upstream_unavailable`, `agent_gone`…),
+   * or, for a last attempt that did not fail itself, the request's outcome (`timeout`…).
+   */
+  code: string | undefined;
+  /** The bridge's reason code (a Cloudflare check, a closed tab…), when the agent gave one. */
+  reason: string | undefined;
+  /** The bridge's HTTP status, when the agent passed one on. */
+  upstreamStatus: number | undefined;
+};
+
 export type RequestRecord = {
   requestId: string;
   keyId: string;
   /** The bridge client that served (or last tried) the request. */
   clientId: string | undefined;
   agentId: string | undefined;
+  /** The model that served, else the last one tried, else the one asked: usage counts under it. */
   model: string;
+  /** The model the consumer asked for. */
+  modelAsked: string;
+  /** The model whose bridge's bytes reached the consumer; undefined when none did. */
+  modelServed: string | undefined;
+  /** Every agent tried, in order (empty when none was found). */
+  tried: readonly AttemptRecord[];
   stream: boolean;
   /** `ok`, `consumer_disconnected`, or the RelayError code it failed with. */
   outcome: string;
