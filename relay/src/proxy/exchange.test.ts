@@ -91,8 +91,9 @@ describe('Exchange', () => {
     expect(b.opened).toHaveLength(1);
     const served = b.opened[0]!.handlers;
     served.onHead(200, { 'content-type': 'text/event-stream' });
-    await expect(run).resolves.toBe('committed');
+    // A 200 head alone commits nothing (answer-guard.ts): its first event does.
     served.onData(Buffer.from('data: hi\n\n'));
+    await expect(run).resolves.toBe('committed');
     served.onEnd();
     expect(res.status).toBe(200);
     expect(res.body).toBe('data: hi\n\n');
