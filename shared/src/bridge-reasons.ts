@@ -21,6 +21,7 @@ export const bridgeReasonCode = z.enum([
   'userscript_outdated', // a v2.7.6 userscript that only matches lmarena.ai: it never connects since arena.ai
   'recaptcha_mint_failed', // CloudWaddie's bridge cannot get a reCAPTCHA token at all (503)
   'auth_token_expired', // CloudWaddie's bridge: the LMArena auth token it holds expired (401 in-band)
+  'arena_forbidden', // arena.ai answered 403 and the bridge did not say why (reCAPTCHA or Cloudflare)
   'browser_not_ready', // WebAI2API: its browser is not initialised yet (BROWSER_NOT_INITIALIZED)
 ]);
 export type BridgeReasonCode = z.infer<typeof bridgeReasonCode>;
@@ -55,6 +56,8 @@ export const BRIDGE_REASON_FIXES: Readonly<Record<BridgeReasonCode, string>> = O
     "CloudWaddie's bridge cannot get a reCAPTCHA token: open its browser window, pass any check on arena.ai, and restart the bridge if it persists",
   auth_token_expired:
     "the LMArena auth token in CloudWaddie's bridge expired: sign in on arena.ai and paste a new token in the bridge's dashboard",
+  arena_forbidden:
+    "arena.ai refused the bridge (403: reCAPTCHA or a Cloudflare check): open the bridge's browser window on arena.ai, pass any check and send one message by hand",
   browser_not_ready:
     "WebAI2API's browser is still starting or was closed: wait for it, or restart WebAI2API and log in",
 });

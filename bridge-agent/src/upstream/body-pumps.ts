@@ -16,6 +16,8 @@ import { BRIDGE_ERROR_MARKER, laterEventError, MarkerScanner } from './in-band-e
 const FIRST_EVENT_LIMIT = 64 * 1024;
 /** Largest non-streamed body judged before `head`; beyond it the bytes flow unjudged. */
 const BODY_CHECK_LIMIT = 1024 * 1024;
+/** Largest error event read after content to learn what it says. */
+const ERROR_EVENT_LIMIT = 16 * 1024;
 const EVENT_END = Buffer.from('\n\n');
 
 /** Moves a body into the sink; subclasses decide per chunk. */
@@ -34,8 +36,22 @@ export abstract class Pump {
 
 /** The failure an error marker found after content flowed stands for (error path only). */
 function laterFailure(chunk: Buffer, dialect: Dialect): UpstreamFailure {
-  if (dialect.laterErrorMarker === BRIDGE_ERROR_MARKER) return classifyBridgeMessage(laterEventError(chunk));
   const at = chunk.indexOf(dialect.laterErrorMarker);
+  if (dialect.laterErrorMarker === BRIDGE_ERROR_MARKER) {
+    // The event's start may have gone out with the chunk before: read the JSON string on from the marker.
+    const rest =
+      at === -1
+        ? undefined
+        : /^((?:[^"\\]|\\.)*)"/.exec(chunk.toString('utf8', at + BRIDGE_ERROR_MARKER.length));
+    if (rest) {
+      try {
+        return classifyBridgeMessage(JSON.parse(`"${rest[1]}"`) as string);
+      } catch {
+        // A broken escape: the generic message below.
+      }
+    }
+    return classifyBridgeMessage(laterEventError(chunk));
+  }
   if (at !== -1) {
     let end = chunk.indexOf(10, at);
     if (end === -1) end = chunk.length;
@@ -54,6 +70,21 @@ function laterFailure(chunk: Buffer, dialect: Dialect): UpstreamFailure {
   };
 }
 
+/**
+ * `chunk` when the marker is in it; else the marker began in the chunk before (already sent) and
+ * `chunk` starts with its rest: the missing start is put back so the event can be read whole.
+ */
+function withMarkerStart(chunk: Buffer, marker: Buffer): Buffer {
+  if (chunk.indexOf(marker) !== -1) return chunk;
+  for (let k = 1; k < marker.length; k++) {
+    const rest = marker.subarray(k);
+    if (chunk.length >= rest.length && chunk.subarray(0, rest.length).equals(rest)) {
+      return Buffer.concat([marker.subarray(0, k), chunk]);
+    }
+  }
+  return chunk;
+}
+
 export class EventStreamPump extends Pump {
   readonly #scanner: MarkerScanner;
   readonly #type: string;
@@ -63,6 +94,8 @@ export class EventStreamPump extends Pump {
   #keptSize = 0;
   /** The incomplete event after the last blank line, before `head`. */
   #pending: Buffer = Buffer.alloc(0);
+  /** After content: the bytes of an error event being read to its end, to say what it was. */
+  #error: Buffer | undefined;
 
   constructor(sink: StreamSink, stop: (failure: UpstreamFailure) => void, type: string, dialect: Dialect) {
     super(sink, stop);
@@ -72,12 +105,10 @@ export class EventStreamPump extends Pump {
   }
 
   onChunk(chunk: Buffer): boolean {
+    if (this.#error !== undefined) return this.#readError(chunk);
     if (this.#kept === undefined) {
       // Hot path: one indexOf, then the bytes go out as they are.
-      if (this.#scanner.scan(chunk)) {
-        this.stop(laterFailure(chunk, this.#dialect));
-        return false;
-      }
+      if (this.#scanner.scan(chunk)) return this.#readError(chunk);
       return this.sink.write(chunk);
     }
     let pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
@@ -99,6 +130,7 @@ export class EventStreamPump extends Pump {
   }
 
   onEnd(): void {
+    if (this.#error !== undefined) return this.stop(laterFailure(this.#error, this.#dialect));
     if (this.#kept !== undefined) {
       const rest = this.#pending;
       const verdict = rest.length > 0 ? judgeEvent(rest, this.#dialect) : 'skip';
@@ -107,6 +139,25 @@ export class EventStreamPump extends Pump {
       this.#commit(rest);
     }
     this.sink.end();
+  }
+
+  /**
+   * An error marker came after content: the event is read to its end (at most ERROR_EVENT_LIMIT
+   * bytes; nothing more is sent) so the failure carries the bridge's words. Error path only.
+   */
+  #readError(chunk: Buffer): boolean {
+    const bytes =
+      this.#error === undefined
+        ? withMarkerStart(chunk, this.#dialect.laterErrorMarker)
+        : Buffer.concat([this.#error, chunk]);
+    const at = bytes.indexOf(this.#dialect.laterErrorMarker);
+    if ((at !== -1 && bytes.indexOf(EVENT_END, at) !== -1) || bytes.length >= ERROR_EVENT_LIMIT) {
+      this.#error = undefined;
+      this.stop(laterFailure(bytes, this.#dialect));
+      return false;
+    }
+    this.#error = bytes;
+    return true;
   }
 
   #keep(event: Buffer): void {

@@ -32,6 +32,9 @@ export const HOLD_MS: Partial<Record<BridgeReasonCode, number>> = {
   upstream_rate_limited: 30_000,
   session_expired: 30_000,
   recaptcha_failed: 10_000,
+  auth_token_expired: 30_000,
+  recaptcha_mint_failed: 10_000,
+  arena_forbidden: 10_000,
 };
 
 /** Outcome of one probe; the shape of a `health` frame's `bridge` field. */

@@ -40,13 +40,12 @@ function classifyError(error: ErrorObject): UpstreamFailure {
   if (status === 401 || error.type === 'authentication_error')
     return bridgeWide('auth_token_expired', 401, message);
   if (status === 403 || error.type === 'recaptcha_error' || error.type === 'forbidden_error') {
-    // A Cloudflare page says so in its HTML; everything else forbidden is reCAPTCHA.
-    const cloudflare = /just a moment|cloudflare|cf-chl|challenge-platform/i.test(message);
-    return bridgeWide(
-      cloudflare || error.type === 'forbidden_error' ? 'cloudflare_challenge' : 'recaptcha_failed',
-      403,
-      message,
-    );
+    // Its streamed "Forbidden (403) from upstream. Retries exhausted." names neither cause.
+    if (/recaptcha/i.test(message)) return bridgeWide('recaptcha_failed', 403, message);
+    if (/just a moment|cloudflare|cf-chl|challenge-platform/i.test(message)) {
+      return bridgeWide('cloudflare_challenge', 403, message);
+    }
+    return bridgeWide('arena_forbidden', 403, message);
   }
   if (status === 504 || error.code === 'request_timeout') {
     return { code: 'upstream_timeout', status: 504, scope: 'model', message };
