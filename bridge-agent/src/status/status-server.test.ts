@@ -91,7 +91,7 @@ describe('status server', () => {
       ready: false,
       ready_code: 'userscript_disconnected',
       ready_reason: `bridge answered 503: ${detail}`,
-      ready_fix: expect.stringContaining('open lmarena.ai in the browser'),
+      ready_fix: expect.stringContaining('open arena.ai in the browser'),
       retry_at: null,
     });
 
@@ -102,7 +102,7 @@ describe('status server', () => {
     const html = await page.text();
     expect(html).toContain('Not serving: the bridge cannot take requests.');
     expect(html).toContain('userscript_disconnected');
-    expect(html).toContain('open lmarena.ai in the browser with the LMArenaBridge userscript enabled');
+    expect(html).toContain('open arena.ai in the browser with the bridge userscript enabled');
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; 油猴脚本客户端未连接。');
     expect(html).not.toContain('<script>');
     // Self-contained: nothing is fetched from anywhere.

@@ -47,15 +47,17 @@ export async function readCapped(body: Readable, cap = ERROR_BODY_CAP): Promise<
 
 /**
  * The bridge's message in an error body: FastAPI's `{"detail": …}`, the OpenAI-like
- * `{"error": {"message": …}}`, or the text itself.
+ * `{"error": {"message": …}}`, Ollama's `{"error": "…"}`, or the text itself.
  */
 export function errorDetail(text: string): string {
   try {
     const json: unknown = JSON.parse(text);
     if (typeof json === 'object' && json !== null) {
-      const { detail, error } = json as { detail?: unknown; error?: { message?: unknown } };
+      const { detail, error } = json as { detail?: unknown; error?: { message?: unknown } | string };
       if (typeof detail === 'string') return detail;
       if (detail !== undefined) return JSON.stringify(detail);
+      // Ollama writes `{"error": "…"}`.
+      if (typeof error === 'string') return error;
       if (typeof error?.message === 'string') return error.message;
     }
   } catch {

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BridgeClient } from './bridge-client.js';
+import { DIALECTS } from './dialects/index.js';
 import { Readiness } from './readiness.js';
 
 type Answer = { status: number; body: string } | 'refused';
@@ -14,6 +15,7 @@ class StubBridge {
 
   asClient(): BridgeClient {
     return {
+      dialect: DIALECTS['lmarenabridge-v2'],
       models: () => this.#answer('models', this.models),
       serveProbe: () => this.#answer('serve', this.serve),
     } as unknown as BridgeClient;

@@ -9,13 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { type BridgeReasonCode, truncateChars } from '@arena-relay/shared';
 import type { BridgeClient } from './bridge-client.js';
-import {
-  classifyNetworkError,
-  classifyStatus,
-  errorDetail,
-  readCapped,
-  type UpstreamFailure,
-} from './classify.js';
+import { classifyNetworkError, errorDetail, readCapped, type UpstreamFailure } from './classify.js';
 
 /** Interval between readiness probes while ready, in ms. */
 export const PROBE_INTERVAL_MS = 30_000;
@@ -38,6 +32,9 @@ export const HOLD_MS: Partial<Record<BridgeReasonCode, number>> = {
   upstream_rate_limited: 30_000,
   session_expired: 30_000,
   recaptcha_failed: 10_000,
+  auth_token_expired: 30_000,
+  recaptcha_mint_failed: 10_000,
+  arena_forbidden: 10_000,
 };
 
 /** Outcome of one probe; the shape of a `health` frame's `bridge` field. */
@@ -178,7 +175,9 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
     let verdict = await this.#models();
     // `/v1/models` cannot tell a connected tab from a closed one: ask the chat route too, but only
     // while not ready for a reason seen (a ready bridge proves itself with every chat it serves).
-    if (verdict.ok && !this.ready && this.code !== 'not_probed') verdict = await this.#serving();
+    if (verdict.ok && !this.ready && this.code !== 'not_probed' && this.#client.dialect.serveProbe) {
+      verdict = await this.#serving();
+    }
     if (verdict.ok && this.holdUntil > this.#now() && this.code !== undefined) {
       verdict = { ok: false, reason: this.reason ?? 'waiting for LMArena', code: this.code };
     }
@@ -203,8 +202,8 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
       const response = await this.#client.models();
       const status = response.statusCode;
       if (status !== 200) {
-        const detail = errorDetail(await readCapped(response.body));
-        const failure = classifyStatus(status, detail);
+        const text = await readCapped(response.body);
+        const failure = this.#client.dialect.classifyStatus(status, errorDetail(text), undefined, text);
         // No models at all (its 404) is the bridge's setup, not a request of ours.
         return notReady(failure, status === 404 ? 'bridge_misconfigured' : 'bridge_error');
       }
@@ -231,7 +230,7 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
       if (status === 500 && detail === 'Internal Server Error') return { ok: true };
       // A bridge that answers some other way (another version) cannot be judged: trust /v1/models.
       if (status !== 503 && status !== 401 && status !== 403) return { ok: true };
-      return notReady(classifyStatus(status, detail), 'bridge_error');
+      return notReady(this.#client.dialect.classifyStatus(status, detail), 'bridge_error');
     } catch (error) {
       return notReady({ ...classifyNetworkError(error), reason: 'bridge_down' }, 'bridge_down');
     }
