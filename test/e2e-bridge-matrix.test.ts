@@ -1,0 +1,356 @@
+/**
+ * The bridges of 2026 end to end: relay + agent + a fake bridge replaying CloudWaddie's recordings
+ * (and WebAI2API's and an Ollama-like server's documented shapes), through the openai SDK. Two
+ * kinds of agent: the current one, and an old one that passes a 2xx through whatever is in it
+ * (support/passthrough-agent.ts): whatever the agent, no failure reaches a consumer as success.
+ */
+
+import type { AgentConfig } from '@arena-relay/bridge-agent';
+import { bridgeReasonCode } from '@arena-relay/shared';
+import OpenAI, { APIError } from 'openai';
+import { describe, expect, it } from 'vitest';
+import { startTestAgent } from './support/agent.js';
+import { track } from './support/cleanup.js';
+import { cloudWaddieChatScenarios, type Recording, recording } from './support/cloudwaddie-recordings.js';
+import { DEFAULT_CHUNKS, startFakeBridge } from './support/fake-bridge.js';
+import {
+  CLOUDWADDIE_KEY,
+  CLOUDWADDIE_MODELS,
+  type CloudWaddieOptions,
+  startCloudWaddieBridge,
+} from './support/fake-bridge-cloudwaddie.js';
+import {
+  type OpenAiBridgeOptions,
+  startOpenAiBridge,
+  WEBAI2API_ERRORS,
+} from './support/fake-bridge-openai.js';
+import { startPassthroughAgent } from './support/passthrough-agent.js';
+import { startTestRelay, type TestRelayOptions } from './support/relay.js';
+
+const MODEL = 'gpt-5-chat';
+
+/** The text a recording answers with: every `delta.content` (streamed) or the message's content. */
+function recordedContent(rec: Recording): string {
+  if (rec.status !== 200) return '';
+  const text = rec.body.toString('utf8');
+  const isStream = rec.headers.some(
+    ([name, value]) => name === 'content-type' && value.includes('event-stream'),
+  );
+  if (!isStream) {
+    const json = JSON.parse(text) as { choices?: Array<{ message?: { content?: string } }> };
+    return json.choices?.map((choice) => choice.message?.content ?? '').join('') ?? '';
+  }
+  let content = '';
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('data: {')) continue;
+    const event = JSON.parse(line.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> };
+    content += event.choices?.map((choice) => choice.delta?.content ?? '').join('') ?? '';
+  }
+  return content;
+}
+
+/** Every recorded chat answer (the worker-busy hang aside, which has none): [scenario, streamed]. */
+const FIXTURES = cloudWaddieChatScenarios().flatMap((scenario) =>
+  [true, false].flatMap((stream) => {
+    const name = `${scenario}-${stream ? 'stream' : 'nonstream'}`;
+    try {
+      return recording(name).status === 0 ? [] : [[scenario, stream, recording(name)] as const];
+    } catch {
+      return [];
+    }
+  }),
+);
+
+type Outcome = { ok: true; text: string } | { ok: false; status: number | undefined; message: string };
+
+/** One chat through the openai SDK: the whole text, or the error it threw. */
+async function ask(client: OpenAI, content: string, stream: boolean, model = MODEL): Promise<Outcome> {
+  const messages = [{ role: 'user' as const, content }];
+  try {
+    if (!stream) {
+      const answer = await client.chat.completions.create({ model, messages });
+      return { ok: true, text: answer.choices.map((c) => c.message.content ?? '').join('') };
+    }
+    let text = '';
+    for await (const chunk of await client.chat.completions.create({ model, messages, stream: true })) {
+      text += chunk.choices.map((c) => c.delta.content ?? '').join('');
+    }
+    return { ok: true, text };
+  } catch (error) {
+    if (!(error instanceof APIError)) throw error;
+    return { ok: false, status: error.status, message: error.message };
+  }
+}
+
+async function relayWithKey(options: TestRelayOptions = {}) {
+  const relay = await startTestRelay({ retryAttempts: 3, ...options });
+  const key = await relay.createKey();
+  const client = new OpenAI({ baseURL: `${relay.url}/v1`, apiKey: key.key, maxRetries: 0 });
+  return { relay, client };
+}
+
+async function cloudWaddie(options: CloudWaddieOptions = {}) {
+  // The matrix sends more than the default 60 requests a minute on one key (its RPM has its own test).
+  return track(await startCloudWaddieBridge({ v1Alias: true, rpm: 100_000, ...options }));
+}
+
+/** An agent of `kind` on `relay` serving the bridge at `url` (its origin; `/v1` or `/api/v1` base). */
+async function agentFor(
+  kind: 'old' | 'current',
+  relay: Awaited<ReturnType<typeof relayWithKey>>['relay'],
+  base: string,
+  models: string[],
+  overrides: Partial<AgentConfig> = {},
+  authorization = `Bearer ${CLOUDWADDIE_KEY}`,
+) {
+  const { token } = await relay.createClient();
+  if (kind === 'old')
+    return startPassthroughAgent(relay.url, token, { upstream: base, models, authorization });
+  return startTestAgent(relay.url, token, base, { upstreamApiKey: authorization.slice(7), ...overrides });
+}
+
+const fixtureCases = FIXTURES.map(([scenario, stream, rec]) => ({
+  name: `${scenario} (${stream ? 'streamed' : 'not streamed'}, ${rec.status})`,
+  scenario,
+  stream,
+  rec,
+}));
+
+describe.each(['old', 'current'] as const)('every CloudWaddie recording, %s agent', (kind) => {
+  it('no consumer ever receives a 200 with no content and no error; content arrives whole', async () => {
+    // One agent meets every failure: neither the relay's cooldown nor the agent's reason holds may
+    // take it out for long, so that each recording really reaches the consumer's request.
+    const { relay, client } = await relayWithKey({ retryAttempts: 0, cooldownFailures: 100, cooldownMs: 1 });
+    const bridge = await cloudWaddie({ timeScale: 0.002 });
+    const base = kind === 'old' ? bridge.baseUrl : bridge.url;
+    let agent: { close(): Promise<void> } | undefined;
+    /** A new agent in place of the last: the current one holds a bridge-wide reason for a while. */
+    const replaceAgent = async () => {
+      await agent?.close();
+      const { token } = await relay.createClient();
+      agent =
+        kind === 'old'
+          ? await startPassthroughAgent(relay.url, token, {
+              upstream: base,
+              models: [...CLOUDWADDIE_MODELS],
+              authorization: `Bearer ${CLOUDWADDIE_KEY}`,
+            })
+          : await startTestAgent(relay.url, token, base, {
+              upstreamApiKey: CLOUDWADDIE_KEY,
+              bridge: 'lmarenabridge-cw',
+            });
+    };
+    await replaceAgent();
+    const ready = async () => {
+      const { json } = await relay.admin('GET', '/api/agents');
+      const agents = json.agents as Array<{ ready: boolean; connected?: boolean }>;
+      return agents.some((row) => row.ready);
+    };
+    const readyWithin = (ms: number) =>
+      expect
+        .poll(ready, { timeout: ms })
+        .toBe(true)
+        .then(
+          () => true,
+          () => false,
+        );
+    const wrong: string[] = [];
+    const failures: string[] = [];
+    // Answers first, then failures (each may take a bridge-wide reason for a moment).
+    const ordered = [...fixtureCases].sort(
+      (a, b) => Number(recordedContent(a.rec) === '') - Number(recordedContent(b.rec) === ''),
+    );
+    for (const { name, scenario, stream, rec } of ordered) {
+      if (!(await readyWithin(1000))) await replaceAgent();
+      await expect.poll(ready, { timeout: 5000 }).toBe(true);
+      const expected = recordedContent(rec);
+      const outcome = await ask(client, `fixture:${scenario}`, stream);
+      if (expected !== '') {
+        if (!outcome.ok || outcome.text !== expected) wrong.push(`${name}: ${JSON.stringify(outcome)}`);
+        continue;
+      }
+      failures.push(name);
+      if (outcome.ok) wrong.push(`${name}: a success with ${JSON.stringify(outcome.text)}`);
+      else if (!outcome.status || outcome.status < 400) wrong.push(`${name}: no status (${outcome.message})`);
+      else if (/no bridge serving/.test(outcome.message))
+        wrong.push(`${name}: never reached (${outcome.message})`);
+    }
+    expect(wrong).toEqual([]);
+    // The matrix covers what the issue lists: every failure kind, recorded both ways.
+    expect(failures.length).toBeGreaterThanOrEqual(30);
+  }, 60_000);
+});
+
+describe('the right status for each recorded failure (old agent: the relay decides alone)', () => {
+  it.each([
+    ['429', true, 503, 'upstream_unavailable'],
+    ['429', false, 503, 'upstream_unavailable'],
+    ['403recaptcha', true, 503, 'upstream_unavailable'],
+    ['403cf', false, 503, 'upstream_unavailable'],
+    ['401', true, 503, 'upstream_unavailable'],
+    ['empty', true, 502, 'upstream_error'],
+    ['a3only', false, 502, 'upstream_error'],
+    ['500', true, 502, 'upstream_error'],
+    ['direct-workerbusy-second', false, 502, 'upstream_error'],
+    ['toolong', true, 400, 'upstream_rejected'],
+    ['unknownmodel', false, 404, 'upstream_rejected'],
+    ['wrongkey', true, 401, 'upstream_rejected'],
+  ] as const)('%s (streamed %s): %i %s', async (scenario, stream, status, code) => {
+    const { relay } = await relayWithKey({ retryAttempts: 0 });
+    const key = await relay.createKey();
+    const bridge = await cloudWaddie();
+    await agentFor('old', relay, bridge.baseUrl, [MODEL]);
+    const res = await fetch(`${relay.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: MODEL,
+        stream,
+        messages: [{ role: 'user', content: `fixture:${scenario}` }],
+      }),
+    });
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as { error: { code: string; message: string; type: string } };
+    expect(body.error).toMatchObject({ code, type: expect.any(String), message: expect.any(String) });
+  });
+});
+
+describe('two agents, one failing every recorded way', () => {
+  it.each(['old', 'current'] as const)(
+    'every consumer answer is served whole by the other (%s agent failing)',
+    async (kind) => {
+      const { relay, client } = await relayWithKey({
+        loadBalancing: 'round_robin',
+        retryAttempts: 1,
+        // Keep the failing agent in rotation: every request may meet it first.
+        cooldownFailures: 100,
+      });
+      const failing = await cloudWaddie({ timeScale: 0.002 });
+      await agentFor(kind, relay, kind === 'old' ? failing.baseUrl : failing.url, [MODEL], {
+        bridge: 'lmarenabridge-cw',
+      });
+      const good = track(await startFakeBridge({ models: [MODEL] }));
+      const { token } = await relay.createClient();
+      await startTestAgent(relay.url, token, good.url);
+      const whole = DEFAULT_CHUNKS.join('');
+      const failures = fixtureCases.filter(({ rec }) => rec.status === 200 && recordedContent(rec) === '');
+      const outcomes = await Promise.all(
+        failures.map(async ({ name, scenario, stream }) => ({
+          name,
+          outcome: await ask(client, `fixture:${scenario}`, stream),
+        })),
+      );
+      expect(outcomes.filter(({ outcome }) => !outcome.ok || outcome.text !== whole)).toEqual([]);
+      // The failing agent was met, and every time it failed the answer came from the other.
+      const met = failing.requests.filter((request) => request.raw.includes('fixture:')).length;
+      expect(met).toBeGreaterThanOrEqual(3);
+    },
+    60_000,
+  );
+});
+
+describe('keep-alives then an error, with the relay’s early 200', () => {
+  it('15 s of keep-alives then an error (played fast): the consumer gets keep-alives, then an error event and a clean end', async () => {
+    const { relay } = await relayWithKey({ retryAttempts: 0, sseKeepAliveMs: 20 });
+    const key = await relay.createKey();
+    // 403cf-stream: 19 keep-alives over 15.96 s, then the error: 160 ms at 0.01.
+    const bridge = await cloudWaddie({ timeScale: 0.01 });
+    await agentFor('old', relay, bridge.baseUrl, [MODEL]);
+    const res = await fetch(`${relay.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: MODEL,
+        stream: true,
+        messages: [{ role: 'user', content: 'fixture:403cf' }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text.startsWith(': keep-alive\n\n')).toBe(true);
+    const events = text.split('\n\n').filter((event) => event !== '');
+    const comments = events.filter((event) => event.startsWith(':'));
+    expect(comments.length).toBeGreaterThanOrEqual(3);
+    const data = events.filter((event) => event.startsWith('data:'));
+    expect(data).toHaveLength(1);
+    expect(JSON.parse(data[0]!.slice(5))).toMatchObject({ error: { code: 'upstream_unavailable' } });
+    // And through the SDK: an APIError, never an empty success.
+    const client = new OpenAI({ baseURL: `${relay.url}/v1`, apiKey: key.key, maxRetries: 0 });
+    const outcome = await ask(client, 'fixture:403cf', true);
+    expect(outcome.ok).toBe(false);
+  });
+
+  it('after the early 200, a failure before content is still retried: the other agent answers in the same stream', async () => {
+    const { relay, client } = await relayWithKey({
+      retryAttempts: 1,
+      sseKeepAliveMs: 20,
+      cooldownFailures: 100,
+    });
+    // 429-stream: ten keep-alives over 9.3 s, then the error: 930 ms at 0.1, time for a second agent.
+    const failing = await cloudWaddie({ timeScale: 0.1 });
+    const { token } = await relay.createClient();
+    const failingAgent = await startPassthroughAgent(relay.url, token, {
+      upstream: failing.baseUrl,
+      models: [MODEL],
+      authorization: `Bearer ${CLOUDWADDIE_KEY}`,
+    });
+    const pending = ask(client, 'fixture:429', true);
+    await expect.poll(() => failingAgent.opened.length).toBe(1);
+    const good = track(await startFakeBridge({ models: [MODEL] }));
+    await startTestAgent(relay.url, (await relay.createClient()).token, good.url);
+    expect(await pending).toEqual({ ok: true, text: DEFAULT_CHUNKS.join('') });
+  });
+});
+
+describe.each(['old', 'current'] as const)('WebAI2API and OpenAI-compatible bridges, %s agent', (kind) => {
+  const cases: Array<[string, OpenAiBridgeOptions, string, string, boolean]> = [
+    ['webai2api ok', { dialect: 'webai2api' }, 'gemini-2.5-pro', 'ok', true],
+    ...Object.keys(WEBAI2API_ERRORS).map(
+      (scenario) =>
+        [`webai2api ${scenario}`, { dialect: 'webai2api' }, 'gemini-2.5-pro', scenario, false] as [
+          string,
+          OpenAiBridgeOptions,
+          string,
+          string,
+          boolean,
+        ],
+    ),
+    ['openai ok', { dialect: 'openai' }, 'llama3.2', 'ok', true],
+    ['openai empty', { dialect: 'openai' }, 'llama3.2', 'empty', false],
+    ['openai error', { dialect: 'openai' }, 'llama3.2', 'error', false],
+    ['openai overloaded', { dialect: 'openai' }, 'llama3.2', 'overloaded', false],
+  ];
+  it('each scenario, streamed and not: the whole answer or an error, never an empty success', async () => {
+    const { relay, client } = await relayWithKey({ retryAttempts: 0 });
+    const web = track(await startOpenAiBridge({ dialect: 'webai2api', apiKey: 'web-key' }));
+    const ollama = track(await startOpenAiBridge({ dialect: 'openai' }));
+    await agentFor(
+      kind,
+      relay,
+      kind === 'old' ? web.baseUrl : web.url,
+      ['gemini-2.5-pro'],
+      { bridge: 'webai2api' },
+      'Bearer web-key',
+    );
+    await agentFor(
+      kind,
+      relay,
+      kind === 'old' ? ollama.baseUrl : ollama.url,
+      ['llama3.2'],
+      { bridge: 'openai' },
+      'Bearer none',
+    );
+    await expect.poll(async () => (await client.models.list()).data.length).toBe(2);
+    const wrong: string[] = [];
+    for (const [name, , model, scenario, succeeds] of cases) {
+      for (const stream of [true, false]) {
+        const outcome = await ask(client, `scenario:${scenario}`, stream, model);
+        const right = succeeds
+          ? outcome.ok && outcome.text === 'Hello from a home GPU.'
+          : !outcome.ok && (outcome.status ?? 0) >= 400;
+        if (!right) wrong.push(`${name} (streamed ${stream}): ${JSON.stringify(outcome)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  }, 30_000);
+});
