@@ -6,7 +6,6 @@
  */
 
 import type { AgentConfig } from '@arena-relay/bridge-agent';
-import { bridgeReasonCode } from '@arena-relay/shared';
 import OpenAI, { APIError } from 'openai';
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
@@ -161,7 +160,7 @@ describe.each(['old', 'current'] as const)('every CloudWaddie recording, %s agen
       (a, b) => Number(recordedContent(a.rec) === '') - Number(recordedContent(b.rec) === ''),
     );
     for (const { name, scenario, stream, rec } of ordered) {
-      if (!(await readyWithin(1000))) await replaceAgent();
+      if (!(await readyWithin(200))) await replaceAgent();
       await expect.poll(ready, { timeout: 5000 }).toBe(true);
       const expected = recordedContent(rec);
       const outcome = await ask(client, `fixture:${scenario}`, stream);

@@ -52,7 +52,10 @@ export async function startPassthroughAgent(
       const check = () => {
         const body = bodies.get(stream) ?? { parts: [], size: 0 };
         bodies.set(stream, body);
-        if (body.size < size) return void (body.wake = check);
+        if (body.size < size) {
+          body.wake = check;
+          return;
+        }
         bodies.delete(stream);
         resolve(Buffer.concat(body.parts));
       };
