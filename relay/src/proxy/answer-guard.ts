@@ -27,7 +27,8 @@ export type GuardedStream = {
 };
 
 type Mode = 'sse' | 'json';
-type Verdict = 'content' | 'wait' | StreamFailure;
+/** `comment`: an event with no data (`: keep-alive`); `wait`: data with nothing in it yet (a role chunk). */
+type Verdict = 'content' | 'wait' | 'comment' | StreamFailure;
 
 /** Codes some bridges put in an error body instead of a status (WebAI2API, CloudWaddie `http_403`). */
 const NAMED_STATUS: Readonly<Record<string, number>> = {
@@ -107,7 +108,7 @@ function eventData(event: string): string | undefined {
 
 function judgeEvent(event: string): Verdict {
   const data = eventData(event);
-  if (data === undefined) return 'wait';
+  if (data === undefined) return 'comment';
   if (data.trim() === '[DONE]') return emptyFailure('[DONE] before any content');
   try {
     return judge(JSON.parse(data), false);
@@ -170,9 +171,10 @@ export class AnswerGuard implements StreamHandlers {
     if (this.done) return;
     if (this.head !== undefined) {
       const rest = this.pending?.toString('utf8') ?? '';
-      const verdict = this.mode === 'json' ? judgeBody(rest) : rest.trim() === '' ? 'wait' : judgeEvent(rest);
+      const verdict = this.mode === 'json' ? judgeBody(rest) : judgeEvent(rest);
       if (verdict === 'content') this.release();
-      else return this.fail(verdict === 'wait' ? emptyFailure('no content') : verdict);
+      else if (typeof verdict === 'object') return this.fail(verdict);
+      else return this.fail(emptyFailure('no content'));
     }
     this.inner.onEnd();
   }
@@ -193,12 +195,12 @@ export class AnswerGuard implements StreamHandlers {
         this.held.push(event);
         return this.release();
       }
-      if (verdict !== 'wait') return this.fail(verdict);
-      if (eventData(event.toString('utf8')) === undefined) {
-        // A comment: not the first byte, and its credit goes back at once.
+      if (verdict === 'comment') {
+        // Not the first byte: dropped, and its credit goes back at once.
         this.stream()?.grant(event.length);
         continue;
       }
+      if (verdict !== 'wait') return this.fail(verdict);
       this.held.push(event);
       this.heldBytes += event.length;
     }
