@@ -214,6 +214,31 @@ describe('the right status for each recorded failure (old agent: the relay decid
   });
 });
 
+describe('what a failure in a 200 benches (old agent: the relay decides alone)', () => {
+  it('an empty answer benches the model on that agent; a 429 or a 403 benches the agent', async () => {
+    const { relay, client } = await relayWithKey({
+      retryAttempts: 0,
+      cooldownFailures: 2,
+      cooldownMs: 60_000,
+    });
+    const bridge = await cloudWaddie();
+    const other = 'claude-opus-4-1-20250805';
+    await agentFor('old', relay, bridge.baseUrl, [MODEL, other]);
+    const row = async () => (await relay.admin('GET', '/api/agents')).json.agents[0];
+    for (const stream of [true, false]) {
+      expect(await ask(client, 'fixture:empty', stream)).toMatchObject({ ok: false, status: 502 });
+    }
+    expect(await row()).toMatchObject({ cooldown: null });
+    // gpt-5-chat is benched on the agent: no other serves it; the other model still is.
+    expect(await ask(client, 'fixture:text', true)).toMatchObject({ ok: false, status: 503 });
+    expect(await ask(client, 'fixture:text', true, other)).toMatchObject({ ok: true });
+    for (const scenario of ['429', '403recaptcha']) {
+      expect(await ask(client, `fixture:${scenario}`, true, other)).toMatchObject({ ok: false, status: 503 });
+    }
+    expect((await row()).cooldown).toMatchObject({ benched: true });
+  });
+});
+
 describe('two agents, one failing every recorded way', () => {
   it.each(['old', 'current'] as const)(
     'every consumer answer is served whole by the other (%s agent failing)',
