@@ -126,8 +126,10 @@ describe('bridge: auto', () => {
 
   it('stays bounded against a hostile server (huge body, junk JSON)', async () => {
     const client = await bridge((req, res) => {
-      if (req.url === '/api/v1/health')
-        return res.writeHead(200, { 'content-type': 'application/json' }).end('{"checks":');
+      if (req.url === '/api/v1/health') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"checks":');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(Buffer.alloc(8 * 1024 * 1024, 0x7b));
     });
