@@ -66,6 +66,8 @@ describe('why the bridge is not serving', () => {
       await expect.poll(async () => (await s.row()).ready_code, { timeout: 3000 }).toBe(code);
       const row = await s.row();
       expect(row).toMatchObject({ ready: false, ready_code: code, ready_fix: expect.stringContaining(fix) });
+      // The dialect `bridge: auto` found, as the agent's hello said it.
+      expect(row).toMatchObject({ bridge: 'lmarenabridge-v2', prompt_limit_chars: null });
       // One bridge-wide failure counts against the agent but readiness, not the cooldown, benches it.
       expect(row.cooldown?.benched ?? false).toBe(false);
       expect(await s.status()).toMatchObject({ ready: false, ready_code: code, ready_fix: row.ready_fix });
@@ -110,7 +112,7 @@ describe('why the bridge is not serving', () => {
     expect(res.status).toBe(503);
     const row = async () => (await relay.admin('GET', '/api/agents')).json.agents[0] as AgentRow;
     await expect.poll(async () => (await row()).ready_code, { timeout: 3000 }).toBe('bridge_down');
-    expect((await row()).ready_fix).toContain('start LMArenaBridge');
+    expect((await row()).ready_fix).toContain('start the bridge');
     track(await startFakeBridge({ port }));
     await expect.poll(async () => (await row()).ready, { timeout: 4000, interval: 50 }).toBe(true);
   });
@@ -140,7 +142,7 @@ describe('who a failure is on', () => {
     expect(row).toMatchObject({ ready: true, cooldown: null });
   });
 
-  it('a model LMArena says is unavailable: 502, streamed or not (the bare stop is no answer)', async () => {
+  it('a model LMArena says is unavailable: 502 streamed or not (the recorded bare stop is no answer)', async () => {
     // Four failures would bench the model on this agent (next test): three do not.
     const pool = await startPool(1, { relay: { cooldownFailures: 4, retryAttempts: 0 } });
     const bridge = pool.members[0]!.bridge;
@@ -155,10 +157,13 @@ describe('who a failure is on', () => {
         message: 'bridge error: Model is currently unavailable (fake)',
       });
     }
-    // The relay's answer guard: a 200 whose first event is a bare stop is a failure, not an answer.
+    // The agent judges the first meaningful event: a bare stop is a failure before any byte.
     const streamed = await pool.chat({ stream: true, model: 'claude-opus-4' });
     expect(streamed.status).toBe(502);
-    expect(((await streamed.json()) as { error: { code: string } }).error.code).toBe('upstream_error');
+    expect(((await streamed.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'upstream_error',
+      message: expect.stringContaining('a bare stop'),
+    });
     bridge.scenario = 'ok';
     const [row] = (await pool.relay.admin('GET', '/api/agents')).json.agents as AgentRow[];
     expect(row).toMatchObject({ ready: true, cooldown: null });

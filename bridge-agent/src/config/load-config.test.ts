@@ -67,6 +67,7 @@ describe('loadConfig', () => {
       connections: 2,
       statusPort: 0,
       autoUpdate: false,
+      bridge: 'auto',
     });
   });
 
@@ -88,7 +89,23 @@ describe('loadConfig', () => {
       connections: 2,
       statusPort: 5103,
       autoUpdate: false,
+      bridge: 'auto',
     });
+  });
+
+  it('takes bridge from the file, AGENT_BRIDGE or --bridge, and names the choices when wrong', () => {
+    const base = { argv: ['--relay', 'ws://r', '--token', 't'], readFile: disk({}) };
+    expect(loadConfig({ ...base, env: {} }).bridge).toBe('auto');
+    expect(loadConfig({ ...base, env: { AGENT_BRIDGE: ' LMArenaBridge-CW ' } }).bridge).toBe(
+      'lmarenabridge-cw',
+    );
+    expect(
+      loadConfig({ ...base, argv: [...base.argv, '--bridge', 'openai'], env: { AGENT_BRIDGE: 'webai2api' } })
+        .bridge,
+    ).toBe('openai');
+    expect(() => loadConfig({ ...base, env: { AGENT_BRIDGE: 'ollama' } })).toThrow(
+      /bridge.*must be one of auto, lmarenabridge-v2, lmarenabridge-cw, webai2api, openai/,
+    );
   });
 
   it('lets environment override the file and flags override both', () => {

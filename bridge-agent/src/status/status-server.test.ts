@@ -37,6 +37,11 @@ describe('status server', () => {
       ready_fix: null,
       retry_at: null,
       max_concurrency: h.config.maxConcurrency,
+      // `bridge: auto` found v2.7.6 from its model list.
+      bridge: 'lmarenabridge-v2',
+      bridge_setting: 'auto',
+      bridge_evidence: '/v1/models answered 200: models owned by LMArenaBridge',
+      prompt_limit_chars: null,
       // Nothing pushed: the harness's agent counts its config as the owner's.
       settings: {
         max_concurrency: { value: h.config.maxConcurrency, source: 'local' },

@@ -55,6 +55,32 @@ describe('Readiness', () => {
     vi.useRealTimers();
   });
 
+  it('bridge: auto detects before the first probe, and again only after the bridge was unreachable', async () => {
+    const answered = [true];
+    const auto = new Readiness(bridge.asClient(), {
+      intervalMs: 30_000,
+      retryBaseMs: 1_000,
+      detect: async () => {
+        bridge.calls.push('detect');
+        return answered.shift() ?? true;
+      },
+    });
+    await auto.start();
+    expect(bridge.calls).toEqual(['detect', 'models']);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(bridge.calls).toEqual(['detect', 'models', 'models']);
+    bridge.models = 'refused';
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(auto.code).toBe('bridge_down');
+    // Another bridge may have come up at the address: ask again before the next probe.
+    bridge.models = { status: 200, body: '{"data":[{"id":"llama3"}]}' };
+    await vi.advanceTimersByTimeAsync(1_000);
+    // (v2.7.6 also asks its serve probe after an outage.)
+    expect(bridge.calls.slice(3)).toEqual(['models', 'detect', 'models', 'serve']);
+    expect(auto).toMatchObject({ ready: true, models: ['llama3'] });
+    auto.stop();
+  });
+
   it('starts ready from /v1/models alone, then probes every interval', async () => {
     await readiness.start();
     expect(readiness).toMatchObject({ ready: true, code: undefined, models: ['gpt-5'] });

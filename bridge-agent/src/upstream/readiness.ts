@@ -57,6 +57,12 @@ export type ReadinessOptions = {
   /** Overrides HOLD_MS per reason, in ms. */
   holdMs?: Partial<Record<BridgeReasonCode, number>>;
   now?: () => number;
+  /**
+   * `bridge: auto`: finds the bridge's dialect (and sets it on the client); true when anything
+   * answered. Run before the first probe and again after the bridge was unreachable, since another
+   * bridge may have come up at the same address.
+   */
+  detect?: () => Promise<boolean>;
 };
 
 /** Model ids within the limits of the `hello`/`models` frames. */
@@ -101,6 +107,8 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
   #running: Promise<ProbeResult> | undefined;
   /** Failed probes in a row while not ready: the backoff exponent. */
   #misses = 0;
+  readonly #detect: (() => Promise<boolean>) | undefined;
+  #needsDetect: boolean;
 
   constructor(client: BridgeClient, options: ReadinessOptions | number = {}) {
     super();
@@ -111,6 +119,8 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
     this.#retryCapMs = Math.min(this.#intervalMs, opts.retryCapMs ?? RETRY_CAP_MS);
     this.#holdMs = { ...HOLD_MS, ...opts.holdMs };
     this.#now = opts.now ?? Date.now;
+    this.#detect = opts.detect;
+    this.#needsDetect = opts.detect !== undefined;
   }
 
   /** Probes once, then keeps probing (interval while ready, backoff while not). Resolves after the first probe. */
@@ -139,6 +149,11 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
       this.#schedule();
     });
     return this.#running;
+  }
+
+  /** The dialect is known already: no detection before the first probe (only after an outage). */
+  skipDetection(): void {
+    this.#needsDetect = false;
   }
 
   /** The agent itself is not ready (shutting down): said to the relay with this code. */
@@ -172,7 +187,9 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
   async #probeOnce(): Promise<ProbeResult> {
     const started = performance.now();
     const latency = () => Math.round(performance.now() - started);
+    if (this.#needsDetect && this.#detect) this.#needsDetect = !(await this.#detect().catch(() => false));
     let verdict = await this.#models();
+    if (!verdict.ok && verdict.code === 'bridge_down' && this.#detect) this.#needsDetect = true;
     // `/v1/models` cannot tell a connected tab from a closed one: ask the chat route too, but only
     // while not ready for a reason seen (a ready bridge proves itself with every chat it serves).
     if (verdict.ok && !this.ready && this.code !== 'not_probed' && this.#client.dialect.serveProbe) {
