@@ -90,7 +90,7 @@ async function relayWithKey(options: TestRelayOptions = {}) {
 
 async function cloudWaddie(options: CloudWaddieOptions = {}) {
   // The matrix sends more than the default 60 requests a minute on one key (its RPM has its own test).
-  return track(await startCloudWaddieBridge({ v1Alias: true, rpm: 100_000, ...options }));
+  return track(await startCloudWaddieBridge({ rpm: 100_000, ...options }));
 }
 
 /** An agent of `kind` on `relay` serving the bridge at `url` (its origin; `/v1` or `/api/v1` base). */
@@ -211,6 +211,74 @@ describe('the right status for each recorded failure (old agent: the relay decid
     expect(res.status).toBe(status);
     const body = (await res.json()) as { error: { code: string; message: string; type: string } };
     expect(body.error).toMatchObject({ code, type: expect.any(String), message: expect.any(String) });
+  });
+});
+
+describe('the current agent names each recorded failure: /api/agents and its status page', () => {
+  it.each([
+    ['401', true, 'auth_token_expired'],
+    ['403recaptcha', true, 'recaptcha_failed'],
+    ['403cf', false, 'cloudflare_challenge'],
+    ['429', true, 'upstream_rate_limited'],
+    ['mintfail', false, 'recaptcha_mint_failed'],
+  ] as const)('%s (streamed %s): 503 to the consumer, %s shown', async (scenario, stream, code) => {
+    const { relay, client } = await relayWithKey({ retryAttempts: 0 });
+    const bridge = await cloudWaddie();
+    const { token } = await relay.createClient();
+    const agent = await startTestAgent(relay.url, token, bridge.url, {
+      upstreamApiKey: CLOUDWADDIE_KEY,
+      bridge: 'lmarenabridge-cw',
+      statusPort: 0,
+    });
+    expect(await ask(client, `fixture:${scenario}`, stream)).toMatchObject({ ok: false, status: 503 });
+    const row = async () => (await relay.admin('GET', '/api/agents')).json.agents[0];
+    await expect.poll(async () => (await row()).ready_code, { timeout: 3000 }).toBe(code);
+    expect(await row()).toMatchObject({ ready: false, bridge: 'lmarenabridge-cw' });
+    expect(await (await fetch(`${agent.statusUrl}/`)).text()).toContain(code);
+  });
+});
+
+describe('bridge: auto finds each dialect end to end', () => {
+  it('CloudWaddie, WebAI2API, an Ollama-like server and v2.7.6, each named in /api/agents and served', async () => {
+    const { relay, client } = await relayWithKey({ retryAttempts: 0 });
+    const bridges = [
+      { url: (await cloudWaddie()).url, key: CLOUDWADDIE_KEY, dialect: 'lmarenabridge-cw', model: MODEL },
+      {
+        url: track(await startOpenAiBridge({ dialect: 'webai2api', apiKey: 'web-key' })).url,
+        key: 'web-key',
+        dialect: 'webai2api',
+        model: 'gemini-2.5-pro',
+      },
+      {
+        url: track(await startOpenAiBridge({ dialect: 'openai' })).url,
+        dialect: 'openai',
+        model: 'llama3.2',
+      },
+      {
+        url: track(await startFakeBridge({ models: ['gpt-5'] })).url,
+        dialect: 'lmarenabridge-v2',
+        model: 'gpt-5',
+      },
+    ];
+    for (const bridge of bridges) {
+      const { token } = await relay.createClient(bridge.dialect);
+      await startTestAgent(relay.url, token, bridge.url, bridge.key ? { upstreamApiKey: bridge.key } : {});
+    }
+    const rows = async () =>
+      (
+        (await relay.admin('GET', '/api/agents')).json.agents as Array<{
+          bridge: string | null;
+          ready: boolean;
+        }>
+      )
+        .filter((row) => row.ready)
+        .map((row) => row.bridge)
+        .sort();
+    await expect.poll(rows, { timeout: 5000 }).toEqual(bridges.map((b) => b.dialect).sort());
+    for (const bridge of bridges) {
+      const outcome = await ask(client, 'fixture:text', true, bridge.model);
+      expect(outcome).toMatchObject({ ok: true, text: expect.stringMatching(/\S/) });
+    }
   });
 });
 

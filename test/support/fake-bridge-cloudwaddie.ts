@@ -32,11 +32,6 @@ export type CloudWaddieOptions = {
   scenario?: string;
   /** Which `/api/v1/health` recording answers; default `health`. */
   health?: 'health' | 'degraded-health' | 'cfonly-health';
-  /**
-   * Also serves its API under `/v1/` (as a reverse proxy in front of it could): lets an agent that
-   * knows only v2.7.6's paths reach CloudWaddie's bytes. Default false.
-   */
-  v1Alias?: boolean;
 };
 
 export interface CloudWaddieBridge {
@@ -96,7 +91,7 @@ class CloudWaddieServer extends FakeServer implements CloudWaddieBridge {
   }
 
   protected override async route(req: IncomingMessage, res: ServerResponse, record: RecordedRequest) {
-    const path = this.options.v1Alias ? record.path.replace(/^\/v1\//, '/api/v1/') : record.path;
+    const { path } = record;
     if (path === '/api/v1/health' && req.method === 'GET') {
       return this.replay(res, recording(this.options.health ?? 'health'));
     }

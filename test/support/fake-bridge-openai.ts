@@ -85,6 +85,8 @@ class OpenAiServer extends FakeServer implements OpenAiBridge {
     res: ServerResponse,
     record: RecordedRequest,
   ): Promise<void> | void {
+    // WebAI2API is an Express app: Express's default header on every answer.
+    if (this.options.dialect === 'webai2api') res.setHeader('x-powered-by', 'Express');
     const models = record.path === '/v1/models' && req.method === 'GET';
     const chat = record.path === '/v1/chat/completions' && req.method === 'POST';
     if (!models && !chat) return this.error(res, 404, 'Not Found', 'invalid_request_error', null);
