@@ -238,6 +238,28 @@ describe('the current agent names each recorded failure: /api/agents and its sta
   });
 });
 
+describe('one browser worker (the concurrency recordings)', () => {
+  it('three chats at once on one CloudWaddie bridge are all served whole', async () => {
+    const { relay, client } = await relayWithKey();
+    const bridge = await cloudWaddie({ timeScale: 0.01 });
+    const { token } = await relay.createClient();
+    await startTestAgent(relay.url, token, bridge.url, {
+      upstreamApiKey: CLOUDWADDIE_KEY,
+      bridge: 'lmarenabridge-cw',
+    });
+    const [first, second, third] = await Promise.all([
+      ask(client, 'fixture:concurrent1-slow', false),
+      ask(client, 'fixture:concurrent2-slow', false),
+      ask(client, 'fixture:concurrent1-finish', true),
+    ]);
+    expect(first).toEqual({ ok: true, text: recordedContent(recording('concurrent1-slow-nonstream')) });
+    expect(second).toEqual({ ok: true, text: recordedContent(recording('concurrent2-slow-nonstream')) });
+    expect(third).toEqual({ ok: true, text: recordedContent(recording('concurrent1-finish-stream')) });
+    // Nobody gave up waiting for the one worker (the second chat queued, it was not cut).
+    expect(bridge.requests.filter((request) => request.closedEarly)).toEqual([]);
+  });
+});
+
 describe('bridge: auto finds each dialect end to end', () => {
   it('CloudWaddie, WebAI2API, an Ollama-like server and v2.7.6, each named in /api/agents and served', async () => {
     const { relay, client } = await relayWithKey({ retryAttempts: 0 });
