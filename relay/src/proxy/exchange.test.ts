@@ -230,6 +230,32 @@ describe('Exchange', () => {
     expect(finished[0]).toMatchObject({ outcome: 'ok', attempts: 2, agentId: 'b' });
   });
 
+  it('a 200 whose first event is an error (an old agent passing it on) is retried like any failure', async () => {
+    const a = agent('a');
+    const b = agent('b');
+    b.ready = false;
+    const { exchange, res, finished } = setup({ agents: [a, b] });
+    const run = exchange.run();
+    await settle();
+    const first = a.opened[0]!;
+    first.handlers.onHead(200, { 'content-type': 'text/event-stream' });
+    first.handlers.onData(Buffer.from(': keep-alive\n\n'));
+    // The bridge's keep-alive is not the first byte: nothing is out, its credit is back.
+    expect(res.status).toBe(0);
+    expect(first.granted).toBe(14);
+    b.ready = true;
+    first.handlers.onData(Buffer.from('data: {"error": {"message": "Too Many Requests", "code": 429}}\n\n'));
+    expect(first.cancelled).toBeDefined();
+    await settle();
+    const served = b.opened[0]!.handlers;
+    served.onHead(200, { 'content-type': 'text/event-stream' });
+    served.onData(Buffer.from('data: {"choices": [{"delta": {"content": "hi"}}]}\n\n'));
+    await expect(run).resolves.toBe('committed');
+    served.onEnd();
+    expect(res.body).toBe('data: {"choices": [{"delta": {"content": "hi"}}]}\n\n');
+    expect(finished[0]).toMatchObject({ outcome: 'ok', attempts: 2, agentId: 'b' });
+  });
+
   it('keep-alives: after an early 200 a failure before content is still retried, and the last one told in the stream', async () => {
     const a = agent('a');
     const b = agent('b');
