@@ -180,6 +180,23 @@ describe.each(['old', 'current'] as const)('every CloudWaddie recording, %s agen
   }, 60_000);
 });
 
+describe('v2.7.6 with an old agent: its in-band failures are failures too', () => {
+  it('a bare stop, an in-band error chunk, a reCAPTCHA failure: errors streamed or not; an answer passes', async () => {
+    const { relay, client } = await relayWithKey({ retryAttempts: 0, cooldownFailures: 100 });
+    const bridge = track(await startFakeBridge({ models: ['gpt-5'] }));
+    const { token } = await relay.createClient();
+    await startPassthroughAgent(relay.url, token, { upstream: `${bridge.url}/v1`, models: ['gpt-5'] });
+    for (const scenario of ['empty', 'error', 'recaptcha', 'ok'] as const) {
+      bridge.scenario = scenario;
+      for (const stream of [true, false]) {
+        const outcome = await ask(client, 'hi', stream, 'gpt-5');
+        if (scenario === 'ok') expect(outcome).toEqual({ ok: true, text: DEFAULT_CHUNKS.join('') });
+        else expect(outcome, `${scenario} streamed ${stream}`).toMatchObject({ ok: false, status: 502 });
+      }
+    }
+  });
+});
+
 describe('the right status for each recorded failure (old agent: the relay decides alone)', () => {
   it.each([
     ['429', true, 503, 'upstream_unavailable'],

@@ -62,6 +62,11 @@ describe('AnswerGuard, streamed', () => {
       { code: 'upstream_error' },
     ],
     [
+      'v2.7.6 in-band error as the first content',
+      `${chunk({ content: '\n\n[LMArena Bridge Error]: 网络响应不正常。状态: 403.' })}${chunk({}, 'stop')}data: [DONE]\n\n`,
+      { code: 'upstream_error', message: expect.stringContaining('403') },
+    ],
+    [
       'WebAI2API busy, CRLF',
       ':keepalive\r\n\r\ndata: {"error":{"message":"busy","type":"server_error","code":"SERVER_BUSY"}}\r\n\r\ndata: [DONE]\r\n\r\n',
       { code: 'upstream_unavailable', status: 429 },

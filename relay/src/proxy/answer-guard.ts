@@ -30,6 +30,9 @@ type Mode = 'sse' | 'json';
 /** `comment`: an event with no data (`: keep-alive`); `wait`: data with nothing in it yet (a role chunk). */
 type Verdict = 'content' | 'wait' | 'comment' | StreamFailure;
 
+/** How a v2.7.6 bridge error starts as content (LMARENABRIDGE.md), with its leading blank line. */
+const BRIDGE_ERROR_TEXT = '\n\n[LMArena Bridge Error]: ';
+
 /** Codes some bridges put in an error body instead of a status (WebAI2API, CloudWaddie `http_403`). */
 const NAMED_STATUS: Readonly<Record<string, number>> = {
   SERVER_BUSY: 429,
@@ -88,7 +91,13 @@ function judge(json: unknown, whole: boolean): Verdict {
   if (!Array.isArray(choices)) return 'content';
   let finished = false;
   for (const choice of choices as Array<Record<string, unknown> | null>) {
-    if (!isEmptyPart(whole ? choice?.message : choice?.delta)) return 'content';
+    const part = whole ? choice?.message : choice?.delta;
+    const content = (part as { content?: unknown } | null | undefined)?.content;
+    // v2.7.6's in-band failure is text: its prefix is the only mark (agents of every age read it).
+    if (typeof content === 'string' && content.startsWith(BRIDGE_ERROR_TEXT)) {
+      return errorFailure({ message: content.slice(BRIDGE_ERROR_TEXT.length) });
+    }
+    if (!isEmptyPart(part)) return 'content';
     if (choice?.finish_reason !== null && choice?.finish_reason !== undefined) finished = true;
   }
   if (whole) return emptyFailure(choices.length === 0 ? 'no choices' : 'an empty message');
