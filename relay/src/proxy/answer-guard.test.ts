@@ -114,6 +114,16 @@ describe('AnswerGuard, streamed', () => {
     expect(seen.failure).toBeUndefined();
   });
 
+  it('works detached from the object, as the cross-relay path holds handlers (cluster/remote-agent.ts)', () => {
+    const { guard, seen, text } = harness();
+    const { onHead, onData, onEnd } = guard;
+    onHead(200, SSE);
+    onData(Buffer.from(KEEP_ALIVE + chunk({ content: 'Hi' })));
+    onEnd();
+    expect(text()).toBe(chunk({ content: 'Hi' }));
+    expect(seen.ended).toBe(true);
+  });
+
   it('an error after content is content (the answer is under way): it passes untouched', () => {
     const { guard, seen, text } = harness();
     guard.onHead(200, SSE);

@@ -152,15 +152,16 @@ export class AnswerGuard implements StreamHandlers {
     private readonly stream: () => GuardedStream | undefined,
   ) {}
 
-  onHead(status: number, headers: Record<string, string>): void {
+  // Arrow properties: callers may hold these handlers detached from the object (cross-relay streams).
+  readonly onHead = (status: number, headers: Record<string, string>): void => {
     const type = (headers['content-type'] ?? '').toLowerCase();
     const mode = status < 200 || status >= 300 ? undefined : type.includes('event-stream') ? 'sse' : 'json';
     if (!mode || (mode === 'json' && !type.includes('json'))) return this.inner.onHead(status, headers);
     this.mode = mode;
     this.head = { status, headers };
-  }
+  };
 
-  onData(payload: Buffer): void {
+  readonly onData = (payload: Buffer): void => {
     // Hot path once released: one check.
     if (this.head === undefined) {
       if (!this.done) this.inner.onData(payload);
@@ -174,9 +175,9 @@ export class AnswerGuard implements StreamHandlers {
       if (ERROR_START.test(start)) return this.fail(errorFailure('an error too long to read'));
       this.release();
     }
-  }
+  };
 
-  onEnd(): void {
+  readonly onEnd = (): void => {
     if (this.done) return;
     if (this.head !== undefined) {
       const rest = this.pending?.toString('utf8') ?? '';
@@ -186,13 +187,13 @@ export class AnswerGuard implements StreamHandlers {
       else return this.fail(emptyFailure('no content'));
     }
     this.inner.onEnd();
-  }
+  };
 
-  onFailure(failure: StreamFailure): void {
+  readonly onFailure = (failure: StreamFailure): void => {
     if (this.done) return;
     this.done = true;
     this.inner.onFailure(failure);
-  }
+  };
 
   /** Judges each complete event held in `pending`: drops comments, holds empty ones, stops at a verdict. */
   private scanEvents(): void {
