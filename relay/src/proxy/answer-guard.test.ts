@@ -238,6 +238,10 @@ describe('errorFailure', () => {
       code: 'upstream_error',
       status: 502,
     });
+    expect(errorFailure({ message: 'x', code: 99_999 })).toMatchObject({
+      code: 'upstream_error',
+      status: 502,
+    });
     expect(errorFailure('plain')).toMatchObject({ message: expect.stringContaining('plain') });
     expect(errorFailure({ message: 'é'.repeat(20_000) }).message.length).toBeLessThanOrEqual(8192);
   });

@@ -60,7 +60,7 @@ export function errorFailure(error: unknown): StreamFailure {
   if (said === 401 || said === 403 || said === 429 || said === 503) {
     return { ...base, code: 'upstream_unavailable', status: said, scope: 'bridge' };
   }
-  return { ...base, code: 'upstream_error', status: said >= 400 ? said : 502, scope: 'model' };
+  return { ...base, code: 'upstream_error', status: said >= 400 && said <= 599 ? said : 502, scope: 'model' };
 }
 
 function emptyFailure(what: string): StreamFailure {
