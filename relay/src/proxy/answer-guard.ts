@@ -143,8 +143,14 @@ export class AnswerGuard implements StreamHandlers {
   /** Events held back (role chunks and the like): forwarded with the first content. */
   private held: Buffer[] = [];
   private heldBytes = 0;
-  /** Bytes of an event not complete yet (a copy: payloads are views into frames). */
-  private pending: Buffer | undefined;
+  /**
+   * Bytes of an event not complete yet, as received (copies: payloads are views into frames).
+   * Joined only when an event may have ended, so a bridge dribbling bytes costs linear time.
+   */
+  private pieces: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The last bytes received (at most 3): an event's blank line may straddle two payloads. */
+  private tail = '';
   private done = false;
 
   constructor(
@@ -167,11 +173,14 @@ export class AnswerGuard implements StreamHandlers {
       if (!this.done) this.inner.onData(payload);
       return;
     }
-    this.pending = this.pending ? Buffer.concat([this.pending, payload]) : Buffer.from(payload);
-    if (this.mode === 'sse') this.scanEvents();
+    this.pieces.push(Buffer.from(payload));
+    this.pendingBytes += payload.length;
+    if (this.mode === 'sse' && this.mayEndEvent(payload)) this.scanEvents();
     if (this.head === undefined || this.done) return;
-    if (this.heldBytes + (this.pending?.length ?? 0) > GUARD_HOLD_BYTES) {
-      const start = (this.pending ?? this.held[0] ?? Buffer.alloc(0)).subarray(0, 64).toString('latin1');
+    if (this.heldBytes + this.pendingBytes > GUARD_HOLD_BYTES) {
+      const start = (this.pieces.length > 0 ? this.pending() : (this.held[0] ?? Buffer.alloc(0)))
+        .subarray(0, 64)
+        .toString('latin1');
       if (ERROR_START.test(start)) return this.fail(errorFailure('an error too long to read'));
       this.release();
     }
@@ -180,7 +189,7 @@ export class AnswerGuard implements StreamHandlers {
   readonly onEnd = (): void => {
     if (this.done) return;
     if (this.head !== undefined) {
-      const rest = this.pending?.toString('utf8') ?? '';
+      const rest = this.pending().toString('utf8');
       const verdict = this.mode === 'json' ? judgeBody(rest) : judgeEvent(rest);
       if (verdict === 'content') this.release();
       else if (typeof verdict === 'object') return this.fail(verdict);
@@ -195,11 +204,29 @@ export class AnswerGuard implements StreamHandlers {
     this.inner.onFailure(failure);
   };
 
-  /** Judges each complete event held in `pending`: drops comments, holds empty ones, stops at a verdict. */
+  /** The pending bytes as one buffer (joined once, then kept as the only piece). */
+  private pending(): Buffer {
+    if (this.pieces.length > 1) this.pieces = [Buffer.concat(this.pieces, this.pendingBytes)];
+    return this.pieces[0] ?? Buffer.alloc(0);
+  }
+
+  /** Whether `payload`, after the bytes before it, holds a blank line: only then is a join worth it. */
+  private mayEndEvent(payload: Buffer): boolean {
+    const before = this.tail;
+    this.tail = (before + payload.subarray(-3).toString('latin1')).slice(-3);
+    if (payload.indexOf(10) === -1 && payload.indexOf(13) === -1) return false;
+    const edge = before + payload.subarray(0, 3).toString('latin1');
+    return eventEnd(payload) !== -1 || /\n\n|\r\n\r\n/.test(edge);
+  }
+
+  /** Judges each complete event that is pending: drops comments, holds empty ones, stops at a verdict. */
   private scanEvents(): void {
-    for (let end = eventEnd(this.pending!); end !== -1; end = eventEnd(this.pending!)) {
-      const event = this.pending!.subarray(0, end);
-      this.pending = this.pending!.subarray(end);
+    let rest = this.pending();
+    for (let end = eventEnd(rest); end !== -1; end = eventEnd(rest)) {
+      const event = rest.subarray(0, end);
+      rest = rest.subarray(end);
+      this.pieces = rest.length > 0 ? [rest] : [];
+      this.pendingBytes = rest.length;
       const verdict = judgeEvent(event.toString('utf8'));
       if (verdict === 'content') {
         this.held.push(event);
@@ -220,9 +247,9 @@ export class AnswerGuard implements StreamHandlers {
   private release(): void {
     const head = this.head!;
     this.head = undefined;
-    const bytes = Buffer.concat([...this.held, ...(this.pending ? [this.pending] : [])]);
+    const bytes = Buffer.concat([...this.held, ...this.pieces]);
     this.held = [];
-    this.pending = undefined;
+    this.pieces = [];
     this.inner.onHead(head.status, head.headers);
     if (bytes.length > 0 && !this.done) this.inner.onData(bytes);
   }
@@ -231,7 +258,7 @@ export class AnswerGuard implements StreamHandlers {
     this.done = true;
     this.head = undefined;
     this.held = [];
-    this.pending = undefined;
+    this.pieces = [];
     this.stream()?.cancel('the answer was a failure in a 200');
     this.inner.onFailure(failure);
   }
