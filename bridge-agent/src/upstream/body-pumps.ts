@@ -92,8 +92,14 @@ export class EventStreamPump extends Pump {
   /** Events held back (role chunks) until the first meaningful one; undefined once `head` went out. */
   #kept: Buffer[] | undefined = [];
   #keptSize = 0;
-  /** The incomplete event after the last blank line, before `head`. */
-  #pending: Buffer = Buffer.alloc(0);
+  /**
+   * The incomplete event after the last blank line, before `head`, in the pieces it came in: joined
+   * only when a piece may end it, so a bridge dribbling bytes costs linear time, not quadratic.
+   */
+  #pending: Buffer[] = [];
+  #pendingSize = 0;
+  /** The last byte of the last pending piece was a newline (a blank line may straddle pieces). */
+  #newlineAtEnd = false;
   /** After content: the bytes of an error event being read to its end, to say what it was. */
   #error: Buffer | undefined;
 
@@ -111,7 +117,16 @@ export class EventStreamPump extends Pump {
       if (this.#scanner.scan(chunk)) return this.#readError(chunk);
       return this.sink.write(chunk);
     }
-    let pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    const ends = chunk.indexOf(EVENT_END) !== -1 || (this.#newlineAtEnd && chunk[0] === 10);
+    this.#newlineAtEnd = chunk.length > 0 ? chunk[chunk.length - 1] === 10 : this.#newlineAtEnd;
+    if (!ends) {
+      this.#pending.push(chunk);
+      this.#pendingSize += chunk.length;
+      if (this.#keptSize + this.#pendingSize >= FIRST_EVENT_LIMIT) return this.#commit(this.#takePending());
+      return true;
+    }
+    this.#pending.push(chunk);
+    let pending = this.#takePending();
     for (let cut = pending.indexOf(EVENT_END); cut !== -1; cut = pending.indexOf(EVENT_END)) {
       const event = pending.subarray(0, cut + 2);
       const verdict = judgeEvent(event, this.#dialect);
@@ -124,15 +139,24 @@ export class EventStreamPump extends Pump {
       if (verdict === 'hold') this.#keep(event);
       pending = pending.subarray(cut + 2);
     }
-    this.#pending = pending;
-    if (this.#keptSize + pending.length >= FIRST_EVENT_LIMIT) return this.#commit(pending);
+    if (pending.length > 0) this.#pending.push(pending);
+    this.#pendingSize = pending.length;
+    if (this.#keptSize + pending.length >= FIRST_EVENT_LIMIT) return this.#commit(this.#takePending());
     return true;
+  }
+
+  /** The pending pieces as one buffer (emptied). */
+  #takePending(): Buffer {
+    const pieces = this.#pending;
+    this.#pending = [];
+    this.#pendingSize = 0;
+    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
   }
 
   onEnd(): void {
     if (this.#error !== undefined) return this.stop(laterFailure(this.#error, this.#dialect));
     if (this.#kept !== undefined) {
-      const rest = this.#pending;
+      const rest = this.#takePending();
       const verdict = rest.length > 0 ? judgeEvent(rest, this.#dialect) : 'skip';
       if (typeof verdict === 'object') return this.stop(verdict);
       if (verdict !== 'commit') return this.stop(emptyAnswer('the stream ended before any content'));
@@ -170,7 +194,8 @@ export class EventStreamPump extends Pump {
   #commit(rest: Buffer): boolean {
     const kept = this.#kept!;
     this.#kept = undefined;
-    this.#pending = Buffer.alloc(0);
+    this.#pending = [];
+    this.#pendingSize = 0;
     if (this.#scanner.scan(rest)) {
       this.stop(laterFailure(rest, this.#dialect));
       return false;
