@@ -19,6 +19,16 @@ const BODY_CHECK_LIMIT = 1024 * 1024;
 /** Largest error event read after content to learn what it says. */
 const ERROR_EVENT_LIMIT = 16 * 1024;
 const EVENT_END = Buffer.from('\n\n');
+/** sse-starlette (llama-cpp-python's server) ends lines with CRLF. */
+const CRLF_EVENT_END = Buffer.from('\n\r\n');
+
+/** Where the first blank line in `bytes` ends (index after it), or -1. */
+function afterBlankLine(bytes: Buffer): number {
+  const lf = bytes.indexOf(EVENT_END);
+  const crlf = bytes.indexOf(CRLF_EVENT_END);
+  if (crlf !== -1 && (lf === -1 || crlf < lf)) return crlf + 3;
+  return lf === -1 ? -1 : lf + 2;
+}
 
 /** Moves a body into the sink; subclasses decide per chunk. */
 export abstract class Pump {
@@ -98,7 +108,7 @@ export class EventStreamPump extends Pump {
    */
   #pending: Buffer[] = [];
   #pendingSize = 0;
-  /** The last byte of the last pending piece was a newline (a blank line may straddle pieces). */
+  /** The last byte of the last piece was CR or LF (a blank line may straddle pieces). */
   #newlineAtEnd = false;
   /** After content: the bytes of an error event being read to its end, to say what it was. */
   #error: Buffer | undefined;
@@ -117,8 +127,10 @@ export class EventStreamPump extends Pump {
       if (this.#scanner.scan(chunk)) return this.#readError(chunk);
       return this.sink.write(chunk);
     }
-    const ends = chunk.indexOf(EVENT_END) !== -1 || (this.#newlineAtEnd && chunk[0] === 10);
-    this.#newlineAtEnd = chunk.length > 0 ? chunk[chunk.length - 1] === 10 : this.#newlineAtEnd;
+    // A blank line may straddle pieces: then the byte before and the first byte are line ends.
+    const ends = afterBlankLine(chunk) !== -1 || (this.#newlineAtEnd && (chunk[0] === 10 || chunk[0] === 13));
+    const last = chunk[chunk.length - 1];
+    if (last !== undefined) this.#newlineAtEnd = last === 10 || last === 13;
     if (!ends) {
       this.#pending.push(chunk);
       this.#pendingSize += chunk.length;
@@ -127,8 +139,8 @@ export class EventStreamPump extends Pump {
     }
     this.#pending.push(chunk);
     let pending = this.#takePending();
-    for (let cut = pending.indexOf(EVENT_END); cut !== -1; cut = pending.indexOf(EVENT_END)) {
-      const event = pending.subarray(0, cut + 2);
+    for (let end = afterBlankLine(pending); end !== -1; end = afterBlankLine(pending)) {
+      const event = pending.subarray(0, end);
       const verdict = judgeEvent(event, this.#dialect);
       if (verdict === 'commit') return this.#commit(pending);
       if (typeof verdict === 'object') {
@@ -137,7 +149,7 @@ export class EventStreamPump extends Pump {
       }
       // Keep-alives are dropped (the relay sends its own); a role chunk is kept for the consumer.
       if (verdict === 'hold') this.#keep(event);
-      pending = pending.subarray(cut + 2);
+      pending = pending.subarray(end);
     }
     if (pending.length > 0) this.#pending.push(pending);
     this.#pendingSize = pending.length;
@@ -175,7 +187,7 @@ export class EventStreamPump extends Pump {
         ? withMarkerStart(chunk, this.#dialect.laterErrorMarker)
         : Buffer.concat([this.#error, chunk]);
     const at = bytes.indexOf(this.#dialect.laterErrorMarker);
-    if ((at !== -1 && bytes.indexOf(EVENT_END, at) !== -1) || bytes.length >= ERROR_EVENT_LIMIT) {
+    if ((at !== -1 && bytes.indexOf(10, at) !== -1) || bytes.length >= ERROR_EVENT_LIMIT) {
       this.#error = undefined;
       this.stop(laterFailure(bytes, this.#dialect));
       return false;
