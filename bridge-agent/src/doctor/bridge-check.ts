@@ -69,10 +69,12 @@ export async function checkBridge(input: BridgeCheckInput): Promise<{ line: Chec
         reachable: true,
       };
     }
-    return {
-      line: ok(WHAT, `${input.baseUrl} lists ${count} model${count === 1 ? '' : 's'}`),
-      reachable: true,
-    };
+    const listed = `${input.baseUrl} lists ${count} model${count === 1 ? '' : 's'}`;
+    if (!input.apiKey && dialect.name === 'lmarenabridge-cw') {
+      // It serves a request without a key as its first key: that key's rate limit, shared.
+      return { line: warn(WHAT, `${listed}, but no key is set`, KEY_FIX[dialect.name]), reachable: true };
+    }
+    return { line: ok(WHAT, listed), reachable: true };
   } catch (error) {
     const said = classifyNetworkError(error).message;
     return {

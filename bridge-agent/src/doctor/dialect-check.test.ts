@@ -13,16 +13,18 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** CloudWaddie's bridge from its recordings: key `sk-lmab-good`, health as `health` says. */
+/** CloudWaddie's bridge from its recordings: key `sk-lmab-good` (none: served as its first key), health as `health` says. */
 async function cloudwaddie(health = 'health.txt'): Promise<string> {
   server = createServer((req, res) => {
     const name =
       req.url === '/api/v1/health'
         ? health
         : req.url === '/api/v1/models'
-          ? req.headers.authorization === 'Bearer sk-lmab-good'
-            ? 'models-withkey.txt'
-            : 'models-wrongkey.txt'
+          ? req.headers.authorization === undefined
+            ? 'models-nokey.txt'
+            : req.headers.authorization === 'Bearer sk-lmab-good'
+              ? 'models-withkey.txt'
+              : 'models-wrongkey.txt'
           : undefined;
     if (!name)
       return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"Not Found"}');
@@ -56,6 +58,13 @@ describe('doctor and CloudWaddie’s bridge', () => {
     });
     const right = await checkBridge({ baseUrl: url, apiKey: 'sk-lmab-good', timeoutMs: 2000, dialect });
     expect(right.line).toMatchObject({ status: 'ok', detail: expect.stringContaining('lists 4 models') });
+    // No key: CloudWaddie's bridge answers as its first key, which doctor says.
+    const none = await checkBridge({ baseUrl: url, timeoutMs: 2000, dialect });
+    expect(none.line).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('no key is set'),
+      fix: expect.stringContaining('sk-lmab-'),
+    });
   });
 
   it('warns on a degraded bridge with what is failing, and on a configured dialect the bridge contradicts', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../test-support/harness.js';
 import { waitFor } from '../test-support/wait.js';
+import { inEnglish } from '../upstream/bridge-words.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -95,7 +96,7 @@ describe('status server', () => {
     expect(status.body).toMatchObject({
       ready: false,
       ready_code: 'userscript_disconnected',
-      ready_reason: `bridge answered 503: ${detail}`,
+      ready_reason: `bridge answered 503: ${inEnglish(detail)}`,
       ready_fix: expect.stringContaining('open arena.ai in the browser'),
       retry_at: null,
     });

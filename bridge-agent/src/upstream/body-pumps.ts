@@ -19,6 +19,16 @@ const BODY_CHECK_LIMIT = 1024 * 1024;
 /** Largest error event read after content to learn what it says. */
 const ERROR_EVENT_LIMIT = 16 * 1024;
 const EVENT_END = Buffer.from('\n\n');
+/** sse-starlette (llama-cpp-python's server) ends lines with CRLF. */
+const CRLF_EVENT_END = Buffer.from('\n\r\n');
+
+/** Where the first blank line in `bytes` ends (index after it), or -1. */
+function afterBlankLine(bytes: Buffer): number {
+  const lf = bytes.indexOf(EVENT_END);
+  const crlf = bytes.indexOf(CRLF_EVENT_END);
+  if (crlf !== -1 && (lf === -1 || crlf < lf)) return crlf + 3;
+  return lf === -1 ? -1 : lf + 2;
+}
 
 /** Moves a body into the sink; subclasses decide per chunk. */
 export abstract class Pump {
@@ -92,8 +102,14 @@ export class EventStreamPump extends Pump {
   /** Events held back (role chunks) until the first meaningful one; undefined once `head` went out. */
   #kept: Buffer[] | undefined = [];
   #keptSize = 0;
-  /** The incomplete event after the last blank line, before `head`. */
-  #pending: Buffer = Buffer.alloc(0);
+  /**
+   * The incomplete event after the last blank line, before `head`, in the pieces it came in: joined
+   * only when a piece may end it, so a bridge dribbling bytes costs linear time, not quadratic.
+   */
+  #pending: Buffer[] = [];
+  #pendingSize = 0;
+  /** The last byte of the last piece was CR or LF (a blank line may straddle pieces). */
+  #newlineAtEnd = false;
   /** After content: the bytes of an error event being read to its end, to say what it was. */
   #error: Buffer | undefined;
 
@@ -111,9 +127,20 @@ export class EventStreamPump extends Pump {
       if (this.#scanner.scan(chunk)) return this.#readError(chunk);
       return this.sink.write(chunk);
     }
-    let pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    for (let cut = pending.indexOf(EVENT_END); cut !== -1; cut = pending.indexOf(EVENT_END)) {
-      const event = pending.subarray(0, cut + 2);
+    // A blank line may straddle pieces: then the byte before and the first byte are line ends.
+    const ends = afterBlankLine(chunk) !== -1 || (this.#newlineAtEnd && (chunk[0] === 10 || chunk[0] === 13));
+    const last = chunk[chunk.length - 1];
+    if (last !== undefined) this.#newlineAtEnd = last === 10 || last === 13;
+    if (!ends) {
+      this.#pending.push(chunk);
+      this.#pendingSize += chunk.length;
+      if (this.#keptSize + this.#pendingSize >= FIRST_EVENT_LIMIT) return this.#commit(this.#takePending());
+      return true;
+    }
+    this.#pending.push(chunk);
+    let pending = this.#takePending();
+    for (let end = afterBlankLine(pending); end !== -1; end = afterBlankLine(pending)) {
+      const event = pending.subarray(0, end);
       const verdict = judgeEvent(event, this.#dialect);
       if (verdict === 'commit') return this.#commit(pending);
       if (typeof verdict === 'object') {
@@ -122,17 +149,26 @@ export class EventStreamPump extends Pump {
       }
       // Keep-alives are dropped (the relay sends its own); a role chunk is kept for the consumer.
       if (verdict === 'hold') this.#keep(event);
-      pending = pending.subarray(cut + 2);
+      pending = pending.subarray(end);
     }
-    this.#pending = pending;
-    if (this.#keptSize + pending.length >= FIRST_EVENT_LIMIT) return this.#commit(pending);
+    if (pending.length > 0) this.#pending.push(pending);
+    this.#pendingSize = pending.length;
+    if (this.#keptSize + pending.length >= FIRST_EVENT_LIMIT) return this.#commit(this.#takePending());
     return true;
+  }
+
+  /** The pending pieces as one buffer (emptied). */
+  #takePending(): Buffer {
+    const pieces = this.#pending;
+    this.#pending = [];
+    this.#pendingSize = 0;
+    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
   }
 
   onEnd(): void {
     if (this.#error !== undefined) return this.stop(laterFailure(this.#error, this.#dialect));
     if (this.#kept !== undefined) {
-      const rest = this.#pending;
+      const rest = this.#takePending();
       const verdict = rest.length > 0 ? judgeEvent(rest, this.#dialect) : 'skip';
       if (typeof verdict === 'object') return this.stop(verdict);
       if (verdict !== 'commit') return this.stop(emptyAnswer('the stream ended before any content'));
@@ -151,7 +187,7 @@ export class EventStreamPump extends Pump {
         ? withMarkerStart(chunk, this.#dialect.laterErrorMarker)
         : Buffer.concat([this.#error, chunk]);
     const at = bytes.indexOf(this.#dialect.laterErrorMarker);
-    if ((at !== -1 && bytes.indexOf(EVENT_END, at) !== -1) || bytes.length >= ERROR_EVENT_LIMIT) {
+    if ((at !== -1 && bytes.indexOf(10, at) !== -1) || bytes.length >= ERROR_EVENT_LIMIT) {
       this.#error = undefined;
       this.stop(laterFailure(bytes, this.#dialect));
       return false;
@@ -170,7 +206,8 @@ export class EventStreamPump extends Pump {
   #commit(rest: Buffer): boolean {
     const kept = this.#kept!;
     this.#kept = undefined;
-    this.#pending = Buffer.alloc(0);
+    this.#pending = [];
+    this.#pendingSize = 0;
     if (this.#scanner.scan(rest)) {
       this.stop(laterFailure(rest, this.#dialect));
       return false;

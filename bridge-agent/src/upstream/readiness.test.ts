@@ -81,6 +81,28 @@ describe('Readiness', () => {
     auto.stop();
   });
 
+  it('calls a v2.7.6 userscript that has never connected for minutes outdated (lmarena.ai only), not one that served', async () => {
+    for (const servedBefore of [false, true]) {
+      const stub = new StubBridge();
+      stub.serve = TAB_CLOSED;
+      const r = new Readiness(stub.asClient(), { intervalMs: 30_000, outdatedAfterMs: 60_000 });
+      await r.start();
+      if (servedBefore) r.served();
+      const tabGone = {
+        code: 'upstream_unavailable',
+        status: 503,
+        reason: 'userscript_disconnected',
+        message: 'x',
+      } as const;
+      r.chatFailed(tabGone);
+      expect(r.code).toBe('userscript_disconnected');
+      // Probes every 2 s: the first one after the minute says so.
+      await vi.advanceTimersByTimeAsync(62_000);
+      expect(r.code).toBe(servedBefore ? 'userscript_disconnected' : 'userscript_outdated');
+      r.stop();
+    }
+  });
+
   it('starts ready from /v1/models alone, then probes every interval', async () => {
     await readiness.start();
     expect(readiness).toMatchObject({ ready: true, code: undefined, models: ['gpt-5'] });

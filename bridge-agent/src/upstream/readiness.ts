@@ -37,6 +37,12 @@ export const HOLD_MS: Partial<Record<BridgeReasonCode, number>> = {
   arena_forbidden: 10_000,
 };
 
+/**
+ * How long a v2.7.6 bridge may say "userscript not connected" without ever having served before
+ * the agent calls it `userscript_outdated`, in ms: long enough to open the tab after starting.
+ */
+export const OUTDATED_AFTER_MS = 120_000;
+
 /** Outcome of one probe; the shape of a `health` frame's `bridge` field. */
 export type ProbeResult = { ok: boolean; status?: number; latencyMs: number; reason?: string };
 
@@ -63,6 +69,8 @@ export type ReadinessOptions = {
    * bridge may have come up at the same address.
    */
   detect?: () => Promise<boolean>;
+  /** See OUTDATED_AFTER_MS. */
+  outdatedAfterMs?: number;
 };
 
 /** Model ids within the limits of the `hello`/`models` frames. */
@@ -109,6 +117,10 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
   #misses = 0;
   readonly #detect: (() => Promise<boolean>) | undefined;
   #needsDetect: boolean;
+  /** The userscript was seen connected (the serve probe passed, or a chat was served). */
+  #everConnected = false;
+  readonly #createdAt: number;
+  readonly #outdatedAfterMs: number;
 
   constructor(client: BridgeClient, options: ReadinessOptions | number = {}) {
     super();
@@ -121,6 +133,13 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
     this.#now = opts.now ?? Date.now;
     this.#detect = opts.detect;
     this.#needsDetect = opts.detect !== undefined;
+    this.#createdAt = this.#now();
+    this.#outdatedAfterMs = opts.outdatedAfterMs ?? OUTDATED_AFTER_MS;
+  }
+
+  /** A chat was served whole: the bridge's browser side works (or worked). */
+  served(): void {
+    this.#everConnected = true;
   }
 
   /** Probes once, then keeps probing (interval while ready, backoff while not). Resolves after the first probe. */
@@ -244,7 +263,10 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
       const status = response.statusCode;
       const detail = errorDetail(await readCapped(response.body, 16 * 1024));
       // The array got past every check and failed on the first field read: the tab is there.
-      if (status === 500 && detail === 'Internal Server Error') return { ok: true };
+      if (status === 500 && detail === 'Internal Server Error') {
+        this.#everConnected = true;
+        return { ok: true };
+      }
       // A bridge that answers some other way (another version) cannot be judged: trust /v1/models.
       if (status !== 503 && status !== 401 && status !== 403) return { ok: true };
       return notReady(this.#client.dialect.classifyStatus(status, detail), 'bridge_error');
@@ -260,6 +282,16 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
   }
 
   #setReady(ready: boolean, reason: string | undefined, code: BridgeReasonCode | undefined): void {
+    // v2.7.6's userscript matches only lmarena.ai: on arena.ai it never connects. A tab that has
+    // never connected since the agent started, for minutes, is most likely that one.
+    if (
+      code === 'userscript_disconnected' &&
+      !this.#everConnected &&
+      this.#client.dialect?.name === 'lmarenabridge-v2' &&
+      this.#now() - this.#createdAt >= this.#outdatedAfterMs
+    ) {
+      code = 'userscript_outdated';
+    }
     const changed = ready !== this.ready || code !== this.code;
     this.ready = ready;
     this.reason = reason;

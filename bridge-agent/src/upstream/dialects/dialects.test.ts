@@ -101,6 +101,26 @@ describe('openai (Ollama, llama.cpp, vLLM, LM Studio)', () => {
     expect(outcome.body).toContain('"Hi"');
   });
 
+  it('streams CRLF events (llama-cpp-python, sse-starlette) as they come, not at the end', () => {
+    const crlf = (event: string) => `${event}\r\n\r\n`;
+    const rec: Recording = {
+      status: 200,
+      headers: { 'content-type': 'text/event-stream' },
+      body: Buffer.from(crlf(': ping') + crlf(chunk({ role: 'assistant' })) + crlf(chunk({ content: 'Hi' }))),
+    };
+    // No [DONE] yet: the answer is judged at its first content event, not when the stream ends.
+    const outcome = replay(o, rec, 5);
+    expect(outcome.head).toBe(200);
+    expect(outcome.body).toContain('"Hi"');
+    const error = replay(
+      o,
+      { ...rec, body: Buffer.from(crlf(': ping') + crlf('data: {"error":{"message":"oom"}}')) },
+      3,
+    );
+    expect(error.head).toBeUndefined();
+    expect(error.failure).toMatchObject({ code: 'upstream_error', message: 'oom' });
+  });
+
   it('fails a role chunk then a stop (an empty answer), and a stream that just ends', () => {
     expect(
       replay(o, sse(chunk({ role: 'assistant', content: '' }), chunk({}, 'stop'), 'data: [DONE]')).failure,
