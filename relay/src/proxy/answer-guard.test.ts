@@ -1,7 +1,8 @@
 /** The answer guard: failures inside 200s become stream failures before the first byte; content flows. */
 import { describe, expect, it } from 'vitest';
 import type { StreamFailure, StreamHandlers } from '../tunnel/stream.js';
-import { AnswerGuard, errorFailure, GUARD_HOLD_BYTES } from './answer-guard.js';
+import { AnswerGuard, GUARD_HOLD_BYTES } from './answer-guard.js';
+import { errorFailure } from './answer-verdict.js';
 
 function harness() {
   const seen = {
