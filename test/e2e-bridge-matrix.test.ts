@@ -1,112 +1,26 @@
 /**
- * The bridges of 2026 end to end: relay + agent + a fake bridge replaying CloudWaddie's recordings
- * (and WebAI2API's and an Ollama-like server's documented shapes), through the openai SDK. Two
+ * The bridge of 2026 end to end: relay + agent + a fake bridge replaying CloudWaddie's recordings,
+ * through the openai SDK (WebAI2API and OpenAI-compatible servers: e2e-bridge-dialects.test.ts). Two
  * kinds of agent: the current one, and an old one that passes a 2xx through whatever is in it
  * (support/passthrough-agent.ts): whatever the agent, no failure reaches a consumer as success.
  */
-
-import type { AgentConfig } from '@arena-relay/bridge-agent';
-import OpenAI, { APIError } from 'openai';
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
+import {
+  agentFor,
+  ask,
+  cloudWaddie,
+  FIXTURES,
+  MODEL,
+  recordedContent,
+  relayWithKey,
+} from './support/bridge-matrix.js';
 import { track } from './support/cleanup.js';
-import { cloudWaddieChatScenarios, type Recording, recording } from './support/cloudwaddie-recordings.js';
+import { recording } from './support/cloudwaddie-recordings.js';
 import { DEFAULT_CHUNKS, startFakeBridge } from './support/fake-bridge.js';
-import {
-  CLOUDWADDIE_KEY,
-  CLOUDWADDIE_MODELS,
-  type CloudWaddieOptions,
-  startCloudWaddieBridge,
-} from './support/fake-bridge-cloudwaddie.js';
-import {
-  type OpenAiBridgeOptions,
-  startOpenAiBridge,
-  WEBAI2API_ERRORS,
-} from './support/fake-bridge-openai.js';
+import { CLOUDWADDIE_KEY, CLOUDWADDIE_MODELS } from './support/fake-bridge-cloudwaddie.js';
 import { startPassthroughAgent } from './support/passthrough-agent.js';
-import { startTestRelay, type TestRelayOptions } from './support/relay.js';
-
-const MODEL = 'gpt-5-chat';
-
-/** The text a recording answers with: every `delta.content` (streamed) or the message's content. */
-function recordedContent(rec: Recording): string {
-  if (rec.status !== 200) return '';
-  const text = rec.body.toString('utf8');
-  const isStream = rec.headers.some(
-    ([name, value]) => name === 'content-type' && value.includes('event-stream'),
-  );
-  if (!isStream) {
-    const json = JSON.parse(text) as { choices?: Array<{ message?: { content?: string } }> };
-    return json.choices?.map((choice) => choice.message?.content ?? '').join('') ?? '';
-  }
-  let content = '';
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('data: {')) continue;
-    const event = JSON.parse(line.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> };
-    content += event.choices?.map((choice) => choice.delta?.content ?? '').join('') ?? '';
-  }
-  return content;
-}
-
-/** Every recorded chat answer (the worker-busy hang aside, which has none): [scenario, streamed]. */
-const FIXTURES = cloudWaddieChatScenarios().flatMap((scenario) =>
-  [true, false].flatMap((stream) => {
-    const name = `${scenario}-${stream ? 'stream' : 'nonstream'}`;
-    try {
-      return recording(name).status === 0 ? [] : [[scenario, stream, recording(name)] as const];
-    } catch {
-      return [];
-    }
-  }),
-);
-
-type Outcome = { ok: true; text: string } | { ok: false; status: number | undefined; message: string };
-
-/** One chat through the openai SDK: the whole text, or the error it threw. */
-async function ask(client: OpenAI, content: string, stream: boolean, model = MODEL): Promise<Outcome> {
-  const messages = [{ role: 'user' as const, content }];
-  try {
-    if (!stream) {
-      const answer = await client.chat.completions.create({ model, messages });
-      return { ok: true, text: answer.choices.map((c) => c.message.content ?? '').join('') };
-    }
-    let text = '';
-    for await (const chunk of await client.chat.completions.create({ model, messages, stream: true })) {
-      text += chunk.choices.map((c) => c.delta.content ?? '').join('');
-    }
-    return { ok: true, text };
-  } catch (error) {
-    if (!(error instanceof APIError)) throw error;
-    return { ok: false, status: error.status, message: error.message };
-  }
-}
-
-async function relayWithKey(options: TestRelayOptions = {}) {
-  const relay = await startTestRelay({ retryAttempts: 3, ...options });
-  const key = await relay.createKey();
-  const client = new OpenAI({ baseURL: `${relay.url}/v1`, apiKey: key.key, maxRetries: 0 });
-  return { relay, client };
-}
-
-async function cloudWaddie(options: CloudWaddieOptions = {}) {
-  // The matrix sends more than the default 60 requests a minute on one key (its RPM has its own test).
-  return track(await startCloudWaddieBridge({ rpm: 100_000, ...options }));
-}
-
-/** An agent of `kind` on `relay` serving the bridge at `url` (its origin; `/v1` or `/api/v1` base). */
-async function agentFor(
-  kind: 'old' | 'current',
-  relay: Awaited<ReturnType<typeof relayWithKey>>['relay'],
-  base: string,
-  models: string[],
-  overrides: Partial<AgentConfig> = {},
-  authorization = `Bearer ${CLOUDWADDIE_KEY}`,
-) {
-  const { token } = await relay.createClient();
-  if (kind === 'old')
-    return startPassthroughAgent(relay.url, token, { upstream: base, models, authorization });
-  return startTestAgent(relay.url, token, base, { upstreamApiKey: authorization.slice(7), ...overrides });
-}
 
 const fixtureCases = FIXTURES.map(([scenario, stream, rec]) => ({
   name: `${scenario} (${stream ? 'streamed' : 'not streamed'}, ${rec.status})`,
@@ -277,50 +191,6 @@ describe('one browser worker (the concurrency recordings)', () => {
   });
 });
 
-describe('bridge: auto finds each dialect end to end', () => {
-  it('CloudWaddie, WebAI2API, an Ollama-like server and v2.7.6, each named in /api/agents and served', async () => {
-    const { relay, client } = await relayWithKey({ retryAttempts: 0 });
-    const bridges = [
-      { url: (await cloudWaddie()).url, key: CLOUDWADDIE_KEY, dialect: 'lmarenabridge-cw', model: MODEL },
-      {
-        url: track(await startOpenAiBridge({ dialect: 'webai2api', apiKey: 'web-key' })).url,
-        key: 'web-key',
-        dialect: 'webai2api',
-        model: 'gemini-2.5-pro',
-      },
-      {
-        url: track(await startOpenAiBridge({ dialect: 'openai' })).url,
-        dialect: 'openai',
-        model: 'llama3.2',
-      },
-      {
-        url: track(await startFakeBridge({ models: ['gpt-5'] })).url,
-        dialect: 'lmarenabridge-v2',
-        model: 'gpt-5',
-      },
-    ];
-    for (const bridge of bridges) {
-      const { token } = await relay.createClient(bridge.dialect);
-      await startTestAgent(relay.url, token, bridge.url, bridge.key ? { upstreamApiKey: bridge.key } : {});
-    }
-    const rows = async () =>
-      (
-        (await relay.admin('GET', '/api/agents')).json.agents as Array<{
-          bridge: string | null;
-          ready: boolean;
-        }>
-      )
-        .filter((row) => row.ready)
-        .map((row) => row.bridge)
-        .sort();
-    await expect.poll(rows, { timeout: 5000 }).toEqual(bridges.map((b) => b.dialect).sort());
-    for (const bridge of bridges) {
-      const outcome = await ask(client, 'fixture:text', true, bridge.model);
-      expect(outcome).toMatchObject({ ok: true, text: expect.stringMatching(/\S/) });
-    }
-  });
-});
-
 describe('what a failure in a 200 benches (old agent: the relay decides alone)', () => {
   it('an empty answer benches the model on that agent; a 429 or a 403 benches the agent', async () => {
     const { relay, client } = await relayWithKey({
@@ -431,57 +301,4 @@ describe('keep-alives then an error, with the relay’s early 200', () => {
     await startTestAgent(relay.url, (await relay.createClient()).token, good.url);
     expect(await pending).toEqual({ ok: true, text: DEFAULT_CHUNKS.join('') });
   });
-});
-
-describe.each(['old', 'current'] as const)('WebAI2API and OpenAI-compatible bridges, %s agent', (kind) => {
-  const cases: Array<[string, OpenAiBridgeOptions, string, string, boolean]> = [
-    ['webai2api ok', { dialect: 'webai2api' }, 'gemini-2.5-pro', 'ok', true],
-    ...Object.keys(WEBAI2API_ERRORS).map(
-      (scenario) =>
-        [`webai2api ${scenario}`, { dialect: 'webai2api' }, 'gemini-2.5-pro', scenario, false] as [
-          string,
-          OpenAiBridgeOptions,
-          string,
-          string,
-          boolean,
-        ],
-    ),
-    ['openai ok', { dialect: 'openai' }, 'llama3.2', 'ok', true],
-    ['openai empty', { dialect: 'openai' }, 'llama3.2', 'empty', false],
-    ['openai error', { dialect: 'openai' }, 'llama3.2', 'error', false],
-    ['openai overloaded', { dialect: 'openai' }, 'llama3.2', 'overloaded', false],
-  ];
-  it('each scenario, streamed and not: the whole answer or an error, never an empty success', async () => {
-    const { relay, client } = await relayWithKey({ retryAttempts: 0 });
-    const web = track(await startOpenAiBridge({ dialect: 'webai2api', apiKey: 'web-key' }));
-    const ollama = track(await startOpenAiBridge({ dialect: 'openai' }));
-    await agentFor(
-      kind,
-      relay,
-      kind === 'old' ? web.baseUrl : web.url,
-      ['gemini-2.5-pro'],
-      { bridge: 'webai2api' },
-      'Bearer web-key',
-    );
-    await agentFor(
-      kind,
-      relay,
-      kind === 'old' ? ollama.baseUrl : ollama.url,
-      ['llama3.2'],
-      { bridge: 'openai' },
-      'Bearer none',
-    );
-    await expect.poll(async () => (await client.models.list()).data.length).toBe(2);
-    const wrong: string[] = [];
-    for (const [name, , model, scenario, succeeds] of cases) {
-      for (const stream of [true, false]) {
-        const outcome = await ask(client, `scenario:${scenario}`, stream, model);
-        const right = succeeds
-          ? outcome.ok && outcome.text === 'Hello from a home GPU.'
-          : !outcome.ok && (outcome.status ?? 0) >= 400;
-        if (!right) wrong.push(`${name} (streamed ${stream}): ${JSON.stringify(outcome)}`);
-      }
-    }
-    expect(wrong).toEqual([]);
-  }, 30_000);
 });
