@@ -36,24 +36,25 @@ describe.each(['old', 'current'] as const)('every CloudWaddie recording, %s agen
     const { relay, client } = await relayWithKey({ retryAttempts: 0, cooldownFailures: 100, cooldownMs: 1 });
     const bridge = await cloudWaddie({ timeScale: 0.002 });
     const base = kind === 'old' ? bridge.baseUrl : bridge.url;
-    let agent: { close(): Promise<void> } | undefined;
-    /** A new agent in place of the last: the current one holds a bridge-wide reason for a while. */
-    const replaceAgent = async () => {
-      await agent?.close();
+    /** One more agent on the bridge: the current one holds a bridge-wide reason for 10–30 s. */
+    const addAgent = async () => {
       const { token } = await relay.createClient();
-      agent =
-        kind === 'old'
-          ? await startPassthroughAgent(relay.url, token, {
-              upstream: base,
-              models: [...CLOUDWADDIE_MODELS],
-              authorization: `Bearer ${CLOUDWADDIE_KEY}`,
-            })
-          : await startTestAgent(relay.url, token, base, {
-              upstreamApiKey: CLOUDWADDIE_KEY,
-              bridge: 'lmarenabridge-cw',
-            });
+      if (kind === 'old') {
+        const models = [...CLOUDWADDIE_MODELS];
+        await startPassthroughAgent(relay.url, token, {
+          upstream: base,
+          models,
+          authorization: `Bearer ${CLOUDWADDIE_KEY}`,
+        });
+      } else {
+        await startTestAgent(relay.url, token, base, {
+          upstreamApiKey: CLOUDWADDIE_KEY,
+          bridge: 'lmarenabridge-cw',
+        });
+      }
     };
-    await replaceAgent();
+    // A spare for each bridge-wide failure the current agent holds, started at once (no waits later).
+    await Promise.all(Array.from({ length: kind === 'old' ? 1 : 20 }, addAgent));
     const ready = async () => {
       const { json } = await relay.admin('GET', '/api/agents');
       const agents = json.agents as Array<{ ready: boolean; connected?: boolean }>;
@@ -74,7 +75,7 @@ describe.each(['old', 'current'] as const)('every CloudWaddie recording, %s agen
       (a, b) => Number(recordedContent(a.rec) === '') - Number(recordedContent(b.rec) === ''),
     );
     for (const { name, scenario, stream, rec } of ordered) {
-      if (!(await readyWithin(200))) await replaceAgent();
+      if (!(await readyWithin(200))) await addAgent();
       await expect.poll(ready, { timeout: 5000 }).toBe(true);
       const expected = recordedContent(rec);
       const outcome = await ask(client, `fixture:${scenario}`, stream);
