@@ -65,6 +65,8 @@ describe('agent ⇄ bridge', () => {
       ready: false,
       reason: 'bridge unreachable: ECONNREFUSED',
       code: 'bridge_down',
+      // Nothing answered `bridge: auto`: v2.7.6 assumed until the bridge is there.
+      dialect: 'lmarenabridge-v2',
     });
   });
 
@@ -207,6 +209,7 @@ describe('agent ⇄ bridge', () => {
       ready: false,
       reason: 'bridge answered 503: 浏览器未连接',
       code: 'bridge_error',
+      dialect: 'lmarenabridge-v2',
     });
     expect(h.agent.status()).toMatchObject({
       ready: false,
@@ -220,7 +223,11 @@ describe('agent ⇄ bridge', () => {
       res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error');
     h.bridge.models = ['gpt-5'];
     await conn.health('probe');
-    expect(await conn.waitFrame('ready', (f) => f.ready)).toEqual({ type: 'ready', ready: true });
+    expect(await conn.waitFrame('ready', (f) => f.ready)).toEqual({
+      type: 'ready',
+      ready: true,
+      dialect: 'lmarenabridge-v2',
+    });
     expect(await conn.waitFrame('models')).toEqual({ type: 'models', models: ['gpt-5'] });
   });
 
@@ -251,6 +258,8 @@ describe('agent ⇄ bridge', () => {
       ready: false,
       reason: 'bridge unreachable: ECONNREFUSED',
       code: 'bridge_down',
+      // Nothing answered `bridge: auto`: v2.7.6 assumed until the bridge is there.
+      dialect: 'lmarenabridge-v2',
     });
   });
 

@@ -342,7 +342,9 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
 
   #readyFrame(): AgentFrame {
     const { ready, reason, code, holdUntil } = this.#readiness;
-    const frame: ReadyFrame = { type: 'ready', ready };
+    const frame: ReadyFrame = { type: 'ready', ready, dialect: this.#bridge.dialect.name };
+    const limit = this.#bridge.dialect.promptLimitChars;
+    if (limit !== undefined) frame.promptLimitChars = limit;
     if (reason) frame.reason = truncateChars(reason, 512);
     if (!ready && code) frame.code = code;
     const wait = holdUntil - Date.now();

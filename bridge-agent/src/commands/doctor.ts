@@ -13,6 +13,7 @@ import { probeServing, type ServeProbe } from '../doctor/bridge-serve-probe.js';
 import { type CheckLine, fail, formatLine, ok } from '../doctor/check-line.js';
 import { checkDialect } from '../doctor/dialect-check.js';
 import { checkRelay } from '../doctor/relay-check.js';
+import { checkUserscriptHistory } from '../doctor/userscript-history.js';
 import { MIN_NODE_VERSION, nodeIsSupported } from '../node-version.js';
 import { type CommandContext, EXIT } from './context.js';
 
@@ -55,7 +56,11 @@ export async function checkAll(config: AgentConfig, options: DoctorOptions = {})
   const models = await checkBridge(bridge);
   lines.push(models.line);
   // Only v2.7.6 can be asked whether it could serve without sending LMArena anything.
-  if (models.reachable && dialect.serveProbe) lines.push(await (options.serveProbe ?? probeServing)(bridge));
+  if (models.reachable && dialect.serveProbe) {
+    lines.push(await (options.serveProbe ?? probeServing)(bridge));
+    const history = await checkUserscriptHistory(config.statusPort, timeoutMs);
+    if (history) lines.push(history);
+  }
   return lines;
 }
 
