@@ -28,6 +28,8 @@ function handWrittenBody(): Buffer {
   );
 }
 
+/** A real answer: an empty one (`"choices": []`) is a failure the relay does not pass on. */
+const ANSWER = '{"choices":[{"index":0,"message":{"role":"assistant","content":"ok"}}]}';
 const chat = (relay: TestRelay, key: string, body: Buffer) =>
   fetch(`${relay.url}/v1/chat/completions`, {
     method: 'POST',
@@ -94,7 +96,7 @@ describe('request bodies as bytes (protocol v2)', () => {
     expect(agent.binary[0]).toMatchObject({ kind: DataKind.BODY, stream: open.stream });
     expect(agent.binary[0]!.payload.equals(body)).toBe(true);
     agent.head(open.stream, 'application/json');
-    agent.data(open.stream, '{"choices":[]}');
+    agent.data(open.stream, ANSWER);
     agent.end(open.stream);
     expect((await pending).status).toBe(200);
   });
@@ -111,11 +113,11 @@ describe('request bodies as bytes (protocol v2)', () => {
     expect(open.body).toEqual(value);
     expect(open).not.toHaveProperty('bodyBytes');
     agent.head(open.stream, 'application/json');
-    agent.data(open.stream, '{"choices":[]}');
+    agent.data(open.stream, ANSWER);
     agent.end(open.stream);
     const answer = await pending;
     expect(answer.status).toBe(200);
-    expect(await answer.text()).toBe('{"choices":[]}');
+    expect(await answer.text()).toBe(ANSWER);
     expect(agent.binary).toEqual([]);
   });
 });

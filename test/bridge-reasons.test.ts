@@ -66,6 +66,8 @@ describe('why the bridge is not serving', () => {
       await expect.poll(async () => (await s.row()).ready_code, { timeout: 3000 }).toBe(code);
       const row = await s.row();
       expect(row).toMatchObject({ ready: false, ready_code: code, ready_fix: expect.stringContaining(fix) });
+      // The dialect `bridge: auto` found, as the agent's hello said it.
+      expect(row).toMatchObject({ bridge: 'lmarenabridge-v2', prompt_limit_chars: null });
       // One bridge-wide failure counts against the agent but readiness, not the cooldown, benches it.
       expect(row.cooldown?.benched ?? false).toBe(false);
       expect(await s.status()).toMatchObject({ ready: false, ready_code: code, ready_fix: row.ready_fix });
@@ -110,7 +112,7 @@ describe('why the bridge is not serving', () => {
     expect(res.status).toBe(503);
     const row = async () => (await relay.admin('GET', '/api/agents')).json.agents[0] as AgentRow;
     await expect.poll(async () => (await row()).ready_code, { timeout: 3000 }).toBe('bridge_down');
-    expect((await row()).ready_fix).toContain('start LMArenaBridge');
+    expect((await row()).ready_fix).toContain('start the bridge');
     track(await startFakeBridge({ port }));
     await expect.poll(async () => (await row()).ready, { timeout: 4000, interval: 50 }).toBe(true);
   });
@@ -140,14 +142,14 @@ describe('who a failure is on', () => {
     expect(row).toMatchObject({ ready: true, cooldown: null });
   });
 
-  it('a model LMArena says is unavailable: 502 when not streamed, the recorded empty answer when streamed', async () => {
+  it('a model LMArena says is unavailable: 502 streamed or not (the recorded bare stop is no answer)', async () => {
     // Four failures would bench the model on this agent (next test): three do not.
     const pool = await startPool(1, { relay: { cooldownFailures: 4, retryAttempts: 0 } });
     const bridge = pool.members[0]!.bridge;
     // The recording (scenarios.txt, lmerror): streamed, v2.7.6 drops LMArena's error line and
     // answers a bare stop chunk and [DONE]; not streamed, a 500 bridge_error with the message.
     bridge.scenario = 'empty';
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 2; i++) {
       const res = await pool.chat({ stream: false, model: 'claude-opus-4' });
       expect(res.status).toBe(502);
       expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
@@ -155,11 +157,13 @@ describe('who a failure is on', () => {
         message: 'bridge error: Model is currently unavailable (fake)',
       });
     }
+    // The agent judges the first meaningful event: a bare stop is a failure before any byte.
     const streamed = await pool.chat({ stream: true, model: 'claude-opus-4' });
-    expect(streamed.status).toBe(200);
-    const text = await streamed.text();
-    expect(text).toContain('"delta": {}, "finish_reason": "stop"');
-    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(streamed.status).toBe(502);
+    expect(((await streamed.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'upstream_error',
+      message: expect.stringContaining('a bare stop'),
+    });
     bridge.scenario = 'ok';
     const [row] = (await pool.relay.admin('GET', '/api/agents')).json.agents as AgentRow[];
     expect(row).toMatchObject({ ready: true, cooldown: null });

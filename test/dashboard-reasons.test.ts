@@ -51,7 +51,7 @@ describe('dashboard: why an agent is not ready', () => {
       .poll(() => row.locator('[data-reason-code]').textContent(), POLL)
       .toBe('cloudflare_challenge');
     expect(await row.locator('[data-reason-fix]').textContent()).toBe(
-      'Fix: open lmarena.ai in the browser and pass the check ("Verify you are human")',
+      'Fix: open arena.ai in the browser and pass the check ("Verify you are human")',
     );
 
     // The tab passes the check: the row is Ready again, with no reason left over.

@@ -174,7 +174,11 @@ describe('Anthropic Messages front-end', () => {
     expect(error).toBeInstanceOf(Anthropic.APIError);
     expect((error as InstanceType<typeof Anthropic.APIError>).error).toEqual({
       type: 'error',
-      error: { type: 'api_error', message: `bridge error: ${BRIDGE_TEXTS.fetchFailure}` },
+      // In English first, the bridge's own words kept beside.
+      error: {
+        type: 'api_error',
+        message: expect.stringContaining(`(bridge's words: ${BRIDGE_TEXTS.fetchFailure})`),
+      },
     });
   });
 

@@ -189,7 +189,8 @@ describe('OpenAI Responses front-end', () => {
     expect(failed.response.status).toBe('failed');
     expect(failed.response.error).toEqual({
       code: 'server_error',
-      message: `bridge error: ${BRIDGE_TEXTS.fetchFailure}`,
+      // In English first, the bridge's own words kept beside.
+      message: expect.stringContaining(`(bridge's words: ${BRIDGE_TEXTS.fetchFailure})`),
     });
     const text = seen.map((e) => (e.type === 'response.output_text.delta' ? e.delta : '')).join('');
     expect(text).toBe(DEFAULT_CHUNKS[0]);

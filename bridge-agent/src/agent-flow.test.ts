@@ -82,7 +82,7 @@ describe('cancel, busy, drain', () => {
     first.end(sseChunk('done') + SSE_DONE);
     await conn.waitFrame('end', (f) => f.stream === 1);
     conn.open(3, CHAT);
-    (await waitFor(() => held[1], 'the second chat request')).end(SSE_DONE);
+    (await waitFor(() => held[1], 'the second chat request')).end(sseChunk('again') + SSE_DONE);
     await conn.waitFrame('end', (f) => f.stream === 3);
     expect(h.bridge.chats).toHaveLength(2);
     expect(h.agent.stats()).toMatchObject({ requests: 2, successes: 2, refused: 1 });

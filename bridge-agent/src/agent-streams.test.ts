@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SSE_DONE, sseChunk, startSse } from './test-support/fake-bridge.js';
 import { type Harness, startHarness } from './test-support/harness.js';
 import { waitFor } from './test-support/wait.js';
+import { inEnglish } from './upstream/bridge-words.js';
 import { AGENT_VERSION } from './version.js';
 
 const CHAT = { model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }], stream: true };
@@ -43,6 +44,8 @@ describe('agent ⇄ bridge', () => {
       slots: 3,
       protocols: [...PROTOCOLS],
       pushedSettings: true,
+      // `bridge: auto` found v2.7.6 from its model list; it has no known prompt limit.
+      dialect: 'lmarenabridge-v2',
     });
     expect(conn.authorization).toBe('Bearer good-token');
     expect(conn.ws.protocol).toBe(SUBPROTOCOL);
@@ -62,6 +65,8 @@ describe('agent ⇄ bridge', () => {
       ready: false,
       reason: 'bridge unreachable: ECONNREFUSED',
       code: 'bridge_down',
+      // Nothing answered `bridge: auto`: v2.7.6 assumed until the bridge is there.
+      dialect: 'lmarenabridge-v2',
     });
   });
 
@@ -113,7 +118,7 @@ describe('agent ⇄ bridge', () => {
       code: 'upstream_error',
       status: 500,
       scope: 'model',
-      message: '网络响应不正常。状态: 500. 内容: fake upstream failure',
+      message: inEnglish('网络响应不正常。状态: 500. 内容: fake upstream failure'),
     });
     await waitFor(() => h.bridge.aborted === 1, 'the bridge request to be aborted');
     expect(conn.framesOf(2).map((f) => f.type)).toEqual(['error']);
@@ -162,7 +167,7 @@ describe('agent ⇄ bridge', () => {
       503,
       '{"detail":"正在等待浏览器刷新以完成人机验证，请在几秒钟后重试。"}',
       'upstream_unavailable',
-      'bridge answered 503: 正在等待浏览器刷新以完成人机验证，请在几秒钟后重试。',
+      `bridge answered 503: ${inEnglish('正在等待浏览器刷新以完成人机验证，请在几秒钟后重试。')}`,
     ],
     [
       500,
@@ -204,6 +209,7 @@ describe('agent ⇄ bridge', () => {
       ready: false,
       reason: 'bridge answered 503: 浏览器未连接',
       code: 'bridge_error',
+      dialect: 'lmarenabridge-v2',
     });
     expect(h.agent.status()).toMatchObject({
       ready: false,
@@ -217,7 +223,11 @@ describe('agent ⇄ bridge', () => {
       res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error');
     h.bridge.models = ['gpt-5'];
     await conn.health('probe');
-    expect(await conn.waitFrame('ready', (f) => f.ready)).toEqual({ type: 'ready', ready: true });
+    expect(await conn.waitFrame('ready', (f) => f.ready)).toEqual({
+      type: 'ready',
+      ready: true,
+      dialect: 'lmarenabridge-v2',
+    });
     expect(await conn.waitFrame('models')).toEqual({ type: 'models', models: ['gpt-5'] });
   });
 
@@ -248,6 +258,8 @@ describe('agent ⇄ bridge', () => {
       ready: false,
       reason: 'bridge unreachable: ECONNREFUSED',
       code: 'bridge_down',
+      // Nothing answered `bridge: auto`: v2.7.6 assumed until the bridge is there.
+      dialect: 'lmarenabridge-v2',
     });
   });
 

@@ -34,6 +34,8 @@ import type { SessionChannel } from './tunnel/relay-stream.js';
 import { SlotShares } from './tunnel/slot-shares.js';
 import { StreamHub } from './tunnel/stream-hub.js';
 import { BridgeClient } from './upstream/bridge-client.js';
+import { type Detection, detectDialect } from './upstream/detect.js';
+import { DIALECTS } from './upstream/dialects/index.js';
 import { Readiness } from './upstream/readiness.js';
 import { AGENT_VERSION } from './version.js';
 
@@ -123,13 +125,25 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   readonly #options: AgentOptions;
   readonly #settings: AgentSettings;
   #statusRetry: NodeJS.Timeout | undefined;
+  /** What `bridge: auto` found last (undefined: set by the owner, or nothing answered yet). */
+  #detection: Detection | undefined;
 
-  constructor(config: AgentConfig, options: AgentOptions) {
+  constructor(configured: AgentConfig, options: AgentOptions, detection?: Detection) {
     super();
+    // Without a list, everything configured counts as the owner's (embedding, tests).
+    const explicit = options.explicit ?? new Set<FieldName>(['maxConcurrency', 'logLevel']);
+    const dialect =
+      configured.bridge === 'auto'
+        ? (detection?.dialect ?? DIALECTS['lmarenabridge-v2'])
+        : (DIALECTS[configured.bridge] ?? DIALECTS['lmarenabridge-v2']);
+    // A bridge with one browser serves one request at a time unless its owner says otherwise.
+    const config = explicit.has('maxConcurrency')
+      ? configured
+      : { ...configured, maxConcurrency: dialect.concurrency };
     this.#config = config;
     this.#options = options;
-    // Without a list, everything configured counts as the owner's (embedding, tests).
-    this.#settings = new AgentSettings(config, options.explicit ?? new Set(['maxConcurrency', 'logLevel']));
+    this.#detection = detection;
+    this.#settings = new AgentSettings(config, explicit);
     this.#log = options.logger ?? createLogger({ level: config.logLevel });
     this.#bridge = new BridgeClient({
       baseUrl: config.upstreamUrl,
@@ -137,12 +151,16 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       connections: config.maxConcurrency + 1,
       timeoutMs: options.upstreamTimeoutMs,
       probeTimeoutMs: options.probeTimeoutMs,
+      dialect,
     });
     this.#readiness = new Readiness(this.#bridge, {
       intervalMs: options.probeIntervalMs,
       retryBaseMs: options.probeRetryBaseMs,
       holdMs: options.reasonHoldMs,
+      // Detected once already (startAgent) when it answered: again only after it was unreachable.
+      ...(config.bridge === 'auto' ? { detect: () => this.#redetect() } : {}),
     });
+    if (detection) this.#readiness.skipDetection();
     this.#shares = new SlotShares(config.maxConcurrency);
     this.#hub = new StreamHub({
       bridge: this.#bridge,
@@ -169,7 +187,13 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   async start(): Promise<void> {
     await this.#readiness.start();
     this.#log.info(
-      { upstream: this.#config.upstreamUrl, ready: this.#readiness.ready, reason: this.#readiness.reason },
+      {
+        upstream: this.#config.upstreamUrl,
+        bridge: this.#bridge.dialect.name,
+        detected: this.#detection?.evidence ?? null,
+        ready: this.#readiness.ready,
+        reason: this.#readiness.reason,
+      },
       'bridge probed',
     );
     if (this.#config.statusPort >= 0) {
@@ -193,6 +217,22 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       this.#log.warn({ relay: url, fix: PLAIN_TRANSPORT_FIX }, plainTransportWarning(url));
     }
     this.#pool.start();
+  }
+
+  /** `bridge: auto` again (the bridge was unreachable): true when anything answered. */
+  async #redetect(): Promise<boolean> {
+    const found = await detectDialect(this.#bridge);
+    if (!found) return false;
+    if (found.dialect !== this.#bridge.dialect) {
+      // Relays learn the new dialect with the next hello (reconnect); streams already open keep theirs.
+      this.#log.warn(
+        { from: this.#bridge.dialect.name, to: found.dialect.name, evidence: found.evidence },
+        'another bridge answers now',
+      );
+    }
+    this.#bridge.dialect = found.dialect;
+    this.#detection = found;
+    return true;
   }
 
   async #startStatusServer(): Promise<void> {
@@ -237,6 +277,10 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       retry_at:
         this.#readiness.holdUntil > Date.now() ? new Date(this.#readiness.holdUntil).toISOString() : null,
       max_concurrency: this.#settings.maxConcurrency,
+      bridge: this.#bridge.dialect.name,
+      bridge_setting: this.#config.bridge,
+      bridge_evidence: this.#detection?.evidence ?? null,
+      prompt_limit_chars: this.#bridge.dialect.promptLimitChars ?? null,
       settings: this.#settings.sources(),
       connections,
     };
@@ -285,7 +329,10 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       ready,
       slots: this.#shares.join(link),
       pushedSettings: true,
+      dialect: this.#bridge.dialect.name,
     };
+    const limit = this.#bridge.dialect.promptLimitChars;
+    if (limit !== undefined) hello.promptLimitChars = limit;
     if (this.#options.autoUpdate) hello.autoUpdate = true;
     this.#announced.set(link, { models, ready });
     if (this.#config.clientId) hello.clientId = this.#config.clientId;
@@ -300,7 +347,9 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
 
   #readyFrame(): AgentFrame {
     const { ready, reason, code, holdUntil } = this.#readiness;
-    const frame: ReadyFrame = { type: 'ready', ready };
+    const frame: ReadyFrame = { type: 'ready', ready, dialect: this.#bridge.dialect.name };
+    const limit = this.#bridge.dialect.promptLimitChars;
+    if (limit !== undefined) frame.promptLimitChars = limit;
     if (reason) frame.reason = truncateChars(reason, 512);
     if (!ready && code) frame.code = code;
     const wait = holdUntil - Date.now();
@@ -391,7 +440,19 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
  * dials the relay. Resolves once running; connection progress comes as events.
  */
 export async function startAgent(config: AgentConfig, options: AgentOptions = {}): Promise<Agent> {
-  const agent = new RunningAgent(config, options);
+  // `bridge: auto` asks before anything is built: the dialect sets the concurrency default.
+  let detection: Detection | undefined;
+  if (config.bridge === 'auto') {
+    const probe = new BridgeClient({
+      baseUrl: config.upstreamUrl,
+      apiKey: config.upstreamApiKey,
+      connections: 2,
+      probeTimeoutMs: options.probeTimeoutMs,
+    });
+    detection = await detectDialect(probe);
+    await probe.close();
+  }
+  const agent = new RunningAgent(config, options, detection);
   await agent.start();
   return agent;
 }

@@ -6,8 +6,12 @@ describe('bridge reason codes', () => {
   it('has a plain-language fix for every code', () => {
     for (const code of bridgeReasonCode.options) expect(BRIDGE_REASON_FIXES[code].length).toBeGreaterThan(10);
     expect(BRIDGE_REASON_FIXES.cloudflare_challenge).toContain(
-      'open lmarena.ai in the browser and pass the check',
+      'open arena.ai in the browser and pass the check',
     );
+    // 2026: nothing tells an owner to open lmarena.ai (it redirects); the old userscript has its own fix.
+    for (const code of bridgeReasonCode.options)
+      expect(BRIDGE_REASON_FIXES[code]).not.toMatch(/open lmarena\.ai/);
+    expect(BRIDGE_REASON_FIXES.userscript_outdated).toContain('@match https://arena.ai/*');
   });
 
   it('carries the code and retry-after in ready frames, and reads frames of older agents without them', () => {

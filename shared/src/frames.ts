@@ -232,6 +232,13 @@ export const readyFrame = z.object({
   code: peerReasonCode.optional(),
   /** When the bridge said how long to wait (LMArena's 429 retry-after), in ms. */
   retryAfterMs: z.number().int().min(0).max(86_400_000).optional().catch(undefined),
+  /**
+   * The bridge dialect now (as in `hello`): `bridge: auto` finds it again when the bridge comes
+   * back after an outage, and another bridge may answer at the same address. Absent: unchanged.
+   */
+  dialect: z.string().min(1).max(64).optional().catch(undefined),
+  /** The prompt limit of that dialect, in characters (as in `hello`); absent with `dialect`: none. */
+  promptLimitChars: z.number().int().min(1).max(1_000_000_000).optional().catch(undefined),
 });
 
 /**

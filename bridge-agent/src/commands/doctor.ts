@@ -12,7 +12,9 @@ import type { AgentConfig } from '../config/schema.js';
 import { checkBridge } from '../doctor/bridge-check.js';
 import { probeServing, type ServeProbe } from '../doctor/bridge-serve-probe.js';
 import { type CheckLine, fail, formatLine, ok } from '../doctor/check-line.js';
+import { checkDialect } from '../doctor/dialect-check.js';
 import { checkRelay } from '../doctor/relay-check.js';
+import { checkUserscriptHistory } from '../doctor/userscript-history.js';
 import { MIN_NODE_VERSION, nodeIsSupported } from '../node-version.js';
 import { type CommandContext, EXIT } from './context.js';
 
@@ -51,14 +53,18 @@ export async function checkAll(config: AgentConfig, options: DoctorOptions = {})
       })),
     );
   }
-  const bridge = {
-    baseUrl: config.upstreamUrl,
-    apiKey: config.upstreamApiKey,
-    timeoutMs: options.bridgeTimeoutMs ?? 5_000,
-  };
+  const timeoutMs = options.bridgeTimeoutMs ?? 5_000;
+  const { dialect, lines: dialectLines } = await checkDialect(config, timeoutMs);
+  lines.push(...dialectLines);
+  const bridge = { baseUrl: config.upstreamUrl, apiKey: config.upstreamApiKey, timeoutMs, dialect };
   const models = await checkBridge(bridge);
   lines.push(models.line);
-  if (models.reachable) lines.push(await (options.serveProbe ?? probeServing)(bridge));
+  // Only v2.7.6 can be asked whether it could serve without sending LMArena anything.
+  if (models.reachable && dialect.serveProbe) {
+    lines.push(await (options.serveProbe ?? probeServing)(bridge));
+    const history = await checkUserscriptHistory(config.statusPort, timeoutMs);
+    if (history) lines.push(history);
+  }
   return lines;
 }
 

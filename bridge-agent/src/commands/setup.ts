@@ -8,6 +8,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { ConfigError, configFilePath } from '../config/load-config.js';
+import type { FieldName } from '../config/schema.js';
 import { formatLine } from '../doctor/check-line.js';
 import { type ConfigEdit, editConfig } from '../setup/config-edit.js';
 import { type CommandContext, EXIT } from './context.js';
@@ -34,6 +35,34 @@ async function wantsService(ctx: CommandContext, choice: boolean | undefined): P
   return /^\s*y(es)?\s*$/i.test(answer);
 }
 
+/**
+ * Asks for the bridge's address and key when the owner is at a terminal and neither the flags
+ * nor the file say them; the checks after the edit tell whether they work.
+ */
+async function askBridge(
+  ctx: CommandContext,
+  original: string | undefined,
+  argv: readonly string[],
+): Promise<{ argv: string[]; answers: Partial<Record<FieldName, string>> }> {
+  const answers: Partial<Record<FieldName, string>> = {};
+  const out = [...argv];
+  if (!ctx.interactive) return { argv: out, answers };
+  const has = (key: string) => new RegExp(`"${key}"\\s*:`).test(original ?? '');
+  if (!argv.includes('--upstream') && !has('upstream_url')) {
+    const url = await ctx.ask(
+      "Your bridge's address (Enter: http://127.0.0.1:5102, LMArenaBridge v2.7.6; CloudWaddie's LMArenaBridge: http://127.0.0.1:8000; WebAI2API: http://127.0.0.1:3000; Ollama: http://127.0.0.1:11434): ",
+    );
+    if (url.trim()) out.push('--upstream', url.trim());
+  }
+  if (!has('upstream_api_key') && ctx.env.AGENT_UPSTREAM_API_KEY === undefined) {
+    const key = await ctx.ask(
+      "Your bridge's API key (Enter: none; CloudWaddie's: an sk-lmab-… key from its dashboard): ",
+    );
+    if (key.trim()) answers.upstreamApiKey = key.trim();
+  }
+  return { argv: out, answers };
+}
+
 export async function runSetup(ctx: CommandContext, options: SetupOptions = {}): Promise<number> {
   const { own, rest, problems } = splitOwnFlags(ctx.argv, {
     '--service': 'switch',
@@ -50,9 +79,10 @@ export async function runSetup(ctx: CommandContext, options: SetupOptions = {}):
 
   const path = configFilePath(rest, ctx.env, ctx.cwd);
   const original = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  const asked = await askBridge(ctx, original, rest);
   let edit: ConfigEdit;
   try {
-    edit = editConfig(path, original, rest);
+    edit = editConfig(path, original, asked.argv, asked.answers);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     ctx.err(

@@ -68,6 +68,7 @@ describe('loadConfig', () => {
       statusPort: 0,
       autoUpdate: false,
       serviceManager: 'none',
+      bridge: 'auto',
     });
   });
 
@@ -90,7 +91,23 @@ describe('loadConfig', () => {
       statusPort: 5103,
       autoUpdate: false,
       serviceManager: 'none',
+      bridge: 'auto',
     });
+  });
+
+  it('takes bridge from the file, AGENT_BRIDGE or --bridge, and names the choices when wrong', () => {
+    const base = { argv: ['--relay', 'ws://r', '--token', 't'], readFile: disk({}) };
+    expect(loadConfig({ ...base, env: {} }).bridge).toBe('auto');
+    expect(loadConfig({ ...base, env: { AGENT_BRIDGE: ' LMArenaBridge-CW ' } }).bridge).toBe(
+      'lmarenabridge-cw',
+    );
+    expect(
+      loadConfig({ ...base, argv: [...base.argv, '--bridge', 'openai'], env: { AGENT_BRIDGE: 'webai2api' } })
+        .bridge,
+    ).toBe('openai');
+    expect(() => loadConfig({ ...base, env: { AGENT_BRIDGE: 'ollama' } })).toThrow(
+      /bridge.*must be one of auto, lmarenabridge-v2, lmarenabridge-cw, webai2api, openai/,
+    );
   });
 
   it('lets environment override the file and flags override both', () => {

@@ -40,7 +40,9 @@ Reads config.jsonc, then AGENT_* environment variables, then these flags (later 
   --token <token>           client token (AGENT_TOKEN)
   --ca <file>               PEM CA certificate(s) trusted for the relay, besides the system's (AGENT_CA_FILE)
   --client-id <id>          client id (AGENT_CLIENT_ID)
-  --upstream <url>          LMArenaBridge address (AGENT_UPSTREAM_URL; default http://127.0.0.1:5102)
+  --upstream <url>          the bridge's address (AGENT_UPSTREAM_URL; default http://127.0.0.1:5102)
+  --bridge <dialect>        auto|lmarenabridge-v2|lmarenabridge-cw|webai2api|openai (AGENT_BRIDGE;
+                            default auto: found from what upstream_url answers)
   --max-concurrency <n>     streams served at once (AGENT_MAX_CONCURRENCY; default 4)
   --status-port <port>      local status server on 127.0.0.1; 0 = any, -1 = off (AGENT_STATUS_PORT; default 5103)
   --log-level <level>       fatal|error|warn|info|debug|trace|silent (AGENT_LOG_LEVEL; default info)

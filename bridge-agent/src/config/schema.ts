@@ -4,6 +4,7 @@
  */
 import { releaseKey } from '@arena-relay/shared';
 import { z } from 'zod';
+import { DIALECT_NAMES } from '../upstream/dialects/dialect.js';
 import { normaliseUpstreamUrl, toConnectUrl } from './relay-url.js';
 
 /** Where a setting can be given. `file` is a dotted path into config.jsonc. */
@@ -20,6 +21,7 @@ export const FIELDS = {
   enableRequestLogging: { file: 'platform_integration.enable_request_logging' },
   upstreamUrl: { file: 'upstream_url', env: 'AGENT_UPSTREAM_URL', flag: '--upstream' },
   upstreamApiKey: { file: 'upstream_api_key', env: 'AGENT_UPSTREAM_API_KEY', secret: true },
+  bridge: { file: 'bridge', env: 'AGENT_BRIDGE', flag: '--bridge' },
   maxConcurrency: { file: 'max_concurrency', env: 'AGENT_MAX_CONCURRENCY', flag: '--max-concurrency' },
   connections: { file: 'connections', env: 'AGENT_CONNECTIONS', flag: '--connections' },
   statusPort: { file: 'status_port', env: 'AGENT_STATUS_PORT', flag: '--status-port' },
@@ -33,6 +35,8 @@ export type FieldName = keyof typeof FIELDS;
 /** What runs the agent; set by the service files `install-service` writes (see exit-codes.ts). */
 export const SERVICE_MANAGERS = ['none', 'systemd', 'launchd', 'task-scheduler'] as const;
 export type ServiceManager = (typeof SERVICE_MANAGERS)[number];
+/** `auto`: the agent finds out which bridge answers at upstream_url; else one dialect by name. */
+export const BRIDGE_CHOICES = ['auto', ...DIALECT_NAMES] as const;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -126,6 +130,12 @@ export const configSchema = z.object({
   enableRequestLogging: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
   upstreamUrl: url(normaliseUpstreamUrl).default('http://127.0.0.1:5102'),
   upstreamApiKey: text('a string or null').min(1, 'must not be empty (use null for none)').optional(),
+  bridge: z
+    .preprocess(
+      (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
+      z.enum(BRIDGE_CHOICES, { error: `must be one of ${BRIDGE_CHOICES.join(', ')}` }),
+    )
+    .default('auto'),
   maxConcurrency: integer(1, 1024, 4),
   connections: integer(1, 16, 2),
   statusPort: integer(-1, 65535, 5103),
@@ -145,6 +155,7 @@ export const configSchema = z.object({
  * - `caFile`: absolute path of a PEM file whose certificates are trusted for the relay connection,
  *   on top of the system's roots (set by `loadConfig` after checking the file).
  * - `heartbeatIntervalSeconds`: informational; the relay's `welcome.heartbeatMs` rules liveness.
+ * - `bridge`: the bridge's dialect, or `auto` (default) to detect it from what upstream_url answers.
  * - `statusPort`: 0 picks a free port, -1 disables the status server.
  * - `autoUpdate`: take the agent version the relay offers (only when running as the bundle file).
  * - `serviceManager`: what runs the agent, so a refused credential ends it with a code that

@@ -44,14 +44,14 @@ export const probeServing: ServeProbe = async (input) => {
     return fail(
       WHAT,
       `the userscript is not connected (503: ${detail})`,
-      'open lmarena.ai in the browser, with the LMArenaBridge userscript enabled, and keep the tab open',
+      "open arena.ai in the browser with the userscript enabled and keep the tab open; if it has never connected, v2.7.6's userscript only matches lmarena.ai (now arena.ai): add `// @match https://arena.ai/*` to it, or move to CloudWaddie's LMArenaBridge",
     );
   }
   if (status === 503 && detail.includes(CLOUDFLARE_CHECK)) {
     return fail(
       WHAT,
       `a Cloudflare check is running (503: ${detail})`,
-      'open the lmarena.ai tab and pass the check ("Verify you are human"); the bridge serves again a few seconds later',
+      'open the arena.ai tab and pass the check ("Verify you are human"); the bridge serves again a few seconds later',
     );
   }
   if (status === 401) {
@@ -65,7 +65,7 @@ export const probeServing: ServeProbe = async (input) => {
     return fail(
       WHAT,
       `the bridge cannot serve (503: ${detail})`,
-      "look at the lmarena.ai tab and the bridge's window",
+      "look at the arena.ai tab and the bridge's window",
     );
   return warn(
     WHAT,

@@ -32,10 +32,17 @@ function withValues(text: string, values: ReadonlyArray<[path: string, value: un
  * Applies the setting flags of `argv` to `original` (the file's text, or undefined when there is
  * none) and validates the result as the file alone, without environment. Throws `ConfigError`.
  */
-export function editConfig(path: string, original: string | undefined, argv: readonly string[]): ConfigEdit {
+export function editConfig(
+  path: string,
+  original: string | undefined,
+  argv: readonly string[],
+  /** Values the owner typed at setup's prompts (the bridge's key has no flag: it is a secret). */
+  answers: Partial<Record<FieldName, string>> = {},
+): ConfigEdit {
   const flags = flagLayer(argv);
-  const names = (Object.keys(FIELDS) as FieldName[]).filter((name) => flags.values[name] !== undefined);
-  const raw = names.map((name): [string, unknown] => [FIELDS[name].file, flags.values[name]]);
+  const values: Partial<Record<FieldName, unknown>> = { ...answers, ...flags.values };
+  const names = (Object.keys(FIELDS) as FieldName[]).filter((name) => values[name] !== undefined);
+  const raw = names.map((name): [string, unknown] => [FIELDS[name].file, values[name]]);
   const draft = withValues(original ?? '{\n}\n', raw);
   const read = (file: string): string | undefined => {
     if (file === path) return draft;
@@ -51,7 +58,7 @@ export function editConfig(path: string, original: string | undefined, argv: rea
   // Typed values (numbers, the CA's absolute path) replace the flags' strings; relay addresses stay as written.
   const typed = names.map((name): [string, unknown] => [
     FIELDS[name].file,
-    name === 'relayUrls' ? flags.values[name] : config[name],
+    name === 'relayUrls' ? values[name] : config[name],
   ]);
   return {
     text: names.length > 0 ? withValues(original ?? '{\n}\n', typed) : draft,

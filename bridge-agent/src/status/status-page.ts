@@ -54,6 +54,9 @@ ${fix}
 ${row('Reason', status.ready ? null : status.ready_code)}
 ${row("Bridge's words", status.ready ? null : status.ready_reason)}
 ${row('Retry after', status.retry_at)}
+${row('Bridge', `${status.bridge}${status.bridge_setting === 'auto' ? ' (found by bridge: auto)' : ' (set in config)'}`)}
+${row('Found from', status.bridge_evidence)}
+${row('Prompt limit', status.prompt_limit_chars === null ? null : `${status.prompt_limit_chars} characters`)}
 ${row('Client', status.client_id)}
 ${row('Max concurrency', status.max_concurrency)}
 ${row('Reconnects', status.reconnects)}

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../test-support/harness.js';
 import { waitFor } from '../test-support/wait.js';
+import { inEnglish } from '../upstream/bridge-words.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -38,6 +39,11 @@ describe('status server', () => {
       ready_fix: null,
       retry_at: null,
       max_concurrency: h.config.maxConcurrency,
+      // `bridge: auto` found v2.7.6 from its model list.
+      bridge: 'lmarenabridge-v2',
+      bridge_setting: 'auto',
+      bridge_evidence: '/v1/models answered 200: models owned by LMArenaBridge',
+      prompt_limit_chars: null,
       // Nothing pushed: the harness's agent counts its config as the owner's.
       settings: {
         max_concurrency: { value: h.config.maxConcurrency, source: 'local' },
@@ -91,8 +97,8 @@ describe('status server', () => {
     expect(status.body).toMatchObject({
       ready: false,
       ready_code: 'userscript_disconnected',
-      ready_reason: `bridge answered 503: ${detail}`,
-      ready_fix: expect.stringContaining('open lmarena.ai in the browser'),
+      ready_reason: `bridge answered 503: ${inEnglish(detail)}`,
+      ready_fix: expect.stringContaining('open arena.ai in the browser'),
       retry_at: null,
     });
 
@@ -103,7 +109,7 @@ describe('status server', () => {
     const html = await page.text();
     expect(html).toContain('Not serving: the bridge cannot take requests.');
     expect(html).toContain('userscript_disconnected');
-    expect(html).toContain('open lmarena.ai in the browser with the LMArenaBridge userscript enabled');
+    expect(html).toContain('open arena.ai in the browser with the bridge userscript enabled');
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; 油猴脚本客户端未连接。');
     expect(html).not.toContain('<script>');
     // Self-contained: nothing is fetched from anywhere.

@@ -32,6 +32,14 @@ export type PlatformStatus = {
   /** ISO time before which the agent will not try the bridge again (LMArena's retry-after). */
   retry_at: string | null;
   max_concurrency: number;
+  /** The bridge dialect in use (`lmarenabridge-cw`, …). */
+  bridge: string;
+  /** What the owner set: `auto` or a dialect. */
+  bridge_setting: string;
+  /** Why `auto` chose it (what the bridge answered); null when set by the owner or not detected. */
+  bridge_evidence: string | null;
+  /** The bridge's prompt limit in characters, when its dialect has one. */
+  prompt_limit_chars: number | null;
   /** The settings a relay may push, each with its value and source (local / relay / default). */
   settings?: ReturnType<AgentSettings['sources']>;
   /** Every socket to a relay, going-away ones included; `slots` is its share of max_concurrency. */

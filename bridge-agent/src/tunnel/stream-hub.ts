@@ -228,8 +228,10 @@ export class StreamHub {
     this.#inFlight--;
     this.#options.admission?.finished(link);
     this.#counts.bytes_out += stream.bytesOut;
-    if (outcome.kind === 'ended') this.#counts.successes++;
-    else if (outcome.kind === 'failed') this.#counts.failures++;
+    if (outcome.kind === 'ended') {
+      this.#counts.successes++;
+      this.#options.readiness.served();
+    } else if (outcome.kind === 'failed') this.#counts.failures++;
     else this.#counts.cancelled++;
     if (this.#options.requestLogging || outcome.kind === 'failed')
       logFinished(this.#options.logger, stream, outcome, open);

@@ -5,6 +5,7 @@
 
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
+import { DIALECTS, type Dialect } from './dialects/index.js';
 
 /** Idle limit on headers and body, in ms: above the bridge's 360 s and undici's 300 s default. */
 export const UPSTREAM_TIMEOUT_MS = 420_000;
@@ -23,7 +24,15 @@ export type BridgeClientOptions = {
   timeoutMs?: number;
   /** Headers and body timeout for probes, in ms (default PROBE_TIMEOUT_MS). */
   probeTimeoutMs?: number;
+  /** The bridge's dialect until detection says otherwise (default lmarenabridge-v2). */
+  dialect?: Dialect;
 };
+
+/**
+ * The API prefix an owner may have pasted into upstream_url (CloudWaddie documents its base URL as
+ * `…:8000/api/v1`): the dialect adds its own, so it is dropped here.
+ */
+const API_SUFFIX = /\/(api\/)?v1$/;
 
 /**
  * `bytes`: the body as JSON bytes, sent as they are (protocol v2: the consumer's own bytes, in
@@ -42,13 +51,16 @@ export class BridgeClient {
   readonly #pool: Pool;
   readonly #basePath: string;
   readonly #authorization: string | undefined;
+  /** How the bridge speaks; set again when `bridge: auto` finds another one. */
+  dialect: Dialect;
 
   constructor(options: BridgeClientOptions) {
     const url = new URL(options.baseUrl);
     const timeout = options.timeoutMs ?? UPSTREAM_TIMEOUT_MS;
     this.baseUrl = options.baseUrl;
     this.probeTimeoutMs = options.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
-    this.#basePath = url.pathname.replace(/\/+$/, '');
+    this.#basePath = url.pathname.replace(/\/+$/, '').replace(API_SUFFIX, '');
+    this.dialect = options.dialect ?? DIALECTS['lmarenabridge-v2'];
     this.#authorization = options.apiKey ? `Bearer ${options.apiKey}` : undefined;
     this.#pool = new Pool(url.origin, {
       connections: options.connections,
@@ -81,18 +93,36 @@ export class BridgeClient {
     }
     this.#pool.dispatch(
       // undici's types list Readable, not Iterable, yet it takes any iterable of chunks.
-      { method: request.method, path: this.#basePath + request.path, headers, body: body as string | Buffer },
+      { method: request.method, path: this.pathOf(request.path), headers, body: body as string | Buffer },
       handler,
     );
   }
 
-  /** `GET /v1/models` with the short probe timeout. */
+  /** The bridge's path for the relay's `/v1/…` path: its base path and the dialect's API prefix. */
+  pathOf(relayPath: string): string {
+    const rest = relayPath.startsWith('/v1/') ? relayPath.slice(3) : relayPath;
+    return `${this.#basePath}${this.dialect.apiPrefix}${rest}`;
+  }
+
+  /** `GET <models>` of the dialect with the short probe timeout. */
   models(signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+    return this.#get(this.pathOf('/v1/models'), signal);
+  }
+
+  /**
+   * `GET` of a path under the bridge's base path (not the dialect's prefix: detection asks before
+   * it knows the dialect), with the short probe timeout and the key.
+   */
+  probeGet(path: string, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
+    return this.#get(this.#basePath + path, signal);
+  }
+
+  #get(path: string, signal?: AbortSignal): Promise<Dispatcher.ResponseData> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#authorization) headers.authorization = this.#authorization;
     return this.#pool.request({
       method: 'GET',
-      path: `${this.#basePath}/v1/models`,
+      path,
       headers,
       signal,
       headersTimeout: this.probeTimeoutMs,
@@ -114,7 +144,7 @@ export class BridgeClient {
     if (this.#authorization) headers.authorization = this.#authorization;
     return this.#pool.request({
       method: 'POST',
-      path: `${this.#basePath}/v1/chat/completions`,
+      path: this.pathOf('/v1/chat/completions'),
       headers,
       body: '[]',
       signal,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { inEnglish } from './bridge-words.js';
 import {
   classifyBridgeMessage,
   classifyNetworkError,
@@ -44,7 +45,8 @@ describe('classifyBridgeMessage: one code, status and scope per in-band message'
   ] as const)('%s → %s %i (%s, %s)', (name, code, status, scope, reason) => {
     const text = TEXTS[name];
     const failure = classifyBridgeMessage(text);
-    expect(failure).toMatchObject({ code, status, scope, message: text });
+    // The bridge's Chinese in English, its own words kept beside.
+    expect(failure).toMatchObject({ code, status, scope, message: inEnglish(text) });
     expect(failure.reason).toBe(reason);
     // Not streamed, the bridge wraps the same message in a bridge_error body: same outcome.
     const body = `{"error": {"message": "[LMArena Bridge Error]: ${text.replaceAll('"', '\\"')}", "type": "bridge_error", "code": "processing_error"}}`;
@@ -88,7 +90,7 @@ describe('classifyStatus', () => {
       status: 503,
       scope: 'bridge',
       reason,
-      message: `bridge answered 503: ${detail}`,
+      message: `bridge answered 503: ${inEnglish(detail)}`,
     });
   });
 

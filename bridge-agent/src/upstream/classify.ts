@@ -10,6 +10,7 @@ import {
   type StreamErrorCode,
   truncateChars,
 } from '@arena-relay/shared';
+import { inEnglish } from './bridge-words.js';
 
 /** An upstream failure as it goes into an `error` frame (see `errorFrame` in shared/src/frames.ts). */
 export type UpstreamFailure = {
@@ -47,15 +48,17 @@ export async function readCapped(body: Readable, cap = ERROR_BODY_CAP): Promise<
 
 /**
  * The bridge's message in an error body: FastAPI's `{"detail": …}`, the OpenAI-like
- * `{"error": {"message": …}}`, or the text itself.
+ * `{"error": {"message": …}}`, Ollama's `{"error": "…"}`, or the text itself.
  */
 export function errorDetail(text: string): string {
   try {
     const json: unknown = JSON.parse(text);
     if (typeof json === 'object' && json !== null) {
-      const { detail, error } = json as { detail?: unknown; error?: { message?: unknown } };
+      const { detail, error } = json as { detail?: unknown; error?: { message?: unknown } | string };
       if (typeof detail === 'string') return detail;
       if (detail !== undefined) return JSON.stringify(detail);
+      // Ollama writes `{"error": "…"}`.
+      if (typeof error === 'string') return error;
       if (typeof error?.message === 'string') return error.message;
     }
   } catch {
@@ -80,7 +83,7 @@ const MODEL_NOT_MAPPED = /没有配置独立的会话ID/;
  * same message inside a stream is: one failure, one status.
  */
 export function classifyStatus(status: number, detail: string, retryAfter?: string): UpstreamFailure {
-  const said = detail ? `: ${detail}` : '';
+  const said = detail ? `: ${inEnglish(detail)}` : '';
   if (status === 401 || status === 403) {
     return {
       code: 'upstream_unavailable',
@@ -178,7 +181,7 @@ function retryAfterInText(text: string): number | undefined {
  * message when not streaming (413 for an attachment too large, else 500).
  */
 export function classifyBridgeMessage(text: string): UpstreamFailure {
-  const message = truncateChars(text, 8192);
+  const message = truncateChars(inEnglish(text), 8192);
   if (ATTACHMENT_TOO_LARGE.test(text)) {
     return { code: 'upstream_rejected', status: 413, scope: 'request', message };
   }

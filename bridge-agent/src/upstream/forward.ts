@@ -9,13 +9,8 @@ import type { OpenFrame } from '@arena-relay/shared';
 import type { Dispatcher } from 'undici';
 import { EventStreamPump, PlainPump, type Pump } from './body-pumps.js';
 import type { BridgeClient } from './bridge-client.js';
-import {
-  classifyNetworkError,
-  classifyStatus,
-  ERROR_BODY_CAP,
-  errorDetail,
-  type UpstreamFailure,
-} from './classify.js';
+import { classifyNetworkError, ERROR_BODY_CAP, errorDetail, type UpstreamFailure } from './classify.js';
+import type { Dialect } from './dialects/index.js';
 
 /** Where a stream's frames go. Implemented by the tunnel, which owns flow control. */
 export interface StreamSink {
@@ -58,7 +53,10 @@ export function forward(
   };
   try {
     const request = { method: open.method, path: open.path, body: open.body };
-    client.dispatch(body === undefined ? request : { ...request, bytes: body }, new Forwarding(sink, fail));
+    client.dispatch(
+      body === undefined ? request : { ...request, bytes: body },
+      new Forwarding(sink, fail, client.dialect),
+    );
   } catch (error) {
     fail(classifyNetworkError(error));
   }
@@ -82,6 +80,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
   constructor(
     private readonly sink: StreamSink,
     private readonly fail: (failure: UpstreamFailure) => void,
+    /** The dialect of the moment the request went out: detection may change the client's later. */
+    private readonly dialect: Dialect,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -108,8 +108,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
     const type = String(headers['content-type'] ?? '');
     const stop = (failure: UpstreamFailure) => this.#settle(failure, true);
     this.#pump = type.startsWith('text/event-stream')
-      ? new EventStreamPump(this.sink, stop, type)
-      : new PlainPump(this.sink, stop, status, type);
+      ? new EventStreamPump(this.sink, stop, type, this.dialect)
+      : new PlainPump(this.sink, stop, status, type, this.dialect);
     this.sink.onWritable = () => controller.resume();
   }
 
@@ -144,11 +144,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
   }
 
   #statusFailure(error: ErrorBody): UpstreamFailure {
-    return classifyStatus(
-      error.status,
-      errorDetail(Buffer.concat(error.chunks).toString('utf8')),
-      error.retryAfter,
-    );
+    const text = Buffer.concat(error.chunks).toString('utf8');
+    return this.dialect.classifyStatus(error.status, errorDetail(text), error.retryAfter, text);
   }
 
   /** Ends this request once: with `failure` if any, aborting the upstream when it still runs. */

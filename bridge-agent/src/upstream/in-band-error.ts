@@ -12,36 +12,43 @@ export const BRIDGE_ERROR_PREFIX = '\n\n[LMArena Bridge Error]: ';
  */
 export const BRIDGE_ERROR_MARKER = Buffer.from(JSON.stringify(BRIDGE_ERROR_PREFIX).slice(1, -1));
 
-const MARKER_FIRST_BYTE = BRIDGE_ERROR_MARKER[0]!;
-const TAIL = BRIDGE_ERROR_MARKER.length - 1;
-
 /**
- * Finds the marker in a stream of chunks, including across a chunk boundary. Per chunk: one
- * `indexOf`, plus a scan of the last few bytes; a few bytes are copied only when a chunk ends
- * with a backslash nearby (rare: the bridge's events end with `}\n\n`).
+ * Finds a marker (by default v2.7.6's in-band error prefix; a dialect names its own) in a stream of
+ * chunks, including across a chunk boundary. Per chunk: one `indexOf`, plus a scan of the last few
+ * bytes; a few bytes are copied only when a chunk ends with the marker's first byte nearby.
  */
 export class MarkerScanner {
+  readonly #marker: Buffer;
+  readonly #first: number;
+  readonly #tailLength: number;
   /** Holds the end of the previous chunk(s) followed by the start of the current one. */
-  readonly #window = Buffer.alloc(TAIL * 2);
+  readonly #window: Buffer;
   #tail = 0;
+
+  constructor(marker: Buffer = BRIDGE_ERROR_MARKER) {
+    this.#marker = marker;
+    this.#first = marker[0]!;
+    this.#tailLength = marker.length - 1;
+    this.#window = Buffer.alloc(this.#tailLength * 2);
+  }
 
   /** True when the marker ends in `chunk` (it may have begun in an earlier chunk). */
   scan(chunk: Buffer): boolean {
     if (this.#tail > 0) {
-      const head = Math.min(chunk.length, TAIL);
+      const head = Math.min(chunk.length, this.#tailLength);
       chunk.copy(this.#window, this.#tail, 0, head);
       const joined = this.#tail + head;
-      if (this.#window.subarray(0, joined).indexOf(BRIDGE_ERROR_MARKER) !== -1) return true;
-      if (chunk.length < TAIL) return this.#keepTail(this.#window, joined);
+      if (this.#window.subarray(0, joined).indexOf(this.#marker) !== -1) return true;
+      if (chunk.length < this.#tailLength) return this.#keepTail(this.#window, joined);
     }
-    if (chunk.indexOf(BRIDGE_ERROR_MARKER) !== -1) return true;
+    if (chunk.indexOf(this.#marker) !== -1) return true;
     return this.#keepTail(chunk, chunk.length);
   }
 
-  /** Remembers the last TAIL bytes of `source[0, end)` when they could start a marker. */
+  /** Remembers the last marker-length-minus-one bytes of `source[0, end)` when they could start a marker. */
   #keepTail(source: Buffer, end: number): false {
-    const from = Math.max(0, end - TAIL);
-    const at = source.indexOf(MARKER_FIRST_BYTE, from);
+    const from = Math.max(0, end - this.#tailLength);
+    const at = source.indexOf(this.#first, from);
     if (at === -1 || at >= end) {
       this.#tail = 0;
     } else {

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BridgeClient } from './bridge-client.js';
+import { DIALECTS } from './dialects/index.js';
 import { Readiness } from './readiness.js';
 
 type Answer = { status: number; body: string } | 'refused';
@@ -14,6 +15,7 @@ class StubBridge {
 
   asClient(): BridgeClient {
     return {
+      dialect: DIALECTS['lmarenabridge-v2'],
       models: () => this.#answer('models', this.models),
       serveProbe: () => this.#answer('serve', this.serve),
     } as unknown as BridgeClient;
@@ -51,6 +53,54 @@ describe('Readiness', () => {
   afterEach(() => {
     readiness.stop();
     vi.useRealTimers();
+  });
+
+  it('bridge: auto detects before the first probe, and again only after the bridge was unreachable', async () => {
+    const answered = [true];
+    const auto = new Readiness(bridge.asClient(), {
+      intervalMs: 30_000,
+      retryBaseMs: 1_000,
+      detect: async () => {
+        bridge.calls.push('detect');
+        return answered.shift() ?? true;
+      },
+    });
+    await auto.start();
+    expect(bridge.calls).toEqual(['detect', 'models']);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(bridge.calls).toEqual(['detect', 'models', 'models']);
+    bridge.models = 'refused';
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(auto.code).toBe('bridge_down');
+    // Another bridge may have come up at the address: ask again before the next probe.
+    bridge.models = { status: 200, body: '{"data":[{"id":"llama3"}]}' };
+    await vi.advanceTimersByTimeAsync(1_000);
+    // (v2.7.6 also asks its serve probe after an outage.)
+    expect(bridge.calls.slice(3)).toEqual(['models', 'detect', 'models', 'serve']);
+    expect(auto).toMatchObject({ ready: true, models: ['llama3'] });
+    auto.stop();
+  });
+
+  it('calls a v2.7.6 userscript that has never connected for minutes outdated (lmarena.ai only), not one that served', async () => {
+    for (const servedBefore of [false, true]) {
+      const stub = new StubBridge();
+      stub.serve = TAB_CLOSED;
+      const r = new Readiness(stub.asClient(), { intervalMs: 30_000, outdatedAfterMs: 60_000 });
+      await r.start();
+      if (servedBefore) r.served();
+      const tabGone = {
+        code: 'upstream_unavailable',
+        status: 503,
+        reason: 'userscript_disconnected',
+        message: 'x',
+      } as const;
+      r.chatFailed(tabGone);
+      expect(r.code).toBe('userscript_disconnected');
+      // Probes every 2 s: the first one after the minute says so.
+      await vi.advanceTimersByTimeAsync(62_000);
+      expect(r.code).toBe(servedBefore ? 'userscript_disconnected' : 'userscript_outdated');
+      r.stop();
+    }
   });
 
   it('starts ready from /v1/models alone, then probes every interval', async () => {

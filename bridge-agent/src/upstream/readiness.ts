@@ -9,13 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { type BridgeReasonCode, truncateChars } from '@arena-relay/shared';
 import type { BridgeClient } from './bridge-client.js';
-import {
-  classifyNetworkError,
-  classifyStatus,
-  errorDetail,
-  readCapped,
-  type UpstreamFailure,
-} from './classify.js';
+import { classifyNetworkError, errorDetail, readCapped, type UpstreamFailure } from './classify.js';
 
 /** Interval between readiness probes while ready, in ms. */
 export const PROBE_INTERVAL_MS = 30_000;
@@ -38,7 +32,16 @@ export const HOLD_MS: Partial<Record<BridgeReasonCode, number>> = {
   upstream_rate_limited: 30_000,
   session_expired: 30_000,
   recaptcha_failed: 10_000,
+  auth_token_expired: 30_000,
+  recaptcha_mint_failed: 10_000,
+  arena_forbidden: 10_000,
 };
+
+/**
+ * How long a v2.7.6 bridge may say "userscript not connected" without ever having served before
+ * the agent calls it `userscript_outdated`, in ms: long enough to open the tab after starting.
+ */
+export const OUTDATED_AFTER_MS = 120_000;
 
 /** Outcome of one probe; the shape of a `health` frame's `bridge` field. */
 export type ProbeResult = { ok: boolean; status?: number; latencyMs: number; reason?: string };
@@ -60,6 +63,14 @@ export type ReadinessOptions = {
   /** Overrides HOLD_MS per reason, in ms. */
   holdMs?: Partial<Record<BridgeReasonCode, number>>;
   now?: () => number;
+  /**
+   * `bridge: auto`: finds the bridge's dialect (and sets it on the client); true when anything
+   * answered. Run before the first probe and again after the bridge was unreachable, since another
+   * bridge may have come up at the same address.
+   */
+  detect?: () => Promise<boolean>;
+  /** See OUTDATED_AFTER_MS. */
+  outdatedAfterMs?: number;
 };
 
 /** Model ids within the limits of the `hello`/`models` frames. */
@@ -104,6 +115,12 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
   #running: Promise<ProbeResult> | undefined;
   /** Failed probes in a row while not ready: the backoff exponent. */
   #misses = 0;
+  readonly #detect: (() => Promise<boolean>) | undefined;
+  #needsDetect: boolean;
+  /** The userscript was seen connected (the serve probe passed, or a chat was served). */
+  #everConnected = false;
+  readonly #createdAt: number;
+  readonly #outdatedAfterMs: number;
 
   constructor(client: BridgeClient, options: ReadinessOptions | number = {}) {
     super();
@@ -114,6 +131,15 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
     this.#retryCapMs = Math.min(this.#intervalMs, opts.retryCapMs ?? RETRY_CAP_MS);
     this.#holdMs = { ...HOLD_MS, ...opts.holdMs };
     this.#now = opts.now ?? Date.now;
+    this.#detect = opts.detect;
+    this.#needsDetect = opts.detect !== undefined;
+    this.#createdAt = this.#now();
+    this.#outdatedAfterMs = opts.outdatedAfterMs ?? OUTDATED_AFTER_MS;
+  }
+
+  /** A chat was served whole: the bridge's browser side works (or worked). */
+  served(): void {
+    this.#everConnected = true;
   }
 
   /** Probes once, then keeps probing (interval while ready, backoff while not). Resolves after the first probe. */
@@ -142,6 +168,11 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
       this.#schedule();
     });
     return this.#running;
+  }
+
+  /** The dialect is known already: no detection before the first probe (only after an outage). */
+  skipDetection(): void {
+    this.#needsDetect = false;
   }
 
   /** The agent itself is not ready (shutting down): said to the relay with this code. */
@@ -175,10 +206,14 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
   async #probeOnce(): Promise<ProbeResult> {
     const started = performance.now();
     const latency = () => Math.round(performance.now() - started);
+    if (this.#needsDetect && this.#detect) this.#needsDetect = !(await this.#detect().catch(() => false));
     let verdict = await this.#models();
+    if (!verdict.ok && verdict.code === 'bridge_down' && this.#detect) this.#needsDetect = true;
     // `/v1/models` cannot tell a connected tab from a closed one: ask the chat route too, but only
     // while not ready for a reason seen (a ready bridge proves itself with every chat it serves).
-    if (verdict.ok && !this.ready && this.code !== 'not_probed') verdict = await this.#serving();
+    if (verdict.ok && !this.ready && this.code !== 'not_probed' && this.#client.dialect.serveProbe) {
+      verdict = await this.#serving();
+    }
     if (verdict.ok && this.holdUntil > this.#now() && this.code !== undefined) {
       verdict = { ok: false, reason: this.reason ?? 'waiting for LMArena', code: this.code };
     }
@@ -203,8 +238,8 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
       const response = await this.#client.models();
       const status = response.statusCode;
       if (status !== 200) {
-        const detail = errorDetail(await readCapped(response.body));
-        const failure = classifyStatus(status, detail);
+        const text = await readCapped(response.body);
+        const failure = this.#client.dialect.classifyStatus(status, errorDetail(text), undefined, text);
         // No models at all (its 404) is the bridge's setup, not a request of ours.
         return notReady(failure, status === 404 ? 'bridge_misconfigured' : 'bridge_error');
       }
@@ -228,10 +263,13 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
       const status = response.statusCode;
       const detail = errorDetail(await readCapped(response.body, 16 * 1024));
       // The array got past every check and failed on the first field read: the tab is there.
-      if (status === 500 && detail === 'Internal Server Error') return { ok: true };
+      if (status === 500 && detail === 'Internal Server Error') {
+        this.#everConnected = true;
+        return { ok: true };
+      }
       // A bridge that answers some other way (another version) cannot be judged: trust /v1/models.
       if (status !== 503 && status !== 401 && status !== 403) return { ok: true };
-      return notReady(classifyStatus(status, detail), 'bridge_error');
+      return notReady(this.#client.dialect.classifyStatus(status, detail), 'bridge_error');
     } catch (error) {
       return notReady({ ...classifyNetworkError(error), reason: 'bridge_down' }, 'bridge_down');
     }
@@ -244,6 +282,16 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
   }
 
   #setReady(ready: boolean, reason: string | undefined, code: BridgeReasonCode | undefined): void {
+    // v2.7.6's userscript matches only lmarena.ai: on arena.ai it never connects. A tab that has
+    // never connected since the agent started, for minutes, is most likely that one.
+    if (
+      code === 'userscript_disconnected' &&
+      !this.#everConnected &&
+      this.#client.dialect?.name === 'lmarenabridge-v2' &&
+      this.#now() - this.#createdAt >= this.#outdatedAfterMs
+    ) {
+      code = 'userscript_outdated';
+    }
     const changed = ready !== this.ready || code !== this.code;
     this.ready = ready;
     this.reason = reason;

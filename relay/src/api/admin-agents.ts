@@ -59,6 +59,9 @@ export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
       connected_since: s.connectedAt.toISOString(),
       remote_address: s.remoteAddress,
       agent_version: s.hello?.agentVersion ?? null,
+      // The bridge dialect the agent found (`bridge: auto`) or was told; null from older agents.
+      bridge: s.hello?.dialect ?? null,
+      prompt_limit_chars: s.hello?.promptLimitChars ?? null,
       models: [...s.models],
       capabilities: s.hello?.capabilities ?? [],
       max_concurrency: s.maxConcurrency,

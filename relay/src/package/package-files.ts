@@ -51,9 +51,13 @@ export function configJsonc(input: PackageInput): string {
     // One log line per finished request (model, status, bytes, duration).
     "enable_request_logging": false${releaseKeyLine(input.releaseKey)}
   },
-  // Your LMArenaBridge.
+  // Your bridge: LMArenaBridge v2.7.6 (:5102), CloudWaddie's LMArenaBridge (:8000),
+  // WebAI2API (:3000) or an OpenAI-compatible server such as Ollama (:11434).
   "upstream_url": ${j(client.lmarena_bridge_url ?? DEFAULT_UPSTREAM_URL)},
-  // The bridge's own api_key, if you set one in its config.
+  // Which one it is: auto (found from what it answers), lmarenabridge-v2, lmarenabridge-cw,
+  // webai2api or openai.
+  "bridge": "auto",
+  // The bridge's own key, if it has one (CloudWaddie's: an sk-lmab-… key from its dashboard).
   "upstream_api_key": null,
   // Requests served at once. Unset, the relay's setting for this client applies (default 4);
   // set, yours wins.

@@ -91,8 +91,9 @@ describe('Exchange', () => {
     expect(b.opened).toHaveLength(1);
     const served = b.opened[0]!.handlers;
     served.onHead(200, { 'content-type': 'text/event-stream' });
-    await expect(run).resolves.toBe('committed');
+    // A 200 head alone commits nothing (answer-guard.ts): its first event does.
     served.onData(Buffer.from('data: hi\n\n'));
+    await expect(run).resolves.toBe('committed');
     served.onEnd();
     expect(res.status).toBe(200);
     expect(res.body).toBe('data: hi\n\n');
@@ -233,6 +234,32 @@ describe('Exchange', () => {
     await expect(run).resolves.toBe('committed');
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body)).toMatchObject({ data: [{ url: 'https://a.test/1.png' }] });
+    expect(finished[0]).toMatchObject({ outcome: 'ok', attempts: 2, agentId: 'b' });
+  });
+
+  it('a 200 whose first event is an error (an old agent passing it on) is retried like any failure', async () => {
+    const a = agent('a');
+    const b = agent('b');
+    b.ready = false;
+    const { exchange, res, finished } = setup({ agents: [a, b] });
+    const run = exchange.run();
+    await settle();
+    const first = a.opened[0]!;
+    first.handlers.onHead(200, { 'content-type': 'text/event-stream' });
+    first.handlers.onData(Buffer.from(': keep-alive\n\n'));
+    // The bridge's keep-alive is not the first byte: nothing is out, its credit is back.
+    expect(res.status).toBe(0);
+    expect(first.granted).toBe(14);
+    b.ready = true;
+    first.handlers.onData(Buffer.from('data: {"error": {"message": "Too Many Requests", "code": 429}}\n\n'));
+    expect(first.cancelled).toBeDefined();
+    await settle();
+    const served = b.opened[0]!.handlers;
+    served.onHead(200, { 'content-type': 'text/event-stream' });
+    served.onData(Buffer.from('data: {"choices": [{"delta": {"content": "hi"}}]}\n\n'));
+    await expect(run).resolves.toBe('committed');
+    served.onEnd();
+    expect(res.body).toBe('data: {"choices": [{"delta": {"content": "hi"}}]}\n\n');
     expect(finished[0]).toMatchObject({ outcome: 'ok', attempts: 2, agentId: 'b' });
   });
 

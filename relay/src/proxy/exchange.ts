@@ -8,6 +8,7 @@
 import { RelayError } from '../errors/relay-error.js';
 import type { Route } from '../routing/router.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
+import { AnswerGuard } from './answer-guard.js';
 import { ConsumerWriter } from './consumer-writer.js';
 import {
   attemptBegun,
@@ -161,7 +162,9 @@ export class Exchange implements ExchangeInfo {
     return new Promise((resolve) => {
       this.settle = resolve;
       this.route = route;
-      this.handle = route.session.open(openRequestFor(this.request, route.model), this.handlers);
+      // Each attempt's answer is judged before its first byte: a failure in a 200 is still retried.
+      const guard = new AnswerGuard(this.handlers, () => this.handle);
+      this.handle = route.session.open(openRequestFor(this.request, route.model), guard);
       this.writer.attach(this.handle);
     });
   }

@@ -185,6 +185,19 @@ describe('AgentSession (fake socket, fake timers)', () => {
     expect(s.ws.terminated).toBe(true);
   });
 
+  it('takes a new bridge dialect and prompt limit from a ready frame (another bridge after an outage)', () => {
+    const s = startSession();
+    stop = s.stop;
+    s.ws.receive(hello({ dialect: 'lmarenabridge-v2' }));
+    s.ws.receive({ type: 'ready', ready: true, dialect: 'lmarenabridge-cw', promptLimitChars: 113_567 });
+    expect(s.session.hello).toMatchObject({ dialect: 'lmarenabridge-cw', promptLimitChars: 113_567 });
+    s.ws.receive({ type: 'ready', ready: false, dialect: 'openai' });
+    expect(s.session.hello?.promptLimitChars).toBeUndefined();
+    // An older agent's ready frame says nothing about it: unchanged.
+    s.ws.receive({ type: 'ready', ready: true });
+    expect(s.session.hello?.dialect).toBe('openai');
+  });
+
   it('any message counts as a sign of life between pings', () => {
     const s = startSession();
     stop = s.stop;

@@ -198,6 +198,11 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
         this.ready = frame.ready;
         this.readyReason = frame.reason;
         this.readyCode = frame.ready ? undefined : frame.code;
+        // Another bridge may answer at the agent's address after an outage: its dialect and limit.
+        if (frame.dialect !== undefined && this.hello) {
+          this.hello.dialect = frame.dialect;
+          this.hello.promptLimitChars = frame.promptLimitChars;
+        }
         if (frame.ready) this.options.onCapacity(this);
         return;
       case 'capacity':
