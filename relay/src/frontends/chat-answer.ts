@@ -2,10 +2,12 @@
  * Reads the bridge's answer — OpenAI chat completion chunks as SSE, or one chat completion JSON
  * body — as what the front-ends translate: the text and the finish reason. The bridge writes one
  * `data:` line per event (LMARENABRIDGE.md); events and UTF-8 characters may be cut anywhere
- * between payloads.
+ * between payloads. Reading is linear: each payload is searched for a newline once, and a line
+ * whose newline has not come yet is held as pieces (joined once), at most SSE_LINE_LIMIT of it.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { RelayError } from '../errors/relay-error.js';
+import { answerTooLarge, SSE_LINE_LIMIT } from './answer-limits.js';
 
 type ChunkJson = { choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[] };
 type CompletionJson = { choices?: { message?: { content?: unknown }; finish_reason?: unknown }[] };
@@ -13,26 +15,54 @@ type CompletionJson = { choices?: { message?: { content?: unknown }; finish_reas
 /** Incremental reader of a chat completion event stream. */
 export class ChatStreamReader {
   readonly #decoder = new StringDecoder('utf8');
-  #rest = '';
+  /** The unfinished line, in the pieces it came in (joined once, when its newline comes). */
+  #pieces: string[] = [];
+  #held = 0;
   /** The last `finish_reason` seen (the bridge's `"stop"`, `"content-filter"` …), or null. */
   finishReason: string | null = null;
 
-  /** Reads `payload`; `onText` gets each content delta, in order. */
+  /**
+   * Reads `payload`; `onText` gets each content delta, in order. Throws a RelayError when a line
+   * grows past SSE_LINE_LIMIT without its newline.
+   */
   push(payload: Buffer, onText: (text: string) => void): void {
-    const text = this.#rest + this.#decoder.write(payload);
-    let start = 0;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+    const text = this.#decoder.write(payload);
+    let end = text.indexOf('\n');
+    if (end === -1) return this.#hold(text);
+    this.#line(this.#take(text.slice(0, end)), onText);
+    let start = end + 1;
+    for (end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
       this.#line(text.slice(start, end), onText);
       start = end + 1;
     }
-    this.#rest = text.slice(start);
+    if (start < text.length) this.#hold(text.slice(start));
   }
 
   /** The stream ended: reads a last line that had no newline. */
   end(onText: (text: string) => void): void {
-    const last = this.#rest + this.#decoder.end();
-    this.#rest = '';
+    const last = this.#take(this.#decoder.end());
     if (last) this.#line(last, onText);
+  }
+
+  #hold(piece: string): void {
+    if (piece === '') return;
+    this.#held += piece.length;
+    if (this.#held > SSE_LINE_LIMIT) {
+      this.#pieces = [];
+      this.#held = 0;
+      throw answerTooLarge(`an event line over ${SSE_LINE_LIMIT} characters`);
+    }
+    this.#pieces.push(piece);
+  }
+
+  /** The held line with `tail` appended; nothing is held after. */
+  #take(tail: string): string {
+    if (this.#pieces.length === 0) return tail;
+    this.#pieces.push(tail);
+    const line = this.#pieces.join('');
+    this.#pieces = [];
+    this.#held = 0;
+    return line;
   }
 
   #line(line: string, onText: (text: string) => void): void {
