@@ -9,9 +9,9 @@ import { RelayError } from '../errors/relay-error.js';
 /** Longest SSE line (one event's `data:`) held while its newline has not come, in characters. */
 export const SSE_LINE_LIMIT = 4 * 1024 * 1024;
 /** Longest streamed reply held from its first `<tool_call>` on, in characters. */
-export const TOOL_CALL_LIMIT = 8 * 1024 * 1024;
+export const TOOL_CALL_LIMIT = 4 * 1024 * 1024;
 /** Longest streamed text a front-end keeps to repeat at the end (Responses' `output_text.done`), in characters. */
-export const STREAMED_TEXT_LIMIT = 8 * 1024 * 1024;
+export const STREAMED_TEXT_LIMIT = 4 * 1024 * 1024;
 /** Largest non-stream answer held for translation, in bytes. */
 export const ANSWER_LIMIT = 16 * 1024 * 1024;
 
