@@ -22,7 +22,7 @@ export type Pumped = {
  */
 export async function pumpAnswer(agent: RawAgent, stream: number, frames: Iterable<Buffer>): Promise<Pumped> {
   const welcome = agent.frames.find((f) => f.type === 'welcome');
-  if (!welcome || welcome.type !== 'welcome') throw new Error('the agent has no welcome');
+  if (welcome?.type !== 'welcome') throw new Error('the agent has no welcome');
   let credit = welcome.streamWindow;
   let cancelled: string | undefined;
   let closed = false;
