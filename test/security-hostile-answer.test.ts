@@ -20,9 +20,9 @@ const FRAME = 4096;
 /** What the hostile agent tries to push: 64 MiB. */
 const ANSWER = 64 * 1024 * 1024;
 const FRAMES = ANSWER / FRAME;
-/** Bounds, generous for a noisy shared box; the old readers blew through each of them. */
+/** Bounds, generous for a noisy shared box; the old readers blew through each (stalls of 5.7 s and 14 s). */
 const RSS_GROWTH_LIMIT_MIB = 160;
-const MAX_DELAY_MS = 1000;
+const MAX_DELAY_MS = 2000;
 
 const echoTool = {
   type: 'function',

@@ -3,7 +3,7 @@
  * body — as what the front-ends translate: the text and the finish reason. The bridge writes one
  * `data:` line per event (LMARENABRIDGE.md); events and UTF-8 characters may be cut anywhere
  * between payloads. Reading is linear: each payload is searched for a newline once, and a line
- * whose newline has not come yet is held as pieces (joined once), at most SSE_LINE_LIMIT of it.
+ * whose newline has not come yet is held (at most SSE_LINE_LIMIT of it) and read once.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { RelayError } from '../errors/relay-error.js';
@@ -15,9 +15,11 @@ type CompletionJson = { choices?: { message?: { content?: unknown }; finish_reas
 /** Incremental reader of a chat completion event stream. */
 export class ChatStreamReader {
   readonly #decoder = new StringDecoder('utf8');
-  /** The unfinished line, in the pieces it came in (joined once, when its newline comes). */
-  #pieces: string[] = [];
-  #held = 0;
+  /**
+   * The unfinished line. Appending makes a rope (O(1)) that is never searched: only new text is
+   * looked at for a newline, and the line is flattened once, when it is read.
+   */
+  #rest = '';
   /** The last `finish_reason` seen (the bridge's `"stop"`, `"content-filter"` …), or null. */
   finishReason: string | null = null;
 
@@ -28,41 +30,29 @@ export class ChatStreamReader {
   push(payload: Buffer, onText: (text: string) => void): void {
     const text = this.#decoder.write(payload);
     let end = text.indexOf('\n');
-    if (end === -1) return this.#hold(text);
-    this.#line(this.#take(text.slice(0, end)), onText);
+    if (end === -1) return this.#hold(this.#rest + text);
+    this.#line(this.#rest + text.slice(0, end), onText);
     let start = end + 1;
     for (end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
       this.#line(text.slice(start, end), onText);
       start = end + 1;
     }
-    if (start < text.length) this.#hold(text.slice(start));
+    this.#hold(text.slice(start));
   }
 
   /** The stream ended: reads a last line that had no newline. */
   end(onText: (text: string) => void): void {
-    const last = this.#take(this.#decoder.end());
+    const last = this.#rest + this.#decoder.end();
+    this.#rest = '';
     if (last) this.#line(last, onText);
   }
 
-  #hold(piece: string): void {
-    if (piece === '') return;
-    this.#held += piece.length;
-    if (this.#held > SSE_LINE_LIMIT) {
-      this.#pieces = [];
-      this.#held = 0;
+  #hold(rest: string): void {
+    if (rest.length > SSE_LINE_LIMIT) {
+      this.#rest = '';
       throw answerTooLarge(`an event line over ${SSE_LINE_LIMIT} characters`);
     }
-    this.#pieces.push(piece);
-  }
-
-  /** The held line with `tail` appended; nothing is held after. */
-  #take(tail: string): string {
-    if (this.#pieces.length === 0) return tail;
-    this.#pieces.push(tail);
-    const line = this.#pieces.join('');
-    this.#pieces = [];
-    this.#held = 0;
-    return line;
+    this.#rest = rest;
   }
 
   #line(line: string, onText: (text: string) => void): void {
