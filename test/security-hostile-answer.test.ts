@@ -112,6 +112,17 @@ const cases: Case[] = [
     expectBody:
       /^\{"type":"error","error":\{"type":"api_error","message":"the bridge's answer is too large: a body over/,
   },
+  {
+    name: 'images: a 64 MiB answer',
+    path: '/v1/images/generations',
+    body: { model: 'gpt-5', prompt: 'a fox' },
+    contentType: 'application/json',
+    frames: () => framesOf('{"choices": [{"message": {"content": "![', '[', FRAME, FRAMES),
+    cap: 1024 * 1024 + 512 * 1024,
+    expectStatus: 502,
+    expectBody:
+      /^\{"error":\{"message":"the bridge's answer is too large: an image answer over 1048576 bytes","type":"api_error"/,
+  },
 ];
 
 describe('a hostile agent’s answer through the translating front-ends', () => {

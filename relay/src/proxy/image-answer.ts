@@ -8,6 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import { truncateChars } from '@arena-relay/shared';
 import { RelayError, type RelayErrorCode } from '../errors/relay-error.js';
+import { answerTooLarge } from '../frontends/answer-limits.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
 import type { ResponseTap } from './response-tap.js';
 
@@ -65,7 +66,7 @@ export class ImageAnswer implements ResponseTap {
     this.#size += payload.length;
     // Past the cap the Exchange's guard fails the request and cancels the agent.
     if (this.#size > IMAGE_ANSWER_LIMIT) {
-      throw new RelayError('upstream_error', 'the bridge answered the image request with over 1 MiB');
+      throw answerTooLarge(`an image answer over ${IMAGE_ANSWER_LIMIT} bytes`);
     }
     this.#chunks.push(payload);
     return true;
