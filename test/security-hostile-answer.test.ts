@@ -6,6 +6,8 @@
  * its cap (the consumer gets a clear error in its API's shape, the agent a cancel), stay up,
  * keep its memory growth bounded and its event loop free. Figures are printed.
  */
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import {
   SSE_LINE_LIMIT,
@@ -154,6 +156,50 @@ describe('a hostile agent’s answer through the translating front-ends', () => 
       await stillUp(relay, key);
     });
   }
+
+  it('the official clients see the cap as an error: openai (chat with tools) and Anthropic (Messages), streamed', async () => {
+    const { relay, key, agent } = await setup();
+    const openai = new OpenAI({ baseURL: `${relay.url}/v1`, apiKey: key, maxRetries: 0 });
+    const anthropic = new Anthropic({ baseURL: relay.url, apiKey: key, maxRetries: 0 });
+    const serveHostile = async (frames: Iterable<Buffer>) => {
+      const open = await agent.next('open');
+      agent.head(open.stream, 'text/event-stream');
+      return pumpAnswer(agent, open.stream, frames);
+    };
+
+    const chat = (async () => {
+      const stream = await openai.chat.completions.create({
+        model: 'gpt-5',
+        stream: true,
+        tools: [echoTool as OpenAI.ChatCompletionTool],
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      for await (const _chunk of stream) {
+        // the call is held: nothing comes before the error
+      }
+    })().catch((error: unknown) => error);
+    const callFrames = contentEvents(
+      '<tool_call>{"name": "echo", "arguments": {"text": "',
+      'y',
+      FRAME,
+      FRAMES,
+    );
+    expect((await serveHostile(callFrames)).cancelled).toMatch(/too large/);
+    const chatError = await chat;
+    expect(chatError).toBeInstanceOf(OpenAI.APIError);
+    expect((chatError as Error).message).toMatch(/too large: a tool call over/);
+
+    const messages = anthropic.messages
+      .stream({ model: 'gpt-5', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] })
+      .finalMessage()
+      .catch((error: unknown) => error);
+    const lineFrames = framesOf('data: {"choices": [{"delta": {"content": "', 'z', FRAME, FRAMES);
+    expect((await serveHostile(lineFrames)).cancelled).toMatch(/too large/);
+    const messagesError = await messages;
+    expect(messagesError).toBeInstanceOf(Anthropic.APIError);
+    expect((messagesError as Error).message).toMatch(/too large: an event line over/);
+    await stillUp(relay, key);
+  });
 
   it('a 1 MB tool argument against 4 000 enum entries: answered without stalling the loop', async () => {
     const { relay, key, agent } = await setup();
