@@ -165,6 +165,11 @@ export class ConsumerWriter {
         res.destroy();
       }
       if (!sent && res.headersSent) this.status = res.statusCode;
+    } else if (!sent && !res.writableEnded) {
+      // Nothing went out yet (a tap threw on the head): a plain error answer, not an event.
+      res.writeHead(error.status, { ...error.headers(), 'content-type': 'application/json' });
+      res.end(JSON.stringify(error.body()));
+      this.status = error.status;
     } else if (this.options.stream && !res.writableEnded) {
       res.end(`data: ${JSON.stringify(error.body())}\n\n`);
     } else {

@@ -83,11 +83,16 @@ async function serve(tap: ResponseTap, stream: boolean) {
   const run = exchange.run();
   await vi.advanceTimersByTimeAsync(0);
   const opened = a.opened[0]!;
+  // As the socket delivers them: none after the relay cancelled the stream.
   const frames = () => {
-    opened.handlers.onHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
-    opened.handlers.onData(Buffer.from('data: {"part": 1}\n\n'));
-    opened.handlers.onData(Buffer.from('data: {"part": 2}\n\n'));
-    opened.handlers.onEnd();
+    const { handlers } = opened;
+    const steps = [
+      () => handlers.onHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' }),
+      () => handlers.onData(Buffer.from('data: {"part": 1}\n\n')),
+      () => handlers.onData(Buffer.from('data: {"part": 2}\n\n')),
+      () => handlers.onEnd(),
+    ];
+    for (const step of steps) if (opened.cancelled === undefined) step();
   };
   return { run, res, finished, opened, frames };
 }
@@ -109,7 +114,13 @@ describe('a response tap that throws', () => {
       expect(frames).not.toThrow();
       await expect(run).resolves.toBe('committed');
       expect(res.ended || res.destroyed).toBe(true);
-      if (where !== 'head') {
+      if (where === 'head') {
+        // Nothing went out: a plain 500 error answer.
+        expect(res.status).toBe(500);
+        expect(JSON.parse(res.body)).toMatchObject({
+          error: { code: 'internal_error', message: 'internal error' },
+        });
+      } else {
         // The head went out: the failure is told in the stream, without the bug's words.
         expect(res.body).toMatch(/data: \{"error":\{"message":"internal error".*"code":"internal_error"/);
         expect(res.body).not.toContain('bug in a tap');
