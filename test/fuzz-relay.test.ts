@@ -4,7 +4,10 @@
  * and again, while a hostile agent (valid client token; garbage, mutated, oversized and foreign
  * frames, credit overruns, reconnect storms, malformed upgrades) and a hostile consumer (random,
  * mutated and oversized bodies, bad headers, slow drips, random X-Session-Name, abrupt
- * disconnects, bad credentials) hammer it on loopback for a bounded time.
+ * disconnects, bad credentials) hammer it on loopback for a bounded time. The hostile agent's
+ * answers (tool-call fragments, lines that never end, raw bytes) are also read through the
+ * translating front-ends: the hostile consumer asks it through chat with tools, Messages and
+ * Responses.
  *
  * The relay must not crash, every good stream must arrive byte for byte as the bridge wrote it,
  * and the relay's resident memory at the end must be within 64 MiB of what it was once warm
@@ -239,6 +242,7 @@ describe('process-level fuzz', () => {
       'random binary',
       'mutated control frame',
       'field-mutated frame',
+      'hostile answer',
     ]) {
       expect(agentInputs.get(kind), kind).toBeGreaterThan(0);
     }
@@ -248,6 +252,9 @@ describe('process-level fuzz', () => {
       'X-Session-Name',
       'abrupt disconnect',
       'oversized body',
+      'hostile agent via chat with tools',
+      'hostile agent via messages',
+      'hostile agent via responses',
     ]) {
       expect(consumerInputs.get(kind), kind).toBeGreaterThan(0);
     }

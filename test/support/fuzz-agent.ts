@@ -106,6 +106,48 @@ function hello(o: FuzzAgentOptions, extra: Record<string, unknown> = {}) {
   };
 }
 
+/** Content an agent could stream to trip the tool-call reader and the SSE line reader. */
+const HOSTILE_CONTENT = [
+  '<tool_call>',
+  '</tool_call>',
+  '<tool_',
+  '{"name": "echo", "arguments": {"text": "hi"}}',
+  '{"name": "echo", "arguments": ',
+  '```json',
+  ' '.repeat(2000),
+  'data: [DONE]',
+  '😀é',
+];
+
+/** Payloads of a hostile answer, about `size` bytes in all, cut anywhere (UTF-8 too). */
+function hostileAnswer(rng: Rng, size: number): Buffer[] {
+  const parts: Buffer[] = [];
+  let length = 0;
+  while (length < size) {
+    const part = rng.weighted({ event: 6, unended: 1, bytes: 1, mutated: 1 });
+    const content = Array.from({ length: rng.int(1, 4) }, () => rng.pick(HOSTILE_CONTENT)).join('');
+    const event = `data: ${JSON.stringify({ choices: [{ index: 0, delta: { content } }] })}\n\n`;
+    const bytes =
+      part === 'event'
+        ? Buffer.from(event)
+        : part === 'unended'
+          ? Buffer.from(`data: ${'x'.repeat(rng.int(100, size))}`)
+          : part === 'bytes'
+            ? rng.bytes(rng.int(1, 256))
+            : rng.mutate(event);
+    parts.push(bytes);
+    length += bytes.length;
+  }
+  const bytes = Buffer.concat(parts).subarray(0, size);
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const next = Math.min(bytes.length, at + rng.int(1, 4096));
+    out.push(bytes.subarray(at, next));
+    at = next;
+  }
+  return out;
+}
+
 /** Valid frames of every kind an agent sends, to be mutated. */
 function templates(o: FuzzAgentOptions, stream: number): object[] {
   return [
@@ -153,6 +195,7 @@ async function frameSession(o: FuzzAgentOptions): Promise<void> {
     const foreign = rng.int(1, 2000);
     const kind = rng.weighted({
       'valid stream': open ? 10 : 0,
+      'hostile answer': open ? 8 : 0,
       'credit overrun': open ? 6 : 0,
       'data before head': open ? 3 : 0,
       'second head': open ? 2 : 0,
@@ -187,6 +230,24 @@ async function frameSession(o: FuzzAgentOptions): Promise<void> {
         });
         send(encodeDataFrame(DataKind.DATA, open!, Buffer.from('data: {"fuzz": true}\n\n')), true);
         sendJson({ type: 'end', stream: open });
+        break;
+      }
+      case 'hostile answer': {
+        // Within credit, an answer no bridge writes: what the translating front-ends must survive.
+        session.opens.shift();
+        sendJson({
+          type: 'head',
+          stream: open,
+          status: 200,
+          headers: { 'content-type': 'text/event-stream' },
+        });
+        let budget = o.window;
+        for (const payload of hostileAnswer(o.rng, o.window)) {
+          if (payload.length > budget) break;
+          budget -= payload.length;
+          send(encodeDataFrame(DataKind.DATA, open!, payload), true);
+        }
+        if (o.rng.chance(0.7)) sendJson({ type: 'end', stream: open });
         break;
       }
       case 'credit overrun': {

@@ -136,6 +136,40 @@ function chatBody(model: string, stream: boolean, rng: Rng): string {
   });
 }
 
+const echoTool = {
+  type: 'function',
+  function: { name: 'echo', parameters: { type: 'object', properties: { text: { type: 'string' } } } },
+};
+
+/** A request for `api` (its path and body), so the relay translates the hostile agent's answer. */
+function frontEndBody(api: string, model: string, stream: boolean, rng: Rng): [string, string] {
+  const content = `fuzz ${rng.text(rng.int(0, 40), true)}`;
+  switch (api) {
+    case 'chat with tools':
+      return [
+        '/v1/chat/completions',
+        JSON.stringify({ model, stream, tools: [echoTool], messages: [{ role: 'user', content }] }),
+      ];
+    case 'messages':
+      return [
+        '/v1/messages',
+        JSON.stringify({ model, stream, max_tokens: 64, messages: [{ role: 'user', content }] }),
+      ];
+    case 'responses':
+      return [
+        '/v1/responses',
+        JSON.stringify({
+          model,
+          stream,
+          input: content,
+          tools: [{ type: 'function', name: 'echo', parameters: echoTool.function.parameters }],
+        }),
+      ];
+    default:
+      return ['/v1/chat/completions', chatBody(model, stream, rng)];
+  }
+}
+
 async function oneInput(o: FuzzConsumerOptions): Promise<void> {
   const { rng, counts } = o;
   const host = `Host: ${new URL(o.relayUrl).host}`;
@@ -199,9 +233,18 @@ async function oneInput(o: FuzzConsumerOptions): Promise<void> {
         pieces: [post(rng.mutate(chatBody(rng.pick([o.fuzzModel, o.goodModel]), rng.chance(0.5), rng)))],
       });
       return;
-    case 'request for the hostile agent':
-      await rawExchange(o, { from, pieces: [post(chatBody(o.fuzzModel, rng.chance(0.7), rng))] });
+    case 'request for the hostile agent': {
+      // Through every translating front-end too: the hostile agent's answers are what they read.
+      const stream = rng.chance(0.7);
+      const api = rng.weighted({ chat: 4, 'chat with tools': 2, messages: 2, responses: 2 });
+      counts.add(`hostile agent via ${api}`);
+      const [path, body] = frontEndBody(api, o.fuzzModel, stream, rng);
+      const pieces = [
+        request('POST', path, [host, auth, json, `Content-Length: ${Buffer.byteLength(body)}`], body),
+      ];
+      await rawExchange(o, { from, pieces });
       return;
+    }
     case 'abrupt disconnect': {
       const body = chatBody(rng.pick([o.fuzzModel, o.goodModel]), true, rng);
       const full = post(body);

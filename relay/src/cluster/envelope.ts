@@ -3,10 +3,17 @@
  * relay. Binary: `[u8 kind]` then, for DATA, `[u32 ref][payload]` (the agent's bytes, copied
  * once); for OPEN, `[u32 n][n bytes of JSON][request body]` (the consumer's body bytes as they
  * came, never re-encoded); for the others a JSON body checked by zod. `ref` is the stream number
- * at the relay that holds the consumer (the origin).
+ * at the relay that holds the consumer (the origin). Every message is bounded before it is
+ * parsed: a JSON part over ENVELOPE_JSON_LIMIT, or an OPEN's body over what any relay accepts
+ * from a consumer, is dropped like any malformed message.
  */
-import { streamErrorCode } from '@arena-relay/shared';
+import { MAX_REQUEST_BODY_BYTES, streamErrorCode } from '@arena-relay/shared';
 import { z } from 'zod';
+
+/** Longest JSON part of a message (a control body, an OPEN's head), in bytes: the relay's own are far smaller. */
+export const ENVELOPE_JSON_LIMIT = 64 * 1024;
+/** Largest request body an OPEN may carry, in bytes: no relay accepts a larger one from a consumer. */
+export const ENVELOPE_BODY_LIMIT = MAX_REQUEST_BODY_BYTES;
 
 export const Kind = { OPEN: 1, ACK: 2, HEAD: 3, DATA: 4, END: 5, ERROR: 6, CANCEL: 7, CREDIT: 8 } as const;
 
@@ -20,7 +27,7 @@ export const openMessage = z.object({
   /** The request without its body, which follows the JSON as bytes. */
   request: z.object({
     method: z.enum(['GET', 'POST']),
-    path: z.string().startsWith('/'),
+    path: z.string().startsWith('/').max(2048),
     headers: z.record(z.string(), z.string()),
     /** The model the body names, for the agent's logs (the body is not parsed again). */
     model: z.string().max(256).optional(),
@@ -37,7 +44,7 @@ export const endMessage = z.object({ ref });
 export const errorMessage = z.object({
   ref,
   code: z.union([streamErrorCode, z.literal('agent_gone')]),
-  message: z.string(),
+  message: z.string().max(8192),
   status: z.number().int().optional(),
 });
 export const cancelMessage = z.object({ from, ref, reason: z.string().max(512) });
@@ -102,14 +109,17 @@ export function decode(message: Buffer): Decoded | undefined {
 
 function decodeOpen(message: Buffer): OpenDecoded | undefined {
   if (message.length < 5) return undefined;
-  const end = 5 + message.readUInt32BE(1);
-  if (end > message.length) return undefined;
+  const head = message.readUInt32BE(1);
+  const end = 5 + head;
+  if (end > message.length || head > ENVELOPE_JSON_LIMIT) return undefined;
+  if (message.length - end > ENVELOPE_BODY_LIMIT) return undefined;
   const body = parseJson(openMessage, message.subarray(5, end));
   if (body === undefined) return undefined;
   return { kind: Kind.OPEN, body, bytes: end < message.length ? message.subarray(end) : undefined };
 }
 
 function parseJson<T>(schema: z.ZodType<T>, bytes: Buffer): T | undefined {
+  if (bytes.length > ENVELOPE_JSON_LIMIT) return undefined;
   try {
     const parsed = schema.safeParse(JSON.parse(bytes.toString('utf8')));
     return parsed.success ? parsed.data : undefined;

@@ -2,10 +2,12 @@
  * Reads the bridge's answer — OpenAI chat completion chunks as SSE, or one chat completion JSON
  * body — as what the front-ends translate: the text and the finish reason. The bridge writes one
  * `data:` line per event (LMARENABRIDGE.md); events and UTF-8 characters may be cut anywhere
- * between payloads.
+ * between payloads. Reading is linear: each payload is searched for a newline once, and a line
+ * whose newline has not come yet is held (at most SSE_LINE_LIMIT of it) and read once.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { RelayError } from '../errors/relay-error.js';
+import { answerTooLarge, SSE_LINE_LIMIT } from './answer-limits.js';
 
 type ChunkJson = { choices?: { delta?: { content?: unknown }; finish_reason?: unknown }[] };
 type CompletionJson = { choices?: { message?: { content?: unknown }; finish_reason?: unknown }[] };
@@ -13,19 +15,29 @@ type CompletionJson = { choices?: { message?: { content?: unknown }; finish_reas
 /** Incremental reader of a chat completion event stream. */
 export class ChatStreamReader {
   readonly #decoder = new StringDecoder('utf8');
+  /**
+   * The unfinished line. Appending makes a rope (O(1)) that is never searched: only new text is
+   * looked at for a newline, and the line is flattened once, when it is read.
+   */
   #rest = '';
   /** The last `finish_reason` seen (the bridge's `"stop"`, `"content-filter"` …), or null. */
   finishReason: string | null = null;
 
-  /** Reads `payload`; `onText` gets each content delta, in order. */
+  /**
+   * Reads `payload`; `onText` gets each content delta, in order. Throws a RelayError when a line
+   * grows past SSE_LINE_LIMIT without its newline.
+   */
   push(payload: Buffer, onText: (text: string) => void): void {
-    const text = this.#rest + this.#decoder.write(payload);
-    let start = 0;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+    const text = this.#decoder.write(payload);
+    let end = text.indexOf('\n');
+    if (end === -1) return this.#hold(this.#rest + text);
+    this.#line(this.#rest + text.slice(0, end), onText);
+    let start = end + 1;
+    for (end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
       this.#line(text.slice(start, end), onText);
       start = end + 1;
     }
-    this.#rest = text.slice(start);
+    this.#hold(text.slice(start));
   }
 
   /** The stream ended: reads a last line that had no newline. */
@@ -33,6 +45,14 @@ export class ChatStreamReader {
     const last = this.#rest + this.#decoder.end();
     this.#rest = '';
     if (last) this.#line(last, onText);
+  }
+
+  #hold(rest: string): void {
+    if (rest.length > SSE_LINE_LIMIT) {
+      this.#rest = '';
+      throw answerTooLarge(`an event line over ${SSE_LINE_LIMIT} characters`);
+    }
+    this.#rest = rest;
   }
 
   #line(line: string, onText: (text: string) => void): void {

@@ -5,12 +5,14 @@
  * `output_text.done`, `content_part.done`, `output_item.done` — then one `function_call` item
  * per parsed tool call, and `response.completed` with usage). A failure after the 200 is
  * `response.failed`; an answer cut by length or the arena's filter is `response.incomplete`.
- * Every event carries its `sequence_number`.
+ * Every event carries its `sequence_number`. The streamed text is kept for the closing events,
+ * so it has a cap (answer-limits.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { responsesError } from '../errors/error-shapes.js';
 import type { RelayError } from '../errors/relay-error.js';
 import type { MeteredUsage } from '../usage/metered-request.js';
+import { answerTooLarge, STREAMED_TEXT_LIMIT } from './answer-limits.js';
 import type { ResponsesRequest } from './responses-request.js';
 import { sseEvent } from './sse.js';
 import type { ToolCall } from './tool-prompt.js';
@@ -58,8 +60,9 @@ export class ResponsesAnswer implements AnswerWriter {
   readonly #id: string;
   readonly #created = Math.floor(Date.now() / 1000);
   readonly #output: Item[] = [];
-  /** The message item while its text streams. */
+  /** The message item while its text streams (kept whole: `output_text.done` repeats it). */
   #message: MessageItem | undefined;
+  #streamed = 0;
   #sequence = 0;
 
   constructor(
@@ -75,7 +78,12 @@ export class ResponsesAnswer implements AnswerWriter {
     return this.#event('response.created', { response }) + this.#event('response.in_progress', { response });
   }
 
+  /** Throws a RelayError once the streamed text passes STREAMED_TEXT_LIMIT (it is kept, see `#message`). */
   text(delta: string): string {
+    this.#streamed += delta.length;
+    if (this.#streamed > STREAMED_TEXT_LIMIT) {
+      throw answerTooLarge(`streamed text over ${STREAMED_TEXT_LIMIT} characters`);
+    }
     let out = '';
     if (!this.#message) {
       const item = this.#newMessage('');

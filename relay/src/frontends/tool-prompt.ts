@@ -7,6 +7,7 @@
  * any text. A reply whose blocks do not parse, name an undeclared tool or carry arguments that
  * fail the declared schema (tool-schema.ts) is plain text: never a malformed call.
  */
+import { answerTooLarge, TOOL_CALL_LIMIT } from './answer-limits.js';
 import { argumentsMatch, type JsonSchema } from './tool-schema.js';
 
 export const CALL_OPEN = '<tool_call>';
@@ -93,13 +94,21 @@ function argumentsOf(value: unknown): Record<string, unknown> | undefined {
   return value as Record<string, unknown>;
 }
 
+const FENCE = '```';
+
+/**
+ * `text` without a leading ```lang and a trailing ```. By hand, not by regex: `/\s*```$/` tries
+ * every start in a run of whitespace, quadratic in a hostile block of spaces.
+ */
+function unfenced(text: string): string {
+  if (text.startsWith(FENCE)) text = text.replace(/^```[a-z]*\s*/i, '');
+  return text.endsWith(FENCE) ? text.slice(0, text.length - FENCE.length).trimEnd() : text;
+}
+
 /** One block's inner text as a call to a declared tool whose schema it matches, else undefined. */
 function callOf(inner: string, tools: ToolSpec[]): ToolCall | undefined {
   // A fence inside the block is a common slip, and harmless: strip it.
-  const body = inner
-    .trim()
-    .replace(/^```[a-z]*\s*/i, '')
-    .replace(/\s*```$/, '');
+  const body = unfenced(inner.trim());
   let json: unknown;
   try {
     json = JSON.parse(body);
@@ -160,31 +169,53 @@ function openingTail(text: string): number {
 
 /**
  * A streamed reply, read for calls: text that cannot be part of a call is released at once;
- * from the first `<tool_call>` on, the rest is held until the end, then parsed.
+ * from the first `<tool_call>` on, the rest is held until the end, then parsed. Linear: before
+ * the opening only the new text and a tail shorter than `<tool_call>` are searched; after it,
+ * pieces are kept (joined once, at the end), at most TOOL_CALL_LIMIT characters of them.
  */
 export class ToolReplyStream {
-  #text = '';
-  #released = 0;
-  #holding = false;
+  /** Before the opening: the released text's tail that may start `<tool_call>`. */
+  #tail = '';
+  /** From the opening on: the held pieces, and their length. */
+  #held: string[] | undefined;
+  #heldLength = 0;
 
   constructor(private readonly request: ToolRequest) {}
 
-  /** Reads `delta`; returns the text that can go to the consumer now ('' if none). */
+  /**
+   * Reads `delta`; returns the text that can go to the consumer now ('' if none). Throws a
+   * RelayError when the held reply grows past TOOL_CALL_LIMIT.
+   */
   push(delta: string): string {
-    this.#text += delta;
-    if (this.#holding) return '';
-    const at = this.#text.indexOf(CALL_OPEN, Math.max(0, this.#released - CALL_OPEN.length));
-    const safe = at >= 0 ? at : this.#text.length - openingTail(this.#text);
-    if (at >= 0) this.#holding = true;
-    const out = this.#text.slice(this.#released, safe);
-    this.#released = Math.max(this.#released, safe);
-    return out;
+    if (this.#held) {
+      this.#heldLength += delta.length;
+      if (this.#heldLength > TOOL_CALL_LIMIT) {
+        this.#held = [];
+        throw answerTooLarge(`a tool call over ${TOOL_CALL_LIMIT} characters`);
+      }
+      this.#held.push(delta);
+      return '';
+    }
+    const text = this.#tail + delta;
+    const at = text.indexOf(CALL_OPEN);
+    if (at >= 0) {
+      this.#tail = '';
+      this.#held = [text.slice(at)];
+      this.#heldLength = text.length - at;
+      return text.slice(0, at);
+    }
+    const safe = text.length - openingTail(text);
+    this.#tail = text.slice(safe);
+    return text.slice(0, safe);
   }
 
   /** The reply ended: the text still held (when it holds no valid call) and the calls. */
   end(): { text: string; calls: ToolCall[] } {
-    const parsed = this.#holding ? parseFor(this.#text, this.request) : undefined;
-    if (!parsed) return { text: this.#text.slice(this.#released), calls: [] };
+    if (!this.#held) return { text: this.#tail, calls: [] };
+    const held = this.#held.join('');
+    this.#held = [];
+    const parsed = parseFor(held, this.request);
+    if (!parsed) return { text: held, calls: [] };
     return { text: parsed.after ? `\n\n${parsed.after}` : '', calls: parsed.calls };
   }
 }

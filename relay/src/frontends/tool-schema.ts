@@ -2,7 +2,8 @@
  * The check a parsed tool call's arguments must pass before the relay calls it a call: a JSON
  * object, the schema's `required` properties present, each declared property of the right
  * top-level `type` (and in its `enum`), no others when `additionalProperties` is false. Nested
- * schemas are not checked: the consumer's own validation sees those.
+ * schemas are not checked: the consumer's own validation sees those. The agent writes the
+ * arguments (up to a whole held reply): no check here costs more than one pass over them.
  */
 
 /** A tool's JSON schema, as consumers send it (only the parts read here are typed). */
@@ -37,9 +38,25 @@ function matches(value: unknown, schema: unknown): boolean {
     const types = Array.isArray(type) ? type : [type];
     if (!types.some((t) => hasType(value, t))) return false;
   }
-  if (Array.isArray(allowed) && !allowed.some((a) => JSON.stringify(a) === JSON.stringify(value)))
-    return false;
+  if (Array.isArray(allowed) && !inEnum(value, allowed)) return false;
   return true;
+}
+
+/**
+ * Whether `value` equals one of `allowed`. A primitive compares by `===` (no serialising); an
+ * object or array is serialised once and compared only with entries of its own kind, so the work
+ * is the value's size plus the entries' (which the consumer sent), never their product.
+ */
+function inEnum(value: unknown, allowed: unknown[]): boolean {
+  if (value === null || typeof value !== 'object') return allowed.includes(value);
+  const array = Array.isArray(value);
+  let json: string | undefined;
+  for (const entry of allowed) {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry) !== array) continue;
+    json ??= JSON.stringify(value);
+    if (JSON.stringify(entry) === json) return true;
+  }
+  return false;
 }
 
 /** Whether `args` may be sent as a call of a tool declared with `schema` (none: any object). */

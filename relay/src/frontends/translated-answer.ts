@@ -6,18 +6,17 @@
  * non-stream answer is held until it is whole, then answered (or refused) in one piece. With
  * tools declared, the text goes through the tool-call reader (tool-prompt.ts): text that cannot
  * be part of a call streams at once, a reply from its first `<tool_call>` on is held to the end,
- * then written as calls (or as the text it was, when it does not parse).
+ * then written as calls (or as the text it was, when it does not parse). Everything held has a
+ * cap (answer-limits.ts): `write` throws past it, and the Exchange's guard fails the request.
  */
 import type { ServerResponse } from 'node:http';
 import { type ErrorShape, errorResponse } from '../errors/error-shapes.js';
 import { RelayError, type RelayErrorCode, toRelayError } from '../errors/relay-error.js';
 import type { ResponseTap } from '../proxy/exchange.js';
 import type { MeteredRequest, MeteredUsage } from '../usage/metered-request.js';
+import { ANSWER_LIMIT, answerTooLarge } from './answer-limits.js';
 import { type ChatAnswer, ChatStreamReader, chatAnswerOf } from './chat-answer.js';
 import { readToolReply, type ToolCall, ToolReplyStream, type ToolRequest } from './tool-prompt.js';
-
-/** Largest non-stream answer held for translation; larger is an upstream error. */
-export const ANSWER_LIMIT = 16 * 1024 * 1024;
 
 /** How the answer ended, for the closing events or the whole object. */
 export type AnswerEnd = { finishReason: string | null; usage: MeteredUsage };
@@ -86,8 +85,10 @@ export class TranslatedAnswer implements ResponseTap {
       });
       return out === '' || res.write(out);
     }
-    if (this.#size + payload.length <= ANSWER_LIMIT) this.#chunks.push(payload);
     this.#size += payload.length;
+    // Past the cap the Exchange's guard fails the request and cancels the agent.
+    if (this.#size > ANSWER_LIMIT) throw answerTooLarge(`a body over ${ANSWER_LIMIT} bytes`);
+    this.#chunks.push(payload);
     return true;
   }
 
@@ -148,9 +149,6 @@ export class TranslatedAnswer implements ResponseTap {
 
   /** The whole non-stream body, or why it cannot be translated. */
   #body(): string {
-    if (this.#size > ANSWER_LIMIT) {
-      throw new RelayError('upstream_error', `the bridge answered with over ${ANSWER_LIMIT} bytes`);
-    }
     const body = Buffer.concat(this.#chunks, this.#size).toString('utf8');
     if (this.#status < 200 || this.#status >= 300) {
       throw new RelayError('upstream_error', `the bridge answered ${this.#status}`);

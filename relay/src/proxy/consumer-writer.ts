@@ -74,8 +74,16 @@ export class ConsumerWriter {
         requestId: this.options.requestId,
       },
     );
-    if (this.tap?.openEarly) this.tap.openEarly(this.res, out);
-    else this.res.writeHead(200, out);
+    if (this.tap?.openEarly) {
+      // Called from a timer, outside the Exchange's guard: a throw here ends this response (the
+      // Exchange sees the consumer go), never the process.
+      try {
+        this.tap.openEarly(this.res, out);
+      } catch {
+        this.res.destroy();
+        return false;
+      }
+    } else this.res.writeHead(200, out);
     this.openedEarly = true;
     this.status = 200;
     return true;
@@ -148,8 +156,20 @@ export class ConsumerWriter {
   fail(error: RelayError): void {
     this.close();
     const { res, tap } = this;
+    const sent = res.headersSent;
     if (tap?.fail) {
-      if (!res.writableEnded) tap.fail(res, error);
+      // The last word of a failed request: a tap that throws here too only loses the shape.
+      try {
+        if (!res.writableEnded) tap.fail(res, error);
+      } catch {
+        res.destroy();
+      }
+      if (!sent && res.headersSent) this.status = res.statusCode;
+    } else if (!sent && !res.writableEnded) {
+      // Nothing went out yet (a tap threw on the head): a plain error answer, not an event.
+      res.writeHead(error.status, { ...error.headers(), 'content-type': 'application/json' });
+      res.end(JSON.stringify(error.body()));
+      this.status = error.status;
     } else if (this.options.stream && !res.writableEnded) {
       res.end(`data: ${JSON.stringify(error.body())}\n\n`);
     } else {

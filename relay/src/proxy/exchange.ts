@@ -5,7 +5,7 @@
  * happen is request-stop.ts's); the bytes are the ConsumerWriter's (consumer-writer.ts), the
  * reports exchange-report.ts's, and each attempt's outcome goes back to routing through its Route.
  */
-import { RelayError } from '../errors/relay-error.js';
+import { RelayError, toRelayError } from '../errors/relay-error.js';
 import type { Route } from '../routing/router.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
 import { AnswerGuard } from './answer-guard.js';
@@ -175,36 +175,79 @@ export class Exchange implements ExchangeInfo {
     settle?.(outcome);
   }
 
+  /**
+   * The data boundary: the agent's frames reach the consumer's response (and its tap) only
+   * through here, synchronously from the socket's message handler. A throw in a tap (an answer
+   * past a front-end's cap, or a bug) must end this one request, never the process: each handler
+   * is guarded (a try block costs nothing per chunk until it throws).
+   */
   private readonly handlers: StreamHandlers = {
     onHead: (status, headers) => {
-      const route = this.route!;
-      route.succeeded();
-      const refused = this.writer.head(status, headers, route.pin);
-      if (refused) {
-        this.handle?.cancel('refused after an early 200');
-        this.commit();
-        return this.failAfterCommit(refused);
+      try {
+        const route = this.route!;
+        route.succeeded();
+        const refused = this.writer.head(status, headers, route.pin);
+        if (refused) {
+          this.handle?.cancel('refused after an early 200');
+          this.commit();
+          return this.failAfterCommit(refused);
+        }
+        if (this.writer.committed) this.commit();
+      } catch (thrown) {
+        this.answerFailed(thrown);
       }
-      if (this.writer.committed) this.commit();
     },
     onData: (payload) => {
-      this.writer.data(payload);
+      try {
+        this.writer.data(payload);
+      } catch (thrown) {
+        return this.answerFailed(thrown);
+      }
       if (!this.committed && this.writer.committed) this.commit();
     },
     onEnd: () => {
-      this.commit();
-      this.finish(this.writer.end());
+      try {
+        this.commit();
+        this.finish(this.writer.end());
+      } catch (thrown) {
+        this.answerFailed(thrown);
+      }
     },
     onFailure: (failure) => {
-      if (!this.committed) {
-        this.writer.restart();
-        return this.resolveAttempt({ kind: 'failed', failure });
+      try {
+        if (!this.committed) {
+          this.writer.restart();
+          return this.resolveAttempt({ kind: 'failed', failure });
+        }
+        attemptEnded(this.tried.at(-1), performance.now() - this.started, { failure });
+        this.routeFailed(this.route!, failure);
+        this.failAfterCommit(failureToError(failure));
+      } catch (thrown) {
+        this.answerFailed(thrown);
       }
-      attemptEnded(this.tried.at(-1), performance.now() - this.started, { failure });
-      this.routeFailed(this.route!, failure);
-      this.failAfterCommit(failureToError(failure));
     },
   };
+
+  /**
+   * A tap threw on the data path: the agent is cancelled (its credit stops), and the consumer
+   * gets the error — a RelayError as it is (e.g. an answer too large to translate), anything else
+   * as an internal error — in the API's shape, or an error event after an early 200. Nothing is
+   * retried: the answer was this agent's to give.
+   */
+  private answerFailed(thrown: unknown): void {
+    const error = toRelayError(thrown);
+    this.handle?.cancel(`the relay could not pass the answer on: ${error.message}`.slice(0, 500));
+    if (error.code === 'internal_error') {
+      this.request.log().error({ err: thrown, requestId: this.id }, 'response tap threw');
+    } else {
+      this.request
+        .log()
+        .warn({ requestId: this.id, code: error.code, reason: error.message }, 'answer refused');
+    }
+    this.commit();
+    if (this.finished) return;
+    this.failAfterCommit(error);
+  }
 
   /** From now on the consumer has bytes of this attempt: nothing more is retried. */
   private commit(): void {

@@ -8,14 +8,20 @@
 import type { ServerResponse } from 'node:http';
 import { truncateChars } from '@arena-relay/shared';
 import { RelayError, type RelayErrorCode } from '../errors/relay-error.js';
+import { answerTooLarge } from '../frontends/answer-limits.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
 import type { ResponseTap } from './response-tap.js';
 
 /** Largest chat answer held for an image request; larger is an upstream error. */
 export const IMAGE_ANSWER_LIMIT = 1024 * 1024;
 
-/** `![alt](url)` with an http(s) or data:image URL, as the bridge writes image answers. */
-const IMAGE_LINK = /!\[[^\]]*\]\(\s*<?((?:https?:\/\/|data:image\/)[^\s)>]+)>?\s*\)/g;
+/**
+ * `![alt](url)` with an http(s) or data:image URL, as the bridge writes image answers. Neither
+ * the alt text nor the URL may hold a bracket, and the alt is short: each attempt then stops at
+ * the next `![`, so a hostile answer of `![![![…` or `![a](https://![a](https://…` is read in one
+ * pass (with `[^\]]*` it was quadratic: 40 KB of `![` took half a second).
+ */
+const IMAGE_LINK = /!\[[^[\]]{0,256}\]\(\s*<?((?:https?:\/\/|data:image\/)[^\s)>[\]]+)>?\s*\)/g;
 
 export type ImageResult = { created: number; data: { url: string }[] };
 
@@ -57,8 +63,12 @@ export class ImageAnswer implements ResponseTap {
 
   write(_res: ServerResponse, payload: Buffer): boolean {
     this.metered.observe(payload);
-    if (this.#size + payload.length <= IMAGE_ANSWER_LIMIT) this.#chunks.push(payload);
     this.#size += payload.length;
+    // Past the cap the Exchange's guard fails the request and cancels the agent.
+    if (this.#size > IMAGE_ANSWER_LIMIT) {
+      throw answerTooLarge(`an image answer over ${IMAGE_ANSWER_LIMIT} bytes`);
+    }
+    this.#chunks.push(payload);
     return true;
   }
 
@@ -68,11 +78,15 @@ export class ImageAnswer implements ResponseTap {
     this.metered.restart();
   }
 
+  /** A failure before the answer went out (one too large, a tap that threw): an OpenAI error. */
+  fail(res: ServerResponse, error: RelayError): void {
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(error.status, { ...this.#headers, ...error.headers(), 'content-type': 'application/json' });
+    res.end(JSON.stringify(error.body()));
+  }
+
   end(res: ServerResponse): RelayErrorCode | undefined {
-    const found =
-      this.#size > IMAGE_ANSWER_LIMIT
-        ? { error: new RelayError('upstream_error', 'the bridge answered the image request with over 1 MiB') }
-        : imagesOfAnswer(Buffer.concat(this.#chunks, this.#size).toString('utf8'));
+    const found = imagesOfAnswer(Buffer.concat(this.#chunks, this.#size).toString('utf8'));
     const headers = { ...this.#headers, 'content-type': 'application/json' };
     if ('error' in found) {
       res.writeHead(found.error.status, headers);
