@@ -42,8 +42,7 @@ export const BRIDGE_REASON_FIXES: Readonly<Record<BridgeReasonCode, string>> = O
     "fix the bridge's own setup: it lists no models, or (v2.7.6) run its model/id updaters so models.json and the session ids are filled in",
   userscript_disconnected:
     'open arena.ai in the browser with the bridge userscript enabled, and keep the tab open',
-  cloudflare_challenge:
-    'open arena.ai in the browser and pass the check ("Verify you are human"), or refresh cf_clearance in the bridge\'s dashboard',
+  cloudflare_challenge: 'open arena.ai in the browser and pass the check ("Verify you are human")',
   session_expired: 'reload arena.ai in the browser and sign in again, then run the id updater if asked',
   recaptcha_failed: 'reload the arena.ai tab and send one message by hand so reCAPTCHA trusts it again',
   upstream_rate_limited: 'LMArena is rate-limiting this browser: wait, the agent retries by itself',
