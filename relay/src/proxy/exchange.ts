@@ -198,6 +198,8 @@ export class Exchange implements ExchangeInfo {
       }
     },
     onData: (payload) => {
+      // An answer already failed (a tap threw on the head the guard released with these bytes).
+      if (this.finished) return;
       try {
         this.writer.data(payload);
       } catch (thrown) {

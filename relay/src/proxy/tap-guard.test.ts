@@ -74,7 +74,7 @@ async function serve(tap: ResponseTap, stream: boolean) {
       stream,
       path: '/v1/chat/completions',
       body: { model: 'gpt-5' },
-      sessionName: undefined,
+      pin: undefined,
       res: res.asResponse(),
       log: () => pino({ level: 'silent' }),
       tap,
