@@ -29,7 +29,8 @@ export function renderChart(container, timeline, what) {
   const requests = timeline?.requests ?? [];
   const failed = timeline?.failed ?? [];
   const n = requests.length || 60;
-  const top = niceMax(Math.max(1, ...requests));
+  // At least 2, so that the middle line's label is a whole number.
+  const top = niceMax(Math.max(2, ...requests));
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
   const barW = plotW / n;

@@ -129,6 +129,7 @@ function createClientRow(initial) {
     update(client) {
       current = client;
       setText(name, client.name);
+      name.title = client.name;
       const subText = client.email ? `${client.id} · ${client.email}` : client.id;
       setText(sub, subText);
       sub.title = subText;

@@ -165,6 +165,7 @@ function createKeyRow(initial) {
     update(key) {
       current = key;
       setText(name, key.name);
+      name.title = key.name;
       setText(sub, key.expires_at ? `${key.id} · expires ${fmtDate(key.expires_at)}` : key.id);
       setText(preview, key.preview);
       if (shownScopes !== key.scopes.join()) {

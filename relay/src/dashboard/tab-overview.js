@@ -136,6 +136,7 @@ function createAgentRow(initial) {
     update(agent) {
       current = agent;
       setText(name, agent.client_name);
+      name.title = agent.client_name;
       setText(sub, agent.id);
       setText(relay, relayLabel(agent.relay ?? ''));
       const [label, tone] = agentState(agent);

@@ -1,0 +1,208 @@
+/**
+ * The dashboard's layout in headless Chromium at a laptop's width (1440 px: the agents table
+ * shows its row actions without scrolling) and a phone's (420 px: no tab makes the page wider
+ * than the screen; wide tables scroll inside their card with their actions in sight), with every
+ * table populated; the relay's root leads to the dashboard; every module is served. Screenshots
+ * go to test-artifacts/ (not committed).
+ */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_ASSETS } from '../relay/src/dashboard/dashboard-routes.js';
+import { startTestAgent } from './support/agent.js';
+import { DASHBOARD_POLL, launchChromium } from './support/browser.js';
+import { track } from './support/cleanup.js';
+import { openDashboard } from './support/dashboard-page.js';
+import { startFakeBridge } from './support/fake-bridge.js';
+import { startTestRelay, type TestRelay } from './support/relay.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
+const DASHBOARD_DIR = fileURLToPath(new URL('../relay/src/dashboard/', import.meta.url));
+const TABS = ['Overview', 'Clients', 'API keys', 'Usage', 'Stats', 'Relays', 'Aliases', 'Alerts', 'Audit'];
+
+describe('dashboard: served files', () => {
+  it('leads from the root to the dashboard and serves every module it imports, as JavaScript', async () => {
+    const relay = await startTestRelay();
+    const root = await fetch(`${relay.url}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(new URL(root.headers.get('location') ?? '', `${relay.url}/`).pathname).toBe('/dashboard');
+    const followed = await fetch(`${relay.url}/`);
+    expect(followed.headers.get('content-type')).toBe('text/html; charset=utf-8');
+
+    const modules = readdirSync(DASHBOARD_DIR).filter((name) => name.endsWith('.js'));
+    expect(modules.length).toBeGreaterThan(10);
+    expect(DASHBOARD_ASSETS.filter((name) => name.endsWith('.js')).sort()).toEqual(modules.sort());
+    for (const name of modules) {
+      const res = await fetch(`${relay.url}/dashboard/${name}`);
+      expect(res.status, name).toBe(200);
+      expect(res.headers.get('content-type'), name).toBe('text/javascript; charset=utf-8');
+      expect(res.headers.get('content-security-policy'), name).toContain("script-src 'self'");
+      // Modules import one another by relative path only: nothing from elsewhere.
+      expect(await res.text(), name).not.toMatch(/from\s+['"](?!\.\/)/);
+    }
+    // Files beside the modules that the page does not load are not served.
+    for (const path of ['tsconfig.json', 'types.d.ts', 'dashboard-routes.ts', '../app.ts']) {
+      expect((await fetch(`${relay.url}/dashboard/${path}`)).status, path).toBe(404);
+    }
+  });
+});
+
+describe('dashboard: layout in Chromium', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** A relay with something in every table: an agent with a long name, a key with limits, … */
+  async function populatedRelay(): Promise<{ relay: TestRelay; sessionId: string }> {
+    const bridge = track(await startFakeBridge());
+    const relay = await startTestRelay();
+    const { json } = await relay.admin('POST', '/api/clients', {
+      name: 'A bridge owner with a rather long name, lending a bridge from home',
+      email: 'owner.with.a.long.address@example.org',
+    });
+    const agent = await startTestAgent(relay.url, json.token, bridge.url);
+    const key = await relay.admin('POST', '/api/keys', {
+      name: 'consumer with limits',
+      allowed_models: ['gpt-5', 'claude-opus-4', 'a-model-with-a-very-long-name-2026-01-01-preview'],
+      limits: {
+        requests_per_minute: 60,
+        requests_per_day: 10_000,
+        max_concurrency: 4,
+        tokens_per_day: 2_000_000,
+      },
+    });
+    expect(key.status).toBe(201);
+    await relay.admin('PUT', '/api/aliases/fast', { models: ['gpt-5', 'claude-opus-4'] });
+    await relay.admin('POST', '/api/alerts/channels', {
+      kind: 'webhook',
+      name: 'ops',
+      url: 'https://alerts.example.org/hooks/arena-relay/a-long-path-for-the-receiver',
+    });
+    const res = await fetch(`${relay.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.json.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    return { relay, sessionId: agent.sessionId };
+  }
+
+  /** How far `button` sticks out of the viewport and of its scrolling table, px (≤ 0: fully in). */
+  async function overflowOf(page: Page, button: Locator): Promise<{ right: number; covered: boolean }> {
+    return button.evaluate((node) => {
+      const box = node.getBoundingClientRect();
+      const wrap = node.closest('.table-wrap')?.getBoundingClientRect();
+      const edge = Math.min(window.innerWidth, wrap?.right ?? Number.POSITIVE_INFINITY);
+      const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+      return { right: box.right - edge, covered: !(hit && node.contains(hit)) };
+    });
+  }
+
+  it('at 1440 px: the agents table shows its Drain and Disconnect buttons without scrolling', async () => {
+    const { relay, sessionId } = await populatedRelay();
+    const { page, problems } = await openDashboard(browser, relay, { width: 1440, height: 900 });
+    const row = page.locator(`#agents-table tr[data-agent="${sessionId}"]`);
+    await row.getByText('Ready', { exact: true }).waitFor();
+    for (const name of [/^Drain agent/, /^Disconnect agent/]) {
+      const button = row.getByRole('button', { name });
+      expect(await overflowOf(page, button)).toEqual({ right: expect.any(Number), covered: false });
+      expect((await overflowOf(page, button)).right).toBeLessThanOrEqual(0);
+    }
+    await page.screenshot({ path: join(ARTIFACTS, 'layout-1440-overview.png') });
+    // Nothing to scroll sideways: the table fits its card.
+    const fit = await page
+      .locator('#agents-table')
+      .evaluate((t) => ({ table: t.scrollWidth, card: t.parentElement?.clientWidth }));
+    expect(fit.table, `table ${fit.table} px in ${fit.card} px`).toBeLessThanOrEqual(fit.card ?? 0);
+    for (const tab of ['Clients', 'API keys', 'Alerts']) {
+      await page.getByRole('tab', { name: tab }).click();
+      const actions = page.locator('[role="tabpanel"]:not([hidden]) td.actions .button');
+      await expect.poll(() => actions.count(), DASHBOARD_POLL).toBeGreaterThan(0);
+      for (const button of await actions.all())
+        expect((await overflowOf(page, button)).right, tab).toBeLessThanOrEqual(0);
+      await page.screenshot({
+        path: join(ARTIFACTS, `layout-1440-${tab.replace(' ', '-').toLowerCase()}.png`),
+      });
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('at 420 px: no tab makes the page wider than the screen, and row actions stay in sight', async () => {
+    const { relay, sessionId } = await populatedRelay();
+    const { page, problems } = await openDashboard(browser, relay, { width: 420, height: 860 });
+    await page
+      .locator(`#agents-table tr[data-agent="${sessionId}"]`)
+      .getByText('Ready', { exact: true })
+      .waitFor();
+    // The outermost elements past the right edge, named, so that a failure says what to fix.
+    const widths = () =>
+      page.evaluate(() => {
+        const over = (n: Element) => n.getBoundingClientRect().right > window.innerWidth + 0.5;
+        const clipped = (n: Element) => {
+          for (let a = n.parentElement; a && a !== document.body; a = a.parentElement) {
+            if (getComputedStyle(a).overflowX !== 'visible') return true;
+          }
+          return false;
+        };
+        const past = [...document.querySelectorAll('body *')].filter((node) => {
+          const parent = node.parentElement;
+          return over(node) && !clipped(node) && !(parent && parent !== document.body && over(parent));
+        });
+        return {
+          page: document.documentElement.scrollWidth,
+          viewport: window.innerWidth,
+          past: past.slice(0, 5).map((n) => `${n.tagName.toLowerCase()}#${n.id}.${n.className}`),
+        };
+      });
+    for (const tab of TABS) {
+      await page.getByRole('tab', { name: tab }).click();
+      await page.getByRole('tab', { name: tab, selected: true }).waitFor();
+      // Each tab's tables have had a refresh to fill them.
+      await page.locator('[role="tabpanel"]:not([hidden]) tbody tr').first().waitFor();
+      const { page: width, viewport, past } = await widths();
+      expect(
+        width,
+        `${tab}: page ${width} px wide in ${viewport} px: ${past.join(', ')}`,
+      ).toBeLessThanOrEqual(viewport);
+      // The chosen tab is scrolled into the tab bar's view.
+      const tabBox = await page.getByRole('tab', { name: tab }).boundingBox();
+      expect(tabBox && tabBox.x >= 0 && tabBox.x + tabBox.width <= viewport, tab).toBe(true);
+      const actions = page.locator('[role="tabpanel"]:not([hidden]) td.actions .button');
+      for (const button of await actions.all()) {
+        const { right, covered } = await overflowOf(page, button);
+        // Several buttons side by side may be wider than a phone; the last one is at the edge.
+        if ((await button.evaluate((n) => n.nextElementSibling)) === null) {
+          expect(right, `${tab}: row action past the edge`).toBeLessThanOrEqual(0);
+          expect(covered, `${tab}: row action covered`).toBe(false);
+        }
+      }
+      await page.screenshot({
+        path: join(ARTIFACTS, `layout-420-${tab.replace(' ', '-').toLowerCase()}.png`),
+      });
+    }
+    // The sign-in form and the dialogs hold too.
+    await page.getByRole('tab', { name: 'API keys' }).click();
+    await page.getByRole('button', { name: 'Edit the key consumer with limits' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit the key consumer with limits' });
+    await dialog.waitFor();
+    expect((await widths()).page).toBeLessThanOrEqual(420);
+    const box = await dialog.boundingBox();
+    expect(box && box.x >= 0 && box.x + box.width <= 420).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'layout-420-key-dialog.png') });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin token').waitFor();
+    expect((await widths()).page).toBeLessThanOrEqual(420);
+    expect(problems).toEqual([]);
+  });
+});
