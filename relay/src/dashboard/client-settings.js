@@ -37,7 +37,7 @@ const CLIENT_LIMITS = LIMIT_FIELDS.flatMap(([name, label]) =>
 export function readSettings(data) {
   /** @type {ClientSettings} */
   const settings = {};
-  const streams = readCount(data, 'max_concurrency', 'Streams per agent');
+  const streams = readCount(data, 'streams_per_agent', 'Streams per agent');
   if (streams !== null) settings.max_concurrency = streams;
   const only = splitList(data.get('only'));
   const hide = splitList(data.get('hide'));
@@ -105,7 +105,7 @@ export async function editClientSettings(client) {
       }),
       field(
         'Streams per agent',
-        numberInput('cs-max-concurrency', 'max_concurrency', settings.max_concurrency),
+        numberInput('cs-streams-per-agent', 'streams_per_agent', settings.max_concurrency),
       ),
       field(
         'Offer only these models',
