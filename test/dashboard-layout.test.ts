@@ -8,7 +8,7 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Locator } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_ASSETS } from '../relay/src/dashboard/dashboard-routes.js';
 import { startTestAgent } from './support/agent.js';
@@ -20,6 +20,7 @@ import { startTestRelay, type TestRelay } from './support/relay.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const DASHBOARD_DIR = fileURLToPath(new URL('../relay/src/dashboard/', import.meta.url));
+const HOSTILE_NAME = '<img src=x onerror="document.title=1">\u202eevil';
 const TABS = ['Overview', 'Clients', 'API keys', 'Usage', 'Stats', 'Relays', 'Aliases', 'Alerts', 'Audit'];
 
 describe('dashboard: served files', () => {
@@ -70,6 +71,8 @@ describe('dashboard: layout in Chromium', () => {
       email: 'owner.with.a.long.address@example.org',
     });
     const agent = await startTestAgent(relay.url, json.token, bridge.url);
+    // A name a stranger chose: shown as text, never as markup.
+    await relay.admin('POST', '/api/clients', { name: HOSTILE_NAME });
     const key = await relay.admin('POST', '/api/keys', {
       name: 'consumer with limits',
       allowed_models: ['gpt-5', 'claude-opus-4', 'a-model-with-a-very-long-name-2026-01-01-preview'],
@@ -97,15 +100,21 @@ describe('dashboard: layout in Chromium', () => {
     return { relay, sessionId: agent.sessionId };
   }
 
-  /** How far `button` sticks out of the viewport and of its scrolling table, px (≤ 0: fully in). */
-  async function overflowOf(button: Locator): Promise<{ right: number; covered: boolean }> {
-    return button.evaluate((node) => {
-      const box = node.getBoundingClientRect();
-      const wrap = node.closest('.table-wrap')?.getBoundingClientRect();
-      const edge = Math.min(window.innerWidth, wrap?.right ?? Number.POSITIVE_INFINITY);
-      const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
-      return { right: box.right - edge, covered: !(hit && node.contains(hit)) };
-    });
+  /**
+   * How far `button` sticks out of the viewport and of its scrolling table, px (≤ 0: fully in),
+   * and whether something else covers its middle.
+   */
+  async function overflowOf(page: Page, button: Locator): Promise<{ right: number; covered: boolean }> {
+    const box = await button.boundingBox();
+    if (!box) throw new Error('the button is not shown');
+    const wrap = await button.locator('xpath=ancestor::div[contains(@class, "table-wrap")][1]').boundingBox();
+    const viewport = page.viewportSize()?.width ?? 0;
+    const edge = Math.min(viewport, wrap ? wrap.x + wrap.width : viewport);
+    // Run in the page as a string: this file is type-checked without the DOM's types.
+    const hit = await page.evaluate(
+      `document.elementFromPoint(${box.x + box.width / 2}, ${box.y + box.height / 2})?.closest('button')?.getAttribute('aria-label') ?? null`,
+    );
+    return { right: box.x + box.width - edge, covered: hit !== (await button.getAttribute('aria-label')) };
   }
 
   it('at 1440 px: the agents table shows its Drain and Disconnect buttons without scrolling', async () => {
@@ -115,7 +124,7 @@ describe('dashboard: layout in Chromium', () => {
     await row.getByText('Ready', { exact: true }).waitFor();
     for (const name of [/^Drain agent/, /^Disconnect agent/]) {
       const button = row.getByRole('button', { name });
-      const { right, covered } = await overflowOf(button);
+      const { right, covered } = await overflowOf(page, button);
       expect(right).toBeLessThanOrEqual(0);
       expect(covered).toBe(false);
     }
@@ -130,7 +139,7 @@ describe('dashboard: layout in Chromium', () => {
       const actions = page.locator('[role="tabpanel"]:not([hidden]) td.actions .button');
       await expect.poll(() => actions.count(), DASHBOARD_POLL).toBeGreaterThan(0);
       for (const button of await actions.all())
-        expect((await overflowOf(button)).right, tab).toBeLessThanOrEqual(0);
+        expect((await overflowOf(page, button)).right, tab).toBeLessThanOrEqual(0);
       await page.screenshot({
         path: join(ARTIFACTS, `layout-1440-${tab.replace(' ', '-').toLowerCase()}.png`),
       });
@@ -145,26 +154,24 @@ describe('dashboard: layout in Chromium', () => {
       .locator(`#agents-table tr[data-agent="${sessionId}"]`)
       .getByText('Ready', { exact: true })
       .waitFor();
-    // The outermost elements past the right edge, named, so that a failure says what to fix.
+    // With the outermost elements past the right edge (not inside a scroller), to say what to fix.
     const widths = () =>
-      page.evaluate(() => {
-        const over = (n: Element) => n.getBoundingClientRect().right > window.innerWidth + 0.5;
-        const clipped = (n: Element) => {
-          for (let a = n.parentElement; a && a !== document.body; a = a.parentElement) {
+      page.evaluate(`(() => {
+        const over = (n) => n.getBoundingClientRect().right > innerWidth + 0.5;
+        const clipped = (n) => {
+          for (let a = n.parentElement; a && a !== document.body; a = a.parentElement)
             if (getComputedStyle(a).overflowX !== 'visible') return true;
-          }
           return false;
         };
-        const past = [...document.querySelectorAll('body *')].filter((node) => {
-          const parent = node.parentElement;
-          return over(node) && !clipped(node) && !(parent && parent !== document.body && over(parent));
-        });
+        const past = [...document.querySelectorAll('body *')].filter(
+          (n) => over(n) && !clipped(n) && !(n.parentElement !== document.body && over(n.parentElement)),
+        );
         return {
           page: document.documentElement.scrollWidth,
-          viewport: window.innerWidth,
-          past: past.slice(0, 5).map((n) => `${n.tagName.toLowerCase()}#${n.id}.${n.className}`),
+          viewport: innerWidth,
+          past: past.slice(0, 5).map((n) => n.tagName.toLowerCase() + '#' + n.id + '.' + n.className),
         };
-      });
+      })()`) as Promise<{ page: number; viewport: number; past: string[] }>;
     for (const tab of TABS) {
       await page.getByRole('tab', { name: tab }).click();
       await page.getByRole('tab', { name: tab, selected: true }).waitFor();
@@ -180,7 +187,7 @@ describe('dashboard: layout in Chromium', () => {
       expect(tabBox && tabBox.x >= 0 && tabBox.x + tabBox.width <= viewport, tab).toBe(true);
       const actions = page.locator('[role="tabpanel"]:not([hidden]) td.actions .button');
       for (const button of await actions.all()) {
-        const { right, covered } = await overflowOf(button);
+        const { right, covered } = await overflowOf(page, button);
         // Several buttons side by side may be wider than a phone; the last one is at the edge.
         if ((await button.evaluate((n) => n.nextElementSibling)) === null) {
           expect(right, `${tab}: row action past the edge`).toBeLessThanOrEqual(0);
@@ -191,6 +198,10 @@ describe('dashboard: layout in Chromium', () => {
         path: join(ARTIFACTS, `layout-420-${tab.replace(' ', '-').toLowerCase()}.png`),
       });
     }
+    await page.getByRole('tab', { name: 'Clients' }).click();
+    await page.locator('#clients-table tbody tr', { hasText: 'evil' }).getByText(HOSTILE_NAME).waitFor();
+    expect(await page.locator('#clients-table img').count()).toBe(0);
+    expect(await page.title()).toBe('Arena Relay — dashboard');
     // The sign-in form and the dialogs hold too.
     await page.getByRole('tab', { name: 'API keys' }).click();
     await page.getByRole('button', { name: 'Edit the key consumer with limits' }).click();
