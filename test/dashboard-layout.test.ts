@@ -75,7 +75,12 @@ describe('dashboard: layout in Chromium', () => {
     await relay.admin('POST', '/api/clients', { name: HOSTILE_NAME });
     const key = await relay.admin('POST', '/api/keys', {
       name: 'consumer with limits',
-      allowed_models: ['gpt-5', 'claude-opus-4', 'a-model-with-a-very-long-name-2026-01-01-preview'],
+      // As many as a key may list (1 000), the last with a long name.
+      allowed_models: [
+        'gpt-5',
+        ...Array.from({ length: 998 }, (_, i) => `model-${i}`),
+        'a-model-with-a-very-long-name-2026-01-01-preview',
+      ],
       limits: {
         requests_per_minute: 60,
         requests_per_day: 10_000,
@@ -198,6 +203,11 @@ describe('dashboard: layout in Chromium', () => {
         path: join(ARTIFACTS, `layout-420-${tab.replace(' ', '-').toLowerCase()}.png`),
       });
     }
+    await page.getByRole('tab', { name: 'API keys' }).click();
+    await page
+      .locator('#keys-table tbody tr')
+      .getByText('gpt-5, model-0, model-1, model-2, model-3, model-4 and 994 more')
+      .waitFor();
     await page.getByRole('tab', { name: 'Clients' }).click();
     await page.locator('#clients-table tbody tr', { hasText: 'evil' }).getByText(HOSTILE_NAME).waitFor();
     expect(await page.locator('#clients-table img').count()).toBe(0);

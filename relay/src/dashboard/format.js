@@ -90,3 +90,13 @@ export function fmtLimits(limits) {
   if (limits.tokens_per_day != null) parts.push(`${fmtInt(limits.tokens_per_day)} tokens/day`);
   return parts.length ? parts.join(' · ') : 'none';
 }
+
+/**
+ * A list cut to its first `max` items, e.g. "gpt-5, claude-opus-4 and 998 more".
+ * @param {readonly string[]} items
+ * @param {number} [max]
+ */
+export function fmtList(items, max = 6) {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${fmtInt(items.length - max)} more` : shown;
+}

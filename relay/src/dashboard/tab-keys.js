@@ -8,7 +8,7 @@ import { act, api, messageOf, seg } from './api.js';
 import { confirmAction, formDialog, showSecret } from './dialogs.js';
 import { $, announce, badge, el, setText, splitList, syncRows, tbodyOf } from './dom.js';
 import { field, limitsFieldset, readLimits, textInput } from './fields.js';
-import { fmtAgo, fmtDate, fmtInt, fmtLimits } from './format.js';
+import { fmtAgo, fmtDate, fmtInt, fmtLimits, fmtList } from './format.js';
 import { hooks, state } from './state.js';
 
 const SCOPES = ['chat', 'models', 'images', 'admin'];
@@ -174,7 +174,9 @@ function createKeyRow(initial) {
           ...key.scopes.flatMap((s, i) => [i > 0 ? ' ' : '', badge(s, s === 'admin' ? 'warn' : 'info')]),
         );
       }
-      setText(models, key.allowed_models ? key.allowed_models.join(', ') : 'all');
+      // Up to 1 000 models: the cell shows a few, its title all of them.
+      setText(models, key.allowed_models ? fmtList(key.allowed_models) : 'all');
+      models.title = key.allowed_models?.join(', ') ?? '';
       setText(limits, fmtLimits(key.limits));
       setText(requests, fmtInt(keyStats(key.id)?.day.requests ?? 0));
       setText(created, fmtDate(key.created_at));
