@@ -162,6 +162,7 @@ describe('dashboard: controls in Chromium', () => {
     await dialog.getByLabel('Update policy').selectOption('pin');
     await dialog.getByLabel('Pinned version').fill('0.2.0');
     await dialog.getByLabel('Requests per minute').fill('30');
+    await dialog.getByLabel('Owner e-mail').fill('owner@example.org');
     await page.screenshot({ path: join(ARTIFACTS, 'controls-client-settings.png') });
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'hidden' });
@@ -176,10 +177,10 @@ describe('dashboard: controls in Chromium', () => {
       mode: 'pin',
       version: '0.2.0',
     });
-    expect((await relay.admin('GET', base)).json.client.rate_limit).toEqual({
-      requests_per_minute: 30,
-      requests_per_day: null,
-      max_concurrency: null,
+    expect((await relay.admin('GET', base)).json.client).toMatchObject({
+      name: 'settings bridge',
+      email: 'owner@example.org',
+      rate_limit: { requests_per_minute: 30, requests_per_day: null, max_concurrency: null },
     });
     // The live agent applied them without a restart.
     await expect.poll(() => session().slots, POLL).toBe(2);
@@ -206,6 +207,17 @@ describe('dashboard: controls in Chromium', () => {
       (e: { action: string }) => e.action,
     );
     expect(actions.filter((a: string) => a !== 'client.register')).toHaveLength(5);
+
+    // Deleted from the same dialog, after a confirmation: its agent is cut off.
+    dialog = await open();
+    await dialog.getByRole('button', { name: 'Delete this client…' }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete settings bridge?' })
+      .getByRole('button', { name: 'Delete client' })
+      .click();
+    await page.locator(`#clients-table tr[data-client="${client.id}"]`).waitFor({ state: 'detached' });
+    expect((await relay.admin('GET', base)).status).toBe(404);
+    await expect.poll(() => relay.hub.sessions.has(agent.sessionId), POLL).toBe(false);
     expect(problems).toEqual([]);
   });
 

@@ -1,14 +1,14 @@
 // @ts-check
 /**
- * A client's settings in one dialog: what the relay pushes to its agents
+ * A client's settings in one dialog: its name, owner e-mail and bridge URL and the limits the
+ * relay enforces on it (`PATCH /api/clients/{id}`), what the relay pushes to its agents
  * (`/api/clients/{id}/settings`: streams per agent, models offered only or hidden, log level),
- * its update policy (`/api/clients/{id}/agent-update`) and the limits the relay enforces on it
- * (`PATCH /api/clients/{id}`). Each part is written only when it changed, so the audit log shows
- * what the operator did, not what the form happened to hold.
+ * its update policy (`/api/clients/{id}/agent-update`), and deleting it. Each part is written
+ * only when it changed, so the audit log shows what the operator did, not what the form held.
  */
 /** @import { ClientRecord, ClientSettings, UpdatePolicy } from './types.js' */
-import { api, seg } from './api.js';
-import { formDialog } from './dialogs.js';
+import { act, api, seg } from './api.js';
+import { closeFormDialog, confirmAction, formDialog } from './dialogs.js';
 import { announce, el, splitList } from './dom.js';
 import {
   field,
@@ -62,6 +62,39 @@ function readPolicy(data) {
 }
 
 /**
+ * The client's own fields as a PATCH (empty e-mail or URL: cleared), with only what changed.
+ * @param {FormData} data
+ * @param {ClientRecord} client
+ * @returns {Record<string, unknown>}
+ */
+function readDetails(data, client) {
+  /** @param {string} name */
+  const text = (name) => String(data.get(name) ?? '').trim();
+  /** @type {Record<string, unknown>} */
+  const patch = {};
+  if (text('client_name') !== client.name) patch.name = text('client_name');
+  if ((text('client_email') || null) !== client.email) patch.email = text('client_email') || null;
+  if ((text('client_bridge') || null) !== client.lmarena_bridge_url)
+    patch.lmarena_bridge_url = text('client_bridge') || null;
+  const limits = readLimits(data, CLIENT_LIMITS);
+  if (CLIENT_LIMITS.some(([name]) => limits[name] !== client.rate_limit[name])) patch.rate_limit = limits;
+  return patch;
+}
+
+/** @param {ClientRecord} client */
+async function deleteClient(client) {
+  closeFormDialog();
+  const ok = await confirmAction({
+    title: `Delete ${client.name}?`,
+    text: 'Its agents are disconnected now and its token stops working for good. This cannot be undone.',
+    confirmLabel: 'Delete client',
+    danger: true,
+  });
+  if (!ok) return;
+  await act(() => api('DELETE', `api/clients/${seg(client.id)}`), `Client ${client.name} deleted`);
+}
+
+/**
  * Opens the settings dialog of `client`; resolves when it closes.
  * @param {ClientRecord} client
  */
@@ -98,6 +131,25 @@ export async function editClientSettings(client) {
     el(
       'fieldset',
       { class: 'group' },
+      el('legend', { text: 'Client' }),
+      field(
+        'Name',
+        textInput('cs-name', 'client_name', { value: client.name, required: true, maxlength: 200 }),
+      ),
+      field(
+        'Owner e-mail',
+        textInput('cs-email', 'client_email', { type: 'email', value: client.email ?? '' }),
+      ),
+      field(
+        'LMArenaBridge URL',
+        textInput('cs-bridge', 'client_bridge', { type: 'url', value: client.lmarena_bridge_url ?? '' }),
+        { grow: true },
+      ),
+    ),
+    limitsFieldset('cs', client.rate_limit, CLIENT_LIMITS),
+    el(
+      'fieldset',
+      { class: 'group' },
       el('legend', { text: 'Pushed to its agents' }),
       el('p', {
         class: 'muted small',
@@ -106,6 +158,15 @@ export async function editClientSettings(client) {
       field(
         'Streams per agent',
         numberInput('cs-streams-per-agent', 'streams_per_agent', settings.max_concurrency),
+      ),
+      field(
+        'Agent log level',
+        selectInput(
+          'cs-log-level',
+          'log_level',
+          [['', "The agent's own"], ...LOG_LEVELS.map((l) => /** @type {const} */ ([l, l]))],
+          settings.log_level ?? '',
+        ),
       ),
       field(
         'Offer only these models',
@@ -123,15 +184,6 @@ export async function editClientSettings(client) {
           grow: true,
         },
       ),
-      field(
-        'Agent log level',
-        selectInput(
-          'cs-log-level',
-          'log_level',
-          [['', "The agent's own"], ...LOG_LEVELS.map((l) => /** @type {const} */ ([l, l]))],
-          settings.log_level ?? '',
-        ),
-      ),
     ),
     el(
       'fieldset',
@@ -146,7 +198,16 @@ export async function editClientSettings(client) {
       field('Update policy', mode),
       versionField,
     ),
-    limitsFieldset('cs', client.rate_limit, CLIENT_LIMITS),
+    el(
+      'div',
+      { class: 'danger-zone' },
+      el('button', {
+        type: 'button',
+        class: 'button danger',
+        text: 'Delete this client…',
+        onclick: () => deleteClient(client).catch(hooks.reportError),
+      }),
+    ),
   ];
 
   const saved = await formDialog({
@@ -155,14 +216,13 @@ export async function editClientSettings(client) {
     save: async (data) => {
       const next = readSettings(data);
       const policy = readPolicy(data);
-      const limits = readLimits(data, CLIENT_LIMITS);
+      const details = readDetails(data, client);
       const writes = [];
       if (JSON.stringify(next) !== JSON.stringify(settings))
         writes.push(api('PUT', `${base}/settings`, next));
       if (JSON.stringify(policy) !== JSON.stringify(update.policy))
         writes.push(api('PUT', `${base}/agent-update`, policy));
-      if (CLIENT_LIMITS.some(([name]) => limits[name] !== client.rate_limit[name]))
-        writes.push(api('PATCH', base, { rate_limit: limits }));
+      if (Object.keys(details).length) writes.push(api('PATCH', base, details));
       await Promise.all(writes);
     },
   });

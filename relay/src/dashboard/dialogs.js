@@ -133,3 +133,9 @@ export function formDialog({ title, fields, submitLabel = 'Save', save }) {
     if (first instanceof HTMLElement) first.focus();
   });
 }
+
+/** Closes the form dialog as Cancel would (for an action in it that opens another dialog). */
+export function closeFormDialog() {
+  const dialog = /** @type {HTMLDialogElement} */ ($('form-dialog'));
+  if (dialog.open) dialog.close();
+}

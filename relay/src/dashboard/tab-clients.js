@@ -108,7 +108,7 @@ function createClientRow(initial) {
   const button = (text, cls, onclick) =>
     el('button', { type: 'button', class: `button small ${cls}`, text, onclick });
   const download = button('Download', 'primary', () => downloadPackage(current));
-  const settings = button('Settings', '', () => editClientSettings(current));
+  const settings = button('Settings', '', () => editClientSettings(current).catch(hooks.reportError));
   const rotate = button('Rotate token', '', () => rotateToken(current));
   const toggle = button('', '', () => toggleClient(current));
   const tr = el(
