@@ -232,6 +232,15 @@ describe('dashboard: controls in Chromium', () => {
       await form.getByLabel('Channel name').fill(name);
       for (const [label, value] of Object.entries(fields)) await form.getByLabel(label).fill(value);
       await form.getByRole('button', { name: 'Add channel' }).click();
+      // Added (the form is emptied for the next) or refused (the form keeps what was typed).
+      await expect
+        .poll(
+          async () =>
+            (await form.getByLabel('Channel name').inputValue()) === '' ||
+            (await page.locator('#channel-error').textContent()) !== '',
+          POLL,
+        )
+        .toBe(true);
     };
 
     // A webhook: its signing secret is shown once.

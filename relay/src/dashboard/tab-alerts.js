@@ -192,6 +192,9 @@ async function addChannel(event) {
     $('channel-name').focus();
     return;
   }
+  // One at a time: the form is emptied when the relay has answered.
+  const submit = form.querySelector('button[type="submit"]');
+  submit?.toggleAttribute('disabled', true);
   try {
     const created = await api('POST', 'api/alerts/channels', body);
     form.reset();
@@ -207,6 +210,8 @@ async function addChannel(event) {
     }
   } catch (failure) {
     setText(error, messageOf(failure));
+  } finally {
+    submit?.toggleAttribute('disabled', false);
   }
 }
 
