@@ -21,6 +21,8 @@ import { startTestRelay, type TestRelay } from './support/relay.js';
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const DASHBOARD_DIR = fileURLToPath(new URL('../relay/src/dashboard/', import.meta.url));
 const HOSTILE_NAME = '<img src=x onerror="document.title=1">\u202eevil';
+/** The tabs whose phone screenshots are kept for a look (each costs a moment). */
+const SHOTS = ['Overview', 'API keys', 'Alerts'];
 const TABS = ['Overview', 'Clients', 'API keys', 'Usage', 'Stats', 'Relays', 'Aliases', 'Alerts', 'Audit'];
 
 describe('dashboard: served files', () => {
@@ -145,9 +147,6 @@ describe('dashboard: layout in Chromium', () => {
       await expect.poll(() => actions.count(), DASHBOARD_POLL).toBeGreaterThan(0);
       for (const button of await actions.all())
         expect((await overflowOf(page, button)).right, tab).toBeLessThanOrEqual(0);
-      await page.screenshot({
-        path: join(ARTIFACTS, `layout-1440-${tab.replace(' ', '-').toLowerCase()}.png`),
-      });
     }
     expect(problems).toEqual([]);
   });
@@ -190,18 +189,18 @@ describe('dashboard: layout in Chromium', () => {
       // The chosen tab is scrolled into the tab bar's view.
       const tabBox = await page.getByRole('tab', { name: tab }).boundingBox();
       expect(tabBox && tabBox.x >= 0 && tabBox.x + tabBox.width <= viewport, tab).toBe(true);
-      const actions = page.locator('[role="tabpanel"]:not([hidden]) td.actions .button');
-      for (const button of await actions.all()) {
+      // Several buttons side by side may be wider than a phone; the last one is at the edge.
+      const lasts = page.locator('[role="tabpanel"]:not([hidden]) td.actions .button:last-child');
+      for (const button of await lasts.all()) {
         const { right, covered } = await overflowOf(page, button);
-        // Several buttons side by side may be wider than a phone; the last one is at the edge.
-        if ((await button.evaluate((n) => n.nextElementSibling)) === null) {
-          expect(right, `${tab}: row action past the edge`).toBeLessThanOrEqual(0);
-          expect(covered, `${tab}: row action covered`).toBe(false);
-        }
+        expect(right, `${tab}: row action past the edge`).toBeLessThanOrEqual(0);
+        expect(covered, `${tab}: row action covered`).toBe(false);
       }
-      await page.screenshot({
-        path: join(ARTIFACTS, `layout-420-${tab.replace(' ', '-').toLowerCase()}.png`),
-      });
+      if (SHOTS.includes(tab)) {
+        await page.screenshot({
+          path: join(ARTIFACTS, `layout-420-${tab.replace(' ', '-').toLowerCase()}.png`),
+        });
+      }
     }
     await page.getByRole('tab', { name: 'API keys' }).click();
     await page
