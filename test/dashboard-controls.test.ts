@@ -6,7 +6,7 @@
  * checked by its signature; a dead one; disable; delete; the delivery log).
  */
 import { createHmac } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -136,6 +136,62 @@ describe('dashboard: controls in Chromium', () => {
       .toContain('allowed_models');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     expect((await keyOf()).allowed_models).toEqual(['gpt-5']);
+    expect(problems).toEqual([BAD_REQUEST]);
+  });
+
+  it('usage: metered usage exported as CSV for a period, grouped as chosen; revoked keys listed on request', async () => {
+    const bridge = track(await startFakeBridge());
+    const relay = await startTestRelay();
+    await startTestAgent(relay.url, (await relay.createClient('usage bridge')).token, bridge.url);
+    const key = await relay.createKey('billed consumer');
+    const res = await fetch(`${relay.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-5', messages: [{ role: 'user', content: 'bill me' }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    await expect.poll(async () => (await relay.admin('GET', '/api/usage')).json.groups.length, POLL).toBe(1);
+
+    const { page, problems } = await openDashboard(browser, relay, LAPTOP);
+    await page.getByRole('tab', { name: 'Usage' }).click();
+    const form = page.locator('#usage-export');
+    const today = new Date().toISOString().slice(0, 10);
+    await form.getByLabel('From').fill(today);
+    await form.getByLabel('To').fill(today);
+    await form.getByLabel('model').check();
+    const downloading = page.waitForEvent('download');
+    await form.getByRole('button', { name: 'Download CSV' }).click();
+    const download = await downloading;
+    expect(download.suggestedFilename()).toBe('usage.csv');
+    const path = await download.path();
+    const lines = readFileSync(path, 'utf8').trim().split(/\r?\n/);
+    expect(lines[0]).toMatch(/^key_id,key_name,model,requests,succeeded,/);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(new RegExp(`^${key.id},billed consumer,gpt-5,1,1,`));
+    // A period that ends before it starts is refused with the relay's reason.
+    await form.getByLabel('From').fill('2026-02-01');
+    await form.getByLabel('To').fill('2026-01-01');
+    await form.getByRole('button', { name: 'Download CSV' }).click();
+    await expect.poll(() => page.locator('#usage-export-error').textContent(), POLL).toContain('to:');
+
+    // Revoked: gone from the list, back on request, with nothing left to change.
+    await page.getByRole('tab', { name: 'API keys' }).click();
+    const row = page.locator(`#keys-table tr[data-key="${key.id}"]`);
+    await row.getByRole('button', { name: 'Revoke the key billed consumer' }).click();
+    await page
+      .getByRole('dialog', { name: 'Revoke billed consumer?' })
+      .getByRole('button', { name: 'Revoke key' })
+      .click();
+    await row.waitFor({ state: 'detached' });
+    await page.getByLabel('Show revoked keys').check();
+    await row.getByText(`${key.id} · revoked`).waitFor();
+    expect(await row.getByRole('button').count()).toBe(0);
+    const listed = await relay.admin('GET', '/api/keys?include_revoked=true');
+    expect(listed.json.keys[0]).toMatchObject({ id: key.id, revoked: true });
+    // The usage tab leaves it out.
+    await page.getByRole('tab', { name: 'Usage' }).click();
+    await expect.poll(() => page.locator('#usage-key option').count(), POLL).toBe(0);
     expect(problems).toEqual([BAD_REQUEST]);
   });
 

@@ -195,3 +195,18 @@ export function cellsRow(attrs, columns, head) {
  * @returns {(td: HTMLTableCellElement, item: T) => void}
  */
 export const textCell = (text) => (td, item) => setText(td, text(item));
+
+/**
+ * Saves `blob` as a download named `filename` (the object URL is released after a minute, long
+ * enough for the browser to have read it).
+ * @param {Blob} blob
+ * @param {string} filename
+ */
+export function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = el('a', { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -34,7 +34,8 @@ export const TABS = /** @type {const} */ ([
  * @property {string} relayId the relay this page talks to (its answers name it)
  * @property {Stats | null} stats
  * @property {ClientRecord[]} clients
- * @property {ApiKeyRecord[]} keys
+ * @property {ApiKeyRecord[]} keys live keys, and revoked ones when `showRevoked`
+ * @property {boolean} showRevoked
  * @property {{ groups?: UsageGroup[] } | null} usage
  * @property {boolean | undefined} usageAvailable undefined: not tried yet; false: the relay has no usage API
  * @property {Stream[]} streams requests in flight on every relay
@@ -58,6 +59,7 @@ export const state = {
   stats: null,
   clients: [],
   keys: [],
+  showRevoked: false,
   usage: null,
   usageAvailable: undefined,
   streams: [],

@@ -1,7 +1,7 @@
 // @ts-check
 /** Audit: every operator action of the cluster, newest first, filtered, and as CSV. */
 import { api, request } from './api.js';
-import { $, cellsRow, el, syncRows, tbodyOf, textCell } from './dom.js';
+import { $, cellsRow, saveBlob, syncRows, tbodyOf, textCell } from './dom.js';
 import { hooks, state } from './state.js';
 
 export async function refresh() {
@@ -46,9 +46,7 @@ async function filterAudit(event) {
 async function downloadCsv() {
   try {
     const response = await request('GET', `api/audit?format=csv&limit=1000${state.auditQuery}`);
-    const link = el('a', { href: URL.createObjectURL(await response.blob()), download: 'audit.csv' });
-    link.click();
-    URL.revokeObjectURL(link.href);
+    saveBlob(await response.blob(), 'audit.csv');
   } catch (error) {
     hooks.reportError(error);
   }

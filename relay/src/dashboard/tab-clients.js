@@ -7,7 +7,7 @@
 import { act, api, messageOf, request, seg } from './api.js';
 import { editClientSettings } from './client-settings.js';
 import { confirmAction, showSecret } from './dialogs.js';
-import { $, announce, badge, el, setText, syncRows, tbodyOf } from './dom.js';
+import { $, announce, badge, el, saveBlob, setText, syncRows, tbodyOf } from './dom.js';
 import { fmtAgo, fmtInt, fmtPct } from './format.js';
 import { hooks, state } from './state.js';
 
@@ -46,12 +46,7 @@ async function downloadPackage(client) {
   const blob = await response.blob();
   const disposition = response.headers.get('content-disposition') ?? '';
   const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `arena-agent-${client.id}.zip`;
-  const url = URL.createObjectURL(blob);
-  const link = el('a', { href: url, download: filename, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  saveBlob(blob, filename);
 }
 
 /** @param {ClientRecord} client */

@@ -14,7 +14,7 @@ import { hooks, state } from './state.js';
 const SCOPES = ['chat', 'models', 'images', 'admin'];
 
 export async function refresh() {
-  state.keys = (await api('GET', 'api/keys')).keys;
+  state.keys = (await api('GET', `api/keys${state.showRevoked ? '?include_revoked=true' : ''}`)).keys;
 }
 
 /** @param {string} keyId */
@@ -166,7 +166,18 @@ function createKeyRow(initial) {
       current = key;
       setText(name, key.name);
       name.title = key.name;
-      setText(sub, key.expires_at ? `${key.id} · expires ${fmtDate(key.expires_at)}` : key.id);
+      setText(
+        sub,
+        key.revoked
+          ? `${key.id} · revoked`
+          : key.expires_at
+            ? `${key.id} · expires ${fmtDate(key.expires_at)}`
+            : key.id,
+      );
+      tr.classList.toggle('revoked', key.revoked);
+      // A revoked key can no longer change.
+      edit.hidden = key.revoked;
+      revoke.hidden = key.revoked;
       setText(preview, key.preview);
       if (shownScopes !== key.scopes.join()) {
         shownScopes = key.scopes.join();
@@ -229,4 +240,8 @@ async function createKey(event) {
 export function init() {
   $('key-form').addEventListener('submit', createKey);
   $('key-limits').replaceChildren(limitsFieldset('key', {}));
+  $('keys-revoked').addEventListener('change', async (event) => {
+    state.showRevoked = /** @type {HTMLInputElement} */ (event.currentTarget).checked;
+    await refresh().then(hooks.render, hooks.reportError);
+  });
 }

@@ -1,9 +1,12 @@
 // @ts-check
-/** Usage: one key's requests over the last hour as a chart, and every key's figures in a table. */
+/**
+ * Usage: one key's requests over the last hour as a chart, every key's figures in a table, and
+ * the metered usage (tokens and cost, every relay) exported as CSV for a period.
+ */
 /** @import { ApiKeyRecord } from './types.js' */
-import { ApiError, api } from './api.js';
+import { ApiError, api, messageOf, request } from './api.js';
 import { emptyTimeline, renderChart } from './chart.js';
-import { $, cellsRow, el, setText, syncRows, tbodyOf, textCell } from './dom.js';
+import { $, cellsRow, el, saveBlob, setText, syncRows, tbodyOf, textCell } from './dom.js';
 import { fmtBytes, fmtInt, fmtPct } from './format.js';
 import { state } from './state.js';
 import { keyStats, refresh as refreshKeys } from './tab-keys.js';
@@ -27,17 +30,20 @@ export async function refresh() {
 const usageOf = (keyId) => state.usage?.groups?.find((g) => g.key_id === keyId);
 
 export function render() {
+  // Revoked keys (listed on the keys tab on request) have no live figures.
+  const keys = state.keys.filter((k) => !k.revoked);
+  $('usage-export-card').hidden = state.usageAvailable === false;
   const select = /** @type {HTMLSelectElement} */ ($('usage-key'));
-  const wanted = state.keys.map((k) => k.id);
+  const wanted = keys.map((k) => k.id);
   const existing = [...select.options].map((o) => o.value);
   if (wanted.join() !== existing.join()) {
     const chosen = select.value;
     select.replaceChildren(
-      ...state.keys.map((k) => el('option', { value: k.id, text: `${k.name} (${k.preview})` })),
+      ...keys.map((k) => el('option', { value: k.id, text: `${k.name} (${k.preview})` })),
     );
     if (wanted.includes(chosen)) select.value = chosen;
   }
-  const key = state.keys.find((k) => k.id === select.value);
+  const key = keys.find((k) => k.id === select.value);
   renderChart(
     $('usage-chart'),
     keyStats(select.value)?.timeline ?? emptyTimeline(),
@@ -46,7 +52,7 @@ export function render() {
 
   syncRows(
     tbodyOf('usage-table'),
-    state.keys,
+    keys,
     (k) => k.id,
     /** @param {ApiKeyRecord} initial */
     (initial) =>
@@ -70,7 +76,34 @@ export function render() {
   );
 }
 
+/**
+ * `GET /api/usage` as CSV for the period and grouping in the form (dates are UTC days, `to`
+ * included).
+ * @param {SubmitEvent} event
+ */
+async function exportUsage(event) {
+  event.preventDefault();
+  const data = new FormData(/** @type {HTMLFormElement} */ (event.currentTarget));
+  const params = new URLSearchParams({
+    format: 'csv',
+    group_by: data.getAll('group_by').map(String).join(','),
+  });
+  for (const name of ['from', 'to']) {
+    const value = String(data.get(name) ?? '');
+    if (value) params.set(name, value);
+  }
+  const error = $('usage-export-error');
+  setText(error, '');
+  try {
+    const response = await request('GET', `api/usage?${params}`);
+    saveBlob(await response.blob(), 'usage.csv');
+  } catch (failure) {
+    setText(error, messageOf(failure));
+  }
+}
+
 /** @param {() => void} rerender */
 export function init(rerender) {
   $('usage-key').addEventListener('change', rerender);
+  $('usage-export').addEventListener('submit', exportUsage);
 }
