@@ -29,7 +29,7 @@ export function renderChart(container, timeline, what) {
   const requests = timeline?.requests ?? [];
   const failed = timeline?.failed ?? [];
   const n = requests.length || 60;
-  // At least 2, so that the middle line's label is a whole number.
+  // At least 2: an axis from 0 to 1 would put 0.5 requests in the middle.
   const top = niceMax(Math.max(2, ...requests));
   const plotW = width - pad.left - pad.right;
   const plotH = height - pad.top - pad.bottom;
@@ -51,7 +51,8 @@ export function renderChart(container, timeline, what) {
         x: pad.left - 6,
         y: y + 4,
         'text-anchor': 'end',
-        text: String(Math.round(top * fraction)),
+        // 2.5 is a real middle of 0–5; whole numbers elsewhere.
+        text: String(Math.round(top * fraction * 10) / 10),
       }),
     );
   }
