@@ -2,7 +2,8 @@
  * The dashboard's layout in headless Chromium at a laptop's width (1440 px: the agents table
  * shows its row actions without scrolling) and a phone's (420 px: no tab makes the page wider
  * than the screen; wide tables scroll inside their card with their actions in sight), with every
- * table populated; the relay's root leads to the dashboard; every module is served. Screenshots
+ * table populated; the Stats tab lists a stream while it is in flight (`state.streams` was once
+ * used and never declared); the relay's root leads to the dashboard; every module is served. Screenshots
  * go to test-artifacts/ (not committed).
  */
 import { mkdirSync, readdirSync } from 'node:fs';
@@ -148,6 +149,36 @@ describe('dashboard: layout in Chromium', () => {
       for (const button of await actions.all())
         expect((await overflowOf(page, button)).right, tab).toBeLessThanOrEqual(0);
     }
+    expect(problems).toEqual([]);
+  });
+
+  it('lists the streams in flight on the Stats tab while they last', async () => {
+    const bridge = track(await startFakeBridge());
+    const relay = await startTestRelay();
+    const client = await relay.createClient('streaming bridge');
+    await startTestAgent(relay.url, client.token, bridge.url);
+    const key = await relay.createKey('streaming consumer');
+    // The bridge answers with headers, then nothing: the stream stays in flight until the consumer leaves.
+    bridge.scenario = 'hang';
+    const { page, problems } = await openDashboard(browser, relay, { width: 1440, height: 900 });
+    await page.getByRole('tab', { name: 'Stats' }).click();
+    const consumer = new AbortController();
+    // Not awaited: the relay holds its answer until the first byte, which never comes.
+    const answer = fetch(`${relay.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-5', stream: true, messages: [{ role: 'user', content: 'wait' }] }),
+      signal: consumer.signal,
+    }).catch((error: Error) => error.name);
+    const row = page.locator('#streams-table tbody tr');
+    await expect.poll(() => row.count(), DASHBOARD_POLL).toBe(1);
+    const cells = await row.locator('td').allTextContents();
+    expect(cells.slice(1, 4)).toEqual(['gpt-5', 'streaming bridge', key.id]);
+    expect(await page.locator('#streams-empty').isHidden()).toBe(true);
+    consumer.abort();
+    expect(await answer).toBe('AbortError');
+    await expect.poll(() => row.count(), DASHBOARD_POLL).toBe(0);
+    expect(await page.locator('#streams-empty').isVisible()).toBe(true);
     expect(problems).toEqual([]);
   });
 
