@@ -34,7 +34,7 @@ const CLIENT_LIMITS = LIMIT_FIELDS.flatMap(([name, label]) =>
  * @param {FormData} data
  * @returns {ClientSettings}
  */
-export function readSettings(data) {
+function readSettings(data) {
   /** @type {ClientSettings} */
   const settings = {};
   const streams = readCount(data, 'streams_per_agent', 'Streams per agent');
