@@ -242,16 +242,24 @@ describe('dashboard: layout in Chromium', () => {
     await page.locator('#clients-table tbody tr', { hasText: 'evil' }).getByText(HOSTILE_NAME).waitFor();
     expect(await page.locator('#clients-table img').count()).toBe(0);
     expect(await page.title()).toBe('Arena Relay — dashboard');
-    // The sign-in form and the dialogs hold too.
-    await page.getByRole('tab', { name: 'API keys' }).click();
-    await page.getByRole('button', { name: 'Edit the key consumer with limits' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Edit the key consumer with limits' });
-    await dialog.waitFor();
-    expect((await widths()).page).toBeLessThanOrEqual(420);
-    const box = await dialog.boundingBox();
-    expect(box && box.x >= 0 && box.x + box.width <= 420).toBe(true);
-    await page.screenshot({ path: join(ARTIFACTS, 'layout-420-key-dialog.png') });
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    // The dialogs and the sign-in form hold too; a long dialog keeps its buttons in reach.
+    for (const [tab, button, name, shot] of [
+      ['Clients', 'Settings of A bridge owner', 'Settings of A bridge owner', 'client-dialog'],
+      ['API keys', 'Edit the key consumer with limits', 'Edit the key consumer with limits', 'key-dialog'],
+    ] as const) {
+      await page.getByRole('tab', { name: tab }).click();
+      await page.getByRole('button', { name: button }).click();
+      const dialog = page.getByRole('dialog', { name });
+      await dialog.waitFor();
+      expect((await widths()).page).toBeLessThanOrEqual(420);
+      const box = await dialog.boundingBox();
+      expect(box && box.x >= 0 && box.x + box.width <= 420).toBe(true);
+      const cancel = await dialog.getByRole('button', { name: 'Cancel' }).boundingBox();
+      expect(cancel && cancel.y + cancel.height <= 860, `${shot}: Cancel below the screen`).toBe(true);
+      await page.screenshot({ path: join(ARTIFACTS, `layout-420-${shot}.png`) });
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'hidden' });
+    }
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByLabel('Admin token').waitFor();
     expect((await widths()).page).toBeLessThanOrEqual(420);

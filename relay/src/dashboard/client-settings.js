@@ -135,10 +135,12 @@ export async function editClientSettings(client) {
       field(
         'Name',
         textInput('cs-name', 'client_name', { value: client.name, required: true, maxlength: 200 }),
+        { grow: true },
       ),
       field(
         'Owner e-mail',
         textInput('cs-email', 'client_email', { type: 'email', value: client.email ?? '' }),
+        { grow: true },
       ),
       field(
         'LMArenaBridge URL',
