@@ -98,6 +98,10 @@ describe('dashboard: controls in Chromium', () => {
     await dialog.getByLabel('Requests per day').fill('500');
     await dialog.getByLabel('Tokens per day').fill('10000');
     await dialog.getByLabel('Allowed models').fill('gpt-5');
+    // The dialog offers the create form's scopes, the key's own checked.
+    expect(await dialog.getByLabel('chat').isChecked()).toBe(true);
+    await dialog.getByLabel('images').uncheck();
+    await dialog.getByLabel('admin').check();
     const tomorrow = Date.now() + 86_400_000;
     const local = await page.evaluate((at) => {
       const d = new Date(at);
@@ -115,6 +119,9 @@ describe('dashboard: controls in Chromium', () => {
     await dialog.getByRole('button', { name: 'Save' }).click();
     await dialog.waitFor({ state: 'hidden' });
     const edited = await keyOf();
+    // The scopes the form offers follow the relay's list: only what was changed is asserted.
+    expect(edited.scopes).toEqual(expect.arrayContaining(['chat', 'models', 'admin']));
+    expect(edited.scopes).not.toContain('images');
     expect(edited).toMatchObject({
       allowed_models: ['gpt-5'],
       limits: {

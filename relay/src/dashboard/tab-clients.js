@@ -29,13 +29,13 @@ async function downloadPackage(client) {
     title: `Download the package of ${client.name}?`,
     text:
       'The package carries a fresh client token, because the relay keeps only a hash of the current one. ' +
-      'Downloading it retires the current token: any agent of this client still running with it is disconnected now and must be given the new package.',
+      "Downloading it retires the current token after the relay's grace period (CREDENTIAL_GRACE_SECONDS, 5 minutes by default): an agent of this client still running with it keeps serving until then, then stops and must be given the new package.",
     confirmLabel: 'Download and replace the token',
   });
   if (!ok) return;
   const response = await act(
     () => request('GET', `api/clients/${seg(client.id)}/download`),
-    `Package of ${client.name} downloaded; its previous token is retired`,
+    `Package of ${client.name} downloaded; its previous token is retired after the grace period`,
   );
   if (!response) return;
   // The relay flags a package its agent would dial in clear, or could not reach from elsewhere.
@@ -53,7 +53,7 @@ async function downloadPackage(client) {
 async function rotateToken(client) {
   const ok = await confirmAction({
     title: `Rotate the token of ${client.name}?`,
-    text: 'A new token replaces the current one at once; agents using the current token are disconnected.',
+    text: "A new token replaces the current one, which keeps working for the relay's grace period (5 minutes by default); then agents still using it are disconnected. After a leak, cut it off at once with the admin API: POST /api/clients/{id}/rotate-token?grace_seconds=0.",
     confirmLabel: 'Rotate token',
     danger: true,
   });

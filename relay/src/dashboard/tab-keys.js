@@ -11,8 +11,6 @@ import { field, limitsFieldset, readLimits, textInput } from './fields.js';
 import { fmtAgo, fmtDate, fmtInt, fmtLimits, fmtList } from './format.js';
 import { hooks, state } from './state.js';
 
-const SCOPES = ['chat', 'models', 'images', 'admin'];
-
 export async function refresh() {
   state.keys = (await api('GET', `api/keys${state.showRevoked ? '?include_revoked=true' : ''}`)).keys;
 }
@@ -43,13 +41,28 @@ function localInput(iso) {
   return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
 }
 
+/**
+ * The scopes a key may have: those the create form offers (index.html follows the relay's
+ * API_KEY_SCOPES), and any other the key already has, so that saving never drops one.
+ * @param {ApiKeyRecord} key
+ * @returns {string[]}
+ */
+function scopesFor(key) {
+  const offered = [...document.querySelectorAll('#key-form input[name="scope"]')].map(
+    (input) => /** @type {HTMLInputElement} */ (input).value,
+  );
+  return [...new Set([...offered, ...key.scopes])];
+}
+
 /** @param {ApiKeyRecord} key */
 async function editKey(key) {
+  /** @type {readonly string[]} */
+  const held = key.scopes;
   const scopes = el(
     'fieldset',
     { class: 'field scopes' },
     el('legend', { text: 'Scopes' }),
-    ...SCOPES.map((scope) =>
+    ...scopesFor(key).map((scope) =>
       el(
         'label',
         {},
@@ -57,7 +70,7 @@ async function editKey(key) {
           type: 'checkbox',
           name: 'scope',
           value: scope,
-          checked: key.scopes.includes(/** @type {any} */ (scope)),
+          checked: held.includes(scope),
         }),
         ` ${scope}`,
       ),
