@@ -1,0 +1,201 @@
+// @ts-check
+/**
+ * Clients: register a bridge client, and per client download its package, rotate its token,
+ * disable or enable it, and open its settings (client-settings.js).
+ */
+/** @import { ClientRecord } from './types.js' */
+import { act, api, messageOf, request, seg } from './api.js';
+import { editClientSettings } from './client-settings.js';
+import { confirmAction, showSecret } from './dialogs.js';
+import { $, announce, badge, el, saveBlob, setText, syncRows, tbodyOf } from './dom.js';
+import { fmtAgo, fmtInt, fmtPct } from './format.js';
+import { hooks, state } from './state.js';
+
+export async function refresh() {
+  state.clients = (await api('GET', 'api/clients')).clients;
+}
+
+/** @type {Record<string, 'ok' | 'info' | 'bad'>} */
+const STATUS_TONE = { active: 'ok', pending: 'info', disabled: 'bad' };
+/** @type {Record<string, '' | 'ok' | 'warn' | 'bad'>} */
+const HEALTH_TONE = { healthy: 'ok', degraded: 'warn', unhealthy: 'bad', unknown: '' };
+
+/** @param {string} clientId */
+const liveAgentsOf = (clientId) => state.agents.filter((a) => a.client_id === clientId).length;
+
+/** @param {ClientRecord} client */
+async function downloadPackage(client) {
+  const ok = await confirmAction({
+    title: `Download the package of ${client.name}?`,
+    text:
+      'The package carries a fresh client token, because the relay keeps only a hash of the current one. ' +
+      "Downloading it retires the current token after the relay's grace period (CREDENTIAL_GRACE_SECONDS, 5 minutes by default): an agent of this client still running with it keeps serving until then, then stops and must be given the new package.",
+    confirmLabel: 'Download and replace the token',
+  });
+  if (!ok) return;
+  const response = await act(
+    () => request('GET', `api/clients/${seg(client.id)}/download`),
+    `Package of ${client.name} downloaded; its previous token is retired after the grace period`,
+  );
+  if (!response) return;
+  // The relay flags a package its agent would dial in clear, or could not reach from elsewhere.
+  const warning = response.headers.get('x-package-warning');
+  const notice = $('package-warning');
+  notice.hidden = !warning;
+  setText(notice, warning ? `Package of ${client.name}: ${warning}` : '');
+  const blob = await response.blob();
+  const disposition = response.headers.get('content-disposition') ?? '';
+  const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `arena-agent-${client.id}.zip`;
+  saveBlob(blob, filename);
+}
+
+/** @param {ClientRecord} client */
+async function rotateToken(client) {
+  const ok = await confirmAction({
+    title: `Rotate the token of ${client.name}?`,
+    text: "A new token replaces the current one, which keeps working for the relay's grace period (5 minutes by default); then agents still using it are disconnected. After a leak, cut it off at once with the admin API: POST /api/clients/{id}/rotate-token?grace_seconds=0.",
+    confirmLabel: 'Rotate token',
+    danger: true,
+  });
+  if (!ok) return;
+  const result = await act(
+    () => api('POST', `api/clients/${seg(client.id)}/rotate-token`),
+    `Token of ${client.name} rotated`,
+  );
+  if (result) {
+    await showSecret({
+      title: `New token for ${client.name}`,
+      text: "Put it in the agent's config.jsonc (platform_integration.api_key), or download the package again instead.",
+      value: result.token,
+    });
+  }
+}
+
+/** @param {ClientRecord} client */
+async function toggleClient(client) {
+  const disable = client.status !== 'disabled';
+  if (disable) {
+    const ok = await confirmAction({
+      title: `Disable ${client.name}?`,
+      text: 'Its agents are disconnected now and refused until the client is enabled again.',
+      confirmLabel: 'Disable',
+      danger: true,
+    });
+    if (!ok) return;
+  }
+  await act(
+    () => api('PATCH', `api/clients/${seg(client.id)}`, { status: disable ? 'disabled' : 'active' }),
+    `${client.name} ${disable ? 'disabled' : 'enabled'}`,
+  );
+}
+
+/** @param {ClientRecord} initial */
+function createClientRow(initial) {
+  let current = initial;
+  const name = el('div', { class: 'cell-main' });
+  const sub = el('div', { class: 'cell-sub mono' });
+  const status = el('td');
+  const agents = el('td');
+  const requests = el('td');
+  const seen = el('td');
+  const token = el('td', { class: 'mono' });
+  /** @param {string} text @param {string} cls @param {() => unknown} onclick */
+  const button = (text, cls, onclick) =>
+    el('button', { type: 'button', class: `button small ${cls}`, text, onclick });
+  const download = button('Download', 'primary', () => downloadPackage(current));
+  const settings = button('Settings', '', () => editClientSettings(current).catch(hooks.reportError));
+  const rotate = button('Rotate token', '', () => rotateToken(current));
+  const toggle = button('', '', () => toggleClient(current));
+  const tr = el(
+    'tr',
+    { 'data-client': initial.id },
+    el('td', {}, name, sub),
+    status,
+    agents,
+    requests,
+    seen,
+    token,
+    el('td', { class: 'actions' }, download, settings, rotate, toggle),
+  );
+  let shown = '';
+  return {
+    tr,
+    /** @param {ClientRecord} client */
+    update(client) {
+      current = client;
+      setText(name, client.name);
+      name.title = client.name;
+      const subText = client.email ? `${client.id} · ${client.email}` : client.id;
+      setText(sub, subText);
+      sub.title = subText;
+      const key = `${client.status}/${client.health}`;
+      if (key !== shown) {
+        shown = key;
+        status.replaceChildren(
+          badge(client.status, STATUS_TONE[client.status] ?? ''),
+          ' ',
+          badge(client.health, HEALTH_TONE[client.health] ?? ''),
+        );
+      }
+      setText(agents, String(liveAgentsOf(client.id)));
+      setText(
+        requests,
+        client.total_requests === 0
+          ? '0'
+          : `${fmtInt(client.total_requests)} · ${fmtPct(client.successful_requests / client.total_requests)} ok`,
+      );
+      setText(seen, fmtAgo(client.last_seen));
+      setText(token, client.token_preview);
+      const disabled = client.status === 'disabled';
+      setText(toggle, disabled ? 'Enable' : 'Disable');
+      toggle.className = `button small ${disabled ? '' : 'danger'}`.trim();
+      download.setAttribute('aria-label', `Download the package of ${client.name}`);
+      settings.setAttribute('aria-label', `Settings of ${client.name}`);
+      rotate.setAttribute('aria-label', `Rotate the token of ${client.name}`);
+      toggle.setAttribute('aria-label', `${disabled ? 'Enable' : 'Disable'} ${client.name}`);
+    },
+  };
+}
+
+export function render() {
+  $('clients-empty').hidden = state.clients.length > 0;
+  syncRows(tbodyOf('clients-table'), state.clients, (c) => c.id, createClientRow);
+}
+
+/** @param {SubmitEvent} event */
+async function registerClient(event) {
+  event.preventDefault();
+  const form = /** @type {HTMLFormElement} */ (event.currentTarget);
+  const data = new FormData(form);
+  /** @type {{ name: string, email?: string, lmarena_bridge_url?: string }} */
+  const body = { name: String(data.get('name') ?? '').trim() };
+  const email = String(data.get('email') ?? '').trim();
+  const bridge = String(data.get('lmarena_bridge_url') ?? '').trim();
+  if (email) body.email = email;
+  if (bridge) body.lmarena_bridge_url = bridge;
+  const error = $('client-error');
+  setText(error, '');
+  if (!body.name) {
+    setText(error, 'A name is required.');
+    $('client-name').focus();
+    return;
+  }
+  try {
+    const created = await api('POST', 'api/clients', body);
+    form.reset();
+    await refresh();
+    hooks.render();
+    announce(`Client ${created.client.name} registered`);
+    await showSecret({
+      title: `${created.client.name} is registered`,
+      text: 'Its client token is below. The simplest way to hand it over is "Download package" in the list, which builds a ready-to-run agent with a fresh token.',
+      value: created.token,
+    });
+  } catch (failure) {
+    setText(error, messageOf(failure));
+  }
+}
+
+export function init() {
+  $('client-form').addEventListener('submit', registerClient);
+}
