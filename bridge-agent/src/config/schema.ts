@@ -2,7 +2,7 @@
  * The agent's settings: one table naming where each one may come from (file key, environment
  * variable, flag) and one zod schema that coerces, defaults and validates the merged values.
  */
-import { releaseKey } from '@arena-relay/shared';
+import { booleanSetting, logLevelSetting, releaseKey } from '@arena-relay/shared';
 import { z } from 'zod';
 import { normaliseUpstreamUrl, toConnectUrl } from './relay-url.js';
 
@@ -14,7 +14,6 @@ export const FIELDS = {
   token: { file: 'platform_integration.api_key', env: 'AGENT_TOKEN', flag: '--token', secret: true },
   clientId: { file: 'platform_integration.client_id', env: 'AGENT_CLIENT_ID', flag: '--client-id' },
   caFile: { file: 'platform_integration.ca_file', env: 'AGENT_CA_FILE', flag: '--ca' },
-  heartbeatIntervalSeconds: { file: 'platform_integration.heartbeat_interval_seconds' },
   capabilities: { file: 'platform_integration.capabilities' },
   logLevel: { file: 'platform_integration.log_level', env: 'AGENT_LOG_LEVEL', flag: '--log-level' },
   enableRequestLogging: { file: 'platform_integration.enable_request_logging' },
@@ -34,24 +33,9 @@ export type FieldName = keyof typeof FIELDS;
 export const SERVICE_MANAGERS = ['none', 'systemd', 'launchd', 'task-scheduler'] as const;
 export type ServiceManager = (typeof SERVICE_MANAGERS)[number];
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 /** Strings from the environment and flags become numbers when they look like one. */
 function toNumber(value: unknown): unknown {
   return typeof value === 'string' && /^\s*[+-]?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
-}
-
-const BOOLEAN_WORDS: Record<string, boolean> = {
-  true: true,
-  false: false,
-  '1': true,
-  '0': false,
-  yes: true,
-  no: false,
-};
-
-function toBoolean(value: unknown): unknown {
-  return typeof value === 'string' ? (BOOLEAN_WORDS[value.trim().toLowerCase()] ?? value) : value;
 }
 
 function integer(min: number, max: number, fallback: number) {
@@ -116,20 +100,19 @@ export const configSchema = z.object({
     .min(1, 'must not be empty')
     .max(128, 'must be at most 128 characters')
     .optional(),
-  heartbeatIntervalSeconds: integer(1, 3600, 15),
   capabilities: z
     .array(z.string().min(1).max(64), { error: 'must be a list of strings' })
     .min(1, 'must name at least one capability')
     .max(64, 'must name at most 64 capabilities')
     .default(['chat']),
-  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  enableRequestLogging: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
+  logLevel: logLevelSetting.default('info'),
+  enableRequestLogging: booleanSetting.default(false),
   upstreamUrl: url(normaliseUpstreamUrl).default('http://127.0.0.1:5102'),
   upstreamApiKey: text('a string or null').min(1, 'must not be empty (use null for none)').optional(),
   maxConcurrency: integer(1, 1024, 4),
   connections: integer(1, 16, 2),
   statusPort: integer(-1, 65535, 5103),
-  autoUpdate: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
+  autoUpdate: booleanSetting.default(false),
   serviceManager: z
     .enum(SERVICE_MANAGERS, { error: `must be one of ${SERVICE_MANAGERS.join(', ')}` })
     .default('none'),
@@ -144,7 +127,6 @@ export const configSchema = z.object({
  *   address: capped by the length of `relayUrls`); they share `maxConcurrency`.
  * - `caFile`: absolute path of a PEM file whose certificates are trusted for the relay connection,
  *   on top of the system's roots (set by `loadConfig` after checking the file).
- * - `heartbeatIntervalSeconds`: informational; the relay's `welcome.heartbeatMs` rules liveness.
  * - `statusPort`: 0 picks a free port, -1 disables the status server.
  * - `autoUpdate`: take the agent version the relay offers (only when running as the bundle file).
  * - `serviceManager`: what runs the agent, so a refused credential ends it with a code that
