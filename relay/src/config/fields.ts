@@ -205,7 +205,7 @@ export const FIELDS = {
     'REDIS_WAIT_REPLICAS',
     z.coerce.number().int().min(0).max(16).optional(),
     'replicas a registration, key or setting (and each usage batch) must reach (`WAIT`) before it is acknowledged',
-    { shownDefault: '1 with Sentinel, else 0' },
+    { shownDefault: '`1` with Sentinel, else `0`' },
   ),
   redisWaitTimeoutMs: field(
     'REDIS_WAIT_TIMEOUT',
@@ -278,7 +278,7 @@ export const FIELDS = {
   alertModelOutageMs: field(
     'ALERT_MODEL_OUTAGE_MINUTES',
     alertMinutes(2),
-    'minutes a model must have no ready agent (be under `ALERT_MODEL_CAPACITY_MIN`) before `model_outage` (`model_capacity`) fires',
+    'minutes a model must go with no ready agent before `model_outage` fires, or under `ALERT_MODEL_CAPACITY_MIN` before `model_capacity` does',
     { to: minutesToMs },
   ),
   alertRedisMs: field(
@@ -317,7 +317,7 @@ export const FIELDS = {
     'GATEWAY_AGENT_UPDATES',
     booleanSetting.default(true),
     'offer self-updating agents the agent version this relay ships (`off`: never)',
-    { shownDefault: 'on' },
+    { shownDefault: '`on`' },
   ),
   agentReleaseDir: field(
     'AGENT_RELEASE_DIR',
