@@ -1,18 +1,31 @@
 /**
  * `npm run docs:config`: writes the README's configuration tables from the config tables
- * (relay/src/config/fields.ts), between marker comments. test/config-docs.test.ts fails when
+ * (relay/src/config/fields.ts, bridge-agent/src/config/schema.ts), between marker comments. test/config-docs.test.ts fails when
  * the README and the tables differ.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { relayConfigTable } from '../relay/src/config/docs-table.js';
+import { agentConfigRows } from '../bridge-agent/src/config/docs-table.js';
+import { relayConfigRows } from '../relay/src/config/docs-table.js';
 
 export const README_PATH = fileURLToPath(new URL('../README.md', import.meta.url));
 
 /** Each generated block: its marker name and what goes between `<!-- name:begin … -->` and `<!-- name:end -->`. */
-export const GENERATED_BLOCKS: ReadonlyArray<{ name: string; render: () => string }> = [
-  { name: 'relay-config', render: relayConfigTable },
+export const GENERATED_BLOCKS: ReadonlyArray<{ name: string; rows: () => string[][] }> = [
+  { name: 'relay-config', rows: relayConfigRows },
+  { name: 'agent-config', rows: agentConfigRows },
 ];
+
+/** A table cell: one line, a literal `|` escaped. */
+function cell(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+}
+
+/** A markdown table; the first row is the header. */
+export function markdownTable([header = [], ...rows]: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
 
 /** `readme` with every generated block rewritten; throws when a block's markers are missing. */
 export function renderReadme(readme: string): string {
@@ -23,7 +36,7 @@ export function renderReadme(readme: string): string {
     const from = text.indexOf(begin);
     const to = text.indexOf(end);
     if (from === -1 || to < from) throw new Error(`README.md has no ${begin} … ${end} block`);
-    text = `${text.slice(0, from + begin.length)}\n${block.render()}\n${text.slice(to)}`;
+    text = `${text.slice(0, from + begin.length)}\n${markdownTable(block.rows())}\n${text.slice(to)}`;
   }
   return text;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { FIELDS } from '../bridge-agent/src/config/schema.js';
 import { RELAY_ENV_NAMES } from '../relay/src/config/load-config.js';
 import { README_PATH, renderReadme } from '../scripts/config-docs.js';
 
@@ -10,13 +11,15 @@ describe('README configuration tables', () => {
     expect(renderReadme(readme)).toBe(readme);
   });
 
-  it('document every relay variable, once', () => {
-    const block = readme.slice(
-      readme.indexOf('<!-- relay-config:begin'),
-      readme.indexOf('<!-- relay-config:end'),
-    );
-    const rows = [...block.matchAll(/^\| `([A-Z0-9_]+)` \|/gm)].map((match) => match[1]);
-    expect(rows).toEqual(RELAY_ENV_NAMES);
+  /** The first cell of each row of a generated block, without its backticks. */
+  function firstCells(name: string): string[] {
+    const block = readme.slice(readme.indexOf(`<!-- ${name}:begin`), readme.indexOf(`<!-- ${name}:end`));
+    return [...block.matchAll(/^\| `([^`]+)` \|/gm)].map((match) => match[1]!);
+  }
+
+  it('document every relay variable and every agent setting, once', () => {
+    expect(firstCells('relay-config')).toEqual(RELAY_ENV_NAMES);
+    expect(firstCells('agent-config')).toEqual(Object.values(FIELDS).map((field) => field.file));
   });
 
   it('refuses a README whose markers are gone, instead of writing the table nowhere', () => {

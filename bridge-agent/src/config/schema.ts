@@ -6,25 +6,99 @@ import { booleanSetting, logLevelSetting, releaseKey } from '@arena-relay/shared
 import { z } from 'zod';
 import { normaliseUpstreamUrl, toConnectUrl } from './relay-url.js';
 
-/** Where a setting can be given. `file` is a dotted path into config.jsonc. */
-export type FieldSource = { file: string; env?: string; flag?: string; secret?: boolean };
+/**
+ * Where a setting can be given (`file` is a dotted path into config.jsonc), and its line in the
+ * README's table (`npm run docs:config`). A new setting is one entry here and one in the schema.
+ */
+export type FieldSource = { file: string; env?: string; flag?: string; secret?: boolean; doc: string };
 
 export const FIELDS = {
-  relayUrls: { file: 'platform_integration.platform_url', env: 'AGENT_RELAY_URL', flag: '--relay' },
-  token: { file: 'platform_integration.api_key', env: 'AGENT_TOKEN', flag: '--token', secret: true },
-  clientId: { file: 'platform_integration.client_id', env: 'AGENT_CLIENT_ID', flag: '--client-id' },
-  caFile: { file: 'platform_integration.ca_file', env: 'AGENT_CA_FILE', flag: '--ca' },
-  capabilities: { file: 'platform_integration.capabilities' },
-  logLevel: { file: 'platform_integration.log_level', env: 'AGENT_LOG_LEVEL', flag: '--log-level' },
-  enableRequestLogging: { file: 'platform_integration.enable_request_logging' },
-  upstreamUrl: { file: 'upstream_url', env: 'AGENT_UPSTREAM_URL', flag: '--upstream' },
-  upstreamApiKey: { file: 'upstream_api_key', env: 'AGENT_UPSTREAM_API_KEY', secret: true },
-  maxConcurrency: { file: 'max_concurrency', env: 'AGENT_MAX_CONCURRENCY', flag: '--max-concurrency' },
-  connections: { file: 'connections', env: 'AGENT_CONNECTIONS', flag: '--connections' },
-  statusPort: { file: 'status_port', env: 'AGENT_STATUS_PORT', flag: '--status-port' },
-  autoUpdate: { file: 'auto_update', env: 'AGENT_AUTO_UPDATE', flag: '--auto-update' },
-  serviceManager: { file: 'service_manager', env: 'AGENT_SERVICE_MANAGER', flag: '--service-manager' },
-  releaseKey: { file: 'platform_integration.release_key', env: 'AGENT_RELEASE_KEY' },
+  relayUrls: {
+    file: 'platform_integration.platform_url',
+    env: 'AGENT_RELAY_URL',
+    flag: '--relay',
+    doc: 'relay address(es), http(s) or ws(s), one per relay: comma-separated (in the file also a list)',
+  },
+  token: {
+    file: 'platform_integration.api_key',
+    env: 'AGENT_TOKEN',
+    flag: '--token',
+    secret: true,
+    doc: 'the client token (`POST /api/clients`, or the client package)',
+  },
+  clientId: {
+    file: 'platform_integration.client_id',
+    env: 'AGENT_CLIENT_ID',
+    flag: '--client-id',
+    doc: 'the client id the token belongs to',
+  },
+  caFile: {
+    file: 'platform_integration.ca_file',
+    env: 'AGENT_CA_FILE',
+    flag: '--ca',
+    doc: "PEM CA certificate(s) trusted for the relay besides the system's (in the file: relative to it)",
+  },
+  capabilities: {
+    file: 'platform_integration.capabilities',
+    doc: 'what the bridge serves, announced to the relay',
+  },
+  logLevel: {
+    file: 'platform_integration.log_level',
+    env: 'AGENT_LOG_LEVEL',
+    flag: '--log-level',
+    doc: "fatal, error, warn, info, debug, trace, silent; unset, the relay's pushed setting applies",
+  },
+  enableRequestLogging: {
+    file: 'platform_integration.enable_request_logging',
+    doc: 'one log line per finished request (model, status, bytes, duration)',
+  },
+  upstreamUrl: {
+    file: 'upstream_url',
+    env: 'AGENT_UPSTREAM_URL',
+    flag: '--upstream',
+    doc: 'the LMArenaBridge address',
+  },
+  upstreamApiKey: {
+    file: 'upstream_api_key',
+    env: 'AGENT_UPSTREAM_API_KEY',
+    secret: true,
+    doc: "the bridge's own API key, if it has one (`null`: none)",
+  },
+  maxConcurrency: {
+    file: 'max_concurrency',
+    env: 'AGENT_MAX_CONCURRENCY',
+    flag: '--max-concurrency',
+    doc: "streams served at once, shared by all relays; unset, the relay's pushed setting applies",
+  },
+  connections: {
+    file: 'connections',
+    env: 'AGENT_CONNECTIONS',
+    flag: '--connections',
+    doc: 'sockets held open at once, each to a different relay address (at most one per address)',
+  },
+  statusPort: {
+    file: 'status_port',
+    env: 'AGENT_STATUS_PORT',
+    flag: '--status-port',
+    doc: 'local status server on 127.0.0.1 (0: any free port, -1: off)',
+  },
+  autoUpdate: {
+    file: 'auto_update',
+    env: 'AGENT_AUTO_UPDATE',
+    flag: '--auto-update',
+    doc: 'take the signed agent version the relay offers (only when run as the `arena-agent.mjs` bundle; on in client packages)',
+  },
+  serviceManager: {
+    file: 'service_manager',
+    env: 'AGENT_SERVICE_MANAGER',
+    flag: '--service-manager',
+    doc: '`none`, `systemd`, `launchd`, `task-scheduler`: what runs the agent, so a refused token exits with a code it does not restart (set by `install-service`)',
+  },
+  releaseKey: {
+    file: 'platform_integration.release_key',
+    env: 'AGENT_RELEASE_KEY',
+    doc: 'the Ed25519 public key (base64url) agent releases must be signed by; unset, the key built into the bundle',
+  },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;

@@ -1,14 +1,9 @@
 /**
- * The README's table of relay variables, rendered from the FIELDS table so the two cannot
+ * The README's table of relay variables, as rows built from the FIELDS table so the two cannot
  * drift (`npm run docs:config` writes it; a test fails when the README differs).
  */
 import type { Field } from './field.js';
 import { FIELDS } from './fields.js';
-
-/** A table cell: one line, a literal `|` escaped. */
-export function cell(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
-}
 
 /** The default as the README shows it: the schema's own, in code style, or `—` for none. */
 function shownDefault(field: Field): string {
@@ -20,10 +15,10 @@ function shownDefault(field: Field): string {
   return empty ? '—' : `\`${String(value)}\``;
 }
 
-/** Markdown rows: variable, default, meaning; in the table's order. */
-export function relayConfigTable(): string {
-  const rows = Object.values(FIELDS).map(
-    (field: Field) => `| \`${field.env}\` | ${cell(shownDefault(field))} | ${cell(field.doc)} |`,
-  );
-  return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+/** Header and rows (variable, default, meaning), in the table's order. */
+export function relayConfigRows(): string[][] {
+  return [
+    ['variable', 'default', 'meaning'],
+    ...Object.values(FIELDS).map((field: Field) => [`\`${field.env}\``, shownDefault(field), field.doc]),
+  ];
 }
