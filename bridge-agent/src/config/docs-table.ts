@@ -1,12 +1,12 @@
 /**
- * The README's table of agent settings, as rows built from the FIELDS table and the schema's
- * defaults (`npm run docs:config` writes it; a test fails when the README differs).
+ * The README's table of agent settings, as rows built from the FIELDS table (defaults from each
+ * field's schema); `npm run docs:config` writes it, a test fails when the README differs.
  */
-import { configSchema, FIELDS, type FieldName, type FieldSource } from './schema.js';
+import { FIELDS, type FieldName, type FieldSource } from './schema.js';
 
 /** The default as the README shows it: the schema's own, `required`, or `—` for none. */
-function shownDefault(name: FieldName): string {
-  const parsed = configSchema.shape[name].safeParse(undefined);
+function shownDefault(field: FieldSource): string {
+  const parsed = field.schema.safeParse(undefined);
   if (!parsed.success) return 'required';
   const value: unknown = parsed.data;
   if (value === undefined) return '—';
@@ -21,7 +21,7 @@ export function agentConfigRows(): string[][] {
     ['config.jsonc', 'environment', 'flag', 'default', 'meaning'],
     ...(Object.keys(FIELDS) as FieldName[]).map((name) => {
       const field: FieldSource = FIELDS[name];
-      return [code(field.file), code(field.env), code(field.flag), shownDefault(name), field.doc];
+      return [code(field.file), code(field.env), code(field.flag), shownDefault(field), field.doc];
     }),
   ];
 }

@@ -45,7 +45,7 @@ export function field<S extends z.ZodType, T = z.output<S>>(
   };
 }
 
-/** Seconds (fractions allowed, > 0) given as such, used as milliseconds. */
+/** A duration in seconds (fractions allowed, > 0); `to: toMs` gives the code milliseconds. */
 export function seconds(fallback: number) {
   return z.coerce.number().positive().default(fallback);
 }
