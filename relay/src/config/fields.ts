@@ -5,7 +5,8 @@
  * table all come from here: a new setting is one entry (then `npm run docs:config`).
  *
  * Keys are `RelayConfig` field names, except the parts load-config.ts folds into a group
- * (`alert*` → `alerts`, `tls*` → `tls`, `streamCommit` → `sseKeepAliveMs`).
+ * (`alert*` → `alerts`, `tls*` → `tls`, `streamCommit` → `sseKeepAliveMs`, `requestLogPersist` →
+ * `requestLogRetentionMs`).
  */
 import { booleanSetting, LOG_LEVELS, logLevelSetting, MAX_REQUEST_BODY_BYTES } from '@arena-relay/shared';
 import { z } from 'zod';
@@ -303,6 +304,23 @@ export const FIELDS = {
     alertMinutes(30),
     'least minutes between a recovery and a new incident of the same thing',
     { to: minutesToMs },
+  ),
+  requestLogSize: field(
+    'REQUEST_LOG_SIZE',
+    integer(0, 100_000, 1000),
+    "requests each relay's request log keeps in memory (the newest; `0`: no request log)",
+  ),
+  requestLogPersist: field(
+    'REQUEST_LOG_PERSIST',
+    flag,
+    'the request log is also written to `<DATA_DIR>/requests.db` (each relay its own)',
+    { shownDefault: '`off`' },
+  ),
+  requestLogRetentionMs: field(
+    'REQUEST_LOG_RETENTION_HOURS',
+    z.coerce.number().positive().max(8760).default(24),
+    'hours `requests.db` keeps an entry (with `REQUEST_LOG_PERSIST`)',
+    { to: (hours) => Math.round(hours * 3_600_000) },
   ),
   logLevel: field(
     'LOG_LEVEL',

@@ -67,6 +67,8 @@ describe('relay loadConfig', () => {
         settleMs: 120_000,
         quietMs: 1_800_000,
       },
+      requestLogSize: 1000,
+      requestLogRetentionMs: undefined,
       logLevel: 'info',
       tls: undefined,
       trustProxy: false,
@@ -111,6 +113,13 @@ describe('relay loadConfig', () => {
     expect(config.telegramApiUrl).toBe('http://telegram.local/bot');
     expect(config.tls).toEqual({ certFile: 'cert.pem', keyFile: 'key.pem' });
     expect(config.priceTable).toEqual({ '*': { prompt: 0.5, completion: 1.5 } });
+  });
+
+  it('keeps the request log on disk for REQUEST_LOG_RETENTION_HOURS only with REQUEST_LOG_PERSIST', () => {
+    expect(loadConfig({ REQUEST_LOG_RETENTION_HOURS: '1.5' }).requestLogRetentionMs).toBeUndefined();
+    expect(
+      loadConfig({ REQUEST_LOG_PERSIST: 'on', REQUEST_LOG_RETENTION_HOURS: '1.5' }).requestLogRetentionMs,
+    ).toBe(5_400_000);
   });
 
   it('sends no early 200 with GATEWAY_STREAM_COMMIT=first_byte, whatever GATEWAY_SSE_KEEPALIVE says', () => {

@@ -59,6 +59,8 @@ function assemble(settings: Settings) {
     streamCommit,
     sseKeepAliveMs,
     redisWaitReplicas,
+    requestLogPersist,
+    requestLogRetentionMs,
     ...rest
   } = settings;
   return {
@@ -82,6 +84,8 @@ function assemble(settings: Settings) {
     redisWaitReplicas: redisWaitReplicas ?? (rest.redisSentinels ? 1 : 0),
     /** A waiting stream's 200 and keep-alive comments after this long, ms; 0: only with the first byte. */
     sseKeepAliveMs: streamCommit === 'keepalive' ? sseKeepAliveMs : 0,
+    /** How long `<DATA_DIR>/requests.db` keeps an entry, ms; undefined: the request log is not persisted. */
+    requestLogRetentionMs: requestLogPersist ? requestLogRetentionMs : undefined,
   };
 }
 
