@@ -105,9 +105,7 @@ export const FIELDS = {
     'GATEWAY_QUEUE_TIMEOUT',
     seconds(30),
     'seconds a request may wait for a free bridge',
-    {
-      to: toMs,
-    },
+    { to: toMs },
   ),
   cooldownFailures: field(
     'GATEWAY_COOLDOWN_FAILURES',
