@@ -8,7 +8,7 @@ export {
   USAGE,
   wantsHelp,
 } from './config/load-config.js';
-export { type AgentConfig, LOG_LEVELS } from './config/schema.js';
+export type { AgentConfig } from './config/schema.js';
 export { createLogger, type LoggerOptions } from './logging.js';
 export type { AgentStats, PlatformStatus } from './status/status-server.js';
 export { FatalLinkError } from './tunnel/relay-link.js';

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { failureScope, peerReasonCode } from './bridge-reasons.js';
+import { LOG_LEVELS } from './config.js';
 import { keyChain, releaseSignature } from './release.js';
 import { truncateChars } from './text.js';
 import { MAX_OPEN_FRAME_BYTES } from './version.js';
@@ -202,8 +203,6 @@ export const updateFrame = z.object({
   keyChain: keyChain.optional(),
 });
 
-export const AGENT_LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 /**
  * Relay → agent (only to an agent whose hello said `pushedSettings`): the operator's settings for
  * this client, right after `welcome` and whenever they change. Absent fields are not set by the
@@ -220,7 +219,7 @@ export const settingsFrame = z.object({
       hide: helloFrame.shape.models.optional(),
     })
     .optional(),
-  logLevel: z.enum(AGENT_LOG_LEVELS).optional(),
+  logLevel: z.enum(LOG_LEVELS).optional(),
 });
 
 /** Agent → relay: the bridge became ready / not ready. */

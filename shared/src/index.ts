@@ -2,6 +2,7 @@
 export * from './backoff.js';
 export * from './bridge-reasons.js';
 export * from './close-codes.js';
+export * from './config.js';
 export * from './cork.js';
 export * from './data-frame.js';
 export * from './frames.js';

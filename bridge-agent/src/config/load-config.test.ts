@@ -58,7 +58,6 @@ describe('loadConfig', () => {
       relayUrls: ['wss://relay.example/arena/agent/connect'],
       token: 'file-token',
       clientId: 'cl_file',
-      heartbeatIntervalSeconds: 20,
       capabilities: ['chat', 'images'],
       logLevel: 'warn',
       enableRequestLogging: true,
@@ -81,7 +80,6 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       relayUrls: ['ws://127.0.0.1:8787/agent/connect'],
       token: 't',
-      heartbeatIntervalSeconds: 15,
       capabilities: ['chat'],
       logLevel: 'info',
       enableRequestLogging: false,
@@ -135,7 +133,7 @@ describe('loadConfig', () => {
     expect(config.statusPort).toBe(-1);
     expect(config.clientId).toBe('cl_env');
     expect(config.upstreamApiKey).toBe('bridge-key');
-    expect(config.heartbeatIntervalSeconds).toBe(20); // only the file sets it
+    expect(config.enableRequestLogging).toBe(true); // only the file sets it
   });
 
   it('reads the file named by --config before the one named by AGENT_CONFIG', () => {
@@ -258,6 +256,36 @@ describe('loadConfig', () => {
     ).toEqual(['wss://r.example:8443/x/agent/connect']);
     const problems = problemsOf(() => loadConfig({ ...base, argv: ['--relay', 'https://r.example/?a=1'] }));
     expect(problems[0]).toContain('must not have a query string or fragment');
+  });
+
+  it('accepts and ignores heartbeat_interval_seconds, whatever its value (packages in the field have it)', () => {
+    for (const value of ['15', '"fast"', '-1', '{}']) {
+      const text = `{ "platform_integration": { "platform_url": "http://r", "api_key": "t", "heartbeat_interval_seconds": ${value} } }`;
+      const config = loadConfig({ argv: [], env: {}, readFile: disk({ [DEFAULT_PATH]: text }) });
+      expect(Object.keys(config)).not.toContain('heartbeatIntervalSeconds');
+      expect(config.token).toBe('t');
+    }
+  });
+
+  it('reads a boolean from every spelling both programs accept, case-insensitive, and refuses others', () => {
+    const base = { argv: ['--relay', 'http://r', '--token', 't'], readFile: disk({}) };
+    const spellings: Array<[string, boolean]> = [
+      ['true', true],
+      [' TRUE ', true],
+      ['1', true],
+      ['Yes', true],
+      ['on', true],
+      ['false', false],
+      ['0', false],
+      ['NO', false],
+      ['Off', false],
+    ];
+    for (const [word, expected] of spellings) {
+      expect(loadConfig({ ...base, env: { AGENT_AUTO_UPDATE: word } }).autoUpdate, word).toBe(expected);
+    }
+    expect(problemsOf(() => loadConfig({ ...base, env: { AGENT_AUTO_UPDATE: 'enabled' } }))).toEqual([
+      'auto_update (from AGENT_AUTO_UPDATE) must be true or false, got "enabled"',
+    ]);
   });
 
   it('recognises --help', () => {

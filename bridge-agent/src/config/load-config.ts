@@ -5,17 +5,13 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { ConfigError } from '@arena-relay/shared';
 import type { z } from 'zod';
 import { type AgentConfig, configSchema, FIELDS, type FieldName, type FieldSource } from './schema.js';
 import { envLayer, fileLayer, flagLayer, type Layer, mergeLayers } from './sources.js';
 
-/** Thrown by `loadConfig`; `problems` holds one line per bad or missing value. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid agent configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-  }
-}
+/** Thrown by `loadConfig` (one class for relay and agent, in shared/). */
+export { ConfigError };
 
 export type LoadConfigInput = {
   /** Command-line arguments, without node and the script (`process.argv.slice(2)`). */
@@ -130,7 +126,7 @@ export function loadConfigWithOrigins(input: LoadConfigInput): {
     const problem = checkCaFile(resolvedCa, readFile);
     if (problem) problems.push(`${FIELDS.caFile.file} (from ${merged.origins.caFile}) ${problem}`);
   }
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  if (problems.length > 0 || !parsed.success) throw new ConfigError('agent', problems);
   const config = resolvedCa === undefined ? parsed.data : { ...parsed.data, caFile: resolvedCa };
   return { config, explicit: new Set(Object.keys(merged.origins) as FieldName[]) };
 }

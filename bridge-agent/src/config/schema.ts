@@ -1,36 +1,12 @@
 /**
- * The agent's settings: one table naming where each one may come from (file key, environment
- * variable, flag) and one zod schema that coerces, defaults and validates the merged values.
+ * The agent's settings: one table naming, for each, where it may come from (file key,
+ * environment variable, flag), the zod schema that coerces, defaults and validates it, and its
+ * README line. The schema of the merged values and the AgentConfig type come from it.
  */
-import { releaseKey } from '@arena-relay/shared';
+import { booleanSetting, logLevelSetting, releaseKey } from '@arena-relay/shared';
 import { z } from 'zod';
 import { DIALECT_NAMES } from '../upstream/dialects/dialect.js';
 import { normaliseUpstreamUrl, toConnectUrl } from './relay-url.js';
-
-/** Where a setting can be given. `file` is a dotted path into config.jsonc. */
-export type FieldSource = { file: string; env?: string; flag?: string; secret?: boolean };
-
-export const FIELDS = {
-  relayUrls: { file: 'platform_integration.platform_url', env: 'AGENT_RELAY_URL', flag: '--relay' },
-  token: { file: 'platform_integration.api_key', env: 'AGENT_TOKEN', flag: '--token', secret: true },
-  clientId: { file: 'platform_integration.client_id', env: 'AGENT_CLIENT_ID', flag: '--client-id' },
-  caFile: { file: 'platform_integration.ca_file', env: 'AGENT_CA_FILE', flag: '--ca' },
-  heartbeatIntervalSeconds: { file: 'platform_integration.heartbeat_interval_seconds' },
-  capabilities: { file: 'platform_integration.capabilities' },
-  logLevel: { file: 'platform_integration.log_level', env: 'AGENT_LOG_LEVEL', flag: '--log-level' },
-  enableRequestLogging: { file: 'platform_integration.enable_request_logging' },
-  upstreamUrl: { file: 'upstream_url', env: 'AGENT_UPSTREAM_URL', flag: '--upstream' },
-  upstreamApiKey: { file: 'upstream_api_key', env: 'AGENT_UPSTREAM_API_KEY', secret: true },
-  bridge: { file: 'bridge', env: 'AGENT_BRIDGE', flag: '--bridge' },
-  maxConcurrency: { file: 'max_concurrency', env: 'AGENT_MAX_CONCURRENCY', flag: '--max-concurrency' },
-  connections: { file: 'connections', env: 'AGENT_CONNECTIONS', flag: '--connections' },
-  statusPort: { file: 'status_port', env: 'AGENT_STATUS_PORT', flag: '--status-port' },
-  autoUpdate: { file: 'auto_update', env: 'AGENT_AUTO_UPDATE', flag: '--auto-update' },
-  serviceManager: { file: 'service_manager', env: 'AGENT_SERVICE_MANAGER', flag: '--service-manager' },
-  releaseKey: { file: 'platform_integration.release_key', env: 'AGENT_RELEASE_KEY' },
-} as const satisfies Record<string, FieldSource>;
-
-export type FieldName = keyof typeof FIELDS;
 
 /** What runs the agent; set by the service files `install-service` writes (see exit-codes.ts). */
 export const SERVICE_MANAGERS = ['none', 'systemd', 'launchd', 'task-scheduler'] as const;
@@ -38,24 +14,9 @@ export type ServiceManager = (typeof SERVICE_MANAGERS)[number];
 /** `auto`: the agent finds out which bridge answers at upstream_url; else one dialect by name. */
 export const BRIDGE_CHOICES = ['auto', ...DIALECT_NAMES] as const;
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 /** Strings from the environment and flags become numbers when they look like one. */
 function toNumber(value: unknown): unknown {
   return typeof value === 'string' && /^\s*[+-]?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
-}
-
-const BOOLEAN_WORDS: Record<string, boolean> = {
-  true: true,
-  false: false,
-  '1': true,
-  '0': false,
-  yes: true,
-  no: false,
-};
-
-function toBoolean(value: unknown): unknown {
-  return typeof value === 'string' ? (BOOLEAN_WORDS[value.trim().toLowerCase()] ?? value) : value;
 }
 
 function integer(min: number, max: number, fallback: number) {
@@ -111,40 +72,157 @@ const relayUrls = z.unknown().transform((value, ctx): string[] => {
   return urls;
 });
 
-export const configSchema = z.object({
-  relayUrls,
-  caFile: text('a file path').trim().min(1, 'must not be empty').optional(),
-  token: text('a string').trim().min(1, 'is required'),
-  clientId: text('a string')
-    .trim()
-    .min(1, 'must not be empty')
-    .max(128, 'must be at most 128 characters')
-    .optional(),
-  heartbeatIntervalSeconds: integer(1, 3600, 15),
-  capabilities: z
-    .array(z.string().min(1).max(64), { error: 'must be a list of strings' })
-    .min(1, 'must name at least one capability')
-    .max(64, 'must name at most 64 capabilities')
-    .default(['chat']),
-  logLevel: z.enum(LOG_LEVELS, { error: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
-  enableRequestLogging: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
-  upstreamUrl: url(normaliseUpstreamUrl).default('http://127.0.0.1:5102'),
-  upstreamApiKey: text('a string or null').min(1, 'must not be empty (use null for none)').optional(),
-  bridge: z
-    .preprocess(
-      (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
-      z.enum(BRIDGE_CHOICES, { error: `must be one of ${BRIDGE_CHOICES.join(', ')}` }),
-    )
-    .default('auto'),
-  maxConcurrency: integer(1, 1024, 4),
-  connections: integer(1, 16, 2),
-  statusPort: integer(-1, 65535, 5103),
-  autoUpdate: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
-  serviceManager: z
-    .enum(SERVICE_MANAGERS, { error: `must be one of ${SERVICE_MANAGERS.join(', ')}` })
-    .default('none'),
-  releaseKey: releaseKey.optional(),
-});
+/**
+ * One setting: where it can be given (`file` is a dotted path into config.jsonc), the schema
+ * that coerces, defaults and validates it, and its line in the README's table (`npm run
+ * docs:config`). A new setting is one entry in FIELDS.
+ */
+export type FieldSource = {
+  file: string;
+  env?: string;
+  flag?: string;
+  /** Never echoed in an error message. */
+  secret?: boolean;
+  schema: z.ZodType;
+  doc: string;
+};
+
+export const FIELDS = {
+  relayUrls: {
+    file: 'platform_integration.platform_url',
+    env: 'AGENT_RELAY_URL',
+    flag: '--relay',
+    schema: relayUrls,
+    doc: 'relay address(es), http(s) or ws(s), one per relay: comma-separated (in the file also a list)',
+  },
+  token: {
+    file: 'platform_integration.api_key',
+    env: 'AGENT_TOKEN',
+    flag: '--token',
+    secret: true,
+    schema: text('a string').trim().min(1, 'is required'),
+    doc: 'the client token (`POST /api/clients`, or the client package)',
+  },
+  clientId: {
+    file: 'platform_integration.client_id',
+    env: 'AGENT_CLIENT_ID',
+    flag: '--client-id',
+    schema: text('a string')
+      .trim()
+      .min(1, 'must not be empty')
+      .max(128, 'must be at most 128 characters')
+      .optional(),
+    doc: 'the client id the token belongs to',
+  },
+  caFile: {
+    file: 'platform_integration.ca_file',
+    env: 'AGENT_CA_FILE',
+    flag: '--ca',
+    schema: text('a file path').trim().min(1, 'must not be empty').optional(),
+    doc: "PEM CA certificate(s) trusted for the relay besides the system's (in the file: relative to it)",
+  },
+  capabilities: {
+    file: 'platform_integration.capabilities',
+    schema: z
+      .array(z.string().min(1).max(64), { error: 'must be a list of strings' })
+      .min(1, 'must name at least one capability')
+      .max(64, 'must name at most 64 capabilities')
+      .default(['chat']),
+    doc: 'what the bridge serves, announced to the relay',
+  },
+  logLevel: {
+    file: 'platform_integration.log_level',
+    env: 'AGENT_LOG_LEVEL',
+    flag: '--log-level',
+    schema: logLevelSetting.default('info'),
+    doc: "fatal, error, warn, info, debug, trace, silent; unset, the relay's pushed setting applies",
+  },
+  enableRequestLogging: {
+    file: 'platform_integration.enable_request_logging',
+    schema: booleanSetting.default(false),
+    doc: 'one log line per finished request (model, status, bytes, duration)',
+  },
+  upstreamUrl: {
+    file: 'upstream_url',
+    env: 'AGENT_UPSTREAM_URL',
+    flag: '--upstream',
+    schema: url(normaliseUpstreamUrl).default('http://127.0.0.1:5102'),
+    doc: 'the LMArenaBridge address',
+  },
+  upstreamApiKey: {
+    file: 'upstream_api_key',
+    env: 'AGENT_UPSTREAM_API_KEY',
+    secret: true,
+    schema: text('a string or null').min(1, 'must not be empty (use null for none)').optional(),
+    doc: "the bridge's own API key, if it has one (`null`: none)",
+  },
+  bridge: {
+    file: 'bridge',
+    env: 'AGENT_BRIDGE',
+    flag: '--bridge',
+    schema: z
+      .preprocess(
+        (value) => (typeof value === 'string' ? value.trim().toLowerCase() : value),
+        z.enum(BRIDGE_CHOICES, { error: `must be one of ${BRIDGE_CHOICES.join(', ')}` }),
+      )
+      .default('auto'),
+    doc: `the bridge's dialect: ${BRIDGE_CHOICES.slice(1)
+      .map((name) => `\`${name}\``)
+      .join(', ')}, or \`auto\` (found from what \`upstream_url\` answers)`,
+  },
+  maxConcurrency: {
+    file: 'max_concurrency',
+    env: 'AGENT_MAX_CONCURRENCY',
+    flag: '--max-concurrency',
+    schema: integer(1, 1024, 4),
+    doc: "streams served at once, shared by all relays; unset, the relay's pushed setting applies",
+  },
+  connections: {
+    file: 'connections',
+    env: 'AGENT_CONNECTIONS',
+    flag: '--connections',
+    schema: integer(1, 16, 2),
+    doc: 'sockets held open at once, each to a different relay address (at most one per address)',
+  },
+  statusPort: {
+    file: 'status_port',
+    env: 'AGENT_STATUS_PORT',
+    flag: '--status-port',
+    schema: integer(-1, 65535, 5103),
+    doc: 'local status server on 127.0.0.1 (0: any free port, -1: off)',
+  },
+  autoUpdate: {
+    file: 'auto_update',
+    env: 'AGENT_AUTO_UPDATE',
+    flag: '--auto-update',
+    schema: booleanSetting.default(false),
+    doc: 'take the signed agent version the relay offers (only when run as the `arena-agent.mjs` bundle; on in client packages)',
+  },
+  serviceManager: {
+    file: 'service_manager',
+    env: 'AGENT_SERVICE_MANAGER',
+    flag: '--service-manager',
+    schema: z
+      .enum(SERVICE_MANAGERS, { error: `must be one of ${SERVICE_MANAGERS.join(', ')}` })
+      .default('none'),
+    doc: '`none`, `systemd`, `launchd`, `task-scheduler`: what runs the agent, so a refused token exits with a code it does not restart (set by `install-service`)',
+  },
+  releaseKey: {
+    file: 'platform_integration.release_key',
+    env: 'AGENT_RELEASE_KEY',
+    schema: releaseKey.optional(),
+    doc: 'the Ed25519 public key (base64url) agent releases must be signed by; unset, the key built into the bundle',
+  },
+} as const satisfies Record<string, FieldSource>;
+
+export type FieldName = keyof typeof FIELDS;
+
+type Shape = { [K in FieldName]: (typeof FIELDS)[K]['schema'] };
+
+/** Validates the merged values of every source at once. */
+export const configSchema = z.object(
+  Object.fromEntries(Object.entries(FIELDS).map(([name, field]) => [name, field.schema])) as Shape,
+);
 
 /**
  * The agent's validated settings.
@@ -154,7 +232,6 @@ export const configSchema = z.object({
  *   address: capped by the length of `relayUrls`); they share `maxConcurrency`.
  * - `caFile`: absolute path of a PEM file whose certificates are trusted for the relay connection,
  *   on top of the system's roots (set by `loadConfig` after checking the file).
- * - `heartbeatIntervalSeconds`: informational; the relay's `welcome.heartbeatMs` rules liveness.
  * - `bridge`: the bridge's dialect, or `auto` (default) to detect it from what upstream_url answers.
  * - `statusPort`: 0 picks a free port, -1 disables the status server.
  * - `autoUpdate`: take the agent version the relay offers (only when running as the bundle file).

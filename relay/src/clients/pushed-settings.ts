@@ -4,7 +4,7 @@
  * whose hello said `pushedSettings`: right after welcome, and again when they change. The agent
  * applies them without a restart, except where its owner set a value explicitly.
  */
-import { AGENT_LOG_LEVELS, type SettingsFrame } from '@arena-relay/shared';
+import { LOG_LEVELS, type SettingsFrame } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Store } from '../store/store.js';
@@ -18,7 +18,7 @@ const models = z.array(z.string().min(1).max(256)).max(2048);
 export const clientSettings = z.strictObject({
   max_concurrency: z.int().min(1).max(1024).optional(),
   models: z.strictObject({ only: models.optional(), hide: models.optional() }).optional(),
-  log_level: z.enum(AGENT_LOG_LEVELS).optional(),
+  log_level: z.enum(LOG_LEVELS).optional(),
 });
 export type ClientSettings = z.infer<typeof clientSettings>;
 

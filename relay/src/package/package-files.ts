@@ -44,7 +44,6 @@ export function configJsonc(input: PackageInput): string {
     // The client token ${input.tokenId} (its id, not the secret). Keep it secret. Downloading the
     // package again issues a new one; this one then works for a grace period set by the relay.
     "api_key": ${j(input.token)},
-    "heartbeat_interval_seconds": 15,
     "capabilities": ${j(client.capabilities)},
     // Unset, the relay's setting for this client applies (default info); set, yours wins.
     // "log_level": "info",

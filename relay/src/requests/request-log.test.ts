@@ -132,7 +132,11 @@ describe('request log settings', () => {
   it('lists every bad value at once', () => {
     let error: unknown;
     try {
-      loadConfig({ REQUEST_LOG_SIZE: '-1', REQUEST_LOG_PERSIST: 'yes', REQUEST_LOG_RETENTION_HOURS: '0' });
+      loadConfig({
+        REQUEST_LOG_SIZE: '-1',
+        REQUEST_LOG_PERSIST: 'sometimes',
+        REQUEST_LOG_RETENTION_HOURS: '0',
+      });
     } catch (thrown) {
       error = thrown;
     }
