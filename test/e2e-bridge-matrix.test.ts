@@ -112,7 +112,7 @@ describe('v2.7.6 with an old agent: its in-band failures are failures too', () =
   });
 });
 
-describe('the right status for each recorded failure (old agent: the relay decides alone)', () => {
+describe("the right status for each recorded failure (old agent: the relay decides alone; the bridge's prompt-too-long 400 is the relay's own prompt_too_long)", () => {
   it.each([
     ['429', true, 503, 'upstream_unavailable'],
     ['429', false, 503, 'upstream_unavailable'],
@@ -123,7 +123,7 @@ describe('the right status for each recorded failure (old agent: the relay decid
     ['a3only', false, 502, 'upstream_error'],
     ['500', true, 502, 'upstream_error'],
     ['direct-workerbusy-second', false, 502, 'upstream_error'],
-    ['toolong', true, 400, 'upstream_rejected'],
+    ['toolong', true, 400, 'prompt_too_long'],
     ['unknownmodel', false, 404, 'upstream_rejected'],
     ['wrongkey', true, 401, 'upstream_rejected'],
   ] as const)('%s (streamed %s): %i %s', async (scenario, stream, status, code) => {
