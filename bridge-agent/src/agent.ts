@@ -81,6 +81,8 @@ export type AgentOptions = {
    * for a process started by a self-update, whose predecessor still holds the port for a moment.
    */
   statusPortRetryMs?: number;
+  /** The log file this run writes (service/run-log.ts), shown on the status page. */
+  logFile?: string | undefined;
 };
 
 export type CloseOptions = {
@@ -239,6 +241,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       max_concurrency: this.#settings.maxConcurrency,
       settings: this.#settings.sources(),
       connections,
+      log_file: this.#options.logFile ?? null,
     };
   }
 

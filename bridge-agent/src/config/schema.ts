@@ -26,6 +26,7 @@ export const FIELDS = {
   autoUpdate: { file: 'auto_update', env: 'AGENT_AUTO_UPDATE', flag: '--auto-update' },
   serviceManager: { file: 'service_manager', env: 'AGENT_SERVICE_MANAGER', flag: '--service-manager' },
   releaseKey: { file: 'platform_integration.release_key', env: 'AGENT_RELEASE_KEY' },
+  logFile: { file: 'log_file', env: 'AGENT_LOG_FILE' },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -134,6 +135,7 @@ export const configSchema = z.object({
     .enum(SERVICE_MANAGERS, { error: `must be one of ${SERVICE_MANAGERS.join(', ')}` })
     .default('none'),
   releaseKey: releaseKey.optional(),
+  logFile: text('a file path').trim().min(1, 'must not be empty (use null for none)').optional(),
 });
 
 /**
@@ -151,5 +153,7 @@ export const configSchema = z.object({
  *   manager does not restart (exit-codes.ts); `install-service` sets it.
  * - `releaseKey`: the Ed25519 key (base64url) agent releases must be signed by; unset, the key
  *   built into the bundle, if any (with none, every update is refused).
+ * - `logFile`: a rotating log file written besides the console (service/log-file.ts); relative to
+ *   config.jsonc's folder. Unset, a service writes `arena-agent.log` there anyway.
  */
 export type AgentConfig = z.output<typeof configSchema>;
