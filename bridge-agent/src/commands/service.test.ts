@@ -103,6 +103,28 @@ describe('install-service / uninstall-service', () => {
     ]);
   });
 
+  it('Windows (dry run: the paths are Windows ones): the hidden launcher, then the task that runs it', async () => {
+    const { ctx, calls, out, home } = context('win32', ['--config', '$CONFIG', '--dry-run']);
+    ctx.homeDir = 'C:\\Users\\ann';
+    expect(await installService(ctx)).toBe(0);
+    expect(calls).toEqual([]);
+    const folder = 'C:\\Users\\ann\\AppData\\Local\\arena-agent';
+    // The launcher is written first: the task refers to it.
+    const launcherAt = out.indexOf(`would write ${folder}\\arena-agent-launcher.js:`);
+    const taskAt = out.indexOf(`would write ${folder}\\arena-agent.task.xml:`);
+    expect(launcherAt).toBeGreaterThan(-1);
+    expect(taskAt).toBeGreaterThan(launcherAt);
+    expect(out.slice(launcherAt, taskAt).join('\n')).toContain(
+      'var code = shell.Run(COMMAND, HIDDEN, true);',
+    );
+    expect(out.slice(taskAt).join('\n')).toContain('<Command>%SystemRoot%\\System32\\wscript.exe</Command>');
+    expect(out).toContain(`the service would log to ${join(home, 'arena-agent.log')}`);
+    expect(out.slice(-2)).toEqual([
+      `  schtasks /Create /XML ${folder}\\arena-agent.task.xml /TN arena-agent /F`,
+      '  schtasks /Run /TN arena-agent',
+    ]);
+  });
+
   it('--dry-run prints the file and the commands and changes nothing', async () => {
     const { ctx, calls, out, home } = context('linux', ['--config', '$CONFIG', '--dry-run']);
     expect(await installService(ctx)).toBe(0);
