@@ -241,7 +241,8 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       max_concurrency: this.#settings.maxConcurrency,
       settings: this.#settings.sources(),
       connections,
-      log_file: this.#options.logFile ?? null,
+      // Only when there is one: a run in a terminal shows the same body as before.
+      ...(this.#options.logFile === undefined ? {} : { log_file: this.#options.logFile }),
     };
   }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logging.js';
-import { LOG_FILE_NAME, logFileOf, RotatingLogFile } from './log-file.js';
+import { LOG_FILE_NAME, logFileLine, logFileOf, RotatingLogFile } from './log-file.js';
 import { openRunLog } from './run-log.js';
 
 const folder = () => mkdtempSync(join(tmpdir(), 'arena-log-'));
@@ -91,6 +91,23 @@ describe('rotating log file', () => {
     expect(logFileOf({ serviceManager: 'launchd', logFile: '/var/x.log' }, '/c.jsonc')).toBe('/var/x.log');
     // No config file: nothing to put a service's log beside.
     expect(logFileOf({ serviceManager: 'task-scheduler', logFile: undefined }, undefined)).toBeUndefined();
+  });
+});
+
+describe('doctor’s log file line', () => {
+  it('where it is, how big and when written; where it would be; none without a config file', () => {
+    const dir = folder();
+    const config = join(dir, 'config.jsonc');
+    expect(logFileLine({ logFile: undefined }, config)).toEqual({
+      status: 'ok',
+      what: 'log file',
+      detail: `${join(dir, LOG_FILE_NAME)} (not written yet: the agent writes it when it runs as a service)`,
+    });
+    writeFileSync(join(dir, LOG_FILE_NAME), 'x'.repeat(3000));
+    expect(logFileLine({ logFile: undefined }, config).detail).toMatch(
+      new RegExp(`^${join(dir, LOG_FILE_NAME)} \\(3 KiB, last written \\d{4}-`),
+    );
+    expect(logFileLine({ logFile: undefined }, undefined).detail).toMatch(/^none: no config file/);
   });
 });
 

@@ -15,10 +15,12 @@ import {
   openSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { AgentConfig } from '../config/schema.js';
+import { type CheckLine, ok } from '../doctor/check-line.js';
 
 export const LOG_FILE_NAME = 'arena-agent.log';
 /** Size bound of one file, in bytes (5 MiB). */
@@ -32,22 +34,29 @@ export function defaultLogFile(configPath: string): string {
 }
 
 /**
- * Where this run writes its log file: `log_file` when set (a relative one is taken from the config
- * file's folder, as `ca_file` is, else from the working folder), else beside config.jsonc under a
- * service manager, else nowhere (a terminal shows the console). `configPath` is the config file
- * read, undefined when there was none.
+ * Where the agent logs when it runs as a service: `log_file` when set (a relative one is taken
+ * from the config file's folder, as `ca_file` is, else from the working folder), else beside
+ * config.jsonc. `configPath` is the config file read, undefined when there was none (then only
+ * `log_file` gives one).
  */
-export function logFileOf(
-  config: Pick<AgentConfig, 'logFile' | 'serviceManager'>,
+export function serviceLogFile(
+  config: Pick<AgentConfig, 'logFile'>,
   configPath: string | undefined,
 ): string | undefined {
   if (config.logFile !== undefined) {
     if (isAbsolute(config.logFile)) return config.logFile;
     return resolve(configPath === undefined ? process.cwd() : dirname(configPath), config.logFile);
   }
-  return config.serviceManager === 'none' || configPath === undefined
-    ? undefined
-    : defaultLogFile(configPath);
+  return configPath === undefined ? undefined : defaultLogFile(configPath);
+}
+
+/** Where this run writes its log file: as a service, or wherever `log_file` says; else nowhere. */
+export function logFileOf(
+  config: Pick<AgentConfig, 'logFile' | 'serviceManager'>,
+  configPath: string | undefined,
+): string | undefined {
+  const wanted = config.logFile !== undefined || config.serviceManager !== 'none';
+  return wanted ? serviceLogFile(config, configPath) : undefined;
 }
 
 export type RotatingLogOptions = { maxBytes?: number; keep?: number };
@@ -115,5 +124,17 @@ export class RotatingLogFile {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
     this.#broken = true;
+  }
+}
+
+/** doctor's line: where the log file is (or would be), how big, when last written. */
+export function logFileLine(config: Pick<AgentConfig, 'logFile'>, configPath: string | undefined): CheckLine {
+  const path = serviceLogFile(config, configPath);
+  if (path === undefined) return ok('log file', 'none: no config file to keep it beside (log_file sets one)');
+  try {
+    const { size, mtime } = statSync(path);
+    return ok('log file', `${path} (${Math.ceil(size / 1024)} KiB, last written ${mtime.toISOString()})`);
+  } catch {
+    return ok('log file', `${path} (not written yet: the agent writes it when it runs as a service)`);
   }
 }
