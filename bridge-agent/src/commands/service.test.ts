@@ -125,6 +125,21 @@ describe('install-service / uninstall-service', () => {
     ]);
   });
 
+  it('Windows uninstall: ends the task (the launcher), then the agents it started, then deletes the task', async () => {
+    const { ctx, calls, out } = context('win32', []);
+    ctx.homeDir = 'C:\\Users\\ann';
+    expect(await uninstallService(ctx)).toBe(0);
+    expect(calls).toHaveLength(3);
+    expect(calls[0]).toBe('schtasks /End /TN arena-agent');
+    const [program, , , flag, encoded] = calls[1]!.split(' ');
+    expect([program, flag]).toEqual(['powershell.exe', '-EncodedCommand']);
+    expect(Buffer.from(encoded!, 'base64').toString('utf16le')).toContain(
+      "Where-Object { $_.CommandLine -like '*--service-manager task-scheduler*' }",
+    );
+    expect(calls[2]).toBe('schtasks /Delete /TN arena-agent /F');
+    expect(out.at(-1)).toBe('no service file was installed; nothing left to remove');
+  });
+
   it('--dry-run prints the file and the commands and changes nothing', async () => {
     const { ctx, calls, out, home } = context('linux', ['--config', '$CONFIG', '--dry-run']);
     expect(await installService(ctx)).toBe(0);

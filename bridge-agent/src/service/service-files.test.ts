@@ -20,7 +20,14 @@ import { launchdPlist } from './launchd.js';
 import { serviceCommand } from './service-command.js';
 import { systemdUnit, systemdWord } from './systemd.js';
 import { taskXml } from './task-scheduler.js';
-import { jscriptString, launcherPath, windowsLauncher } from './windows-launcher.js';
+import {
+  jscriptString,
+  launcherCommandLine,
+  launcherPath,
+  STOP_AGENTS_SCRIPT,
+  stopAgentsCommand,
+  windowsLauncher,
+} from './windows-launcher.js';
 
 /** systemd's ExecStart split: double-quoted words, C escapes, `$$` and `%%` undoubled. */
 function systemdWords(line: string): string[] {
@@ -303,6 +310,31 @@ describe('service files', () => {
     expect(healthy.sleeps).toEqual([5, 10, 5].map((s) => s * 1000));
     // Whatever node answers, the launcher never stops on a failure by itself.
     expect(() => runLauncher(text, [2, 78, 130])).toThrow(/ran more than expected/);
+  });
+
+  it('the uninstall script ends exactly the agents the launcher starts', () => {
+    const { program, args } = stopAgentsCommand();
+    expect(program).toBe('powershell.exe');
+    expect(Buffer.from(args.at(-1)!, 'base64').toString('utf16le')).toBe(STOP_AGENTS_SCRIPT);
+    // PowerShell's -like pattern, as a regex: what the launcher runs matches, a hand-run agent not.
+    const like = /-like '([^']*)'/.exec(STOP_AGENTS_SCRIPT)![1]!;
+    const pattern = new RegExp(
+      `^${like
+        .split('*')
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+      'i',
+    );
+    const command = serviceCommand({
+      platform: 'win32',
+      execPath: 'C:\\Program Files\\nodejs\\node.exe',
+      execArgv: [],
+      entry: 'C:\\Users\\ann\\arena agent\\arena-agent.mjs',
+      configPath: 'C:\\Users\\ann\\arena agent\\config.jsonc',
+    });
+    expect(pattern.test(launcherCommandLine(command))).toBe(true);
+    expect(pattern.test('"C:\\node.exe" arena-agent.mjs uninstall-service')).toBe(false);
+    expect(pattern.test('"C:\\node.exe" arena-agent.mjs --config c.jsonc')).toBe(false);
   });
 
   it('the launcher refuses % (WshShell.Run expands it) and quotes every character of a path as itself', () => {

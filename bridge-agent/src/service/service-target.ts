@@ -7,7 +7,7 @@ import { launchdLogPath, launchdPlist, launchdPlistPath } from './launchd.js';
 import { LAUNCHD_LABEL, SERVICE_NAME, type ServiceCommand } from './service-command.js';
 import { SYSTEMD_UNIT_FILE, systemdUnit } from './systemd.js';
 import { taskXml, taskXmlBytes, taskXmlPath } from './task-scheduler.js';
-import { launcherPath, windowsLauncher } from './windows-launcher.js';
+import { launcherPath, stopAgentsCommand, windowsLauncher } from './windows-launcher.js';
 
 /** One external command; `mayFail` when failing only means there was nothing to stop. */
 export type Step = { program: string; args: string[]; mayFail?: boolean };
@@ -85,6 +85,8 @@ export function serviceTarget(input: TargetInput): ServiceTarget | undefined {
     case 'win32': {
       const file = taskXmlPath(homeDir);
       const launcher = launcherPath(homeDir);
+      const end: Step = { program: 'schtasks', args: ['/End', '/TN', SERVICE_NAME], mayFail: true };
+      const stopAgents: Step = { ...stopAgentsCommand(), mayFail: true };
       return {
         system: 'task-scheduler',
         file,
@@ -94,19 +96,24 @@ export function serviceTarget(input: TargetInput): ServiceTarget | undefined {
         },
         // ASCII (windows-launcher.ts), so the same bytes in any code page.
         companions: [{ file: launcher, render: (command) => utf8(windowsLauncher(command)) }],
+        // The launcher first (or it would start the agent again), then the agent it started: a
+        // reinstall must run the new file, and an uninstall must leave nothing running.
         install: [
+          end,
+          stopAgents,
           { program: 'schtasks', args: ['/Create', '/XML', file, '/TN', SERVICE_NAME, '/F'] },
           { program: 'schtasks', args: ['/Run', '/TN', SERVICE_NAME] },
         ],
         stop: [
-          { program: 'schtasks', args: ['/End', '/TN', SERVICE_NAME], mayFail: true },
+          end,
+          stopAgents,
           { program: 'schtasks', args: ['/Delete', '/TN', SERVICE_NAME, '/F'], mayFail: true },
         ],
         afterRemove: [],
         notes: [
           `status: schtasks /Query /TN ${SERVICE_NAME} /V /FO LIST`,
           'the agent runs hidden (no window) from each log-on and is restarted after a failure',
-          'stop it: arena-agent uninstall-service (or schtasks /End /TN arena-agent until the next log-on)',
+          'to stop it and remove it: arena-agent uninstall-service',
         ],
       };
     }

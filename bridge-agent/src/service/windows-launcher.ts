@@ -80,3 +80,18 @@ for (;;) {
 }
 `;
 }
+
+/**
+ * Ends every agent the task started (node processes whose command line carries
+ * `--service-manager task-scheduler`, a self-updated one included): ending the task ends the
+ * launcher, and Windows leaves a process's children running. A hard stop (streams are cut), for
+ * uninstall and reinstall only. PowerShell 5.1 ships with Windows 10 and 11; `-EncodedCommand`
+ * (base64 of UTF-16LE) passes the script through the command line with no quoting to get wrong.
+ */
+export const STOP_AGENTS_SCRIPT = `Get-CimInstance Win32_Process -Filter "Name = 'node.exe'" | Where-Object { $_.CommandLine -like '*--service-manager task-scheduler*' } | ForEach-Object { Stop-Process -Id $_.ProcessId -Force -ErrorAction SilentlyContinue }`;
+
+/** The command that runs STOP_AGENTS_SCRIPT. */
+export function stopAgentsCommand(): { program: string; args: string[] } {
+  const encoded = Buffer.from(STOP_AGENTS_SCRIPT, 'utf16le').toString('base64');
+  return { program: 'powershell.exe', args: ['-NoProfile', '-NonInteractive', '-EncodedCommand', encoded] };
+}
