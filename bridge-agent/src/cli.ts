@@ -21,7 +21,7 @@ import {
   wantsHelp,
 } from './config/load-config.js';
 import type { AgentConfig, FieldName } from './config/schema.js';
-import { fatalExitCode } from './exit-codes.js';
+import { fatalExitCode, handedOverExit } from './exit-codes.js';
 import type { Logger } from './logging.js';
 import { openRunLog, reportConfigError } from './service/run-log.js';
 import { trustedCas } from './tunnel/relay-tls.js';
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
       void agent
         .releaseStatusPort()
         .then(() => agent.close({ drainMs: UPDATE_DRAIN_MS }))
-        .finally(() => process.exit(0));
+        .finally(() => process.exit(handedOverExit(config.serviceManager)));
     });
   }
   logger.info(

@@ -33,3 +33,16 @@ export function fatalExitCode(error: { status?: number | undefined }, manager: S
 export function configErrorExit(manager: ServiceManager): number {
   return manager === 'none' ? EXIT_CONFIG_UNUSABLE : credentialRefusedExit(manager);
 }
+
+/**
+ * Under the Windows launcher (service/windows-launcher.ts), a process that handed over to its
+ * self-updated successor: the launcher then waits for that successor instead of starting another
+ * agent beside it. Elsewhere a plain 0 (systemd's ExitType=cgroup and launchd's
+ * AbandonProcessGroup keep the successor in the service).
+ */
+export const EXIT_HANDED_OVER = 75;
+
+/** The exit code of a process that handed over to its successor, under `manager`. */
+export function handedOverExit(manager: ServiceManager): number {
+  return manager === 'task-scheduler' ? EXIT_HANDED_OVER : 0;
+}

@@ -14,7 +14,9 @@ import {
   EXIT_CONFIG_UNUSABLE,
   EXIT_CREDENTIAL_REFUSED,
   EXIT_FAILURE,
+  EXIT_HANDED_OVER,
   fatalExitCode,
+  handedOverExit,
 } from '../exit-codes.js';
 import { launchdPlist } from './launchd.js';
 import { serviceCommand } from './service-command.js';
@@ -106,14 +108,21 @@ type LauncherRun = {
   runs: { command: string; style: number; wait: boolean }[];
   sleeps: number[];
   quit: number | undefined;
+  queries: string[];
 };
 
 /**
  * Runs the launcher's JScript in a fresh context with a fake WScript: each Run answers the next
  * exit code and lasts `runSeconds` (default 1); Date reads the fake clock Sleep advances.
  */
-function runLauncher(text: string, exitCodes: number[], runSeconds: number[] = []): LauncherRun {
-  const result: LauncherRun = { cwd: undefined, runs: [], sleeps: [], quit: undefined };
+function runLauncher(
+  text: string,
+  exitCodes: number[],
+  runSeconds: number[] = [],
+  /** What each WMI query for a running agent finds, in order (then nothing). */
+  found: number[] = [],
+): LauncherRun {
+  const result: LauncherRun = { cwd: undefined, runs: [], sleeps: [], quit: undefined, queries: [] };
   let now = 1_000_000;
   class Quit extends Error {}
   const shell = {
@@ -148,7 +157,17 @@ function runLauncher(text: string, exitCodes: number[], runSeconds: number[] = [
     }
   }
   try {
-    runInNewContext(text, { WScript, Date: FakeDate, Math });
+    const GetObject = (name: string) => {
+      if (name !== 'winmgmts:{impersonationLevel=impersonate}!\\\\.\\root\\cimv2')
+        throw new Error(`bad WMI name ${name}`);
+      return {
+        ExecQuery(query: string) {
+          result.queries.push(query);
+          return { Count: found.shift() ?? 0 };
+        },
+      };
+    };
+    runInNewContext(text, { WScript, GetObject, Date: FakeDate, Math });
   } catch (error) {
     if (!(error instanceof Quit)) throw error;
   }
@@ -308,6 +327,17 @@ describe('service files', () => {
     // A run of 10 minutes or more was healthy: the next failure waits 5 s again.
     const healthy = runLauncher(text, [1, 1, 1, 0], [1, 1, 600, 1]);
     expect(healthy.sleeps).toEqual([5, 10, 5].map((s) => s * 1000));
+    // A self-update's old process (75): the launcher waits while its successor runs, then starts
+    // the agent again after the first delay.
+    const updated = runLauncher(text, [EXIT_HANDED_OVER, 0], [], [1, 1, 0]);
+    expect(updated.sleeps).toEqual([30_000, 30_000, 5_000]);
+    expect(updated.runs).toHaveLength(2);
+    expect(updated.queries[0]).toBe(
+      "SELECT ProcessId FROM Win32_Process WHERE Name = 'node.exe' AND CommandLine LIKE '%--service-manager task-scheduler%'",
+    );
+    expect(handedOverExit('task-scheduler')).toBe(EXIT_HANDED_OVER);
+    expect(handedOverExit('systemd')).toBe(0);
+    expect(handedOverExit('launchd')).toBe(0);
     // Whatever node answers, the launcher never stops on a failure by itself.
     expect(() => runLauncher(text, [2, 78, 130])).toThrow(/ran more than expected/);
   });

@@ -15,9 +15,12 @@
  * start, not a program that exits with a failure code, and it waits at least a minute. So the
  * script restarts node after a failed exit, 5 s first, doubling to 5 min, back to 5 s after a run
  * of 10 min; exit 0 ends it (the agent was stopped, or it stopped for good on a refused token or
- * an unusable config: exit-codes.ts gives those 0 under `--service-manager task-scheduler`).
+ * an unusable config: exit-codes.ts gives those 0 under `--service-manager task-scheduler`). A
+ * self-update's old process exits EXIT_HANDED_OVER: its successor, started by it, runs on, so the
+ * script waits (asking WMI every WATCH_S) until no agent of the task runs, then starts one again.
  */
 import { win32 } from 'node:path';
+import { EXIT_HANDED_OVER } from '../exit-codes.js';
 import type { ServiceCommand } from './service-command.js';
 import { refusePercent, windowsArg } from './task-scheduler.js';
 
@@ -27,6 +30,14 @@ export const LAUNCHER_FIRST_DELAY_S = 5;
 export const LAUNCHER_MAX_DELAY_S = 300;
 /** A run at least this long (seconds) counts as healthy: the next failure waits the first delay. */
 export const LAUNCHER_HEALTHY_S = 600;
+/** How often the launcher looks for a self-updated successor still running, in seconds. */
+export const LAUNCHER_WATCH_S = 30;
+
+/** WMI on this machine (`\\.\root\cimv2`), as GetObject names it. */
+const WMI_NAMESPACE = 'winmgmts:{impersonationLevel=impersonate}!\\\\.\\root\\cimv2';
+
+/** The agents a launcher starts, as WMI's query language finds them (and uninstall ends them). */
+const AGENT_MARK = '--service-manager task-scheduler';
 
 /** Where the launcher is kept, beside the task's XML. */
 export function launcherPath(homeDir: string): string {
@@ -64,7 +75,14 @@ var FOLDER = ${jscriptString(command.workingDirectory)};
 var FIRST_DELAY_S = ${LAUNCHER_FIRST_DELAY_S};
 var MAX_DELAY_S = ${LAUNCHER_MAX_DELAY_S};
 var HEALTHY_S = ${LAUNCHER_HEALTHY_S};
+var WATCH_S = ${LAUNCHER_WATCH_S};
+var HANDED_OVER = ${EXIT_HANDED_OVER};
 var HIDDEN = 0;
+
+function agentRunning() {
+  var wmi = GetObject(${jscriptString(WMI_NAMESPACE)});
+  return wmi.ExecQuery(${jscriptString(`SELECT ProcessId FROM Win32_Process WHERE Name = 'node.exe' AND CommandLine LIKE '%${AGENT_MARK}%'`)}).Count > 0;
+}
 
 var shell = WScript.CreateObject("WScript.Shell");
 shell.CurrentDirectory = FOLDER;
@@ -74,6 +92,10 @@ for (;;) {
   var code = shell.Run(COMMAND, HIDDEN, true);
   // 0: stopped on purpose, or for good (a refused token, an unusable config): see arena-agent.log.
   if (code === 0) WScript.Quit(0);
+  // A self-update: the new version runs, started by the old one. Wait for it to end.
+  if (code === HANDED_OVER) {
+    while (agentRunning()) WScript.Sleep(WATCH_S * 1000);
+  }
   if (new Date().getTime() - started >= HEALTHY_S * 1000) delay = FIRST_DELAY_S;
   WScript.Sleep(delay * 1000);
   delay = Math.min(delay * 2, MAX_DELAY_S);
@@ -88,7 +110,7 @@ for (;;) {
  * uninstall and reinstall only. PowerShell 5.1 ships with Windows 10 and 11; `-EncodedCommand`
  * (base64 of UTF-16LE) passes the script through the command line with no quoting to get wrong.
  */
-export const STOP_AGENTS_SCRIPT = `Get-CimInstance Win32_Process -Filter "Name = 'node.exe'" | Where-Object { $_.CommandLine -like '*--service-manager task-scheduler*' } | ForEach-Object { Stop-Process -Id $_.ProcessId -Force -ErrorAction SilentlyContinue }`;
+export const STOP_AGENTS_SCRIPT = `Get-CimInstance Win32_Process -Filter "Name = 'node.exe'" | Where-Object { $_.CommandLine -like '*${AGENT_MARK}*' } | ForEach-Object { Stop-Process -Id $_.ProcessId -Force -ErrorAction SilentlyContinue }`;
 
 /** The command that runs STOP_AGENTS_SCRIPT. */
 export function stopAgentsCommand(): { program: string; args: string[] } {
