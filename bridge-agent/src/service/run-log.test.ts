@@ -59,7 +59,9 @@ describe('an unusable configuration', () => {
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0]!);
     expect(line).toMatchObject({ level: 60, exitCode: code, config });
-    expect(line.msg).toContain(`${manager} leaves it stopped`);
+    expect(line.msg).toMatch(
+      /^the configuration cannot be used; the agent stops and (systemd|launchd|the Scheduled Task) leaves it stopped/,
+    );
     expect(line.problems.join('\n')).toMatch(/max_concurrency .*must be an integer from 1 to 1024/);
     expect(lines[0]).not.toContain(MARKER);
   });

@@ -72,6 +72,13 @@ export function serviceManagerFrom(
   return SERVICE_MANAGERS.find((manager) => manager === raw) ?? 'none';
 }
 
+/** The managers as an owner knows them. */
+const MANAGER_WORDS: Record<Exclude<ServiceManager, 'none'>, string> = {
+  systemd: 'systemd',
+  launchd: 'launchd',
+  'task-scheduler': 'the Scheduled Task',
+};
+
 export type ConfigErrorInput = {
   argv: readonly string[];
   env: Record<string, string | undefined>;
@@ -89,6 +96,7 @@ export function reportConfigError(error: ConfigError, input: ConfigErrorInput): 
   (input.stderr ?? process.stderr).write(`${error.message}\n`);
   const configPath = configFilePath(input.argv, input.env, input.cwd);
   if (manager === 'none' || !existsSync(configPath)) return code;
+  const words = MANAGER_WORDS[manager];
   let file: RotatingLogFile;
   try {
     file = new RotatingLogFile(defaultLogFile(configPath));
@@ -97,7 +105,7 @@ export function reportConfigError(error: ConfigError, input: ConfigErrorInput): 
   }
   createLogger({ level: 'info', destination: file }).fatal(
     { exitCode: code, problems: error.problems, config: configPath },
-    `the configuration cannot be used; the agent stops and ${manager} leaves it stopped: fix ${configPath}, then start it again`,
+    `the configuration cannot be used; the agent stops and ${words} leaves it stopped: fix ${configPath}, then start it again`,
   );
   file.close();
   return code;
