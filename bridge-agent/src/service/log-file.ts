@@ -5,7 +5,8 @@
  * that would take the file past `maxBytes` first renames it `.1` (`.1` → `.2` …, the oldest
  * dropped), so the agent's logs on disk never exceed (keep + 1) × maxBytes. Synchronous writes:
  * the agent logs per connection and per request, never per chunk, and a line written before a
- * crash is a line the owner can read.
+ * crash is a line the owner can read. While a self-update hands over, two processes append to the
+ * same file, each rotating by its own count: for that while a file may reach twice the bound.
  */
 import {
   closeSync,

@@ -103,6 +103,11 @@ const winPath = fc
   )
   .map((p) => `C:\\Users\\${p.join('\\')}`);
 
+/** Thrown by the fake Run past the exit codes given: the launcher would have gone on. */
+class RanTooOften extends Error {
+  override readonly message = 'ran more than expected';
+}
+
 type LauncherRun = {
   cwd: string | undefined;
   runs: { command: string; style: number; wait: boolean }[];
@@ -124,6 +129,7 @@ function runLauncher(
 ): LauncherRun {
   const result: LauncherRun = { cwd: undefined, runs: [], sleeps: [], quit: undefined, queries: [] };
   let now = 1_000_000;
+  let ranTooOften = false;
   class Quit extends Error {}
   const shell = {
     set CurrentDirectory(folder: string) {
@@ -132,7 +138,13 @@ function runLauncher(
     Run(command: string, style: number, wait: boolean) {
       const i = result.runs.length;
       result.runs.push({ command, style, wait });
-      if (i >= exitCodes.length) throw new Error('ran more than expected');
+      // The script catches what Run throws: the next Sleep (outside its try) ends the run instead.
+      if (i >= exitCodes.length) {
+        ranTooOften = true;
+        return 1;
+      }
+      // NaN plays node.exe not found: WshShell.Run throws.
+      if (Number.isNaN(exitCodes[i])) throw new Error('The system cannot find the file specified.');
       now += (runSeconds[i] ?? 1) * 1000;
       return exitCodes[i];
     },
@@ -143,6 +155,7 @@ function runLauncher(
       return shell;
     },
     Sleep(ms: number) {
+      if (ranTooOften) throw new RanTooOften();
       result.sleeps.push(ms);
       now += ms;
     },
@@ -338,6 +351,8 @@ describe('service files', () => {
     expect(handedOverExit('task-scheduler')).toBe(EXIT_HANDED_OVER);
     expect(handedOverExit('systemd')).toBe(0);
     expect(handedOverExit('launchd')).toBe(0);
+    // node.exe missing: the launcher backs off and tries again, it does not end.
+    expect(runLauncher(text, [Number.NaN, Number.NaN, 0]).sleeps).toEqual([5_000, 10_000]);
     // Whatever node answers, the launcher never stops on a failure by itself.
     expect(() => runLauncher(text, [2, 78, 130])).toThrow(/ran more than expected/);
   });

@@ -89,7 +89,11 @@ shell.CurrentDirectory = FOLDER;
 var delay = FIRST_DELAY_S;
 for (;;) {
   var started = new Date().getTime();
-  var code = shell.Run(COMMAND, HIDDEN, true);
+  var code = -1;
+  // node.exe gone (uninstalled, being upgraded): a failure like any other, tried again later.
+  try {
+    code = shell.Run(COMMAND, HIDDEN, true);
+  } catch (e) {}
   // 0: stopped on purpose, or for good (a refused token, an unusable config): see arena-agent.log.
   if (code === 0) WScript.Quit(0);
   // A self-update: the new version runs, started by the old one. Wait for it to end.
