@@ -2,10 +2,18 @@
  * The rotating log file: its size bound under a burst, the number of files kept, what an
  * oversized line becomes, where it goes, and that no secret reaches it.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../logging.js';
 import { LOG_FILE_NAME, logFileLine, logFileOf, RotatingLogFile } from './log-file.js';
 import { openRunLog } from './run-log.js';
@@ -69,6 +77,28 @@ describe('rotating log file', () => {
     expect(JSON.parse(lines[0]!).msg).toMatch(/^a log line of 50011 bytes was left out/);
     expect(lines[1]).toBe('{"msg":"after"}');
     expect(statSync(path).size).toBeLessThanOrEqual(1_000);
+  });
+
+  it('a rotation that fails stops the file, says so once on stderr, and never throws into the agent', () => {
+    const dir = folder();
+    const path = join(dir, LOG_FILE_NAME);
+    // Where `.1` should go sits a folder that cannot be removed as a file.
+    mkdirSync(`${path}.1`);
+    writeFileSync(join(`${path}.1`, 'keep'), '');
+    const file = new RotatingLogFile(path, { maxBytes: 100, keep: 1 });
+    const said: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((text) => {
+      said.push(String(text));
+      return true;
+    });
+    try {
+      for (let i = 0; i < 10; i++) expect(() => file.write(`${'x'.repeat(60)}\n`)).not.toThrow();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(said).toHaveLength(1);
+    expect(said[0]).toContain(`stopped writing ${path}`);
+    expect(readFileSync(path, 'utf8')).toBe(`${'x'.repeat(60)}\n`);
   });
 
   it('writes after close are dropped, not thrown', () => {
