@@ -114,9 +114,7 @@ describe('install-service / uninstall-service', () => {
     const taskAt = out.indexOf(`would write ${folder}\\arena-agent.task.xml:`);
     expect(launcherAt).toBeGreaterThan(-1);
     expect(taskAt).toBeGreaterThan(launcherAt);
-    expect(out.slice(launcherAt, taskAt).join('\n')).toContain(
-      'var code = shell.Run(COMMAND, HIDDEN, true);',
-    );
+    expect(out.slice(launcherAt, taskAt).join('\n')).toContain('code = shell.Run(COMMAND, HIDDEN, true);');
     expect(out.slice(taskAt).join('\n')).toContain('<Command>%SystemRoot%\\System32\\wscript.exe</Command>');
     expect(out).toContain(`the service would log to ${join(home, 'arena-agent.log')}`);
     expect(out.slice(-2)).toEqual([
