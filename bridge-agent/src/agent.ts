@@ -83,6 +83,8 @@ export type AgentOptions = {
    * for a process started by a self-update, whose predecessor still holds the port for a moment.
    */
   statusPortRetryMs?: number;
+  /** The log file this run writes (service/run-log.ts), shown on the status page. */
+  logFile?: string | undefined;
 };
 
 export type CloseOptions = {
@@ -283,6 +285,8 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       prompt_limit_chars: this.#bridge.dialect.promptLimitChars ?? null,
       settings: this.#settings.sources(),
       connections,
+      // Only when there is one: a run in a terminal shows the same body as before.
+      ...(this.#options.logFile === undefined ? {} : { log_file: this.#options.logFile }),
     };
   }
 

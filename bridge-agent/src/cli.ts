@@ -1,10 +1,11 @@
 /**
  * `npm run agent` / `node arena-agent.mjs`: a sub-command (setup, doctor, install-service,
  * uninstall-service) when the first argument names one; otherwise loads the configuration (exit 2
- * when it is wrong), starts the agent, logs its connection, exits 1 when the relay refuses it for
+ * when it is wrong, or under a service manager the code it does not restart), starts the agent, logs its connection, exits 1 when the relay refuses it for
  * good, drains and closes on SIGINT/SIGTERM.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -12,10 +13,17 @@ import { fileURLToPath } from 'node:url';
 import { type Agent, startAgent } from './agent.js';
 import { COMMANDS, COMMANDS_USAGE } from './commands/commands.js';
 import { type CommandContext, execRunner } from './commands/context.js';
-import { ConfigError, loadConfigWithOrigins, USAGE, wantsHelp } from './config/load-config.js';
+import {
+  ConfigError,
+  configFilePath,
+  loadConfigWithOrigins,
+  USAGE,
+  wantsHelp,
+} from './config/load-config.js';
 import type { AgentConfig, FieldName } from './config/schema.js';
-import { fatalExitCode } from './exit-codes.js';
-import { createLogger, type Logger } from './logging.js';
+import { fatalExitCode, handedOverExit } from './exit-codes.js';
+import type { Logger } from './logging.js';
+import { openRunLog, reportConfigError } from './service/run-log.js';
 import { trustedCas } from './tunnel/relay-tls.js';
 import { RELEASE_KEYS_FILE, ReleaseTrust } from './update/release-trust.js';
 import { HANDOVER_ENV, HANDOVER_READY, type NextProcess, SelfUpdate } from './update/self-update.js';
@@ -129,10 +137,11 @@ async function main(): Promise<void> {
     ({ config, explicit } = loadConfigWithOrigins({ argv, env: process.env }));
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    console.error(error.message);
-    process.exit(2);
+    // Under a service manager: said in the log file too, and an exit code it does not restart.
+    process.exit(reportConfigError(error, { argv, env: process.env }));
   }
-  const logger = createLogger({ level: config.logLevel });
+  const configPath = configFilePath(argv, process.env);
+  const { logger, logFile } = openRunLog(config, existsSync(configPath) ? configPath : undefined);
   const entry = config.autoUpdate ? bundleEntry() : undefined;
   // Read before the agent starts: an offer may come with the first welcome.
   const trust =
@@ -148,6 +157,7 @@ async function main(): Promise<void> {
     logger,
     explicit,
     autoUpdate: entry !== undefined,
+    logFile,
     ...(handedOver ? { statusPortRetryMs: 500 } : {}),
   });
   if (handedOver) {
@@ -172,10 +182,13 @@ async function main(): Promise<void> {
       void agent
         .releaseStatusPort()
         .then(() => agent.close({ drainMs: UPDATE_DRAIN_MS }))
-        .finally(() => process.exit(0));
+        .finally(() => process.exit(handedOverExit(config.serviceManager)));
     });
   }
-  logger.info({ relays: config.relayUrls, status: agent.statusUrl ?? 'disabled' }, 'agent started');
+  logger.info(
+    { relays: config.relayUrls, status: agent.statusUrl ?? 'disabled', logFile: logFile ?? null },
+    'agent started',
+  );
   agent.on('connected', (sessionId) => {
     const relays = agent.status().connections.filter((link) => link.connected);
     logger.info({ sessionId, relays: relays.map((link) => link.relay_url) }, 'connected to the relay');

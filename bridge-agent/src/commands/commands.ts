@@ -24,8 +24,9 @@ never with --no-service. Exit code: 0 ready, 1 a check failed, 2 the config cann
   'install-service': {
     run: installService,
     usage: `Usage: arena-agent install-service [--config FILE] [--dry-run]
-Runs the agent at log-on and restarts it on failure: a systemd user unit (Linux), a launchd agent
-(macOS), a Scheduled Task (Windows). The service reads only FILE (default ./config.jsonc).
+Runs the agent at log-on and restarts it after a crash, with a back-off: a systemd user unit
+(Linux), a launchd agent (macOS), a Scheduled Task running it hidden (Windows). The service reads
+only FILE (default ./config.jsonc) and logs to arena-agent.log beside it.
 --dry-run prints the file and the commands instead.`,
   },
   'uninstall-service': {

@@ -16,6 +16,7 @@ import { checkDialect } from '../doctor/dialect-check.js';
 import { checkRelay } from '../doctor/relay-check.js';
 import { checkUserscriptHistory } from '../doctor/userscript-history.js';
 import { MIN_NODE_VERSION, nodeIsSupported } from '../node-version.js';
+import { logFileLine } from '../service/log-file.js';
 import { type CommandContext, EXIT } from './context.js';
 
 export type DoctorOptions = {
@@ -89,6 +90,7 @@ export async function runDoctor(ctx: CommandContext, options: DoctorOptions = {}
     return EXIT.unusable;
   }
   print(ok('config', existsSync(path) ? path : 'no config file; settings from the environment and flags'));
+  print(logFileLine(config, existsSync(path) ? path : undefined));
   const lines = await checkAll(config, options);
   for (const line of lines) print(line);
   return node.status === 'fail' || lines.some((line) => line.status === 'fail') ? EXIT.failed : EXIT.ok;

@@ -103,6 +103,41 @@ describe('install-service / uninstall-service', () => {
     ]);
   });
 
+  it('Windows (dry run: the paths are Windows ones): the hidden launcher, then the task that runs it', async () => {
+    const { ctx, calls, out, home } = context('win32', ['--config', '$CONFIG', '--dry-run']);
+    ctx.homeDir = 'C:\\Users\\ann';
+    expect(await installService(ctx)).toBe(0);
+    expect(calls).toEqual([]);
+    const folder = 'C:\\Users\\ann\\AppData\\Local\\arena-agent';
+    // The launcher is written first: the task refers to it.
+    const launcherAt = out.indexOf(`would write ${folder}\\arena-agent-launcher.js:`);
+    const taskAt = out.indexOf(`would write ${folder}\\arena-agent.task.xml:`);
+    expect(launcherAt).toBeGreaterThan(-1);
+    expect(taskAt).toBeGreaterThan(launcherAt);
+    expect(out.slice(launcherAt, taskAt).join('\n')).toContain('code = shell.Run(COMMAND, HIDDEN, true);');
+    expect(out.slice(taskAt).join('\n')).toContain('<Command>%SystemRoot%\\System32\\wscript.exe</Command>');
+    expect(out).toContain(`the service would log to ${join(home, 'arena-agent.log')}`);
+    expect(out.slice(-2)).toEqual([
+      `  schtasks /Create /XML ${folder}\\arena-agent.task.xml /TN arena-agent /F`,
+      '  schtasks /Run /TN arena-agent',
+    ]);
+  });
+
+  it('Windows uninstall: ends the task (the launcher), then the agents it started, then deletes the task', async () => {
+    const { ctx, calls, out } = context('win32', []);
+    ctx.homeDir = 'C:\\Users\\ann';
+    expect(await uninstallService(ctx)).toBe(0);
+    expect(calls).toHaveLength(3);
+    expect(calls[0]).toBe('schtasks /End /TN arena-agent');
+    const [program, , , flag, encoded] = calls[1]!.split(' ');
+    expect([program, flag]).toEqual(['powershell.exe', '-EncodedCommand']);
+    expect(Buffer.from(encoded!, 'base64').toString('utf16le')).toContain(
+      "Where-Object { $_.CommandLine -like '*--service-manager task-scheduler*' }",
+    );
+    expect(calls[2]).toBe('schtasks /Delete /TN arena-agent /F');
+    expect(out.at(-1)).toBe('no service file was installed; nothing left to remove');
+  });
+
   it('--dry-run prints the file and the commands and changes nothing', async () => {
     const { ctx, calls, out, home } = context('linux', ['--config', '$CONFIG', '--dry-run']);
     expect(await installService(ctx)).toBe(0);

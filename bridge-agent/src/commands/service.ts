@@ -5,8 +5,10 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { ConfigError, configFilePath, loadConfig } from '../config/load-config.js';
+import type { AgentConfig } from '../config/schema.js';
+import { LOG_KEEP, LOG_MAX_BYTES, logFileOf } from '../service/log-file.js';
 import { pathsOf, serviceCommand } from '../service/service-command.js';
-import { type ServiceTarget, type Step, serviceTarget } from '../service/service-target.js';
+import { type Rendered, type ServiceTarget, type Step, serviceTarget } from '../service/service-target.js';
 import { type CommandContext, EXIT } from './context.js';
 import { splitOwnFlags } from './own-flags.js';
 
@@ -55,9 +57,10 @@ export async function installService(ctx: CommandContext): Promise<number> {
   if (!args) return EXIT.unusable;
   const target = targetOf(ctx);
   if (!target) return EXIT.failed;
+  let config: AgentConfig;
   try {
     // What the service will see: the file alone, no AGENT_* variables, no flags.
-    loadConfig({ argv: ['--config', args.configPath], env: {} });
+    config = loadConfig({ argv: ['--config', args.configPath], env: {} });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     ctx.err(
@@ -66,26 +69,34 @@ export async function installService(ctx: CommandContext): Promise<number> {
     for (const problem of error.problems) ctx.err(`  - ${problem}`);
     return EXIT.unusable;
   }
-  let rendered: { text: string; bytes: Buffer };
+  // Companions first: the service file refers to them.
+  let files: { file: string; rendered: Rendered }[];
   try {
     const command = serviceCommand({ ...ctx, configPath: args.configPath });
-    rendered = target.render(command);
+    files = [...target.companions, target].map(({ file, render }) => ({ file, rendered: render(command) }));
   } catch (error) {
     ctx.err((error as Error).message);
     return EXIT.unusable;
   }
+  const logFile = logFileOf({ ...config, serviceManager: target.system }, args.configPath);
   if (args.dryRun) {
-    ctx.out(`would write ${target.file}:`);
-    for (const line of rendered.text.replace(/\n$/, '').split('\n')) ctx.out(`  ${line}`);
+    for (const { file, rendered } of files) {
+      ctx.out(`would write ${file}:`);
+      for (const line of rendered.text.replace(/\n$/, '').split('\n')) ctx.out(`  ${line}`);
+    }
+    ctx.out(`the service would log to ${logFile}`);
     ctx.out('would run:');
     for (const step of target.install) ctx.out(`  ${formatStep(step)}`);
     return EXIT.ok;
   }
-  mkdirSync(pathsOf(ctx.platform).dirname(target.file), { recursive: true });
-  writeFileSync(target.file, rendered.bytes, { mode: 0o644 });
-  ctx.out(`wrote ${target.file}`);
+  for (const { file, rendered } of files) {
+    mkdirSync(pathsOf(ctx.platform).dirname(file), { recursive: true });
+    writeFileSync(file, rendered.bytes, { mode: 0o644 });
+    ctx.out(`wrote ${file}`);
+  }
   if (!(await runSteps(ctx, target.install))) return EXIT.failed;
   ctx.out(`installed the ${target.system} service; it runs ${args.configPath}`);
+  ctx.out(`log file: ${logFile} (rotated at ${LOG_MAX_BYTES / 2 ** 20} MiB, ${LOG_KEEP} old files kept)`);
   for (const note of target.notes) ctx.out(note);
   return EXIT.ok;
 }
@@ -100,6 +111,7 @@ export async function uninstallService(ctx: CommandContext): Promise<number> {
     ctx.out('would run:');
     for (const step of target.stop) ctx.out(`  ${formatStep(step)}`);
     ctx.out(present ? `would remove ${target.file}` : `(${target.file} is not there)`);
+    for (const { file } of target.companions) if (existsSync(file)) ctx.out(`would remove ${file}`);
     for (const step of target.afterRemove) ctx.out(`  ${formatStep(step)}`);
     return EXIT.ok;
   }
@@ -107,6 +119,11 @@ export async function uninstallService(ctx: CommandContext): Promise<number> {
   if (present) {
     rmSync(target.file, { force: true });
     ctx.out(`removed ${target.file}`);
+  }
+  for (const { file } of target.companions) {
+    if (!existsSync(file)) continue;
+    rmSync(file, { force: true });
+    ctx.out(`removed ${file}`);
   }
   if (!(await runSteps(ctx, target.afterRemove))) return EXIT.failed;
   ctx.out(

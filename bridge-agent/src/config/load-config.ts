@@ -47,7 +47,8 @@ Reads config.jsonc, then AGENT_* environment variables, then these flags (later 
   --service-manager <name>  none|systemd|launchd|task-scheduler: what runs the agent, so a refused
                             token exits with a code it does not restart (set by install-service)
   --help                    show this text
-The bridge's own API key, if it has one: upstream_api_key or AGENT_UPSTREAM_API_KEY.`;
+The bridge's own API key, if it has one: upstream_api_key or AGENT_UPSTREAM_API_KEY.
+A rotating log file (a service writes arena-agent.log beside the config anyway): log_file or AGENT_LOG_FILE.`;
 
 function readFromDisk(path: string): string | undefined {
   try {

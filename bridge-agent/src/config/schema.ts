@@ -213,6 +213,12 @@ export const FIELDS = {
     schema: releaseKey.optional(),
     doc: 'the Ed25519 public key (base64url) agent releases must be signed by; unset, the key built into the bundle',
   },
+  logFile: {
+    file: 'log_file',
+    env: 'AGENT_LOG_FILE',
+    schema: text('a file path').trim().min(1, 'must not be empty (use null for none)').optional(),
+    doc: 'a rotating log file (5 MiB × 4) beside the console, relative to config.jsonc; a service writes `arena-agent.log` there anyway',
+  },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -239,5 +245,7 @@ export const configSchema = z.object(
  *   manager does not restart (exit-codes.ts); `install-service` sets it.
  * - `releaseKey`: the Ed25519 key (base64url) agent releases must be signed by; unset, the key
  *   built into the bundle, if any (with none, every update is refused).
+ * - `logFile`: a rotating log file written besides the console (service/log-file.ts); relative to
+ *   config.jsonc's folder. Unset, a service writes `arena-agent.log` there anyway.
  */
 export type AgentConfig = z.output<typeof configSchema>;

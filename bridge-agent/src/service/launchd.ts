@@ -1,14 +1,17 @@
 /**
  * macOS: a launchd agent (`~/Library/LaunchAgents/org.arena-relay.arena-agent.plist`), started at
- * log-in, started again when it exits with a failure, its output in `~/Library/Logs/`. A refused
- * client token ends the agent with exit 0 under launchd (`--service-manager launchd`): a success,
- * which `SuccessfulExit` false leaves stopped (exit-codes.ts).
+ * log-in, started again when it exits with a failure, at most once per ThrottleInterval (launchd
+ * has no growing back-off; the agent reconnects to relays by itself, so only a crash restarts it).
+ * A refused client token or an unusable config ends the agent with exit 0 under launchd
+ * (`--service-manager launchd`): a success, which `SuccessfulExit` false leaves stopped
+ * (exit-codes.ts). The agent writes its own rotated log beside its config (log-file.ts); launchd
+ * keeps only stderr (what a crash prints before the logger runs), since it never rotates a file.
  */
 import { posix } from 'node:path';
 import { LAUNCHD_LABEL, type ServiceCommand } from './service-command.js';
 import { xmlText } from './xml.js';
 
-/** Where the agent's JSON log lines go: one file for stdout and stderr. */
+/** Where launchd puts the agent's stderr: a crash's last words. */
 export function launchdLogPath(homeDir: string): string {
   return posix.join(homeDir, 'Library', 'Logs', 'arena-agent.log');
 }
@@ -46,13 +49,13 @@ ${args}
   <key>AbandonProcessGroup</key>
   <true/>
   <key>ThrottleInterval</key>
-  <integer>10</integer>
+  <integer>30</integer>
   <key>ExitTimeOut</key>
   <integer>20</integer>
   <key>ProcessType</key>
   ${string('Background')}
   <key>StandardOutPath</key>
-  ${string(log)}
+  ${string('/dev/null')}
   <key>StandardErrorPath</key>
   ${string(log)}
 </dict>

@@ -1,6 +1,7 @@
 /**
  * Linux: a systemd user unit (`~/.config/systemd/user/arena-agent.service`), restarted on
- * failure except a refused client token (exit-codes.ts), started with the user's session (or at boot with `loginctl enable-linger`).
+ * failure with a growing delay, except after a refused client token or an unusable config
+ * (exit-codes.ts), started with the user's session (or at boot with `loginctl enable-linger`).
  * Quoting follows systemd.syntax(7) and systemd.service(5) "Command lines".
  */
 import { EXIT_CREDENTIAL_REFUSED } from '../exit-codes.js';
@@ -39,14 +40,22 @@ export function systemdUnit(command: ServiceCommand): string {
   return `# Arena Relay bridge agent, written by \`arena-agent install-service\`; removed by uninstall-service.
 [Unit]
 Description=Arena Relay bridge agent
+# The growing RestartSec below keeps a crashing agent far under this; systemd older than 254
+# (fixed 5 s) gives up after 30 starts in 10 minutes rather than loop for ever.
+StartLimitIntervalSec=10min
+StartLimitBurst=30
 
 [Service]
 Type=simple
 WorkingDirectory=${systemdPath(command.workingDirectory)}
 ExecStart=${execStart}
 Restart=on-failure
+# 5 s after the first failure, growing to 5 minutes over 10 restarts (systemd >= 254).
 RestartSec=5
-# The relay refused the client token (replaced, unknown, disabled): a restart gets the same answer.
+RestartSteps=10
+RestartMaxDelaySec=5min
+# The relay refused the client token (replaced, unknown, disabled), or the config cannot be used:
+# a restart gets the same answer. The agent reconnects to relays by itself, so only a crash restarts.
 RestartPreventExitStatus=${EXIT_CREDENTIAL_REFUSED}
 # The agent drains its streams for up to 10 s on SIGTERM.
 TimeoutStopSec=20

@@ -1,9 +1,11 @@
 /**
- * Windows: a Scheduled Task that starts the agent at the user's log-on, restarts it on failure
- * (every minute, up to 999 times: the finest and longest Task Scheduler allows) and never stops
- * it for running too long. Registered with `schtasks /Create /XML`, which reads UTF-16. A refused
- * client token ends the agent with exit 0 under the task (`--service-manager task-scheduler`): a
- * success, which the restart-on-failure policy leaves alone (exit-codes.ts).
+ * Windows: a Scheduled Task that runs the agent's launcher (windows-launcher.ts: node with no
+ * window, restarted with a back-off) at the user's log-on, restarts the launcher itself if it
+ * could not start (every minute, up to 999 times: the finest and longest Task Scheduler allows)
+ * and never stops it for running too long. Registered with `schtasks /Create /XML`, which reads
+ * UTF-16. A refused client token or an unusable config ends the agent with exit 0 under the task
+ * (`--service-manager task-scheduler`): a success, which the launcher does not restart
+ * (exit-codes.ts).
  */
 import { win32 } from 'node:path';
 import type { ServiceCommand } from './service-command.js';
@@ -29,9 +31,12 @@ export function windowsArg(arg: string): string {
   return `${out}${'\\'.repeat(backslashes * 2)}"`;
 }
 
-/** Task Scheduler expands `%NAME%` in the command, its arguments and folder, with no escape. */
-function refusePercent(command: ServiceCommand): void {
-  for (const value of [command.program, command.workingDirectory, ...command.args]) {
+/**
+ * Task Scheduler expands `%NAME%` in the command, its arguments and folder, and WshShell.Run in
+ * the launcher's command line, with no escape.
+ */
+export function refusePercent(command: ServiceCommand, ...more: string[]): void {
+  for (const value of [command.program, command.workingDirectory, ...command.args, ...more]) {
     if (value.includes('%')) {
       throw new Error(`a Scheduled Task cannot hold ${JSON.stringify(value)}: Windows expands the % in it`);
     }
@@ -43,10 +48,16 @@ export function taskXmlPath(homeDir: string): string {
   return win32.join(homeDir, 'AppData', 'Local', 'arena-agent', 'arena-agent.task.xml');
 }
 
-/** The task's definition; `userId` is `DOMAIN\name` or `name`. */
-export function taskXml(command: ServiceCommand, userId: string): string {
-  refusePercent(command);
-  const args = command.args.map(windowsArg).join(' ');
+/**
+ * wscript.exe, window-less; `//B` shows no script error dialog, `//E:JScript` holds even where `.js`
+ * files were given to another program. `%SystemRoot%` is for Task Scheduler to expand.
+ */
+export const WSCRIPT = '%SystemRoot%\\System32\\wscript.exe';
+
+/** The task's definition; `userId` is `DOMAIN\name` or `name`; `launcher` the launcher's path. */
+export function taskXml(command: ServiceCommand, userId: string, launcher: string): string {
+  refusePercent(command, launcher);
+  const args = ['//B', '//NoLogo', '//E:JScript', launcher].map(windowsArg).join(' ');
   const user = xmlText(userId);
   return `<?xml version="1.0" encoding="UTF-16"?>
 <!-- Arena Relay bridge agent, written by arena-agent install-service; removed by uninstall-service. -->
@@ -92,7 +103,7 @@ export function taskXml(command: ServiceCommand, userId: string): string {
   </Settings>
   <Actions Context="Author">
     <Exec>
-      <Command>${xmlText(command.program)}</Command>
+      <Command>${xmlText(WSCRIPT)}</Command>
       <Arguments>${xmlText(args)}</Arguments>
       <WorkingDirectory>${xmlText(command.workingDirectory)}</WorkingDirectory>
     </Exec>

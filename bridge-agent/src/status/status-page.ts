@@ -61,6 +61,7 @@ ${row('Client', status.client_id)}
 ${row('Max concurrency', status.max_concurrency)}
 ${row('Reconnects', status.reconnects)}
 ${links}
+${row('Log file', status.log_file ?? 'none (this run logs to its console only)')}
 </table>
 <p>JSON: <a href="/platform/status">/platform/status</a> · <a href="/stats">/stats</a></p>
 </body></html>

@@ -132,6 +132,25 @@ describe('status server', () => {
     expect(html).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
   });
 
+  it('says where the log file is, when the run writes one', async () => {
+    h = await startHarness({
+      config: { statusPort: 0 },
+      agent: { logFile: '/home/ann/agent/arena-agent.log' },
+    });
+    const url = h.agent.statusUrl!;
+    expect((await getJson(`${url}/platform/status`)).body).toMatchObject({
+      log_file: '/home/ann/agent/arena-agent.log',
+    });
+    expect(await (await fetch(`${url}/`)).text()).toContain(
+      '<tr><th>Log file</th><td>/home/ann/agent/arena-agent.log</td></tr>',
+    );
+    await h.close();
+    h = await startHarness({ config: { statusPort: 0 } });
+    expect(await (await fetch(`${h.agent.statusUrl}/`)).text()).toContain(
+      '<tr><th>Log file</th><td>none (this run logs to its console only)</td></tr>',
+    );
+  });
+
   it('is off with status_port -1', async () => {
     h = await startHarness({ config: { statusPort: -1 } });
     expect(h.agent.statusUrl).toBeUndefined();

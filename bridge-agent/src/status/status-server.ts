@@ -44,6 +44,8 @@ export type PlatformStatus = {
   settings?: ReturnType<AgentSettings['sources']>;
   /** Every socket to a relay, going-away ones included; `slots` is its share of max_concurrency. */
   connections: ConnectionStatus[];
+  /** The log file this run writes (`arena-agent.log` beside config.jsonc under a service); absent when none. */
+  log_file?: string;
 };
 
 /** One socket to a relay, as `/platform/status` lists it. */

@@ -236,6 +236,13 @@ With Docker: \`docker compose up -d --build\` (see the comments in \`docker-comp
 The agent logs JSON lines. \`connected to the relay\` means it is serving. Its status page is at
 http://127.0.0.1:5103/platform/status (\`/health\`, \`/stats\` too).
 
+As a service the agent also writes its log to \`arena-agent.log\` in this folder (5 MiB, then
+\`.1\`, \`.2\`, \`.3\`; never your token); \`doctor\` and the status page say where it is. On Windows
+the Scheduled Task runs it **hidden** from each log-on (no window to close by mistake) and starts
+it again after a crash, waiting longer each time; it stays stopped after a config or token problem,
+which \`arena-agent.log\` explains. Stop and remove it with
+\`node ${AGENT_BUNDLE_NAME} uninstall-service\`.
+
 ## Files
 
 | file | what |
