@@ -19,7 +19,7 @@ import { until } from './stats.js';
 
 /** A way from the load generator to the bridge. */
 export type Path = {
-  name: 'direct' | 'nginx' | 'ssh -R' | 'relay+agent';
+  name: 'direct' | 'nginx' | 'ssh -R' | 'relay+agent' | 'cross-relay';
   url: string;
   apiKey?: string;
   /** Processes whose CPU this path costs: client, bridge, and the hops in between. */
@@ -31,6 +31,8 @@ export type CastOptions = {
   scenario: string;
   /** Fake bridge flags, e.g. `['--chunks', '21']`. */
   bridgeArgs: string[];
+  /** The bridge to start instead of the fake bridge (e.g. the paced stub); `bridgeArgs` unused. */
+  bridge?: () => Promise<Proc & { url: string }>;
   relayEnv?: Record<string, string>;
   /** Agent processes (default 1) and each one's max_concurrency (default 64). */
   agents?: number;
@@ -59,7 +61,7 @@ export async function startCast(options: CastOptions): Promise<Cast> {
     for (const fn of stops.reverse()) await fn();
   };
   try {
-    const bridge = await startFakeBridge(options.bridgeArgs);
+    const bridge = await (options.bridge ?? (() => startFakeBridge(options.bridgeArgs)))();
     stops.push(bridge.stop);
     const relay = await startRelayProcess(options.relayEnv, `${options.scenario}/relay`, { inspect: true });
     stops.push(relay.stop);
