@@ -81,6 +81,7 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<PacedLoad
       let last = 0;
       let tail = '';
       let done = false;
+      let received = 0;
       const settle = (why: string | undefined) => {
         if (done) return;
         done = true;
@@ -94,7 +95,11 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<PacedLoad
         resolve();
       };
       const fail = (why: string) => settle(why);
-      const timer = setTimeout(() => fail(`not over within ${options.timeoutMs} ms`), options.timeoutMs);
+      const timer = setTimeout(
+        () =>
+          fail(`${status || 'no answer'}… not over within ${options.timeoutMs} ms (${received} body bytes)`),
+        options.timeoutMs,
+      );
       socket.on('connect', () => socket.write(bytes));
       socket.on('data', (data: Buffer) => {
         const at = performance.now();
@@ -110,9 +115,15 @@ export async function runPacedLoad(options: PacedLoadOptions): Promise<PacedLoad
         if (last !== 0 && at >= steadyFrom && gap >= options.minGapMs && gapCount < gaps.length)
           gaps[gapCount++] = gap;
         last = at;
+        received += data.length;
         tail = (tail + data.toString('latin1', Math.max(0, data.length - TERMINATOR.length))).slice(
           -TERMINATOR.length,
         );
+        // Over at its last chunk, whether or not the server closes the connection after it.
+        if (tail === TERMINATOR && status === 'HTTP/1.1 200') {
+          settle(undefined);
+          socket.destroy();
+        }
       });
       socket.on('error', (error) => fail(error.message));
       socket.on('close', () => {

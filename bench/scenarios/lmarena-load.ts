@@ -12,18 +12,21 @@
 import { cpus } from 'node:os';
 import { type RedisServer, startRedis } from '../baselines/redis.js';
 import { type Path, startCast } from '../cast.js';
-import { type AllocationCount, countAllocation } from '../inspector.js';
+import { type AllocationCount, collectGarbage, countAllocation } from '../inspector.js';
 import { percentileOf, runPacedLoad } from '../paced-load.js';
 import { boxCpuMs, measureCpu, rssKiB } from '../proc-stats.js';
 import { type Proc, startRelayProcess, startStubBridge } from '../processes.js';
 import type { Check } from '../report.js';
 import type { Scenario } from '../scenario.js';
-import { fmt, median, signed, until } from '../stats.js';
+import { fmt, median, signed, sleep, until } from '../stats.js';
 
 const RATE = 20;
 const DELAY_MS = 1000 / RATE;
 const AGENTS = 4;
 const WARM_UP_CHUNKS = 2 * RATE;
+/** The memory window: streams of 3 s, read 1 s after the last one opened. */
+const MEMORY_CHUNKS = 3 * RATE;
+const MEMORY_READ_MS = 1000;
 const TARGET = { p99Ms: 5, rssKiB: 16, crossRatio: 1.5 };
 
 /** A relay or agent process of a path, with its inspector. */
@@ -38,8 +41,7 @@ type Round = {
   cpu: Record<string, number>;
   seconds: number;
   boxBusy: number;
-  /** KiB per open stream by role, allocated bytes by role, GC pauses by role. */
-  rss: Record<string, number>;
+  /** Allocated bytes and GC pauses by role. */
   alloc: Record<string, { bytes: number; gcs: number; maxMs: number }>;
 };
 
@@ -137,29 +139,17 @@ export const lmarenaLoad: Scenario = {
 
       const measure = async (path: Path): Promise<Round> => {
         const pathNodes = nodes.get(path) ?? [];
-        const before = Object.fromEntries(pathNodes.map((n) => [n.role, rssOf(n.procs)]));
-        const rss: Record<string, number> = {};
         const counters = await Promise.all(
           pathNodes.map(async (n) => ({
             role: n.role,
             stops: await Promise.all(n.procs.map((p) => countAllocation(p.inspector!))),
           })),
         );
-        let midTimer: NodeJS.Timeout | undefined;
-        const onAllOpen = () => {
-          midTimer = setTimeout(
-            () => {
-              for (const n of pathNodes) rss[n.role] = (rssOf(n.procs) - before[n.role]!) / streams;
-            },
-            (chunks * DELAY_MS) / 2,
-          );
-        };
         const box = boxCpuMs();
         const started = performance.now();
-        const { result, cpu } = await measureCpu(path.cpu(), () => load(path, chunks, onAllOpen));
+        const { result, cpu } = await measureCpu(path.cpu(), () => load(path, chunks));
         const elapsed = (performance.now() - started) / 1000;
         const boxAfter = boxCpuMs();
-        clearTimeout(midTimer);
         const alloc: Round['alloc'] = {};
         for (const c of counters) alloc[c.role] = sumAlloc(await Promise.all(c.stops.map((stop) => stop())));
         return {
@@ -174,16 +164,40 @@ export const lmarenaLoad: Scenario = {
           cpu,
           seconds: elapsed,
           boxBusy: (boxAfter.busy - box.busy) / Math.max(1, boxAfter.total - box.total),
-          rss,
           alloc,
         };
+      };
+
+      /**
+       * RSS per open stream, in a window of its own after the rounds (its full GCs would stop
+       * the measured streams): each process of the path after a full GC with nothing open, then
+       * after a full GC with every stream open.
+       */
+      const memory = async (path: Path): Promise<Record<string, number>> => {
+        const pathNodes = nodes.get(path)!;
+        const quiet = () =>
+          Promise.all(pathNodes.flatMap((n) => n.procs.map((p) => collectGarbage(p.inspector!))));
+        await quiet();
+        const idle = Object.fromEntries(pathNodes.map((n) => [n.role, rssOf(n.procs)]));
+        const open: Record<string, number> = {};
+        let reading: Promise<void> | undefined;
+        await load(path, MEMORY_CHUNKS, () => {
+          reading = sleep(MEMORY_READ_MS).then(async () => {
+            await quiet();
+            for (const n of pathNodes) open[n.role] = (rssOf(n.procs) - idle[n.role]!) / streams;
+          });
+        });
+        await reading;
+        return open;
       };
 
       for (const path of paths) await load(path, WARM_UP_CHUNKS);
       const results = new Map<Path, Round[]>(paths.map((p) => [p, []]));
       for (let round = 0; round < rounds; round++)
         for (const path of paths) results.get(path)!.push(await measure(path));
-      return report({ paths, results, nodes, streams, seconds, chunks, rounds, blocks });
+      const rss = new Map<Path, Record<string, number>>();
+      for (const path of nodes.keys()) rss.set(path, await memory(path));
+      return report({ paths, results, nodes, rss, streams, seconds, chunks, rounds, blocks });
     } finally {
       for (const stop of stops.reverse()) await stop();
     }
@@ -194,13 +208,14 @@ function report(run: {
   paths: Path[];
   results: Map<Path, Round[]>;
   nodes: Map<Path, Node[]>;
+  rss: Map<Path, Record<string, number>>;
   streams: number;
   seconds: number;
   chunks: number;
   rounds: number;
   blocks: string[];
 }) {
-  const { paths, results, nodes, streams, seconds, chunks, rounds, blocks } = run;
+  const { paths, results, nodes, rss: memory, streams, seconds, chunks, rounds, blocks } = run;
   const direct = results.get(paths[0]!)!;
   const facts: Record<string, number> = { cores: cpus().length, streams };
   const checks: Check[] = [];
@@ -248,7 +263,7 @@ function report(run: {
     const pathNodes = nodes.get(path);
     if (pathNodes) {
       for (const n of pathNodes) {
-        const rss = median(rs.map((r) => r.rss[n.role] ?? Number.NaN));
+        const rss = memory.get(path)?.[n.role] ?? Number.NaN;
         const bytes = median(rs.map((r) => r.alloc[n.role]!.bytes / events(r)));
         const gcPerSecond = median(rs.map((r) => r.alloc[n.role]!.gcs / r.seconds));
         const gcMax = Math.max(...rs.map((r) => r.alloc[n.role]!.maxMs));
@@ -331,7 +346,7 @@ function report(run: {
       },
       'CPU µs per relayed chunk, by process (every process’s CPU over the round ÷ events relayed; a stream’s open and close included); entry: the relay the consumer enters; home: relay A, holding the agents, on the cross-relay path; redis: the private redis-server both relays share (per request on the local path, per chunk on the cross-relay one)',
       { head: ['path', 'client', 'bridge', 'entry', 'home', 'agents', 'redis', 'hops'], rows: cpuRows },
-      'memory and GC of the relay paths: RSS growth per open stream (read half-way through the round against the idle reading before it), bytes allocated on the V8 heap per relayed chunk (v8.GCProfiler over the inspector: heap growth + what GC freed; Buffer contents off the heap not counted), and GC pauses',
+      `memory and GC of the relay paths: RSS growth per open stream (in a window of its own after the rounds: each process after a full GC with nothing open, against after a full GC ${MEMORY_READ_MS / 1000} s after all ${streams} streams opened), bytes allocated on the V8 heap per relayed chunk (v8.GCProfiler over the inspector: heap growth + what GC freed; Buffer contents off the heap not counted), and GC pauses`,
       {
         head: ['process', 'RSS KiB per stream', 'B allocated per chunk', 'GC pauses/s', 'longest GC ms'],
         rows: memRows,
