@@ -60,7 +60,9 @@ function sendWhole(socket: Socket, status: number, type: string, body: string, c
   socket.write(
     `${head(status, type, `content-length: ${bytes}\r\n${close ? 'connection: close\r\n' : ''}`)}\r\n${body}`,
   );
+  // A kept-alive connection serves the next request too (undici reuses a probe's for a chat).
   if (close) socket.end();
+  else serve(socket);
 }
 
 /** A streamed answer: its events, framed once, how far it got and how many content events it has. */
