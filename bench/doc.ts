@@ -111,12 +111,13 @@ const WHY_MISSED: Partial<Record<TargetId, (f: Facts) => string>> = {
     ].join(' '),
   loadRss: (f) =>
     [
-      `The relay grows by ${fmt(f('load.rss.relay+agent.entry'), 1)} KiB of RSS per open stream (read half-way`,
-      'through a round, against the idle reading before it), the agents by',
-      `${fmt(f('load.rss.relay+agent.agents'), 1)} KiB together. RSS counts the V8 heap's free room as well as live`,
-      'objects: a stream holds its consumer socket and its HTTP state, its exchange and its tunnel',
-      'stream, and the heap the scavenger keeps for the garbage of 10 000 chunks a second. Fewer bytes',
-      'allocated per chunk shrinks the second part; a heap snapshot at this load splits the first.',
+      `The relay's RSS grows by ${fmt(f('load.rss.relay+agent.entry'), 1)} KiB per open stream (after a full GC`,
+      'with every stream open, against after a full GC at start: an upper bound, as RSS keeps the room',
+      `earlier peaks grew), of which ${fmt(f('load.live.relay+agent.entry'), 1)} KiB is live (V8 heap in use and`,
+      `external memory); the agents ${fmt(f('load.rss.relay+agent.agents'), 1)} KiB together. A stream holds its`,
+      'consumer socket and HTTP state, its exchange and its tunnel stream; the rest is heap room for',
+      'the garbage of 10 000 chunks a second, which fewer bytes allocated per chunk would shrink. A heap',
+      'snapshot at this load splits the live part.',
     ].join(' '),
   crossCpu: (f) =>
     [

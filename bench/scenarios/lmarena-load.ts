@@ -12,7 +12,7 @@
 import { cpus } from 'node:os';
 import { type RedisServer, startRedis } from '../baselines/redis.js';
 import { type Path, startCast } from '../cast.js';
-import { type AllocationCount, collectGarbage, countAllocation } from '../inspector.js';
+import { type AllocationCount, collectGarbage, countAllocation, withSession } from '../inspector.js';
 import { percentileOf, runPacedLoad } from '../paced-load.js';
 import { boxCpuMs, measureCpu, rssKiB } from '../proc-stats.js';
 import { type Proc, startRelayProcess, startStubBridge } from '../processes.js';
@@ -52,6 +52,18 @@ const sumAlloc = (counts: AllocationCount[]) => ({
 });
 
 const rssOf = (procs: Proc[]) => procs.reduce((n, p) => n + rssKiB(p.pid), 0);
+
+/** V8 heap in use plus external memory (Buffers) of processes, in KiB: what is live after a GC. */
+async function liveOf(procs: Array<{ inspector: string | undefined }>): Promise<number> {
+  const each = await Promise.all(
+    procs.map((p) =>
+      withSession(p.inspector!, (s) =>
+        s.evaluate<number>('(() => { const m = process.memoryUsage(); return m.heapUsed + m.external; })()'),
+      ),
+    ),
+  );
+  return each.reduce((n, b) => n + b, 0) / 1024;
+}
 
 export const lmarenaLoad: Scenario = {
   id: 'lmarena-load',
@@ -178,19 +190,35 @@ export const lmarenaLoad: Scenario = {
         const quiet = () =>
           Promise.all(pathNodes.flatMap((n) => n.procs.map((p) => collectGarbage(p.inspector!))));
         await quiet();
-        const idle = Object.fromEntries(pathNodes.map((n) => [n.role, rssOf(n.procs)]));
+        const live = Object.fromEntries(
+          await Promise.all(pathNodes.map(async (n) => [n.role, await liveOf(n.procs)] as const)),
+        );
         const open: Record<string, number> = {};
         let reading: Promise<void> | undefined;
         await load(path, MEMORY_CHUNKS, () => {
           reading = sleep(MEMORY_READ_MS).then(async () => {
             await quiet();
-            for (const n of pathNodes) open[n.role] = (rssOf(n.procs) - idle[n.role]!) / streams;
+            for (const n of pathNodes) {
+              open[n.role] = (rssOf(n.procs) - startupRss.get(n.procs)!) / streams;
+              open[`${n.role}.live`] = ((await liveOf(n.procs)) - live[n.role]!) / streams;
+            }
           });
         });
         await reading;
         return open;
       };
 
+      // RSS does not shrink back after a peak (V8 and malloc keep their pages), so the idle
+      // reading is taken once, before any load: RSS per stream is then an upper bound (it holds
+      // compiled code and heap room the load grew too). The live column is the exact part.
+      const startupRss = new Map<Proc[], number>();
+      for (const pathNodes of nodes.values()) {
+        for (const n of pathNodes) {
+          if (startupRss.has(n.procs)) continue;
+          await Promise.all(n.procs.map((p) => collectGarbage(p.inspector!)));
+          startupRss.set(n.procs, rssOf(n.procs));
+        }
+      }
       for (const path of paths) await load(path, WARM_UP_CHUNKS);
       const results = new Map<Path, Round[]>(paths.map((p) => [p, []]));
       for (let round = 0; round < rounds; round++)
@@ -264,6 +292,7 @@ function report(run: {
     if (pathNodes) {
       for (const n of pathNodes) {
         const rss = memory.get(path)?.[n.role] ?? Number.NaN;
+        const live = memory.get(path)?.[`${n.role}.live`] ?? Number.NaN;
         const bytes = median(rs.map((r) => r.alloc[n.role]!.bytes / events(r)));
         const gcPerSecond = median(rs.map((r) => r.alloc[n.role]!.gcs / r.seconds));
         const gcMax = Math.max(...rs.map((r) => r.alloc[n.role]!.maxMs));
@@ -274,12 +303,14 @@ function report(run: {
               ? 'relay A (agents’ relay)'
               : `${AGENTS} agents`;
         facts[`load.rss.${path.name}.${n.role}`] = rss;
+        facts[`load.live.${path.name}.${n.role}`] = live;
         facts[`load.alloc.${path.name}.${n.role}`] = bytes;
         facts[`load.gc.${path.name}.${n.role}.perSecond`] = gcPerSecond;
         facts[`load.gc.${path.name}.${n.role}.maxMs`] = gcMax;
         memRows.push([
           `${path.name}: ${role}`,
           fmt(rss, 1),
+          fmt(live, 1),
           fmt(bytes, 0),
           fmt(gcPerSecond, 1),
           fmt(gcMax, 1),
@@ -300,7 +331,7 @@ function report(run: {
   const relayRss = facts['load.rss.relay+agent.entry']!;
   checks.push({
     target: 'loadRss',
-    value: `${fmt(relayRss, 1)} KiB (${streams} streams)`,
+    value: `${fmt(relayRss, 1)} KiB, an upper bound, of which ${fmt(facts['load.live.relay+agent.entry']!, 1)} KiB live (${streams} streams)`,
     pass: relayRss <= TARGET.rssKiB,
   });
   if (cross) {
@@ -346,9 +377,16 @@ function report(run: {
       },
       'CPU µs per relayed chunk, by process (every process’s CPU over the round ÷ events relayed; a stream’s open and close included); entry: the relay the consumer enters; home: relay A, holding the agents, on the cross-relay path; redis: the private redis-server both relays share (per request on the local path, per chunk on the cross-relay one)',
       { head: ['path', 'client', 'bridge', 'entry', 'home', 'agents', 'redis', 'hops'], rows: cpuRows },
-      `memory and GC of the relay paths: RSS growth per open stream (in a window of its own after the rounds: each process after a full GC with nothing open, against after a full GC ${MEMORY_READ_MS / 1000} s after all ${streams} streams opened), bytes allocated on the V8 heap per relayed chunk (v8.GCProfiler over the inspector: heap growth + what GC freed; Buffer contents off the heap not counted), and GC pauses`,
+      `memory and GC of the relay paths: RSS growth per open stream (after a full GC ${MEMORY_READ_MS / 1000} s after all ${streams} streams of a window of their own opened, after the rounds, against after a full GC at start, before any load: an upper bound, as RSS keeps the room earlier peaks grew), the live part of it (V8 heap in use + external memory, after a full GC, against the same with nothing open just before that window), bytes allocated on the V8 heap per relayed chunk (v8.GCProfiler over the inspector during the rounds: heap growth + what GC freed; Buffer contents off the heap not counted), and GC pauses in the rounds`,
       {
-        head: ['process', 'RSS KiB per stream', 'B allocated per chunk', 'GC pauses/s', 'longest GC ms'],
+        head: [
+          'process',
+          'RSS KiB per stream',
+          'live KiB per stream',
+          'B allocated per chunk',
+          'GC pauses/s',
+          'longest GC ms',
+        ],
         rows: memRows,
       },
       ...notes,
