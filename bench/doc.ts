@@ -97,7 +97,11 @@ const WHY_MISSED: Partial<Record<TargetId, (f: Facts) => string>> = {
     [
       `At ${fmt(f('streams'), 0)} LMArena-paced streams relay + agents add ${ms(f('load.added.relay+agent.p99'))}`,
       `to the p99 gap between chunks (p50 ${ms(f('load.added.relay+agent.p50'))}, p99.9`,
-      `${ms(f('load.added.relay+agent.p99.9'))}). The load generator and stub bridge use`,
+      `${ms(f('load.added.relay+agent.p99.9'))}).`,
+      f('load.boxBusiest') >= 0.9
+        ? `The box was ${fmt(100 * f('load.boxBusiest'), 0)} % busy in the busiest round, so these figures include waiting for a core.`
+        : '',
+      'The load generator and stub bridge use',
       `${fmt(f('load.generatorMsPerSecond'), 0)} ms of CPU a second of the box's ${fmt(1000 * f('cores'), 0)}, and the`,
       `hops ${fmt(f('load.cpu.relay+agent.entry'), 1)} µs (relay) + ${fmt(f('load.cpu.relay+agent.agents'), 1)} µs (agents) per`,
       'chunk (lmarena-load CPU table): a chunk that arrives while its process is busy waits, so the',
@@ -108,7 +112,9 @@ const WHY_MISSED: Partial<Record<TargetId, (f: Facts) => string>> = {
       `${fmt(f('load.alloc.relay+agent.agents'), 0)} B allocated per chunk. The next levers: fewer bytes per chunk`,
       '(the allocation tables of slow-streams say where), and one event per chunk on each hop',
       '(protocol v3 folding head/end into data frames; a raw HTTP/1.1 client to the bridge).',
-    ].join(' '),
+    ]
+      .filter(Boolean)
+      .join(' '),
   loadRss: (f) =>
     [
       `The relay's RSS grows by ${fmt(f('load.rss.relay+agent.entry'), 1)} KiB per open stream (after a full GC`,

@@ -347,6 +347,7 @@ function report(run: {
   facts['load.generatorMsPerSecond'] = generator;
   const box = 1000 * cpus().length;
   const busiest = Math.max(...[...results.values()].flat().map((r) => r.boxBusy));
+  facts['load.boxBusiest'] = busiest;
   const notes = [
     `the load generator and the stub bridge use ${fmt(generator, 0)} ms of CPU a second (direct) of the box's ${box}${generator > box / 2 ? ': more than half of it, so the box is saturated by them and the added figures measure waiting for a core as much as the hops' : ''}`,
     ...(busiest >= 0.9
