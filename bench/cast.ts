@@ -68,18 +68,27 @@ export async function startCast(options: CastOptions): Promise<Cast> {
     const { token, key } = await provision(relay.url);
     const agents: Cast['agents'] = [];
     const count = options.agents ?? 1;
-    for (let i = 0; i < count; i++) {
-      const agent = await startAgentProcess(
-        relay.url,
-        token,
-        bridge.url,
-        options.maxConcurrency ?? 64,
-        `${options.scenario}/agent-${i + 1}`,
-        { inspect: true },
-      );
-      stops.push(agent.stop);
-      agents.push(agent);
+    // Started together: each takes seconds to load on a busy box, and they do not depend on each other.
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, (_, i) =>
+        startAgentProcess(
+          relay.url,
+          token,
+          bridge.url,
+          options.maxConcurrency ?? 64,
+          `${options.scenario}/agent-${i + 1}`,
+          { inspect: true },
+        ),
+      ),
+    );
+    for (const outcome of started) {
+      if (outcome.status === 'fulfilled') {
+        stops.push(outcome.value.stop);
+        agents.push(outcome.value);
+      }
     }
+    const failed = started.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
     if (!(await until(async () => (await liveAgents(relay.url)) >= count, 15_000))) {
       throw new Error(`only ${await liveAgents(relay.url)} of ${count} agents reached the relay`);
     }
