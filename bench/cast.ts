@@ -19,7 +19,7 @@ import { until } from './stats.js';
 
 /** A way from the load generator to the bridge. */
 export type Path = {
-  name: 'direct' | 'nginx' | 'ssh -R' | 'relay+agent';
+  name: 'direct' | 'nginx' | 'ssh -R' | 'relay+agent' | 'cross-relay';
   url: string;
   apiKey?: string;
   /** Processes whose CPU this path costs: client, bridge, and the hops in between. */
@@ -31,6 +31,8 @@ export type CastOptions = {
   scenario: string;
   /** Fake bridge flags, e.g. `['--chunks', '21']`. */
   bridgeArgs: string[];
+  /** The bridge to start instead of the fake bridge (e.g. the paced stub); `bridgeArgs` unused. */
+  bridge?: () => Promise<Proc & { url: string }>;
   relayEnv?: Record<string, string>;
   /** Agent processes (default 1) and each one's max_concurrency (default 64). */
   agents?: number;
@@ -59,25 +61,34 @@ export async function startCast(options: CastOptions): Promise<Cast> {
     for (const fn of stops.reverse()) await fn();
   };
   try {
-    const bridge = await startFakeBridge(options.bridgeArgs);
+    const bridge = await (options.bridge ?? (() => startFakeBridge(options.bridgeArgs)))();
     stops.push(bridge.stop);
     const relay = await startRelayProcess(options.relayEnv, `${options.scenario}/relay`, { inspect: true });
     stops.push(relay.stop);
     const { token, key } = await provision(relay.url);
     const agents: Cast['agents'] = [];
     const count = options.agents ?? 1;
-    for (let i = 0; i < count; i++) {
-      const agent = await startAgentProcess(
-        relay.url,
-        token,
-        bridge.url,
-        options.maxConcurrency ?? 64,
-        `${options.scenario}/agent-${i + 1}`,
-        { inspect: true },
-      );
-      stops.push(agent.stop);
-      agents.push(agent);
+    // Started together: each takes seconds to load on a busy box, and they do not depend on each other.
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, (_, i) =>
+        startAgentProcess(
+          relay.url,
+          token,
+          bridge.url,
+          options.maxConcurrency ?? 64,
+          `${options.scenario}/agent-${i + 1}`,
+          { inspect: true },
+        ),
+      ),
+    );
+    for (const outcome of started) {
+      if (outcome.status === 'fulfilled') {
+        stops.push(outcome.value.stop);
+        agents.push(outcome.value);
+      }
     }
+    const failed = started.find((o) => o.status === 'rejected');
+    if (failed) throw failed.reason;
     if (!(await until(async () => (await liveAgents(relay.url)) >= count, 15_000))) {
       throw new Error(`only ${await liveAgents(relay.url)} of ${count} agents reached the relay`);
     }

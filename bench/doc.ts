@@ -93,6 +93,48 @@ const WHY_MISSED: Partial<Record<TargetId, (f: Facts) => string>> = {
       `section) has the split: relay ${topPhases(f, 'relay c=50')}; agent`,
       `${topPhases(f, 'agent c=50')}. The GC row is the cost of the allocation target below.`,
     ].join(' '),
+  loadP99: (f) =>
+    [
+      `At ${fmt(f('streams'), 0)} LMArena-paced streams relay + agents add ${ms(f('load.added.relay+agent.p99'))}`,
+      `to the p99 gap between chunks (p50 ${ms(f('load.added.relay+agent.p50'))}, p99.9`,
+      `${ms(f('load.added.relay+agent.p99.9'))}).`,
+      f('load.boxBusiest') >= 0.9
+        ? `The box was ${fmt(100 * f('load.boxBusiest'), 0)} % busy in the busiest round, so these figures include waiting for a core.`
+        : '',
+      'The load generator and stub bridge use',
+      `${fmt(f('load.generatorMsPerSecond'), 0)} ms of CPU a second of the box's ${fmt(1000 * f('cores'), 0)}, and the`,
+      `hops ${fmt(f('load.cpu.relay+agent.entry'), 1)} µs (relay) + ${fmt(f('load.cpu.relay+agent.agents'), 1)} µs (agents) per`,
+      'chunk (lmarena-load CPU table): a chunk that arrives while its process is busy waits, so the',
+      'p99 follows the time each hop is busy per chunk and its longest stops. The GC column says how',
+      `often those stops come: the relay paused ${fmt(f('load.gc.relay+agent.entry.perSecond'), 1)} times a second, the`,
+      `longest ${fmt(f('load.gc.relay+agent.entry.maxMs'), 1)} ms, the agents ${fmt(f('load.gc.relay+agent.agents.perSecond'), 1)}`,
+      `times (longest ${fmt(f('load.gc.relay+agent.agents.maxMs'), 1)} ms), from ${fmt(f('load.alloc.relay+agent.entry'), 0)} B and`,
+      `${fmt(f('load.alloc.relay+agent.agents'), 0)} B allocated per chunk. The next levers: fewer bytes per chunk`,
+      '(the allocation tables of slow-streams say where), and one event per chunk on each hop',
+      '(protocol v3 folding head/end into data frames; a raw HTTP/1.1 client to the bridge).',
+    ]
+      .filter(Boolean)
+      .join(' '),
+  loadRss: (f) =>
+    [
+      `The relay's RSS grows by ${fmt(f('load.rss.relay+agent.entry'), 1)} KiB per open stream (after a full GC`,
+      'with every stream open, against after a full GC at start: an upper bound, as RSS keeps the room',
+      `earlier peaks grew), of which ${fmt(f('load.live.relay+agent.entry'), 1)} KiB is live (V8 heap in use and`,
+      `external memory); the agents ${fmt(f('load.rss.relay+agent.agents'), 1)} KiB together. A stream holds its`,
+      'consumer socket and HTTP state, its exchange and its tunnel stream; the rest is heap room for',
+      'the garbage of 10 000 chunks a second, which fewer bytes allocated per chunk would shrink. A heap',
+      'snapshot at this load splits the live part.',
+    ].join(' '),
+  crossCpu: (f) =>
+    [
+      `Through a second relay a chunk costs ${fmt(f('load.cpu.cross-relay.hops'), 1)} µs of CPU (entry relay`,
+      `${fmt(f('load.cpu.cross-relay.entry'), 1)}, agents' relay ${fmt(f('load.cpu.cross-relay.home'), 1)}, Redis`,
+      `${fmt(f('load.cpu.cross-relay.redis'), 1)}, agents ${fmt(f('load.cpu.cross-relay.agents'), 1)}) against`,
+      `${fmt(f('load.cpu.relay+agent.hops'), 1)} µs locally: ${fmt(f('load.crossRatio'))} ×. Every chunk crosses`,
+      'Redis pub/sub as its own message (publish on one relay, a push to the other), so the cross hop',
+      'pays a Redis round per chunk on top of a relay; batching the DATA of one stream per tick, or a',
+      'direct relay-to-relay socket, is what would take it under 1.5 ×.',
+    ].join(' '),
   alloc50: (f) => allocWhy(f, 'c=50'),
   allocSlow: (f) => allocWhy(f, '×200'),
 };
@@ -175,6 +217,11 @@ export function writeDoc(meta: DocMeta, sections: Section[]): string {
     '  throughput and slow-streams scenarios run instrumented windows on relay + agent alone: bytes',
     '  allocated per relayed chunk, and a CPU profile whose samples `bench/phases.ts` sorts into',
     '  phases of the request path (the phase tables: where the time goes, without opening a profiler).',
+    '- **lmarena-load** (the load the relay exists for): a stub bridge of its own (`bench/stub-bridge.ts`,',
+    '  raw sockets, every stream paced from one 5 ms tick, each event built once) and a raw-socket load',
+    '  generator (`bench/paced-load.ts`), so that 10 000 chunks a second leave the box to the hops;',
+    '  four agents; the cross-relay path enters a second relay (C) whose streams go over a private',
+    '  `redis-server` to relay A, which holds the agents (skipped without `redis-server`).',
     '',
     ...meta.baselines.map((b) => `${b}  `),
     '',
@@ -191,10 +238,13 @@ export function writeDoc(meta: DocMeta, sections: Section[]): string {
     'npm run bench -- --profile                # CPU profiles of relay and agents, summarised',
     'npm run bench -- --write-doc              # regenerate this file',
     "npm run bench -- --doc-only               # same, from the last run's figures (bench/out/last-run.json)",
+    'npm run bench -- --only lmarena-load --load-streams 200 --load-seconds 5   # the paced load, smaller',
     '```',
     '',
     'Options: `--rounds N` (measurements per figure, default 5; the heavy scenarios use at most 3),',
-    '`--duration S` (seconds per throughput measurement, default 4). The cluster scenario needs a',
+    '`--duration S` (seconds per throughput measurement, default 4), `--load-streams N` and',
+    '`--load-seconds S` (streams open at once in lmarena-load and how long each lasts; default 500 and',
+    '20, with `--quick` 200 and 5). The cluster scenario needs a',
     'Redis at `REDIS_BENCH_URL` (default `redis://127.0.0.1:6379`) and is skipped without one.',
     '',
   ].join('\n');

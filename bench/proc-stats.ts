@@ -86,3 +86,20 @@ export async function measureCpu<T>(
   });
   return { result, cpu, syscalls: calls };
 }
+
+/**
+ * CPU time of the whole box so far, in ms summed over its cores: busy (every state but idle and
+ * iowait) and total, from /proc/stat; zeros where unavailable. Two readings say how busy the
+ * box was in between, whoever used it.
+ */
+export function boxCpuMs(): { busy: number; total: number } {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = ticks.reduce((n, t) => n + t, 0);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+    return { busy: (total - idle) * TICK_MS, total: total * TICK_MS };
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+}

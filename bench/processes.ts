@@ -103,6 +103,13 @@ export async function startFakeBridge(args: string[] = []): Promise<Proc & { url
   return { child, pid: child.pid!, url: match[1]!, stop: stopper(child) };
 }
 
+/** The cheap paced stub bridge (bench/stub-bridge.ts); `args` e.g. `['--chunks', '400']`. */
+export async function startStubBridge(args: string[] = []): Promise<Proc & { url: string }> {
+  const child = launch('bench/stub-bridge.ts', ['--port', '0', ...args]);
+  const match = await waitForLine(child, /"url":\s*"([^"]+)"/);
+  return { child, pid: child.pid!, url: match[1]!, stop: stopper(child) };
+}
+
 export const BENCH_ADMIN_TOKEN = 'bench-admin-token-0123456789';
 
 /**

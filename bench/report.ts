@@ -14,6 +14,9 @@ export const TARGETS = {
   cpu50: 'CPU µs per stream at c=50, entry + exit hop ≤ ssh -R’s',
   alloc50: 'bytes allocated per relayed chunk at c=50 ≤ 1 KB, relay and agent each',
   allocSlow: 'bytes allocated per relayed chunk at 200 slow streams ≤ 1 KB, relay and agent each',
+  loadP99: 'added inter-chunk p99 at 500 LMArena-paced streams (4 agents) ≤ 5 ms',
+  loadRss: 'relay RSS per open stream at 500 LMArena-paced streams ≤ 16 KiB',
+  crossCpu: 'cross-relay CPU per chunk (relays, Redis, agents) ≤ 1.5 × local at 500 LMArena-paced streams',
   idleRss: 'relay RSS per idle agent at 10 000 agents ≤ 20 KiB',
   churnRss: 'relay RSS after 10 000 reconnects within 10 % of before',
 } as const;

@@ -7,6 +7,8 @@
  *   --rounds <n>       measurements per figure; medians reported (default 5; heavy scenarios ≤ 3)
  *   --duration <s>     seconds per throughput measurement (default 4)
  *   --quick            short smoke run at reduced scale (1 round, 1 s, 200 streams, 1 000 agents)
+ *   --load-streams <n> streams open at once in lmarena-load (default 500; --quick 200)
+ *   --load-seconds <s> how long each of them lasts (default 20; --quick 5)
  *   --only <a,b>       run only these scenarios (see --help)
  *   --profile          CPU profiles of relays and agents to bench/out/profiles/, summarised at the end
  *   --sources          run relay and agents from their TypeScript sources (tsx) instead of bundles
@@ -28,17 +30,20 @@ import type { Context, Scenario } from './scenario.js';
 import { churn } from './scenarios/churn.js';
 import { cluster } from './scenarios/cluster.js';
 import { idleAgents } from './scenarios/idle-agents.js';
+import { lmarenaLoad } from './scenarios/lmarena-load.js';
 import { longStream } from './scenarios/long-stream.js';
 import { slowStreams } from './scenarios/slow-streams.js';
 import { throughput } from './scenarios/throughput.js';
 
-const SCENARIOS: Scenario[] = [throughput, longStream, slowStreams, idleAgents, churn, cluster];
+const SCENARIOS: Scenario[] = [throughput, longStream, slowStreams, lmarenaLoad, idleAgents, churn, cluster];
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string' },
     duration: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    'load-streams': { type: 'string' },
+    'load-seconds': { type: 'string' },
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     sources: { type: 'boolean', default: false },
@@ -50,7 +55,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    'npm run bench -- [--rounds N] [--duration S] [--quick] [--only a,b] [--profile] [--sources] [--write-doc | --doc-only]\n',
+    'npm run bench -- [--rounds N] [--duration S] [--quick] [--load-streams N] [--load-seconds S] [--only a,b] [--profile] [--sources] [--write-doc | --doc-only]\n',
   );
   for (const s of SCENARIOS) console.log(`  ${s.id.padEnd(14)} ${s.about}`);
   process.exit(0);
@@ -67,14 +72,19 @@ const ctx: Context = {
   rounds: Number(values.rounds ?? (values.quick ? 1 : 5)),
   durationMs: 1000 * Number(values.duration ?? (values.quick ? 1 : 4)),
   quick: values.quick,
+  ...(values['load-streams'] === undefined ? {} : { loadStreams: Number(values['load-streams']) }),
+  ...(values['load-seconds'] === undefined ? {} : { loadSeconds: Number(values['load-seconds']) }),
 };
 const only = values.only?.split(',').map((s) => s.trim());
 const unknown = only?.filter((id) => !SCENARIOS.some((s) => s.id === id)) ?? [];
-if (unknown.length || !(ctx.rounds >= 1) || !(ctx.durationMs > 0)) {
+const badLoad =
+  (ctx.loadStreams !== undefined && !(Number.isSafeInteger(ctx.loadStreams) && ctx.loadStreams >= 1)) ||
+  (ctx.loadSeconds !== undefined && !(ctx.loadSeconds >= 1));
+if (unknown.length || !(ctx.rounds >= 1) || !(ctx.durationMs > 0) || badLoad) {
   console.error(
     unknown.length
       ? `unknown scenario(s): ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.id).join(', ')}`
-      : '--rounds and --duration must be positive numbers',
+      : '--rounds, --duration and --load-seconds (≥ 1) must be positive numbers, --load-streams a positive integer',
   );
   process.exit(2);
 }

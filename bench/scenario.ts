@@ -8,6 +8,9 @@ export type Context = {
   durationMs: number;
   /** `--quick`: a short smoke run at reduced scale; figures are not comparable with the targets. */
   quick: boolean;
+  /** `--load-streams` / `--load-seconds`: streams open at once and their length in the paced-load scenario. */
+  loadStreams?: number;
+  loadSeconds?: number;
 };
 
 export type Scenario = {

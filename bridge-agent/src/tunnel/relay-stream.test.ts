@@ -77,6 +77,20 @@ describe('RelayStream credit', () => {
     expect(r.control.map((f) => f.type)).toEqual(['head', 'end']);
   });
 
+  it('sends a paced chunk alone as its frame, and splits a turn of several over the frame limit in order', async () => {
+    const r = recorder();
+    const stream = new RelayStream(1, 1000, DATA_HEADER_BYTES + 4, r.channel, r.onDone);
+    stream.write(Buffer.from('ab'));
+    await nextTurn();
+    stream.write(Buffer.from('cd'));
+    await nextTurn();
+    stream.write(Buffer.from('efg'));
+    stream.write(Buffer.from('hij'));
+    stream.write(Buffer.from('k'));
+    await nextTurn();
+    expect(r.payloads.map(String)).toEqual(['ab', 'cd', 'efgh', 'ijk']);
+  });
+
   it('aborts the upstream on cancel and sends nothing more', async () => {
     const r = recorder();
     const stream = new RelayStream(1, 4, 1024, r.channel, r.onDone);

@@ -7,7 +7,13 @@
  * copy, as before, but one frame, one relay message and one consumer write instead of many).
  * Control frames that must follow the data (`end`, `error`) flush the batch first.
  */
-import { type AgentFrame, DATA_HEADER_BYTES, DataKind, encodeDataFrameParts } from '@arena-relay/shared';
+import {
+  type AgentFrame,
+  DATA_HEADER_BYTES,
+  DataKind,
+  encodeDataFrame,
+  encodeDataFrameParts,
+} from '@arena-relay/shared';
 import type { UpstreamFailure } from '../upstream/classify.js';
 import type { StreamSink } from '../upstream/forward.js';
 
@@ -41,8 +47,12 @@ export class RelayStream implements StreamSink {
   #endPending = false;
   #done = false;
   readonly #maxPayload: number;
-  /** Payload granted and waiting for the end of the turn. */
-  #batch: Buffer[] = [];
+  /**
+   * Payload granted and waiting for the end of the turn: its first piece, and every piece once
+   * there are several. A paced answer brings one chunk a turn, so most batches need no array.
+   */
+  #first: Buffer | undefined;
+  #batch: Buffer[] | undefined;
   #batchBytes = 0;
   #flushScheduled = false;
 
@@ -125,7 +135,10 @@ export class RelayStream implements StreamSink {
   #send(chunk: Buffer): number {
     const allowed = Math.min(chunk.length, this.#credit);
     if (allowed <= 0) return 0;
-    this.#batch.push(allowed === chunk.length ? chunk : chunk.subarray(0, allowed));
+    const piece = allowed === chunk.length ? chunk : chunk.subarray(0, allowed);
+    if (this.#batchBytes === 0) this.#first = piece;
+    else if (this.#batch) this.#batch.push(piece);
+    else this.#batch = [this.#first!, piece];
     this.#batchBytes += allowed;
     this.#credit -= allowed;
     this.bytesOut += allowed;
@@ -144,15 +157,21 @@ export class RelayStream implements StreamSink {
   /** Sends the batch as data frames of at most the frame size. */
   #flush(): void {
     if (this.#batchBytes === 0) return;
+    const first = this.#first!;
     const parts = this.#batch;
     const total = this.#batchBytes;
-    this.#batch = [];
+    this.#first = undefined;
+    this.#batch = undefined;
     this.#batchBytes = 0;
     if (total <= this.#maxPayload) {
-      this.channel.sendData(encodeDataFrameParts(DataKind.DATA, this.id, parts, total));
+      this.channel.sendData(
+        parts
+          ? encodeDataFrameParts(DataKind.DATA, this.id, parts, total)
+          : encodeDataFrame(DataKind.DATA, this.id, first),
+      );
       return;
     }
-    const joined = Buffer.concat(parts, total);
+    const joined = parts ? Buffer.concat(parts, total) : first;
     for (let offset = 0; offset < total; offset += this.#maxPayload) {
       const payload = joined.subarray(offset, Math.min(total, offset + this.#maxPayload));
       this.channel.sendData(encodeDataFrameParts(DataKind.DATA, this.id, [payload], payload.length));
@@ -168,7 +187,8 @@ export class RelayStream implements StreamSink {
   #abort(outcome: StreamOutcome): void {
     if (this.#done) return;
     this.#pending = undefined;
-    this.#batch = [];
+    this.#first = undefined;
+    this.#batch = undefined;
     this.#batchBytes = 0;
     this.#finish(outcome);
     this.#signalAbort();

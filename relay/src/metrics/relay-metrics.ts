@@ -6,12 +6,13 @@
  * can sum a cluster's relays and still tell them apart.
  */
 import { bridgeReasonCode } from '@arena-relay/shared';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ExchangeObserver, RequestRecord } from '../proxy/observer.js';
 import type { ExchangeRegistry } from '../proxy/registry.js';
 import type { Router } from '../routing/router.js';
 import type { Store } from '../store/store.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
+import { BoundCounter, BoundHistogram } from './bound-metrics.js';
 
 const PREFIX = 'arena_relay_';
 
@@ -44,43 +45,40 @@ export class RelayMetrics implements ExchangeObserver {
   readonly registry = new Registry();
   private readonly models = new Set<string>();
   private readonly trips = new Map<string, number>();
-  private readonly requests: Counter<'model' | 'status' | 'outcome'>;
-  private readonly duration: Histogram<'model'>;
-  private readonly ttfb: Histogram<'model'>;
-  private readonly bytes: Counter<'model'>;
+  // The series every request moves are bound per label set (bound-metrics.ts): no label hashing per request.
+  private readonly requests: BoundCounter;
+  private readonly duration: BoundHistogram;
+  private readonly ttfb: BoundHistogram;
+  private readonly bytes: BoundCounter;
   private readonly retries: Counter<'code'>;
   private readonly cooldownTrips: Counter;
-  private readonly http: Counter<'method' | 'route' | 'status'>;
+  private readonly http: BoundCounter;
 
   constructor(private readonly deps: RelayMetricsDeps) {
     this.registry.setDefaultLabels({ relay: deps.relayId });
     const registers = [this.registry];
-    this.requests = new Counter({
-      name: `${PREFIX}requests_total`,
-      help: 'Consumer requests proxied to an agent, by model, HTTP status and outcome',
-      labelNames: ['model', 'status', 'outcome'],
+    this.requests = new BoundCounter(
+      `${PREFIX}requests_total`,
+      'Consumer requests proxied to an agent, by model, HTTP status and outcome',
       registers,
-    });
-    this.duration = new Histogram({
-      name: `${PREFIX}request_duration_seconds`,
-      help: 'Whole proxied request, from arrival to the last byte',
-      labelNames: ['model'],
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    );
+    this.duration = new BoundHistogram(
+      `${PREFIX}request_duration_seconds`,
+      'Whole proxied request, from arrival to the last byte',
+      [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
       registers,
-    });
-    this.ttfb = new Histogram({
-      name: `${PREFIX}ttfb_seconds`,
-      help: 'Time to the first body byte relayed to the consumer',
-      labelNames: ['model'],
-      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    );
+    this.ttfb = new BoundHistogram(
+      `${PREFIX}ttfb_seconds`,
+      'Time to the first body byte relayed to the consumer',
+      [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers,
-    });
-    this.bytes = new Counter({
-      name: `${PREFIX}relayed_bytes_total`,
-      help: 'Body bytes relayed from agents to consumers',
-      labelNames: ['model'],
+    );
+    this.bytes = new BoundCounter(
+      `${PREFIX}relayed_bytes_total`,
+      'Body bytes relayed from agents to consumers',
       registers,
-    });
+    );
     this.retries = new Counter({
       name: `${PREFIX}retries_total`,
       help: 'Attempts that failed before the first byte (the request may be retried on another agent), by failure code',
@@ -92,12 +90,11 @@ export class RelayMetrics implements ExchangeObserver {
       help: 'Times an agent was benched by the cooldown after repeated failures',
       registers,
     });
-    this.http = new Counter({
-      name: `${PREFIX}http_requests_total`,
-      help: 'HTTP requests answered by the relay, by method, route and status',
-      labelNames: ['method', 'route', 'status'],
+    this.http = new BoundCounter(
+      `${PREFIX}http_requests_total`,
+      'HTTP requests answered by the relay, by method, route and status',
       registers,
-    });
+    );
     this.gauges(registers);
   }
 
@@ -228,10 +225,12 @@ export class RelayMetrics implements ExchangeObserver {
 
   finished(record: RequestRecord): void {
     const model = this.modelLabel(record);
-    this.requests.inc({ model, status: String(record.status), outcome: record.outcome });
-    this.duration.observe({ model }, record.durationMs / 1000);
-    if (record.ttfbMs !== undefined) this.ttfb.observe({ model }, record.ttfbMs / 1000);
-    if (record.bytes > 0) this.bytes.inc({ model }, record.bytes);
+    const { status, outcome } = record;
+    const byModel = () => ({ model });
+    this.requests.inc(`${model}\n${status}\n${outcome}`, () => ({ model, status: String(status), outcome }));
+    this.duration.observe(model, byModel, record.durationMs / 1000);
+    if (record.ttfbMs !== undefined) this.ttfb.observe(model, byModel, record.ttfbMs / 1000);
+    if (record.bytes > 0) this.bytes.inc(model, byModel, record.bytes);
     if (record.agentId) this.syncTripsOf(record.agentId);
   }
 
@@ -242,7 +241,7 @@ export class RelayMetrics implements ExchangeObserver {
 
   /** Counts one answered HTTP request; `route` is the matched pattern, never the raw path. */
   httpRequest(method: string, route: string, status: number): void {
-    this.http.inc({ method, route, status: String(status) });
+    this.http.inc(`${method} ${route} ${status}`, () => ({ method, route, status: String(status) }));
   }
 
   /**

@@ -103,3 +103,67 @@ describe('ContentCounter', () => {
     expect(count([bridgeStream(['say "content": "x"'])])).toBe(codePoints('say "content": "x"'));
   });
 });
+
+/** JSON text as Python's `json.dumps` writes it by default: every non-ASCII unit as `\uXXXX`. */
+const asciiJson = (text: string) =>
+  JSON.stringify(text).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+
+describe('ContentCounter on a long answer at LMArena’s pace', () => {
+  /** 8 000 events (400 s at 20 a second), `created` ticking every 20, text of every kind. */
+  function longAnswer(): { events: Buffer[]; pieces: string[] } {
+    const texts = [
+      'The relay',
+      ' 你好，世界',
+      ' "quoted" \\ back',
+      '\ttab\nline',
+      ' 😀👍🏽',
+      '\u0001\u001f',
+      ' é',
+    ];
+    const pieces: string[] = [];
+    const events: Buffer[] = [];
+    for (let i = 0; i < 8_000; i++) {
+      const piece = `${texts[i % texts.length]}${i % 13 === 0 ? '' : String(i)}`;
+      pieces.push(piece);
+      const created = 1795663374 + Math.floor(i / 20);
+      // Python spacing, with now and then a compact event from another writer.
+      const event =
+        i % 97 === 0
+          ? `data: ${JSON.stringify({ id: 'chatcmpl-x', created, choices: [{ index: 0, delta: { content: piece } }] })}\n\n`
+          : `data: {"id": "chatcmpl-1b2c", "object": "chat.completion.chunk", "created": ${created}, "model": "gpt-5", "choices": [{"index": 0, "delta": {"content": ${i % 11 === 0 ? asciiJson(piece) : JSON.stringify(piece)}}, "finish_reason": null}]}\n\n`;
+      events.push(Buffer.from(event));
+    }
+    return { events, pieces };
+  }
+
+  /** What parsing every event once, at the end, would count. */
+  function parsedAtTheEnd(events: Buffer[]): number {
+    let chars = 0;
+    for (const line of Buffer.concat(events).toString('utf8').split('\n')) {
+      if (!line.startsWith('data: {')) continue;
+      const content = (JSON.parse(line.slice(6)) as { choices: Array<{ delta: { content?: string } }> })
+        .choices[0]?.delta.content;
+      if (typeof content === 'string') chars += codePoints(content);
+    }
+    return chars;
+  }
+
+  it('gives the same estimate as a parse of every event at the end, one event per chunk or cut anywhere', () => {
+    const { events, pieces } = longAnswer();
+    const expected = parsedAtTheEnd(events);
+    expect(expected).toBe(codePoints(pieces.join('')));
+    expect(count(events)).toBe(expected);
+    // The same bytes cut at pseudo-random places (a deterministic LCG), 1 to 600 bytes apart.
+    const bytes = Buffer.concat(events);
+    const offsets: number[] = [];
+    for (let at = 0, seed = 7; at < bytes.length; ) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      at += 1 + (seed % 600);
+      offsets.push(at);
+    }
+    expect(count(cut(bytes, offsets))).toBe(expected);
+  });
+});
