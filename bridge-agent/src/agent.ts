@@ -19,6 +19,7 @@ import {
   type UpdateFrame,
 } from '@arena-relay/shared';
 import { PLAIN_TRANSPORT_FIX, plainRelayUrls, plainTransportWarning } from './config/plain-transport.js';
+import { proxyFor } from './config/proxy-url.js';
 import { AgentSettings } from './config/pushed-settings.js';
 import type { AgentConfig, FieldName } from './config/schema.js';
 import { createLogger, type Logger } from './logging.js';
@@ -158,6 +159,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       urls: config.relayUrls,
       token: config.token,
       caFile: config.caFile,
+      proxyFor: (url) => proxyFor(url, config.proxyUrl, config.proxyEnv),
       hello: (link) => this.#hello(link),
       logger: this.#log,
       welcomeTimeoutMs: options.welcomeTimeoutMs,
@@ -191,6 +193,15 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     // At every start, whatever was said before: the owner may never have run doctor.
     for (const url of plainRelayUrls(this.#config.relayUrls)) {
       this.#log.warn({ relay: url, fix: PLAIN_TRANSPORT_FIX }, plainTransportWarning(url));
+    }
+    for (const url of this.#config.relayUrls) {
+      // Only the masked address: the proxy URL may carry a password.
+      const proxy = proxyFor(url, this.#config.proxyUrl, this.#config.proxyEnv);
+      if (proxy)
+        this.#log.info(
+          { relay: url, proxy: proxy.shown, from: proxy.source },
+          'dialling the relay through a proxy',
+        );
     }
     this.#pool.start();
   }

@@ -13,6 +13,7 @@ import { type Agent, startAgent } from './agent.js';
 import { COMMANDS, COMMANDS_USAGE } from './commands/commands.js';
 import { type CommandContext, execRunner } from './commands/context.js';
 import { ConfigError, loadConfigWithOrigins, USAGE, wantsHelp } from './config/load-config.js';
+import { proxyFor } from './config/proxy-url.js';
 import type { AgentConfig, FieldName } from './config/schema.js';
 import { createLogger, type Logger } from './logging.js';
 import { trustedCas } from './tunnel/relay-tls.js';
@@ -61,6 +62,7 @@ function wireSelfUpdate(agent: Agent, config: AgentConfig, logger: Logger, entry
     currentVersion: AGENT_VERSION,
     token: config.token,
     ca: trustedCas(config.caFile),
+    proxyFor: (url) => proxyFor(url, config.proxyUrl, config.proxyEnv),
     logger,
     start: (file) => startNext(file, entry),
     handOver: leave,

@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import { ConfigError, configFilePath, loadConfig } from '../config/load-config.js';
 import { PLAIN_TRANSPORT_FIX, plainRelayUrls, plainTransportWarning } from '../config/plain-transport.js';
+import { proxyFor } from '../config/proxy-url.js';
 import type { AgentConfig } from '../config/schema.js';
 import { checkBridge } from '../doctor/bridge-check.js';
 import { probeServing, type ServeProbe } from '../doctor/bridge-serve-probe.js';
@@ -35,11 +36,26 @@ export function nodeLine(version: string): CheckLine {
       );
 }
 
+/** The proxy line when no relay is dialled through one: none set, or every relay exempt. */
+function directLine(config: AgentConfig): CheckLine {
+  const set =
+    config.proxyUrl !== undefined ||
+    Object.keys(config.proxyEnv ?? {}).some((name) => !/^no_proxy$/i.test(name));
+  return ok(
+    'proxy',
+    set
+      ? 'none used: every relay is on this machine (loopback) or exempted by NO_PROXY'
+      : 'none: relays are dialled directly (set proxy_url or HTTPS_PROXY if this network needs a proxy)',
+  );
+}
+
 /** Every check after the config, in order; stops at nothing. */
 export async function checkAll(config: AgentConfig, options: DoctorOptions = {}): Promise<CheckLine[]> {
   const lines: CheckLine[] = [];
   const plain = new Set(plainRelayUrls(config.relayUrls));
-  for (const url of config.relayUrls) {
+  const proxies = config.relayUrls.map((url) => proxyFor(url, config.proxyUrl, config.proxyEnv));
+  if (proxies.every((proxy) => proxy === undefined)) lines.push(directLine(config));
+  for (const [i, url] of config.relayUrls.entries()) {
     // A relay that answers well over plain ws:// still fails: the token crosses the network in clear.
     if (plain.has(url)) lines.push(fail('relay transport', plainTransportWarning(url), PLAIN_TRANSPORT_FIX));
     lines.push(
@@ -47,6 +63,7 @@ export async function checkAll(config: AgentConfig, options: DoctorOptions = {})
         url,
         token: config.token,
         caFile: config.caFile,
+        proxy: proxies[i],
         timeoutMs: options.relayTimeoutMs,
       })),
     );

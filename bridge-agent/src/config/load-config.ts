@@ -6,6 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
+import { parseProxyUrl, proxyEnvOf } from './proxy-url.js';
 import { type AgentConfig, configSchema, FIELDS, type FieldName, type FieldSource } from './schema.js';
 import { envLayer, fileLayer, flagLayer, type Layer, mergeLayers } from './sources.js';
 
@@ -44,6 +45,8 @@ Reads config.jsonc, then AGENT_* environment variables, then these flags (later 
   --max-concurrency <n>     streams served at once (AGENT_MAX_CONCURRENCY; default 4)
   --status-port <port>      local status server on 127.0.0.1; 0 = any, -1 = off (AGENT_STATUS_PORT; default 5103)
   --log-level <level>       fatal|error|warn|info|debug|trace|silent (AGENT_LOG_LEVEL; default info)
+  --proxy <url>             proxy for reaching the relay: http://[user:pass@]host:port or socks5://…
+                            (AGENT_PROXY_URL; default HTTPS_PROXY / ALL_PROXY minus NO_PROXY; never for loopback)
   --auto-update <bool>      take the agent version the relay offers (AGENT_AUTO_UPDATE; default false,
                             true in client packages; only when run as the arena-agent.mjs bundle)
   --help                    show this text
@@ -126,8 +129,14 @@ export function loadConfigWithOrigins(input: LoadConfigInput): {
     const problem = checkCaFile(resolvedCa, readFile);
     if (problem) problems.push(`${FIELDS.caFile.file} (from ${merged.origins.caFile}) ${problem}`);
   }
+  const proxyEnv = proxyEnvOf(input.env);
+  for (const [name, value] of Object.entries(proxyEnv)) {
+    const problem = name.toLowerCase() === 'no_proxy' ? undefined : parseProxyUrl(value);
+    if (problem && 'problem' in problem) problems.push(`${name} (from the environment) ${problem.problem}`);
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  const config = resolvedCa === undefined ? parsed.data : { ...parsed.data, caFile: resolvedCa };
+  const config: AgentConfig = { ...parsed.data, proxyEnv };
+  if (resolvedCa !== undefined) config.caFile = resolvedCa;
   return { config, explicit: new Set(Object.keys(merged.origins) as FieldName[]) };
 }
 

@@ -3,6 +3,7 @@
  * variable, flag) and one zod schema that coerces, defaults and validates the merged values.
  */
 import { z } from 'zod';
+import { type ProxyEnv, parseProxyUrl } from './proxy-url.js';
 import { normaliseUpstreamUrl, toConnectUrl } from './relay-url.js';
 
 /** Where a setting can be given. `file` is a dotted path into config.jsonc. */
@@ -23,6 +24,8 @@ export const FIELDS = {
   connections: { file: 'connections', env: 'AGENT_CONNECTIONS', flag: '--connections' },
   statusPort: { file: 'status_port', env: 'AGENT_STATUS_PORT', flag: '--status-port' },
   autoUpdate: { file: 'auto_update', env: 'AGENT_AUTO_UPDATE', flag: '--auto-update' },
+  // Secret: a proxy URL may carry a user and password.
+  proxyUrl: { file: 'proxy_url', env: 'AGENT_PROXY_URL', flag: '--proxy', secret: true },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -123,6 +126,7 @@ export const configSchema = z.object({
   connections: integer(1, 16, 2),
   statusPort: integer(-1, 65535, 5103),
   autoUpdate: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
+  proxyUrl: url(parseProxyUrl).optional(),
 });
 
 /**
@@ -136,5 +140,8 @@ export const configSchema = z.object({
  * - `heartbeatIntervalSeconds`: informational; the relay's `welcome.heartbeatMs` rules liveness.
  * - `statusPort`: 0 picks a free port, -1 disables the status server.
  * - `autoUpdate`: take the agent version the relay offers (only when running as the bundle file).
+ * - `proxyUrl`: the proxy relays are dialled through (http(s):// or socks…://, credentials allowed:
+ *   never log it, see proxy-url.ts); it wins over `proxyEnv`.
+ * - `proxyEnv`: the environment's `HTTPS_PROXY`-style variables, picked by `loadConfig`.
  */
-export type AgentConfig = z.output<typeof configSchema>;
+export type AgentConfig = z.output<typeof configSchema> & { proxyEnv?: ProxyEnv };

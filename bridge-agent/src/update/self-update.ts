@@ -12,7 +12,9 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { AGENT_BUNDLE_PATH, AGENT_CONNECT_PATH, type UpdateFrame } from '@arena-relay/shared';
 import { Agent as HttpAgent, request } from 'undici';
+import type { ChosenProxy } from '../config/proxy-url.js';
 import type { Logger } from '../logging.js';
+import { proxyDispatcher } from '../tunnel/relay-proxy.js';
 
 /** The message a handed-over process sends its parent once a relay welcomed it. */
 export const HANDOVER_READY = 'arena-agent-ready';
@@ -35,6 +37,8 @@ export type SelfUpdateOptions = {
   token: string;
   /** Trusted CAs for a wss:// relay (as the relay link uses). */
   ca?: string[] | undefined;
+  /** The proxy to reach a relay's download address through, as the relay link dials it. */
+  proxyFor?: (url: string) => ChosenProxy | undefined;
   logger: Logger;
   /** Starts `file` as the next agent process. */
   start(file: string): NextProcess;
@@ -111,7 +115,9 @@ export class SelfUpdate {
 
   /** The body, refused as soon as it grows past `bytes`. */
   async #download(url: string, bytes: number): Promise<Buffer> {
-    const dispatcher = new HttpAgent(this.#options.ca ? { connect: { ca: this.#options.ca } } : {});
+    const { ca } = this.#options;
+    const proxy = this.#options.proxyFor?.(url);
+    const dispatcher = proxy ? proxyDispatcher(proxy, ca) : new HttpAgent(ca ? { connect: { ca } } : {});
     try {
       const res = await request(url, {
         dispatcher,

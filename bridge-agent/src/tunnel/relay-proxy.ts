@@ -1,0 +1,98 @@
+/**
+ * The agent's connections to a relay through a proxy: an `http.Agent` for the WebSocket (`ws`
+ * takes one), an undici dispatcher for the agent's HTTP calls to the relay (the bundle download),
+ * and plain words for what went wrong on the way. HTTP CONNECT proxies come from
+ * `https-proxy-agent` and undici's `ProxyAgent`; SOCKS from `socks-proxy-agent` and `socks`.
+ * Either way the relay's TLS (and its `--ca`) runs end to end inside the tunnel: the proxy sees
+ * only the relay's host and port.
+ */
+
+import { lookup } from 'node:dns/promises';
+import type { Agent as HttpAgent } from 'node:http';
+import { connect as tlsConnect } from 'node:tls';
+import { HttpsProxyAgent } from 'https-proxy-agent';
+import { SocksClient } from 'socks';
+import { SocksProxyAgent } from 'socks-proxy-agent';
+import { type Dispatcher, ProxyAgent, Agent as UndiciAgent } from 'undici';
+import type { ChosenProxy } from '../config/proxy-url.js';
+
+/** How long the proxy may take to open the tunnel, in ms. */
+export const PROXY_CONNECT_TIMEOUT_MS = 15_000;
+
+const isSocks = (proxy: ChosenProxy) => proxy.url.protocol.startsWith('socks');
+
+/** The `agent` for one `ws` dial through `proxy`; TLS options (`ca`) come with each dial. */
+export function proxyAgent(proxy: ChosenProxy): HttpAgent {
+  if (isSocks(proxy)) return new SocksProxyAgent(proxy.url, { timeout: PROXY_CONNECT_TIMEOUT_MS });
+  return new HttpsProxyAgent(proxy.url);
+}
+
+/** An undici dispatcher that reaches the relay through `proxy`, trusting `ca` for the relay. */
+export function proxyDispatcher(proxy: ChosenProxy, ca: string[] | undefined): Dispatcher {
+  if (!isSocks(proxy)) {
+    return new ProxyAgent({ uri: proxy.url.href, ...(ca && { requestTls: { ca } }) });
+  }
+  // undici's own SOCKS agent is experimental (and warns); `socks` is what socks-proxy-agent uses.
+  const parsed = new SocksProxyAgent(proxy.url);
+  return new UndiciAgent({
+    connect: (options, callback) => {
+      const { hostname, protocol, servername } = options;
+      const port = Number(options.port) || (protocol === 'https:' ? 443 : 80);
+      const host = hostname.replace(/^\[|\]$/g, '');
+      void (async () => {
+        const destination = parsed.shouldLookup ? (await lookup(host)).address : host;
+        const { socket } = await SocksClient.createConnection({
+          proxy: parsed.proxy,
+          destination: { host: destination, port },
+          command: 'connect',
+          timeout: PROXY_CONNECT_TIMEOUT_MS,
+        });
+        if (protocol !== 'https:') return callback(null, socket);
+        const secure = tlsConnect({ socket, servername: servername ?? host, ...(ca && { ca }) });
+        secure.once('secureConnect', () => callback(null, secure));
+        secure.once('error', (error) => {
+          socket.destroy();
+          callback(error, null);
+        });
+      })().catch((error: Error) => callback(error, null));
+    },
+  });
+}
+
+/** Connection errors that, with a proxy in the way, can only be about reaching the proxy. */
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * What a failed dial through `proxy` means, in words an owner can act on, or undefined when the
+ * error is not about the proxy. Only the masked proxy address is quoted.
+ */
+export function describeProxyError(error: Error, proxy: ChosenProxy): string | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = `the proxy ${proxy.shown} (from ${proxy.source})`;
+  if (code !== undefined && UNREACHABLE.has(code)) {
+    return `cannot reach ${where} (${code}): check the proxy address, or that the proxy runs`;
+  }
+  // `socks` throws a SocksClientError whose message says what the proxy answered.
+  if (error.name === 'SocksClientError' || /^Socks/i.test(error.message)) {
+    if (/auth/i.test(error.message)) {
+      return `${where} refused the credentials (${error.message}): check the user and password in the proxy URL`;
+    }
+    return `${where} could not open the tunnel (${error.message})`;
+  }
+  return undefined;
+}
+
+/** What an HTTP answer to the upgrade means when it came through a proxy (407 is the proxy's own). */
+export function describeProxyStatus(status: number, proxy: ChosenProxy): string {
+  if (status === 407) {
+    return `the proxy ${proxy.shown} (from ${proxy.source}) asks for credentials (407): put the user and password in the proxy URL, http://user:password@host:port`;
+  }
+  return `HTTP ${status} through the proxy ${proxy.shown}: the proxy could not reach the relay, or the relay refused`;
+}
