@@ -135,7 +135,8 @@ export function loadConfigWithOrigins(input: LoadConfigInput): {
     if (problem && 'problem' in problem) problems.push(`${name} (from the environment) ${problem.problem}`);
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  const config: AgentConfig = { ...parsed.data, proxyEnv };
+  const config: AgentConfig = { ...parsed.data };
+  if (Object.keys(proxyEnv).length > 0) config.proxyEnv = proxyEnv;
   if (resolvedCa !== undefined) config.caFile = resolvedCa;
   return { config, explicit: new Set(Object.keys(merged.origins) as FieldName[]) };
 }
