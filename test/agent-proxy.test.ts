@@ -132,11 +132,16 @@ describe.each(KINDS)('agent through a %s proxy', (kind, start) => {
     }
     expect(proxy.refused).toBeGreaterThanOrEqual(3);
     const text = lines.join('');
-    expect(text).toMatch(
-      kind === 'SOCKS5'
-        ? /refused the credentials|could not open the tunnel/
-        : /asks for credentials \(407\)/,
-    );
+    // Without credentials, then with a wrong password: each said in words.
+    if (kind === 'SOCKS5') {
+      expect(text).toMatch(/socks5h:\/\/127\.0\.0\.1:\d+ \(from proxy_url\) asks for credentials/);
+      expect(text).toMatch(/socks5h:\/\/\*\*\*@127\.0\.0\.1:\d+ \(from proxy_url\) refused the credentials/);
+    } else {
+      expect(text).toMatch(/http:\/\/127\.0\.0\.1:\d+ \(from proxy_url\) asks for credentials \(407\)/);
+      expect(text).toMatch(
+        /http:\/\/\*\*\*@127\.0\.0\.1:\d+ \(from proxy_url\) asks for credentials \(407\)/,
+      );
+    }
     expect(text).not.toContain(PASSWORD);
   });
 });

@@ -91,9 +91,9 @@ export async function startConnectProxy(options: ProxyOptions = {}): Promise<Tes
         return;
       }
       if (options.auth) {
-        const expected = `basic ${Buffer.from(`${options.auth.user}:${options.auth.pass}`).toString('base64')}`;
+        const expected = Buffer.from(`${options.auth.user}:${options.auth.pass}`).toString('base64');
         const given = fields.find((f) => /^proxy-authorization:/i.test(f))?.replace(/^[^:]*:\s*/, '');
-        if (given?.toLowerCase() !== expected.toLowerCase()) {
+        if (given?.replace(/^basic\s+/i, '') !== expected) {
           proxy.refused++;
           client.end(
             'HTTP/1.1 407 Proxy Authentication Required\r\nproxy-authenticate: Basic realm="test"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n',
@@ -139,6 +139,7 @@ export async function startSocks5Proxy(options: ProxyOptions = {}): Promise<Test
       const methods = [...(await read(client, count))];
       const wanted = options.auth ? 0x02 : 0x00;
       if (version !== 5 || !methods.includes(wanted)) {
+        if (options.auth) proxy.refused++;
         client.end(Buffer.from([5, 0xff]));
         return;
       }

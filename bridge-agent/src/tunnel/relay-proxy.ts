@@ -79,8 +79,11 @@ export function describeProxyError(error: Error, proxy: ChosenProxy): string | u
   if (code !== undefined && UNREACHABLE.has(code)) {
     return `cannot reach ${where} (${code}): check the proxy address, or that the proxy runs`;
   }
-  // `socks` throws a SocksClientError whose message says what the proxy answered.
-  if (error.name === 'SocksClientError' || /^Socks/i.test(error.message)) {
+  // `socks` throws errors whose message names the protocol and says what the proxy answered.
+  if (/\bsocks[45]?\b/i.test(error.message)) {
+    if (/no accepted authentication/i.test(error.message)) {
+      return `${where} asks for credentials (${error.message}): put the user and password in the proxy URL, socks5://user:password@host:port`;
+    }
     if (/auth/i.test(error.message)) {
       return `${where} refused the credentials (${error.message}): check the user and password in the proxy URL`;
     }
