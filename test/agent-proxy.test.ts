@@ -6,6 +6,7 @@
  * them, and says so in words; a dead proxy is a clear error and a backoff, never a crash; the proxy
  * password appears in no log line.
  */
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import {
   type Agent,
   type AgentConfig,
@@ -24,8 +26,11 @@ import {
 import OpenAI from 'openai';
 import { Agent as UndiciAgent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDoctor } from '../bridge-agent/src/commands/doctor.js';
 import { proxyFor } from '../bridge-agent/src/config/proxy-url.js';
+import { ok } from '../bridge-agent/src/doctor/check-line.js';
 import { HANDOVER_READY, type NextProcess, SelfUpdate } from '../bridge-agent/src/update/self-update.js';
+import { buildAgentBundleCode } from '../relay/src/package/agent-bundle.js';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { DEFAULT_CHUNKS, startFakeBridge } from './support/fake-bridge.js';
@@ -40,6 +45,9 @@ import { startTestRelay } from './support/relay.js';
 import { createTestPki, type TestPki } from './support/tls.js';
 
 const PASSWORD = 'pr0xy-PASS-marker-7c1e';
+/** Runs a program; its stdout, whatever its exit code (doctor exits 1 on the plain ws:// relay here). */
+const run = (program: string, args: string[]) =>
+  promisify(execFile)(program, args).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
 const HOSTS = { 'relay.test': '127.0.0.1' };
 
 const KINDS: [string, (options: ProxyOptions) => Promise<TestProxy>][] = [
@@ -269,4 +277,102 @@ describe.each(KINDS)('TLS to the relay through a %s proxy', (_kind, start) => {
     expect(proxy.tunnels).toEqual([`relay.test:${port}`]);
     expect(readFileSync(entry)).toEqual(code);
   });
+});
+
+describe('doctor with a proxy', () => {
+  /** Runs doctor's checks with `argv` and `env`; returns its lines. */
+  async function doctor(argv: string[], env: Record<string, string> = {}): Promise<string[]> {
+    const out: string[] = [];
+    await runDoctor(
+      {
+        argv,
+        env,
+        cwd: '/nonexistent',
+        platform: 'linux',
+        homeDir: '/nonexistent',
+        user: { name: 'owner', uid: 1000 },
+        execPath: process.execPath,
+        execArgv: [],
+        entry: '/nonexistent/arena-agent.mjs',
+        nodeVersion: process.versions.node,
+        run: async () => ({ code: 0, stdout: '', stderr: '' }),
+        interactive: false,
+        ask: async () => '',
+        out: (line) => out.push(line),
+        err: (line) => out.push(line),
+      },
+      { serveProbe: async () => ok('bridge serves', 'probe skipped'), relayTimeoutMs: 5_000 },
+    );
+    return out;
+  }
+
+  it('says which proxy is used and that the relay answers through it; the password is never printed', async () => {
+    const { bridge, token, hidden } = await relayBehindName();
+    const proxy = track(await startConnectProxy({ hosts: HOSTS, auth: { user: 'owner', pass: PASSWORD } }));
+    const out = await doctor(['--relay', hidden, '--token', token, '--upstream', bridge.url], {
+      HTTPS_PROXY: 'http://unused:1',
+      http_proxy: withCredentials(proxy.url, 'owner', PASSWORD),
+    });
+    expect(out).toContain(
+      `ok    proxy: http://***@127.0.0.1:${proxy.port} (from http_proxy): the relay answers through it`,
+    );
+    expect(out).toContainEqual(expect.stringMatching(/^ok\s+token: accepted/));
+    expect(out.join('\n')).not.toContain(PASSWORD);
+  });
+
+  it('a dead proxy and a proxy refusing the credentials each fail with the fix', async () => {
+    const { bridge, token, hidden } = await relayBehindName();
+    const dead = await startConnectProxy();
+    await dead.close();
+    const argv = ['--relay', hidden, '--token', token, '--upstream', bridge.url];
+    const down = await doctor([...argv, '--proxy', withCredentials(dead.url, 'owner', PASSWORD)]);
+    expect(down).toContainEqual(
+      expect.stringMatching(
+        /^fail {2}proxy: cannot reach the proxy http:\/\/\*\*\*@127\.0\.0\.1:\d+ \(from proxy_url\) \(ECONNREFUSED\).* -> check proxy_url/,
+      ),
+    );
+    const proxy = track(await startSocks5Proxy({ hosts: HOSTS, auth: { user: 'owner', pass: PASSWORD } }));
+    const refused = await doctor([...argv, '--proxy', withCredentials(proxy.url, 'owner', 'wrong')]);
+    expect(refused).toContainEqual(
+      expect.stringMatching(/^fail {2}proxy: .*refused the credentials.* -> check proxy_url/),
+    );
+    expect([...down, ...refused].join('\n')).not.toContain(PASSWORD);
+  });
+
+  it('without a proxy, says the relays are dialled directly', async () => {
+    const { bridge, relay, token } = await relayBehindName();
+    const out = await doctor(['--relay', relay.url, '--token', token, '--upstream', bridge.url]);
+    expect(out).toContainEqual(expect.stringMatching(/^ok {4}proxy: none: relays are dialled directly/));
+    const exempt = await doctor(['--relay', relay.url, '--token', token, '--upstream', bridge.url], {
+      HTTPS_PROXY: 'http://proxy:1',
+    });
+    expect(exempt).toContainEqual(
+      expect.stringMatching(/^ok {4}proxy: none used: every relay is on this machine/),
+    );
+  });
+});
+
+describe('the single-file agent bundle with the proxy libraries', () => {
+  it('builds, and its doctor reaches the relay through each proxy kind', async () => {
+    const { code } = await buildAgentBundleCode();
+    const dir = mkdtempSync(join(tmpdir(), 'arena-proxy-bundle-'));
+    const file = join(dir, 'arena-agent.mjs');
+    writeFileSync(file, code);
+    const { bridge, token, hidden } = await relayBehindName();
+    for (const [, start] of KINDS) {
+      const proxy = track(await start({ hosts: HOSTS, auth: { user: 'owner', pass: PASSWORD } }));
+      const proxyUrl = withCredentials(proxy.url, 'owner', PASSWORD);
+      const { stdout } = await run(process.execPath, [
+        file,
+        'doctor',
+        ...['--relay', hidden, '--token', token, '--upstream', bridge.url, '--proxy', proxyUrl],
+      ]);
+      expect(stdout).toMatch(
+        /^ok {4}proxy: .*\*\*\*@127\.0\.0\.1:\d+ \(from proxy_url\): the relay answers through it$/m,
+      );
+      expect(stdout).toMatch(/^ok {4}token: accepted/m);
+      expect(stdout).not.toContain(PASSWORD);
+      expect(proxy.tunnels).toHaveLength(1);
+    }
+  }, 30_000);
 });
