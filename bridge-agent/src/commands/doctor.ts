@@ -14,8 +14,10 @@ import { checkBridge } from '../doctor/bridge-check.js';
 import { probeServing, type ServeProbe } from '../doctor/bridge-serve-probe.js';
 import { type CheckLine, fail, formatLine, ok } from '../doctor/check-line.js';
 import { checkRelay } from '../doctor/relay-check.js';
+import { writeSupportBundle } from '../doctor/support-bundle.js';
 import { MIN_NODE_VERSION, nodeIsSupported } from '../node-version.js';
 import { type CommandContext, EXIT } from './context.js';
+import { splitOwnFlags } from './own-flags.js';
 
 export type DoctorOptions = {
   /** Tells whether the bridge can serve; the default sends it a chat probe. */
@@ -79,11 +81,26 @@ export async function checkAll(config: AgentConfig, options: DoctorOptions = {})
   return lines;
 }
 
-export async function runDoctor(ctx: CommandContext, options: DoctorOptions = {}): Promise<number> {
-  const print = (line: CheckLine) => ctx.out(formatLine(line));
+/** What one doctor run found: its lines, the config's problems, the config when usable, the exit code. */
+type DoctorReport = {
+  lines: CheckLine[];
+  problems: string[];
+  config: AgentConfig | undefined;
+  configPath: string;
+  exit: number;
+};
+
+/** Runs every check, printing each line as it comes. */
+async function report(ctx: CommandContext, options: DoctorOptions): Promise<DoctorReport> {
+  const printed: CheckLine[] = [];
+  const print = (line: CheckLine) => {
+    printed.push(line);
+    ctx.out(formatLine(line));
+  };
   const node = nodeLine(ctx.nodeVersion);
   print(node);
   const path = configFilePath(ctx.argv, ctx.env, ctx.cwd);
+  const result = { lines: printed, problems: [] as string[], config: undefined, configPath: path };
   let config: AgentConfig;
   try {
     config = loadConfig({ argv: ctx.argv, env: ctx.env, cwd: ctx.cwd });
@@ -97,10 +114,32 @@ export async function runDoctor(ctx: CommandContext, options: DoctorOptions = {}
       ),
     );
     for (const problem of error.problems) ctx.out(`        - ${problem}`);
-    return EXIT.unusable;
+    return { ...result, problems: [...error.problems], exit: EXIT.unusable };
   }
   print(ok('config', existsSync(path) ? path : 'no config file; settings from the environment and flags'));
   const lines = await checkAll(config, options);
   for (const line of lines) print(line);
-  return node.status === 'fail' || lines.some((line) => line.status === 'fail') ? EXIT.failed : EXIT.ok;
+  const failed = node.status === 'fail' || lines.some((line) => line.status === 'fail');
+  return { ...result, config, exit: failed ? EXIT.failed : EXIT.ok };
+}
+
+/** `doctor [--bundle] [agent options]`: the checks; with `--bundle`, also the support zip in the current folder. */
+export async function runDoctor(ctx: CommandContext, options: DoctorOptions = {}): Promise<number> {
+  const split = splitOwnFlags(ctx.argv, { '--bundle': 'switch' });
+  if (split.problems.length > 0) {
+    for (const problem of split.problems) ctx.err(problem);
+    return EXIT.unusable;
+  }
+  const found = await report({ ...ctx, argv: split.rest }, options);
+  if (split.own['--bundle'] !== true) return found.exit;
+  try {
+    const file = await writeSupportBundle(ctx.cwd, { ...found, ...ctx, now: new Date() });
+    ctx.out(`bundle: ${file} -> send this file to the relay's operator (secrets are removed)`);
+  } catch (error) {
+    ctx.err(
+      `cannot write the bundle in ${ctx.cwd}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+    return Math.max(found.exit, EXIT.failed);
+  }
+  return found.exit;
 }
