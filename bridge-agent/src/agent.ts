@@ -23,6 +23,7 @@ import { proxyFor } from './config/proxy-url.js';
 import { AgentSettings } from './config/pushed-settings.js';
 import type { AgentConfig, FieldName } from './config/schema.js';
 import { createLogger, type Logger } from './logging.js';
+import { DesktopNotifier, type Spawner } from './notify/desktop-notifier.js';
 import {
   type AgentStats,
   type PlatformStatus,
@@ -82,6 +83,8 @@ export type AgentOptions = {
    * for a process started by a self-update, whose predecessor still holds the port for a moment.
    */
   statusPortRetryMs?: number;
+  /** Desktop notifications (with `desktopNotifications` on): the platform (default this one) and the program starter. */
+  notify?: { platform?: NodeJS.Platform; spawn?: Spawner; minIntervalMs?: number };
 };
 
 export type CloseOptions = {
@@ -124,6 +127,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   readonly #options: AgentOptions;
   readonly #settings: AgentSettings;
   #statusRetry: NodeJS.Timeout | undefined;
+  readonly #notifier: DesktopNotifier | undefined;
 
   constructor(config: AgentConfig, options: AgentOptions) {
     super();
@@ -132,6 +136,14 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     // Without a list, everything configured counts as the owner's (embedding, tests).
     this.#settings = new AgentSettings(config, options.explicit ?? new Set(['maxConcurrency', 'logLevel']));
     this.#log = options.logger ?? createLogger({ level: config.logLevel });
+    if (config.desktopNotifications) {
+      this.#notifier = new DesktopNotifier({
+        platform: options.notify?.platform ?? process.platform,
+        logger: this.#log,
+        spawn: options.notify?.spawn,
+        minIntervalMs: options.notify?.minIntervalMs,
+      });
+    }
     this.#bridge = new BridgeClient({
       baseUrl: config.upstreamUrl,
       apiKey: config.upstreamApiKey,
@@ -365,6 +377,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     this.#readiness.on('models', () => this.#send({ type: 'models', models: this.#offered() }));
     this.#readiness.on('ready', (ready, reason) => {
       this.#log.info({ ready, reason }, ready ? 'bridge ready' : 'bridge not ready');
+      this.#notifier?.update(ready, this.#readiness.code);
       this.#send(this.#readyFrame());
     });
     this.#pool.on('connected', (link, welcome, channel) => {

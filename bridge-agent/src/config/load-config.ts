@@ -47,6 +47,9 @@ Reads config.jsonc, then AGENT_* environment variables, then these flags (later 
   --log-level <level>       fatal|error|warn|info|debug|trace|silent (AGENT_LOG_LEVEL; default info)
   --proxy <url>             proxy for reaching the relay: http://[user:pass@]host:port or socks5://…
                             (AGENT_PROXY_URL; default HTTPS_PROXY / ALL_PROXY minus NO_PROXY; never for loopback)
+  --desktop-notifications <bool>
+                            a desktop notification when the bridge needs you (captcha, session, closed tab)
+                            (AGENT_DESKTOP_NOTIFICATIONS; default false)
   --auto-update <bool>      take the agent version the relay offers (AGENT_AUTO_UPDATE; default false,
                             true in client packages; only when run as the arena-agent.mjs bundle)
   --help                    show this text

@@ -26,6 +26,11 @@ export const FIELDS = {
   autoUpdate: { file: 'auto_update', env: 'AGENT_AUTO_UPDATE', flag: '--auto-update' },
   // Secret: a proxy URL may carry a user and password.
   proxyUrl: { file: 'proxy_url', env: 'AGENT_PROXY_URL', flag: '--proxy', secret: true },
+  desktopNotifications: {
+    file: 'desktop_notifications',
+    env: 'AGENT_DESKTOP_NOTIFICATIONS',
+    flag: '--desktop-notifications',
+  },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -127,6 +132,7 @@ export const configSchema = z.object({
   statusPort: integer(-1, 65535, 5103),
   autoUpdate: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
   proxyUrl: url(parseProxyUrl).optional(),
+  desktopNotifications: z.preprocess(toBoolean, z.boolean({ error: 'must be true or false' })).default(false),
 });
 
 /**
@@ -142,6 +148,7 @@ export const configSchema = z.object({
  * - `autoUpdate`: take the agent version the relay offers (only when running as the bundle file).
  * - `proxyUrl`: the proxy relays are dialled through (http(s):// or socks…://, credentials allowed:
  *   never log it, see proxy-url.ts); it wins over `proxyEnv`.
+ * - `desktopNotifications`: one desktop notification per incident when the bridge needs a person.
  * - `proxyEnv`: the environment's `HTTPS_PROXY`-style variables, picked by `loadConfig`.
  */
 export type AgentConfig = z.output<typeof configSchema> & { proxyEnv?: ProxyEnv };
