@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -375,4 +375,64 @@ describe('the single-file agent bundle with the proxy libraries', () => {
       expect(proxy.tunnels).toHaveLength(1);
     }
   }, 30_000);
+});
+
+describe('a hostile or broken HTTP proxy', () => {
+  /** A TCP server that treats each connection with `behave`. */
+  async function rawProxy(behave: (socket: Socket) => void): Promise<string> {
+    const sockets = new Set<Socket>();
+    const server = createNetServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => socket.destroy());
+      behave(socket);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    track({
+      close: () => {
+        for (const socket of sockets) socket.destroy();
+        return new Promise<void>((resolve) => server.close(() => resolve()));
+      },
+    });
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it.each([
+    ['accepts and says nothing', (_socket: Socket) => {}, /did not open the tunnel within 0\.3 s/],
+    [
+      'streams an answer that never ends',
+      (socket: Socket) => {
+        const junk = Buffer.alloc(64 * 1024, 'x');
+        const pump = () => {
+          while (!socket.destroyed && socket.write(junk));
+          if (!socket.destroyed) socket.once('drain', pump);
+        };
+        pump();
+      },
+      /sent an answer without end/,
+    ],
+    [
+      'speaks something else',
+      (socket: Socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n'),
+      /does not speak HTTP CONNECT/,
+    ],
+  ])('%s: a bounded, clear error and a retry, never a hang', async (_what, behave, said) => {
+    const { bridge, token, hidden } = await relayBehindName();
+    const proxyUrl = await rawProxy(behave);
+    const { lines, logger } = logSink();
+    const config: AgentConfig = {
+      ...loadConfig({
+        argv: ['--relay', hidden, '--token', token, '--upstream', bridge.url, '--status-port', '-1'],
+        env: {},
+      }),
+      proxyUrl,
+    };
+    const agent = track(
+      await startAgent(config, { logger, backoff: { baseMs: 20, capMs: 50 }, welcomeTimeoutMs: 300 }),
+    );
+    await expect.poll(() => agent.status().reconnects, { timeout: 5_000 }).toBeGreaterThanOrEqual(2);
+    const downs = lines
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.msg === 'relay link down: reconnecting');
+    expect(downs[0].reason).toMatch(said);
+  });
 });

@@ -8,7 +8,7 @@ import type { TLSSocket } from 'node:tls';
 import { SUBPROTOCOL } from '@arena-relay/shared';
 import { WebSocket } from 'ws';
 import type { ChosenProxy } from '../config/proxy-url.js';
-import { describeProxyError, describeProxyStatus, proxyAgent } from '../tunnel/relay-proxy.js';
+import { describeProxyError, proxyAgent } from '../tunnel/relay-proxy.js';
 import { describeCertificateError, trustedCas } from '../tunnel/relay-tls.js';
 import { errorCode } from '../upstream/classify.js';
 import { type CheckLine, fail, ok, warn } from './check-line.js';
@@ -68,7 +68,7 @@ function upgrade(input: RelayCheckInput): Promise<Outcome> {
     const ws = new WebSocket(input.url, SUBPROTOCOL, {
       headers: { authorization: `Bearer ${input.token}` },
       ...(ca && { ca }),
-      ...(input.proxy && { agent: proxyAgent(input.proxy) }),
+      ...(input.proxy && { agent: proxyAgent(input.proxy, input.timeoutMs ?? RELAY_CHECK_TIMEOUT_MS) }),
       perMessageDeflate: false,
       handshakeTimeout: input.timeoutMs ?? RELAY_CHECK_TIMEOUT_MS,
     });
@@ -195,18 +195,11 @@ function refusalLine(status: number, code: string | undefined, message: string |
 export const PROXY_FIX =
   'check proxy_url / AGENT_PROXY_URL or HTTPS_PROXY / ALL_PROXY (scheme, host, port, user and password), or unset it if this network needs no proxy';
 
-/** The proxy's own failure, when `outcome` is one; undefined when the way through it worked. */
+/** The proxy's own failure (unreachable, refusing CONNECT or the credentials), when `outcome` is one. */
 function proxyFailure(outcome: Outcome, proxy: ChosenProxy): CheckLine | undefined {
-  if (outcome.kind === 'error') {
-    const said = describeProxyError(outcome.error, proxy);
-    return said ? fail('proxy', said, PROXY_FIX) : undefined;
-  }
-  if (outcome.kind !== 'refused') return undefined;
-  // The relay's refusals carry its {"error":{"code"}} body; a proxy's 407 or 5xx does not.
-  if (outcome.status === 407 || (outcome.status >= 500 && outcome.code === undefined)) {
-    return fail('proxy', describeProxyStatus(outcome.status, proxy), PROXY_FIX);
-  }
-  return undefined;
+  if (outcome.kind !== 'error') return undefined;
+  const said = describeProxyError(outcome.error, proxy);
+  return said ? fail('proxy', said, PROXY_FIX) : undefined;
 }
 
 /** Proxy (when one is used), reachability, certificate (wss only) and token lines for one relay connect URL. */

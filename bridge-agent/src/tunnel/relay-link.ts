@@ -26,7 +26,7 @@ import {
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { ChosenProxy } from '../config/proxy-url.js';
-import { describeProxyError, describeProxyStatus, proxyAgent } from './relay-proxy.js';
+import { describeProxyError, proxyAgent } from './relay-proxy.js';
 import type { SessionChannel } from './relay-stream.js';
 import { describeCertificateError, trustedCas } from './relay-tls.js';
 import { channelFor } from './session-channel.js';
@@ -199,7 +199,8 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     const ws = new WebSocket(url, SUBPROTOCOL, {
       headers: { authorization: `Bearer ${this.#options.token}` },
       ...(this.#ca && { ca: this.#ca }),
-      ...(proxy && { agent: proxyAgent(proxy) }),
+      // The proxy gets the same time to open its tunnel as the relay to answer the upgrade.
+      ...(proxy && { agent: proxyAgent(proxy, this.#options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS) }),
       perMessageDeflate: false,
       // The relay sends only control frames, and an `open` holds a whole request body.
       maxPayload: MAX_OPEN_FRAME_BYTES,
@@ -233,7 +234,6 @@ export class RelayLink extends EventEmitter<LinkEvents> {
   #onRefused(conn: Connection, status: number): void {
     const fatal = FATAL_ANSWERS[status];
     if (fatal) conn.fatal = new FatalLinkError(fatal, status);
-    else if (conn.proxy) conn.reason = describeProxyStatus(status, conn.proxy);
     else conn.reason = `the relay answered the upgrade with HTTP ${status}`;
     conn.ws.terminate();
   }

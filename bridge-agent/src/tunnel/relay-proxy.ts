@@ -1,8 +1,8 @@
 /**
  * The agent's connections to a relay through a proxy: an `http.Agent` for the WebSocket (`ws`
  * takes one), an undici dispatcher for the agent's HTTP calls to the relay (the bundle download),
- * and plain words for what went wrong on the way. HTTP CONNECT proxies come from
- * `https-proxy-agent` and undici's `ProxyAgent`; SOCKS from `socks-proxy-agent` and `socks`.
+ * and plain words for what went wrong on the way. HTTP CONNECT proxies go through
+ * connect-proxy-agent.ts and undici's `ProxyAgent`; SOCKS through `socks-proxy-agent` and `socks`.
  * Either way the relay's TLS (and its `--ca`) runs end to end inside the tunnel: the proxy sees
  * only the relay's host and port.
  */
@@ -10,21 +10,26 @@
 import { lookup } from 'node:dns/promises';
 import type { Agent as HttpAgent } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
-import { HttpsProxyAgent } from 'https-proxy-agent';
 import { SocksClient } from 'socks';
 import { SocksProxyAgent } from 'socks-proxy-agent';
 import { type Dispatcher, ProxyAgent, Agent as UndiciAgent } from 'undici';
 import type { ChosenProxy } from '../config/proxy-url.js';
+import { ConnectProxyAgent, ProxyRefusedError } from './connect-proxy-agent.js';
 
-/** How long the proxy may take to open the tunnel, in ms. */
+/** How long an HTTP proxy may take to open the tunnel, in ms (SOCKS: the `socks` default, 30 s). */
 export const PROXY_CONNECT_TIMEOUT_MS = 15_000;
 
 const isSocks = (proxy: ChosenProxy) => proxy.url.protocol.startsWith('socks');
 
-/** The `agent` for one `ws` dial through `proxy`; TLS options (`ca`) come with each dial. */
-export function proxyAgent(proxy: ChosenProxy): HttpAgent {
-  if (isSocks(proxy)) return new SocksProxyAgent(proxy.url, { timeout: PROXY_CONNECT_TIMEOUT_MS });
-  return new HttpsProxyAgent(proxy.url);
+/**
+ * The `agent` for one `ws` dial through `proxy`; TLS options (`ca`) come with each dial. An HTTP
+ * proxy must open the tunnel within `timeoutMs` (default PROXY_CONNECT_TIMEOUT_MS).
+ */
+export function proxyAgent(proxy: ChosenProxy, timeoutMs = PROXY_CONNECT_TIMEOUT_MS): HttpAgent {
+  // No `timeout` for SOCKS: socks-proxy-agent would also use it as an idle timeout on the open
+  // tunnel, and cut a WebSocket quiet between two heartbeats.
+  if (isSocks(proxy)) return new SocksProxyAgent(proxy.url);
+  return new ConnectProxyAgent(proxy.url, timeoutMs);
 }
 
 /** An undici dispatcher that reaches the relay through `proxy`, trusting `ca` for the relay. */
@@ -74,8 +79,10 @@ const UNREACHABLE = new Set([
  * error is not about the proxy. Only the masked proxy address is quoted.
  */
 export function describeProxyError(error: Error, proxy: ChosenProxy): string | undefined {
+  if (error instanceof ProxyRefusedError) return describeProxyStatus(error.statusCode, proxy);
   const code = (error as NodeJS.ErrnoException).code;
   const where = `the proxy ${proxy.shown} (from ${proxy.source})`;
+  if (/^the proxy /.test(error.message)) return `${where}: ${error.message.slice('the proxy '.length)}`;
   if (code !== undefined && UNREACHABLE.has(code)) {
     return `cannot reach ${where} (${code}): check the proxy address, or that the proxy runs`;
   }
@@ -92,10 +99,11 @@ export function describeProxyError(error: Error, proxy: ChosenProxy): string | u
   return undefined;
 }
 
-/** What an HTTP answer to the upgrade means when it came through a proxy (407 is the proxy's own). */
+/** What a proxy's refusal of CONNECT means. */
 export function describeProxyStatus(status: number, proxy: ChosenProxy): string {
+  const where = `the proxy ${proxy.shown} (from ${proxy.source})`;
   if (status === 407) {
-    return `the proxy ${proxy.shown} (from ${proxy.source}) asks for credentials (407): put the user and password in the proxy URL, http://user:password@host:port`;
+    return `${where} asks for credentials (407): put the user and password in the proxy URL, http://user:password@host:port`;
   }
-  return `HTTP ${status} through the proxy ${proxy.shown}: the proxy could not reach the relay, or the relay refused`;
+  return `${where} refused the tunnel to the relay (${status}): it cannot reach the relay, or does not allow it`;
 }
