@@ -67,6 +67,7 @@ describe('loadConfig', () => {
       connections: 2,
       statusPort: 0,
       autoUpdate: false,
+      desktopNotifications: false,
     });
   });
 
@@ -88,6 +89,7 @@ describe('loadConfig', () => {
       connections: 2,
       statusPort: 5103,
       autoUpdate: false,
+      desktopNotifications: false,
     });
   });
 
