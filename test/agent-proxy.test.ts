@@ -377,9 +377,9 @@ describe('the single-file agent bundle with the proxy libraries', () => {
   }, 30_000);
 });
 
-describe('a hostile or broken HTTP proxy', () => {
+describe('a hostile or broken proxy', () => {
   /** A TCP server that treats each connection with `behave`. */
-  async function rawProxy(behave: (socket: Socket) => void): Promise<string> {
+  async function rawProxy(behave: (socket: Socket) => void, scheme = 'http'): Promise<string> {
     const sockets = new Set<Socket>();
     const server = createNetServer((socket) => {
       sockets.add(socket);
@@ -393,11 +393,12 @@ describe('a hostile or broken HTTP proxy', () => {
         return new Promise<void>((resolve) => server.close(() => resolve()));
       },
     });
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
   it.each([
     ['accepts and says nothing', (_socket: Socket) => {}, /did not open the tunnel within 0\.3 s/],
+    ['SOCKS: accepts and says nothing', (_socket: Socket) => {}, /did not open the tunnel within 0\.3 s/],
     [
       'streams an answer that never ends',
       (socket: Socket) => {
@@ -415,9 +416,9 @@ describe('a hostile or broken HTTP proxy', () => {
       (socket: Socket) => socket.end('SSH-2.0-OpenSSH_9.6\r\n\r\n'),
       /does not speak HTTP CONNECT/,
     ],
-  ])('%s: a bounded, clear error and a retry, never a hang', async (_what, behave, said) => {
+  ])('%s: a bounded, clear error and a retry, never a hang', async (what, behave, said) => {
     const { bridge, token, hidden } = await relayBehindName();
-    const proxyUrl = await rawProxy(behave);
+    const proxyUrl = await rawProxy(behave, what.startsWith('SOCKS') ? 'socks5h' : 'http');
     const { lines, logger } = logSink();
     const config: AgentConfig = {
       ...loadConfig({

@@ -8,28 +8,62 @@
  */
 
 import { lookup } from 'node:dns/promises';
-import type { Agent as HttpAgent } from 'node:http';
+import type { ClientRequest, Agent as HttpAgent } from 'node:http';
+import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import type { AgentConnectOpts } from 'agent-base';
 import { SocksClient } from 'socks';
 import { SocksProxyAgent } from 'socks-proxy-agent';
 import { type Dispatcher, ProxyAgent, Agent as UndiciAgent } from 'undici';
 import type { ChosenProxy } from '../config/proxy-url.js';
 import { ConnectProxyAgent, ProxyRefusedError } from './connect-proxy-agent.js';
 
-/** How long an HTTP proxy may take to open the tunnel, in ms (SOCKS: the `socks` default, 30 s). */
+/** How long a proxy may take to open the tunnel by default, in ms. */
 export const PROXY_CONNECT_TIMEOUT_MS = 15_000;
 
 const isSocks = (proxy: ChosenProxy) => proxy.url.protocol.startsWith('socks');
 
 /**
- * The `agent` for one `ws` dial through `proxy`; TLS options (`ca`) come with each dial. An HTTP
- * proxy must open the tunnel within `timeoutMs` (default PROXY_CONNECT_TIMEOUT_MS).
+ * The `agent` for one `ws` dial through `proxy`; TLS options (`ca`) come with each dial. The proxy
+ * must open the tunnel within `timeoutMs` (default PROXY_CONNECT_TIMEOUT_MS).
  */
 export function proxyAgent(proxy: ChosenProxy, timeoutMs = PROXY_CONNECT_TIMEOUT_MS): HttpAgent {
-  // No `timeout` for SOCKS: socks-proxy-agent would also use it as an idle timeout on the open
-  // tunnel, and cut a WebSocket quiet between two heartbeats.
-  if (isSocks(proxy)) return new SocksProxyAgent(proxy.url);
+  if (isSocks(proxy)) return new DeadlineSocksAgent(proxy.url, timeoutMs);
   return new ConnectProxyAgent(proxy.url, timeoutMs);
+}
+
+/**
+ * socks-proxy-agent with a deadline on opening the tunnel. Not its `timeout` option: that one is
+ * also an idle timeout on the open tunnel, and would cut a WebSocket quiet between two heartbeats.
+ * A tunnel that opens after the deadline is closed at once (`socks` gives up by itself at 30 s).
+ */
+class DeadlineSocksAgent extends SocksProxyAgent {
+  readonly #timeoutMs: number;
+
+  constructor(url: URL, timeoutMs: number) {
+    super(url);
+    this.#timeoutMs = timeoutMs;
+  }
+
+  override connect(req: ClientRequest, opts: AgentConnectOpts): Promise<Socket> {
+    const opening = super.connect(req, opts);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void opening.then(
+          (late) => late.destroy(),
+          () => undefined,
+        );
+        const seconds = this.#timeoutMs / 1000;
+        reject(
+          Object.assign(new Error(`the proxy did not open the tunnel within ${seconds} s`), {
+            code: 'ETIMEDOUT',
+          }),
+        );
+      }, this.#timeoutMs);
+    });
+    return Promise.race([opening, deadline]).finally(() => clearTimeout(timer));
+  }
 }
 
 /** An undici dispatcher that reaches the relay through `proxy`, trusting `ca` for the relay. */
