@@ -133,7 +133,8 @@ export function loadConfigWithOrigins(input: LoadConfigInput): {
     if (problem) problems.push(`${FIELDS.caFile.file} (from ${merged.origins.caFile}) ${problem}`);
   }
   const proxyEnv = proxyEnvOf(input.env);
-  for (const [name, value] of Object.entries(proxyEnv)) {
+  // The environment's proxies matter only without proxy_url; then a bad one is said, not skipped.
+  for (const [name, value] of Object.entries(merged.values.proxyUrl === undefined ? proxyEnv : {})) {
     const problem = name.toLowerCase() === 'no_proxy' ? undefined : parseProxyUrl(value);
     if (problem && 'problem' in problem) problems.push(`${name} (from the environment) ${problem.problem}`);
   }

@@ -108,4 +108,12 @@ describe('proxy_url in the config', () => {
     expect(message).toMatch(/HTTPS_PROXY \(from the environment\) must be/);
     expect(message).not.toContain(SECRET);
   });
+
+  it('a bad environment proxy does not matter when proxy_url is set', () => {
+    const config = loadConfig({
+      argv: ['--relay', 'https://relay.example', '--token', 't', '--proxy', 'http://p:1'],
+      env: { HTTPS_PROXY: 'gopher://q:2' },
+    });
+    expect(proxyFor(config.relayUrls[0]!, config.proxyUrl, config.proxyEnv)?.source).toBe('proxy_url');
+  });
 });
