@@ -19,9 +19,11 @@ import {
   type UpdateFrame,
 } from '@arena-relay/shared';
 import { PLAIN_TRANSPORT_FIX, plainRelayUrls, plainTransportWarning } from './config/plain-transport.js';
+import { proxyFor } from './config/proxy-url.js';
 import { AgentSettings } from './config/pushed-settings.js';
 import type { AgentConfig, FieldName } from './config/schema.js';
 import { createLogger, type Logger } from './logging.js';
+import { DesktopNotifier, type Spawner } from './notify/desktop-notifier.js';
 import {
   type AgentStats,
   type PlatformStatus,
@@ -85,6 +87,8 @@ export type AgentOptions = {
   statusPortRetryMs?: number;
   /** The log file this run writes (service/run-log.ts), shown on the status page. */
   logFile?: string | undefined;
+  /** Desktop notifications (with `desktopNotifications` on): the platform (default this one) and the program starter. */
+  notify?: { platform?: NodeJS.Platform; spawn?: Spawner; minIntervalMs?: number };
 };
 
 export type CloseOptions = {
@@ -129,6 +133,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   #statusRetry: NodeJS.Timeout | undefined;
   /** What `bridge: auto` found last (undefined: set by the owner, or nothing answered yet). */
   #detection: Detection | undefined;
+  readonly #notifier: DesktopNotifier | undefined;
 
   constructor(configured: AgentConfig, options: AgentOptions, detection?: Detection) {
     super();
@@ -147,6 +152,14 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     this.#detection = detection;
     this.#settings = new AgentSettings(config, explicit);
     this.#log = options.logger ?? createLogger({ level: config.logLevel });
+    if (config.desktopNotifications) {
+      this.#notifier = new DesktopNotifier({
+        platform: options.notify?.platform ?? process.platform,
+        logger: this.#log,
+        spawn: options.notify?.spawn,
+        minIntervalMs: options.notify?.minIntervalMs,
+      });
+    }
     this.#bridge = new BridgeClient({
       baseUrl: config.upstreamUrl,
       apiKey: config.upstreamApiKey,
@@ -178,6 +191,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       urls: config.relayUrls,
       token: config.token,
       caFile: config.caFile,
+      proxyFor: (url) => proxyFor(url, config.proxyUrl, config.proxyEnv),
       hello: (link) => this.#hello(link),
       logger: this.#log,
       welcomeTimeoutMs: options.welcomeTimeoutMs,
@@ -217,6 +231,15 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     // At every start, whatever was said before: the owner may never have run doctor.
     for (const url of plainRelayUrls(this.#config.relayUrls)) {
       this.#log.warn({ relay: url, fix: PLAIN_TRANSPORT_FIX }, plainTransportWarning(url));
+    }
+    for (const url of this.#config.relayUrls) {
+      // Only the masked address: the proxy URL may carry a password.
+      const proxy = proxyFor(url, this.#config.proxyUrl, this.#config.proxyEnv);
+      if (proxy)
+        this.#log.info(
+          { relay: url, proxy: proxy.shown, from: proxy.source },
+          'dialling the relay through a proxy',
+        );
     }
     this.#pool.start();
   }
@@ -407,6 +430,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     this.#readiness.on('models', () => this.#send({ type: 'models', models: this.#offered() }));
     this.#readiness.on('ready', (ready, reason) => {
       this.#log.info({ ready, reason }, ready ? 'bridge ready' : 'bridge not ready');
+      this.#notifier?.update(ready, this.#readiness.code);
       this.#send(this.#readyFrame());
     });
     this.#pool.on('connected', (link, welcome, channel) => {

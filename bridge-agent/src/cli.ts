@@ -20,6 +20,7 @@ import {
   USAGE,
   wantsHelp,
 } from './config/load-config.js';
+import { proxyFor } from './config/proxy-url.js';
 import type { AgentConfig, FieldName } from './config/schema.js';
 import { fatalExitCode, handedOverExit } from './exit-codes.js';
 import type { Logger } from './logging.js';
@@ -82,6 +83,7 @@ function wireSelfUpdate(
     trust,
     token: config.token,
     ca: trustedCas(config.caFile),
+    proxyFor: (url) => proxyFor(url, config.proxyUrl, config.proxyEnv),
     logger,
     start: (file) => startNext(file, entry),
     handOver: leave,

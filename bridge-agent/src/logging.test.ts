@@ -17,6 +17,7 @@ describe('createLogger', () => {
       'x',
     );
     logger.child({ streamId: 4 }).info({ req: { authorization: 'Bearer secret-4' } }, 'y');
+    logger.info({ proxyUrl: 'http://u:secret-5@p:1', config: { proxy_url: 'socks5://u:secret-6@p:2' } }, 'z');
     const text = lines.join('');
     expect(text).not.toMatch(/secret-\d/);
     expect(JSON.parse(lines[1]!)).toMatchObject({

@@ -11,6 +11,11 @@ export const REDACT_PATHS = [
   '*.api_key',
   '*.authorization',
   'headers.authorization',
+  // A proxy URL may carry a user and password; logs name proxies by their masked address only.
+  'proxyUrl',
+  'proxy_url',
+  '*.proxyUrl',
+  '*.proxy_url',
 ];
 
 export type LoggerOptions = { level: string; destination?: DestinationStream };

@@ -9,9 +9,12 @@ export type SubCommand = { run: (ctx: CommandContext) => Promise<number>; usage:
 export const COMMANDS: Record<string, SubCommand> = {
   doctor: {
     run: (ctx) => runDoctor(ctx),
-    usage: `Usage: arena-agent doctor [agent options]
-Checks Node.js, the config, each relay (reachable, TLS certificate, token) and the bridge (running,
-userscript connected), one line each: ok / warn / fail, what, and the fix.
+    usage: `Usage: arena-agent doctor [--bundle] [agent options]
+Checks Node.js, the config, the proxy, each relay (reachable, TLS certificate, token) and the bridge
+(running, userscript connected), one line each: ok / warn / fail, what, and the fix.
+--bundle also writes arena-agent-diagnostics-<time>.zip in the current folder for the relay's
+operator: the checks, versions, the config without its secrets, the last log lines, the running
+agent's status.
 Exit code: 0 nothing failed, 1 a check failed, 2 the config cannot be used.`,
   },
   setup: {

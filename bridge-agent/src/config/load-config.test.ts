@@ -68,6 +68,7 @@ describe('loadConfig', () => {
       autoUpdate: false,
       serviceManager: 'none',
       bridge: 'auto',
+      desktopNotifications: false,
     });
   });
 
@@ -90,6 +91,7 @@ describe('loadConfig', () => {
       autoUpdate: false,
       serviceManager: 'none',
       bridge: 'auto',
+      desktopNotifications: false,
     });
   });
 

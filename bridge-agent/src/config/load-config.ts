@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ConfigError } from '@arena-relay/shared';
 import type { z } from 'zod';
+import { parseProxyUrl, proxyEnvOf } from './proxy-url.js';
 import { type AgentConfig, configSchema, FIELDS, type FieldName, type FieldSource } from './schema.js';
 import { envLayer, fileLayer, flagLayer, type Layer, mergeLayers } from './sources.js';
 
@@ -42,6 +43,11 @@ Reads config.jsonc, then AGENT_* environment variables, then these flags (later 
   --max-concurrency <n>     streams served at once (AGENT_MAX_CONCURRENCY; default 4)
   --status-port <port>      local status server on 127.0.0.1; 0 = any, -1 = off (AGENT_STATUS_PORT; default 5103)
   --log-level <level>       fatal|error|warn|info|debug|trace|silent (AGENT_LOG_LEVEL; default info)
+  --proxy <url>             proxy for reaching the relay: http://[user:pass@]host:port or socks5://…
+                            (AGENT_PROXY_URL; default HTTPS_PROXY / ALL_PROXY minus NO_PROXY; never for loopback)
+  --desktop-notifications <bool>
+                            a desktop notification when the bridge needs you (captcha, session, closed tab)
+                            (AGENT_DESKTOP_NOTIFICATIONS; default false)
   --auto-update <bool>      take the agent version the relay offers (AGENT_AUTO_UPDATE; default false,
                             true in client packages; only when run as the arena-agent.mjs bundle)
   --service-manager <name>  none|systemd|launchd|task-scheduler: what runs the agent, so a refused
@@ -127,8 +133,16 @@ export function loadConfigWithOrigins(input: LoadConfigInput): {
     const problem = checkCaFile(resolvedCa, readFile);
     if (problem) problems.push(`${FIELDS.caFile.file} (from ${merged.origins.caFile}) ${problem}`);
   }
+  const proxyEnv = proxyEnvOf(input.env);
+  // The environment's proxies matter only without proxy_url; then a bad one is said, not skipped.
+  for (const [name, value] of Object.entries(merged.values.proxyUrl === undefined ? proxyEnv : {})) {
+    const problem = name.toLowerCase() === 'no_proxy' ? undefined : parseProxyUrl(value);
+    if (problem && 'problem' in problem) problems.push(`${name} (from the environment) ${problem.problem}`);
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError('agent', problems);
-  const config = resolvedCa === undefined ? parsed.data : { ...parsed.data, caFile: resolvedCa };
+  const config: AgentConfig = { ...parsed.data };
+  if (Object.keys(proxyEnv).length > 0) config.proxyEnv = proxyEnv;
+  if (resolvedCa !== undefined) config.caFile = resolvedCa;
   return { config, explicit: new Set(Object.keys(merged.origins) as FieldName[]) };
 }
 

@@ -14,6 +14,8 @@ export type ServiceManager = (typeof SERVICE_MANAGERS)[number];
 /** `auto`: the agent finds out which bridge answers at upstream_url; else one dialect by name. */
 export const BRIDGE_CHOICES = ['auto', ...DIALECT_NAMES] as const;
 
+import { type ProxyEnv, parseProxyUrl } from './proxy-url.js';
+
 /** Strings from the environment and flags become numbers when they look like one. */
 function toNumber(value: unknown): unknown {
   return typeof value === 'string' && /^\s*[+-]?\d+(\.\d+)?\s*$/.test(value) ? Number(value) : value;
@@ -219,6 +221,22 @@ export const FIELDS = {
     schema: text('a file path').trim().min(1, 'must not be empty (use null for none)').optional(),
     doc: 'a rotating log file (5 MiB × 4) beside the console, relative to config.jsonc; a service writes `arena-agent.log` there anyway',
   },
+  proxyUrl: {
+    file: 'proxy_url',
+    env: 'AGENT_PROXY_URL',
+    flag: '--proxy',
+    // A proxy URL may carry a user and password.
+    secret: true,
+    schema: url(parseProxyUrl).optional(),
+    doc: 'an HTTP(S) or SOCKS proxy to reach the relay through (`http://user:pass@proxy:3128`, `socks5://…`); unset, `HTTPS_PROXY` / `ALL_PROXY` (less `NO_PROXY`) apply; a loopback relay is never proxied',
+  },
+  desktopNotifications: {
+    file: 'desktop_notifications',
+    env: 'AGENT_DESKTOP_NOTIFICATIONS',
+    flag: '--desktop-notifications',
+    schema: booleanSetting.default(false),
+    doc: 'one desktop notification per incident when the bridge needs a person (Cloudflare check, session expired, tab closed)',
+  },
 } as const satisfies Record<string, FieldSource>;
 
 export type FieldName = keyof typeof FIELDS;
@@ -247,5 +265,9 @@ export const configSchema = z.object(
  *   built into the bundle, if any (with none, every update is refused).
  * - `logFile`: a rotating log file written besides the console (service/log-file.ts); relative to
  *   config.jsonc's folder. Unset, a service writes `arena-agent.log` there anyway.
+ * - `proxyUrl`: the proxy relays are dialled through (http(s):// or socks…://, credentials allowed:
+ *   never log it, see proxy-url.ts); it wins over `proxyEnv`.
+ * - `desktopNotifications`: one desktop notification per incident when the bridge needs a person.
+ * - `proxyEnv`: the environment's `HTTPS_PROXY`-style variables, picked by `loadConfig`.
  */
-export type AgentConfig = z.output<typeof configSchema>;
+export type AgentConfig = z.output<typeof configSchema> & { proxyEnv?: ProxyEnv };

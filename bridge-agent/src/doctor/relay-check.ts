@@ -8,6 +8,8 @@ import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { SUBPROTOCOL, TOKEN_ROTATED, tokenIdOfHash } from '@arena-relay/shared';
 import { WebSocket } from 'ws';
+import type { ChosenProxy } from '../config/proxy-url.js';
+import { describeProxyError, proxyAgent } from '../tunnel/relay-proxy.js';
 import { describeCertificateError, trustedCas } from '../tunnel/relay-tls.js';
 import { errorCode } from '../upstream/classify.js';
 import { type CheckLine, fail, ok, warn } from './check-line.js';
@@ -26,6 +28,8 @@ export type RelayCheckInput = {
   url: string;
   token: string;
   caFile?: string;
+  /** The proxy the agent would dial this relay through (config/proxy-url.ts proxyFor). */
+  proxy?: ChosenProxy;
   timeoutMs?: number;
   /** For the expiry warning; default now. */
   now?: Date;
@@ -65,6 +69,7 @@ function upgrade(input: RelayCheckInput): Promise<Outcome> {
     const ws = new WebSocket(input.url, SUBPROTOCOL, {
       headers: { authorization: `Bearer ${input.token}` },
       ...(ca && { ca }),
+      ...(input.proxy && { agent: proxyAgent(input.proxy, input.timeoutMs ?? RELAY_CHECK_TIMEOUT_MS) }),
       perMessageDeflate: false,
       handshakeTimeout: input.timeoutMs ?? RELAY_CHECK_TIMEOUT_MS,
     });
@@ -194,10 +199,32 @@ function refusalLine(status: number, code: string | undefined, message: string |
   );
 }
 
-/** Reachability, certificate (wss only) and token lines for one relay connect URL. */
+/** What to do about a proxy that is in the way. */
+export const PROXY_FIX =
+  'check proxy_url / AGENT_PROXY_URL or HTTPS_PROXY / ALL_PROXY (scheme, host, port, user and password), or unset it if this network needs no proxy';
+
+/** The proxy's own failure (unreachable, refusing CONNECT or the credentials), when `outcome` is one. */
+function proxyFailure(outcome: Outcome, proxy: ChosenProxy): CheckLine | undefined {
+  if (outcome.kind !== 'error') return undefined;
+  const said = describeProxyError(outcome.error, proxy);
+  return said ? fail('proxy', said, PROXY_FIX) : undefined;
+}
+
+/** Proxy (when one is used), reachability, certificate (wss only) and token lines for one relay connect URL. */
 export async function checkRelay(input: RelayCheckInput): Promise<CheckLine[]> {
-  const url = new URL(input.url);
   const outcome = await upgrade(input);
+  if (!input.proxy) return relayLines(input, outcome);
+  const failure = proxyFailure(outcome, input.proxy);
+  if (failure) return [failure];
+  const through = ok(
+    'proxy',
+    `${input.proxy.shown} (from ${input.proxy.source}): the relay answers through it`,
+  );
+  return [through, ...relayLines(input, outcome)];
+}
+
+function relayLines(input: RelayCheckInput, outcome: Outcome): CheckLine[] {
+  const url = new URL(input.url);
   if (outcome.kind === 'error') {
     const certificate = describeCertificateError(outcome.error, input.url, input.caFile);
     if (!certificate) return [unreachable(url, outcome.error)];

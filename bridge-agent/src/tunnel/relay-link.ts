@@ -28,6 +28,8 @@ import {
 } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
+import type { ChosenProxy } from '../config/proxy-url.js';
+import { describeProxyError, proxyAgent } from './relay-proxy.js';
 import type { SessionChannel } from './relay-stream.js';
 import { describeCertificateError, trustedCas } from './relay-tls.js';
 import { channelFor } from './session-channel.js';
@@ -72,6 +74,8 @@ export type LinkOptions = {
   token: string;
   /** PEM file of CA certificates trusted for `wss://` besides the system's roots. Read once, here. */
   caFile?: string;
+  /** The proxy to dial `url` through, or undefined to dial it directly (config/proxy-url.ts proxyFor). */
+  proxyFor?: (url: string) => ChosenProxy | undefined;
   /** Builds the `hello` sent on every (re)connection, with the models and readiness of that moment. */
   hello: () => HelloFrame;
   logger: Logger;
@@ -104,6 +108,7 @@ type LinkEvents = {
 type Connection = {
   ws: WebSocket;
   url: string;
+  proxy: ChosenProxy | undefined;
   channel: SessionChannel;
   welcome?: WelcomeFrame;
   /** Set once the agent decided to drop the socket; why (for logs and `disconnected`). */
@@ -199,9 +204,12 @@ export class RelayLink extends EventEmitter<LinkEvents> {
 
   #dial(): void {
     const url = this.#url;
+    const proxy = this.#options.proxyFor?.(url);
     const ws = new WebSocket(url, SUBPROTOCOL, {
       headers: { authorization: `Bearer ${this.#options.token}` },
       ...(this.#ca && { ca: this.#ca }),
+      // The proxy gets the same time to open its tunnel as the relay to answer the upgrade.
+      ...(proxy && { agent: proxyAgent(proxy, this.#options.welcomeTimeoutMs ?? WELCOME_TIMEOUT_MS) }),
       perMessageDeflate: false,
       // The relay sends only control frames, and an `open` holds a whole request body.
       maxPayload: MAX_OPEN_FRAME_BYTES,
@@ -213,6 +221,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     const conn: Connection = {
       ws,
       url,
+      proxy,
       channel: channelFor(ws, (reason) => this.#protocolError(conn, reason)),
     };
     this.#conn = conn;
@@ -228,7 +237,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     ws.on('error', (error) => {
       const message = describeCertificateError(error, url, this.#options.caFile);
       if (message) conn.certificate = { message, code: (error as NodeJS.ErrnoException).code! };
-      conn.reason ??= message ?? error.message;
+      conn.reason ??= message ?? (proxy && describeProxyError(error, proxy)) ?? error.message;
     });
     ws.on('close', (code, reason) => this.#onClose(conn, code, reason.toString()));
   }

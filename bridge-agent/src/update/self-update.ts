@@ -20,7 +20,9 @@ import {
   type UpdateFrame,
 } from '@arena-relay/shared';
 import { Agent as HttpAgent, request } from 'undici';
+import type { ChosenProxy } from '../config/proxy-url.js';
 import type { Logger } from '../logging.js';
+import { proxyDispatcher } from '../tunnel/relay-proxy.js';
 import { verifyRelease } from './release-signature.js';
 import type { ReleaseTrust } from './release-trust.js';
 
@@ -47,6 +49,8 @@ export type SelfUpdateOptions = {
   token: string;
   /** Trusted CAs for a wss:// relay (as the relay link uses). */
   ca?: string[] | undefined;
+  /** The proxy to reach a relay's download address through, as the relay link dials it. */
+  proxyFor?: (url: string) => ChosenProxy | undefined;
   logger: Logger;
   /** Starts `file` as the next agent process. */
   start(file: string): NextProcess;
@@ -150,7 +154,9 @@ export class SelfUpdate {
 
   /** The body, refused as soon as it grows past `bytes`. */
   async #download(url: string, bytes: number): Promise<Buffer> {
-    const dispatcher = new HttpAgent(this.#options.ca ? { connect: { ca: this.#options.ca } } : {});
+    const { ca } = this.#options;
+    const proxy = this.#options.proxyFor?.(url);
+    const dispatcher = proxy ? proxyDispatcher(proxy, ca) : new HttpAgent(ca ? { connect: { ca } } : {});
     try {
       const res = await request(url, {
         dispatcher,

@@ -63,6 +63,11 @@ export function configJsonc(input: PackageInput): string {
   // "max_concurrency": 4,
   // Local status server on 127.0.0.1 (/health, /platform/status, /stats); -1 turns it off.
   "status_port": 5103,
+  // A proxy to reach the relay through, if this network needs one (else HTTPS_PROXY / ALL_PROXY
+  // apply). It may hold a password: keep this file private.
+  // "proxy_url": "http://user:password@proxy.example:3128",
+  // A desktop notification when the bridge needs you (Cloudflare check, session expired, tab closed).
+  // "desktop_notifications": true,
   // Take new agent versions from the relay: only releases signed by release_key, only newer
   // ones, handed over without cutting a stream. The relay's operator can pin or stop updates.
   "auto_update": true
@@ -230,6 +235,8 @@ node ${AGENT_BUNDLE_NAME}
 
 Both scripts run \`node ${AGENT_BUNDLE_NAME} setup\`; \`node ${AGENT_BUNDLE_NAME} doctor\` checks a running
 setup again, \`uninstall-service\` removes the service.
+Something wrong you cannot fix? \`node ${AGENT_BUNDLE_NAME} doctor --bundle\` writes a zip (checks,
+versions, the config without its secrets, the last log lines) to send to the relay's operator.
 
 With Docker: \`docker compose up -d --build\` (see the comments in \`docker-compose.yml\`).
 
