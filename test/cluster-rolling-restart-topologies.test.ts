@@ -38,7 +38,9 @@ function watchDuplicates(agent: TestAgent): string[] {
  * streams/s enter through C and 20 of them have completed.
  */
 async function stack(agentUrl: (a: string, b: string) => Promise<string>, connections: number) {
-  const cluster = await relayProcesses(3, { GATEWAY_SHUTDOWN_GRACE: '20' });
+  // What is measured is the restart, not liveness: a 2 s heartbeat keeps a box starved for a
+  // second (three relays, an agent and the load on two cores) from cutting a live socket.
+  const cluster = await relayProcesses(3, { GATEWAY_SHUTDOWN_GRACE: '20', GATEWAY_HEARTBEAT_INTERVAL: '2' });
   const [a, b, c] = cluster.relays.map((relay) => relay.url) as [string, string, string];
   const bridge = track(await startFakeBridge({ chunkDelayMs: 30 }));
   const agent = await startTestAgent(await agentUrl(a, b), cluster.token, bridge.url, {
