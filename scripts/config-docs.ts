@@ -1,14 +1,14 @@
 /**
- * `npm run docs:config`: writes the README's configuration tables from the config tables
+ * `npm run docs:config`: writes docs/configuration.md's tables from the config tables
  * (relay/src/config/fields.ts, bridge-agent/src/config/schema.ts), between marker comments. test/config-docs.test.ts fails when
- * the README and the tables differ.
+ * that file and the tables differ.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { agentConfigRows } from '../bridge-agent/src/config/docs-table.js';
 import { relayConfigRows } from '../relay/src/config/docs-table.js';
 
-export const README_PATH = fileURLToPath(new URL('../README.md', import.meta.url));
+export const README_PATH = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
 
 /** Each generated block: its marker name and what goes between `<!-- name:begin … -->` and `<!-- name:end -->`. */
 export const GENERATED_BLOCKS: ReadonlyArray<{ name: string; rows: () => string[][] }> = [
@@ -35,7 +35,7 @@ export function renderReadme(readme: string): string {
     const end = `<!-- ${block.name}:end -->`;
     const from = text.indexOf(begin);
     const to = text.indexOf(end);
-    if (from === -1 || to < from) throw new Error(`README.md has no ${begin} … ${end} block`);
+    if (from === -1 || to < from) throw new Error(`docs/configuration.md has no ${begin} … ${end} block`);
     text = `${text.slice(0, from + begin.length)}\n${markdownTable(block.rows())}\n${text.slice(to)}`;
   }
   return text;
@@ -45,5 +45,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const before = readFileSync(README_PATH, 'utf8');
   const after = renderReadme(before);
   if (after !== before) writeFileSync(README_PATH, after);
-  console.log(after === before ? 'README.md is up to date' : 'README.md updated');
+  console.log(after === before ? 'docs/configuration.md is up to date' : 'docs/configuration.md updated');
 }

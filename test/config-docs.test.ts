@@ -4,7 +4,7 @@ import { FIELDS } from '../bridge-agent/src/config/schema.js';
 import { RELAY_ENV_NAMES } from '../relay/src/config/load-config.js';
 import { README_PATH, renderReadme } from '../scripts/config-docs.js';
 
-describe('README configuration tables', () => {
+describe('docs/configuration.md tables', () => {
   const readme = readFileSync(README_PATH, 'utf8');
 
   it('match the config tables (run npm run docs:config after changing one)', () => {
