@@ -1,29 +1,29 @@
 /**
  * The relay's HTTP surface, but for the consumer hot path the node fast path serves in front of
- * it (http/fast-path.ts). `app.onError` answers errors through errors/error-reply.ts, as the fast
+ * it (consumer/fast-path.ts). `app.onError` answers errors through http/error-reply.ts, as the fast
  * path does: the OpenAI error object, or the shape of the route's own API (`errorShape`).
  */
 import { type Context, Hono, type Next } from 'hono';
 import { cors } from 'hono/cors';
+import { adminAgentRoutes } from './admin/admin-agents.js';
+import { aliasRoutes } from './admin/admin-aliases.js';
+import { clientSettingsRoutes } from './admin/admin-client-settings.js';
+import { adminGuard, adminRoutes } from './admin/admin-guard.js';
+import { healthRoutes } from './admin/admin-health.js';
+import { statsRoutes } from './admin/admin-stats.js';
+import { usageRoutes } from './admin/admin-usage.js';
 import { alertRoutes } from './alerts/alerts-routes.js';
-import { adminGuard, adminRoutes } from './api/admin.js';
-import { adminAgentRoutes } from './api/admin-agents.js';
-import { aliasRoutes } from './api/admin-aliases.js';
-import { clientSettingsRoutes } from './api/admin-client-settings.js';
-import { healthRoutes } from './api/admin-health.js';
-import { statsRoutes } from './api/admin-stats.js';
-import { usageRoutes } from './api/admin-usage.js';
-import { chatRoutes } from './api/chat.js';
-import type { AppDeps, AppEnv } from './api/context.js';
-import { imageRoutes } from './api/images.js';
-import { anthropicErrors, messagesRoutes } from './api/messages.js';
-import { modelRoutes } from './api/models.js';
-import { responsesRoutes } from './api/responses.js';
 import { auditRecorder, auditRoutes } from './audit/audit-routes.js';
+import { chatRoutes } from './consumer/chat/chat-route.js';
+import { imageRoutes } from './consumer/images/images-route.js';
+import { anthropicErrors, messagesRoutes } from './consumer/messages/messages-route.js';
+import { modelRoutes } from './consumer/models/models-route.js';
+import { responsesRoutes } from './consumer/responses/responses-route.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
-import { errorReply } from './errors/error-reply.js';
 import { RelayError } from './errors/relay-error.js';
 import { checkAuthBrake, refuseIfDraining } from './http/consumer-guards.js';
+import type { AppDeps, AppEnv } from './http/context.js';
+import { errorReply } from './http/error-reply.js';
 import { beginRequest } from './http/request-scope.js';
 import { httpMetrics, metricsRoutes } from './metrics/metrics-route.js';
 import { downloadRoutes } from './package/download-route.js';

@@ -11,9 +11,9 @@
  */
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { body } from '../api/admin-schemas.js';
-import type { AppDeps, AppEnv } from '../api/context.js';
+import { body } from '../admin/admin-schemas.js';
 import { clientAddress } from '../http/client-address.js';
+import type { AppDeps, AppEnv } from '../http/context.js';
 import { toCsv } from '../http/csv.js';
 import { generateId } from '../store/secrets.js';
 import { actionOf, redactChange } from './audit-actions.js';
