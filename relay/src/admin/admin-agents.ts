@@ -7,10 +7,10 @@
 import { BRIDGE_REASON_FIXES, CloseCode } from '@arena-relay/shared';
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { type ClusterAnswers, clusterQuery } from '../cluster/cluster-view.js';
 import { RelayError } from '../errors/relay-error.js';
 import type { AppDeps, AppEnv } from '../http/context.js';
 import type { AgentSession } from '../tunnel/agent-session.js';
-import { type ClusterAnswers, clusterQuery } from './cluster-view.js';
 
 const none = z.null();
 const agentRef = z.strictObject({ id: z.string().min(1).max(256) });

@@ -7,7 +7,7 @@ import type { Hono } from 'hono';
 import { z } from 'zod';
 import { RelayError } from '../errors/relay-error.js';
 import type { AppDeps, AppEnv } from '../http/context.js';
-import { body } from './admin-schemas.js';
+import { body } from '../http/json-body.js';
 
 const aliasBody = z.strictObject({ models: z.array(z.string()) });
 

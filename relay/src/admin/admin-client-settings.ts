@@ -6,10 +6,10 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { clientSettings } from '../clients/pushed-settings.js';
+import { clusterQuery } from '../cluster/cluster-view.js';
 import { RelayError } from '../errors/relay-error.js';
 import type { AppDeps, AppEnv } from '../http/context.js';
-import { body } from './admin-schemas.js';
-import { clusterQuery } from './cluster-view.js';
+import { body } from '../http/json-body.js';
 
 const changed = z.strictObject({ client: z.string().min(1).max(128), settings: clientSettings });
 

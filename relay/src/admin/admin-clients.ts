@@ -2,17 +2,18 @@
  * `/api/clients`: register, list, inspect, change, disable, delete bridge clients and rotate
  * their tokens. Disabling and deleting close the client's live sockets at once; the upgrade
  * check then refuses it (disabled: 401 `client_disabled`; deleted or unknown token: 401).
- * Rotating leaves the old token valid for a grace period (credential-grace.ts): its sockets
+ * Rotating leaves the old token valid for a grace period (security/credential-grace.ts): its sockets
  * close when that ends, and it is then refused as `client_token_rotated`.
  */
 import { tokenIdOfHash } from '@arena-relay/shared';
 import type { Hono } from 'hono';
 import { RelayError } from '../errors/relay-error.js';
 import type { AppDeps, AppEnv } from '../http/context.js';
+import { body } from '../http/json-body.js';
+import { graceUntil, previousValidUntil } from '../security/credential-grace.js';
 import { generateSecret, hashSecret, secretPreview } from '../store/secrets.js';
 import { DuplicateNameError } from '../store/store.js';
-import { body, clientPatchBody, newClientBody } from './admin-schemas.js';
-import { graceUntil, previousValidUntil } from './credential-grace.js';
+import { clientPatchBody, newClientBody } from './admin-schemas.js';
 
 /** Awaits a store write, answering 409 `conflict` (param `name`) for a duplicate client name. */
 async function uniqueName<T>(write: Promise<T>): Promise<T> {

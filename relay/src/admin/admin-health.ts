@@ -7,10 +7,10 @@
  */
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { clusterQuery } from '../cluster/cluster-view.js';
 import type { AppDeps, AppEnv } from '../http/context.js';
+import { body } from '../http/json-body.js';
 import type { AgentSession } from '../tunnel/agent-session.js';
-import { body } from './admin-schemas.js';
-import { clusterQuery } from './cluster-view.js';
 
 /** Per-agent wait for an answer, ms. Above the agent's own 5 s bridge probe timeout. */
 export const HEALTH_TIMEOUT_MS = 8_000;

@@ -2,14 +2,15 @@
  * `/api/keys`: create (the key is shown once), list, inspect, change, regenerate and revoke API
  * keys. A revoked key stays readable by id (`revoked: true`) but can no longer change.
  * Regenerating gives a key a new secret and keeps the old one valid for a grace period
- * (credential-grace.ts), so the consumers using it can move over; revoking ends that too.
+ * (security/credential-grace.ts), so the consumers using it can move over; revoking ends that too.
  */
 import type { Hono } from 'hono';
 import { RelayError } from '../errors/relay-error.js';
 import type { AppDeps, AppEnv } from '../http/context.js';
+import { body } from '../http/json-body.js';
+import { graceUntil, previousValidUntil } from '../security/credential-grace.js';
 import { generateSecret, hashSecret, secretPreview } from '../store/secrets.js';
-import { body, keyPatchBody, newKeyBody } from './admin-schemas.js';
-import { graceUntil, previousValidUntil } from './credential-grace.js';
+import { keyPatchBody, newKeyBody } from './admin-schemas.js';
 
 export function keyRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const { store } = deps;

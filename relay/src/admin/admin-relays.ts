@@ -5,10 +5,10 @@
  */
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { clusterQuery } from '../cluster/cluster-view.js';
 import type { AppDeps, AppEnv } from '../http/context.js';
 import type { RedisState } from '../store/redis-connection.js';
 import { RELAY_VERSION } from '../version.js';
-import { clusterQuery } from './cluster-view.js';
 
 export type RelayRow = {
   id: string;

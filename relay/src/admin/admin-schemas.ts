@@ -1,6 +1,5 @@
-/** Request bodies of the admin API (zod), and the one helper that turns a bad body into a 400 listing every problem. */
+/** Request bodies of the admin API (zod); http/json-body.ts turns a bad one into a 400. */
 import { z } from 'zod';
-import { RelayError } from '../errors/relay-error.js';
 import { API_KEY_SCOPES } from '../store/store.js';
 
 /** A limit: a positive integer, or null for "no limit". */
@@ -68,18 +67,3 @@ export const keyPatchBody = z.strictObject({
   expires_at: expiresAt.optional(),
   limits: keyLimits.optional(),
 });
-
-/** Parses a JSON body against a schema, listing every problem in one 400. */
-export async function body<T>(read: () => Promise<unknown>, schema: z.ZodType<T>): Promise<T> {
-  let raw: unknown;
-  try {
-    raw = await read();
-  } catch {
-    throw new RelayError('invalid_json', 'request body is not valid JSON');
-  }
-  const parsed = schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
-  const first = parsed.error.issues[0]?.path.join('.') || null;
-  throw new RelayError('invalid_request', problems.join('; '), { param: first });
-}

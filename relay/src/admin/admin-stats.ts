@@ -8,10 +8,10 @@
 import { truncateUtf8 } from '@arena-relay/shared';
 import type { Hono } from 'hono';
 import { z } from 'zod';
+import { clusterQuery } from '../cluster/cluster-view.js';
 import type { AppDeps, AppEnv } from '../http/context.js';
 import type { RequestStats } from '../metrics/request-stats.js';
 import { mergeSnapshots } from '../metrics/stats-merge.js';
-import { clusterQuery } from './cluster-view.js';
 
 /** The seed's `/api/providers/status` body. Rates are fractions (0–1). */
 export type ProvidersStatus = {

@@ -15,9 +15,9 @@
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import type { AppDeps, AppEnv } from '../http/context.js';
+import { body } from '../http/json-body.js';
 import { buildReport, GROUP_BY, reportCsv } from '../usage/report.js';
 import { HOUR_MS, hourOf } from '../usage/usage-store.js';
-import { body } from './admin-schemas.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const bound = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);

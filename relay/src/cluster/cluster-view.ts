@@ -6,8 +6,8 @@
  * view is this relay's alone, in the same shape.
  */
 import type { z } from 'zod';
-import type { PeerFailure } from '../cluster/peer-query.js';
 import type { AppDeps } from '../http/context.js';
+import type { PeerFailure } from './peer-query.js';
 
 export type MemberAnswer<T> = { relay: string; value: T };
 export type Unreachable = { relay: string; error: PeerFailure; message: string };
