@@ -1,11 +1,12 @@
 /**
- * The consumer hot path, served straight from node's `http` request handler: `POST
- * /v1/chat/completions` and `GET /v1/models` build no Request, Headers or Context objects and run
- * no middleware chain. Every other request goes to Hono unchanged (admin API, dashboard, Messages,
- * images, …), and so does everything when CORS is configured (Hono's cors middleware answers
- * preflights and decorates every /v1 answer; OPTIONS always goes to Hono).
+ * The consumer hot path, served straight from node's `http` request handler: the chat and models
+ * endpoints build no Request, Headers or Context objects and run no middleware chain, and call
+ * the same handler their Hono routes do (consumer/endpoint.ts). Every other request goes to Hono
+ * unchanged (admin API, dashboard, Messages, images, …), and so does everything when CORS is
+ * configured (Hono's cors middleware answers preflights and decorates every /v1 answer; OPTIONS
+ * always goes to Hono).
  *
- * What Hono's middleware does for these two routes happens here too, through the same functions:
+ * What Hono's middleware does for these endpoints happens here too, through the same functions:
  * the request scope (x-request-id, the lazy child logger), HTTP metrics, the auth brake, the
  * draining refusal, and errors → answers (http/error-reply.ts).
  */
@@ -14,24 +15,23 @@ import { checkAuthBrake, refuseIfDraining } from '../http/consumer-guards.js';
 import type { AppDeps } from '../http/context.js';
 import { drainUnreadBody } from '../http/drain-unread.js';
 import { type ErrorReply, errorReply } from '../http/error-reply.js';
+import { sendJson } from '../http/json-answer.js';
 import { beginRequest } from '../http/request-scope.js';
 import { countHttpRequest } from '../metrics/metrics-route.js';
-import { prepareChat } from './chat/chat-route.js';
-import { listModels } from './models/models-route.js';
-import { serveProxied } from './proxied-route.js';
+import { chatEndpoint } from './chat/chat-route.js';
+import type { Endpoint } from './endpoint.js';
+import { modelsEndpoint } from './models/models-route.js';
 
-const CHAT = '/v1/chat/completions';
-const MODELS = '/v1/models';
 const QUESTION_MARK = 0x3f;
 
 /** `fallback` (Hono's listener) behind the fast path; `fallback` alone when CORS is configured. */
 export function consumerFastPath(deps: AppDeps, fallback: RequestListener): RequestListener {
   if (deps.config.corsOrigins.length > 0) return fallback;
   return (req, res) => {
-    const route = fastRoute(req.method, req.url);
-    if (route === undefined) fallback(req, res);
+    const endpoint = fastEndpoint(req.method, req.url);
+    if (endpoint === undefined) fallback(req, res);
     else
-      serve(deps, req, res, route).catch((error: unknown) => {
+      serve(deps, req, res, endpoint).catch((error: unknown) => {
         // Only a bug gets here (serve answers every error): cut the answer, keep the process.
         deps.logger.error({ err: error }, 'fast path failed');
         res.destroy();
@@ -39,11 +39,11 @@ export function consumerFastPath(deps: AppDeps, fallback: RequestListener): Requ
   };
 }
 
-/** The route pattern a request is for, as Hono would match it (the path before any query). */
-function fastRoute(method: string | undefined, url: string | undefined): string | undefined {
+/** The endpoint a request is for, as Hono would match it (the path before any query). */
+function fastEndpoint(method: string | undefined, url: string | undefined): Endpoint | undefined {
   if (url === undefined) return undefined;
-  if (method === 'POST') return isPath(url, CHAT) ? CHAT : undefined;
-  if (method === 'GET') return isPath(url, MODELS) ? MODELS : undefined;
+  if (method === 'POST') return isPath(url, chatEndpoint.path) ? chatEndpoint : undefined;
+  if (method === 'GET') return isPath(url, modelsEndpoint.path) ? modelsEndpoint : undefined;
   return undefined;
 }
 
@@ -53,18 +53,23 @@ function isPath(url: string, path: string): boolean {
   );
 }
 
-async function serve(deps: AppDeps, req: IncomingMessage, res: ServerResponse, route: string): Promise<void> {
+async function serve(
+  deps: AppDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  endpoint: Endpoint,
+): Promise<void> {
   const { requestId, log } = beginRequest(deps.logger, res);
   try {
     checkAuthBrake(deps, req);
     refuseIfDraining(deps, res);
-    if (route === CHAT)
-      await serveProxied(deps, { req, res, requestId, log }, 'POST /v1/chat/completions', prepareChat);
-    else sendJson(res, 200, undefined, await listModels(deps, req));
+    const answer = await endpoint.handle(deps, { req, res, requestId, log });
+    if (answer) sendJson(res, 200, undefined, answer.json);
   } catch (thrown) {
     sendError(req, res, errorReply(deps, thrown, req, log(), 'openai'));
   }
-  countHttpRequest(deps.metrics, req.method!, route, res, res.statusCode);
+  // The route pattern, as Hono's metrics middleware counts it: the endpoints' paths are exact.
+  countHttpRequest(deps.metrics, req.method!, endpoint.path, res, res.statusCode);
 }
 
 function sendError(req: IncomingMessage, res: ServerResponse, reply: ErrorReply): void {
@@ -76,19 +81,4 @@ function sendError(req: IncomingMessage, res: ServerResponse, reply: ErrorReply)
   }
   sendJson(res, reply.status, reply.headers, reply.body);
   drainUnreadBody(req, res);
-}
-
-/** The answer Hono's `c.json` gives: JSON text with its type and length. */
-function sendJson(
-  res: ServerResponse,
-  status: number,
-  headers: Record<string, string> | undefined,
-  body: unknown,
-): void {
-  const text = JSON.stringify(body);
-  res.setHeader('content-type', 'application/json');
-  res.setHeader('content-length', Buffer.byteLength(text));
-  if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
-  res.writeHead(status);
-  res.end(text);
 }

@@ -4,13 +4,9 @@
  * an Exchange streams the answer through, metered on the way.
  */
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { Context } from 'hono';
 import { RelayError } from '../errors/relay-error.js';
-import type { AppDeps, AppEnv } from '../http/context.js';
+import type { AppDeps } from '../http/context.js';
 import { parseJson, readBody } from '../http/read-body.js';
-import type { RequestScope } from '../http/request-scope.js';
 import { candidateModels } from '../models/model-aliases.js';
 import { Exchange, type ResponseTap } from '../proxy/exchange.js';
 import { conversationPin } from '../routing/conversation.js';
@@ -18,6 +14,7 @@ import { bridgePromptChars } from '../routing/prompt-limit.js';
 import { SESSION_NAME, sessionPin } from '../routing/sticky.js';
 import { allowedCandidates, authenticateKey, consumerAuthorization } from '../security/auth.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
+import { type ConsumerCall, type Endpoint, stringHeader } from './endpoint.js';
 import { type ConsumerRoute, routeScope } from './route-scopes.js';
 
 /** What a route makes of the consumer's JSON body: the chat request an agent will serve. */
@@ -35,30 +32,29 @@ export type Prepared = {
   tap?: (metered: MeteredRequest) => ResponseTap;
 };
 
-/** One consumer request as the pipeline sees it: the node request and response, and its scope. */
-export type ProxiedCall = RequestScope & { req: IncomingMessage; res: ServerResponse };
-
 /** The route's own step: the consumer's JSON body → the chat request an agent will serve. */
 export type Prepare = (json: unknown, requestId: string) => Prepared;
 
-/** A Hono handler that serves `POST <path>` through an agent's `POST /v1/chat/completions`. */
-export function proxiedRoute(deps: AppDeps, route: ConsumerRoute, prepare: Prepare) {
-  return async (c: Context<AppEnv>) => {
-    const { incoming: req, outgoing: res } = c.env;
-    const call = { req, res, requestId: c.get('requestId'), log: c.get('log') };
-    await serveProxied(deps, call, route, prepare);
-    return RESPONSE_ALREADY_SENT;
+/** The endpoint that serves `route` (a POST) through an agent's `POST /v1/chat/completions`. */
+export function proxied(route: ConsumerRoute & `POST ${string}`, prepare: Prepare): Endpoint {
+  return {
+    method: 'POST',
+    path: route.slice('POST '.length),
+    handle: async (deps, call) => {
+      await serveProxied(deps, call, route, prepare);
+      return undefined;
+    },
   };
 }
 
 /**
- * Serves one request through an agent, on either path (Hono's routes, the node fast path).
+ * Serves one request through an agent (the handler of every proxied endpoint).
  * Resolves once the answer is committed (or the consumer left); throws the RelayError to answer
  * with when the request is refused (the key's scope for `route` first) or every attempt failed before the first byte.
  */
 export async function serveProxied(
   deps: AppDeps,
-  call: ProxiedCall,
+  call: ConsumerCall,
   route: ConsumerRoute,
   prepare: Prepare,
 ): Promise<void> {
@@ -142,9 +138,4 @@ export async function serveProxied(
     meter.discard(requestId);
     throw error;
   }
-}
-
-/** A request header as one string (node joins repeated ones; only set-cookie is ever an array). */
-export function stringHeader(value: string | string[] | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
 }

@@ -1,18 +1,15 @@
 /**
  * `POST /v1/chat/completions`: the consumer's chat request goes to an agent as it is (fields the
  * relay does not check pass through), and the bridge's bytes come back untouched. Requests with
- * tools are the exception: translated, see consumer/chat/chat-tools.ts. Served by the node fast path
- * (consumer/fast-path.ts) and, when CORS is configured, by this Hono route; both run `prepareChat`
- * through the one proxied-route pipeline.
+ * tools are the exception: translated, see chat-tools.ts. One endpoint, served by the node fast
+ * path (consumer/fast-path.ts) and, when CORS is configured, by Hono (consumer/consumer-app.ts).
  */
-import type { Hono } from 'hono';
-import type { AppDeps, AppEnv } from '../../http/context.js';
-import { type Prepared, proxiedRoute } from '../proxied-route.js';
+import { type Prepared, proxied } from '../proxied-route.js';
 import { usesTools } from './chat-request.js';
 import { validateChatRequest } from './chat-schema.js';
 import { chatWithTools } from './chat-tools.js';
 
-/** The chat request an agent serves for a consumer's chat body (both request paths use this). */
+/** The chat request an agent serves for a consumer's chat body. */
 export function prepareChat(json: unknown, requestId: string): Prepared {
   const request = validateChatRequest(json);
   if (usesTools(request)) return chatWithTools(request, requestId);
@@ -29,6 +26,4 @@ export function prepareChat(json: unknown, requestId: string): Prepared {
   };
 }
 
-export function chatRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  app.post('/v1/chat/completions', proxiedRoute(deps, 'POST /v1/chat/completions', prepareChat));
-}
+export const chatEndpoint = proxied('POST /v1/chat/completions', prepareChat);

@@ -4,11 +4,9 @@
  * one-message, non-stream chat request for the image model and the bridge's answer into
  * `{created, data: [{url}]}` (consumer/images/image-answer.ts). One image per request (`n` 1), URLs only.
  */
-import type { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppDeps, AppEnv } from '../../http/context.js';
 import { parseBody } from '../body-schema.js';
-import { proxiedRoute } from '../proxied-route.js';
+import { proxied } from '../proxied-route.js';
 import { ImageAnswer } from './image-answer.js';
 
 export const imageRequestSchema = z.looseObject({
@@ -27,18 +25,13 @@ export const imageRequestSchema = z.looseObject({
   // size, quality, style, user: accepted and not passed on (the arena picks them).
 });
 
-export function imageRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  app.post(
-    '/v1/images/generations',
-    proxiedRoute(deps, 'POST /v1/images/generations', (json) => {
-      const request = parseBody(imageRequestSchema, json);
-      return {
-        model: request.model,
-        stream: false,
-        body: { model: request.model, messages: [{ role: 'user', content: request.prompt }], stream: false },
-        includeUsage: false,
-        tap: (metered) => new ImageAnswer(metered),
-      };
-    }),
-  );
-}
+export const imagesEndpoint = proxied('POST /v1/images/generations', (json) => {
+  const request = parseBody(imageRequestSchema, json);
+  return {
+    model: request.model,
+    stream: false,
+    body: { model: request.model, messages: [{ role: 'user', content: request.prompt }], stream: false },
+    includeUsage: false,
+    tap: (metered) => new ImageAnswer(metered),
+  };
+});

@@ -4,13 +4,14 @@
  * answer rewritten by a tap (consumer/messages/messages-answer.ts), errors answered in Anthropic's shape.
  * `POST /v1/messages/count_tokens` (Claude Code calls it) is answered by the relay itself.
  */
-import type { Context, Hono, Next } from 'hono';
-import type { AppDeps, AppEnv } from '../../http/context.js';
+import type { Context, Next } from 'hono';
+import type { AppEnv } from '../../http/context.js';
 import { parseJson, readBody } from '../../http/read-body.js';
 import { candidateModels } from '../../models/model-aliases.js';
 import { allowedCandidates, authenticateKey, consumerAuthorization } from '../../security/auth.js';
 import { estimateTokens, promptChars } from '../../usage/estimate.js';
-import { proxiedRoute, stringHeader } from '../proxied-route.js';
+import { type Endpoint, stringHeader } from '../endpoint.js';
+import { proxied } from '../proxied-route.js';
 import { translated } from '../translated.js';
 import { MessagesAnswer } from './messages-answer.js';
 import {
@@ -26,22 +27,21 @@ export async function anthropicErrors(c: Context<AppEnv>, next: Next): Promise<v
   await next();
 }
 
-export function messagesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  app.post(
-    '/v1/messages',
-    proxiedRoute(deps, 'POST /v1/messages', (json, requestId) => {
-      const request = parseMessagesRequest(json);
-      const tools = messagesTools(request);
-      return translated(
-        request.model,
-        messagesToChat(request, tools),
-        tools,
-        (metered) => new MessagesAnswer(requestId, request.model, metered.promptTokens()),
-      );
-    }),
+export const messagesEndpoint = proxied('POST /v1/messages', (json, requestId) => {
+  const request = parseMessagesRequest(json);
+  const tools = messagesTools(request);
+  return translated(
+    request.model,
+    messagesToChat(request, tools),
+    tools,
+    (metered) => new MessagesAnswer(requestId, request.model, metered.promptTokens()),
   );
-  app.post('/v1/messages/count_tokens', async (c) => {
-    const req = c.env.incoming;
+});
+
+export const countTokensEndpoint: Endpoint = {
+  method: 'POST',
+  path: '/v1/messages/count_tokens',
+  handle: async (deps, { req }) => {
     const authorization = consumerAuthorization(
       req.headers.authorization,
       stringHeader(req.headers['x-api-key']),
@@ -52,6 +52,6 @@ export function messagesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     allowedCandidates(key, candidateModels(deps.aliases.table, request.model), request.model);
     // The chat request /v1/messages would send, estimated as the usage meter does (usage/estimate.ts).
     const chat = messagesToChat(request, messagesTools(request));
-    return c.json({ input_tokens: estimateTokens(promptChars(chat)) });
-  });
-}
+    return { json: { input_tokens: estimateTokens(promptChars(chat)) } };
+  },
+};

@@ -4,25 +4,18 @@
  * (consumer/responses/responses-request.ts), the answer rewritten by a tap (consumer/responses/responses-answer.ts).
  * Errors keep OpenAI's shape.
  */
-import type { Hono } from 'hono';
-import type { AppDeps, AppEnv } from '../../http/context.js';
-import { proxiedRoute } from '../proxied-route.js';
+import { proxied } from '../proxied-route.js';
 import { translated } from '../translated.js';
 import { ResponsesAnswer } from './responses-answer.js';
 import { parseResponsesRequest, responsesToChat, responsesTools } from './responses-request.js';
 
-export function responsesRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
-  app.post(
-    '/v1/responses',
-    proxiedRoute(deps, 'POST /v1/responses', (json, requestId) => {
-      const request = parseResponsesRequest(json);
-      const tools = responsesTools(request);
-      return translated(
-        request.model,
-        responsesToChat(request, tools),
-        tools,
-        (metered) => new ResponsesAnswer(requestId, request, metered.promptTokens()),
-      );
-    }),
+export const responsesEndpoint = proxied('POST /v1/responses', (json, requestId) => {
+  const request = parseResponsesRequest(json);
+  const tools = responsesTools(request);
+  return translated(
+    request.model,
+    responsesToChat(request, tools),
+    tools,
+    (metered) => new ResponsesAnswer(requestId, request, metered.promptTokens()),
   );
-}
+});
