@@ -66,13 +66,13 @@ async function serve(
     const answer = await endpoint.handle(deps, { req, res, requestId, log });
     if (answer) sendJson(res, 200, undefined, answer.json);
   } catch (thrown) {
-    sendError(req, res, errorReply(deps, thrown, req, log(), 'openai'));
+    answerError(req, res, errorReply(deps, thrown, req, log(), 'openai'));
   }
   // The route pattern, as Hono's metrics middleware counts it: the endpoints' paths are exact.
   countHttpRequest(deps.metrics, req.method!, endpoint.path, res, res.statusCode);
 }
 
-function sendError(req: IncomingMessage, res: ServerResponse, reply: ErrorReply): void {
+function answerError(req: IncomingMessage, res: ServerResponse, reply: ErrorReply): void {
   if (res.headersSent) {
     // Nothing thrown after the head (the Exchange settles by itself once it commits); if it
     // were, the answer is cut rather than given a second head.

@@ -1,14 +1,16 @@
 /**
  * The one place an error becomes an answer, for both request paths (Hono's `app.onError` and the
  * node fast path): the auth brake's bookkeeping, the log line, the headers and the body in the
- * shape of the route's API (error-shapes.ts).
+ * shape of the route's API (error-shapes.ts). `sendError` writes one where no path's handler
+ * is left to (an Exchange whose answer failed before its head went out).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { type ErrorShape, errorResponse } from '../errors/error-shapes.js';
-import { toRelayError } from '../errors/relay-error.js';
+import { type RelayError, toRelayError } from '../errors/relay-error.js';
 import type { AuthGuard } from '../security/auth-guard.js';
 import { clientAddress } from './client-address.js';
+import { sendJson } from './json-answer.js';
 
 export type ErrorReply = { status: number; headers: Record<string, string>; body: unknown };
 
@@ -37,4 +39,10 @@ export function errorReply(
   if (error.code === 'request_too_large') headers.connection = 'close';
   const { status, body } = errorResponse(shape, error);
   return { status, headers, body };
+}
+
+/** Writes `error` as a whole JSON answer on a response whose head has not gone out. */
+export function sendError(res: ServerResponse, error: RelayError, shape: ErrorShape = 'openai'): void {
+  const { status, body } = errorResponse(shape, error);
+  sendJson(res, status, error.headers(), body);
 }
