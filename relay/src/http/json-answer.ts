@@ -13,9 +13,10 @@ export function sendJson(
   body: unknown,
 ): void {
   const text = JSON.stringify(body);
-  res.setHeader('content-type', 'application/json');
-  res.setHeader('content-length', Buffer.byteLength(text));
-  if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
-  res.writeHead(status);
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
