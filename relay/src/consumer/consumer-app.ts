@@ -16,7 +16,7 @@ import { modelsEndpoint } from './models/models-route.js';
 import { responsesEndpoint } from './responses/responses-route.js';
 
 /** Every consumer endpoint. */
-export const CONSUMER_ENDPOINTS: readonly Endpoint[] = [
+const CONSUMER_ENDPOINTS: readonly Endpoint[] = [
   chatEndpoint,
   imagesEndpoint,
   messagesEndpoint,

@@ -52,7 +52,7 @@ export function proxied(route: ConsumerRoute & `POST ${string}`, prepare: Prepar
  * Resolves once the answer is committed (or the consumer left); throws the RelayError to answer
  * with when the request is refused (the key's scope for `route` first) or every attempt failed before the first byte.
  */
-export async function serveProxied(
+async function serveProxied(
   deps: AppDeps,
   call: ConsumerCall,
   route: ConsumerRoute,
