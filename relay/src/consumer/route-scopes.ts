@@ -1,7 +1,7 @@
 /**
- * Which scope each consumer route needs, in one table read by both the Hono routes and the node
- * fast path (consumer/fast-path.ts), so the two can never disagree. A route not listed here is not a
- * consumer route. Keys stored before the table existed had one `chat` scope for every proxied
+ * Which scope each consumer route needs, in one table read by the endpoints' handlers (one per
+ * route, whichever request path calls it: Hono or the node fast path). A route not listed here is
+ * not a consumer route. Keys stored before the table existed had one `chat` scope for every proxied
  * route; the stores read such a `chat` as `chat` + `messages` + `responses` (`readScopes` in
  * store/store.ts), so those keys keep what they could do, while `images` is now its own scope as
  * the admin API always said it was.

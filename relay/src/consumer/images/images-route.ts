@@ -2,7 +2,7 @@
  * `POST /v1/images/generations` (OpenAI's images API). LMArenaBridge has no such endpoint: image
  * models answer ordinary chat requests with `![Image](<url>)`. The relay turns the prompt into a
  * one-message, non-stream chat request for the image model and the bridge's answer into
- * `{created, data: [{url}]}` (consumer/images/image-answer.ts). One image per request (`n` 1), URLs only.
+ * `{created, data: [{url}]}` (image-answer.ts). One image per request (`n` 1), URLs only.
  */
 import { z } from 'zod';
 import { parseBody } from '../body-schema.js';

@@ -1,7 +1,7 @@
 /**
  * `POST /v1/messages` (Anthropic Messages API), served by an agent's chat completions through
- * the one proxied-route pipeline: the request is translated (consumer/messages/messages-request.ts), the
- * answer rewritten by a tap (consumer/messages/messages-answer.ts), errors answered in Anthropic's shape.
+ * the one proxied-route pipeline: the request is translated (messages-request.ts), the
+ * answer rewritten by a tap (messages-answer.ts), errors answered in Anthropic's shape.
  * `POST /v1/messages/count_tokens` (Claude Code calls it) is answered by the relay itself.
  */
 import type { Context, Next } from 'hono';

@@ -1,7 +1,7 @@
 /**
  * `POST /v1/responses` (OpenAI Responses API, stateless subset), served by an agent's chat
  * completions through the one proxied-route pipeline: the request is translated
- * (consumer/responses/responses-request.ts), the answer rewritten by a tap (consumer/responses/responses-answer.ts).
+ * (responses-request.ts), the answer rewritten by a tap (responses-answer.ts).
  * Errors keep OpenAI's shape.
  */
 import { proxied } from '../proxied-route.js';
