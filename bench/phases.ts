@@ -61,14 +61,19 @@ export const RULES: readonly Rule[] = [
   { phase: 'frames', source: /^shared\/src\/(frames|data-frame|cork|close-codes)/ },
   {
     phase: 'auth',
-    source: /^relay\/src\/(api\/auth|security\/(auth-guard|connection-cap)|limits\/|store\/|admin-token)/,
+    source: /^relay\/src\/(security\/(auth|auth-guard|connection-cap)\.|limits\/|store\/|admin-token)/,
   },
   { phase: 'routing', source: /^relay\/src\/routing\// },
-  { phase: 'proxy', source: /^relay\/src\/(proxy|frontends)\// },
+  {
+    // The answer's translators count with the proxy: the bytes from the agent to the consumer.
+    phase: 'proxy',
+    source:
+      /^relay\/src\/(proxy\/|consumer\/([a-z]+\/)?([a-z-]+-answer|[a-z-]+-request|tool-|answer-limits|sse|translated))/,
+  },
   { phase: 'tunnel', source: /^(relay|bridge-agent)\/src\/tunnel\// },
   { phase: 'upstream', source: /^bridge-agent\/src\/upstream\// },
   { phase: 'metering', source: /^relay\/src\/(usage|metrics|log)\/|^bridge-agent\/src\/logging/ },
-  { phase: 'request', source: /^relay\/src\/(api|http|security|cluster)\// },
+  { phase: 'request', source: /^relay\/src\/(consumer|admin|http|security|cluster)\// },
 ];
 
 /** The phase a frame belongs to, or undefined for a generic frame (its caller decides). */

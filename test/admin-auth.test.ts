@@ -3,9 +3,9 @@
  * and the admin token, which is not an API key.
  */
 import { describe, expect, it } from 'vitest';
-import { authenticateKey, LAST_USED_INTERVAL_MS } from '../relay/src/api/auth.js';
-import type { AppDeps } from '../relay/src/api/context.js';
 import { createApp } from '../relay/src/app.js';
+import type { AppDeps } from '../relay/src/http/context.js';
+import { authenticateKey, LAST_USED_INTERVAL_MS } from '../relay/src/security/auth.js';
 import { generateSecret, hashSecret, secretPreview } from '../relay/src/store/secrets.js';
 import { openSqliteStore } from '../relay/src/store/sqlite-store.js';
 import type { NewApiKey, Store } from '../relay/src/store/store.js';

@@ -58,9 +58,12 @@ describe('bench phases', () => {
         { frames: [['(garbage collector)', '']], us: 300 },
         { frames: [['(program)', '']], us: 200 },
         // zod is generic: under the chat schema it is validation, under the frame codec decoding.
-        { frames: [server, hono, ['parseChat', `${ROOT}/relay/src/api/chat-schema.ts`], zod], us: 1000 },
+        {
+          frames: [server, hono, ['parseChat', `${ROOT}/relay/src/consumer/chat/chat-schema.ts`], zod],
+          us: 1000,
+        },
         { frames: [receiver, ['decodeFrame', `${ROOT}/shared/src/frames.ts`], zod], us: 700 },
-        { frames: [server, hono, ['authenticate', `${ROOT}/relay/src/api/auth.ts`]], us: 400 },
+        { frames: [server, hono, ['authenticate', `${ROOT}/relay/src/security/auth.ts`]], us: 400 },
         { frames: [server, hono, ['pick', `${ROOT}/relay/src/routing/router.ts`]], us: 250 },
         {
           frames: [

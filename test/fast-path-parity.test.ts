@@ -1,5 +1,5 @@
 /**
- * The consumer hot path is served by the node fast path (relay/src/http/fast-path.ts) and, with
+ * The consumer hot path is served by the node fast path (relay/src/consumer/fast-path.ts) and, with
  * CORS configured, by Hono. The same request must get the same answer from both: status, body and
  * headers (but the per-request id and date), so the two paths cannot drift apart.
  */

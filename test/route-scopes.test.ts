@@ -1,5 +1,5 @@
 /**
- * Scopes are a table per route (relay/src/api/route-scopes.ts): a key with one scope reaches that
+ * Scopes are a table per route (relay/src/consumer/route-scopes.ts): a key with one scope reaches that
  * route and only that one, on the node fast path and through Hono's routes alike. "Reached" is a
  * 503 no_agents_available (529 on Messages, or the models list): the key passed the scope check and the request
  * went on to find an agent; "refused" is the 403 permission_denied naming the missing scope.

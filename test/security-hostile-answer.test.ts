@@ -9,11 +9,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import {
-  SSE_LINE_LIMIT,
-  STREAMED_TEXT_LIMIT,
-  TOOL_CALL_LIMIT,
-} from '../relay/src/frontends/answer-limits.js';
+import { SSE_LINE_LIMIT, STREAMED_TEXT_LIMIT, TOOL_CALL_LIMIT } from '../relay/src/consumer/answer-limits.js';
 import { contentEvents, framesOf, pumpAnswer, watchProcess } from './support/hostile-answer.js';
 import { connectRawAgent } from './support/raw-agent.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';

@@ -1,7 +1,7 @@
 import { getRouterName } from 'hono/dev';
 import { describe, expect, it } from 'vitest';
-import type { AppDeps } from './api/context.js';
 import { createApp } from './app.js';
+import type { AppDeps } from './http/context.js';
 
 describe('createApp', () => {
   it('keeps Hono on its RegExpRouter (a static path beside a deeper param path drops it to the trie router)', async () => {

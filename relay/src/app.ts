@@ -1,34 +1,21 @@
 /**
- * The relay's HTTP surface, but for the consumer hot path the node fast path serves in front of
- * it (http/fast-path.ts). `app.onError` answers errors through errors/error-reply.ts, as the fast
- * path does: the OpenAI error object, or the shape of the route's own API (`errorShape`).
+ * The relay's HTTP surface: the consumer API (consumer/consumer-app.ts, `/v1/*`) and the admin
+ * API (admin/admin-app.ts, `/api/*`) as sub-apps, beside the health checks, `/metrics` and the
+ * dashboard; the node fast path (consumer/fast-path.ts) serves the chat and models endpoints in
+ * front of it. Every refusal, a missing route's too, is a RelayError answered by
+ * http/error-reply.ts, as on the fast path: the OpenAI error object, or the shape of the route's
+ * own API (`errorShape`).
  */
-import { type Context, Hono, type Next } from 'hono';
-import { cors } from 'hono/cors';
-import { alertRoutes } from './alerts/alerts-routes.js';
-import { adminGuard, adminRoutes } from './api/admin.js';
-import { adminAgentRoutes } from './api/admin-agents.js';
-import { aliasRoutes } from './api/admin-aliases.js';
-import { clientSettingsRoutes } from './api/admin-client-settings.js';
-import { healthRoutes } from './api/admin-health.js';
-import { statsRoutes } from './api/admin-stats.js';
-import { usageRoutes } from './api/admin-usage.js';
-import { chatRoutes } from './api/chat.js';
-import type { AppDeps, AppEnv } from './api/context.js';
-import { imageRoutes } from './api/images.js';
-import { anthropicErrors, messagesRoutes } from './api/messages.js';
-import { modelRoutes } from './api/models.js';
-import { responsesRoutes } from './api/responses.js';
-import { auditRecorder, auditRoutes } from './audit/audit-routes.js';
+import { type Context, Hono } from 'hono';
+import { adminApp } from './admin/admin-app.js';
+import { consumerApp } from './consumer/consumer-app.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
-import { errorReply } from './errors/error-reply.js';
+import type { ErrorShape } from './errors/error-shapes.js';
 import { RelayError } from './errors/relay-error.js';
-import { checkAuthBrake, refuseIfDraining } from './http/consumer-guards.js';
+import type { AppDeps, AppEnv } from './http/context.js';
+import { errorReply } from './http/error-reply.js';
 import { beginRequest } from './http/request-scope.js';
 import { httpMetrics, metricsRoutes } from './metrics/metrics-route.js';
-import { downloadRoutes } from './package/download-route.js';
-import { updateRoutes } from './package/update-routes.js';
-import { requestRoutes } from './requests/request-routes.js';
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -40,8 +27,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     await next();
   });
   app.use('*', httpMetrics(deps.metrics));
-  app.use('/v1/messages', anthropicErrors);
-  app.use('/v1/messages/count_tokens', anthropicErrors);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', (c) =>
@@ -55,73 +40,22 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
         }),
   );
 
-  // Addresses that keep failing authentication wait before they may try again.
-  const authBrake = async (c: Context<AppEnv>, next: Next) => {
-    checkAuthBrake(deps, c.env.incoming);
-    await next();
-  };
-  // CORS only where configured, and only on the consumer API: /api/* never answers browsers of
-  // other origins.
-  if (deps.config.corsOrigins.length > 0) {
-    const origins = deps.config.corsOrigins;
-    app.use(
-      '/v1/*',
-      cors({
-        origin: origins.includes('*') ? '*' : origins,
-        allowHeaders: ['authorization', 'x-api-key', 'anthropic-version', 'content-type', 'x-session-name'],
-        exposeHeaders: ['x-request-id', 'x-session-pin', 'retry-after'],
-        maxAge: 600,
-      }),
-    );
-  }
-  app.use('/v1/*', authBrake);
-  app.use('/api/*', authBrake);
-  // Before any /api route is registered: Hono runs a middleware only for routes added after it.
-  app.use('/api/*', adminGuard(deps));
-  app.use('/api/*', auditRecorder(deps));
-
-  app.use('/v1/*', async (c, next) => {
-    refuseIfDraining(deps, c.env.outgoing);
-    await next();
-  });
-
-  chatRoutes(app, deps);
-  imageRoutes(app, deps);
-  messagesRoutes(app, deps);
-  responsesRoutes(app, deps);
-  modelRoutes(app, deps);
-  adminRoutes(app, deps);
-  adminAgentRoutes(app, deps);
-  aliasRoutes(app, deps);
-  clientSettingsRoutes(app, deps);
-  usageRoutes(app, deps);
-  auditRoutes(app, deps);
-  alertRoutes(app, deps);
-  statsRoutes(app, deps);
-  requestRoutes(app, deps);
-  healthRoutes(app, deps);
-  downloadRoutes(app, deps);
-  updateRoutes(app, deps);
+  app.route('/', consumerApp(deps));
+  app.route('/', adminApp(deps));
   metricsRoutes(app, deps);
   dashboardRoutes(app);
 
-  app.notFound((c) => {
-    const error = new RelayError('not_found', `no route for ${c.req.method} ${c.req.path}`);
-    return c.json(error.body(), 404);
-  });
-
-  app.onError((thrown, c) => {
+  const answerError = (thrown: unknown, c: Context<AppEnv>, shape: ErrorShape) => {
     const log = c.get('log')?.() ?? deps.logger;
-    const { status, headers, body } = errorReply(
-      deps,
-      thrown,
-      c.env.incoming,
-      log,
-      c.get('errorShape') ?? 'openai',
-    );
+    const { status, headers, body } = errorReply(deps, thrown, c.env.incoming, log, shape);
     for (const name in headers) c.header(name, headers[name]);
     return c.json(body, status as 400);
-  });
+  };
+  // OpenAI's shape even on the Messages paths (a GET there): no Anthropic route matched.
+  app.notFound((c) =>
+    answerError(new RelayError('not_found', `no route for ${c.req.method} ${c.req.path}`), c, 'openai'),
+  );
+  app.onError((thrown, c) => answerError(thrown, c, c.get('errorShape') ?? 'openai'));
 
   return app;
 }

@@ -17,15 +17,15 @@ import { LostRelays } from './alerts/lost-relays.js';
 import { Notifier } from './alerts/notifier.js';
 import { redisLease } from './alerts/redis-lease.js';
 import { ALERT_SEND_TIMEOUT_MS, lazyTransport } from './alerts/smtp.js';
-import type { AppDeps } from './api/context.js';
 import { createApp } from './app.js';
 import { openRedisAudit } from './audit/redis-audit.js';
 import { openSqliteAudit } from './audit/sqlite-audit.js';
 import { PushedSettings } from './clients/pushed-settings.js';
 import { Cluster } from './cluster/cluster.js';
 import type { RelayConfig } from './config/load-config.js';
+import { consumerFastPath } from './consumer/fast-path.js';
 import { clientAddress } from './http/client-address.js';
-import { consumerFastPath } from './http/fast-path.js';
+import type { AppDeps } from './http/context.js';
 import { createLogger } from './log/logger.js';
 import { RelayMetrics } from './metrics/relay-metrics.js';
 import { RequestStats } from './metrics/request-stats.js';
@@ -59,7 +59,7 @@ export type RelayOptions = {
   agentBundle?: () => Promise<AgentBundle>;
   /**
    * False: Hono serves the consumer hot path too, as it does with CORS configured (tests compare
-   * the two paths). Default true: http/fast-path.ts serves it.
+   * the two paths). Default true: consumer/fast-path.ts serves it.
    */
   consumerFastPath?: boolean;
 };

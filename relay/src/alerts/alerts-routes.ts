@@ -9,9 +9,9 @@
  *   GET    /api/alerts/deliveries          this relay's delivery log, newest first
  */
 import type { Hono } from 'hono';
-import { body } from '../api/admin-schemas.js';
-import type { AppDeps, AppEnv } from '../api/context.js';
 import { RelayError } from '../errors/relay-error.js';
+import type { AppDeps, AppEnv } from '../http/context.js';
+import { body } from '../http/json-body.js';
 import { generateId, generateSecret } from '../store/secrets.js';
 import {
   CHANNELS_SETTING,

@@ -11,10 +11,10 @@
  */
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { z } from 'zod';
-import { body } from '../api/admin-schemas.js';
-import type { AppDeps, AppEnv } from '../api/context.js';
 import { clientAddress } from '../http/client-address.js';
+import type { AppDeps, AppEnv } from '../http/context.js';
 import { toCsv } from '../http/csv.js';
+import { body } from '../http/json-body.js';
 import { generateId } from '../store/secrets.js';
 import { actionOf, redactChange } from './audit-actions.js';
 import type { AuditEntry } from './audit-log.js';

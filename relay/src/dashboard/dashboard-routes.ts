@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Context, Hono } from 'hono';
-import type { AppEnv } from '../api/context.js';
+import type { AppEnv } from '../http/context.js';
 
 /** Scripts and styles from this origin only; no inline code, no framing, no form posts. */
 export const DASHBOARD_CSP = [

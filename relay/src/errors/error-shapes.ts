@@ -45,6 +45,11 @@ const ANTHROPIC_TYPE: Record<RelayErrorCode, AnthropicType> = {
   upstream_unavailable: 'overloaded_error',
   timeout: 'timeout_error',
   internal_error: 'api_error',
+  shutting_down: 'overloaded_error',
+  unsupported_subprotocol: 'invalid_request_error',
+  client_token_rotated: 'authentication_error',
+  client_disabled: 'authentication_error',
+  store_unavailable: 'api_error',
 };
 
 export type AnthropicErrorBody = { type: 'error'; error: { type: AnthropicType; message: string } };

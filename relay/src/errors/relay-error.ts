@@ -26,6 +26,17 @@ export const ERRORS = {
   upstream_unavailable: { status: 503, type: 'server_error' },
   timeout: { status: 504, type: 'timeout' },
   internal_error: { status: 500, type: 'server_error' },
+  // An agent's upgrade refused (tunnel/agent-hub.ts); the code also goes out as the
+  // x-arena-refusal header, which the agent reads before the body.
+  /** The relay is draining or closing: the agent dials another relay, or again later. */
+  shutting_down: { status: 503, type: 'server_error' },
+  /** The agent did not offer the relay's WebSocket subprotocol. */
+  unsupported_subprotocol: { status: 426, type: 'invalid_request_error' },
+  /** A client token replaced and out of its grace period (TOKEN_ROTATED in shared/). */
+  client_token_rotated: { status: 401, type: 'invalid_request_error' },
+  client_disabled: { status: 401, type: 'invalid_request_error' },
+  /** The client could not be looked up: the store is down. */
+  store_unavailable: { status: 503, type: 'server_error' },
 } as const satisfies Record<string, { status: number; type: string }>;
 
 export type RelayErrorCode = keyof typeof ERRORS;

@@ -1,12 +1,14 @@
 /**
  * The checks every consumer request (`/v1/*`) passes before its route runs, on either path (the
- * node fast path or Hono): the auth brake, then the draining refusal. Each throws the RelayError
- * the answer reports.
+ * node fast path or Hono): the auth brake (admin requests pass it too), then the draining
+ * refusal. Each throws the RelayError the answer reports.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { MiddlewareHandler } from 'hono';
 import { RelayError } from '../errors/relay-error.js';
 import type { AuthGuard } from '../security/auth-guard.js';
 import { clientAddress } from './client-address.js';
+import type { AppEnv } from './context.js';
 
 export type GuardDeps = {
   config: { trustProxy: boolean };
@@ -32,4 +34,20 @@ export function refuseIfDraining(deps: GuardDeps, res: ServerResponse): void {
     retryAfter: 1,
     shouldRetry: true,
   });
+}
+
+/** `checkAuthBrake` as a Hono middleware (`/v1/*` and `/api/*`). */
+export function authBrake(deps: GuardDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    checkAuthBrake(deps, c.env.incoming);
+    await next();
+  };
+}
+
+/** `refuseIfDraining` as a Hono middleware (`/v1/*`). */
+export function drainingRefusal(deps: GuardDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    refuseIfDraining(deps, c.env.outgoing);
+    await next();
+  };
 }

@@ -5,8 +5,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Context, Hono, Next } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import { authenticateAdmin } from '../api/auth.js';
-import type { AppDeps, AppEnv } from '../api/context.js';
+import type { AppDeps, AppEnv } from '../http/context.js';
+import { authenticateAdmin } from '../security/auth.js';
 import type { RelayMetrics } from './relay-metrics.js';
 
 export function metricsRoutes(app: Hono<AppEnv>, deps: AppDeps & { metrics: RelayMetrics }): void {

@@ -6,9 +6,9 @@
  */
 import { tokenIdOfHash } from '@arena-relay/shared';
 import type { Hono } from 'hono';
-import type { AppDeps, AppEnv } from '../api/context.js';
-import { graceUntil, previousValidUntil } from '../api/credential-grace.js';
 import { RelayError } from '../errors/relay-error.js';
+import type { AppDeps, AppEnv } from '../http/context.js';
+import { graceUntil, previousValidUntil } from '../security/credential-grace.js';
 import { generateSecret, hashSecret, secretPreview } from '../store/secrets.js';
 import type { AgentBundle } from './agent-bundle.js';
 import { buildClientPackage, packageFileName } from './client-package.js';

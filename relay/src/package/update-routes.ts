@@ -7,10 +7,10 @@
 import { AGENT_BUNDLE_PATH } from '@arena-relay/shared';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context, Hono } from 'hono';
-import { body } from '../api/admin-schemas.js';
-import type { AppDeps, AppEnv } from '../api/context.js';
 import { RelayError } from '../errors/relay-error.js';
 import { clientAddress } from '../http/client-address.js';
+import type { AppDeps, AppEnv } from '../http/context.js';
+import { body } from '../http/json-body.js';
 import { hashSecret } from '../store/secrets.js';
 import type { AgentBundle } from './agent-bundle.js';
 import { updatePolicy } from './agent-updates.js';

@@ -7,6 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import { tickCorker } from '@arena-relay/shared';
 import { RelayError } from '../errors/relay-error.js';
+import { sendError } from '../http/error-reply.js';
 import type { PinOutcome } from '../routing/sticky.js';
 import { type CreditSink, CreditWindow } from '../tunnel/credit-window.js';
 import { KeepAlive } from './keep-alive.js';
@@ -167,9 +168,8 @@ export class ConsumerWriter {
       if (!sent && res.headersSent) this.status = res.statusCode;
     } else if (!sent && !res.writableEnded) {
       // Nothing went out yet (a tap threw on the head): a plain error answer, not an event.
-      res.writeHead(error.status, { ...error.headers(), 'content-type': 'application/json' });
-      res.end(JSON.stringify(error.body()));
-      this.status = error.status;
+      sendError(res, error);
+      this.status = res.statusCode;
     } else if (this.options.stream && !res.writableEnded) {
       res.end(`data: ${JSON.stringify(error.body())}\n\n`);
     } else {

@@ -5,6 +5,7 @@
  */
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ImageAnswer } from '../consumer/images/image-answer.js';
 import { RelayError } from '../errors/relay-error.js';
 import { createBalancer } from '../routing/balancer.js';
 import { Cooldown } from '../routing/cooldown.js';
@@ -15,7 +16,6 @@ import { FakeResponse } from '../test-support/fake-response.js';
 import { refusal } from '../test-support/refusal.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import { Exchange, type ExchangeRequest, type ResponseTap } from './exchange.js';
-import { ImageAnswer } from './image-answer.js';
 import type { RequestRecord } from './observer.js';
 import { ExchangeRegistry } from './registry.js';
 

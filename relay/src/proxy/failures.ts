@@ -3,8 +3,8 @@
  * tried, and whom it counts against (the Route feeds that into the cooldown: routing/route.ts).
  */
 import type { FailureScope } from '@arena-relay/shared';
+import { bridgeTooLong } from '../errors/prompt-too-long.js';
 import { RelayError } from '../errors/relay-error.js';
-import { bridgeTooLong } from '../routing/prompt-limit.js';
 import type { StreamFailure } from '../tunnel/stream.js';
 
 /** Failures worth another agent, as long as nothing reached the consumer yet. */

@@ -1,6 +1,6 @@
 /**
  * `GET /api/requests` and `GET /api/requests/{id}`: the request logs of every relay of the
- * cluster (request-log.ts), asked like `/api/agents` (api/cluster-view.ts). Filters:
+ * cluster (request-log.ts), asked like `/api/agents` (cluster/cluster-view.ts). Filters:
  *
  *   id                        one request, by its `x-request-id`
  *   key, client, agent        exact ids (client and agent: the one that served, or any attempt's)
@@ -15,10 +15,10 @@
  */
 import type { Hono } from 'hono';
 import { z } from 'zod';
-import { body } from '../api/admin-schemas.js';
-import { type ClusterAnswers, clusterQuery, type Unreachable } from '../api/cluster-view.js';
-import type { AppDeps, AppEnv } from '../api/context.js';
+import { type ClusterAnswers, clusterQuery, type Unreachable } from '../cluster/cluster-view.js';
 import { RelayError } from '../errors/relay-error.js';
+import type { AppDeps, AppEnv } from '../http/context.js';
+import { body } from '../http/json-body.js';
 import { type RequestEntry, requestEntry } from './request-entry.js';
 import { MAX_QUERY_LIMIT, type RequestFilter, requestFilter } from './request-log.js';
 

@@ -6,8 +6,9 @@
  * says why for all of them.
  */
 import { truncateChars } from '@arena-relay/shared';
+import { promptTooLong } from '../errors/prompt-too-long.js';
 import { RelayError } from '../errors/relay-error.js';
-import { fitsLimit, promptTooLong } from './prompt-limit.js';
+import { fitsLimit } from './prompt-limit.js';
 import type { RoutableAgent } from './routable-agent.js';
 
 /** The model chosen and its fit agents, on this relay and on others. */

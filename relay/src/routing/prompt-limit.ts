@@ -7,10 +7,9 @@
  *
  * Counted as CloudWaddie counts (its `api_server`): the system messages' texts joined by a blank
  * line, then a blank line and the last message's text (a string as it is; text parts joined by
- * newlines, trimmed). Characters are Unicode code points (Python's `len`).
+ * newlines, trimmed). Characters are Unicode code points (Python's `len`). The 400 itself, and the
+ * reading of the bridge's own refusal, are errors/prompt-too-long.ts.
  */
-import { truncateChars } from '@arena-relay/shared';
-import { RelayError } from '../errors/relay-error.js';
 import { codePoints } from '../usage/estimate.js';
 
 type Message = { role?: unknown; content?: unknown };
@@ -52,41 +51,4 @@ export function fitsLimit(
 ): boolean {
   const limit = agent.promptLimitChars;
   return limit === undefined || chars === undefined || chars <= limit;
-}
-
-/** The relay's 400 for a prompt of `chars` characters over `limit` (the largest a bridge takes). */
-export function promptTooLong(chars: number, limit: number, models?: readonly string[]): RelayError {
-  const serving = models?.length
-    ? ` serving ${truncateChars(models.map((m) => `'${m}'`).join(' or '), 300)}`
-    : '';
-  return new RelayError(
-    'prompt_too_long',
-    `The prompt is ${chars} characters; the bridges${serving} accept at most ${limit} ` +
-      '(counted as LMArena bridges count it: the system messages and the last message). Shorten it.',
-    { param: 'messages' },
-  );
-}
-
-const BRIDGE_TOO_LONG = /Prompt too long \((\d{1,12}) characters\)/;
-const BRIDGE_LIMIT = /limit of approximately (\d{1,12}) characters/;
-
-/**
- * The bridge's own refusal (`{"detail":"Prompt too long (113568 characters). LMArena has a
- * character limit of approximately 113567 characters. …"}`, passed on by the agent as an
- * `upstream_rejected` 400), as the relay's `prompt_too_long`; undefined for any other text.
- */
-export function bridgeTooLong(message: string): RelayError | undefined {
-  const found = BRIDGE_TOO_LONG.exec(message);
-  if (!found) return undefined;
-  const limit = BRIDGE_LIMIT.exec(message);
-  const chars = Number(found[1]);
-  return limit
-    ? promptTooLong(chars, Number(limit[1]))
-    : new RelayError(
-        'prompt_too_long',
-        `The prompt is ${chars} characters, more than the bridge accepts. Shorten it.`,
-        {
-          param: 'messages',
-        },
-      );
 }

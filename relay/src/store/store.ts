@@ -71,7 +71,7 @@ export type ClientPatch = {
 /** One finished request served by a client, for its live stats. */
 export type ClientOutcome = { ok: boolean; durationMs: number };
 
-/** One scope per consumer route (api/route-scopes.ts), and `admin`. */
+/** One scope per consumer route (consumer/route-scopes.ts), and `admin`. */
 export const API_KEY_SCOPES = ['chat', 'messages', 'responses', 'models', 'images', 'admin'] as const;
 /** `admin` makes the key a scoped admin token (accepted by `/api/*`). */
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];

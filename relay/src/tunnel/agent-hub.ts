@@ -15,6 +15,7 @@ import {
 } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import { RelayError, type RelayErrorCode } from '../errors/relay-error.js';
 import type { AuthGuard } from '../security/auth-guard.js';
 import { generateId, hashSecret } from '../store/secrets.js';
 import { type Store, tokenAccepted } from '../store/store.js';
@@ -80,43 +81,36 @@ export class AgentHub extends EventEmitter<HubEvents> {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?')[0];
-    if (path !== AGENT_CONNECT_PATH) return refuseUpgrade(socket, 404, 'not found', 'not_found');
-    if (this.closing || this.leaving) {
-      return refuseUpgrade(socket, 503, 'relay is shutting down', 'shutting_down');
-    }
+    const refuse = (code: RelayErrorCode, message: string, retryAfter?: number) =>
+      refuseUpgrade(socket, new RelayError(code, message, { retryAfter }));
+    if (path !== AGENT_CONNECT_PATH) return refuse('not_found', 'not found');
+    if (this.closing || this.leaving) return refuse('shutting_down', 'relay is shutting down');
     if (!offersSubprotocol(req)) {
-      return refuseUpgrade(socket, 426, `subprotocol ${SUBPROTOCOL} required`, 'unsupported_subprotocol');
+      return refuse('unsupported_subprotocol', `subprotocol ${SUBPROTOCOL} required`);
     }
     const address = this.options.remoteAddress(req);
     const wait = this.options.authGuard?.retryAfter(address) ?? 0;
     if (wait > 0) {
-      return refuseUpgrade(
-        socket,
-        429,
-        'too many failed authentication attempts; slow down',
-        'too_many_auth_failures',
-        wait,
-      );
+      return refuse('too_many_auth_failures', 'too many failed authentication attempts; slow down', wait);
     }
     const token = bearerToken(req);
     if (!token) {
       this.options.authGuard?.failed(address);
-      return refuseUpgrade(socket, 401, 'missing client token', 'invalid_client_token');
+      return refuse('invalid_client_token', 'missing client token');
     }
     const tokenHash = hashSecret(token);
     this.options.store.findClientToken(tokenHash).then(
       (match) => {
         if (!match) {
           this.options.authGuard?.failed(address);
-          return refuseUpgrade(socket, 401, 'invalid client token', 'invalid_client_token');
+          return refuse('invalid_client_token', 'invalid client token');
         }
         if (!tokenAccepted(match)) {
           this.options.authGuard?.failed(address);
-          return refuseUpgrade(socket, 401, TOKEN_ROTATED_REASON, TOKEN_ROTATED);
+          return refuse(TOKEN_ROTATED, TOKEN_ROTATED_REASON);
         }
         const { client } = match;
-        if (client.status === 'disabled')
-          return refuseUpgrade(socket, 401, 'client is disabled', 'client_disabled');
+        if (client.status === 'disabled') return refuse('client_disabled', 'client is disabled');
         if (socket.destroyed) return;
         this.wss.handleUpgrade(req, socket, head, (ws) => {
           const sessionId = generateId('ses');
@@ -145,7 +139,7 @@ export class AgentHub extends EventEmitter<HubEvents> {
       },
       (error: unknown) => {
         this.options.logger.error({ err: error }, 'client lookup failed during upgrade');
-        refuseUpgrade(socket, 503, 'relay store unavailable', 'store_unavailable');
+        refuse('store_unavailable', 'relay store unavailable');
       },
     );
   }

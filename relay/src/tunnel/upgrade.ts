@@ -1,10 +1,13 @@
 /**
  * The agent's WebSocket handshake, authenticated before any upgrade: a bad token gets an HTTP
- * 401 (and no socket), a missing subprotocol a 426. Runs on the raw `upgrade` event.
+ * 401 (and no socket), a missing subprotocol a 426. Runs on the raw `upgrade` event. A refusal is
+ * a RelayError like any other (its status, type and code from the one table), written by hand:
+ * the socket has no HTTP response object yet.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { openAIError, REFUSAL_HEADER, SUBPROTOCOL } from '@arena-relay/shared';
+import { REFUSAL_HEADER, SUBPROTOCOL } from '@arena-relay/shared';
+import type { RelayError } from '../errors/relay-error.js';
 
 const REASONS: Record<number, string> = {
   401: 'Unauthorized',
@@ -14,19 +17,14 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** Writes a small JSON HTTP answer on a not-yet-upgraded socket and closes it. */
-export function refuseUpgrade(
-  socket: Duplex,
-  status: number,
-  message: string,
-  code: string,
-  retryAfter?: number,
-): void {
+/** Writes `error` as a small JSON HTTP answer on a not-yet-upgraded socket and closes it. */
+export function refuseUpgrade(socket: Duplex, error: RelayError): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify(openAIError(message, 'invalid_request_error', code));
+  const { status, code } = error;
+  const body = JSON.stringify(error.body());
   let extra = status === 426 ? `Sec-WebSocket-Protocol: ${SUBPROTOCOL}\r\nUpgrade: websocket\r\n` : '';
   extra += `${REFUSAL_HEADER}: ${code}\r\n`;
-  if (retryAfter !== undefined) extra += `Retry-After: ${retryAfter}\r\n`;
+  if (error.retryAfter !== undefined) extra += `Retry-After: ${error.retryAfter}\r\n`;
   socket.end(
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
   );

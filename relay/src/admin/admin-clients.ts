@@ -1,0 +1,92 @@
+/**
+ * `/api/clients`: register, list, inspect, change, disable, delete bridge clients and rotate
+ * their tokens. Disabling and deleting close the client's live sockets at once; the upgrade
+ * check then refuses it (disabled: 401 `client_disabled`; deleted or unknown token: 401).
+ * Rotating leaves the old token valid for a grace period (security/credential-grace.ts): its sockets
+ * close when that ends, and it is then refused as `client_token_rotated`.
+ */
+import { tokenIdOfHash } from '@arena-relay/shared';
+import type { Hono } from 'hono';
+import { RelayError } from '../errors/relay-error.js';
+import type { AppDeps, AppEnv } from '../http/context.js';
+import { body } from '../http/json-body.js';
+import { graceUntil, previousValidUntil } from '../security/credential-grace.js';
+import { generateSecret, hashSecret, secretPreview } from '../store/secrets.js';
+import { DuplicateNameError } from '../store/store.js';
+import { clientPatchBody, newClientBody } from './admin-schemas.js';
+
+/** Awaits a store write, answering 409 `conflict` (param `name`) for a duplicate client name. */
+async function uniqueName<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof DuplicateNameError)
+      throw new RelayError('conflict', error.message, { param: 'name' });
+    throw error;
+  }
+}
+
+const notFound = (id: string) => new RelayError('not_found', `no client with id '${id}'`);
+
+export function clientRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
+  const { store, closeClientSockets } = deps;
+
+  app.post('/api/clients', async (c) => {
+    const input = await body(() => c.req.json(), newClientBody);
+    const token = generateSecret('clientToken');
+    const client = await uniqueName(
+      store.createClient({
+        name: input.name,
+        email: input.email ?? null,
+        lmarena_bridge_url: input.lmarena_bridge_url ?? null,
+        capabilities: input.capabilities,
+        rate_limit: input.rate_limit,
+        metadata: input.metadata,
+        tokenHash: hashSecret(token),
+        tokenPreview: secretPreview(token),
+      }),
+    );
+    return c.json({ client, token }, 201);
+  });
+
+  app.get('/api/clients', async (c) => c.json({ clients: await store.listClients() }));
+
+  app.get('/api/clients/:id', async (c) => {
+    const client = await store.getClient(c.req.param('id'));
+    if (!client) throw notFound(c.req.param('id'));
+    return c.json({ client });
+  });
+
+  app.patch('/api/clients/:id', async (c) => {
+    const id = c.req.param('id');
+    const patch = await body(() => c.req.json(), clientPatchBody);
+    const client = await uniqueName(store.updateClient(id, patch));
+    if (!client) throw notFound(id);
+    if (client.status === 'disabled') closeClientSockets(id, 'client disabled');
+    return c.json({ client });
+  });
+
+  app.delete('/api/clients/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!(await store.deleteClient(id))) throw notFound(id);
+    closeClientSockets(id, 'client deleted');
+    return c.json({ id, deleted: true });
+  });
+
+  /** `?grace_seconds=` overrides CREDENTIAL_GRACE_SECONDS: how long the old token still works. */
+  app.post('/api/clients/:id/rotate-token', async (c) => {
+    const id = c.req.param('id');
+    const until = graceUntil(c, deps);
+    const token = generateSecret('clientToken');
+    const tokenHash = hashSecret(token);
+    const client = await store.rotateClientToken(id, tokenHash, secretPreview(token), until);
+    if (!client) throw notFound(id);
+    closeClientSockets(id, 'client token rotated', { currentTokenHash: tokenHash, at: until });
+    return c.json({
+      client,
+      token,
+      token_id: tokenIdOfHash(tokenHash),
+      previous_token_valid_until: previousValidUntil(until),
+    });
+  });
+}
