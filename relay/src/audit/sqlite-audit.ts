@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { sqlWhere } from '../store/sql-where.js';
 import { type AuditEntry, type AuditLog, type AuditQuery, auditEntry } from './audit-log.js';
 
 const SCHEMA = `
@@ -43,23 +44,17 @@ export function openSqliteAudit(dataDir: string, maxEntries: number): AuditLog {
       if (++appended % TRIM_EVERY === 0) trim.run(maxEntries);
     },
     async query(q: AuditQuery) {
-      const where: string[] = [];
-      const args: Array<string | number> = [];
-      const add = (clause: string, value: string | number | undefined) => {
-        if (value === undefined) return;
-        where.push(clause);
-        args.push(value);
-      };
-      add('action = ?', q.action);
-      add('target = ?', q.target);
-      add('actor = ?', q.actor);
-      add('at_ms >= ?', q.sinceMs);
-      add('at_ms < ?', q.untilMs);
-      // The trim runs every TRIM_EVERY appends: never show more than maxEntries.
-      where.push('seq > (SELECT MAX(seq) FROM audit) - ?');
-      args.push(maxEntries);
-      const sql = `SELECT entry FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`;
-      const rows = db.prepare(sql).all(...args, q.limit) as Array<{ entry: string }>;
+      const where = sqlWhere([
+        ['action = ?', q.action],
+        ['target = ?', q.target],
+        ['actor = ?', q.actor],
+        ['at_ms >= ?', q.sinceMs],
+        ['at_ms < ?', q.untilMs],
+        // The trim runs every TRIM_EVERY appends: never show more than maxEntries.
+        ['seq > (SELECT MAX(seq) FROM audit) - ?', maxEntries],
+      ]);
+      const sql = `SELECT entry FROM audit${where.sql} ORDER BY seq DESC LIMIT ?`;
+      const rows = db.prepare(sql).all(...where.args, q.limit) as Array<{ entry: string }>;
       return rows.flatMap((row) => {
         const parsed = auditEntry.safeParse(JSON.parse(row.entry));
         return parsed.success ? [parsed.data as AuditEntry] : [];

@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { sqlWhere } from '../store/sql-where.js';
 import { type RequestEntry, requestEntry } from './request-entry.js';
 import { matchesRequest, type RequestFilter } from './request-log.js';
 
@@ -115,23 +116,19 @@ export class RequestArchive {
   /** The matching entries within the retention, newest first. */
   query(filter: RequestFilter): RequestEntry[] {
     this.flush();
-    const where = ['at_ms >= ?'];
-    const args: Array<string | number> = [this.now() - this.options.retentionMs];
-    const add = (clause: string, value: string | number | undefined) => {
-      if (value === undefined) return;
-      where.push(clause);
-      args.push(value);
-    };
-    add('id = ?', filter.id);
-    add('key_id = ?', filter.key);
-    add('outcome = ?', filter.outcome);
-    add('status >= ?', filter.statusMin);
-    add('status <= ?', filter.statusMax);
-    add('at_ms >= ?', filter.sinceMs);
-    add('at_ms < ?', filter.untilMs);
+    const where = sqlWhere([
+      ['at_ms >= ?', this.now() - this.options.retentionMs],
+      ['id = ?', filter.id],
+      ['key_id = ?', filter.key],
+      ['outcome = ?', filter.outcome],
+      ['status >= ?', filter.statusMin],
+      ['status <= ?', filter.statusMax],
+      ['at_ms >= ?', filter.sinceMs],
+      ['at_ms < ?', filter.untilMs],
+    ]);
     const rows = this.db
-      .prepare(`SELECT entry FROM requests WHERE ${where.join(' AND ')} ORDER BY seq DESC`)
-      .iterate(...args) as IterableIterator<{ entry: string }>;
+      .prepare(`SELECT entry FROM requests${where.sql} ORDER BY seq DESC`)
+      .iterate(...where.args) as IterableIterator<{ entry: string }>;
     // Client, agent and model may match any attempt: checked here, row by row, until the limit.
     const found: RequestEntry[] = [];
     for (const row of rows) {

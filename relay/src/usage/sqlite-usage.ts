@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { type SqlValue, sqlWhere } from '../store/sql-where.js';
 import type { UsageFilter, UsageRow, UsageStore } from './usage-store.js';
 
 const SCHEMA = `
@@ -71,20 +72,16 @@ export function openSqliteUsage(dataDir: string): UsageStore {
       if (rows.length > 0) addAll(rows);
     },
     async query(filter: UsageFilter) {
-      const where: string[] = [];
-      const params: string[] = [];
-      const clause = (sql: string, value: string | undefined) => {
-        if (value === undefined) return;
-        where.push(sql);
-        params.push(value);
-      };
-      clause('key_id = ?', filter.keyId);
-      clause('client_id = ?', filter.clientId);
-      clause('model = ?', filter.model);
-      clause('hour >= ?', filter.fromHour);
-      clause('hour < ?', filter.toHour);
-      const sql = `SELECT ${COLUMNS} FROM usage_hourly${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
-      return db.prepare<string[], UsageRow>(sql).all(...params);
+      const where = sqlWhere([
+        ['key_id = ?', filter.keyId],
+        ['client_id = ?', filter.clientId],
+        ['model = ?', filter.model],
+        ['hour >= ?', filter.fromHour],
+        ['hour < ?', filter.toHour],
+      ]);
+      return db
+        .prepare<SqlValue[], UsageRow>(`SELECT ${COLUMNS} FROM usage_hourly${where.sql}`)
+        .all(...where.args);
     },
     async close() {
       if (closed) return;
