@@ -2,10 +2,8 @@
  * The audit log of an embedded relay in `<DATA_DIR>/audit.db` (SQLite, WAL, synchronous FULL: an
  * acknowledged admin action is on disk). Trimmed to the newest `maxEntries` as it grows.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { sqlWhere } from '../store/sql-where.js';
+import { openSqliteFile } from '../store/sqlite-file.js';
 import { type AuditEntry, type AuditLog, type AuditQuery, auditEntry } from './audit-log.js';
 
 const SCHEMA = `
@@ -25,15 +23,7 @@ const TRIM_EVERY = 100;
 
 /** Opens (creating if needed) the audit file in `dataDir`; `':memory:'` for a throwaway one. */
 export function openSqliteAudit(dataDir: string, maxEntries: number): AuditLog {
-  let file = ':memory:';
-  if (dataDir !== ':memory:') {
-    mkdirSync(dataDir, { recursive: true });
-    file = join(dataDir, 'audit.db');
-  }
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  const db = openSqliteFile(dataDir, 'audit.db', 'FULL');
   db.exec(SCHEMA);
   const insert = db.prepare('INSERT INTO audit (at_ms, action, target, actor, entry) VALUES (?, ?, ?, ?, ?)');
   const trim = db.prepare('DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?');

@@ -7,11 +7,10 @@
  * Entries read back are checked against the entry schema (a file edited by hand cannot plant
  * anything else in an answer).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { sqlWhere } from '../store/sql-where.js';
+import { openSqliteFile } from '../store/sqlite-file.js';
 import { type RequestEntry, requestEntry } from './request-entry.js';
 import { matchesRequest, type RequestFilter } from './request-log.js';
 
@@ -62,17 +61,9 @@ export class RequestArchive {
   private closed = false;
 
   constructor(private readonly options: RequestArchiveOptions) {
-    let file = ':memory:';
-    if (options.dataDir !== ':memory:') {
-      mkdirSync(options.dataDir, { recursive: true });
-      file = join(options.dataDir, 'requests.db');
-    }
     this.now = options.now ?? Date.now;
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
     // A power cut may lose the last batch: a log, not a ledger.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqliteFile(options.dataDir, 'requests.db', 'NORMAL');
     this.db.exec(SCHEMA);
     const insert = this.db.prepare(
       'INSERT INTO requests (at_ms, id, key_id, status, outcome, entry) VALUES (?, ?, ?, ?, ?, ?)',

@@ -4,10 +4,8 @@
  * transaction; `synchronous = NORMAL` keeps every committed batch across a crash of the process
  * (a power cut may lose the last one, i.e. up to a second of usage).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { type SqlValue, sqlWhere } from '../store/sql-where.js';
+import { openSqliteFile } from '../store/sqlite-file.js';
 import type { UsageFilter, UsageRow, UsageStore } from './usage-store.js';
 
 const SCHEMA = `
@@ -36,15 +34,7 @@ const COLUMNS = `hour, key_id AS keyId, client_id AS clientId, model, requests, 
 
 /** Opens (creating if needed) the usage file in `dataDir`; `':memory:'` for a throwaway one. */
 export function openSqliteUsage(dataDir: string): UsageStore {
-  let file = ':memory:';
-  if (dataDir !== ':memory:') {
-    mkdirSync(dataDir, { recursive: true });
-    file = join(dataDir, 'usage.db');
-  }
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  const db = openSqliteFile(dataDir, 'usage.db', 'NORMAL');
   db.exec(SCHEMA);
   const upsert = db.prepare<UsageRow>(`
     INSERT INTO usage_hourly (hour, key_id, client_id, model, requests, succeeded, cancelled, failed,
