@@ -5,6 +5,7 @@ export * from './close-codes.js';
 export * from './cork.js';
 export * from './data-frame.js';
 export * from './frames.js';
+export * from './json.js';
 export * from './log-redaction.js';
 export * from './loopback.js';
 export * from './openai-error.js';

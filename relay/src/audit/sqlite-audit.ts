@@ -2,6 +2,7 @@
  * The audit log of an embedded relay in `<DATA_DIR>/audit.db` (SQLite, WAL, synchronous FULL: an
  * acknowledged admin action is on disk). Trimmed to the newest `maxEntries` as it grows.
  */
+import { parseJsonAs } from '@arena-relay/shared';
 import { sqlWhere } from '../store/sql-where.js';
 import { openSqliteFile } from '../store/sqlite-file.js';
 import { type AuditEntry, type AuditLog, type AuditQuery, auditEntry } from './audit-log.js';
@@ -46,8 +47,8 @@ export function openSqliteAudit(dataDir: string, maxEntries: number): AuditLog {
       const sql = `SELECT entry FROM audit${where.sql} ORDER BY seq DESC LIMIT ?`;
       const rows = db.prepare(sql).all(...where.args, q.limit) as Array<{ entry: string }>;
       return rows.flatMap((row) => {
-        const parsed = auditEntry.safeParse(JSON.parse(row.entry));
-        return parsed.success ? [parsed.data as AuditEntry] : [];
+        const entry = parseJsonAs(auditEntry, row.entry);
+        return entry ? [entry as AuditEntry] : [];
       });
     },
     async close() {

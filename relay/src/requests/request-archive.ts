@@ -7,6 +7,7 @@
  * Entries read back are checked against the entry schema (a file edited by hand cannot plant
  * anything else in an answer).
  */
+import { parseJsonAs } from '@arena-relay/shared';
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { sqlWhere } from '../store/sql-where.js';
@@ -41,14 +42,6 @@ export type RequestArchiveOptions = {
   /** The clock (tests move it to see the retention at work). */
   now?: () => number;
 };
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
 
 export class RequestArchive {
   private readonly db: Database.Database;
@@ -123,8 +116,8 @@ export class RequestArchive {
     // Client, agent and model may match any attempt: checked here, row by row, until the limit.
     const found: RequestEntry[] = [];
     for (const row of rows) {
-      const parsed = requestEntry.safeParse(parseJson(row.entry));
-      if (parsed.success && matchesRequest(parsed.data, filter)) found.push(parsed.data);
+      const entry = parseJsonAs(requestEntry, row.entry);
+      if (entry && matchesRequest(entry, filter)) found.push(entry);
       if (found.length >= filter.limit) break;
     }
     return found;
