@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LOG_CENSOR, redactSecretsInText } from './log-redaction.js';
+import { isSecretFieldName, LOG_CENSOR, LOG_REDACT_PATHS, redactSecretsInText } from './log-redaction.js';
 
 describe('redactSecretsInText', () => {
   it('hides the user part of any URL and keeps scheme, host and port', () => {
@@ -44,5 +44,41 @@ describe('redactSecretsInText', () => {
     }
     // Quadratic, the second took 95 s; linear, all four take milliseconds (noisy box: a wide bound).
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('isSecretFieldName', () => {
+  it('holds for every field the loggers redact by path', () => {
+    for (const path of LOG_REDACT_PATHS) {
+      const name = /([^.["]+)"?\]?$/.exec(path)?.[1] ?? '';
+      expect(isSecretFieldName(name), path).toBe(true);
+    }
+  });
+
+  it('knows secrets in any case style, and not their neighbours', () => {
+    for (const name of [
+      'token',
+      'admin_token',
+      'adminToken',
+      'x-api-key',
+      'API_KEY',
+      'client_secret',
+      'privateKey',
+      'key',
+    ]) {
+      expect(isSecretFieldName(name), name).toBe(true);
+    }
+    for (const name of [
+      'token_preview',
+      'keyId',
+      'key_id',
+      'monkey',
+      'tokens',
+      'name',
+      'prompt_tokens',
+      'secretary',
+    ]) {
+      expect(isSecretFieldName(name), name).toBe(false);
+    }
   });
 });

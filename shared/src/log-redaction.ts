@@ -32,6 +32,18 @@ export const LOG_REDACT_PATHS: readonly string[] = [
   ]),
 ];
 
+const SECRET_NAME =
+  /(^|_|-)(token|secret|password|passwd|authorization|cookie|signature|private_?key)$|api[_-]?key|^key$/i;
+
+/**
+ * Whether a field called `name` holds a secret, in snake_case, kebab-case or camelCase
+ * (`admin_token`, `x-api-key`, `adminToken`): the rule for records walked field by field (the
+ * audit log); every name in LOG_REDACT_PATHS satisfies it.
+ */
+export function isSecretFieldName(name: string): boolean {
+  return SECRET_NAME.test(name.replace(/([a-z0-9])([A-Z])/g, '$1_$2'));
+}
+
 /**
  * Secrets that stand inside text (a message, an error, a URL field) rather than in a field of
 ^ * their own (the scheme is bounded so that a run like `a.a.a.…` stays linear): the user part of any URL (`http://user:pass@proxy:8080`, `redis://:pass@host`), and
