@@ -29,14 +29,6 @@ async function stack(relayOptions: TestRelayOptions = {}) {
   return { bridge, relay, client, keyId, key, agent, chat };
 }
 
-/** Polls `read` until `done` holds, up to a deadline; returns the last value. */
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 5_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let value = await read();
-  while (!done(value) && Date.now() < deadline) value = await read();
-  return value;
-}
-
 describe('GET /api/providers/status', () => {
   it('has exactly the seed shape, with counts from the store', async () => {
     const { relay, chat } = await stack();
@@ -44,27 +36,33 @@ describe('GET /api/providers/status', () => {
     expect([await chat(), await chat(), await chat('no-such-model')]).toEqual([200, 200, 404]);
 
     // Client counters are written behind (at most once a second) but flushed before every read.
-    const { status, json } = await until(
-      () => relay.admin('GET', '/api/providers/status'),
-      (r) => r.json.distributed_clients.routing_stats.total_requests === 2,
-    );
-    expect(status).toBe(200);
-    expect(json).toEqual({
-      distributed_clients: {
-        enabled: true,
-        total_clients: 2,
-        routing_stats: {
-          total_clients: 2,
-          active_clients: 1,
-          total_requests: 2,
-          successful_requests: 2,
-          failed_requests: 0,
-          success_rate: 1,
-          failure_rate: 0,
-          load_balancing_strategy: 'least_load',
+    await expect
+      .poll(
+        async () => {
+          const { status, json } = await relay.admin('GET', '/api/providers/status');
+          return { status, json };
         },
-      },
-    });
+        { timeout: 5_000 },
+      )
+      .toEqual({
+        status: 200,
+        json: {
+          distributed_clients: {
+            enabled: true,
+            total_clients: 2,
+            routing_stats: {
+              total_clients: 2,
+              active_clients: 1,
+              total_requests: 2,
+              successful_requests: 2,
+              failed_requests: 0,
+              success_rate: 1,
+              failure_rate: 0,
+              load_balancing_strategy: 'least_load',
+            },
+          },
+        },
+      });
   });
 
   it('is behind the admin guard', async () => {

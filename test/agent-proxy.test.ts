@@ -125,8 +125,8 @@ describe.each(KINDS)('agent through a %s proxy', (kind, start) => {
     expect(json.agents).toHaveLength(1);
     expect(json.agents[0].remote_address).toContain(PROXY_EGRESS);
     // The start says which proxy, masked; no line holds the password.
-    expect(lines.join('')).toMatch(/dialling the relay through a proxy/);
-    expect(lines.join('')).toContain('***@127.0.0.1');
+    // The start says which proxy; the log names it by host only (userinfo redacted); no line holds the password.
+    expect(lines.join('')).toContain('[redacted]@127.0.0.1');
     expect(lines.join('')).not.toContain(PASSWORD);
   });
 
@@ -146,11 +146,13 @@ describe.each(KINDS)('agent through a %s proxy', (kind, start) => {
     // Without credentials, then with a wrong password: each said in words.
     if (kind === 'SOCKS5') {
       expect(text).toMatch(/socks5h:\/\/127\.0\.0\.1:\d+ \(from proxy_url\) asks for credentials/);
-      expect(text).toMatch(/socks5h:\/\/\*\*\*@127\.0\.0\.1:\d+ \(from proxy_url\) refused the credentials/);
+      expect(text).toMatch(
+        /socks5h:\/\/\[redacted\]@127\.0\.0\.1:\d+ \(from proxy_url\) refused the credentials/,
+      );
     } else {
       expect(text).toMatch(/http:\/\/127\.0\.0\.1:\d+ \(from proxy_url\) asks for credentials \(407\)/);
       expect(text).toMatch(
-        /http:\/\/\*\*\*@127\.0\.0\.1:\d+ \(from proxy_url\) asks for credentials \(407\)/,
+        /http:\/\/\[redacted\]@127\.0\.0\.1:\d+ \(from proxy_url\) asks for credentials \(407\)/,
       );
     }
     expect(text).not.toContain(PASSWORD);
@@ -192,7 +194,7 @@ describe('agent proxy settings', () => {
       .map((line) => JSON.parse(line))
       .filter((entry) => entry.msg === 'relay link down: reconnecting');
     expect(downs[0].reason).toBe(
-      `cannot reach the proxy http://***@127.0.0.1:${dead.port} (from proxy_url) (ECONNREFUSED): check the proxy address, or that the proxy runs`,
+      `cannot reach the proxy http://[redacted]@127.0.0.1:${dead.port} (from proxy_url) (ECONNREFUSED): check the proxy address, or that the proxy runs`,
     );
     expect(downs.every((entry) => typeof entry.delayMs === 'number')).toBe(true);
     expect(lines.join('')).not.toContain(PASSWORD);

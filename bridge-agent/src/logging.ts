@@ -1,22 +1,6 @@
-/** The agent's pino root. The client token and any authorization header are always redacted. */
+/** The agent's pino root. Secrets are always redacted (shared/src/log-redaction.ts). */
+import { LOG_CENSOR, LOG_REDACT_PATHS, redactSecretsInText } from '@arena-relay/shared';
 import { type DestinationStream, type Logger, pino } from 'pino';
-
-export const REDACT_PATHS = [
-  'token',
-  'api_key',
-  'apiKey',
-  'upstreamApiKey',
-  'authorization',
-  '*.token',
-  '*.api_key',
-  '*.authorization',
-  'headers.authorization',
-  // A proxy URL may carry a user and password; logs name proxies by their masked address only.
-  'proxyUrl',
-  'proxy_url',
-  '*.proxyUrl',
-  '*.proxy_url',
-];
 
 export type LoggerOptions = { level: string; destination?: DestinationStream };
 
@@ -39,8 +23,8 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       level: options.level,
       base: { service: 'bridge-agent' },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      hooks: { streamWrite: inertLogLine },
+      redact: { paths: [...LOG_REDACT_PATHS], censor: LOG_CENSOR },
+      hooks: { streamWrite: (line) => inertLogLine(redactSecretsInText(line)) },
     },
     options.destination,
   );

@@ -6,6 +6,8 @@ export * from './config.js';
 export * from './cork.js';
 export * from './data-frame.js';
 export * from './frames.js';
+export * from './json.js';
+export * from './log-redaction.js';
 export * from './loopback.js';
 export * from './openai-error.js';
 export * from './refusals.js';

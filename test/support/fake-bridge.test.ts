@@ -69,15 +69,6 @@ function chat(bridge: FakeBridge, body: unknown, init: RequestInit = {}): Promis
   });
 }
 
-/** Polls `condition` every few ms until it holds, failing after `ms`. */
-async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 describe('pythonJson', () => {
   it('uses json.dumps spacing with raw UTF-8 and Python escapes', () => {
     const value = { a: 'x"\\\n\t\u0001你', b: [1, null, true, 2.5], c: {}, d: [], e: undefined };
@@ -350,10 +341,12 @@ describe('connections', () => {
     const bridge = await start({ scenario: 'hang' });
     const controller = new AbortController();
     const pending = chat(bridge, request(false), { signal: controller.signal }).catch((e: unknown) => e);
-    await waitFor(() => bridge.requests.length === 1 && bridge.requests[0]?.body !== undefined);
+    await expect
+      .poll(() => bridge.requests.length === 1 && bridge.requests[0]?.body !== undefined)
+      .toBe(true);
     controller.abort();
     await pending;
-    await waitFor(() => bridge.openStreams === 0);
+    await expect.poll(() => bridge.openStreams).toBe(0);
     expect((await bridge.nextEarlyClose()).closedEarly).toBe(true);
   });
 

@@ -123,7 +123,7 @@ export function describeProxyError(error: Error, proxy: ChosenProxy): string | u
   // `socks` throws errors whose message names the protocol and says what the proxy answered.
   if (/\bsocks[45]?\b/i.test(error.message)) {
     if (/no accepted authentication/i.test(error.message)) {
-      return `${where} asks for credentials (${error.message}): put the user and password in the proxy URL, socks5://user:password@host:port`;
+      return `${where} asks for credentials (${error.message}): add the user and password to the proxy URL as user:password@ before its host`;
     }
     if (/auth/i.test(error.message)) {
       return `${where} refused the credentials (${error.message}): check the user and password in the proxy URL`;
@@ -137,7 +137,7 @@ export function describeProxyError(error: Error, proxy: ChosenProxy): string | u
 export function describeProxyStatus(status: number, proxy: ChosenProxy): string {
   const where = `the proxy ${proxy.shown} (from ${proxy.source})`;
   if (status === 407) {
-    return `${where} asks for credentials (407): put the user and password in the proxy URL, http://user:password@host:port`;
+    return `${where} asks for credentials (407): add the user and password to the proxy URL as user:password@ before its host`;
   }
   return `${where} refused the tunnel to the relay (${status}): it cannot reach the relay, or does not allow it`;
 }

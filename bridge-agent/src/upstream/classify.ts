@@ -25,6 +25,21 @@ export type UpstreamFailure = {
   retryAfterMs?: number;
 };
 
+/**
+ * A failure of the whole bridge, not of one model or request: the relay benches the agent for
+ * `reason` (for `retryAfterMs` when the bridge said how long) and tries another.
+ */
+export function bridgeWide(
+  reason: BridgeReasonCode,
+  status: number,
+  message: string,
+  retryAfterMs?: number,
+): UpstreamFailure {
+  const failure: UpstreamFailure = { code: 'upstream_unavailable', status, scope: 'bridge', reason, message };
+  if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
+  return failure;
+}
+
 /** Largest error body read from the bridge, in bytes. */
 export const ERROR_BODY_CAP = 64 * 1024;
 
@@ -85,45 +100,29 @@ const MODEL_NOT_MAPPED = /没有配置独立的会话ID/;
 export function classifyStatus(status: number, detail: string, retryAfter?: string): UpstreamFailure {
   const said = detail ? `: ${inEnglish(detail)}` : '';
   if (status === 401 || status === 403) {
-    return {
-      code: 'upstream_unavailable',
+    return bridgeWide(
+      'bridge_auth_failed',
       status,
-      scope: 'bridge',
-      reason: 'bridge_auth_failed',
-      message: truncateChars(
+      truncateChars(
         `the bridge rejected the agent's key (${status})${said}; check upstream_api_key / AGENT_UPSTREAM_API_KEY`,
         8192,
       ),
-    };
+    );
   }
   if (detail.startsWith(BRIDGE_ERROR_LABEL)) {
     return { ...classifyBridgeMessage(detail.slice(BRIDGE_ERROR_LABEL.length)), status };
   }
   const message = truncateChars(`bridge answered ${status}${said}`, 8192);
-  if (status === 503) {
-    return {
-      code: 'upstream_unavailable',
-      status,
-      scope: 'bridge',
-      reason: unavailableReason(detail),
-      message,
-    };
-  }
+  if (status === 503) return bridgeWide(unavailableReason(detail), status, message);
   if (status === 429) {
-    const failure: UpstreamFailure = {
-      code: 'upstream_unavailable',
+    return bridgeWide(
+      'upstream_rate_limited',
       status,
-      scope: 'bridge',
-      reason: 'upstream_rate_limited',
       message,
-    };
-    const ms = retryAfterMs(retryAfter) ?? retryAfterInText(detail);
-    if (ms !== undefined) failure.retryAfterMs = ms;
-    return failure;
+      retryAfterMs(retryAfter) ?? retryAfterInText(detail),
+    );
   }
-  if (MISCONFIGURED.test(detail)) {
-    return { code: 'upstream_unavailable', status, scope: 'bridge', reason: 'bridge_misconfigured', message };
-  }
+  if (MISCONFIGURED.test(detail)) return bridgeWide('bridge_misconfigured', status, message);
   if (MODEL_NOT_MAPPED.test(detail)) return { code: 'upstream_error', status, scope: 'model', message };
   if (status >= 500) return { code: 'upstream_error', status, scope: 'model', message };
   return { code: 'upstream_rejected', status, scope: 'request', message };
@@ -187,16 +186,12 @@ export function classifyBridgeMessage(text: string): UpstreamFailure {
   }
   const reason = findReason(text);
   if (reason) {
-    const failure: UpstreamFailure = {
-      code: 'upstream_unavailable',
-      status: 500,
-      scope: 'bridge',
+    return bridgeWide(
       reason,
+      500,
       message,
-    };
-    const ms = reason === 'upstream_rate_limited' ? retryAfterInText(text) : undefined;
-    if (ms !== undefined) failure.retryAfterMs = ms;
-    return failure;
+      reason === 'upstream_rate_limited' ? retryAfterInText(text) : undefined,
+    );
   }
   if (TIMED_OUT.test(text)) return { code: 'upstream_timeout', status: 500, scope: 'model', message };
   // Anything else LMArena said ("Model is currently unavailable", a 5xx of its own) is this

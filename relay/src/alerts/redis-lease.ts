@@ -4,25 +4,26 @@
  * dies loses it after `ttlMs` and another relay takes over with the stored incident book.
  */
 import type { Redis } from 'ioredis';
+import { defineScript } from '../store/redis-script.js';
 import type { Lease } from './alert-engine.js';
 
-const EXTEND = `
+const EXTEND = defineScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
-`;
-const RELEASE = `
+`);
+const RELEASE = defineScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-`;
+`);
 
 export function redisLease(redis: Redis, key: string, holder: string, ttlMs: number): Lease {
   return {
     async hold() {
       if ((await redis.set(key, holder, 'PX', ttlMs, 'NX')) === 'OK') return true;
-      return Number(await redis.eval(EXTEND, 1, key, holder, ttlMs)) === 1;
+      return Number(await EXTEND(redis, [key], [holder, ttlMs])) === 1;
     },
     async release() {
-      await redis.eval(RELEASE, 1, key, holder);
+      await RELEASE(redis, [key], [holder]);
     },
   };
 }

@@ -3,6 +3,7 @@
  * row names is still recorded (as `api.<method>` on its path), so a new admin route is audited
  * before anyone remembers to name it.
  */
+import { isSecretFieldName, LOG_CENSOR } from '@arena-relay/shared';
 
 type ActionRow = {
   method: string;
@@ -69,9 +70,6 @@ function decodeSegment(segment: string): string {
   }
 }
 
-/** Field names whose values are never recorded. */
-const SECRET_NAME =
-  /(^|[_-])(token|secret|password|passwd|authorization|cookie|signature|private_?key)$|api_?key|^key$/i;
 const MAX_STRING = 200;
 const MAX_DEPTH = 4;
 const MAX_FIELDS = 50;
@@ -117,7 +115,7 @@ function clean(value: unknown, depth: number): unknown {
   if (Array.isArray(value)) return value.slice(0, MAX_FIELDS).map((v) => clean(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(value).slice(0, MAX_FIELDS)) {
-    out[name.slice(0, 64)] = SECRET_NAME.test(name) ? '[redacted]' : clean(field, depth + 1);
+    out[name.slice(0, 64)] = isSecretFieldName(name) ? LOG_CENSOR : clean(field, depth + 1);
   }
   return out;
 }

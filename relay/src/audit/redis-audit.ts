@@ -4,6 +4,7 @@
  * read back are checked (whoever can write to Redis could plant anything) and a bad one is
  * skipped, never shown raw.
  */
+import { parseJsonAs } from '@arena-relay/shared';
 import { closeRedis, connectOrThrow, type RedisConnections } from '../store/redis-connection.js';
 import { type AuditLog, auditEntry, matchesAudit } from './audit-log.js';
 
@@ -32,15 +33,9 @@ export async function openRedisAudit(options: {
       const out = [];
       for (const text of raw) {
         if (text.length > MAX_ENTRY_BYTES) continue;
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch {
-          continue;
-        }
-        const parsed = auditEntry.safeParse(value);
-        if (!parsed.success || !matchesAudit(parsed.data, q)) continue;
-        out.push(parsed.data);
+        const entry = parseJsonAs(auditEntry, text);
+        if (!entry || !matchesAudit(entry, q)) continue;
+        out.push(entry);
         if (out.length >= q.limit) break;
       }
       return out;

@@ -2,9 +2,9 @@
  * The audit log of an embedded relay in `<DATA_DIR>/audit.db` (SQLite, WAL, synchronous FULL: an
  * acknowledged admin action is on disk). Trimmed to the newest `maxEntries` as it grows.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { parseJsonAs } from '@arena-relay/shared';
+import { sqlWhere } from '../store/sql-where.js';
+import { openSqliteFile } from '../store/sqlite-file.js';
 import { type AuditEntry, type AuditLog, type AuditQuery, auditEntry } from './audit-log.js';
 
 const SCHEMA = `
@@ -24,15 +24,7 @@ const TRIM_EVERY = 100;
 
 /** Opens (creating if needed) the audit file in `dataDir`; `':memory:'` for a throwaway one. */
 export function openSqliteAudit(dataDir: string, maxEntries: number): AuditLog {
-  let file = ':memory:';
-  if (dataDir !== ':memory:') {
-    mkdirSync(dataDir, { recursive: true });
-    file = join(dataDir, 'audit.db');
-  }
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  const db = openSqliteFile(dataDir, 'audit.db', 'FULL');
   db.exec(SCHEMA);
   const insert = db.prepare('INSERT INTO audit (at_ms, action, target, actor, entry) VALUES (?, ?, ?, ?, ?)');
   const trim = db.prepare('DELETE FROM audit WHERE seq <= (SELECT MAX(seq) FROM audit) - ?');
@@ -43,26 +35,20 @@ export function openSqliteAudit(dataDir: string, maxEntries: number): AuditLog {
       if (++appended % TRIM_EVERY === 0) trim.run(maxEntries);
     },
     async query(q: AuditQuery) {
-      const where: string[] = [];
-      const args: Array<string | number> = [];
-      const add = (clause: string, value: string | number | undefined) => {
-        if (value === undefined) return;
-        where.push(clause);
-        args.push(value);
-      };
-      add('action = ?', q.action);
-      add('target = ?', q.target);
-      add('actor = ?', q.actor);
-      add('at_ms >= ?', q.sinceMs);
-      add('at_ms < ?', q.untilMs);
-      // The trim runs every TRIM_EVERY appends: never show more than maxEntries.
-      where.push('seq > (SELECT MAX(seq) FROM audit) - ?');
-      args.push(maxEntries);
-      const sql = `SELECT entry FROM audit WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`;
-      const rows = db.prepare(sql).all(...args, q.limit) as Array<{ entry: string }>;
+      const where = sqlWhere([
+        ['action = ?', q.action],
+        ['target = ?', q.target],
+        ['actor = ?', q.actor],
+        ['at_ms >= ?', q.sinceMs],
+        ['at_ms < ?', q.untilMs],
+        // The trim runs every TRIM_EVERY appends: never show more than maxEntries.
+        ['seq > (SELECT MAX(seq) FROM audit) - ?', maxEntries],
+      ]);
+      const sql = `SELECT entry FROM audit${where.sql} ORDER BY seq DESC LIMIT ?`;
+      const rows = db.prepare(sql).all(...where.args, q.limit) as Array<{ entry: string }>;
       return rows.flatMap((row) => {
-        const parsed = auditEntry.safeParse(JSON.parse(row.entry));
-        return parsed.success ? [parsed.data as AuditEntry] : [];
+        const entry = parseJsonAs(auditEntry, row.entry);
+        return entry ? [entry as AuditEntry] : [];
       });
     },
     async close() {

@@ -3,7 +3,9 @@
  * which agents they hold), forwarding (streams to agents on other relays), and broadcast events
  * (a client's sockets must close everywhere; keys changed: drop cached lookups).
  */
+
 import { EventEmitter } from 'node:events';
+import { parseJsonAs } from '@arena-relay/shared';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -186,15 +188,8 @@ export class Cluster extends EventEmitter<{ change: [] }> {
   }
 
   private onEvent(text: string): void {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return;
-    }
-    const parsed = clusterEvent.safeParse(raw);
-    if (!parsed.success || parsed.data.from === this.options.relayId) return;
-    const event = parsed.data;
+    const event = parseJsonAs(clusterEvent, text);
+    if (!event || event.from === this.options.relayId) return;
     if (event.t === 'close-client') this.options.hub.closeClient(event.clientId, event.reason, event.retire);
     else if (event.t === 'adverts') void this.membership.publishSoon();
     else if (event.t === 'leaving') this.membership.relayLeaving(event.from);

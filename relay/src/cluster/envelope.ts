@@ -7,7 +7,7 @@
  * parsed: a JSON part over ENVELOPE_JSON_LIMIT, or an OPEN's body over what any relay accepts
  * from a consumer, is dropped like any malformed message.
  */
-import { MAX_REQUEST_BODY_BYTES, streamErrorCode } from '@arena-relay/shared';
+import { MAX_REQUEST_BODY_BYTES, parseJsonAs, streamErrorCode } from '@arena-relay/shared';
 import { z } from 'zod';
 
 /** Longest JSON part of a message (a control body, an OPEN's head), in bytes: the relay's own are far smaller. */
@@ -120,10 +120,5 @@ function decodeOpen(message: Buffer): OpenDecoded | undefined {
 
 function parseJson<T>(schema: z.ZodType<T>, bytes: Buffer): T | undefined {
   if (bytes.length > ENVELOPE_JSON_LIMIT) return undefined;
-  try {
-    const parsed = schema.safeParse(JSON.parse(bytes.toString('utf8')));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseJsonAs(schema, bytes.toString('utf8'));
 }

@@ -7,7 +7,7 @@
  * unreachable at once; one that does not answer within the bound is unreachable too, never waited
  * for. Answers are JSON: small, and off the stream path.
  */
-import { truncateChars } from '@arena-relay/shared';
+import { parseJsonAs, truncateChars } from '@arena-relay/shared';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -130,15 +130,8 @@ export class PeerQuery {
   }
 
   private onMessage(text: string): void {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return this.options.logger?.warn('dropped a malformed cluster query');
-    }
-    const parsed = wire.safeParse(raw);
-    if (!parsed.success) return this.options.logger?.warn('dropped a malformed cluster query');
-    const message = parsed.data;
+    const message = parseJsonAs(wire, text);
+    if (!message) return this.options.logger?.warn('dropped a malformed cluster query');
     if (message.t === 'answer') {
       const entry = this.pending.get(message.id);
       // Only the relay asked may answer (ids are per asker, so a stray answer is ignored).

@@ -3,6 +3,8 @@
  * published, plus the slots this relay has reserved or opened on it since. `open` goes through
  * the Forwarder.
  */
+
+import { ewma } from '../routing/ewma.js';
 import type { OpenRequest, RoutableAgent } from '../routing/routable-agent.js';
 import type { StreamHandle, StreamHandlers } from '../tunnel/stream.js';
 
@@ -110,7 +112,7 @@ export class RemoteAgent implements RoutableAgent {
   }
 
   recordTtfb(ms: number): void {
-    this.ttfbEwmaMs = this.ttfbEwmaMs === undefined ? ms : this.ttfbEwmaMs * 0.8 + ms * 0.2;
+    this.ttfbEwmaMs = ewma(this.ttfbEwmaMs, ms);
   }
 
   open(request: OpenRequest, handlers: StreamHandlers): StreamHandle {

@@ -14,11 +14,11 @@
  * `commandTimeoutMs`; then RATE_LIMIT_FAIL_MODE decides — `open` admits (and logs, at most once
  * per 10 s), `closed` refuses with 503.
  */
-import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RelayError } from '../errors/relay-error.js';
 import { closeRedis, type RedisConnections } from '../store/redis-connection.js';
+import { defineScript } from '../store/redis-script.js';
 import {
   type Counts,
   DAY_MS,
@@ -49,7 +49,7 @@ export type RedisLimiterOptions = {
  * ttl ms, day used, in flight, tokens used}: the counts after the admission, or as they stood
  * when refused.
  */
-const ACQUIRE = `
+const ACQUIRE = defineScript(`
 -- TIME before writes: replicate effects, not the script (a no-op from Redis 7 on).
 redis.replicate_commands()
 local rpm, rpd, maxc, tpd = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -92,16 +92,15 @@ if maxc > 0 then
   inflight = inflight + 1
 end
 return {1, m_used, m_ttl, d_used, inflight, t_used}
-`;
-const ACQUIRE_SHA = createHash('sha1').update(ACQUIRE).digest('hex');
+`);
 
 /** KEYS: minute, day. Takes one request back from each that exists and is above zero. */
-const REFUND = `
+const REFUND = defineScript(`
 for i = 1, #KEYS do
   if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
 end
 return 0
-`;
+`);
 
 /** How often a Redis failure is logged at most, ms. */
 const LOG_EVERY_MS = 10_000;
@@ -146,7 +145,7 @@ export class RedisLimiter implements Limiter {
     ];
     let reply: number[];
     try {
-      reply = await this.eval([k.minute, k.day, k.leases, k.tokens], args);
+      reply = (await ACQUIRE(this.redis, [k.minute, k.day, k.leases, k.tokens], args)) as number[];
     } catch (error) {
       return this.unavailable(error);
     }
@@ -181,8 +180,7 @@ export class RedisLimiter implements Limiter {
     ];
     if (keys.length === 0) return;
     try {
-      // Rare (a refused prompt): the script is sent whole, not cached.
-      await this.redis.eval(REFUND, keys.length, ...keys);
+      await REFUND(this.redis, keys);
     } catch (error) {
       // The request stays counted: the window forgets it when it closes.
       this.note(error);
@@ -213,15 +211,6 @@ export class RedisLimiter implements Limiter {
   private keys(scope: string, day: number) {
     const base = `${this.options.prefix}rl:${scope}`;
     return { minute: `${base}:m`, day: `${base}:d:${day}`, tokens: `${base}:t:${day}`, leases: `${base}:c` };
-  }
-
-  private async eval(keys: string[], args: Array<string | number>): Promise<number[]> {
-    try {
-      return (await this.redis.evalsha(ACQUIRE_SHA, keys.length, ...keys, ...args)) as number[];
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return (await this.redis.eval(ACQUIRE, keys.length, ...keys, ...args)) as number[];
-    }
   }
 
   private unavailable(error: unknown): Decision {

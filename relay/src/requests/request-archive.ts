@@ -7,10 +7,11 @@
  * Entries read back are checked against the entry schema (a file edited by hand cannot plant
  * anything else in an answer).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { parseJsonAs } from '@arena-relay/shared';
+import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
+import { sqlWhere } from '../store/sql-where.js';
+import { openSqliteFile } from '../store/sqlite-file.js';
 import { type RequestEntry, requestEntry } from './request-entry.js';
 import { matchesRequest, type RequestFilter } from './request-log.js';
 
@@ -42,14 +43,6 @@ export type RequestArchiveOptions = {
   now?: () => number;
 };
 
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 export class RequestArchive {
   private readonly db: Database.Database;
   private readonly insertAll: (entries: RequestEntry[]) => void;
@@ -61,17 +54,9 @@ export class RequestArchive {
   private closed = false;
 
   constructor(private readonly options: RequestArchiveOptions) {
-    let file = ':memory:';
-    if (options.dataDir !== ':memory:') {
-      mkdirSync(options.dataDir, { recursive: true });
-      file = join(options.dataDir, 'requests.db');
-    }
     this.now = options.now ?? Date.now;
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
     // A power cut may lose the last batch: a log, not a ledger.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openSqliteFile(options.dataDir, 'requests.db', 'NORMAL');
     this.db.exec(SCHEMA);
     const insert = this.db.prepare(
       'INSERT INTO requests (at_ms, id, key_id, status, outcome, entry) VALUES (?, ?, ?, ?, ?, ?)',
@@ -115,28 +100,24 @@ export class RequestArchive {
   /** The matching entries within the retention, newest first. */
   query(filter: RequestFilter): RequestEntry[] {
     this.flush();
-    const where = ['at_ms >= ?'];
-    const args: Array<string | number> = [this.now() - this.options.retentionMs];
-    const add = (clause: string, value: string | number | undefined) => {
-      if (value === undefined) return;
-      where.push(clause);
-      args.push(value);
-    };
-    add('id = ?', filter.id);
-    add('key_id = ?', filter.key);
-    add('outcome = ?', filter.outcome);
-    add('status >= ?', filter.statusMin);
-    add('status <= ?', filter.statusMax);
-    add('at_ms >= ?', filter.sinceMs);
-    add('at_ms < ?', filter.untilMs);
+    const where = sqlWhere([
+      ['at_ms >= ?', this.now() - this.options.retentionMs],
+      ['id = ?', filter.id],
+      ['key_id = ?', filter.key],
+      ['outcome = ?', filter.outcome],
+      ['status >= ?', filter.statusMin],
+      ['status <= ?', filter.statusMax],
+      ['at_ms >= ?', filter.sinceMs],
+      ['at_ms < ?', filter.untilMs],
+    ]);
     const rows = this.db
-      .prepare(`SELECT entry FROM requests WHERE ${where.join(' AND ')} ORDER BY seq DESC`)
-      .iterate(...args) as IterableIterator<{ entry: string }>;
+      .prepare(`SELECT entry FROM requests${where.sql} ORDER BY seq DESC`)
+      .iterate(...where.args) as IterableIterator<{ entry: string }>;
     // Client, agent and model may match any attempt: checked here, row by row, until the limit.
     const found: RequestEntry[] = [];
     for (const row of rows) {
-      const parsed = requestEntry.safeParse(parseJson(row.entry));
-      if (parsed.success && matchesRequest(parsed.data, filter)) found.push(parsed.data);
+      const entry = parseJsonAs(requestEntry, row.entry);
+      if (entry && matchesRequest(entry, filter)) found.push(entry);
       if (found.length >= filter.limit) break;
     }
     return found;

@@ -22,7 +22,6 @@ import { body } from '../http/json-body.js';
 import { type RequestEntry, requestEntry } from './request-entry.js';
 import { MAX_QUERY_LIMIT, type RequestFilter, requestFilter } from './request-log.js';
 
-const exact = z.string().min(1).max(256);
 const bound = z.union([z.iso.date(), z.iso.datetime({ offset: true })]).transform((v) => Date.parse(v));
 const status = z
   .string()
@@ -33,14 +32,10 @@ const status = z
     return { statusMin: hundreds, statusMax: hundreds + 99 };
   });
 
-const requestsQuery = z
-  .strictObject({
-    id: exact.optional(),
-    key: exact.optional(),
-    client: exact.optional(),
-    agent: exact.optional(),
-    model: exact.optional(),
-    outcome: exact.optional(),
+// The exact-match fields as the filter checks them; the rest in query-string form.
+const requestsQuery = requestFilter
+  .pick({ id: true, key: true, client: true, agent: true, model: true, outcome: true })
+  .extend({
     status: status.optional(),
     since: bound.optional(),
     until: bound.optional(),
@@ -60,7 +55,7 @@ const requestsQuery = z
   );
 
 const peerEntries = z.array(requestEntry).max(MAX_QUERY_LIMIT);
-const byId = z.strictObject({ id: exact });
+const byId = requestFilter.pick({ id: true }).required();
 
 /** The answers of every relay as entries; a relay whose answer is not a request log is unreachable. */
 function checked(

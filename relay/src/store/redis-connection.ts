@@ -7,6 +7,7 @@
  * when Sentinel promotes a replica.
  */
 import { readFileSync } from 'node:fs';
+import { redactSecretsInText } from '@arena-relay/shared';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/load-config.js';
@@ -172,7 +173,8 @@ export class RedisConnections {
     if (sentinels?.length) {
       return `Sentinel master '${sentinelName ?? 'mymaster'}' via ${sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`;
     }
-    return redactUrl(url!);
+    // The same rule as the logs: `redis://[redacted]@host:port/db`.
+    return redactSecretsInText(url!);
   }
 }
 
@@ -202,15 +204,4 @@ export async function connectOrThrow(redis: Redis, connections: RedisConnections
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
   else redis.disconnect();
-}
-
-/** The URL without its password, for messages. */
-function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(unparseable REDIS_URL)';
-  }
 }

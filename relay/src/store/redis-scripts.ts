@@ -7,13 +7,7 @@
  * Conventions: a missing hash field means null; scripts answer 1 done, 0 no such record,
  * -1 conflict.
  */
-import { createHash } from 'node:crypto';
-
-export type LuaScript = { name: string; lua: string; sha: string };
-
-function script(name: string, lua: string): LuaScript {
-  return { name, lua, sha: createHash('sha1').update(lua).digest('hex') };
-}
+import { defineScript } from './redis-script.js';
 
 /** Applies ARGV from `first`: a count n, n field/value pairs to HSET, then fields to HDEL. */
 const APPLY_FIELDS = `
@@ -36,8 +30,7 @@ end
  * field/value pairs. The zset score is a sequence number, so listing order is creation order
  * even within one millisecond.
  */
-export const CREATE_CLIENT = script(
-  'createClient',
+export const CREATE_CLIENT = defineScript(
   `
 if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return -1 end
 if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 1 then return -2 end
@@ -50,8 +43,7 @@ return 1
 );
 
 /** KEYS: client, name index. ARGV: id, new name key or '', status or '', then apply_fields. */
-export const UPDATE_CLIENT = script(
-  'updateClient',
+export const UPDATE_CLIENT = defineScript(
   `${APPLY_FIELDS}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local id = ARGV[1]
@@ -78,8 +70,7 @@ return 1
 );
 
 /** KEYS: client, name index, token index, clients zset. ARGV: id. */
-export const DELETE_CLIENT = script(
-  'deleteClient',
+export const DELETE_CLIENT = defineScript(
   `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 local f = redis.call('HMGET', KEYS[1], 'name_key', 'token_hash', 'prev_token_hash')
@@ -111,14 +102,13 @@ return 1
 `;
 
 /** See ROTATE_SECRET; the fields are token_hash, prev_token_hash, prev_token_until, token_preview. */
-export const ROTATE_TOKEN = script('rotateClientToken', ROTATE_SECRET);
+export const ROTATE_TOKEN = defineScript(ROTATE_SECRET);
 
 /** See ROTATE_SECRET; the fields are key_hash, prev_key_hash, prev_key_until, preview. */
-export const REGENERATE_KEY = script('regenerateApiKey', ROTATE_SECRET);
+export const REGENERATE_KEY = defineScript(ROTATE_SECRET);
 
 /** KEYS: client. ARGV: ISO time. */
-export const TOUCH_CLIENT = script(
-  'touchClient',
+export const TOUCH_CLIENT = defineScript(
   `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'last_seen', ARGV[1])
@@ -128,8 +118,7 @@ return 1
 );
 
 /** KEYS: client. ARGV: total, ok, failed, ms sum, decay, add (see client-stats.ts). */
-export const ADD_OUTCOMES = script(
-  'addOutcomes',
+export const ADD_OUTCOMES = defineScript(
   `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HINCRBY', KEYS[1], 'total_requests', ARGV[1])
@@ -144,8 +133,7 @@ return 1
 );
 
 /** KEYS: key, key-hash index, keys zset, sequence. ARGV: id, key hash, field/value pairs. */
-export const CREATE_KEY = script(
-  'createApiKey',
+export const CREATE_KEY = defineScript(
   `
 if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return -1 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
@@ -156,8 +144,7 @@ return 1
 );
 
 /** KEYS: key. ARGV: apply_fields. Only a live (not revoked) key changes. */
-export const UPDATE_KEY = script(
-  'updateApiKey',
+export const UPDATE_KEY = defineScript(
   `${APPLY_FIELDS}
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return 0 end
 apply_fields(KEYS[1], 1)
@@ -166,8 +153,7 @@ return 1
 );
 
 /** KEYS: key. ARGV: ISO time. */
-export const TOUCH_KEY = script(
-  'touchApiKey',
+export const TOUCH_KEY = defineScript(
   `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'last_used_at', ARGV[1])
@@ -176,8 +162,7 @@ return 1
 );
 
 /** KEYS: key, key-hash index. ARGV: id, ISO time. */
-export const REVOKE_KEY = script(
-  'revokeApiKey',
+export const REVOKE_KEY = defineScript(
   `
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], 'revoked_at') == 1 then return 0 end
 for _, h in ipairs(redis.call('HMGET', KEYS[1], 'key_hash', 'prev_key_hash')) do

@@ -20,12 +20,12 @@
 
 import { OutcomeBuffer, publicStats } from './client-stats.js';
 import { closeRedis, connectOrThrow, type RedisConnections } from './redis-connection.js';
+import type { RedisScript } from './redis-script.js';
 import {
   ADD_OUTCOMES,
   CREATE_CLIENT,
   CREATE_KEY,
   DELETE_CLIENT,
-  type LuaScript,
   REGENERATE_KEY,
   REVOKE_KEY,
   ROTATE_TOKEN,
@@ -153,21 +153,16 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
   const redis = connections.create('store');
   await connectOrThrow(redis, connections);
 
-  const run = async (s: LuaScript, keys: string[], args: Array<string | number>): Promise<number> => {
-    try {
-      return (await redis.evalsha(s.sha, keys.length, ...keys, ...args)) as number;
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return (await redis.eval(s.lua, keys.length, ...keys, ...args)) as number;
-    }
-  };
+  // Every store script answers an integer (redis-scripts.ts).
+  const run = async (s: RedisScript, keys: string[], args: Array<string | number>) =>
+    (await s(redis, keys, args)) as number;
   /** A change an operator was told happened: it must survive a fail-over. */
   const durable = async <T>(write: Promise<T>): Promise<T> => {
     const result = await write;
     await connections.confirm(redis);
     return result;
   };
-  const runDurable = (s: LuaScript, keys: string[], args: Array<string | number>) =>
+  const runDurable = (s: RedisScript, keys: string[], args: Array<string | number>) =>
     durable(run(s, keys, args));
 
   const readHash = async (key: string): Promise<Hash | undefined> => {

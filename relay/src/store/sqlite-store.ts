@@ -4,11 +4,10 @@
  * reads before it writes runs in one IMMEDIATE transaction; client names are unique through a
  * UNIQUE index on their case-folded form, so a duplicate can never slip in between check and insert.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { OutcomeBuffer, type OutcomeDelta, publicStats, type StatsColumns } from './client-stats.js';
 import { generateId } from './secrets.js';
+import { openSqliteFile } from './sqlite-file.js';
 import { migrate } from './sqlite-schema.js';
 import {
   type ApiKeyLimits,
@@ -108,12 +107,7 @@ function uniqueName<T>(name: string, write: () => T): T {
 
 /** Opens (creating or migrating if needed) the store at `<dataDir>/relay.db`; `':memory:'` for a throwaway one. */
 export function openSqliteStore(dataDir: string): Store {
-  const file = dataDir === ':memory:' ? ':memory:' : join(dataDir, 'relay.db');
-  if (file !== ':memory:') mkdirSync(dataDir, { recursive: true });
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000');
+  const db = openSqliteFile(dataDir, 'relay.db', 'FULL');
   try {
     migrate(db);
   } catch (error) {

@@ -13,6 +13,7 @@ import {
   PROTOCOL_VERSION,
   type RelayFrame,
 } from '@arena-relay/shared';
+import { ewma } from '../routing/ewma.js';
 import type { RoutableAgent } from '../routing/routable-agent.js';
 import type { ClientRecord } from '../store/store.js';
 import { FrameReceiver, type ReceiverHost, type SessionFrame } from './frame-receiver.js';
@@ -44,7 +45,7 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   /** Its relay said `goaway`: the agent is moving to another relay (routers wait for it there). */
   goingAway = false;
   closed = false;
-  /** Exponentially weighted moving average of time to first byte, in ms (α = 0.2). */
+  /** Moving average of time to first byte, in ms (routing/ewma.ts). */
   ttfbEwmaMs: number | undefined;
   readonly streams: StreamTable;
   private sharedSlots: number | undefined;
@@ -147,7 +148,7 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   }
 
   recordTtfb(ms: number): void {
-    this.ttfbEwmaMs = this.ttfbEwmaMs === undefined ? ms : this.ttfbEwmaMs * 0.8 + ms * 0.2;
+    this.ttfbEwmaMs = ewma(this.ttfbEwmaMs, ms);
   }
 
   /** Opens a stream on this agent. Handlers fire synchronously from socket events. */

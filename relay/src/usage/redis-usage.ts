@@ -8,8 +8,9 @@
  * A batch is one Lua script (all or nothing) guarded by its marker, so a batch retried after a
  * lost reply is not counted twice.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { closeRedis, type RedisConnections } from '../store/redis-connection.js';
+import { defineScript } from '../store/redis-script.js';
 import {
   COUNTER_FIELDS,
   emptyCounters,
@@ -26,7 +27,7 @@ import {
  * KEYS: batch marker, hours zset, one hash per hour of the batch. ARGV: marker ttl (s), hour
  * count h, h × (hour, score), then triples (hash index 1..h, field, increment).
  */
-const ADD = `
+const ADD = defineScript(`
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return 0 end
 local h = tonumber(ARGV[2])
 for i = 1, h do
@@ -38,8 +39,7 @@ while i <= #ARGV do
   i = i + 3
 end
 return 1
-`;
-const ADD_SHA = createHash('sha1').update(ADD).digest('hex');
+`);
 /** Rows per script call: keeps each call short, so other commands are not held up. */
 const ROWS_PER_CALL = 200;
 const MARKER_TTL_S = 3600;
@@ -59,15 +59,6 @@ export async function openRedisUsage(options: RedisUsageOptions): Promise<UsageS
   // Usage is written in the background and retried: a Redis that is down at start only delays it.
   await redis.connect().catch(() => undefined);
 
-  const run = async (keys: string[], args: Array<string | number>): Promise<void> => {
-    try {
-      await redis.evalsha(ADD_SHA, keys.length, ...keys, ...args);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      await redis.eval(ADD, keys.length, ...keys, ...args);
-    }
-  };
-
   /** One script call; `batchId` must be the same when the same rows are retried. */
   const addPart = async (batchId: string, rows: UsageRow[]): Promise<void> => {
     const hours = [...new Set(rows.map((r) => r.hour))];
@@ -80,7 +71,7 @@ export async function openRedisUsage(options: RedisUsageOptions): Promise<UsageS
         if (row[field] !== 0) args.push(index.get(row.hour)!, `${field}\t${dims}`, row[field]);
       }
     }
-    await run([`${p}usage:batch:${batchId}`, hoursKey, ...hours.map(hourKey)], args);
+    await ADD(redis, [`${p}usage:batch:${batchId}`, hoursKey, ...hours.map(hourKey)], args);
     // The recorder forgets a batch once this returns: it must be on the replicas by then.
     await options.redis.confirm(redis);
   };

@@ -4,9 +4,8 @@
  * transaction; `synchronous = NORMAL` keeps every committed batch across a crash of the process
  * (a power cut may lose the last one, i.e. up to a second of usage).
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { type SqlValue, sqlWhere } from '../store/sql-where.js';
+import { openSqliteFile } from '../store/sqlite-file.js';
 import type { UsageFilter, UsageRow, UsageStore } from './usage-store.js';
 
 const SCHEMA = `
@@ -35,15 +34,7 @@ const COLUMNS = `hour, key_id AS keyId, client_id AS clientId, model, requests, 
 
 /** Opens (creating if needed) the usage file in `dataDir`; `':memory:'` for a throwaway one. */
 export function openSqliteUsage(dataDir: string): UsageStore {
-  let file = ':memory:';
-  if (dataDir !== ':memory:') {
-    mkdirSync(dataDir, { recursive: true });
-    file = join(dataDir, 'usage.db');
-  }
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
+  const db = openSqliteFile(dataDir, 'usage.db', 'NORMAL');
   db.exec(SCHEMA);
   const upsert = db.prepare<UsageRow>(`
     INSERT INTO usage_hourly (hour, key_id, client_id, model, requests, succeeded, cancelled, failed,
@@ -71,20 +62,16 @@ export function openSqliteUsage(dataDir: string): UsageStore {
       if (rows.length > 0) addAll(rows);
     },
     async query(filter: UsageFilter) {
-      const where: string[] = [];
-      const params: string[] = [];
-      const clause = (sql: string, value: string | undefined) => {
-        if (value === undefined) return;
-        where.push(sql);
-        params.push(value);
-      };
-      clause('key_id = ?', filter.keyId);
-      clause('client_id = ?', filter.clientId);
-      clause('model = ?', filter.model);
-      clause('hour >= ?', filter.fromHour);
-      clause('hour < ?', filter.toHour);
-      const sql = `SELECT ${COLUMNS} FROM usage_hourly${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
-      return db.prepare<string[], UsageRow>(sql).all(...params);
+      const where = sqlWhere([
+        ['key_id = ?', filter.keyId],
+        ['client_id = ?', filter.clientId],
+        ['model = ?', filter.model],
+        ['hour >= ?', filter.fromHour],
+        ['hour < ?', filter.toHour],
+      ]);
+      return db
+        .prepare<SqlValue[], UsageRow>(`SELECT ${COLUMNS} FROM usage_hourly${where.sql}`)
+        .all(...where.args);
     },
     async close() {
       if (closed) return;

@@ -5,7 +5,7 @@
  * its own per-key rate limit is a real 429, a prompt over 113 567 characters a 400.
  */
 import { truncateChars } from '@arena-relay/shared';
-import { retryAfterMs, type UpstreamFailure } from '../classify.js';
+import { bridgeWide, retryAfterMs, type UpstreamFailure } from '../classify.js';
 import { type Dialect, type ErrorObject, JSON_ERROR_MARKER } from './dialect.js';
 import { classifyHonestStatus } from './openai.js';
 
@@ -19,23 +19,12 @@ function statusOf(code: string | number | undefined): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-function bridgeWide(
-  reason: UpstreamFailure['reason'] & string,
-  status: number,
-  message: string,
-): UpstreamFailure {
-  return { code: 'upstream_unavailable', status, scope: 'bridge', reason, message };
-}
-
 /** An error CloudWaddie's bridge reported inside a 200 (its failures talking to LMArena). */
 function classifyError(error: ErrorObject): UpstreamFailure {
   const message = truncateChars(error.message, 8192);
   const status = statusOf(error.code);
   if (status === 429 || error.type === 'rate_limit_error') {
-    const failure = bridgeWide('upstream_rate_limited', 429, message);
-    const ms = retryInText(message);
-    if (ms !== undefined) failure.retryAfterMs = ms;
-    return failure;
+    return bridgeWide('upstream_rate_limited', 429, message, retryInText(message));
   }
   if (status === 401 || error.type === 'authentication_error')
     return bridgeWide('auth_token_expired', 401, message);

@@ -4,39 +4,25 @@
  * lent to the same pool.
  */
 import { truncateChars } from '@arena-relay/shared';
-import { retryAfterMs, type UpstreamFailure } from '../classify.js';
+import { bridgeWide, retryAfterMs, type UpstreamFailure } from '../classify.js';
 import { type Dialect, type ErrorObject, JSON_ERROR_MARKER } from './dialect.js';
 
 /** What an HTTP status means when the server uses statuses honestly. */
 export function classifyHonestStatus(status: number, detail: string, retryAfter?: string): UpstreamFailure {
   const message = truncateChars(`bridge answered ${status}${detail ? `: ${detail}` : ''}`, 8192);
   if (status === 401 || status === 403) {
-    return {
-      code: 'upstream_unavailable',
+    return bridgeWide(
+      'bridge_auth_failed',
       status,
-      scope: 'bridge',
-      reason: 'bridge_auth_failed',
-      message: `${message}; check upstream_api_key / AGENT_UPSTREAM_API_KEY`,
-    };
+      `${message}; check upstream_api_key / AGENT_UPSTREAM_API_KEY`,
+    );
   }
-  if (status === 429) {
-    const failure: UpstreamFailure = {
-      code: 'upstream_unavailable',
-      status,
-      scope: 'bridge',
-      reason: 'upstream_rate_limited',
-      message,
-    };
-    const ms = retryAfterMs(retryAfter);
-    if (ms !== undefined) failure.retryAfterMs = ms;
-    return failure;
-  }
+  if (status === 429) return bridgeWide('upstream_rate_limited', status, message, retryAfterMs(retryAfter));
   // A model the server does not have (or has not loaded) is that model's trouble here: another
   // agent may serve it.
   if (status === 404) return { code: 'upstream_error', status, scope: 'model', message };
   // llama.cpp answers 503 while it loads its model; vLLM while it starts.
-  if (status === 503)
-    return { code: 'upstream_unavailable', status, scope: 'bridge', reason: 'bridge_error', message };
+  if (status === 503) return bridgeWide('bridge_error', status, message);
   if (status === 408 || status === 504) return { code: 'upstream_timeout', status, scope: 'model', message };
   if (status >= 500) return { code: 'upstream_error', status, scope: 'model', message };
   return { code: 'upstream_rejected', status, scope: 'request', message };

@@ -5,7 +5,7 @@
  * From its code, not recorded.
  */
 import { truncateChars } from '@arena-relay/shared';
-import type { UpstreamFailure } from '../classify.js';
+import { bridgeWide, type UpstreamFailure } from '../classify.js';
 import { type Dialect, type ErrorObject, JSON_ERROR_MARKER } from './dialect.js';
 import { classifyHonestStatus } from './openai.js';
 
@@ -14,31 +14,12 @@ function byName(name: string, message: string, status?: number): UpstreamFailure
   const text = truncateChars(message, 8192);
   switch (name.toUpperCase()) {
     case 'BROWSER_NOT_INITIALIZED':
-      return {
-        code: 'upstream_unavailable',
-        status: 503,
-        scope: 'bridge',
-        reason: 'browser_not_ready',
-        message: text,
-      };
+      return bridgeWide('browser_not_ready', 503, text);
     case 'SERVER_BUSY':
       // Its one browser is taken: another agent can serve this now.
-      return {
-        code: 'upstream_unavailable',
-        status: 429,
-        scope: 'bridge',
-        reason: 'upstream_rate_limited',
-        message: text,
-        retryAfterMs: 2_000,
-      };
+      return bridgeWide('upstream_rate_limited', 429, text, 2_000);
     case 'RECAPTCHA':
-      return {
-        code: 'upstream_unavailable',
-        status: 403,
-        scope: 'bridge',
-        reason: 'recaptcha_failed',
-        message: text,
-      };
+      return bridgeWide('recaptcha_failed', 403, text);
     default:
       return status === undefined ? undefined : classifyHonestStatus(status, message);
   }
