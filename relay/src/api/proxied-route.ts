@@ -110,7 +110,6 @@ export async function serveProxied(
         router: deps.router,
         registry: deps.registry,
         observer: deps.observer,
-        store: deps.store,
         retryAttempts: deps.config.retryAttempts,
         requestTimeoutMs: deps.config.requestTimeoutMs,
         keepAliveMs: deps.config.sseKeepAliveMs,

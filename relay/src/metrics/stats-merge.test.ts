@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../proxy/observer.js';
+import { classifyOutcome } from '../proxy/outcome.js';
 import { RequestStats } from './request-stats.js';
 import { mergeSnapshots } from './stats-merge.js';
 
@@ -24,6 +25,7 @@ function record(over: Partial<RequestRecord>): RequestRecord {
     durationMs: 100,
     startedAt: new Date(T0),
     ...over,
+    result: classifyOutcome(over.outcome ?? 'ok'),
   };
 }
 

@@ -54,7 +54,6 @@ function setup(options: {
       logger: pino({ level: 'silent' }),
       router,
       observer: { finished: (record) => finished.push(record) },
-      store: { recordClientOutcome: async () => {} },
       registry,
       retryAttempts: options.retryAttempts ?? 3,
       requestTimeoutMs: options.timeoutMs ?? 10_000,

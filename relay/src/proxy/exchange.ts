@@ -20,6 +20,7 @@ import {
 import { type ExchangeDeps, type ExchangeRequest, openRequestFor } from './exchange-request.js';
 import { failureToError, isRetryable } from './failures.js';
 import type { AttemptRecord } from './observer.js';
+import { classifyOutcome, type RequestOutcome } from './outcome.js';
 import type { ExchangeInfo } from './registry.js';
 import { RequestStop } from './request-stop.js';
 
@@ -280,7 +281,7 @@ export class Exchange implements ExchangeInfo {
     this.finish('consumer_disconnected');
   };
 
-  private finish(outcome: string): void {
+  private finish(outcome: RequestOutcome): void {
     if (this.finished) return;
     this.finished = true;
     this.stop.end();
@@ -302,6 +303,7 @@ export class Exchange implements ExchangeInfo {
       tried: this.tried,
       stream: this.stream,
       outcome,
+      result: classifyOutcome(outcome),
       status,
       attempts: this.attempts,
       bytes,

@@ -3,6 +3,7 @@
  * metering, metrics and stats subscribe here instead of reaching into the Exchange.
  * Called off the chunk path (at the end of a request), never per chunk.
  */
+import type { OutcomeClass, RequestOutcome } from './outcome.js';
 
 /** One agent tried for a request: which, for which model, when, and how it ended. */
 export type AttemptRecord = {
@@ -41,7 +42,9 @@ export type RequestRecord = {
   tried: readonly AttemptRecord[];
   stream: boolean;
   /** `ok`, `consumer_disconnected`, or the RelayError code it failed with. */
-  outcome: string;
+  outcome: RequestOutcome;
+  /** What `outcome` counts as (classified once, by the Exchange: see outcome.ts). */
+  result: OutcomeClass;
   /** HTTP status the consumer got (0 when it left before any answer). */
   status: number;
   attempts: number;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import type { RequestRecord } from '../proxy/observer.js';
+import { classifyOutcome } from '../proxy/outcome.js';
 import { requestEntry } from './request-entry.js';
 import { RequestLog } from './request-log.js';
 
@@ -37,6 +38,7 @@ function record(n: number, over: Partial<RequestRecord> = {}): RequestRecord {
     durationMs: 21.7,
     startedAt: new Date(T0 + n * 1000),
     ...over,
+    result: classifyOutcome(over.outcome ?? 'ok'),
   };
 }
 

@@ -5,15 +5,19 @@
  * recorded usage are the same numbers.
  */
 import type { RequestRecord } from '../proxy/observer.js';
+import type { OutcomeClass } from '../proxy/outcome.js';
 import { MeteredRequest, type MeteredRequestInit, type MeteredUsage } from './metered-request.js';
 import type { UsageEvent, UsageRecorder } from './recorder.js';
 
 const NOTHING: MeteredUsage = { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false };
 
-function outcomeOf(outcome: string): UsageEvent['outcome'] {
-  if (outcome === 'ok') return 'succeeded';
-  return outcome === 'consumer_disconnected' ? 'cancelled' : 'failed';
-}
+/** The usage store keeps three columns; a consumer's own error is not a success either. */
+const USAGE_OUTCOME: Record<OutcomeClass, UsageEvent['outcome']> = {
+  ok: 'succeeded',
+  failed: 'failed',
+  consumer_error: 'failed',
+  cancelled: 'cancelled',
+};
 
 export class UsageMeter {
   private readonly live = new Map<string, MeteredRequest>();
@@ -51,7 +55,7 @@ export class UsageMeter {
       keyId: record.keyId,
       clientId: record.clientId,
       model: record.model,
-      outcome: outcomeOf(record.outcome),
+      outcome: USAGE_OUTCOME[record.result],
       promptTokens: usage.promptTokens,
       completionTokens: usage.completionTokens,
       estimated: usage.estimated,
