@@ -136,7 +136,6 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     : openSqliteAudit(options.store ? ':memory:' : config.dataDir, config.auditMaxEntries);
   const cooldown = new Cooldown({ threshold: config.cooldownFailures, baseMs: config.cooldownMs });
   const router = new Router(hub, createBalancer(config.loadBalancing), {
-    clientGate: accounting.limits.clientGate,
     queue: { maxQueue: config.queueSize, maxWaitMs: config.queueTimeoutMs },
     cooldown,
     ...(shared

@@ -7,12 +7,12 @@
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ExchangeObserver, RequestRecord } from '../proxy/observer.js';
-import { OUTCOME_CLASSES } from '../proxy/outcome.js';
 import type { ExchangeRegistry } from '../proxy/registry.js';
 import type { Cooldown } from '../routing/cooldown.js';
 import type { Router } from '../routing/router.js';
 import type { Store } from '../store/store.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
+import { OUTCOME_CLASSES } from './figures.js';
 
 const PREFIX = 'arena_relay_';
 

@@ -100,6 +100,7 @@ describe('RequestStats', () => {
     ttfbMs: 20,
     durationMs: 40,
     startedAt: new Date(T0),
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false },
     ...over,
     result: classifyOutcome(over.outcome ?? 'ok'),
   });

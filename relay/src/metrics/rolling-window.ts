@@ -4,7 +4,7 @@
  * Memory per series is constant whatever the traffic; percentiles are estimated from the
  * histograms (linear interpolation inside a bucket), which is plenty for an operator's view.
  */
-import { type OutcomeClass, successRate } from '../proxy/outcome.js';
+import { type OutcomeClass, successRate } from './figures.js';
 
 /** Upper bounds of the latency histogram bins, ms; the last bin is open-ended. */
 export const LATENCY_BOUNDS_MS: readonly number[] = [

@@ -24,6 +24,7 @@ function record(over: Partial<RequestRecord>): RequestRecord {
     ttfbMs: 20,
     durationMs: 100,
     startedAt: new Date(T0),
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false },
     ...over,
     result: classifyOutcome(over.outcome ?? 'ok'),
   };

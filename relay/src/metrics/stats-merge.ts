@@ -4,7 +4,7 @@
  * percentiles are the request-weighted mean of the members' percentiles, an estimate (each
  * member's own figures stay exact under `relays` in the answer).
  */
-import { successRate } from '../proxy/outcome.js';
+import { successRate } from './figures.js';
 import type { StatsSnapshot } from './request-stats.js';
 import {
   type Percentiles,

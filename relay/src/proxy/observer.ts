@@ -26,6 +26,15 @@ export type AttemptRecord = {
   upstreamStatus: number | undefined;
 };
 
+/** A request's token usage, as the relay worked it out (usage/metered-request.ts). */
+export type RequestUsage = {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  /** True when the counts are the relay's estimate. */
+  estimated: boolean;
+};
+
 export type RequestRecord = {
   requestId: string;
   keyId: string;
@@ -50,6 +59,8 @@ export type RequestRecord = {
   attempts: number;
   /** Payload bytes relayed to the consumer. */
   bytes: number;
+  /** Tokens it counts for (nothing for a request that got no 2xx answer, or was not metered). */
+  usage: RequestUsage;
   ttfbMs: number | undefined;
   durationMs: number;
   startedAt: Date;

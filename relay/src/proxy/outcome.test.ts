@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ERRORS, type RelayErrorCode } from '../errors/relay-error.js';
-import { classifyOutcome, successRate } from './outcome.js';
+import { successRate } from '../metrics/figures.js';
+import { classifyOutcome } from './outcome.js';
 
 describe('classifyOutcome', () => {
   it('splits every code of the error table into failures and consumer errors by its status', () => {

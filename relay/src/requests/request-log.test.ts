@@ -37,6 +37,7 @@ function record(n: number, over: Partial<RequestRecord> = {}): RequestRecord {
     ttfbMs: 10.2,
     durationMs: 21.7,
     startedAt: new Date(T0 + n * 1000),
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false },
     ...over,
     result: classifyOutcome(over.outcome ?? 'ok'),
   };
