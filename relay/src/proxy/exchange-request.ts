@@ -64,7 +64,10 @@ export function openRequestFor(request: ExchangeRequest, model: string): OpenReq
     method: 'POST',
     path: request.path,
     headers: { 'content-type': 'application/json' },
+    // The bridge reads the model from the body (the agent passes it on untouched), so a model
+    // other than asked is written there too; the relay's own side reads `model`, never the body.
     body: asAsked ? body : { ...(body as object), model },
     bodyJson: asAsked ? bodyJson : undefined,
+    model,
   };
 }
