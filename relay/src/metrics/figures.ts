@@ -14,7 +14,12 @@
  */
 export type OutcomeClass = 'ok' | 'failed' | 'consumer_error' | 'cancelled';
 
-export const OUTCOME_CLASSES: readonly OutcomeClass[] = ['ok', 'failed', 'consumer_error', 'cancelled'];
+export const OUTCOME_CLASSES = [
+  'ok',
+  'failed',
+  'consumer_error',
+  'cancelled',
+] as const satisfies readonly OutcomeClass[];
 
 /** ok / (ok + failed): consumer errors and cancels count neither way. Null before either. */
 export function successRate(ok: number, failed: number): number | null {

@@ -64,7 +64,12 @@ describe('RequestLog', () => {
     const [entry] = log.query({ limit: 1 });
     expect(entry!.model.startsWith('red')).toBe(true);
     expect(entry!.model.length).toBeLessThanOrEqual(256);
-    expect(entry).toMatchObject({ model_served: null, error_code: 'model_not_found' });
+    // The consumer asked for a model nobody serves: its own error, not a failure.
+    expect(entry).toMatchObject({
+      model_served: null,
+      error_code: 'model_not_found',
+      result: 'consumer_error',
+    });
     expect(requestEntry.safeParse(entry).success).toBe(true);
   });
 
