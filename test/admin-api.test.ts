@@ -64,7 +64,11 @@ describe('admin API: clients', () => {
       health: 'unknown',
     });
     const got = await relay.admin('GET', `/api/clients/${created.json.client.id}`);
-    expect(got).toEqual({ status: 200, json: { client: created.json.client } });
+    // The same record, joined with what is live: no agent of it connected yet.
+    expect(got).toEqual({
+      status: 200,
+      json: { client: { ...created.json.client, agents_connected: 0, agents_ready: 0 } },
+    });
   });
 
   it('answers 409 conflict for a duplicate name, case-insensitively, on create and rename', async () => {

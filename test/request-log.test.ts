@@ -88,6 +88,7 @@ describe('request log', () => {
       status: 200,
       outcome: 'ok',
       error_code: null,
+      result: 'ok',
     });
     expect(entry.client_id).toMatch(/^cl/);
     expect(entry.attempts).toEqual([
@@ -159,6 +160,7 @@ describe('request log', () => {
       status: 503,
       outcome: 'upstream_unavailable',
       error_code: 'upstream_unavailable',
+      result: 'failed',
       model_served: null,
     });
     expect(new Set(json.attempts.map((a: Attempt) => a.agent_id))).toEqual(

@@ -20,6 +20,7 @@ import { ALERT_SEND_TIMEOUT_MS, lazyTransport } from './alerts/smtp.js';
 import { createApp } from './app.js';
 import { openRedisAudit } from './audit/redis-audit.js';
 import { openSqliteAudit } from './audit/sqlite-audit.js';
+import { clientOutcomes } from './clients/client-outcomes.js';
 import { PushedSettings } from './clients/pushed-settings.js';
 import { Cluster } from './cluster/cluster.js';
 import type { RelayConfig } from './config/load-config.js';
@@ -133,10 +134,10 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   const audit = redis
     ? await openRedisAudit({ redis, prefix: config.redisPrefix, maxEntries: config.auditMaxEntries })
     : openSqliteAudit(options.store ? ':memory:' : config.dataDir, config.auditMaxEntries);
+  const cooldown = new Cooldown({ threshold: config.cooldownFailures, baseMs: config.cooldownMs });
   const router = new Router(hub, createBalancer(config.loadBalancing), {
-    clientGate: accounting.limits.clientGate,
     queue: { maxQueue: config.queueSize, maxWaitMs: config.queueTimeoutMs },
-    cooldown: new Cooldown({ threshold: config.cooldownFailures, baseMs: config.cooldownMs }),
+    cooldown,
     ...(shared
       ? { remoteAgents: () => shared.remoteAgents(), sticky: shared.sticky, affinity: shared.affinity }
       : {}),
@@ -144,7 +145,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
   shared?.on('change', () => router.capacityChanged());
   const registry = new ExchangeRegistry();
   const stats = new RequestStats();
-  const metrics = new RelayMetrics({ hub, router, registry, store, relayId });
+  const metrics = new RelayMetrics({ hub, router, registry, store, relayId, cooldown });
   const requestLog = new RequestLog(
     config.requestLogSize,
     relayId,
@@ -156,7 +157,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
           logger: logger.child({ component: 'request-log' }),
         }),
   );
-  const observer = combineObservers([accounting.observer, stats, metrics, requestLog]);
+  const observer = combineObservers([accounting.observer, clientOutcomes(store), stats, metrics, requestLog]);
   const lifecycle = { draining: false };
   const bundle = options.agentBundle ?? (release ? async () => release : agentBundle);
   const updates = new AgentUpdates({ store, hub, bundle, logger });

@@ -74,6 +74,11 @@ export const helloFrame = z.object({
    * a longer one itself with a 400. Absent: no known limit.
    */
   promptLimitChars: z.number().int().min(1).max(1_000_000_000).optional(),
+  /**
+   * False: the agent does not read `open.headers`, and the relay leaves them out. Absent: an
+   * older agent, whose schema requires them; they are sent.
+   */
+  openHeaders: z.boolean().optional(),
 });
 
 export const welcomeFrame = z.object({
@@ -99,7 +104,8 @@ export const openFrame = z.object({
   stream: streamId,
   method: z.enum(['GET', 'POST']),
   path: z.string().startsWith('/').max(2048),
-  headers,
+  /** Absent when the agent's hello said `openHeaders: false` (nobody reads them there). */
+  headers: headers.optional(),
   body: z.unknown().optional(),
   bodyBytes: z.number().int().min(1).max(MAX_OPEN_FRAME_BYTES).optional(),
   model: z.string().max(256).optional(),

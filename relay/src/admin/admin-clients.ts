@@ -7,6 +7,7 @@
  */
 import { tokenIdOfHash } from '@arena-relay/shared';
 import type { Hono } from 'hono';
+import { liveClient, liveCounts } from '../clients/live-client.js';
 import { RelayError } from '../errors/relay-error.js';
 import type { AppDeps, AppEnv } from '../http/context.js';
 import { body } from '../http/json-body.js';
@@ -49,12 +50,23 @@ export function clientRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     return c.json({ client, token }, 201);
   });
 
-  app.get('/api/clients', async (c) => c.json({ clients: await store.listClients() }));
+  // Joined with what is live on the cluster now: readiness, and "seen" for a connected client.
+  const live = () =>
+    liveCounts([
+      ...deps.hub.list().map((s) => ({ clientId: s.client.id, ready: s.ready, draining: s.draining })),
+      ...(deps.cluster?.membership.agents().map((a) => a.seen) ?? []),
+    ]);
+
+  app.get('/api/clients', async (c) => {
+    const counts = live();
+    const now = new Date();
+    return c.json({ clients: (await store.listClients()).map((client) => liveClient(client, counts, now)) });
+  });
 
   app.get('/api/clients/:id', async (c) => {
     const client = await store.getClient(c.req.param('id'));
     if (!client) throw notFound(c.req.param('id'));
-    return c.json({ client });
+    return c.json({ client: liveClient(client, live(), new Date()) });
   });
 
   app.patch('/api/clients/:id', async (c) => {

@@ -4,8 +4,8 @@
  * the Forwarder.
  */
 
-import { ewma } from '../routing/ewma.js';
 import type { OpenRequest, RoutableAgent } from '../routing/routable-agent.js';
+import { ewma } from '../tunnel/ewma.js';
 import type { StreamHandle, StreamHandlers } from '../tunnel/stream.js';
 
 /** What a relay publishes about each of its agents (refreshed every heartbeat). */

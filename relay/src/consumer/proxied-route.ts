@@ -63,10 +63,10 @@ async function serveProxied(
   const authorization = consumerAuthorization(headers.authorization, stringHeader(headers['x-api-key']));
   const key = await authenticateKey(deps.store, authorization, { scope: routeScope(route) });
   const { limits, meter } = deps.accounting;
-  const admission = await limits.admitKey(key, requestId);
+  const { headers: limitHeaders, admission, refusal } = await limits.admitKey(key, requestId);
   // Set on the node response, so they go out with whatever answer follows (stream or error).
-  for (const name in admission.headers) res.setHeader(name, admission.headers[name]!);
-  if (admission.refusal) throw admission.refusal;
+  for (const name in limitHeaders) res.setHeader(name, limitHeaders[name]!);
+  if (refusal) throw refusal;
   try {
     const sessionName = stringHeader(headers['x-session-name']);
     if (sessionName !== undefined && !SESSION_NAME.test(sessionName)) {
@@ -90,8 +90,8 @@ async function serveProxied(
       deps.router.checkPromptFits(models, promptChars);
     } catch (error) {
       // No bridge takes it: refused before any bridge, limit or meter counts it.
-      limits.refund(requestId);
-      for (const name in admission.headers) res.removeHeader(name);
+      admission.refund();
+      for (const name in limitHeaders) res.removeHeader(name);
       throw error;
     }
     const metered = meter.begin({
@@ -106,7 +106,6 @@ async function serveProxied(
         router: deps.router,
         registry: deps.registry,
         observer: deps.observer,
-        store: deps.store,
         retryAttempts: deps.config.retryAttempts,
         requestTimeoutMs: deps.config.requestTimeoutMs,
         keepAliveMs: deps.config.sseKeepAliveMs,
@@ -129,13 +128,14 @@ async function serveProxied(
         res,
         log: call.log,
         tap: request.tap ? request.tap(metered) : metered,
+        admission,
+        meter: metered,
       },
     );
     await exchange.run();
   } catch (error) {
     // Refused before the Exchange ran (once it runs, it settles by itself; twice is harmless).
-    limits.settle(requestId);
-    meter.discard(requestId);
+    admission.settle();
     throw error;
   }
 }

@@ -194,8 +194,20 @@ function reportError(error) {
  * @param {string} [why]
  */
 function markLive(ok, why = '') {
-  $('live-status').classList.toggle('stale', !ok);
+  const box = $('live-status');
+  box.classList.toggle('stale', !ok);
+  box.classList.remove('degraded');
   setText($('live-text'), ok ? 'Live' : `Not updating: ${why}`);
+  if (ok) markPool();
+}
+
+/** Updating, but is anything serving? With agents and none ready the dot says so, not "Live". */
+function markPool() {
+  const total = state.agents.length;
+  const ready = state.agents.filter((a) => a.ready && !a.draining).length;
+  if (total === 0 || ready === total) return;
+  $('live-status').classList.toggle('degraded', true);
+  setText($('live-text'), `${ready === 0 ? 'Degraded' : 'Live'} · ${ready} of ${total} agents ready`);
 }
 
 function render() {

@@ -137,12 +137,16 @@ function createClientRow(initial) {
           badge(client.health, HEALTH_TONE[client.health] ?? ''),
         );
       }
-      setText(agents, String(liveAgentsOf(client.id)));
+      const connected = client.agents_connected ?? liveAgentsOf(client.id);
+      const ready = client.agents_ready ?? connected;
+      setText(agents, ready === connected ? String(connected) : `${connected} · ${ready} ready`);
+      // The one success rate (metrics/figures.ts): ok / (ok + failed); consumer errors are in neither.
+      const judged = client.successful_requests + client.failed_requests;
       setText(
         requests,
-        client.total_requests === 0
-          ? '0'
-          : `${fmtInt(client.total_requests)} · ${fmtPct(client.successful_requests / client.total_requests)} ok`,
+        judged === 0
+          ? fmtInt(client.total_requests)
+          : `${fmtInt(client.total_requests)} · ${fmtPct(client.successful_requests / judged)} ok`,
       );
       setText(seen, fmtAgo(client.last_seen));
       setText(token, client.token_preview);

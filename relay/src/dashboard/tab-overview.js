@@ -50,7 +50,14 @@ function renderCards() {
   card('agents', 'Agents ready', `${serving.length} / ${agents.length}`, `${capacity} stream slots`);
   card('inflight', 'In flight', fmtInt(inFlight), `queue: ${fmtInt(state.queueDepth)}`);
   card('requests', 'Requests · 1 h', fmtInt(hour.requests), fmtRate(stats.overall.minute.request_rate));
-  card('success', 'Success · 1 h', fmtPct(hour.success_rate), `${fmtInt(hour.failed)} failed`);
+  // Consumer errors (a 4xx the consumer caused) are neither success nor failure (metrics/figures.ts).
+  const consumerErrors = hour.consumer_errors ?? 0;
+  card(
+    'success',
+    'Success · 1 h',
+    fmtPct(hour.success_rate),
+    `${fmtInt(hour.failed)} failed${consumerErrors > 0 ? ` · ${fmtInt(consumerErrors)} consumer errors` : ''}`,
+  );
   card('latency', 'Latency p50 · 1 h', fmtMs(hour.latency_ms?.p50), `p99 ${fmtMs(hour.latency_ms?.p99)}`);
   card('ttfb', 'First byte p50 · 1 h', fmtMs(hour.ttfb_ms?.p50), `p90 ${fmtMs(hour.ttfb_ms?.p90)}`);
 }

@@ -3,8 +3,13 @@
  * loads this file). Records the Store defines are its own types, so a renamed field fails the
  * dashboard's type-check too; the rest mirror the route handlers' JSON.
  */
+
+import type { LiveClient } from '../clients/live-client.js';
 import type { Percentiles, Timeline, WindowSummary } from '../metrics/rolling-window.js';
-import type { ApiKeyLimits, ApiKeyRecord, ClientRateLimit, ClientRecord } from '../store/store.js';
+import type { ApiKeyLimits, ApiKeyRecord, ClientRateLimit } from '../store/store.js';
+
+/** `GET /api/clients` rows: the stored record joined with its live agents (clients/live-client.ts). */
+type ClientRecord = LiveClient;
 
 export type {
   ApiKeyLimits,

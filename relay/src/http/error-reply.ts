@@ -32,8 +32,12 @@ export function errorReply(
   ) {
     deps.authGuard.failed(clientAddress(req, deps.config.trustProxy));
   }
-  if (error.status >= 500) log.error({ err: thrown, code: error.code }, 'request failed');
-  else log.info({ code: error.code, status: error.status }, 'request refused');
+  // Only the unexpected is an error with a stack: a routine refusal (no bridge ready, a bridge's
+  // own 503, a timeout) is the relay working as meant, and says why in one line.
+  if (error.code === 'internal_error') log.error({ err: thrown, code: error.code }, 'request failed');
+  else if (error.status >= 500) {
+    log.warn({ code: error.code, status: error.status, reason: error.message }, 'request failed');
+  } else log.info({ code: error.code, status: error.status }, 'request refused');
   const headers = error.headers();
   // An unread (too large) body must not be drained: close the connection instead.
   if (error.code === 'request_too_large') headers.connection = 'close';

@@ -5,21 +5,20 @@
  * carries a `relay` label (this relay's id, a default label of the registry), so that Prometheus
  * can sum a cluster's relays and still tell them apart.
  */
-import { bridgeReasonCode } from '@arena-relay/shared';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ExchangeObserver, RequestRecord } from '../proxy/observer.js';
 import type { ExchangeRegistry } from '../proxy/registry.js';
+import type { Cooldown } from '../routing/cooldown.js';
 import type { Router } from '../routing/router.js';
 import type { Store } from '../store/store.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import { BoundCounter, BoundHistogram } from './bound-metrics.js';
+import { OUTCOME_CLASSES } from './figures.js';
 
 const PREFIX = 'arena_relay_';
 
 /** Distinct `model` label values kept at most; later ones are counted as `other`. */
 export const MAX_MODEL_LABELS = 200;
-/** Cooldown trip counts remembered per agent at most (for the trips counter). */
-const MAX_TRIP_ENTRIES = 4_096;
 /** A store ping slower than this counts as down, ms. */
 const STORE_PING_TIMEOUT_MS = 1_000;
 
@@ -29,6 +28,8 @@ export type RelayMetricsDeps = {
   registry: ExchangeRegistry;
   store: Pick<Store, 'getSetting'>;
   relayId: string;
+  /** Its benches are counted as they happen. */
+  cooldown?: Pick<Cooldown, 'onTrip'>;
 };
 
 /** Process metrics (CPU, memory, event loop lag) are process-wide: registered once, merged per scrape. */
@@ -44,9 +45,9 @@ function processMetrics(): Registry {
 export class RelayMetrics implements ExchangeObserver {
   readonly registry = new Registry();
   private readonly models = new Set<string>();
-  private readonly trips = new Map<string, number>();
   // The series every request moves are bound per label set (bound-metrics.ts): no label hashing per request.
   private readonly requests: BoundCounter;
+  private readonly results: Counter<'result'>;
   private readonly duration: BoundHistogram;
   private readonly ttfb: BoundHistogram;
   private readonly bytes: BoundCounter;
@@ -62,6 +63,14 @@ export class RelayMetrics implements ExchangeObserver {
       'Consumer requests proxied to an agent, by model, HTTP status and outcome',
       registers,
     );
+    this.results = new Counter({
+      name: `${PREFIX}request_results_total`,
+      help: 'Consumer requests by what their outcome counts as: ok, failed, consumer_error (a 4xx the consumer caused) or cancelled; success rate = ok / (ok + failed)',
+      labelNames: ['result'],
+      registers,
+    });
+    // Every class is a series from the start, so a rate over it exists before the first failure.
+    for (const result of OUTCOME_CLASSES) this.results.inc({ result }, 0);
     this.duration = new BoundHistogram(
       `${PREFIX}request_duration_seconds`,
       'Whole proxied request, from arrival to the last byte',
@@ -87,9 +96,10 @@ export class RelayMetrics implements ExchangeObserver {
     });
     this.cooldownTrips = new Counter({
       name: `${PREFIX}cooldown_trips_total`,
-      help: 'Times an agent was benched by the cooldown after repeated failures',
+      help: 'Times the cooldown benched an agent, or one model on an agent, after repeated failures',
       registers,
     });
+    deps.cooldown?.onTrip(() => this.cooldownTrips.inc());
     this.http = new BoundCounter(
       `${PREFIX}http_requests_total`,
       'HTTP requests answered by the relay, by method, route and status',
@@ -100,7 +110,6 @@ export class RelayMetrics implements ExchangeObserver {
 
   private gauges(registers: Registry[]): void {
     const { hub, router, registry, store, relayId } = this.deps;
-    const metrics = this;
     new Gauge({
       name: `${PREFIX}info`,
       help: 'Constant 1, labelled with this relay instance id',
@@ -129,21 +138,30 @@ export class RelayMetrics implements ExchangeObserver {
         for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
       },
     });
+    // Pairs of client and reason shown non-zero at the last scrape.
+    let shown = new Set<string>();
     new Gauge({
       name: `${PREFIX}agents_not_ready`,
-      help: "Connected agents whose bridge is not serving, by the agent's reason code",
-      labelNames: ['reason'],
+      help: "Connected agents whose bridge is not serving, by bridge client and the agent's reason code",
+      labelNames: ['client', 'reason'],
       registers,
       collect() {
-        // Every known reason is set (0 included) so a reason that clears drops to 0, not stale.
-        const counts = new Map<string, number>(bridgeReasonCode.options.map((code) => [code, 0]));
-        counts.set('unknown', 0);
+        const counts = new Map<string, number>();
         for (const s of hub.list()) {
           if (s.ready || s.draining) continue;
-          const reason = s.readyCode ?? 'unknown';
-          counts.set(reason, (counts.get(reason) ?? 0) + 1);
+          const pair = `${s.client.id}\u0000${s.readyCode ?? 'unknown'}`;
+          counts.set(pair, (counts.get(pair) ?? 0) + 1);
         }
-        for (const [reason, n] of counts) this.set({ reason }, n);
+        // Only live pairs are series (clients × reasons would be too many); a pair that cleared
+        // reads 0 once, so an alert on it resolves instead of going stale.
+        this.reset();
+        for (const pair of shown) if (!counts.has(pair)) counts.set(pair, 0);
+        shown = new Set();
+        for (const [pair, n] of counts) {
+          const [client, reason] = pair.split('\u0000') as [string, string];
+          this.set({ client, reason }, n);
+          if (n > 0) shown.add(pair);
+        }
       },
     });
     new Gauge({
@@ -176,10 +194,7 @@ export class RelayMetrics implements ExchangeObserver {
       registers,
       collect() {
         let benched = 0;
-        for (const s of hub.list()) {
-          metrics.syncTrips(s.agentKey);
-          if (router.cooldownState(s.agentKey)?.benched) benched++;
-        }
+        for (const s of hub.list()) if (router.cooldownState(s.agentKey)?.benched) benched++;
         this.set(benched);
       },
     });
@@ -228,15 +243,14 @@ export class RelayMetrics implements ExchangeObserver {
     const { status, outcome } = record;
     const byModel = () => ({ model });
     this.requests.inc(`${model}\n${status}\n${outcome}`, () => ({ model, status: String(status), outcome }));
+    this.results.inc({ result: record.result });
     this.duration.observe(model, byModel, record.durationMs / 1000);
     if (record.ttfbMs !== undefined) this.ttfb.observe(model, byModel, record.ttfbMs / 1000);
     if (record.bytes > 0) this.bytes.inc(model, byModel, record.bytes);
-    if (record.agentId) this.syncTripsOf(record.agentId);
   }
 
   attemptFailed(info: { requestId: string; agentId: string; code: string }): void {
     this.retries.inc({ code: info.code });
-    this.syncTripsOf(info.agentId);
   }
 
   /** Counts one answered HTTP request; `route` is the matched pattern, never the raw path. */
@@ -255,29 +269,5 @@ export class RelayMetrics implements ExchangeObserver {
       return record.model;
     }
     return 'other';
-  }
-
-  private syncTripsOf(agentId: string): void {
-    const session = this.deps.hub.sessions.get(agentId);
-    if (session) this.syncTrips(session.agentKey);
-  }
-
-  /**
-   * The cooldown keeps a trip count per agent; the counter adds what it grew by since last seen.
-   * Synced when a request of that agent ends or fails an attempt (right after the cooldown
-   * counted it) and at every scrape, so a trip is missed only if its agent vanished before either.
-   */
-  private syncTrips(agentKey: string): void {
-    const trips = this.deps.router.cooldownState(agentKey)?.trips ?? 0;
-    const last = this.trips.get(agentKey) ?? 0;
-    if (trips > last) this.cooldownTrips.inc(trips - last);
-    if (trips === last) return;
-    this.trips.delete(agentKey);
-    if (trips === 0) return;
-    if (this.trips.size >= MAX_TRIP_ENTRIES) {
-      const oldest = this.trips.keys().next().value;
-      if (oldest !== undefined) this.trips.delete(oldest);
-    }
-    this.trips.set(agentKey, trips);
   }
 }

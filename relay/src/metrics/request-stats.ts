@@ -5,7 +5,6 @@
  */
 import type { ExchangeObserver, RequestRecord } from '../proxy/observer.js';
 import {
-  type Outcome,
   RollingSeries,
   type Sample,
   SeriesMap,
@@ -26,12 +25,6 @@ export type StatsSnapshot = {
   keys: Array<{ key_id: string } & Record<WindowName, WindowSummary> & { timeline: Timeline }>;
 };
 
-/** `ok` → success; the consumer leaving → cancelled; every other outcome → failure. */
-export function outcomeOf(record: Pick<RequestRecord, 'outcome'>): Outcome {
-  if (record.outcome === 'ok') return 'ok';
-  return record.outcome === 'consumer_disconnected' ? 'cancelled' : 'failed';
-}
-
 export class RequestStats implements ExchangeObserver {
   private readonly overall = new RollingSeries({ latency: true });
   private readonly clients = new SeriesMap(MAX_CLIENT_SERIES, true);
@@ -42,7 +35,7 @@ export class RequestStats implements ExchangeObserver {
   finished(record: RequestRecord): void {
     const now = this.now();
     const sample: Sample = {
-      outcome: outcomeOf(record),
+      outcome: record.result,
       durationMs: record.durationMs,
       ttfbMs: record.ttfbMs,
       bytes: record.bytes,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../proxy/observer.js';
+import { classifyOutcome } from '../proxy/outcome.js';
 import { RequestStats } from './request-stats.js';
 import { RollingSeries, type Sample, SeriesMap } from './rolling-window.js';
 
@@ -99,7 +100,9 @@ describe('RequestStats', () => {
     ttfbMs: 20,
     durationMs: 40,
     startedAt: new Date(T0),
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false },
     ...over,
+    result: classifyOutcome(over.outcome ?? 'ok'),
   });
 
   it('counts overall, per client and per key; a consumer leaving is neither success nor failure', () => {
@@ -122,5 +125,17 @@ describe('RequestStats', () => {
       ['key_2', 1],
     ]);
     expect(snap.generated_at).toBe(new Date(T0 + 1_000).toISOString());
+  });
+
+  it("keeps the consumer's own errors apart: an unknown model or a rate limit never pulls success down", () => {
+    const now = T0;
+    const stats = new RequestStats(() => now);
+    for (let i = 0; i < 10; i++) stats.finished(record({}));
+    stats.finished(record({ outcome: 'model_not_found', status: 404, clientId: undefined }));
+    stats.finished(record({ outcome: 'rate_limit_exceeded', status: 429 }));
+    stats.finished(record({ outcome: 'upstream_rejected', status: 413 }));
+    const { minute } = stats.snapshot().overall;
+    expect(minute).toMatchObject({ requests: 13, successful: 10, failed: 0, consumer_errors: 3 });
+    expect(minute.success_rate).toBe(1);
   });
 });

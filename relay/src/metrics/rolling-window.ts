@@ -4,6 +4,7 @@
  * Memory per series is constant whatever the traffic; percentiles are estimated from the
  * histograms (linear interpolation inside a bucket), which is plenty for an operator's view.
  */
+import { type OutcomeClass, successRate } from './figures.js';
 
 /** Upper bounds of the latency histogram bins, ms; the last bin is open-ended. */
 export const LATENCY_BOUNDS_MS: readonly number[] = [
@@ -20,11 +21,8 @@ export const WINDOWS = {
 export type WindowName = keyof typeof WINDOWS;
 export const WINDOW_NAMES = Object.keys(WINDOWS) as WindowName[];
 
-/** How a request ended, for counting: `cancelled` means the consumer left. */
-export type Outcome = 'ok' | 'failed' | 'cancelled';
-
-/** One finished request as the windows count it. */
-export type Sample = { outcome: Outcome; durationMs: number; ttfbMs: number | undefined; bytes: number };
+/** One finished request as the windows count it (`outcome`: its class, proxy/outcome.ts). */
+export type Sample = { outcome: OutcomeClass; durationMs: number; ttfbMs: number | undefined; bytes: number };
 
 type Bucket = {
   /** Which time slot (epoch ms / bucketMs) the counts belong to. */
@@ -32,6 +30,7 @@ type Bucket = {
   requests: number;
   ok: number;
   failed: number;
+  consumer_error: number;
   cancelled: number;
   bytes: number;
   durationSumMs: number;
@@ -46,6 +45,8 @@ export type WindowSummary = {
   requests: number;
   successful: number;
   failed: number;
+  /** The consumer's own errors (4xx: bad request, unknown model, rate limit…); not failures. */
+  consumer_errors: number;
   /** Consumer left before the end; neither a success nor a failure. */
   cancelled: number;
   /** Requests per second over the whole window. */
@@ -112,6 +113,7 @@ class Ring {
         requests: 0,
         ok: 0,
         failed: 0,
+        consumer_error: 0,
         cancelled: 0,
         bytes: 0,
         durationSumMs: 0,
@@ -124,6 +126,7 @@ class Ring {
       bucket.requests =
         bucket.ok =
         bucket.failed =
+        bucket.consumer_error =
         bucket.cancelled =
         bucket.bytes =
         bucket.durationSumMs =
@@ -149,6 +152,7 @@ class Ring {
     let requests = 0;
     let ok = 0;
     let failed = 0;
+    let consumerErrors = 0;
     let cancelled = 0;
     let bytes = 0;
     let durationSumMs = 0;
@@ -158,6 +162,7 @@ class Ring {
       requests += b.requests;
       ok += b.ok;
       failed += b.failed;
+      consumerErrors += b.consumer_error;
       cancelled += b.cancelled;
       bytes += b.bytes;
       durationSumMs += b.durationSumMs;
@@ -170,9 +175,10 @@ class Ring {
       requests,
       successful: ok,
       failed,
+      consumer_errors: consumerErrors,
       cancelled,
       request_rate: round(requests / windowSeconds, 6),
-      success_rate: ok + failed === 0 ? null : round(ok / (ok + failed), 4),
+      success_rate: roundRate(successRate(ok, failed)),
       bytes,
       latency_ms:
         this.latency && requests > 0
@@ -198,6 +204,10 @@ class Ring {
       failed,
     };
   }
+}
+
+function roundRate(rate: number | null): number | null {
+  return rate === null ? null : round(rate, 4);
 }
 
 function round(value: number, digits: number): number {

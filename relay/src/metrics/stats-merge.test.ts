@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestRecord } from '../proxy/observer.js';
+import { classifyOutcome } from '../proxy/outcome.js';
 import { RequestStats } from './request-stats.js';
 import { mergeSnapshots } from './stats-merge.js';
 
@@ -23,7 +24,9 @@ function record(over: Partial<RequestRecord>): RequestRecord {
     ttfbMs: 20,
     durationMs: 100,
     startedAt: new Date(T0),
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false },
     ...over,
+    result: classifyOutcome(over.outcome ?? 'ok'),
   };
 }
 

@@ -4,6 +4,7 @@
  * percentiles are the request-weighted mean of the members' percentiles, an estimate (each
  * member's own figures stay exact under `relays` in the answer).
  */
+import { successRate } from './figures.js';
 import type { StatsSnapshot } from './request-stats.js';
 import {
   type Percentiles,
@@ -30,6 +31,10 @@ function weighted<P extends Partial<Percentiles & { mean: number }>>(
   return out as P;
 }
 
+function rounded(rate: number | null): number | null {
+  return rate === null ? null : Math.round(rate * 1e4) / 1e4;
+}
+
 /** Sums one window's summaries; the rate is recomputed from the total (a sum of rounded rates drifts). */
 export function mergeSummaries(list: WindowSummary[], windowSeconds: number): WindowSummary {
   const sum = (pick: (s: WindowSummary) => number) => list.reduce((acc, s) => acc + pick(s), 0);
@@ -40,10 +45,11 @@ export function mergeSummaries(list: WindowSummary[], windowSeconds: number): Wi
     requests,
     successful,
     failed,
+    // A relay of an older release (during a rolling restart) does not count them yet.
+    consumer_errors: sum((s) => s.consumer_errors ?? 0),
     cancelled: sum((s) => s.cancelled),
     request_rate: Math.round((requests / windowSeconds) * 1e6) / 1e6,
-    success_rate:
-      successful + failed === 0 ? null : Math.round((successful / (successful + failed)) * 1e4) / 1e4,
+    success_rate: rounded(successRate(successful, failed)),
     bytes: sum((s) => s.bytes),
     latency_ms: weighted(list.map((s) => ({ value: s.latency_ms, weight: s.requests }))),
     ttfb_ms: weighted(list.map((s) => ({ value: s.ttfb_ms, weight: s.requests }))),

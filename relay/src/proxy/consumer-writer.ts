@@ -11,6 +11,7 @@ import { sendError } from '../http/error-reply.js';
 import type { PinOutcome } from '../routing/sticky.js';
 import { type CreditSink, CreditWindow } from '../tunnel/credit-window.js';
 import { KeepAlive } from './keep-alive.js';
+import type { RequestOutcome } from './outcome.js';
 import { consumerHeaders } from './response-headers.js';
 import type { ResponseTap } from './response-tap.js';
 
@@ -137,7 +138,7 @@ export class ConsumerWriter {
   }
 
   /** The agent ended the stream: ends the response; the outcome is `ok` or the tap's error code. */
-  end(): string {
+  end(): RequestOutcome {
     this.close();
     this.contentSent = true;
     const failed = this.tap?.end(this.res);

@@ -1,19 +1,18 @@
 /**
  * What an Exchange tells the rest of the relay, off the chunk path: a failed attempt (observer,
- * log, a bench by the cooldown) and, once, how the request finished (the store's per-client
- * outcome, the observer's record, the `request finished` log line). Each attempt's record (agent,
+ * log, a bench by the cooldown) and, once, how the request finished (the observer's record, read
+ * by every counter, and the `request finished` log line). Each attempt's record (agent,
  * model, timing, failure) is made here too: when it starts, fails or the request ends, never per chunk.
  */
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.js';
 import type { StreamFailure } from '../tunnel/stream.js';
 import type { AttemptRecord, ExchangeObserver, RequestRecord } from './observer.js';
+import type { RequestOutcome } from './outcome.js';
 
 export type ReportDeps = {
   /** The relay's logger: its level decides whether the request's own logger is made at all. */
   logger: Logger;
   observer: ExchangeObserver;
-  store: Pick<Store, 'recordClientOutcome'>;
 };
 
 /** The record of an attempt on `agent` for `model`, begun `startMs` after the request started. */
@@ -41,7 +40,7 @@ export function attemptBegun(
 export function attemptEnded(
   attempt: AttemptRecord | undefined,
   atMs: number,
-  end: { failure: StreamFailure } | { outcome: string },
+  end: { failure: StreamFailure } | { outcome: RequestOutcome },
 ): void {
   if (!attempt || attempt.durationMs !== undefined) return;
   attempt.durationMs = atMs - attempt.startMs;
@@ -78,13 +77,6 @@ export function reportAttemptFailed(
 
 /** The request ended (successfully or not). */
 export function reportFinished(deps: ReportDeps, log: () => Logger, record: RequestRecord): void {
-  if (record.clientId !== undefined) {
-    // Buffered in memory by the store; never slows the response.
-    void deps.store.recordClientOutcome(record.clientId, {
-      ok: record.outcome === 'ok',
-      durationMs: record.durationMs,
-    });
-  }
   deps.observer.finished?.(record);
   // Without info logging, the request's own logger need not even be made.
   if (!deps.logger.isLevelEnabled('info')) return;

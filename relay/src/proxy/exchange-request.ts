@@ -2,9 +2,10 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { OpenRequest } from '../routing/routable-agent.js';
-import type { Router } from '../routing/router.js';
+import type { ClientGate, Router } from '../routing/router.js';
 import type { Pin } from '../routing/sticky.js';
 import type { ReportDeps } from './exchange-report.js';
+import type { RequestUsage } from './observer.js';
 import type { ExchangeRegistry } from './registry.js';
 import type { ResponseTap } from './response-tap.js';
 
@@ -41,6 +42,17 @@ export type ExchangeRequest = {
   log: () => Logger;
   /** Sees (and may add to) the bytes of the answer: usage metering, `include_usage`. */
   tap?: ResponseTap | undefined;
+  /** What the request holds from its key's admission (limits/admission.ts): settled once, at its end. */
+  admission?: RequestAdmission | undefined;
+  /** The request's meter (usage/metered-request.ts): its usage is worked out once, at the end. */
+  meter?: { usage(answered: boolean): RequestUsage } | undefined;
+};
+
+/** The request's rate-limit handle, as the Exchange uses it. */
+export type RequestAdmission = {
+  clientGate: ClientGate;
+  attemptFailed(agentId: string): void;
+  settle(tokens: number): void;
 };
 
 /** The stream to open for `request` on an agent routed for `model`. */
@@ -52,7 +64,10 @@ export function openRequestFor(request: ExchangeRequest, model: string): OpenReq
     method: 'POST',
     path: request.path,
     headers: { 'content-type': 'application/json' },
+    // The bridge reads the model from the body (the agent passes it on untouched), so a model
+    // other than asked is written there too; the relay's own side reads `model`, never the body.
     body: asAsked ? body : { ...(body as object), model },
     bodyJson: asAsked ? bodyJson : undefined,
+    model,
   };
 }

@@ -26,6 +26,8 @@ function setup(options: {
   sessionName?: string;
   tap?: ResponseTap;
   keepAliveMs?: number;
+  admission?: ExchangeRequest['admission'];
+  meter?: ExchangeRequest['meter'];
 }) {
   const hub = new FakeHub();
   hub.agents = options.agents;
@@ -48,13 +50,14 @@ function setup(options: {
     res: res.asResponse(),
     log: () => pino({ level: 'silent' }),
     tap: options.tap,
+    admission: options.admission,
+    meter: options.meter,
   };
   const exchange = new Exchange(
     {
       logger: pino({ level: 'silent' }),
       router,
       observer: { finished: (record) => finished.push(record) },
-      store: { recordClientOutcome: async () => {} },
       registry,
       retryAttempts: options.retryAttempts ?? 3,
       requestTimeoutMs: options.timeoutMs ?? 10_000,
@@ -109,6 +112,42 @@ describe('Exchange', () => {
     // A bridge-wide fault counts against the agent (threshold 1 here); the one that served is fine.
     expect(router.cooldownState(a.agentKey)?.benched).toBe(true);
     expect(router.cooldownState(b.agentKey)).toBeUndefined();
+  });
+
+  it("owns the request's admission and meter: a failed agent's slot back at once, settled once with the answer's tokens", async () => {
+    const a = agent('a');
+    const b = agent('b');
+    b.ready = false;
+    const events: string[] = [];
+    const admission = {
+      clientGate: async (chosen: { id: string }) => {
+        events.push(`gate ${chosen.id}`);
+        return { admitted: true as const };
+      },
+      attemptFailed: (agentId: string) => events.push(`failed ${agentId}`),
+      settle: (tokens: number) => events.push(`settle ${tokens}`),
+    };
+    const meter = {
+      usage: (answered: boolean) => ({
+        promptTokens: answered ? 5 : 0,
+        completionTokens: answered ? 7 : 0,
+        totalTokens: answered ? 12 : 0,
+        estimated: true,
+      }),
+    };
+    const { exchange, finished } = setup({ agents: [a, b], admission, meter });
+    const run = exchange.run();
+    await settle();
+    b.ready = true;
+    a.opened[0]!.handlers.onFailure({ code: 'upstream_unavailable', message: 'tab gone' });
+    await settle();
+    const served = b.opened[0]!.handlers;
+    served.onHead(200, { 'content-type': 'text/event-stream' });
+    served.onData(Buffer.from('data: hi\n\n'));
+    await run;
+    served.onEnd();
+    expect(events).toEqual(['gate a', 'failed a', 'gate b', 'settle 12']);
+    expect(finished[0]).toMatchObject({ result: 'ok', usage: { totalTokens: 12 } });
   });
 
   it('a request the bridge rejected is not retried: its own 4xx, and the agent is not benched', async () => {

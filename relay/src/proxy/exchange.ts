@@ -19,7 +19,8 @@ import {
 } from './exchange-report.js';
 import { type ExchangeDeps, type ExchangeRequest, openRequestFor } from './exchange-request.js';
 import { failureToError, isRetryable } from './failures.js';
-import type { AttemptRecord } from './observer.js';
+import type { AttemptRecord, RequestUsage } from './observer.js';
+import { classifyOutcome, type RequestOutcome } from './outcome.js';
 import type { ExchangeInfo } from './registry.js';
 import { RequestStop } from './request-stop.js';
 
@@ -30,6 +31,13 @@ type AttemptOutcome =
   | { kind: 'committed' }
   | { kind: 'failed'; failure: StreamFailure }
   | { kind: 'stopped' };
+
+const NO_USAGE: RequestUsage = Object.freeze({
+  promptTokens: 0,
+  completionTokens: 0,
+  totalTokens: 0,
+  estimated: false,
+});
 
 /** What `run` reports once the response is in the consumer's hands (or the consumer left). */
 export type ExchangeResult = 'committed' | 'aborted';
@@ -109,6 +117,7 @@ export class Exchange implements ExchangeInfo {
             tried,
             pin: this.request.pin,
             promptChars: this.request.promptChars,
+            clientGate: this.request.admission?.clientGate,
             signal: stop.signal,
           });
         } catch (error) {
@@ -128,6 +137,8 @@ export class Exchange implements ExchangeInfo {
         lastFailure = outcome.failure;
         attemptEnded(this.tried.at(-1), performance.now() - this.started, { failure: lastFailure });
         this.routeFailed(route, lastFailure);
+        // That agent's client slot is free again at once, whatever comes next.
+        this.request.admission?.attemptFailed(route.session.id);
         reportAttemptFailed(this.deps, this.request.log, {
           requestId: this.id,
           agentId: route.session.id,
@@ -280,7 +291,7 @@ export class Exchange implements ExchangeInfo {
     this.finish('consumer_disconnected');
   };
 
-  private finish(outcome: string): void {
+  private finish(outcome: RequestOutcome): void {
     if (this.finished) return;
     this.finished = true;
     this.stop.end();
@@ -290,6 +301,10 @@ export class Exchange implements ExchangeInfo {
     const agent = this.route?.session;
     const durationMs = performance.now() - this.started;
     attemptEnded(this.tried.at(-1), durationMs, { outcome });
+    // Tokens count only for a request that got an answer (a 2xx head): what the consumer
+    // received, also when it was cut short. The admission is settled with them, once.
+    const usage = this.request.meter?.usage(status >= 200 && status < 300) ?? NO_USAGE;
+    this.request.admission?.settle(usage.totalTokens);
     reportFinished(this.deps, this.request.log, {
       requestId: this.id,
       keyId: this.keyId,
@@ -302,9 +317,11 @@ export class Exchange implements ExchangeInfo {
       tried: this.tried,
       stream: this.stream,
       outcome,
+      result: classifyOutcome(outcome),
       status,
       attempts: this.attempts,
       bytes,
+      usage,
       ttfbMs: firstByteAt ? firstByteAt - this.started : undefined,
       durationMs,
       startedAt: this.startedAt,

@@ -3,6 +3,7 @@
  * metering, metrics and stats subscribe here instead of reaching into the Exchange.
  * Called off the chunk path (at the end of a request), never per chunk.
  */
+import type { OutcomeClass, RequestOutcome } from './outcome.js';
 
 /** One agent tried for a request: which, for which model, when, and how it ended. */
 export type AttemptRecord = {
@@ -25,6 +26,15 @@ export type AttemptRecord = {
   upstreamStatus: number | undefined;
 };
 
+/** A request's token usage, as the relay worked it out (usage/metered-request.ts). */
+export type RequestUsage = {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  /** True when the counts are the relay's estimate. */
+  estimated: boolean;
+};
+
 export type RequestRecord = {
   requestId: string;
   keyId: string;
@@ -41,12 +51,16 @@ export type RequestRecord = {
   tried: readonly AttemptRecord[];
   stream: boolean;
   /** `ok`, `consumer_disconnected`, or the RelayError code it failed with. */
-  outcome: string;
+  outcome: RequestOutcome;
+  /** What `outcome` counts as (classified once, by the Exchange: see outcome.ts). */
+  result: OutcomeClass;
   /** HTTP status the consumer got (0 when it left before any answer). */
   status: number;
   attempts: number;
   /** Payload bytes relayed to the consumer. */
   bytes: number;
+  /** Tokens it counts for (nothing for a request that got no 2xx answer, or was not metered). */
+  usage: RequestUsage;
   ttfbMs: number | undefined;
   durationMs: number;
   startedAt: Date;

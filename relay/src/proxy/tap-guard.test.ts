@@ -60,7 +60,6 @@ async function serve(tap: ResponseTap, stream: boolean) {
       logger: pino({ level: 'silent' }),
       router,
       observer: { finished: (record) => finished.push(record) },
-      store: { recordClientOutcome: async () => {} },
       registry: new ExchangeRegistry(),
       retryAttempts: 3,
       requestTimeoutMs: 10_000,

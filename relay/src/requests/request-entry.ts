@@ -6,6 +6,7 @@
  */
 import { stripControls, truncateChars } from '@arena-relay/shared';
 import { z } from 'zod';
+import { OUTCOME_CLASSES } from '../metrics/figures.js';
 import type { AttemptRecord, RequestRecord } from '../proxy/observer.js';
 
 /** The most attempts one entry lists (GATEWAY_RETRY_ATTEMPTS is at most 10: 11 attempts). */
@@ -53,6 +54,11 @@ export const requestEntry = z.object({
   outcome: code,
   /** The error code the consumer was told (null when it succeeded or left). */
   error_code: code.nullable(),
+  /**
+   * What the outcome counts as (metrics/figures.ts): `ok`, `failed`, `consumer_error`,
+   * `cancelled`. Absent from entries of an older relay.
+   */
+  result: z.enum(OUTCOME_CLASSES).optional(),
   attempts: z.array(attemptEntry).max(MAX_ATTEMPTS),
   ttfb_ms: ms.nullable(),
   duration_ms: ms,
@@ -120,6 +126,7 @@ export function entryOf(record: RequestRecord, relay: string): RequestEntry {
     status: record.status,
     outcome,
     error_code: outcome === 'ok' || outcome === 'consumer_disconnected' ? null : outcome,
+    result: record.result,
     attempts: record.tried.slice(0, MAX_ATTEMPTS).map(attemptOf),
     ttfb_ms: rounded(record.ttfbMs),
     duration_ms: Math.round(record.durationMs),

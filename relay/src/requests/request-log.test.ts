@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import type { RequestRecord } from '../proxy/observer.js';
+import { classifyOutcome } from '../proxy/outcome.js';
 import { requestEntry } from './request-entry.js';
 import { RequestLog } from './request-log.js';
 
@@ -36,7 +37,9 @@ function record(n: number, over: Partial<RequestRecord> = {}): RequestRecord {
     ttfbMs: 10.2,
     durationMs: 21.7,
     startedAt: new Date(T0 + n * 1000),
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false },
     ...over,
+    result: classifyOutcome(over.outcome ?? 'ok'),
   };
 }
 
@@ -61,7 +64,12 @@ describe('RequestLog', () => {
     const [entry] = log.query({ limit: 1 });
     expect(entry!.model.startsWith('red')).toBe(true);
     expect(entry!.model.length).toBeLessThanOrEqual(256);
-    expect(entry).toMatchObject({ model_served: null, error_code: 'model_not_found' });
+    // The consumer asked for a model nobody serves: its own error, not a failure.
+    expect(entry).toMatchObject({
+      model_served: null,
+      error_code: 'model_not_found',
+      result: 'consumer_error',
+    });
     expect(requestEntry.safeParse(entry).success).toBe(true);
   });
 

@@ -22,4 +22,16 @@ describe('cooldown', () => {
     expect(cooldown.state('x')).toBeUndefined();
     expect(cooldown.failure('x', 'e6')).toBeUndefined();
   });
+
+  it('tells each bench to its listeners as it happens, and nothing else', () => {
+    const cooldown = new Cooldown({ threshold: 2, baseMs: 1000, now: () => 0 });
+    const trips: unknown[] = [];
+    cooldown.onTrip((trip) => trips.push(trip));
+    cooldown.failure('a', 'e');
+    expect(trips).toEqual([]);
+    cooldown.failure('a', 'e');
+    expect(trips).toEqual([{ key: 'a', periodMs: 1000 }]);
+    cooldown.success('a');
+    expect(trips).toHaveLength(1);
+  });
 });

@@ -2,7 +2,8 @@
  * Circuit breaking: an agent that fails repeatedly before the first byte is benched for a
  * growing period (base · 2^(trips-1), capped), then let back in on probation — one success
  * clears it, one failure benches it again for longer. Keyed by client + agent instance so a
- * flapping agent cannot escape by reconnecting.
+ * flapping agent cannot escape by reconnecting. Each bench is told to the `onTrip` listeners
+ * as it happens (metrics count them), so nobody polls trip counts.
  */
 
 export type CooldownOptions = {
@@ -23,18 +24,27 @@ export type CooldownState = {
   reason: string | undefined;
 };
 
+/** A bench: the key (an agent, or one model on it: routing/route.ts) and for how long, ms. */
+export type CooldownTrip = { key: string; periodMs: number };
+
 export class Cooldown {
   private readonly states = new Map<string, CooldownState>();
   private readonly threshold: number;
   private readonly baseMs: number;
   private readonly capMs: number;
   private readonly now: () => number;
+  private readonly tripListeners: Array<(trip: CooldownTrip) => void> = [];
 
   constructor(options: CooldownOptions = {}) {
     this.threshold = options.threshold ?? 3;
     this.baseMs = options.baseMs ?? 5_000;
     this.capMs = options.capMs ?? 300_000;
     this.now = options.now ?? Date.now;
+  }
+
+  /** Calls `listener` on every bench, synchronously, from `failure`. */
+  onTrip(listener: (trip: CooldownTrip) => void): void {
+    this.tripListeners.push(listener);
   }
 
   /** True while the agent is benched. */
@@ -65,6 +75,7 @@ export class Cooldown {
     const period = Math.min(this.capMs, this.baseMs * 2 ** (state.trips - 1));
     state.until = this.now() + period;
     state.failures = 0;
+    for (const listener of this.tripListeners) listener({ key, periodMs: period });
     return period;
   }
 }

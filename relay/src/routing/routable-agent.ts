@@ -15,6 +15,11 @@ export type OpenRequest = {
    * encoding the frame took ~10 ms of the relay's event loop).
    */
   bodyJson?: Buffer;
+  /**
+   * The model routed for the request (an alias or a fallback names another than asked): it
+   * travels as `open.model`, and nothing reads it back out of the body.
+   */
+  model?: string | undefined;
 };
 
 export interface RoutableAgent {

@@ -11,9 +11,7 @@ import { Cooldown } from './cooldown.js';
 import { type ClientGate, type RouteRequest, Router } from './router.js';
 import { type Pin, StickyTable, sessionPin } from './sticky.js';
 
-function setup(
-  options: { remote?: FakeAgent[]; gate?: ClientGate; maxQueue?: number; maxWaitMs?: number } = {},
-) {
+function setup(options: { remote?: FakeAgent[]; maxQueue?: number; maxWaitMs?: number } = {}) {
   const hub = new FakeHub();
   const cooldown = new Cooldown({ threshold: 1, baseMs: 1000 });
   const sticky = new StickyTable();
@@ -23,7 +21,6 @@ function setup(
     sticky,
     affinity,
     remoteAgents: () => options.remote ?? [],
-    clientGate: options.gate,
     queue: { maxQueue: options.maxQueue ?? 10, maxWaitMs: options.maxWaitMs ?? 30_000 },
   });
   return { hub, router, cooldown, sticky, affinity };
@@ -160,15 +157,15 @@ describe('Router.acquire', () => {
       refused.has(a.clientId)
         ? { admitted: false, retryAfterSeconds: refused.get(a.clientId)! }
         : { admitted: true };
-    const { hub, router } = setup({ gate });
+    const { hub, router } = setup();
     const a = agent('a');
     const b = agent('b');
     const c = agent('c');
     hub.agents = [a, b, c];
-    expect((await router.acquire(request())).session.id).toBe('c');
+    expect((await router.acquire(request({ clientGate: gate }))).session.id).toBe('c');
     expect(a.reserved + b.reserved).toBe(0);
     hub.agents = [a, b];
-    const error = await refusal(router.acquire(request()));
+    const error = await refusal(router.acquire(request({ clientGate: gate })));
     expect(error.code).toBe('rate_limit_exceeded');
     expect(error.headers()['retry-after']).toBe('7');
   });

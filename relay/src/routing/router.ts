@@ -21,8 +21,10 @@ import { type Pin, type PinOutcome, type StickyStore, StickyTable } from './stic
 export { Route } from './route.js';
 
 export type RouteRequest = {
-  /** The consumer request's id (the client gate keeps per-request leases under it). */
+  /** The consumer request's id. */
   requestId?: string;
+  /** Asked once an agent is picked (the request's admission: its clients' rate limits). */
+  clientGate?: ClientGate | undefined;
   /** The models that may serve it, in order of preference (one, or fallbacks): the first wins. */
   models: readonly string[];
   tried: ReadonlySet<string>;
@@ -45,7 +47,7 @@ export type ClientVerdict = { admitted: true } | { admitted: false; retryAfterSe
  * Asked once an agent is picked: may its client take one more request (the client's own rate
  * limits)? A refused client is left out and the pick repeated. May reject (the request fails).
  */
-export type ClientGate = (agent: RoutableAgent, request: RouteRequest) => Promise<ClientVerdict>;
+export type ClientGate = (agent: RoutableAgent) => Promise<ClientVerdict>;
 
 export type QueueOptions = {
   /** Most requests waiting at once (default 100). */
@@ -63,7 +65,6 @@ export type RouterOptions = {
   affinity?: StickyStore;
   /** Agents connected to other relays (empty without a cluster). */
   remoteAgents?: () => RoutableAgent[];
-  clientGate?: ClientGate;
 };
 
 type Verdict = { route: Route } | { busy: true } | { error: RelayError };
@@ -80,7 +81,6 @@ export class Router {
   private readonly queue: Waiter[] = [];
   private readonly queueOptions: QueueOptions;
   private readonly remoteAgents: () => RoutableAgent[];
-  private readonly clientGate: ClientGate | undefined;
 
   constructor(
     private readonly hub: AgentHub,
@@ -96,7 +96,6 @@ export class Router {
     };
     this.queueOptions = options.queue ?? { maxQueue: 100, maxWaitMs: 30_000 };
     this.remoteAgents = options.remoteAgents ?? (() => []);
-    this.clientGate = options.clientGate;
     hub.on('capacity', () => this.capacityChanged());
   }
 
@@ -124,7 +123,7 @@ export class Router {
 
   /** Finds (or waits for) an agent and reserves a slot on it; throws a RelayError when none will do. */
   async acquire(request: RouteRequest): Promise<Route> {
-    const gate = this.clientGate;
+    const gate = request.clientGate;
     if (!gate) return this.reserve(request);
     const refused = new Map<string, number>();
     const scoped = { ...request, refusedClients: refused };
@@ -132,7 +131,7 @@ export class Router {
       const route = await this.reserve(scoped);
       let verdict: ClientVerdict;
       try {
-        verdict = await gate(route.session, request);
+        verdict = await gate(route.session);
       } catch (error) {
         route.session.release();
         throw error;

@@ -244,7 +244,10 @@ describe('AgentSession (fake socket, fake timers)', () => {
     );
     const { handlers } = recorder();
     const body = JSON.parse(bodyJson.toString());
-    s.session.open({ method: 'POST', path: '/v1/chat/completions', headers: {}, body, bodyJson }, handlers);
+    s.session.open(
+      { method: 'POST', path: '/v1/chat/completions', headers: {}, body, bodyJson, model: 'gpt-5' },
+      handlers,
+    );
     const open = s.ws.frames().at(-1)!;
     expect(open).toEqual({
       type: 'open',
@@ -258,6 +261,28 @@ describe('AgentSession (fake socket, fake timers)', () => {
     const binary = s.ws.sent.filter((m) => m.binary).map((m) => decodeDataFrame(m.data as Buffer)!);
     expect(binary.map((f) => [f.kind, f.stream])).toEqual([[DataKind.BODY, 1]]);
     expect(binary[0]!.payload.equals(bodyJson)).toBe(true);
+  });
+
+  it('sends no open.headers to an agent whose hello says it does not read them', () => {
+    const s = startSession();
+    stop = s.stop;
+    s.ws.receive(hello({ protocols: [...PROTOCOLS], openHeaders: false }));
+    const { handlers } = recorder();
+    const request = {
+      method: 'POST' as const,
+      path: '/v1/chat/completions',
+      headers: { a: 'b' },
+      model: 'm',
+    };
+    s.session.open({ ...request, body: { model: 'm' } }, handlers);
+    expect(s.ws.frames().at(-1)).toEqual({
+      type: 'open',
+      stream: 1,
+      method: 'POST',
+      path: request.path,
+      bodyBytes: 13,
+      model: 'm',
+    });
   });
 
   it('gives a v1 agent (no protocols in hello) the body inline, as it always did', () => {

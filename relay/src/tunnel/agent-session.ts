@@ -13,14 +13,13 @@ import {
   PROTOCOL_VERSION,
   type RelayFrame,
 } from '@arena-relay/shared';
-import { ewma } from '../routing/ewma.js';
-import type { RoutableAgent } from '../routing/routable-agent.js';
+import type { OpenRequest, RoutableAgent } from '../routing/routable-agent.js';
 import type { ClientRecord } from '../store/store.js';
+import { ewma } from './ewma.js';
 import { FrameReceiver, type ReceiverHost, type SessionFrame } from './frame-receiver.js';
 import { checkHello, welcomeFrame } from './handshake.js';
 import { HealthCalls } from './health-calls.js';
 import { Liveness } from './liveness.js';
-import type { TunnelRequest } from './open-encoder.js';
 import { Sender } from './sender.js';
 import type { SessionOptions, SessionSocket } from './session-options.js';
 import type { StreamHandle, StreamHandlers } from './stream.js';
@@ -36,6 +35,8 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   hello: HelloFrame | undefined;
   /** The protocol revision agreed in hello/welcome (1 until then). */
   protocol = PROTOCOL_VERSION;
+  /** The agent reads `open.headers`: only an agent whose hello says `openHeaders: false` does not. */
+  openHeaders = true;
   models: ReadonlySet<string> = new Set();
   ready = false;
   readyReason: string | undefined;
@@ -152,7 +153,7 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   }
 
   /** Opens a stream on this agent. Handlers fire synchronously from socket events. */
-  open(request: TunnelRequest, handlers: StreamHandlers): StreamHandle {
+  open(request: OpenRequest, handlers: StreamHandlers): StreamHandle {
     this.streams.unreserve();
     return openStream(this, request, handlers);
   }
@@ -239,6 +240,7 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
     clearTimeout(this.helloTimer);
     this.hello = frame;
     this.protocol = verdict.protocol;
+    this.openHeaders = frame.openHeaders !== false;
     this.models = new Set(frame.models);
     this.ready = frame.ready;
     this.readyReason = frame.readyReason;

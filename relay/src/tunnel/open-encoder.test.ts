@@ -32,7 +32,7 @@ describe('open encoder', () => {
   it('v2: open names bodyBytes and model; the body follows in BODY frames of at most BODY_FRAME_BYTES, byte-exact', () => {
     const text = `{"model":"gpt-5","messages":[{"role":"user","content":"${'ü🌍'.repeat(BODY_FRAME_BYTES / 3)}"}]}`;
     const bodyJson = Buffer.from(text);
-    const encoded = encodeOpen(3, { ...base, body: { model: 'gpt-5' }, bodyJson }, 2);
+    const encoded = encodeOpen(3, { ...base, body: { model: 'gpt-5' }, bodyJson, model: 'gpt-5' }, 2);
     const parsed = parseRelayFrame(encoded.control.toString());
     expect(parsed.ok && parsed.frame).toEqual({
       type: 'open',
@@ -77,11 +77,21 @@ describe('open encoder', () => {
     expect(requestBytes({ ...base })).toBeUndefined();
   });
 
-  it('takes the model from the request or its body, bounded; ignores a model that is no string', () => {
+  it('takes the routed model from the request, bounded; never reads it back out of the body', () => {
     expect(requestModel({ ...base, model: 'a' })).toBe('a');
-    expect(requestModel({ ...base, body: { model: 'b' } })).toBe('b');
-    expect(requestModel({ ...base, body: { model: 42 } })).toBeUndefined();
-    expect(requestModel({ ...base, body: { model: '模'.repeat(1000) } })!.length).toBeLessThanOrEqual(256);
+    expect(requestModel({ ...base, body: { model: 'b' } })).toBeUndefined();
+    expect(requestModel({ ...base, model: '模'.repeat(1000) })!.length).toBeLessThanOrEqual(256);
+  });
+
+  it('leaves open.headers out for an agent that said it does not read them, in both revisions', () => {
+    const request = { ...base, body: { model: 'gpt-5' }, model: 'gpt-5' };
+    for (const protocol of [1, 2]) {
+      const without = parseRelayFrame(encodeOpen(1, request, protocol, false).control.toString());
+      expect(without.ok && without.frame).not.toHaveProperty('headers');
+      expect(without.ok && without.frame).toMatchObject({ type: 'open', path: base.path });
+      const withHeaders = parseRelayFrame(encodeOpen(1, request, protocol).control.toString());
+      expect(withHeaders.ok && withHeaders.frame).toMatchObject({ headers: base.headers });
+    }
   });
 
   it('a body past what an agent takes is too large in both revisions, and v2 builds no frames for it', () => {

@@ -15,12 +15,6 @@ import {
 } from '@arena-relay/shared';
 import type { OpenRequest } from '../routing/routable-agent.js';
 
-/**
- * An open request as the tunnel takes it: `model` may come with it (a stream forwarded from
- * another relay carries the body's bytes only, no parsed value to read the model from).
- */
-export type TunnelRequest = OpenRequest & { model?: string };
-
 export type EncodedOpen = {
   /** The `open` text frame: a string, or its UTF-8 bytes when body bytes are spliced in (v1). */
   control: string | Buffer;
@@ -44,17 +38,30 @@ export function requestBytes(request: OpenRequest): Buffer | undefined {
   return body === undefined ? undefined : Buffer.from(JSON.stringify(body));
 }
 
-/** The model the request names, for the agent's logs (bounded as the `open` schema wants). */
-export function requestModel(request: TunnelRequest): string | undefined {
-  const model = request.model ?? (request.body as { model?: unknown } | undefined)?.model;
-  return typeof model === 'string' ? truncateChars(model, 256) : undefined;
+/** The model routed for the request, for the agent's logs (bounded as the `open` schema wants). */
+export function requestModel(request: OpenRequest): string | undefined {
+  return request.model === undefined ? undefined : truncateChars(request.model, 256);
 }
 
 const CLOSE_BRACE = Buffer.from('}');
 
-/** Encodes the `open` of `stream` for an agent speaking `protocol`. */
-export function encodeOpen(stream: number, request: TunnelRequest, protocol: number): EncodedOpen {
-  const head = { type: 'open', stream, method: request.method, path: request.path, headers: request.headers };
+/**
+ * Encodes the `open` of `stream` for an agent speaking `protocol`. `headers` false: the agent
+ * said in its hello that it does not read `open.headers` (`openHeaders: false`), so none are sent.
+ */
+export function encodeOpen(
+  stream: number,
+  request: OpenRequest,
+  protocol: number,
+  headers = true,
+): EncodedOpen {
+  const head = {
+    type: 'open',
+    stream,
+    method: request.method,
+    path: request.path,
+    ...(headers && { headers: request.headers }),
+  };
   const bytes = requestBytes(request);
   if (protocol >= PROTOCOL_V2) {
     const model = requestModel(request);

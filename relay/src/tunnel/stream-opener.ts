@@ -3,7 +3,8 @@
  * handle through which the relay cancels the stream or returns its credit.
  */
 import { MAX_OPEN_FRAME_BYTES, type RelayFrame } from '@arena-relay/shared';
-import { encodeOpen, type TunnelRequest, tooLargeForAgent } from './open-encoder.js';
+import type { OpenRequest } from '../routing/routable-agent.js';
+import { encodeOpen, tooLargeForAgent } from './open-encoder.js';
 import type { Sender } from './sender.js';
 import type { StreamHandle, StreamHandlers } from './stream.js';
 import type { StreamTable } from './stream-table.js';
@@ -13,19 +14,17 @@ export type OpenTarget = {
   readonly sender: Sender;
   /** The protocol revision of the socket. */
   readonly protocol: number;
+  /** The agent reads `open.headers` (false only when its hello says it does not). */
+  readonly openHeaders: boolean;
   /** A stream ended here (or never started): capacity may have freed up. */
   onStreamEnded(): void;
 };
 
 /** Opens a stream; its handlers fire synchronously from socket events. */
-export function openStream(
-  target: OpenTarget,
-  request: TunnelRequest,
-  handlers: StreamHandlers,
-): StreamHandle {
+export function openStream(target: OpenTarget, request: OpenRequest, handlers: StreamHandlers): StreamHandle {
   const { streams, sender } = target;
   const id = streams.allocate();
-  const encoded = encodeOpen(id, request, target.protocol);
+  const encoded = encodeOpen(id, request, target.protocol, target.openHeaders);
   // The agent would close its whole socket on a larger request; the body limit keeps requests
   // below this, so only a body that grew in re-encoding could get here.
   if (tooLargeForAgent(encoded)) {

@@ -1,7 +1,8 @@
 /**
  * Rate limits and usage metering, built once per relay: in memory and SQLite for an embedded
  * relay, Redis when `REDIS_URL` or `REDIS_SENTINELS` is set (limits and usage then span every relay on the prefix).
- * `observer` is what the Exchange reports to: it meters the request, then settles its limits.
+ * `observer` is what the Exchange reports to: it records the request's usage. (The request's own
+ * admission and meter are handles the Exchange holds and settles: see proxy/exchange.ts.)
  */
 import type { Logger } from 'pino';
 import type { RelayConfig } from '../config/load-config.js';
@@ -68,10 +69,7 @@ export async function openAccounting(options: {
     meter,
     usage: recorder,
     prices: config.priceTable,
-    observer: {
-      attemptFailed: (info) => limits.attemptFailed(info.requestId, info.agentId),
-      finished: (record) => limits.settle(record.requestId, meter.finish(record).totalTokens),
-    },
+    observer: meter,
     close() {
       closing ??= Promise.all([recorder.close(), limits.close()]).then(() => undefined);
       return closing;

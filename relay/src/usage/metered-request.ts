@@ -8,18 +8,14 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ResponseTap } from '../proxy/exchange.js';
+import type { RequestUsage } from '../proxy/observer.js';
 import { ContentCounter } from './content-counter.js';
 import { estimateTokens, promptChars } from './estimate.js';
 
 const DONE = Buffer.from('data: [DONE]\n\n');
 
-export type MeteredUsage = {
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  /** True when the counts are the relay's estimate (always, for now: see `usage()`). */
-  estimated: boolean;
-};
+/** Estimated always, for now: see `usage()`. */
+export type MeteredUsage = RequestUsage;
 
 export type MeteredRequestInit = {
   requestId: string;
