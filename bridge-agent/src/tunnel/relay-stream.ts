@@ -7,7 +7,13 @@
  * copy, as before, but one frame, one relay message and one consumer write instead of many).
  * Control frames that must follow the data (`end`, `error`) flush the batch first.
  */
-import { type AgentFrame, DATA_HEADER_BYTES, DataKind, encodeDataFrameParts } from '@arena-relay/shared';
+import {
+  type AgentFrame,
+  type BreachCode,
+  DATA_HEADER_BYTES,
+  DataKind,
+  encodeDataFrameParts,
+} from '@arena-relay/shared';
 import type { UpstreamFailure } from '../upstream/classify.js';
 import type { StreamSink } from '../upstream/forward.js';
 
@@ -15,8 +21,8 @@ import type { StreamSink } from '../upstream/forward.js';
 export interface SessionChannel {
   sendControl(frame: AgentFrame): void;
   sendData(frame: Buffer): void;
-  /** The relay broke the protocol: close the socket (1002) with `reason`. */
-  protocolError(reason: string): void;
+  /** The relay broke the protocol: close the socket (1002) with `reason`; `code` goes to the log. */
+  protocolError(code: BreachCode, reason: string): void;
 }
 
 /** How a stream finished. `aborted`: the socket went away or the agent closed. */
