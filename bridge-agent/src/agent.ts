@@ -22,6 +22,7 @@ import { SlotShares } from './tunnel/slot-shares.js';
 import { StreamHub } from './tunnel/stream-hub.js';
 import { BridgeSide, type BridgeSideOptions, detectAtStart } from './upstream/bridge-side.js';
 import type { Detection } from './upstream/detect.js';
+import { AGENT_VERSION } from './version.js';
 
 export type AgentEvents = {
   /** A session with the relay began (after `welcome`). */
@@ -85,14 +86,14 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   readonly #startedAt = new Date().toISOString();
   #closing: Promise<void> | undefined;
   readonly #settings: AgentSettings;
-  readonly #side: BridgeSide;
+  readonly #side: BridgeSide<AgentConfig>;
 
   constructor(configured: AgentConfig, options: AgentOptions, detection?: Detection) {
     super();
     // Without a list, everything configured counts as the owner's (embedding, tests).
     const explicit = options.explicit ?? new Set<FieldName>(['maxConcurrency', 'logLevel']);
     this.#log = options.logger ?? createLogger({ level: configured.logLevel });
-    this.#side = new BridgeSide(configured, explicit, options, this.#log, detection);
+    this.#side = new BridgeSide(configured, explicit.has('maxConcurrency'), options, this.#log, detection);
     const { config, bridge, readiness } = this.#side;
     this.#settings = new AgentSettings(config, explicit);
     this.#shares = new SlotShares(config.maxConcurrency);
@@ -102,6 +103,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       bridge,
       settings: this.#settings,
       shares: this.#shares,
+      agentVersion: AGENT_VERSION,
       autoUpdate: options.autoUpdate,
     });
     this.#hub = new StreamHub({

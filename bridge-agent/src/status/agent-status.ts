@@ -5,6 +5,7 @@
  */
 import { BRIDGE_REASON_FIXES } from '@arena-relay/shared';
 import type { AgentSettings } from '../config/pushed-settings.js';
+import type { AgentConfig } from '../config/schema.js';
 import type { LinkPool } from '../tunnel/link-pool.js';
 import type { SlotShares } from '../tunnel/slot-shares.js';
 import type { StreamHub } from '../tunnel/stream-hub.js';
@@ -18,7 +19,7 @@ import {
 
 export type StatusParts = {
   /** The bridge, its readiness, what `bridge: auto` found, and the configuration in force. */
-  side: BridgeSide;
+  side: BridgeSide<AgentConfig>;
   pool: LinkPool;
   shares: SlotShares;
   hub: StreamHub;

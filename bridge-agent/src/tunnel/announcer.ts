@@ -16,7 +16,6 @@ import type { AgentSettings } from '../config/pushed-settings.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { BridgeClient } from '../upstream/bridge-client.js';
 import type { Readiness } from '../upstream/readiness.js';
-import { AGENT_VERSION } from '../version.js';
 import type { SessionChannel } from './relay-stream.js';
 import type { SlotShares } from './slot-shares.js';
 
@@ -26,6 +25,8 @@ export type AnnouncerParts = {
   bridge: BridgeClient;
   settings: AgentSettings;
   shares: SlotShares;
+  /** This agent's version (version.ts), said in every `hello`. */
+  agentVersion: string;
   /** Tell relays this agent takes `update` offers. */
   autoUpdate?: boolean;
 };
@@ -51,7 +52,7 @@ export class Announcer {
     const hello: HelloFrame = {
       type: 'hello',
       version: PROTOCOL_VERSION,
-      agentVersion: AGENT_VERSION,
+      agentVersion: this.#parts.agentVersion,
       instanceId: this.#instanceId,
       capabilities: config.capabilities,
       models,

@@ -6,11 +6,18 @@
  */
 import type { BridgeReasonCode } from '@arena-relay/shared';
 import type { Logger } from 'pino';
-import type { AgentConfig, FieldName } from '../config/schema.js';
 import { BridgeClient } from './bridge-client.js';
 import { type Detection, detectDialect } from './detect.js';
-import { DIALECTS } from './dialects/index.js';
+import { DIALECTS, type DialectName } from './dialects/index.js';
 import { Readiness } from './readiness.js';
+
+/** What the bridge side reads of the agent's configuration (config/schema.ts AgentConfig). */
+export type BridgeSettings = {
+  bridge: DialectName | 'auto';
+  upstreamUrl: string;
+  upstreamApiKey?: string | undefined;
+  maxConcurrency: number;
+};
 
 /** The bridge side's knobs (part of AgentOptions); defaults suit production. */
 export type BridgeSideOptions = {
@@ -31,7 +38,7 @@ export type BridgeSideOptions = {
 
 /** `bridge: auto` before anything is built (the dialect sets the concurrency default); undefined otherwise or when nothing answered. */
 export async function detectAtStart(
-  config: AgentConfig,
+  config: BridgeSettings,
   probeTimeoutMs?: number,
 ): Promise<Detection | undefined> {
   if (config.bridge !== 'auto') return undefined;
@@ -46,9 +53,9 @@ export async function detectAtStart(
   return detection;
 }
 
-export class BridgeSide {
+export class BridgeSide<C extends BridgeSettings = BridgeSettings> {
   /** The configuration with the dialect's concurrency when the owner set none. */
-  readonly config: AgentConfig;
+  readonly config: C;
   readonly bridge: BridgeClient;
   readonly readiness: Readiness;
   /** What `bridge: auto` found last (undefined: set by the owner, or nothing answered yet). */
@@ -56,8 +63,9 @@ export class BridgeSide {
   readonly #log: Logger;
 
   constructor(
-    configured: AgentConfig,
-    explicit: ReadonlySet<FieldName>,
+    configured: C,
+    /** The owner set max_concurrency: the dialect's default does not apply. */
+    ownConcurrency: boolean,
     options: BridgeSideOptions,
     log: Logger,
     detection: Detection | undefined,
@@ -69,9 +77,7 @@ export class BridgeSide {
         ? (detection?.dialect ?? DIALECTS['lmarenabridge-v2'])
         : (DIALECTS[configured.bridge] ?? DIALECTS['lmarenabridge-v2']);
     // A bridge with one browser serves one request at a time unless its owner says otherwise.
-    const config = explicit.has('maxConcurrency')
-      ? configured
-      : { ...configured, maxConcurrency: dialect.concurrency };
+    const config = ownConcurrency ? configured : { ...configured, maxConcurrency: dialect.concurrency };
     this.config = config;
     this.bridge = new BridgeClient({
       baseUrl: config.upstreamUrl,
