@@ -13,7 +13,7 @@ afterEach(async () => {
   await h?.close();
 });
 
-type Line = { msg: string; code?: BreachCode; reason?: string };
+type Line = { msg: string; breach?: BreachCode; reason?: string };
 
 /** A harness whose agent logs at warn into `lines`. */
 async function withLog(welcome: { protocol?: number } = {}) {
@@ -48,7 +48,7 @@ describe('breach codes', () => {
     const closed = await waitFor(() => conn.closed, 'the close');
     expect(closed.code).toBe(CloseCode.PROTOCOL_ERROR);
     const line = lines.find((l) => l.msg === 'protocol error from the relay: closing the socket');
-    expect(line).toMatchObject({ code });
+    expect(line).toMatchObject({ breach: code });
     expect(closed.reason).toBe(line?.reason);
   });
 
@@ -56,21 +56,21 @@ describe('breach codes', () => {
     const v1 = await withLog();
     v1.conn.ws.send(Buffer.from([2, 0, 0, 0, 1, 120]));
     await waitFor(() => v1.conn.closed, 'the v1 close');
-    expect(v1.lines.at(-1)).toMatchObject({ code: Breach.WRONG_DATA_KIND });
+    expect(v1.lines.at(-1)).toMatchObject({ breach: Breach.WRONG_DATA_KIND });
     await h.close();
 
     const v2 = await withLog({ protocol: 2 });
     v2.conn.ws.send(Buffer.from([2, 0, 0, 0, 9, 120]));
     const closed = await waitFor(() => v2.conn.closed, 'the v2 close');
     expect(closed.reason).toBe('body frame for stream 9, which was never opened');
-    expect(v2.lines.at(-1)).toMatchObject({ code: Breach.UNKNOWN_STREAM });
+    expect(v2.lines.at(-1)).toMatchObject({ breach: Breach.UNKNOWN_STREAM });
   });
 
   it('an open outside the allow-list is refused for its stream alone, logged as REQUEST_NOT_ALLOWED', async () => {
     const { lines, conn } = await withLog();
     conn.open(1, { model: 'm', messages: [] }, '/v1/../admin');
     await waitFor(() => lines.length > 0, 'the warning');
-    expect(lines[0]).toMatchObject({ code: Breach.REQUEST_NOT_ALLOWED });
+    expect(lines[0]).toMatchObject({ breach: Breach.REQUEST_NOT_ALLOWED });
     expect(conn.closed).toBeUndefined();
   });
 

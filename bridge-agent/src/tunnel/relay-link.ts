@@ -222,7 +222,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     const delay = fullJitterDelay(Math.floor(this.#failures++ / count), this.#options.backoff);
     this.reconnects++;
     this.#log.info(
-      { reason: why, code: conn.session.breach, delayMs: delay },
+      { reason: why, breach: conn.session.breach, delayMs: delay },
       'relay link down: reconnecting',
     );
     this.#retryTimer = setTimeout(() => {

@@ -83,7 +83,7 @@ export class RelaySession {
   protocolError(code: BreachCode, problem: string): void {
     // The reason quotes what the relay sent (a frame's keys): cleaned before it is shown.
     const reason = stripControls(problem);
-    this.#host.logger.warn({ reason, code }, 'protocol error from the relay: closing the socket');
+    this.#host.logger.warn({ reason, breach: code }, 'protocol error from the relay: closing the socket');
     this.breach ??= code;
     this.reason ??= `protocol error: ${reason}`;
     this.#ws.close(CloseCode.PROTOCOL_ERROR, closeReason(reason));

@@ -177,7 +177,7 @@ export class StreamHub {
   #refuse(channel: SessionChannel, stream: number, message: string, breach?: BreachCode): void {
     this.#counts.refused++;
     // Only a broken or hostile relay breaks the rules of an open: worth a line for the owner.
-    if (breach) this.#options.logger.warn({ stream, code: breach }, message);
+    if (breach) this.#options.logger.warn({ stream, breach }, message);
     channel.sendControl({ type: 'error', stream, code: breach ? 'protocol_error' : 'busy', message });
   }
 
