@@ -11,7 +11,7 @@ import { unzipSync } from 'fflate';
 import { parse } from 'jsonc-parser';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CREDENTIAL_REFUSED } from '../bridge-agent/src/exit-codes.js';
-import { TOKEN_ROTATED_MESSAGE } from '../bridge-agent/src/tunnel/relay-link.js';
+import { TOKEN_ROTATED_MESSAGE } from '../bridge-agent/src/tunnel/relay-refusal.js';
 import { startAgentProcess } from './support/agent-process.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';

@@ -1,44 +1,29 @@
 /**
  * `startAgent`: wires the pieces. The bridge is probed first so `hello` carries its models and
- * readiness; then the status server starts and the relay link dials out. Frames from the relay go
- * to the stream hub; readiness changes go back to the relay as `models` / `ready` frames.
+ * readiness; then the status server starts and the links dial out. Every relay frame goes through
+ * the one frame dispatcher (the routes below, one per kind); what the agent tells its relays is
+ * the announcer's (tunnel/announcer.ts), what the owner sees the status assembly's
+ * (status/agent-status.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import {
-  type AgentFrame,
-  type BackoffOptions,
-  BRIDGE_REASON_FIXES,
-  type BridgeReasonCode,
-  type HelloFrame,
-  PROTOCOL_VERSION,
-  type ReadyFrame,
-  type RelayFrame,
-  type SettingsFrame,
-  truncateChars,
-  type UpdateFrame,
-} from '@arena-relay/shared';
+import type { BackoffOptions, UpdateFrame } from '@arena-relay/shared';
 import { PLAIN_TRANSPORT_FIX, plainRelayUrls, plainTransportWarning } from './config/plain-transport.js';
 import { proxyFor } from './config/proxy-url.js';
 import { AgentSettings } from './config/pushed-settings.js';
 import type { AgentConfig, FieldName } from './config/schema.js';
 import { createLogger, type Logger } from './logging.js';
 import { DesktopNotifier, type Spawner } from './notify/desktop-notifier.js';
-import {
-  type AgentStats,
-  type PlatformStatus,
-  type StatusServer,
-  startStatusServer,
-} from './status/status-server.js';
+import { platformStatus, StatusPort } from './status/agent-status.js';
+import type { AgentStats, PlatformStatus } from './status/status-server.js';
+import { Announcer } from './tunnel/announcer.js';
+import { frameDispatcher } from './tunnel/frame-dispatcher.js';
+import { frameRoutes } from './tunnel/frame-routes.js';
 import { LinkPool } from './tunnel/link-pool.js';
-import type { FatalLinkError } from './tunnel/relay-link.js';
-import type { SessionChannel } from './tunnel/relay-stream.js';
+import type { FatalLinkError } from './tunnel/relay-refusal.js';
 import { SlotShares } from './tunnel/slot-shares.js';
 import { StreamHub } from './tunnel/stream-hub.js';
-import { BridgeClient } from './upstream/bridge-client.js';
-import { type Detection, detectDialect } from './upstream/detect.js';
-import { DIALECTS } from './upstream/dialects/index.js';
-import { Readiness } from './upstream/readiness.js';
+import { BridgeSide, type BridgeSideOptions, detectAtStart } from './upstream/bridge-side.js';
+import type { Detection } from './upstream/detect.js';
 import { AGENT_VERSION } from './version.js';
 
 export type AgentEvents = {
@@ -55,23 +40,10 @@ export type AgentEvents = {
   update: [offer: UpdateFrame, connectUrl: string];
 };
 
-/** Knobs for embedding and tests; defaults suit production. */
-export type AgentOptions = {
+/** Knobs for embedding and tests; defaults suit production. The bridge's are BridgeSideOptions. */
+export type AgentOptions = BridgeSideOptions & {
   /** Defaults to a pino root at `config.logLevel`. */
   logger?: Logger;
-  /** Interval between bridge readiness probes, in ms (default 30 000). */
-  probeIntervalMs?: number;
-  /** First retry delay of the readiness probe while the bridge is not ready, in ms (default 1 000; doubles). */
-  probeRetryBaseMs?: number;
-  /**
-   * How long a reason the probe cannot see (session expired, reCAPTCHA, a 429 without retry-after)
-   * keeps the bridge out, per reason code, in ms (defaults in upstream/readiness.ts HOLD_MS).
-   */
-  reasonHoldMs?: Partial<Record<BridgeReasonCode, number>>;
-  /** Timeout of one readiness probe, in ms (default 5 000). */
-  probeTimeoutMs?: number;
-  /** Headers/body idle timeout of bridge requests, in ms (default 420 000). */
-  upstreamTimeoutMs?: number;
   /** How long the relay may take to answer `hello`, in ms (default 10 000). */
   welcomeTimeoutMs?: number;
   /** Reconnect backoff (default 0.5 s → 30 s cap, full jitter). */
@@ -111,47 +83,27 @@ export interface Agent extends EventEmitter<AgentEvents> {
 }
 
 class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
-  statusUrl: string | undefined;
-  readonly #config: AgentConfig;
   readonly #log: Logger;
-  readonly #bridge: BridgeClient;
-  readonly #readiness: Readiness;
   readonly #hub: StreamHub;
   readonly #pool: LinkPool;
   readonly #shares: SlotShares;
+  readonly #announcer: Announcer;
+  readonly #statusPort: StatusPort | undefined;
   readonly #startedAt = new Date().toISOString();
-  /** Kept across reconnects: the relay moves new streams off an older session of this instance. */
-  readonly #instanceId = randomUUID();
-  #statusServer: StatusServer | undefined;
-  /** Welcomed sockets, by link id. */
-  readonly #channels = new Map<number, SessionChannel>();
-  /** What each link's last `hello` told its relay, to catch changes made before `welcome` came. */
-  readonly #announced = new Map<number, { models: string[]; ready: boolean }>();
   #closing: Promise<void> | undefined;
-  readonly #options: AgentOptions;
   readonly #settings: AgentSettings;
-  #statusRetry: NodeJS.Timeout | undefined;
-  /** What `bridge: auto` found last (undefined: set by the owner, or nothing answered yet). */
-  #detection: Detection | undefined;
+  readonly #side: BridgeSide<AgentConfig>;
   readonly #notifier: DesktopNotifier | undefined;
+  readonly #logFile: string | undefined;
 
   constructor(configured: AgentConfig, options: AgentOptions, detection?: Detection) {
     super();
     // Without a list, everything configured counts as the owner's (embedding, tests).
     const explicit = options.explicit ?? new Set<FieldName>(['maxConcurrency', 'logLevel']);
-    const dialect =
-      configured.bridge === 'auto'
-        ? (detection?.dialect ?? DIALECTS['lmarenabridge-v2'])
-        : (DIALECTS[configured.bridge] ?? DIALECTS['lmarenabridge-v2']);
-    // A bridge with one browser serves one request at a time unless its owner says otherwise.
-    const config = explicit.has('maxConcurrency')
-      ? configured
-      : { ...configured, maxConcurrency: dialect.concurrency };
-    this.#config = config;
-    this.#options = options;
-    this.#detection = detection;
-    this.#settings = new AgentSettings(config, explicit);
-    this.#log = options.logger ?? createLogger({ level: config.logLevel });
+    this.#log = options.logger ?? createLogger({ level: configured.logLevel });
+    this.#side = new BridgeSide(configured, explicit.has('maxConcurrency'), options, this.#log, detection);
+    const { config, bridge, readiness } = this.#side;
+    this.#logFile = options.logFile;
     if (config.desktopNotifications) {
       this.#notifier = new DesktopNotifier({
         platform: options.notify?.platform ?? process.platform,
@@ -160,31 +112,34 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
         minIntervalMs: options.notify?.minIntervalMs,
       });
     }
-    this.#bridge = new BridgeClient({
-      baseUrl: config.upstreamUrl,
-      apiKey: config.upstreamApiKey,
-      connections: config.maxConcurrency + 1,
-      timeoutMs: options.upstreamTimeoutMs,
-      probeTimeoutMs: options.probeTimeoutMs,
-      dialect,
-    });
-    this.#readiness = new Readiness(this.#bridge, {
-      intervalMs: options.probeIntervalMs,
-      retryBaseMs: options.probeRetryBaseMs,
-      holdMs: options.reasonHoldMs,
-      // Detected once already (startAgent) when it answered: again only after it was unreachable.
-      ...(config.bridge === 'auto' ? { detect: () => this.#redetect() } : {}),
-    });
-    if (detection) this.#readiness.skipDetection();
+    this.#settings = new AgentSettings(config, explicit);
     this.#shares = new SlotShares(config.maxConcurrency);
+    this.#announcer = new Announcer({
+      config,
+      readiness,
+      bridge,
+      settings: this.#settings,
+      shares: this.#shares,
+      agentVersion: AGENT_VERSION,
+      autoUpdate: options.autoUpdate,
+    });
     this.#hub = new StreamHub({
-      bridge: this.#bridge,
-      readiness: this.#readiness,
+      bridge,
+      readiness,
       maxConcurrency: config.maxConcurrency,
       admission: this.#shares,
       logger: this.#log,
       requestLogging: config.enableRequestLogging,
-      onFinished: () => this.#rebalance(),
+      onFinished: () => this.#announcer.rebalance(),
+    });
+    const routes = frameRoutes({
+      hub: this.#hub,
+      shares: this.#shares,
+      pool: () => this.#pool,
+      announcer: this.#announcer,
+      settings: this.#settings,
+      logger: this.#log,
+      update: (offer, connectUrl) => this.emit('update', offer, connectUrl),
     });
     this.#pool = new LinkPool({
       connections: config.connections,
@@ -192,49 +147,46 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       token: config.token,
       caFile: config.caFile,
       proxyFor: (url) => proxyFor(url, config.proxyUrl, config.proxyEnv),
-      hello: (link) => this.#hello(link),
+      hello: (link) => this.#announcer.hello(link),
+      dispatch: frameDispatcher(routes, this.#log),
       logger: this.#log,
       welcomeTimeoutMs: options.welcomeTimeoutMs,
       backoff: options.backoff,
     });
+    if (config.statusPort >= 0)
+      this.#statusPort = new StatusPort(config.statusPort, this, options.statusPortRetryMs);
     this.#wire();
   }
 
+  get statusUrl(): string | undefined {
+    return this.#statusPort?.url;
+  }
+
   async start(): Promise<void> {
-    await this.#readiness.start();
+    await this.#side.readiness.start();
     this.#log.info(
       {
-        upstream: this.#config.upstreamUrl,
-        bridge: this.#bridge.dialect.name,
-        detected: this.#detection?.evidence ?? null,
-        ready: this.#readiness.ready,
-        reason: this.#readiness.reason,
+        upstream: this.#side.config.upstreamUrl,
+        bridge: this.#side.bridge.dialect.name,
+        detected: this.#side.detection?.evidence ?? null,
+        ready: this.#side.readiness.ready,
+        reason: this.#side.readiness.reason,
       },
       'bridge probed',
     );
-    if (this.#config.statusPort >= 0) {
-      try {
-        await this.#startStatusServer();
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE' && this.#options.statusPortRetryMs !== undefined) {
-          this.#retryStatusServer(this.#options.statusPortRetryMs);
-        } else {
-          await this.close();
-          const reason = code ?? (error as Error).message;
-          throw new Error(
-            `cannot start the status server on 127.0.0.1:${this.#config.statusPort}: ${reason}`,
-          );
-        }
-      }
+    try {
+      await this.#statusPort?.open();
+    } catch (error) {
+      await this.close();
+      throw error;
     }
     // At every start, whatever was said before: the owner may never have run doctor.
-    for (const url of plainRelayUrls(this.#config.relayUrls)) {
+    for (const url of plainRelayUrls(this.#side.config.relayUrls)) {
       this.#log.warn({ relay: url, fix: PLAIN_TRANSPORT_FIX }, plainTransportWarning(url));
     }
-    for (const url of this.#config.relayUrls) {
+    for (const url of this.#side.config.relayUrls) {
       // Only the masked address: the proxy URL may carry a password.
-      const proxy = proxyFor(url, this.#config.proxyUrl, this.#config.proxyEnv);
+      const proxy = proxyFor(url, this.#side.config.proxyUrl, this.#side.config.proxyEnv);
       if (proxy)
         this.#log.info(
           { relay: url, proxy: proxy.shown, from: proxy.source },
@@ -244,73 +196,13 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     this.#pool.start();
   }
 
-  /** `bridge: auto` again (the bridge was unreachable): true when anything answered. */
-  async #redetect(): Promise<boolean> {
-    const found = await detectDialect(this.#bridge);
-    if (!found) return false;
-    if (found.dialect !== this.#bridge.dialect) {
-      // Relays learn the new dialect with the next hello (reconnect); streams already open keep theirs.
-      this.#log.warn(
-        { from: this.#bridge.dialect.name, to: found.dialect.name, evidence: found.evidence },
-        'another bridge answers now',
-      );
-    }
-    this.#bridge.dialect = found.dialect;
-    this.#detection = found;
-    return true;
-  }
-
-  async #startStatusServer(): Promise<void> {
-    this.#statusServer = await startStatusServer(this.#config.statusPort, this);
-    this.statusUrl = this.#statusServer.url;
-  }
-
-  #retryStatusServer(everyMs: number): void {
-    this.#statusRetry = setTimeout(() => {
-      if (this.#closing) return;
-      this.#startStatusServer().catch(() => this.#retryStatusServer(everyMs));
-    }, everyMs);
-    this.#statusRetry.unref();
-  }
-
   async releaseStatusPort(): Promise<void> {
-    const server = this.#statusServer;
-    this.#statusServer = undefined;
-    this.statusUrl = undefined;
-    await server?.close();
+    await this.#statusPort?.release();
   }
 
   status(): PlatformStatus {
-    const connections = this.#pool.status().map((link) => ({
-      ...link,
-      slots: this.#shares.granted(link.link),
-      in_flight: this.#hub.inFlightOn(link.link),
-    }));
-    // The top-level fields describe the first live connection (or the first one), as before.
-    const main = connections.find((link) => link.connected) ?? connections[0];
-    return {
-      connected: main?.connected ?? false,
-      relay_url: main?.relay_url ?? this.#config.relayUrls[0]!,
-      client_id: this.#config.clientId ?? null,
-      session_id: main?.session_id ?? null,
-      last_heartbeat: main?.last_heartbeat ?? null,
-      reconnects: connections.reduce((sum, link) => sum + link.reconnects, 0),
-      ready: this.#readiness.ready,
-      ready_reason: this.#readiness.reason ?? null,
-      ready_code: this.#readiness.code ?? null,
-      ready_fix: this.#readiness.code ? BRIDGE_REASON_FIXES[this.#readiness.code] : null,
-      retry_at:
-        this.#readiness.holdUntil > Date.now() ? new Date(this.#readiness.holdUntil).toISOString() : null,
-      max_concurrency: this.#settings.maxConcurrency,
-      bridge: this.#bridge.dialect.name,
-      bridge_setting: this.#config.bridge,
-      bridge_evidence: this.#detection?.evidence ?? null,
-      prompt_limit_chars: this.#bridge.dialect.promptLimitChars ?? null,
-      settings: this.#settings.sources(),
-      connections,
-      // Only when there is one: a run in a terminal shows the same body as before.
-      ...(this.#options.logFile === undefined ? {} : { log_file: this.#options.logFile }),
-    };
+    const parts = { side: this.#side, pool: this.#pool, shares: this.#shares, hub: this.#hub };
+    return platformStatus({ ...parts, settings: this.#settings, logFile: this.#logFile });
   }
 
   stats(): AgentStats {
@@ -323,9 +215,10 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   }
 
   async #shutdown(drainMs: number): Promise<void> {
+    this.#statusPort?.stop();
     this.#hub.stopAccepting();
     // Tell the relay at once so it routes new work elsewhere while in-flight streams finish.
-    this.#send({ type: 'ready', ready: false, reason: 'agent shutting down', code: 'agent_shutting_down' });
+    this.#announcer.shuttingDown();
     if (drainMs > 0 && this.#hub.inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -334,131 +227,31 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       ]);
       clearTimeout(timer);
     }
-    this.#readiness.stop();
+    this.#side.readiness.stop();
     this.#hub.abortAll();
-    clearTimeout(this.#statusRetry);
     await this.#pool.close();
     await this.releaseStatusPort();
-    await this.#bridge.close();
-  }
-
-  #hello(link: number): HelloFrame {
-    const { ready, reason } = this.#readiness;
-    const models = this.#offered();
-    const hello: HelloFrame = {
-      type: 'hello',
-      version: PROTOCOL_VERSION,
-      agentVersion: AGENT_VERSION,
-      instanceId: this.#instanceId,
-      capabilities: this.#config.capabilities,
-      models,
-      maxConcurrency: this.#settings.maxConcurrency,
-      ready,
-      slots: this.#shares.join(link),
-      pushedSettings: true,
-      dialect: this.#bridge.dialect.name,
-    };
-    const limit = this.#bridge.dialect.promptLimitChars;
-    if (limit !== undefined) hello.promptLimitChars = limit;
-    if (this.#options.autoUpdate) hello.autoUpdate = true;
-    this.#announced.set(link, { models, ready });
-    if (this.#config.clientId) hello.clientId = this.#config.clientId;
-    if (!ready && reason) hello.readyReason = truncateChars(reason, 512);
-    return hello;
-  }
-
-  /** Sends a frame on every welcomed socket. */
-  #send(frame: AgentFrame): void {
-    for (const channel of this.#channels.values()) channel.sendControl(frame);
-  }
-
-  #readyFrame(): AgentFrame {
-    const { ready, reason, code, holdUntil } = this.#readiness;
-    const frame: ReadyFrame = { type: 'ready', ready, dialect: this.#bridge.dialect.name };
-    const limit = this.#bridge.dialect.promptLimitChars;
-    if (limit !== undefined) frame.promptLimitChars = limit;
-    if (reason) frame.reason = truncateChars(reason, 512);
-    if (!ready && code) frame.code = code;
-    const wait = holdUntil - Date.now();
-    if (!ready && wait > 0) frame.retryAfterMs = Math.min(Math.round(wait), 86_400_000);
-    return frame;
-  }
-
-  /** Sends every socket the share of max_concurrency it should hold now. */
-  #rebalance(): void {
-    for (const { link, seq, slots } of this.#shares.rebalance()) {
-      this.#channels.get(link)?.sendControl({ type: 'capacity', seq, slots });
-    }
-  }
-
-  /** The bridge's models as this agent offers them (pushed settings may narrow them). */
-  #offered(): string[] {
-    return this.#settings.offered(this.#readiness.models);
-  }
-
-  #applySettings(frame: SettingsFrame): void {
-    const change = this.#settings.apply(frame);
-    if (change.logLevel !== undefined) this.#log.level = change.logLevel;
-    if (change.models) this.#send({ type: 'models', models: this.#offered() });
-    if (change.maxConcurrency !== undefined) {
-      this.#shares.setTotal(change.maxConcurrency);
-      this.#rebalance();
-    }
-    if (Object.keys(change).length > 0) this.#log.info({ ...change }, 'relay settings applied');
-  }
-
-  #onFrame(link: number, frame: RelayFrame): void {
-    if (frame.type === 'settings') return this.#applySettings(frame);
-    if (frame.type === 'update') {
-      const url = this.#pool.status().find((l) => l.link === link)?.relay_url;
-      if (url) this.emit('update', frame, url);
-      return;
-    }
-    if (frame.type === 'capacity') {
-      this.#shares.acked(link, frame.seq);
-      return this.#rebalance();
-    }
-    this.#hub.handle(link, frame);
-    if (frame.type === 'goaway') {
-      this.#shares.retire(link);
-      this.#pool.goAway(link, frame.graceMs);
-      this.#rebalance();
-    }
+    await this.#side.bridge.close();
   }
 
   #wire(): void {
-    this.#readiness.on('models', () => this.#send({ type: 'models', models: this.#offered() }));
-    this.#readiness.on('ready', (ready, reason) => {
+    this.#side.readiness.on('models', () => this.#announcer.models());
+    this.#side.readiness.on('ready', (ready, reason) => {
       this.#log.info({ ready, reason }, ready ? 'bridge ready' : 'bridge not ready');
-      this.#notifier?.update(ready, this.#readiness.code);
-      this.#send(this.#readyFrame());
+      this.#notifier?.update(ready, this.#side.readiness.code);
+      this.#announcer.ready();
     });
     this.#pool.on('connected', (link, welcome, channel) => {
-      this.#channels.set(link, channel);
       this.#hub.attach(link, channel, welcome);
-      this.#shares.welcomed(link);
-      // Readiness may have changed while the relay was answering hello.
-      const { ready } = this.#readiness;
-      const models = this.#offered();
-      const announced = this.#announced.get(link);
-      if (announced?.models.join() !== models.join()) channel.sendControl({ type: 'models', models });
-      // `hello` has no reason code: a bridge that is not ready says why at once.
-      if (announced?.ready !== ready || !ready) channel.sendControl(this.#readyFrame());
-      this.#rebalance();
+      this.#announcer.welcomed(link, channel);
       this.emit('connected', welcome.sessionId);
     });
-    this.#pool.on('frame', (link, frame) => this.#onFrame(link, frame));
-    this.#pool.on('body', (link, stream, payload) => this.#hub.body(link, stream, payload));
     this.#pool.on('disconnected', (link, reason) => {
-      this.#channels.delete(link);
+      this.#announcer.disconnected(link);
       this.#hub.detach(link);
       this.emit('disconnected', reason);
     });
-    this.#pool.on('closed', (link) => {
-      this.#announced.delete(link);
-      this.#shares.leave(link);
-      this.#rebalance();
-    });
+    this.#pool.on('closed', (link) => this.#announcer.closed(link));
     this.#pool.on('fatal', (error: FatalLinkError) => this.emit('fatal', error));
   }
 }
@@ -469,17 +262,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
  */
 export async function startAgent(config: AgentConfig, options: AgentOptions = {}): Promise<Agent> {
   // `bridge: auto` asks before anything is built: the dialect sets the concurrency default.
-  let detection: Detection | undefined;
-  if (config.bridge === 'auto') {
-    const probe = new BridgeClient({
-      baseUrl: config.upstreamUrl,
-      apiKey: config.upstreamApiKey,
-      connections: 2,
-      probeTimeoutMs: options.probeTimeoutMs,
-    });
-    detection = await detectDialect(probe);
-    await probe.close();
-  }
+  const detection = await detectAtStart(config, options.probeTimeoutMs);
   const agent = new RunningAgent(config, options, detection);
   await agent.start();
   return agent;

@@ -11,5 +11,5 @@ export {
 export type { AgentConfig } from './config/schema.js';
 export { createLogger, type LoggerOptions } from './logging.js';
 export type { AgentStats, PlatformStatus } from './status/status-server.js';
-export { FatalLinkError } from './tunnel/relay-link.js';
+export { FatalLinkError } from './tunnel/relay-refusal.js';
 export { AGENT_VERSION } from './version.js';

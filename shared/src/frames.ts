@@ -3,6 +3,7 @@
  * Types are inferred from the schemas; nobody hand-writes a second interface.
  */
 import { z } from 'zod';
+import { Breach, type BreachCode } from './breaches.js';
 import { failureScope, peerReasonCode } from './bridge-reasons.js';
 import { LOG_LEVELS } from './config.js';
 import { keyChain, releaseSignature } from './release.js';
@@ -308,14 +309,14 @@ export type SettingsFrame = z.infer<typeof settingsFrame>;
 export type AgentFrame = z.infer<typeof agentFrame>;
 export type RelayFrame = z.infer<typeof relayFrame>;
 
-export type ParseResult<T> = { ok: true; frame: T } | { ok: false; reason: string };
+export type ParseResult<T> = { ok: true; frame: T } | { ok: false; code: BreachCode; reason: string };
 
 function parseWith<T>(schema: z.ZodType<T>, text: string): ParseResult<T> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
-    return { ok: false, reason: 'control frame is not JSON' };
+    return { ok: false, code: Breach.NOT_JSON, reason: 'control frame is not JSON' };
   }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return { ok: true, frame: parsed.data };
@@ -324,6 +325,7 @@ function parseWith<T>(schema: z.ZodType<T>, text: string): ParseResult<T> {
   const where = issue?.path.length ? ` at ${truncateChars(issue.path.join('.'), 128)}` : '';
   return {
     ok: false,
+    code: Breach.INVALID_FRAME,
     reason: truncateChars(`invalid control frame${where}: ${issue?.message ?? 'unknown'}`, REASON_MAX_CHARS),
   };
 }

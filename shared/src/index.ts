@@ -1,5 +1,6 @@
 /** @arena-relay/shared: the wire contract between relay and bridge agent. Imports nothing but zod. */
 export * from './backoff.js';
+export * from './breaches.js';
 export * from './bridge-reasons.js';
 export * from './close-codes.js';
 export * from './config.js';

@@ -5,10 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EventStreamPump, PlainPump } from '../upstream/body-pumps.js';
+import { EventStreamPump } from '../upstream/body-pumps.js';
 import { errorDetail, type UpstreamFailure } from '../upstream/classify.js';
 import type { Dialect } from '../upstream/dialects/index.js';
 import type { StreamSink } from '../upstream/forward.js';
+import { PlainPump } from '../upstream/plain-pump.js';
 
 /** The recordings; `LMARENABRIDGE_FIXTURES` (the v2.7.6 folder) moves them, as in the suite. */
 export const FIXTURES = process.env.LMARENABRIDGE_FIXTURES

@@ -5,14 +5,15 @@
  * dials another relay at once, so the agent is never without a socket during a relay's restart.
  */
 import { EventEmitter } from 'node:events';
-import type { HelloFrame, RelayFrame, WelcomeFrame } from '@arena-relay/shared';
-import { type FatalLinkError, type LinkOptions, RelayLink } from './relay-link.js';
+import type { HelloFrame, WelcomeFrame } from '@arena-relay/shared';
+import { type LinkOptions, RelayLink } from './relay-link.js';
+import type { FatalLinkError } from './relay-refusal.js';
 import type { SessionChannel } from './relay-stream.js';
 
 /** How long past the relay's announced grace a going-away socket is kept before the agent closes it. */
 export const GOAWAY_SLACK_MS = 5_000;
 
-export type PoolOptions = Omit<LinkOptions, 'hello' | 'pickUrl'> & {
+export type PoolOptions = Omit<LinkOptions, 'id' | 'hello' | 'pickUrl'> & {
   /** Sockets held at once (capped by the number of addresses). */
   connections: number;
   /** Builds the `hello` of a dial of link `link`. */
@@ -21,8 +22,6 @@ export type PoolOptions = Omit<LinkOptions, 'hello' | 'pickUrl'> & {
 
 type PoolEvents = {
   connected: [link: number, welcome: WelcomeFrame, channel: SessionChannel];
-  frame: [link: number, frame: RelayFrame];
-  body: [link: number, stream: number, payload: Buffer];
   /** A welcomed session of `link` ended. */
   disconnected: [link: number, reason: string];
   /** A socket of `link` closed, welcomed or not (what it was promised in `hello` is free again). */
@@ -124,6 +123,7 @@ export class LinkPool extends EventEmitter<PoolEvents> {
     const id = this.#nextId++;
     const link = new RelayLink({
       ...this.#options,
+      id,
       logger: this.#options.logger.child({ link: id }),
       hello: () => this.#options.hello(id),
       pickUrl: (previous) => this.#pick(id, previous),
@@ -131,8 +131,6 @@ export class LinkPool extends EventEmitter<PoolEvents> {
     const entry: Entry = { id, link, retiring: false };
     this.#entries.set(id, entry);
     link.on('connected', (welcome, channel) => this.emit('connected', id, welcome, channel));
-    link.on('frame', (frame) => this.emit('frame', id, frame));
-    link.on('body', (stream, payload) => this.emit('body', id, stream, payload));
     link.on('disconnected', (reason) => {
       this.emit('disconnected', id, reason);
       if (entry.retiring) this.#entries.delete(id);

@@ -9,6 +9,7 @@
  */
 import {
   type AgentFrame,
+  type BreachCode,
   DATA_HEADER_BYTES,
   DataKind,
   encodeDataFrame,
@@ -21,8 +22,8 @@ import type { StreamSink } from '../upstream/forward.js';
 export interface SessionChannel {
   sendControl(frame: AgentFrame): void;
   sendData(frame: Buffer): void;
-  /** The relay broke the protocol: close the socket (1002) with `reason`. */
-  protocolError(reason: string): void;
+  /** The relay broke the protocol: close the socket (1002) with `reason`; `code` goes to the log. */
+  protocolError(code: BreachCode, reason: string): void;
 }
 
 /** How a stream finished. `aborted`: the socket went away or the agent closed. */

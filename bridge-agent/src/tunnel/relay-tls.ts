@@ -67,3 +67,35 @@ export function describeCertificateError(
   if (OTHER.has(code)) return `the relay's TLS certificate was rejected (${code}): ${error.message}`;
   return undefined;
 }
+
+/**
+ * One link's TLS bookkeeping: the trusted CAs (read once) and the addresses whose certificate
+ * was refused since the last welcome. A refused certificate is a configuration problem, fatal
+ * like a refused token; but one relay with a bad certificate must not stop an agent that has
+ * other relays to go to, so it is fatal only once every address has shown one.
+ */
+export class RelayTrust {
+  /** The `ca` option of every dial. */
+  readonly ca: string[] | undefined;
+  readonly #untrusted = new Set<string>();
+  readonly #addresses: number;
+
+  constructor(
+    readonly caFile: string | undefined,
+    urls: readonly string[],
+  ) {
+    this.ca = trustedCas(caFile);
+    this.#addresses = new Set(urls).size;
+  }
+
+  /** Counts a refused certificate of `url`; true once every address has shown one. */
+  refused(url: string): boolean {
+    this.#untrusted.add(url);
+    return this.#untrusted.size >= this.#addresses;
+  }
+
+  /** A relay welcomed the agent: refusals are counted from zero again. */
+  welcomed(): void {
+    this.#untrusted.clear();
+  }
+}

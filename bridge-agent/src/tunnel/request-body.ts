@@ -3,7 +3,7 @@
  * they came (views of the received frames, no copy, no decoding) until exactly the announced
  * number of bytes is in; one byte more is a protocol error.
  */
-import { type OpenFrame, PROTOCOL_V2 } from '@arena-relay/shared';
+import { Breach, type OpenFrame, PROTOCOL_V2, type ProtocolBreach } from '@arena-relay/shared';
 
 export type BodyProgress = { ok: true; complete: boolean } | { ok: false; reason: string };
 
@@ -58,7 +58,7 @@ export function openBreach(open: OpenFrame, protocol: number): string | undefine
 }
 
 /** What a BODY frame that does not fit costs: the stream it names, or the whole socket. */
-export type BodyBreach = { scope: 'stream' | 'socket'; reason: string };
+export type BodyBreach = ProtocolBreach & { scope: 'stream' | 'socket' };
 
 /**
  * The bodies a socket's streams are waiting for (protocol v2). A BODY frame is accepted only for
@@ -94,16 +94,24 @@ export class BodyIntake {
     const waiting = this.#waiting.get(stream);
     if (!waiting) {
       if (live)
-        return { scope: 'stream', reason: `body frame for stream ${stream}, which expects no (more) body` };
+        return {
+          scope: 'stream',
+          code: Breach.BODY_OVERRUN,
+          reason: `body frame for stream ${stream}, which expects no (more) body`,
+        };
       if (stream > this.#lastOpened) {
-        return { scope: 'socket', reason: `body frame for stream ${stream}, which was never opened` };
+        return {
+          scope: 'socket',
+          code: Breach.UNKNOWN_STREAM,
+          reason: `body frame for stream ${stream}, which was never opened`,
+        };
       }
       return undefined;
     }
     const progress = waiting.body.add(payload);
     if (!progress.ok) {
       this.#waiting.delete(stream);
-      return { scope: 'stream', reason: progress.reason };
+      return { scope: 'stream', code: Breach.BODY_OVERRUN, reason: progress.reason };
     }
     if (progress.complete) {
       this.#waiting.delete(stream);

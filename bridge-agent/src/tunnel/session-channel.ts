@@ -3,11 +3,14 @@
  * (taken from the upgrade answer, once ws has it) and the turn's end uncorks it, so a burst of
  * frames leaves in one writev.
  */
-import { type Corkable, tickCorker } from '@arena-relay/shared';
+import { type BreachCode, type Corkable, tickCorker } from '@arena-relay/shared';
 import WebSocket from 'ws';
 import type { SessionChannel } from './relay-stream.js';
 
-export function channelFor(ws: WebSocket, protocolError: (reason: string) => void): SessionChannel {
+export function channelFor(
+  ws: WebSocket,
+  protocolError: (code: BreachCode, reason: string) => void,
+): SessionChannel {
   let cork: () => void = () => {};
   ws.once('upgrade', (response) => {
     const socket: Corkable | null = response.socket;

@@ -1,10 +1,11 @@
 /**
  * The streams of the agent's relay sessions (one per live socket, each named by its link id):
- * admits `open` (within the socket's share of max_concurrency, none while draining), routes
- * `cancel`/`credit` to their stream, answers `health`, and aborts a socket's streams when it goes
- * away. Also keeps the request counters shown on `/stats`, summed over every socket.
+ * admits `open` (within the socket's share of max_concurrency, none while draining), hands
+ * `cancel`/`credit`/BODY to their stream, answers `health`, and aborts a socket's streams when it
+ * goes away. The frame dispatcher calls one method per frame kind. Also keeps the request
+ * counters shown on `/stats`, summed over every socket.
  */
-import type { OpenFrame, RelayFrame, StreamErrorCode, WelcomeFrame } from '@arena-relay/shared';
+import { Breach, type BreachCode, type OpenFrame, type WelcomeFrame } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import { refusedRequest } from '../upstream/allowed-requests.js';
 import type { BridgeClient } from '../upstream/bridge-client.js';
@@ -122,31 +123,43 @@ export class StreamHub {
       for (const stream of [...session.streams.values()]) stream.abort();
   }
 
-  /** Handles a frame of socket `link`. Never throws. */
-  handle(link: number, frame: RelayFrame): void {
+  /** `open` on socket `link`: admitted, or refused with an `error` frame. */
+  open(link: number, frame: OpenFrame): void {
+    const session = this.#sessions.get(link);
+    if (session) this.#open(link, session, frame);
+  }
+
+  /** `cancel`: the relay gave up on `stream`. */
+  cancel(link: number, stream: number): void {
+    this.#sessions.get(link)?.streams.get(stream)?.cancel();
+  }
+
+  /** `credit`: the relay takes `bytes` more of `stream`. */
+  credit(link: number, stream: number, bytes: number): void {
+    this.#sessions.get(link)?.streams.get(stream)?.grant(bytes);
+  }
+
+  /** `drain`: socket `link` takes no new streams; its streams in flight run on. */
+  drain(link: number, reason: string | undefined): void {
     const session = this.#sessions.get(link);
     if (!session) return;
-    switch (frame.type) {
-      case 'open':
-        return this.#open(link, session, frame);
-      case 'cancel':
-        return session.streams.get(frame.stream)?.cancel();
-      case 'credit':
-        return session.streams.get(frame.stream)?.grant(frame.bytes);
-      case 'drain':
-        session.draining = true;
-        this.#options.logger.info({ reason: frame.reason }, 'relay asked to drain: taking no new streams');
-        return;
-      case 'goaway':
-        // The relay sends no new stream after this; its streams in flight run on.
-        session.draining = true;
-        return;
-      case 'health':
-        return this.#health(session, frame.id);
-      case 'welcome':
-      case 'capacity':
-        return; // Handled by the link and the agent before frames reach the hub.
-    }
+    session.draining = true;
+    this.#options.logger.info({ reason }, 'relay asked to drain: taking no new streams');
+  }
+
+  /** `goaway`: the relay sends no new stream on socket `link`; its streams in flight run on. */
+  goAway(link: number): void {
+    const session = this.#sessions.get(link);
+    if (session) session.draining = true;
+  }
+
+  /** `health`: probes the bridge and answers on the socket that asked. */
+  health(link: number, id: string): void {
+    const session = this.#sessions.get(link);
+    if (!session) return;
+    void this.#options.readiness.probe().then((bridge) => {
+      session.channel.sendControl({ type: 'health', id, bridge });
+    });
   }
 
   /** A BODY data frame of socket `link` (protocol v2): part of the request body of `stream`. */
@@ -156,13 +169,16 @@ export class StreamHub {
     const live = session.streams.get(stream);
     const breach = session.bodies.receive(stream, payload, live !== undefined);
     if (!breach) return;
-    if (breach.scope === 'socket') return session.channel.protocolError(breach.reason);
+    if (breach.scope === 'socket') return session.channel.protocolError(breach.code, breach.reason);
     live?.fail({ code: 'protocol_error', message: breach.reason });
   }
 
-  #refuse(channel: SessionChannel, stream: number, code: StreamErrorCode, message: string): void {
+  /** The relay may not have the agent start this stream: `busy`, or a breach (logged with its code). */
+  #refuse(channel: SessionChannel, stream: number, message: string, breach?: BreachCode): void {
     this.#counts.refused++;
-    channel.sendControl({ type: 'error', stream, code, message });
+    // Only a broken or hostile relay breaks the rules of an open: worth a line for the owner.
+    if (breach) this.#options.logger.warn({ stream, breach }, message);
+    channel.sendControl({ type: 'error', stream, code: breach ? 'protocol_error' : 'busy', message });
   }
 
   #open(link: number, session: Session, frame: OpenFrame): void {
@@ -172,29 +188,20 @@ export class StreamHub {
     const live = streams.get(frame.stream);
     if (live) {
       // The relay takes the error as the end of that id, so the live stream can only be dropped.
-      this.#refuse(channel, frame.stream, 'protocol_error', `stream ${frame.stream} is already open`);
+      this.#refuse(channel, frame.stream, `stream ${frame.stream} is already open`, Breach.STREAM_REOPENED);
       return live.abort();
     }
     if (session.draining || this.#closing) {
-      return this.#refuse(channel, frame.stream, 'busy', 'the agent is draining and takes no new streams');
+      return this.#refuse(channel, frame.stream, 'the agent is draining and takes no new streams');
     }
     const admission = this.#options.admission;
     if (admission ? !admission.admits(link) : streams.size >= max) {
-      return this.#refuse(
-        channel,
-        frame.stream,
-        'busy',
-        `the agent is serving its maximum of ${max} streams`,
-      );
+      return this.#refuse(channel, frame.stream, `the agent is serving its maximum of ${max} streams`);
     }
     const breach = openBreach(frame, welcome.protocol ?? 1);
-    if (breach) return this.#refuse(channel, frame.stream, 'protocol_error', breach);
+    if (breach) return this.#refuse(channel, frame.stream, breach, Breach.BODY_ANNOUNCEMENT);
     const refused = refusedRequest(frame);
-    if (refused) {
-      // Only a broken or hostile relay names another request: worth a line for the owner.
-      this.#options.logger.warn({ stream: frame.stream }, refused);
-      return this.#refuse(channel, frame.stream, 'protocol_error', refused);
-    }
+    if (refused) return this.#refuse(channel, frame.stream, refused, Breach.REQUEST_NOT_ALLOWED);
     const stream = new RelayStream(
       frame.stream,
       welcome.streamWindow,
@@ -237,11 +244,5 @@ export class StreamHub {
       logFinished(this.#options.logger, stream, outcome, open);
     if (this.#inFlight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
     this.#options.onFinished?.(link);
-  }
-
-  #health(session: Session, id: string): void {
-    void this.#options.readiness.probe().then((bridge) => {
-      session.channel.sendControl({ type: 'health', id, bridge });
-    });
   }
 }

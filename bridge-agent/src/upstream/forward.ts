@@ -7,10 +7,11 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { OpenFrame } from '@arena-relay/shared';
 import type { Dispatcher } from 'undici';
-import { EventStreamPump, PlainPump, type Pump } from './body-pumps.js';
+import { EventStreamPump, type Pump } from './body-pumps.js';
 import type { BridgeClient } from './bridge-client.js';
 import { classifyNetworkError, ERROR_BODY_CAP, errorDetail, type UpstreamFailure } from './classify.js';
 import type { Dialect } from './dialects/index.js';
+import { PlainPump } from './plain-pump.js';
 
 /** Where a stream's frames go. Implemented by the tunnel, which owns flow control. */
 export interface StreamSink {

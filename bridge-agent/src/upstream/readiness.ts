@@ -9,7 +9,8 @@
 import { EventEmitter } from 'node:events';
 import { type BridgeReasonCode, truncateChars } from '@arena-relay/shared';
 import type { BridgeClient } from './bridge-client.js';
-import { classifyNetworkError, errorDetail, readCapped, type UpstreamFailure } from './classify.js';
+import { modelsVerdict, servingVerdict } from './bridge-probes.js';
+import type { UpstreamFailure } from './classify.js';
 
 /** Interval between readiness probes while ready, in ms. */
 export const PROBE_INTERVAL_MS = 30_000;
@@ -71,28 +72,6 @@ export type ReadinessOptions = {
   detect?: () => Promise<boolean>;
   /** See OUTDATED_AFTER_MS. */
   outdatedAfterMs?: number;
-};
-
-/** Model ids within the limits of the `hello`/`models` frames. */
-function modelIds(json: unknown): string[] {
-  const data = (json as { data?: unknown } | null)?.data;
-  if (!Array.isArray(data)) return [];
-  const ids = data
-    .map((model) => (model as { id?: unknown } | null)?.id)
-    .filter((id): id is string => typeof id === 'string' && id.length > 0 && id.length <= 256);
-  return [...new Set(ids)].slice(0, 2048);
-}
-
-type Verdict = { ok: true } | { ok: false; status?: number; reason: string; code: BridgeReasonCode };
-
-const notReady = (failure: UpstreamFailure, fallback: BridgeReasonCode): Verdict => {
-  const verdict: Verdict = {
-    ok: false,
-    reason: truncateChars(failure.message, 512),
-    code: failure.reason ?? fallback,
-  };
-  if (failure.status !== undefined) verdict.status = failure.status;
-  return verdict;
 };
 
 export class Readiness extends EventEmitter<ReadinessEvents> {
@@ -207,12 +186,14 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
     const started = performance.now();
     const latency = () => Math.round(performance.now() - started);
     if (this.#needsDetect && this.#detect) this.#needsDetect = !(await this.#detect().catch(() => false));
-    let verdict = await this.#models();
+    let verdict = await modelsVerdict(this.#client);
+    if (verdict.ok && verdict.models) this.#setModels(verdict.models);
     if (!verdict.ok && verdict.code === 'bridge_down' && this.#detect) this.#needsDetect = true;
     // `/v1/models` cannot tell a connected tab from a closed one: ask the chat route too, but only
     // while not ready for a reason seen (a ready bridge proves itself with every chat it serves).
     if (verdict.ok && !this.ready && this.code !== 'not_probed' && this.#client.dialect.serveProbe) {
-      verdict = await this.#serving();
+      verdict = await servingVerdict(this.#client);
+      if (verdict.ok && verdict.connected) this.#everConnected = true;
     }
     if (verdict.ok && this.holdUntil > this.#now() && this.code !== undefined) {
       verdict = { ok: false, reason: this.reason ?? 'waiting for LMArena', code: this.code };
@@ -231,48 +212,6 @@ export class Readiness extends EventEmitter<ReadinessEvents> {
       this.#setReady(false, verdict.reason, verdict.code);
     }
     return result;
-  }
-
-  async #models(): Promise<Verdict> {
-    try {
-      const response = await this.#client.models();
-      const status = response.statusCode;
-      if (status !== 200) {
-        const text = await readCapped(response.body);
-        const failure = this.#client.dialect.classifyStatus(status, errorDetail(text), undefined, text);
-        // No models at all (its 404) is the bridge's setup, not a request of ours.
-        return notReady(failure, status === 404 ? 'bridge_misconfigured' : 'bridge_error');
-      }
-      const text = await readCapped(response.body, 4 * 1024 * 1024);
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      this.#setModels(modelIds(json));
-      return { ok: true };
-    } catch (error) {
-      return notReady({ ...classifyNetworkError(error), reason: 'bridge_down' }, 'bridge_down');
-    }
-  }
-
-  async #serving(): Promise<Verdict> {
-    try {
-      const response = await this.#client.serveProbe();
-      const status = response.statusCode;
-      const detail = errorDetail(await readCapped(response.body, 16 * 1024));
-      // The array got past every check and failed on the first field read: the tab is there.
-      if (status === 500 && detail === 'Internal Server Error') {
-        this.#everConnected = true;
-        return { ok: true };
-      }
-      // A bridge that answers some other way (another version) cannot be judged: trust /v1/models.
-      if (status !== 503 && status !== 401 && status !== 403) return { ok: true };
-      return notReady(this.#client.dialect.classifyStatus(status, detail), 'bridge_error');
-    } catch (error) {
-      return notReady({ ...classifyNetworkError(error), reason: 'bridge_down' }, 'bridge_down');
-    }
   }
 
   #setModels(models: string[]): void {

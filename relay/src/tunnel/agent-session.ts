@@ -5,6 +5,8 @@
  * fails its streams; nothing thrown ever leaves a socket event handler.
  */
 import {
+  Breach,
+  type BreachCode,
   type BridgeReasonCode,
   CloseCode,
   closeReason,
@@ -80,7 +82,8 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
       this.markClosed('the agent disconnected');
     });
     ws.on('error', (error) => options.logger.warn({ err: error.message }, 'agent socket error'));
-    const late = () => this.fail(CloseCode.PROTOCOL_ERROR, 'no hello received in time');
+    const late = () =>
+      this.fail(CloseCode.PROTOCOL_ERROR, 'no hello received in time', Breach.HANDSHAKE_TIMEOUT);
     this.helloTimer = setTimeout(late, options.helloTimeoutMs);
   }
 
@@ -223,10 +226,10 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   }
 
   /** Closes the socket with `code` (the reason cut to fit), failing its streams. Idempotent. */
-  fail(code: number, reason: string): void {
+  fail(code: number, reason: string, breach?: BreachCode): void {
     if (this.closed) return;
     if (code === CloseCode.PROTOCOL_ERROR || code === CloseCode.POLICY)
-      this.options.logger.warn({ reason }, 'closing agent socket');
+      this.options.logger.warn({ reason, breach }, 'closing agent socket');
     this.markClosed(reason);
     this.ws.close(code, closeReason(reason));
     // A peer that never answers the close handshake must not hold the socket.
@@ -234,9 +237,9 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   }
 
   private onHello(frame: HelloFrame): void {
-    if (this.hello) return this.fail(CloseCode.PROTOCOL_ERROR, 'hello sent twice');
+    if (this.hello) return this.fail(CloseCode.PROTOCOL_ERROR, 'hello sent twice', Breach.HANDSHAKE_REPEATED);
     const verdict = checkHello(frame, this.client.id);
-    if (!verdict.ok) return this.fail(verdict.code, verdict.reason);
+    if (!verdict.ok) return this.fail(verdict.code, verdict.reason, verdict.breach);
     clearTimeout(this.helloTimer);
     this.hello = frame;
     this.protocol = verdict.protocol;

@@ -6,6 +6,8 @@
  */
 import {
   type AgentFrame,
+  Breach,
+  type BreachCode,
   CloseCode,
   DataKind,
   decodeDataFrame,
@@ -25,8 +27,8 @@ export interface ReceiverHost {
   onSessionFrame(frame: SessionFrame): void;
   /** A stream ended: its slot is free. */
   onStreamEnded(): void;
-  /** Closes the socket for a breach; its streams fail. */
-  fail(code: number, reason: string): void;
+  /** Closes the socket for a breach (`breach`: its stable code, for the log); its streams fail. */
+  fail(code: number, reason: string, breach?: BreachCode): void;
 }
 
 export class FrameReceiver {
@@ -39,30 +41,33 @@ export class FrameReceiver {
 
   private onData(data: Buffer): void {
     const frame = decodeDataFrame(data);
-    if (!frame) return this.breach('malformed data frame');
-    if (frame.kind !== DataKind.DATA) return this.breach('an agent may send only DATA frames');
+    if (!frame) return this.breach(Breach.MALFORMED_DATA, 'malformed data frame');
+    if (frame.kind !== DataKind.DATA)
+      return this.breach(Breach.WRONG_DATA_KIND, 'an agent may send only DATA frames');
     const stream = this.host.streams.get(frame.stream);
     if (!stream) {
       // A stream the relay already cancelled or finished may still have frames in flight.
       if (this.host.streams.wasOpened(frame.stream)) return;
-      return this.breach(`data for stream ${frame.stream}, which was never opened`);
+      return this.breach(Breach.UNKNOWN_STREAM, `data for stream ${frame.stream}, which was never opened`);
     }
-    if (!stream.headSeen) return this.breach(`data before head on stream ${frame.stream}`);
+    if (!stream.headSeen)
+      return this.breach(Breach.STREAM_ORDER, `data before head on stream ${frame.stream}`);
     if (!this.host.streams.spend(stream, frame.payload.byteLength))
-      return this.breach(`stream ${frame.stream} exceeded its credit`);
+      return this.breach(Breach.CREDIT_EXCEEDED, `stream ${frame.stream} exceeded its credit`);
     stream.handlers.onData(frame.payload);
   }
 
   private onControl(text: string): void {
     const parsed = parseAgentFrame(text);
-    if (!parsed.ok) return this.breach(parsed.reason);
+    if (!parsed.ok) return this.breach(parsed.code, parsed.reason);
     const frame = parsed.frame;
-    if (!this.host.hello && frame.type !== 'hello') return this.breach('first frame must be hello');
+    if (!this.host.hello && frame.type !== 'hello')
+      return this.breach(Breach.HANDSHAKE_MISSING, 'first frame must be hello');
     switch (frame.type) {
       case 'head': {
         const stream = this.streamFor(frame.stream);
         if (!stream) return;
-        if (stream.headSeen) return this.breach(`second head on stream ${frame.stream}`);
+        if (stream.headSeen) return this.breach(Breach.STREAM_ORDER, `second head on stream ${frame.stream}`);
         stream.headSeen = true;
         return stream.handlers.onHead(frame.status, frame.headers);
       }
@@ -96,7 +101,7 @@ export class FrameReceiver {
   private streamFor(id: number): LiveStream | undefined {
     const stream = this.host.streams.get(id);
     if (!stream && !this.host.streams.wasOpened(id)) {
-      this.breach(`frame for stream ${id}, which was never opened`);
+      this.breach(Breach.UNKNOWN_STREAM, `frame for stream ${id}, which was never opened`);
     }
     return stream;
   }
@@ -110,7 +115,7 @@ export class FrameReceiver {
     return stream;
   }
 
-  private breach(reason: string): void {
-    this.host.fail(CloseCode.PROTOCOL_ERROR, reason);
+  private breach(code: BreachCode, reason: string): void {
+    this.host.fail(CloseCode.PROTOCOL_ERROR, reason, code);
   }
 }

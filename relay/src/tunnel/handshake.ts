@@ -3,6 +3,8 @@
  * revision the two sides agree on, and what the relay answers.
  */
 import {
+  Breach,
+  type BreachCode,
   CloseCode,
   type HelloFrame,
   PROTOCOL_VERSION,
@@ -10,7 +12,9 @@ import {
   type WelcomeFrame,
 } from '@arena-relay/shared';
 
-export type HelloVerdict = { ok: true; protocol: number } | { ok: false; code: number; reason: string };
+export type HelloVerdict =
+  | { ok: true; protocol: number }
+  | { ok: false; code: number; reason: string; breach?: BreachCode };
 
 /** Checks a hello against the client its token belongs to, and picks the protocol revision. */
 export function checkHello(frame: HelloFrame, clientId: string): HelloVerdict {
@@ -19,6 +23,7 @@ export function checkHello(frame: HelloFrame, clientId: string): HelloVerdict {
       ok: false,
       code: CloseCode.PROTOCOL_ERROR,
       reason: `unsupported protocol version ${frame.version}`,
+      breach: Breach.VERSION_UNSUPPORTED,
     };
   }
   if (frame.clientId !== undefined && frame.clientId !== clientId) {
