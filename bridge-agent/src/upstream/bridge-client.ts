@@ -64,6 +64,8 @@ export class BridgeClient {
   readonly #authorization: string | undefined;
   /** The header lines every relayed request carries (host, accept, authorization), built once. */
   readonly #fixedHead: string;
+  /** The api_key holds a character a header cannot (CR, LF, NUL): every request fails, as undici's did. */
+  readonly #badKey: boolean;
   /** How the bridge speaks; set again when `bridge: auto` finds another one. */
   dialect: Dialect;
 
@@ -82,6 +84,7 @@ export class BridgeClient {
       keepAliveTimeout: 30_000,
     });
     this.#streams = new Http1Pool({ origin: url, connections: options.connections, timeoutMs: timeout });
+    this.#badKey = /[\0\r\n]/.test(this.#authorization ?? '');
     this.#fixedHead =
       `host: ${url.host}\r\naccept: text/event-stream, application/json\r\n` +
       (this.#authorization ? `authorization: ${this.#authorization}\r\n` : '');
@@ -96,7 +99,7 @@ export class BridgeClient {
   dispatch(request: BridgeRequest, handler: Dispatcher.DispatchHandler): void {
     const path = this.pathOf(request.path);
     if (!REQUEST_TARGET.test(path)) throw new Error('a request path that cannot be sent');
-    if (/[\0\r\n]/.test(this.#fixedHead)) throw new Error('an api_key that cannot be sent in a header');
+    if (this.#badKey) throw new Error('an api_key that cannot be sent in a header');
     let head = `${request.method} ${path} HTTP/1.1\r\n${this.#fixedHead}`;
     let body: readonly (Buffer | string)[] = [];
     if (request.method === 'POST' && request.bytes !== undefined) {
