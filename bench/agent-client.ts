@@ -8,6 +8,8 @@
  *   undici-request   an undici Pool and `request()` (a body stream per answer)
  *   node-http        node:http with a keep-alive Agent
  *   http1            bridge-agent/src/upstream/http1 (the hand-written client the agent uses now)
+ *   net-floor        not a client: raw sockets that count reads and spot the last chunk with one
+ *                    `endsWith`, the floor any client over net.Socket 'data' events sits on
  * Rounds are interleaved (each client once per round, order rotated); medians are printed.
  *
  *   npx tsx bench/agent-client.ts [--streams 200] [--chunks 40] [--seconds 3] [--rounds 5]
@@ -18,6 +20,7 @@
  */
 import { fork } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
@@ -124,7 +127,39 @@ function clients(port: number, connections: number): Client[] {
         done(error);
       },
     }) satisfies Dispatcher.DispatchHandler;
+  const idle: import('node:net').Socket[] = [];
+  const floorSockets = new Set<import('node:net').Socket>();
+  const LAST = Buffer.from('0\r\n\r\n');
   return [
+    {
+      name: 'net-floor',
+      stream(onChunk, done) {
+        let socket = idle.pop();
+        if (!socket) {
+          socket = net.connect({ host: '127.0.0.1', port });
+          socket.setNoDelay(true);
+          floorSockets.add(socket);
+          const own = socket;
+          own.on('data', (data: Buffer) => {
+            const current = (own as unknown as { current?: typeof done }).current;
+            (own as unknown as { onChunk: typeof onChunk }).onChunk(data);
+            if (data.length >= LAST.length && data.subarray(data.length - LAST.length).equals(LAST)) {
+              (own as unknown as { current?: typeof done }).current = undefined;
+              idle.push(own);
+              current?.();
+            }
+          });
+          own.on('error', (error) => (own as unknown as { current?: typeof done }).current?.(error));
+        }
+        (socket as unknown as { current?: typeof done }).current = done;
+        (socket as unknown as { onChunk: typeof onChunk }).onChunk = onChunk;
+        socket.write(rawHead);
+        socket.write(BODY);
+      },
+      close: async () => {
+        for (const socket of floorSockets) socket.destroy();
+      },
+    },
     {
       name: 'undici-dispatch',
       stream(onChunk, done) {
