@@ -7,7 +7,9 @@
  *   undici-dispatch  the agent's client before: an undici Pool and a dispatch handler
  *   undici-request   an undici Pool and `request()` (a body stream per answer)
  *   node-http        node:http with a keep-alive Agent
- *   http1            bridge-agent/src/upstream/http1 (the hand-written client the agent uses now)
+ *   http1            bridge-agent/src/upstream/http1 (the hand-written client the agent uses now),
+ *                    reading into its own buffer regions (net's `onread`)
+ *   http1-stream     the same reading through the socket's Readable stream ('data' events)
  *   net-floor        not a client: raw sockets that count reads and spot the last chunk with one
  *                    `endsWith`, the floor any client over net.Socket 'data' events sits on
  * Rounds are interleaved (each client once per round, order rotated); medians are printed.
@@ -109,6 +111,12 @@ function clients(port: number, connections: number): Client[] {
   const requestPool = new Pool(origin, { connections, keepAliveTimeout: 30_000 });
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const raw = new Http1Pool({ origin: new URL(origin), connections, timeoutMs: 420_000 });
+  const rawStream = new Http1Pool({
+    origin: new URL(origin),
+    connections,
+    timeoutMs: 420_000,
+    ownReadBuffers: false,
+  });
   const rawHead =
     `POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n` +
     `accept: text/event-stream, application/json\r\ncontent-type: application/json\r\n` +
@@ -205,6 +213,13 @@ function clients(port: number, connections: number): Client[] {
         raw.dispatch({ head: rawHead, body: [BODY] }, handlerOf(onChunk, done));
       },
       close: () => raw.close(),
+    },
+    {
+      name: 'http1-stream',
+      stream(onChunk, done) {
+        rawStream.dispatch({ head: rawHead, body: [BODY] }, handlerOf(onChunk, done));
+      },
+      close: () => rawStream.close(),
     },
   ];
 }

@@ -209,6 +209,26 @@ describe('http1 pool', () => {
     expect([outcome.body, outcome.ended]).toEqual(['data: 1\n\ndata: 2\n\n', true]);
   });
 
+  it('while paused it stops reading: a fast bridge is held back by TCP, not buffered in the agent', async () => {
+    let bridgeSocket: net.Socket | undefined;
+    const bridgeServer = await bridge((socket) => {
+      bridgeSocket = socket;
+      socket.write(`${SSE}${chunk('data: 1\n\n')}`);
+    });
+    const client = pool(bridgeServer.port);
+    const sent = send(client, (controller, _chunk, outcome) => {
+      if (outcome.body === 'data: 1\n\n') controller.pause();
+    });
+    await waitFor(() => sent.outcome.body === 'data: 1\n\n', 'the first chunk');
+    const piece = chunk(`data: ${'x'.repeat(64 * 1024)}\n\n`);
+    for (let i = 0; i < 128; i++) bridgeSocket!.write(piece);
+    // 8 MiB written: what the kernel buffers aside, it waits in the bridge's own write queue.
+    await waitFor(() => bridgeSocket!.writableLength > 4 * 1024 * 1024, 'the bridge held back');
+    expect(sent.outcome.body).toBe('data: 1\n\n');
+    sent.outcome.controller!.abort(new Error('done'));
+    await sent.settled;
+  });
+
   it('abort closes the socket (never reused after an unfinished body) and reports once', async () => {
     const bridgeServer = await bridge((socket, head) => {
       if (head.startsWith('POST')) socket.write(`${SSE}${chunk('data: 1\n\n')}`);

@@ -25,7 +25,17 @@ export type Http1PoolOptions = {
    * from the bridge shortens it.
    */
   keepAliveMs?: number;
+  /**
+   * Plain-TCP sockets read into regions of a buffer the pool owns (net's `onread`) instead of
+   * through the socket's Readable stream: no ArrayBuffer, stream state or tick per read (default
+   * true; false only to compare in bench/agent-client.ts).
+   */
+  ownReadBuffers?: boolean;
 };
+
+/** Bytes of one read region; a socket takes a new region when less than READ_MIN is left. */
+const READ_REGION = 16 * 1024;
+const READ_MIN = 2 * 1024;
 
 /** One request: its head (request line and headers, CRLF-terminated) and body pieces. */
 export type Http1Request = { head: string; body: readonly (Buffer | string)[] };
@@ -189,25 +199,8 @@ export class Http1Pool {
     const https = origin.protocol === 'https:';
     const host = origin.hostname.replace(/^\[|\]$/g, '');
     const port = Number(origin.port) || (https ? 443 : 80);
-    const socket = https
-      ? tls.connect({
-          host,
-          port,
-          servername: net.isIP(host) ? undefined : host,
-          ALPNProtocols: ['http/1.1'],
-        })
-      : net.connect({ host, port });
-    socket.setNoDelay(true);
     const slot: Slot = { exchange: undefined, keepAliveMs: this.#keepAliveMs };
-    this.#slots.set(socket, slot);
-    // Until connected, the limit is the connect timeout's; start() sets the request's.
-    const connectTimeout = this.#options.connectTimeoutMs ?? 10_000;
-    let connected = false;
-    socket.once(https ? 'secureConnect' : 'connect', () => {
-      connected = true;
-      if (slot.exchange) socket.setTimeout(slot.exchange.paused ? 0 : this.timeoutMs);
-    });
-    socket.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       const exchange = slot.exchange;
       // Bytes on an idle socket: the bridge is out of step, so the socket goes.
       if (exchange === undefined) {
@@ -220,6 +213,48 @@ export class Http1Pool {
         // A handler that throws must not take the agent down from a socket event.
         exchange.fail(error instanceof Error ? error : new Error(String(error)));
       }
+    };
+    let socket: net.Socket;
+    if (https) {
+      const servername = net.isIP(host) ? undefined : host;
+      socket = tls.connect({ host, port, servername, ALPNProtocols: ['http/1.1'] });
+      socket.on('data', onData);
+    } else if (this.#options.ownReadBuffers === false) {
+      socket = net.connect({ host, port });
+      socket.on('data', onData);
+    } else {
+      // Each read lands after the last one in this socket's region; the views handed out keep
+      // their region alive only as long as a sink holds them.
+      let region = Buffer.allocUnsafeSlow(READ_REGION);
+      let used = 0;
+      socket = net.connect({
+        host,
+        port,
+        onread: {
+          buffer: () => {
+            if (READ_REGION - used < READ_MIN) {
+              region = Buffer.allocUnsafeSlow(READ_REGION);
+              used = 0;
+            }
+            return region.subarray(used);
+          },
+          callback: (nread, buffer) => {
+            used += nread;
+            onData((buffer as Buffer).subarray(0, nread));
+            // Reading goes on; a paused exchange pauses the socket itself.
+            return true;
+          },
+        },
+      });
+    }
+    socket.setNoDelay(true);
+    this.#slots.set(socket, slot);
+    // Until connected, the limit is the connect timeout's; start() sets the request's.
+    const connectTimeout = this.#options.connectTimeoutMs ?? 10_000;
+    let connected = false;
+    socket.once(https ? 'secureConnect' : 'connect', () => {
+      connected = true;
+      if (slot.exchange) socket.setTimeout(slot.exchange.paused ? 0 : this.timeoutMs);
     });
     socket.on('end', () => {
       try {
