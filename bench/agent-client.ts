@@ -307,7 +307,7 @@ async function main(): Promise<void> {
       );
     }
   }
-  console.log(`load after: ${load()}`);
+  console.log(`load after: ${load()} (a shared box: compare rows of one run, not runs)`);
   console.log(
     '\n| client | CPU µs per chunk | bytes allocated per chunk | chunks per window | GCs per window |',
   );

@@ -2,7 +2,8 @@
  * The agent's keep-alive HTTP/1.1 connections to its bridge, written for the relayed-chunk hot
  * path: a request's head is written once, the response head parsed once, and each body chunk goes
  * to the handler as a view of the socket's read (response-parser.ts) — no per-chunk stream,
- * promise or copy. Answers go to an undici-shaped DispatchHandler, so forward.ts does not know
+ * promise or copy; plain-TCP reads land in buffer regions the pool owns (net's `onread`), so a
+ * read costs no ArrayBuffer and no Readable bookkeeping either. Answers go to an undici-shaped DispatchHandler, so forward.ts does not know
  * which client serves it. A socket is reused only after a whole, well-framed response.
  */
 import net from 'node:net';
