@@ -1,17 +1,27 @@
 /**
- * The agent's HTTP client for LMArenaBridge: one keep-alive undici Pool, timeouts longer than
- * the bridge's own 360 s idle timeout, the bridge's API key (if any) added to every request.
+ * The agent's HTTP client for LMArenaBridge: relayed requests go over the agent's own keep-alive
+ * HTTP/1.1 connections (http1/: the per-chunk hot path, about a quarter of the heap bytes undici's
+ * dispatch allocates per chunk, and less CPU; see bench/agent-client.ts); probes, which are few
+ * and want promises, over a small undici Pool. Timeouts longer than the bridge's own 360 s idle timeout; the bridge's API
+ * key (if any) added to every request.
  */
 
 import type { Dispatcher } from 'undici';
 import { Pool } from 'undici';
 import { DIALECTS, type Dialect } from './dialects/index.js';
+import { Http1Pool } from './http1/pool.js';
 
 /** Idle limit on headers and body, in ms: above the bridge's 360 s and undici's 300 s default. */
 export const UPSTREAM_TIMEOUT_MS = 420_000;
 
 /** Limit on a readiness probe, in ms. */
 export const PROBE_TIMEOUT_MS = 5_000;
+
+/** Connections kept for probes (readiness, detection, the serve probe: a few at a time). */
+const PROBE_CONNECTIONS = 4;
+
+/** What a request path may hold: visible ASCII (the relay's path, already checked by allowed-requests.ts). */
+const REQUEST_TARGET = /^\/[\x21-\x7e]*$/;
 
 export type BridgeClientOptions = {
   /** Bridge address, `http(s)://host:port[/prefix]`, no trailing slash. */
@@ -49,8 +59,13 @@ export class BridgeClient {
   readonly baseUrl: string;
   readonly probeTimeoutMs: number;
   readonly #pool: Pool;
+  readonly #streams: Http1Pool;
   readonly #basePath: string;
   readonly #authorization: string | undefined;
+  /** The header lines every relayed request carries (host, accept, authorization), built once. */
+  readonly #fixedHead: string;
+  /** The api_key holds a character a header cannot (CR, LF, NUL): every request fails, as undici's did. */
+  readonly #badKey: boolean;
   /** How the bridge speaks; set again when `bridge: auto` finds another one. */
   dialect: Dialect;
 
@@ -63,39 +78,44 @@ export class BridgeClient {
     this.dialect = options.dialect ?? DIALECTS['lmarenabridge-v2'];
     this.#authorization = options.apiKey ? `Bearer ${options.apiKey}` : undefined;
     this.#pool = new Pool(url.origin, {
-      connections: options.connections,
+      connections: Math.min(options.connections, PROBE_CONNECTIONS),
       headersTimeout: timeout,
       bodyTimeout: timeout,
       keepAliveTimeout: 30_000,
     });
+    this.#streams = new Http1Pool({ origin: url, connections: options.connections, timeoutMs: timeout });
+    this.#badKey = /[\0\r\n]/.test(this.#authorization ?? '');
+    this.#fixedHead =
+      `host: ${url.host}\r\naccept: text/event-stream, application/json\r\n` +
+      (this.#authorization ? `authorization: ${this.#authorization}\r\n` : '');
   }
 
   /**
-   * Sends one request; the answer goes to `handler` as undici's parser delivers it: no body
-   * stream, no extra turn per chunk (this is the agent's hot path). The relay's headers are not
-   * forwarded: the bridge reads only the JSON body, and the consumer's credentials must never
-   * reach it.
+   * Sends one request; the answer goes to `handler` as the parser reads it: no body stream, no
+   * extra turn per chunk (this is the agent's hot path). The relay's headers are not forwarded:
+   * the bridge reads only the JSON body, and the consumer's credentials must never reach it.
+   * Throws on a path or key that cannot go into a request head (forward.ts turns it into a failure).
    */
   dispatch(request: BridgeRequest, handler: Dispatcher.DispatchHandler): void {
-    const headers: Record<string, string> = { accept: 'text/event-stream, application/json' };
-    if (this.#authorization) headers.authorization = this.#authorization;
-    let body: string | Buffer | Iterable<Buffer> | undefined;
+    const path = this.pathOf(request.path);
+    if (!REQUEST_TARGET.test(path)) throw new Error('a request path that cannot be sent');
+    if (this.#badKey) throw new Error('an api_key that cannot be sent in a header');
+    let head = `${request.method} ${path} HTTP/1.1\r\n${this.#fixedHead}`;
+    let body: readonly (Buffer | string)[] = [];
     if (request.method === 'POST' && request.bytes !== undefined) {
       const bytes = request.bytes;
-      // undici writes an iterable body piece by piece: the pieces are never joined.
-      body = Buffer.isBuffer(bytes) ? bytes : (bytes as Iterable<Buffer>);
-      const length = Buffer.isBuffer(bytes) ? bytes.byteLength : bytes.reduce((n, b) => n + b.byteLength, 0);
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(length);
+      // Written piece by piece: the pieces are never joined.
+      body = Buffer.isBuffer(bytes) ? [bytes] : bytes;
+      const length = body.reduce((n, b) => n + (b as Buffer).byteLength, 0);
+      head += `content-type: application/json\r\ncontent-length: ${length}\r\n`;
     } else if (request.method === 'POST' && request.body !== undefined) {
-      body = JSON.stringify(request.body);
-      headers['content-type'] = 'application/json';
+      const json = JSON.stringify(request.body);
+      body = [json];
+      head += `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(json)}\r\n`;
+    } else if (request.method === 'POST') {
+      head += 'content-length: 0\r\n';
     }
-    this.#pool.dispatch(
-      // undici's types list Readable, not Iterable, yet it takes any iterable of chunks.
-      { method: request.method, path: this.pathOf(request.path), headers, body: body as string | Buffer },
-      handler,
-    );
+    this.#streams.dispatch({ head: `${head}\r\n`, body }, handler);
   }
 
   /** The bridge's path for the relay's `/v1/…` path: its base path and the dialect's API prefix. */
@@ -153,8 +173,9 @@ export class BridgeClient {
     });
   }
 
-  /** Closes the pool; requests still running are aborted. Idempotent. */
+  /** Closes both pools; requests still running are aborted. Idempotent. */
   async close(): Promise<void> {
+    await this.#streams.close();
     if (this.#pool.destroyed) return;
     await this.#pool.destroy();
   }

@@ -218,6 +218,11 @@ export function errorCode(error: unknown): string | undefined {
 /** Classifies a failure to reach the bridge or to read its body. */
 export function classifyNetworkError(error: unknown): UpstreamFailure {
   const code = errorCode(error);
+  if (code === 'BRIDGE_BAD_HTTP') {
+    // The bridge answered, but not in HTTP (http1/response-parser.ts): its fault, not its absence.
+    const detail = error instanceof Error ? error.message : 'a malformed answer';
+    return { code: 'upstream_error', status: 502, scope: 'bridge', message: `the bridge sent ${detail}` };
+  }
   if (code && TIMEOUT_CODES.has(code)) {
     return { code: 'upstream_timeout', scope: 'bridge', message: `bridge timed out (${code})` };
   }
