@@ -44,6 +44,8 @@ describe('agent ⇄ bridge', () => {
       slots: 3,
       protocols: [...PROTOCOLS],
       pushedSettings: true,
+      // It never reads the consumer's headers: the relay leaves them out of `open`.
+      openHeaders: false,
       // `bridge: auto` found v2.7.6 from its model list; it has no known prompt limit.
       dialect: 'lmarenabridge-v2',
     });

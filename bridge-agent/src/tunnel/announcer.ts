@@ -60,6 +60,9 @@ export class Announcer {
       ready,
       slots: shares.join(link),
       pushedSettings: true,
+      // The agent builds the bridge's request from the path, the body and its own key: the
+      // consumer's headers in `open` would cross the socket for nothing.
+      openHeaders: false,
       dialect: bridge.dialect.name,
     };
     const limit = bridge.dialect.promptLimitChars;
