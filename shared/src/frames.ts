@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { Breach, type BreachCode } from './breaches.js';
 import { failureScope, peerReasonCode } from './bridge-reasons.js';
 import { LOG_LEVELS } from './config.js';
-import { keyChain, releaseSignature } from './release.js';
+import { keyChain, releaseFields, releaseSignature } from './release.js';
 import { truncateChars } from './text.js';
 import { MAX_OPEN_FRAME_BYTES } from './version.js';
 
@@ -199,13 +199,7 @@ export const modelsFrame = z.object({
  */
 export const updateFrame = z.object({
   type: z.literal('update'),
-  version: z.string().min(1).max(64),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  bytes: z
-    .number()
-    .int()
-    .positive()
-    .max(64 * 1024 * 1024),
+  ...releaseFields,
   signature: releaseSignature.optional(),
   keyChain: keyChain.optional(),
 });

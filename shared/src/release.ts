@@ -27,9 +27,8 @@ export const keyChain = z.array(keyAnnouncementSchema).max(8);
 
 export const RELEASE_FILE = 'arena-agent.release.json';
 
-/** `arena-agent.release.json`: what `npm run release:sign` writes beside the bundle. */
-export const releaseManifest = z.strictObject({
-  format: z.literal('arena-agent-release/1'),
+/** What a signature covers: the release's version, SHA-256 and size (manifest and `update` frame alike). */
+export const releaseFields = {
   version: z.string().min(1).max(64),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   bytes: z
@@ -37,6 +36,12 @@ export const releaseManifest = z.strictObject({
     .int()
     .positive()
     .max(64 * 1024 * 1024),
+};
+
+/** `arena-agent.release.json`: what `npm run release:sign` writes beside the bundle. */
+export const releaseManifest = z.strictObject({
+  format: z.literal('arena-agent-release/1'),
+  ...releaseFields,
   /** The key that signed this release (informational: the agent checks against its own pin). */
   key: releaseKey,
   signature: releaseSignature,
