@@ -14,12 +14,14 @@ import type { AgentConfig, FieldName } from './config/schema.js';
 import { createLogger, type Logger } from './logging.js';
 import { DesktopNotifier, type Spawner } from './notify/desktop-notifier.js';
 import { platformStatus, StatusPort } from './status/agent-status.js';
+import { ServedTally } from './status/served-tally.js';
 import type { AgentStats, PlatformStatus } from './status/status-server.js';
 import { Announcer } from './tunnel/announcer.js';
 import { frameDispatcher } from './tunnel/frame-dispatcher.js';
 import { frameRoutes } from './tunnel/frame-routes.js';
 import { LinkPool } from './tunnel/link-pool.js';
 import type { FatalLinkError } from './tunnel/relay-refusal.js';
+import { requestModel } from './tunnel/request-log.js';
 import { SlotShares } from './tunnel/slot-shares.js';
 import { StreamHub } from './tunnel/stream-hub.js';
 import { BridgeSide, type BridgeSideOptions, detectAtStart } from './upstream/bridge-side.js';
@@ -85,6 +87,8 @@ export interface Agent extends EventEmitter<AgentEvents> {
 class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   readonly #log: Logger;
   readonly #hub: StreamHub;
+  /** What the bridge served, for the owner's status page. */
+  readonly #served = new ServedTally();
   readonly #pool: LinkPool;
   readonly #shares: SlotShares;
   readonly #announcer: Announcer;
@@ -130,7 +134,10 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       admission: this.#shares,
       logger: this.#log,
       requestLogging: config.enableRequestLogging,
-      onFinished: () => this.#announcer.rebalance(),
+      onFinished: (_link, outcome, open) => {
+        this.#served.record(outcome, requestModel(open));
+        this.#announcer.rebalance();
+      },
     });
     const routes = frameRoutes({
       hub: this.#hub,
@@ -201,7 +208,13 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
   }
 
   status(): PlatformStatus {
-    const parts = { side: this.#side, pool: this.#pool, shares: this.#shares, hub: this.#hub };
+    const parts = {
+      side: this.#side,
+      pool: this.#pool,
+      shares: this.#shares,
+      hub: this.#hub,
+      served: this.#served,
+    };
     return platformStatus({ ...parts, settings: this.#settings, logFile: this.#logFile });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BRIDGE_REASON_FIXES, bridgeReasonCode } from './bridge-reasons.js';
+import { BRIDGE_REASON_FIXES, BRIDGE_REASON_WORDS, bridgeReasonCode } from './bridge-reasons.js';
 import { parseAgentFrame } from './frames.js';
 
 describe('bridge reason codes', () => {
@@ -12,6 +12,20 @@ describe('bridge reason codes', () => {
     for (const code of bridgeReasonCode.options)
       expect(BRIDGE_REASON_FIXES[code]).not.toMatch(/open lmarena\.ai/);
     expect(BRIDGE_REASON_FIXES.userscript_outdated).toContain('@match https://arena.ai/*');
+  });
+
+  it('has a Chinese fix beside every English one, naming the same things', () => {
+    for (const code of bridgeReasonCode.options) {
+      const { en, zh } = BRIDGE_REASON_WORDS[code];
+      expect(BRIDGE_REASON_FIXES[code]).toBe(en);
+      expect(zh, code).toMatch(/[\u4e00-\u9fff]{4}/);
+      // What the owner types or looks for is not translated: file keys, addresses, products.
+      for (const name of en.match(
+        /config\.jsonc|upstream_url|upstream_api_key|arena\.ai|sk-lmab-|reCAPTCHA|@match https:\/\/arena\.ai\/\*/g,
+      ) ?? [])
+        expect(zh, `${code}: ${name}`).toContain(name);
+    }
+    expect(BRIDGE_REASON_WORDS.cloudflare_challenge.zh).toContain('人机验证');
   });
 
   it('carries the code and retry-after in ready frames, and reads frames of older agents without them', () => {

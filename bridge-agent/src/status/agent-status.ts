@@ -3,13 +3,14 @@
  * renders) assembled from the parts that know it, and the status server's port, retried in the
  * background while a self-update's predecessor still holds it.
  */
-import { BRIDGE_REASON_FIXES } from '@arena-relay/shared';
+import { BRIDGE_REASON_WORDS } from '@arena-relay/shared';
 import type { AgentSettings } from '../config/pushed-settings.js';
 import type { AgentConfig } from '../config/schema.js';
 import type { LinkPool } from '../tunnel/link-pool.js';
 import type { SlotShares } from '../tunnel/slot-shares.js';
 import type { StreamHub } from '../tunnel/stream-hub.js';
 import type { BridgeSide } from '../upstream/bridge-side.js';
+import type { ServedTally } from './served-tally.js';
 import {
   type PlatformStatus,
   type StatusServer,
@@ -23,6 +24,8 @@ export type StatusParts = {
   pool: LinkPool;
   shares: SlotShares;
   hub: StreamHub;
+  /** What the bridge served since the start. */
+  served: ServedTally;
   settings: AgentSettings;
   /** The log file this run writes, if any (service/run-log.ts). */
   logFile?: string | undefined;
@@ -49,7 +52,8 @@ export function platformStatus(parts: StatusParts): PlatformStatus {
     ready: readiness.ready,
     ready_reason: readiness.reason ?? null,
     ready_code: readiness.code ?? null,
-    ready_fix: readiness.code ? BRIDGE_REASON_FIXES[readiness.code] : null,
+    ready_fix: readiness.code ? BRIDGE_REASON_WORDS[readiness.code].en : null,
+    ready_fix_zh: readiness.code ? BRIDGE_REASON_WORDS[readiness.code].zh : null,
     retry_at: readiness.holdUntil > Date.now() ? new Date(readiness.holdUntil).toISOString() : null,
     max_concurrency: settings.maxConcurrency,
     bridge: bridge.dialect.name,
@@ -58,6 +62,7 @@ export function platformStatus(parts: StatusParts): PlatformStatus {
     prompt_limit_chars: bridge.dialect.promptLimitChars ?? null,
     settings: settings.sources(),
     connections,
+    served: parts.served.snapshot(),
     // Only when there is one: a run in a terminal shows the same body as before.
     ...(parts.logFile === undefined ? {} : { log_file: parts.logFile }),
   };

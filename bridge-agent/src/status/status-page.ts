@@ -1,27 +1,12 @@
 /**
  * The status server's `/`: one small HTML page for the bridge's owner, saying whether the agent
- * serves and, when not, why and what to do. Self-contained (no script, no external asset); every
- * value is escaped, and stripped of control characters, since the bridge's and relay's words end
- * up in it.
+ * serves and, when not, why and what to do, then what it served. Self-contained (no script, no
+ * external asset); every value goes through html.ts.
  */
-import { stripControls } from '@arena-relay/shared';
+import { hasChinese } from '../upstream/bridge-words.js';
+import { escapeHtml, ownerWords, row } from './html.js';
+import { servedSection } from './served-section.js';
 import type { PlatformStatus } from './status-server.js';
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** `text` safe inside HTML text and quoted attribute values, with no control or bidi character. */
-export function escapeHtml(text: string): string {
-  return stripControls(text).replace(/[&<>"']/g, (ch) => ESCAPES[ch]!);
-}
-
-const row = (name: string, value: string | number | null): string =>
-  `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(value === null ? '—' : String(value))}</td></tr>`;
 
 /** Renders `/` from the body of `/platform/status`. */
 export function statusPage(status: PlatformStatus): string {
@@ -31,9 +16,11 @@ export function statusPage(status: PlatformStatus): string {
     : !status.ready
       ? 'Not serving: the bridge cannot take requests.'
       : 'Not serving: the agent is not connected to the relay.';
+  // In Chinese too when the bridge said why in Chinese (LMArenaBridge v2.7.6).
+  const lang = hasChinese(status.ready_reason ?? '') ? 'zh' : 'en';
   const fix =
     !status.ready && status.ready_fix
-      ? `<p class="fix"><strong>What to do:</strong> ${escapeHtml(status.ready_fix)}</p>`
+      ? `<p class="fix"><strong>What to do:</strong> ${ownerWords(lang, { en: status.ready_fix, zh: status.ready_fix_zh ?? status.ready_fix })}</p>`
       : '';
   const links = status.connections
     .map((link) =>
@@ -46,7 +33,9 @@ export function statusPage(status: PlatformStatus): string {
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}
 .state{padding:.75rem 1rem;border-radius:6px;background:${serving ? '#e6f4ea' : '#fdecea'}}
 .fix{padding:.75rem 1rem;border-left:4px solid #d93025;background:#fff8e1}
-th{text-align:left;padding-right:1rem;font-weight:600}td,th{vertical-align:top}</style></head>
+th{text-align:left;padding-right:1rem;font-weight:600}td,th{vertical-align:top}
+.list td,.list th{padding:.2rem .6rem .2rem 0;border-bottom:1px solid #eee}
+.errors li{margin-bottom:.6rem;overflow-wrap:anywhere}small{color:#555}</style></head>
 <body><h1>Arena Relay agent</h1>
 <p class="state">${escapeHtml(headline)}</p>
 ${fix}
@@ -63,6 +52,7 @@ ${row('Reconnects', status.reconnects)}
 ${links}
 ${row('Log file', status.log_file ?? 'none (this run logs to its console only)')}
 </table>
+${servedSection(status.served)}
 <p>JSON: <a href="/platform/status">/platform/status</a> · <a href="/stats">/stats</a></p>
 </body></html>
 `;

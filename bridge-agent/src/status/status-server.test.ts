@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { BRIDGE_REASON_WORDS } from '@arena-relay/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../test-support/harness.js';
 import { waitFor } from '../test-support/wait.js';
@@ -37,6 +38,7 @@ describe('status server', () => {
       ready_reason: null,
       ready_code: null,
       ready_fix: null,
+      ready_fix_zh: null,
       retry_at: null,
       max_concurrency: h.config.maxConcurrency,
       // `bridge: auto` found v2.7.6 from its model list.
@@ -64,6 +66,19 @@ describe('status server', () => {
           in_flight: 0,
         },
       ],
+      // Nothing served yet.
+      served: {
+        since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        requests: 0,
+        succeeded: 0,
+        failed: 0,
+        cancelled: 0,
+        last_hour: { requests: 0, succeeded: 0, failed: 0, cancelled: 0 },
+        failures: [],
+        models: [],
+        models_other: { requests: 0, failed: 0 },
+        last_errors: [],
+      },
     });
     expect(status.text).not.toContain('good-token');
     expect(conn.hello).toBeDefined();
@@ -99,6 +114,7 @@ describe('status server', () => {
       ready_code: 'userscript_disconnected',
       ready_reason: `bridge answered 503: ${inEnglish(detail)}`,
       ready_fix: expect.stringContaining('open arena.ai in the browser'),
+      ready_fix_zh: BRIDGE_REASON_WORDS.userscript_disconnected.zh,
       retry_at: null,
     });
 
@@ -110,6 +126,8 @@ describe('status server', () => {
     expect(html).toContain('Not serving: the bridge cannot take requests.');
     expect(html).toContain('userscript_disconnected');
     expect(html).toContain('open arena.ai in the browser with the bridge userscript enabled');
+    // The bridge said it in Chinese: so does the fix, with the English below.
+    expect(html).toContain(`<span lang="zh-CN">${BRIDGE_REASON_WORDS.userscript_disconnected.zh}</span>`);
     expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; 油猴脚本客户端未连接。');
     expect(html).not.toContain('<script>');
     // Self-contained: nothing is fetched from anywhere.

@@ -12,6 +12,7 @@ import type { BridgeReasonCode } from '@arena-relay/shared';
 import type { AgentSettings } from '../config/pushed-settings.js';
 import type { LinkStatus } from '../tunnel/link-pool.js';
 import type { HubStats } from '../tunnel/stream-hub.js';
+import type { ServedStatus } from './served-tally.js';
 import { statusPage } from './status-page.js';
 
 /** `/platform/status`. */
@@ -29,6 +30,8 @@ export type PlatformStatus = {
   ready_code: BridgeReasonCode | null;
   /** What the owner can do about `ready_code`, in plain words. */
   ready_fix: string | null;
+  /** The same in Chinese (for owners of LMArenaBridge v2.7.6, whose bridge writes Chinese). */
+  ready_fix_zh: string | null;
   /** ISO time before which the agent will not try the bridge again (LMArena's retry-after). */
   retry_at: string | null;
   max_concurrency: number;
@@ -44,6 +47,8 @@ export type PlatformStatus = {
   settings?: ReturnType<AgentSettings['sources']>;
   /** Every socket to a relay, going-away ones included; `slots` is its share of max_concurrency. */
   connections: ConnectionStatus[];
+  /** What the bridge served: requests, failures by reason, models, the last errors (status/served-tally.ts). */
+  served: ServedStatus;
   /** The log file this run writes (`arena-agent.log` beside config.jsonc under a service); absent when none. */
   log_file?: string;
 };

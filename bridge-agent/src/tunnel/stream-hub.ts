@@ -31,8 +31,8 @@ export type HubOptions = {
   logger: Logger;
   /** One info line per finished request (model, status, bytes, duration). */
   requestLogging: boolean;
-  /** A stream on socket `link` finished: slots may have freed up. */
-  onFinished?(link: number): void;
+  /** A stream on socket `link` finished (told once per stream, never per chunk): slots may have freed up. */
+  onFinished?(link: number, outcome: StreamOutcome, open: OpenFrame): void;
 };
 
 /** Counters behind `/stats`. */
@@ -243,6 +243,6 @@ export class StreamHub {
     if (this.#options.requestLogging || outcome.kind === 'failed')
       logFinished(this.#options.logger, stream, outcome, open);
     if (this.#inFlight === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
-    this.#options.onFinished?.(link);
+    this.#options.onFinished?.(link, outcome, open);
   }
 }

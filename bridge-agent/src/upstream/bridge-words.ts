@@ -45,13 +45,18 @@ const PHRASES: ReadonlyArray<[string, string]> = [
 
 const CJK = /[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]/;
 
+/** Whether `text` holds Chinese (CJK ideographs or punctuation): the bridge spoke its owner's language. */
+export function hasChinese(text: string): boolean {
+  return CJK.test(text);
+}
+
 /**
  * `text` with its known Chinese phrases in English and the original beside:
  * `the userscript is not connected … (bridge's words: 油猴脚本客户端未连接…)`. Text without
  * Chinese comes back as it is.
  */
 export function inEnglish(text: string): string {
-  if (!CJK.test(text)) return text;
+  if (!hasChinese(text)) return text;
   let english = text;
   for (const [phrase, words] of PHRASES) english = english.split(phrase).join(words);
   if (english === text) return text;
