@@ -87,6 +87,8 @@ function reply(response: ServerResponse, status: number, body: unknown): void {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
+    // Model names and the bridge's words are in it: never sniffed into a page.
+    'x-content-type-options': 'nosniff',
   });
   response.end(text);
 }
