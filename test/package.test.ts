@@ -163,6 +163,11 @@ describe('GET /api/clients/{id}/download', () => {
     expect(text('README.md')).toContain(`holds token **${tokenId}**`);
     expect(text('README.md')).toContain('replaced was retired at once');
     expect(text('README.md')).not.toContain(token);
+    // Owners are pointed to their bridge's own page, on the port their config.jsonc sets.
+    const statusPort = /"status_port": (\d+)/.exec(text('config.jsonc'))?.[1];
+    expect(statusPort).toBeDefined();
+    expect(text('README.md')).toContain(`Open **http://127.0.0.1:${statusPort}/** in a browser`);
+    expect(text('README.md')).toContain('failures by reason with the fix in plain words');
     expect(text('config.jsonc')).toContain(`// The client token ${tokenId}`);
     expect(text('arena-agent.mjs')).toMatch(/^#!\/usr\/bin\/env node\n/);
   });

@@ -61,7 +61,8 @@ export function configJsonc(input: PackageInput): string {
   // Requests served at once. Unset, the relay's setting for this client applies (default 4);
   // set, yours wins.
   // "max_concurrency": 4,
-  // Local status server on 127.0.0.1 (/health, /platform/status, /stats); -1 turns it off.
+  // Your bridge's own page on this machine: http://127.0.0.1:5103/ (what it served, what failed
+  // and why, what to do), also as JSON (/platform/status, /health, /stats); -1 turns it off.
   "status_port": 5103,
   // A proxy to reach the relay through, if this network needs one (else HTTPS_PROXY / ALL_PROXY
   // apply). It may hold a password: keep this file private.
@@ -240,7 +241,16 @@ versions, the config without its secrets, the last log lines) to send to the rel
 
 With Docker: \`docker compose up -d --build\` (see the comments in \`docker-compose.yml\`).
 
-The agent logs JSON lines. \`connected to the relay\` means it is serving. Its status page is at
+The agent logs JSON lines. \`connected to the relay\` means it is serving.
+
+## Your bridge's own page
+
+Open **http://127.0.0.1:5103/** in a browser on this machine (the port is \`status_port\` in
+\`config.jsonc\`; only this machine can open it). It says whether your bridge is serving and, when
+not, why and what to do, then what it served since the agent started and in the last hour:
+requests, failures by reason with the fix in plain words, the models asked for, and the last
+errors with their time. Where LMArenaBridge wrote its errors in Chinese, the page tells them in
+Chinese too. It never shows what was asked or answered. The same as JSON:
 http://127.0.0.1:5103/platform/status (\`/health\`, \`/stats\` too).
 
 As a service the agent also writes its log to \`arena-agent.log\` in this folder (5 MiB, then
