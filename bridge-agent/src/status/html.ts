@@ -3,7 +3,7 @@
  * characters, since the bridge's and the relay's words (and the model names consumers ask for)
  * end up in it.
  */
-import { stripControls } from '@arena-relay/shared';
+import { type OwnerWords, stripControls } from '@arena-relay/shared';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -26,7 +26,7 @@ export const row = (name: string, value: string | number | null): string =>
  * Plain words in the owner's language: Chinese first with the English below when the bridge wrote
  * Chinese, else the English alone.
  */
-export function ownerWords(lang: 'en' | 'zh', words: { en: string; zh: string }): string {
+export function ownerWords(lang: keyof OwnerWords, words: OwnerWords): string {
   if (lang === 'en') return escapeHtml(words.en);
   return `<span lang="zh-CN">${escapeHtml(words.zh)}</span><br><small>${escapeHtml(words.en)}</small>`;
 }

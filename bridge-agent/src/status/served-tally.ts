@@ -8,7 +8,7 @@
  * string cut and stripped of control and bidi characters. Only the model's name and the failure's
  * message are read: never the prompt or the answer.
  */
-import { type StreamErrorCode, stripControls, truncateChars } from '@arena-relay/shared';
+import { type OwnerWords, type StreamErrorCode, stripControls, truncateChars } from '@arena-relay/shared';
 import type { StreamOutcome } from '../tunnel/relay-stream.js';
 import { hasChinese } from '../upstream/bridge-words.js';
 import { type FailureKey, failureWords } from './failure-words.js';
@@ -28,9 +28,9 @@ const HOUR_MINUTES = 60;
 export type ServedCounts = { requests: number; succeeded: number; failed: number; cancelled: number };
 
 /** The owner's language for one failure: Chinese when the bridge's words were. */
-export type OwnerLang = 'en' | 'zh';
+export type OwnerLang = keyof OwnerWords;
 
-export type ServedFailures = {
+export type ServedFailure = {
   /** A bridge reason code (shared/src/bridge-reasons.ts) or, for a failure without one, its stream error code. */
   reason: FailureKey;
   count: number;
@@ -59,7 +59,7 @@ export type ServedError = {
 export type ServedStatus = ServedCounts & {
   since: string;
   last_hour: ServedCounts;
-  failures: ServedFailures[];
+  failures: ServedFailure[];
   /** Most requested first; at most MAX_MODELS. */
   models: { model: string; requests: number; failed: number }[];
   /** Requests for models beyond the first MAX_MODELS names. */
