@@ -57,52 +57,46 @@ export class RelayMetrics implements ExchangeObserver {
   constructor(private readonly deps: RelayMetricsDeps) {
     this.registry.setDefaultLabels({ relay: deps.relayId });
     const registers = [this.registry];
-    this.requests = new BoundCounter(
-      `${PREFIX}requests_total`,
+    const bound = (name: string, help: string) => new BoundCounter(`${PREFIX}${name}`, help, registers);
+    const histogram = (name: string, help: string, buckets: number[]) =>
+      new BoundHistogram(`${PREFIX}${name}`, help, buckets, registers);
+    const counter = <Label extends string>(name: string, help: string, labelNames: Label[] = []) =>
+      new Counter<Label>({ name: `${PREFIX}${name}`, help, labelNames, registers });
+    this.requests = bound(
+      'requests_total',
       'Consumer requests proxied to an agent, by model, HTTP status and outcome',
-      registers,
     );
-    this.results = new Counter({
-      name: `${PREFIX}request_results_total`,
-      help: 'Consumer requests by what their outcome counts as: ok, failed, consumer_error (a 4xx the consumer caused) or cancelled; success rate = ok / (ok + failed)',
-      labelNames: ['result'],
-      registers,
-    });
+    this.results = counter(
+      'request_results_total',
+      'Consumer requests by what their outcome counts as: ok, failed, consumer_error (a 4xx the consumer caused) or cancelled; success rate = ok / (ok + failed)',
+      ['result'],
+    );
     // Every class is a series from the start, so a rate over it exists before the first failure.
     for (const result of OUTCOME_CLASSES) this.results.inc({ result }, 0);
-    this.duration = new BoundHistogram(
-      `${PREFIX}request_duration_seconds`,
+    this.duration = histogram(
+      'request_duration_seconds',
       'Whole proxied request, from arrival to the last byte',
       [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
-      registers,
     );
-    this.ttfb = new BoundHistogram(
-      `${PREFIX}ttfb_seconds`,
+    this.ttfb = histogram(
+      'ttfb_seconds',
       'Time to the first body byte relayed to the consumer',
       [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-      registers,
     );
-    this.bytes = new BoundCounter(
-      `${PREFIX}relayed_bytes_total`,
-      'Body bytes relayed from agents to consumers',
-      registers,
+    this.bytes = bound('relayed_bytes_total', 'Body bytes relayed from agents to consumers');
+    this.retries = counter(
+      'retries_total',
+      'Attempts that failed before the first byte (the request may be retried on another agent), by failure code',
+      ['code'],
     );
-    this.retries = new Counter({
-      name: `${PREFIX}retries_total`,
-      help: 'Attempts that failed before the first byte (the request may be retried on another agent), by failure code',
-      labelNames: ['code'],
-      registers,
-    });
-    this.cooldownTrips = new Counter({
-      name: `${PREFIX}cooldown_trips_total`,
-      help: 'Times the cooldown benched an agent, or one model on an agent, after repeated failures',
-      registers,
-    });
+    this.cooldownTrips = counter(
+      'cooldown_trips_total',
+      'Times the cooldown benched an agent, or one model on an agent, after repeated failures',
+    );
     deps.cooldown?.onTrip(() => this.cooldownTrips.inc());
-    this.http = new BoundCounter(
-      `${PREFIX}http_requests_total`,
+    this.http = bound(
+      'http_requests_total',
       'HTTP requests answered by the relay, by method, route and status',
-      registers,
     );
     registerLiveGauges(this.registry, PREFIX, deps);
   }

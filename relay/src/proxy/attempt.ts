@@ -6,7 +6,6 @@
  * before that (the Exchange may try another agent), or stopped (time ran out, the consumer left).
  * What follows a commit, a failure told in the answer or the request's end, is the Exchange's.
  */
-import type { Logger } from 'pino';
 import { type RelayError, toRelayError } from '../errors/relay-error.js';
 import type { OpenRequest } from '../routing/routable-agent.js';
 import type { Route } from '../routing/route.js';
@@ -14,6 +13,7 @@ import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stre
 import { AnswerGuard } from './answer-guard.js';
 import type { ConsumerWriter } from './consumer-writer.js';
 import { attemptBegun, attemptEnded, reportAgentFailure } from './exchange-report.js';
+import type { ExchangeRequest } from './exchange-request.js';
 import { failureToError } from './failures.js';
 import type { AttemptRecord } from './observer.js';
 import type { RequestOutcome } from './outcome.js';
@@ -25,14 +25,12 @@ export type AttemptOutcome =
 
 /** What an attempt needs of its Exchange. */
 export interface AttemptHost {
-  /** The consumer request's id. */
-  readonly id: string;
+  /** The consumer request: its id and logger. */
+  readonly request: Pick<ExchangeRequest, 'requestId' | 'log'>;
   /** The consumer's side, shared by every attempt of the request. */
   readonly writer: ConsumerWriter;
   /** True once the request ended: frames still on their way are dropped. */
   readonly finished: boolean;
-  /** The request's logger, made on first call. */
-  readonly log: () => Logger;
   /** Milliseconds since the request started. */
   elapsed(): number;
   /** The request ended with `outcome` (the first call counts). */
@@ -83,7 +81,7 @@ export class Attempt implements StreamHandlers {
   failed(failure: StreamFailure): void {
     attemptEnded(this.record, this.host.elapsed(), { failure });
     const { route } = this;
-    reportAgentFailure(this.host.log, route.session.id, failure, route.failed(failure));
+    reportAgentFailure(this.host.request.log, route.session.id, failure, route.failed(failure));
   }
 
   /*
@@ -150,11 +148,11 @@ export class Attempt implements StreamHandlers {
   private answerFailed(thrown: unknown): void {
     const error = toRelayError(thrown);
     this.handle?.cancel(`the relay could not pass the answer on: ${error.message}`.slice(0, 500));
-    const requestId = this.host.id;
+    const { requestId, log } = this.host.request;
     if (error.code === 'internal_error') {
-      this.host.log().error({ err: thrown, requestId }, 'response tap threw');
+      log().error({ err: thrown, requestId }, 'response tap threw');
     } else {
-      this.host.log().warn({ requestId, code: error.code, reason: error.message }, 'answer refused');
+      log().warn({ requestId, code: error.code, reason: error.message }, 'answer refused');
     }
     this.commit();
     if (this.host.finished) return;

@@ -40,7 +40,7 @@ export class Exchange implements ExchangeInfo, AttemptHost {
 
   constructor(
     private readonly deps: ExchangeDeps,
-    private readonly request: ExchangeRequest,
+    readonly request: ExchangeRequest,
   ) {
     this.writer = new ConsumerWriter(request.res, {
       requestId: request.requestId,
@@ -54,26 +54,6 @@ export class Exchange implements ExchangeInfo, AttemptHost {
       timeout: this.onTimeout,
       consumerGone: this.onConsumerClose,
     });
-  }
-
-  get id(): string {
-    return this.request.requestId;
-  }
-
-  get keyId(): string {
-    return this.request.keyId;
-  }
-
-  get model(): string {
-    return this.request.model;
-  }
-
-  get stream(): boolean {
-    return this.request.stream;
-  }
-
-  get log(): ExchangeRequest['log'] {
-    return this.request.log;
   }
 
   get agentId(): string | undefined {
