@@ -2,7 +2,7 @@
  * The wait queue alone, with vitest's fake timers: FIFO service, refusals passed on, and the three
  * ways out (a full queue, a wait that runs out, a request that ends), each leaving no waiter behind.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { RelayError } from '../errors/relay-error.js';
 import type { Route } from './route.js';
 import { type Verdict, WaitQueue } from './wait-queue.js';
@@ -13,11 +13,10 @@ const signal =
   () =>
     abort.signal;
 
+// Real timers again after each test (the returned teardown).
 beforeEach(() => {
   vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
+  return () => void vi.useRealTimers();
 });
 
 describe('WaitQueue', () => {
