@@ -6,9 +6,12 @@
  * http/error-reply.ts, as on the fast path: the OpenAI error object, or the shape of the route's
  * own API (`errorShape`).
  */
+import type { RequestListener } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { adminApp } from './admin/admin-app.js';
 import { consumerApp } from './consumer/consumer-app.js';
+import { consumerFastPath } from './consumer/fast-path.js';
 import { dashboardRoutes } from './dashboard/dashboard-routes.js';
 import type { ErrorShape } from './errors/error-shapes.js';
 import { RelayError } from './errors/relay-error.js';
@@ -16,6 +19,15 @@ import type { AppDeps, AppEnv } from './http/context.js';
 import { errorReply } from './http/error-reply.js';
 import { beginRequest } from './http/request-scope.js';
 import { httpMetrics, metricsRoutes } from './metrics/metrics-route.js';
+
+/**
+ * Node's request listener, where every HTTP request enters: the consumer fast path in front of
+ * the Hono app, or (`fastPath` false) the Hono app alone, as with CORS configured.
+ */
+export function requestListener(deps: AppDeps, fastPath: boolean): RequestListener {
+  const hono = getRequestListener(createApp(deps).fetch);
+  return fastPath ? consumerFastPath(deps, hono) : hono;
+}
 
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();

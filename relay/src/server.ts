@@ -1,15 +1,12 @@
 /**
- * Starts a relay: store, agent hub, router, HTTP(S) server with the agent upgrade path.
+ * Starts a relay: store, agent hub, router, the HTTP(S) server (http/http-server.ts) with the
+ * request listener (app.ts) and the agent upgrade path.
  * `close()` tells agents it is going away, leaves the cluster, lets streams finish, then closes
  * agent sockets and the store. Idempotent.
  */
 
-import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { DEFAULT_MAX_FRAME_BYTES } from '@arena-relay/shared';
-import { getRequestListener } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { resolveAdminToken } from './admin-token.js';
 import { AlertEngine, soleLease } from './alerts/alert-engine.js';
@@ -17,16 +14,16 @@ import { LostRelays } from './alerts/lost-relays.js';
 import { Notifier } from './alerts/notifier.js';
 import { redisLease } from './alerts/redis-lease.js';
 import { ALERT_SEND_TIMEOUT_MS, lazyTransport } from './alerts/smtp.js';
-import { createApp } from './app.js';
+import { requestListener } from './app.js';
 import { openRedisAudit } from './audit/redis-audit.js';
 import { openSqliteAudit } from './audit/sqlite-audit.js';
 import { clientOutcomes } from './clients/client-outcomes.js';
 import { PushedSettings } from './clients/pushed-settings.js';
 import { Cluster } from './cluster/cluster.js';
 import type { RelayConfig } from './config/load-config.js';
-import { consumerFastPath } from './consumer/fast-path.js';
 import { clientAddress } from './http/client-address.js';
 import type { AppDeps } from './http/context.js';
+import { listenHttp } from './http/http-server.js';
 import { createLogger } from './log/logger.js';
 import { RelayMetrics } from './metrics/relay-metrics.js';
 import { RequestStats } from './metrics/request-stats.js';
@@ -42,7 +39,6 @@ import { createBalancer } from './routing/balancer.js';
 import { Cooldown } from './routing/cooldown.js';
 import { Router } from './routing/router.js';
 import { AuthGuard } from './security/auth-guard.js';
-import { capConnectionsPerAddress } from './security/connection-cap.js';
 import { withKeyCache } from './store/key-cache.js';
 import { RedisConnections, redisEndpoint } from './store/redis-connection.js';
 import { openRedisStore } from './store/redis-store.js';
@@ -257,40 +253,11 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     clusterHealthy: () => (shared ? shared.healthy : null),
     cluster: shared,
   };
-  const hono = getRequestListener(createApp(deps).fetch);
-  const listener = options.consumerFastPath === false ? hono : consumerFastPath(deps, hono);
-
-  // Slowloris: a client must send its headers within headersTimeout and its whole request within
-  // requestTimeout (responses may stream far longer). Checked every second.
-  const slowClientLimits = {
-    headersTimeout: config.headersTimeoutMs,
-    requestTimeout: Math.max(config.headersTimeoutMs, 60_000),
-    connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
-  };
-  const server: Server = config.tls
-    ? createHttpsServer(
-        {
-          ...slowClientLimits,
-          cert: readFileSync(config.tls.certFile),
-          key: readFileSync(config.tls.keyFile),
-        },
-        listener,
-      )
-    : createHttpServer(slowClientLimits, listener);
-  if (!config.trustProxy) capConnectionsPerAddress(server, config.maxConnectionsPerAddress);
-  server.on('upgrade', (req, socket, head) => hub.handleUpgrade(req, socket, head));
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const scheme = config.tls ? 'https' : 'http';
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  const url = `${scheme}://${host}:${port}`;
+  const { server, url, port } = await listenHttp(
+    config,
+    requestListener(deps, options.consumerFastPath !== false),
+    (req, socket, head) => hub.handleUpgrade(req, socket, head),
+  );
   logger.info(
     {
       url,

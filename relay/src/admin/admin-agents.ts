@@ -92,12 +92,12 @@ export function adminAgentRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   }));
   const streams = clusterQuery(deps, 'streams', none, () =>
     registry.list().map((e) => ({
-      id: e.id,
-      key_id: e.keyId,
+      id: e.request.requestId,
+      key_id: e.request.keyId,
       client_id: e.clientId ?? null,
       agent_id: e.agentId ?? null,
-      model: e.model,
-      stream: e.stream,
+      model: e.request.model,
+      stream: e.request.stream,
       started: e.startedAt.toISOString(),
       bytes: e.bytes,
       relay: relayId,

@@ -13,13 +13,14 @@ import type { ServerResponse } from 'node:http';
 import { type ErrorShape, errorResponse } from '../errors/error-shapes.js';
 import { RelayError, type RelayErrorCode, toRelayError } from '../errors/relay-error.js';
 import type { ResponseTap } from '../proxy/exchange.js';
-import type { MeteredRequest, MeteredUsage } from '../usage/metered-request.js';
+import type { RequestUsage } from '../proxy/observer.js';
+import type { MeteredRequest } from '../usage/metered-request.js';
 import { ANSWER_LIMIT, answerTooLarge } from './answer-limits.js';
 import { type ChatAnswer, ChatStreamReader, chatAnswerOf } from './bridge-answer.js';
 import { readToolReply, type ToolCall, ToolReplyStream, type ToolRequest } from './tool-prompt.js';
 
 /** How the answer ended, for the closing events or the whole object. */
-export type AnswerEnd = { finishReason: string | null; usage: MeteredUsage };
+export type AnswerEnd = { finishReason: string | null; usage: RequestUsage };
 
 /** A whole answer: its text and the tool calls parsed from it (none without tools). */
 export type WholeAnswer = ChatAnswer & { calls: ToolCall[] };

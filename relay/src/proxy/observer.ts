@@ -35,6 +35,14 @@ export type RequestUsage = {
   estimated: boolean;
 };
 
+/** The usage of a request that got no answer, or was not metered: nothing. */
+export const NO_USAGE: RequestUsage = Object.freeze({
+  promptTokens: 0,
+  completionTokens: 0,
+  totalTokens: 0,
+  estimated: false,
+});
+
 export type RequestRecord = {
   requestId: string;
   keyId: string;

@@ -1,11 +1,10 @@
 /** The exchanges in flight on this relay: for `GET /api/streams` and for draining on shutdown. */
 import { EventEmitter } from 'node:events';
+import type { ExchangeRequest } from './exchange-request.js';
 
 export type ExchangeInfo = {
-  id: string;
-  keyId: string;
-  model: string;
-  stream: boolean;
+  /** The consumer request it serves. */
+  readonly request: Pick<ExchangeRequest, 'requestId' | 'keyId' | 'model' | 'stream'>;
   startedAt: Date;
   readonly agentId: string | undefined;
   readonly clientId: string | undefined;

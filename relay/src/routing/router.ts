@@ -5,9 +5,9 @@
  * session (X-Session-Name) keeps its agent while that agent is alive and ready, and a later turn
  * of a conversation prefers the agent of the earlier ones (pins are per API key: sticky.ts).
  * Agents on this relay are preferred; agents on other relays of the cluster serve when no local
- * one can. When every candidate is at capacity the request waits in a bounded FIFO queue. The
- * Route it returns reports the attempt's outcome back (pins, cooldown); callers never see those
- * tables.
+ * one can. When every candidate is at capacity the request waits in a bounded FIFO queue
+ * (wait-queue.ts). The Route it returns reports the attempt's outcome back (pins, cooldown);
+ * callers never see those tables.
  */
 import { RelayError } from '../errors/relay-error.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
@@ -17,8 +17,10 @@ import { Cooldown, type CooldownState } from './cooldown.js';
 import type { RoutableAgent } from './routable-agent.js';
 import { modelCooldownKey, Route, type RouteFeedback } from './route.js';
 import { type Pin, type PinOutcome, type StickyStore, StickyTable } from './sticky.js';
+import { type QueueOptions, type Verdict, WaitQueue } from './wait-queue.js';
 
 export { Route } from './route.js';
+export type { QueueOptions } from './wait-queue.js';
 
 export type RouteRequest = {
   /** The consumer request's id. */
@@ -49,13 +51,6 @@ export type ClientVerdict = { admitted: true } | { admitted: false; retryAfterSe
  */
 export type ClientGate = (agent: RoutableAgent) => Promise<ClientVerdict>;
 
-export type QueueOptions = {
-  /** Most requests waiting at once (default 100). */
-  maxQueue: number;
-  /** Longest wait for capacity, in ms (default 30 000). */
-  maxWaitMs: number;
-};
-
 export type RouterOptions = {
   queue?: QueueOptions;
   cooldown?: Cooldown;
@@ -67,19 +62,12 @@ export type RouterOptions = {
   remoteAgents?: () => RoutableAgent[];
 };
 
-type Verdict = { route: Route } | { busy: true } | { error: RelayError };
-
-type Waiter = {
-  request: RouteRequest;
-  pinnedKey: string | undefined;
-  resolve(route: Route): void;
-  reject(error: RelayError): void;
-};
+/** A request in the wait queue, with the pin looked up for it once. */
+type Waiting = { request: RouteRequest; pinnedKey: string | undefined };
 
 export class Router {
   private readonly feedback: RouteFeedback;
-  private readonly queue: Waiter[] = [];
-  private readonly queueOptions: QueueOptions;
+  private readonly queue: WaitQueue<Waiting>;
   private readonly remoteAgents: () => RoutableAgent[];
 
   constructor(
@@ -94,7 +82,7 @@ export class Router {
         conversation: options.affinity ?? new StickyTable(),
       },
     };
-    this.queueOptions = options.queue ?? { maxQueue: 100, maxWaitMs: 30_000 };
+    this.queue = new WaitQueue(options.queue ?? { maxQueue: 100, maxWaitMs: 30_000 });
     this.remoteAgents = options.remoteAgents ?? (() => []);
     hub.on('capacity', () => this.capacityChanged());
   }
@@ -107,18 +95,12 @@ export class Router {
 
   /** Requests waiting for capacity. */
   get queueDepth(): number {
-    return this.queue.length;
+    return this.queue.depth;
   }
 
   /** Serves waiters in FIFO order while capacity lasts (call when remote capacity may have changed). */
   capacityChanged(): void {
-    for (let i = 0; i < this.queue.length; ) {
-      const waiter = this.queue[i]!;
-      const verdict = this.decide(waiter.request, waiter.pinnedKey);
-      if ('route' in verdict) waiter.resolve(verdict.route);
-      else if ('error' in verdict) waiter.reject(verdict.error);
-      else i++;
-    }
+    this.queue.serve(this.pickWaiting);
   }
 
   /** Finds (or waits for) an agent and reserves a slot on it; throws a RelayError when none will do. */
@@ -151,40 +133,11 @@ export class Router {
     const verdict = this.decide(request, pinnedKey);
     if ('route' in verdict) return verdict.route;
     if ('error' in verdict) throw verdict.error;
-    if (this.queue.length >= this.queueOptions.maxQueue) throw this.busyError('the wait queue is full');
-    const signal = request.signal();
-    if (signal.aborted) throw new RelayError('timeout', 'request ended while waiting for capacity');
-    return new Promise<Route>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        remove();
-        reject(this.busyError(`no capacity within ${this.queueOptions.maxWaitMs / 1000}s`));
-      }, this.queueOptions.maxWaitMs);
-      const onAbort = () => {
-        remove();
-        reject(new RelayError('timeout', 'request ended while waiting for capacity'));
-      };
-      const remove = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        const index = this.queue.indexOf(waiter);
-        if (index >= 0) this.queue.splice(index, 1);
-      };
-      const waiter: Waiter = {
-        request,
-        pinnedKey,
-        resolve: (route) => {
-          remove();
-          resolve(route);
-        },
-        reject: (error) => {
-          remove();
-          reject(error);
-        },
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(waiter);
-    });
+    return this.queue.wait({ request, pinnedKey }, request.signal);
   }
+
+  private readonly pickWaiting = (waiting: Waiting): Verdict =>
+    this.decide(waiting.request, waiting.pinnedKey);
 
   /**
    * Throws the 400 `prompt_too_long` when every ready agent serving one of `models` has a prompt
@@ -269,12 +222,5 @@ export class Router {
       return { route: new Route(agent, chosen.model, outcome, pin, this.feedback) };
     }
     return { busy: true };
-  }
-
-  private busyError(why: string): RelayError {
-    return new RelayError('rate_limit_exceeded', `every bridge is busy (${why}); retry shortly`, {
-      retryAfter: 2,
-      shouldRetry: true,
-    });
   }
 }

@@ -1,27 +1,21 @@
 /**
- * The agent hub: accepts agents' WebSockets (authenticated before the upgrade), keeps the live
- * sessions, and runs one heartbeat timer for all of them. On shutdown it tells every agent the
+ * The agent hub: accepts agents' WebSockets (authenticated before the upgrade: upgrade.ts), keeps
+ * the live sessions (session-roster.ts), and runs one heartbeat timer for all of them. On shutdown it tells every agent the
  * relay is going away (`goaway`), so each dials another relay while its streams here finish.
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  AGENT_CONNECT_PATH,
-  CloseCode,
-  type GoawayFrame,
-  SUBPROTOCOL,
-  TOKEN_ROTATED,
-} from '@arena-relay/shared';
+import { CloseCode, type GoawayFrame, SUBPROTOCOL } from '@arena-relay/shared';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
-import { RelayError, type RelayErrorCode } from '../errors/relay-error.js';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { AuthGuard } from '../security/auth-guard.js';
-import { generateId, hashSecret } from '../store/secrets.js';
-import { type Store, tokenAccepted } from '../store/store.js';
+import { generateId } from '../store/secrets.js';
+import type { Store } from '../store/store.js';
 import { AgentSession } from './agent-session.js';
-import { TOKEN_ROTATED_REASON, TokenRetirement } from './token-retirement.js';
-import { bearerToken, offersSubprotocol, refuseUpgrade } from './upgrade.js';
+import { SessionRoster } from './session-roster.js';
+import { TokenRetirement } from './token-retirement.js';
+import { type AdmittedUpgrade, admitUpgrade } from './upgrade.js';
 
 export type HubOptions = {
   store: Store;
@@ -52,12 +46,8 @@ export interface HubEvents {
 
 export class AgentHub extends EventEmitter<HubEvents> {
   /** Live sessions that completed hello, by session id. */
-  readonly sessions = new Map<string, AgentSession>();
-  private readonly pending = new Set<AgentSession>();
-  private readonly byAgentKey = new Map<string, AgentSession>();
-  /** Sessions a newer one of the same agent replaced: draining, closed once idle. */
-  private readonly replaced = new Set<AgentSession>();
-  private readonly perClient = new Map<string, number>();
+  readonly sessions: ReadonlyMap<string, AgentSession>;
+  private readonly roster: SessionRoster;
   private readonly retirement = new TokenRetirement();
   private readonly wss: WebSocketServer;
   private readonly timer: NodeJS.Timeout;
@@ -67,6 +57,8 @@ export class AgentHub extends EventEmitter<HubEvents> {
 
   constructor(private readonly options: HubOptions) {
     super();
+    this.roster = new SessionRoster(options.maxAgentsPerClient ?? 16);
+    this.sessions = this.roster.sessions;
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
@@ -77,71 +69,14 @@ export class AgentHub extends EventEmitter<HubEvents> {
     this.timer.unref();
   }
 
-  /** Handles an HTTP upgrade; answers 404/426/401 without upgrading when it must. */
+  /** Handles an HTTP upgrade; answers 404/426/401 without upgrading when it must (upgrade.ts). */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const path = (req.url ?? '').split('?')[0];
-    const refuse = (code: RelayErrorCode, message: string, retryAfter?: number) =>
-      refuseUpgrade(socket, new RelayError(code, message, { retryAfter }));
-    if (path !== AGENT_CONNECT_PATH) return refuse('not_found', 'not found');
-    if (this.closing || this.leaving) return refuse('shutting_down', 'relay is shutting down');
-    if (!offersSubprotocol(req)) {
-      return refuse('unsupported_subprotocol', `subprotocol ${SUBPROTOCOL} required`);
-    }
-    const address = this.options.remoteAddress(req);
-    const wait = this.options.authGuard?.retryAfter(address) ?? 0;
-    if (wait > 0) {
-      return refuse('too_many_auth_failures', 'too many failed authentication attempts; slow down', wait);
-    }
-    const token = bearerToken(req);
-    if (!token) {
-      this.options.authGuard?.failed(address);
-      return refuse('invalid_client_token', 'missing client token');
-    }
-    const tokenHash = hashSecret(token);
-    this.options.store.findClientToken(tokenHash).then(
-      (match) => {
-        if (!match) {
-          this.options.authGuard?.failed(address);
-          return refuse('invalid_client_token', 'invalid client token');
-        }
-        if (!tokenAccepted(match)) {
-          this.options.authGuard?.failed(address);
-          return refuse(TOKEN_ROTATED, TOKEN_ROTATED_REASON);
-        }
-        const { client } = match;
-        if (client.status === 'disabled') return refuse('client_disabled', 'client is disabled');
-        if (socket.destroyed) return;
-        this.wss.handleUpgrade(req, socket, head, (ws) => {
-          const sessionId = generateId('ses');
-          const session = new AgentSession(ws, {
-            sessionId,
-            relayId: this.options.relayId,
-            client,
-            remoteAddress: this.options.remoteAddress(req),
-            heartbeatMs: this.options.heartbeatMs,
-            streamWindow: this.options.streamWindow,
-            maxFrameBytes: this.options.maxFrameBytes,
-            helloTimeoutMs: this.options.helloTimeoutMs ?? 10_000,
-            // The socket ws now reads and writes: corked per turn to batch its writes.
-            socket,
-            logger: this.options.logger.child({ agentId: sessionId, clientId: client.id }),
-            onReady: (s) => this.onReady(s),
-            onClose: (s) => this.onClosed(s),
-            onCapacity: (s) => {
-              this.closeIfDrained(s);
-              this.emit('capacity', s);
-            },
-          });
-          this.retirement.admit(session, tokenHash, match.retiresAt);
-          this.pending.add(session);
-        });
-      },
-      (error: unknown) => {
-        this.options.logger.error({ err: error }, 'client lookup failed during upgrade');
-        refuse('store_unavailable', 'relay store unavailable');
-      },
-    );
+    const leaving = this.closing !== undefined || this.leaving !== undefined;
+    void admitUpgrade(req, socket, this.options, leaving).then((admitted) => {
+      if (!admitted || socket.destroyed) return;
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req, socket, admitted));
+    });
   }
 
   /** Sessions that completed hello. */
@@ -156,12 +91,10 @@ export class AgentHub extends EventEmitter<HubEvents> {
    * how many will.
    */
   closeClient(clientId: string, reason: string, retire?: TokenRetire): number {
-    if (retire) {
-      const sessions = [...this.pending, ...this.sessions.values()];
-      return this.retirement.retire(sessions, clientId, retire.currentTokenHash, retire.at);
-    }
+    const sessions = this.roster.all();
+    if (retire) return this.retirement.retire(sessions, clientId, retire.currentTokenHash, retire.at);
     let closed = 0;
-    for (const session of [...this.pending, ...this.sessions.values()]) {
+    for (const session of sessions) {
       if (session.client.id !== clientId) continue;
       session.close(CloseCode.POLICY, reason);
       closed++;
@@ -210,26 +143,44 @@ export class AgentHub extends EventEmitter<HubEvents> {
   close(): Promise<void> {
     this.closing ??= (async () => {
       clearInterval(this.timer);
-      for (const session of [...this.pending, ...this.sessions.values()]) {
-        session.close(CloseCode.GOING_AWAY, 'relay shutting down');
-      }
+      for (const session of this.roster.all()) session.close(CloseCode.GOING_AWAY, 'relay shutting down');
       await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     })();
     return this.closing;
   }
 
+  /** The upgraded socket becomes a session, pending until its hello. */
+  private accept(ws: WebSocket, req: IncomingMessage, socket: Duplex, admitted: AdmittedUpgrade): void {
+    const { client } = admitted;
+    const sessionId = generateId('ses');
+    const session = new AgentSession(ws, {
+      sessionId,
+      relayId: this.options.relayId,
+      client,
+      remoteAddress: this.options.remoteAddress(req),
+      heartbeatMs: this.options.heartbeatMs,
+      streamWindow: this.options.streamWindow,
+      maxFrameBytes: this.options.maxFrameBytes,
+      helloTimeoutMs: this.options.helloTimeoutMs ?? 10_000,
+      // The socket ws now reads and writes: corked per turn to batch its writes.
+      socket,
+      logger: this.options.logger.child({ agentId: sessionId, clientId: client.id }),
+      onReady: (s) => this.onReady(s),
+      onClose: (s) => this.onClosed(s),
+      onCapacity: (s) => {
+        this.roster.closeIfDrained(s);
+        this.emit('capacity', s);
+      },
+    });
+    this.retirement.admit(session, admitted.tokenHash, admitted.retiresAt);
+    this.roster.addPending(session);
+  }
+
   private onReady(session: AgentSession): void {
-    this.pending.delete(session);
-    const previous = this.byAgentKey.get(session.agentKey);
-    if (previous) this.replace(previous);
-    const siblings = this.perClient.get(session.client.id) ?? 0;
-    if (siblings >= (this.options.maxAgentsPerClient ?? 16)) {
+    if (!this.roster.admit(session)) {
       session.close(CloseCode.POLICY, 'too many agents connected for this client');
       return;
     }
-    this.sessions.set(session.id, session);
-    this.byAgentKey.set(session.agentKey, session);
-    this.countClient(session.client.id, 1);
     this.options.store.touchClient(session.client.id, new Date()).catch((error: unknown) => {
       this.options.logger.warn({ err: error }, 'could not record client last_seen');
     });
@@ -242,34 +193,6 @@ export class AgentHub extends EventEmitter<HubEvents> {
     this.emit('capacity', session);
   }
 
-  /**
-   * A new session of the same agent process took this one's place. Its socket may be stale
-   * (half-open after a network blip), or live and deliberately kept (the agent dialled this relay
-   * again after another relay's `goaway`, or a balancer sent it here twice): either way no new
-   * stream goes to it, and it closes once its streams in flight end, never cutting one. A socket
-   * that is really dead fails its pings and is cleared by the heartbeat, streams and all.
-   */
-  private replace(previous: AgentSession): void {
-    if (this.replaced.has(previous)) return;
-    previous.draining = true;
-    this.replaced.add(previous);
-    // No longer one of the client's agents: its successor takes its place in the count.
-    this.countClient(previous.client.id, -1);
-    this.closeIfDrained(previous);
-  }
-
-  private closeIfDrained(session: AgentSession): void {
-    // Reserved slots count: a request that reserved one opens its stream right after.
-    if (!this.replaced.has(session) || session.closed || session.streams.used > 0) return;
-    session.close(CloseCode.REPLACED, 'replaced by a new session of the same agent');
-  }
-
-  private countClient(clientId: string, by: number): void {
-    const count = (this.perClient.get(clientId) ?? 0) + by;
-    if (count > 0) this.perClient.set(clientId, count);
-    else this.perClient.delete(clientId);
-  }
-
   private sendGoaway(session: AgentSession): void {
     // Not routable from now on; `goingAway` tells routers the agent is moving, not gone.
     session.draining = true;
@@ -279,17 +202,11 @@ export class AgentHub extends EventEmitter<HubEvents> {
 
   private onClosed(session: AgentSession): void {
     this.retirement.forget(session);
-    this.pending.delete(session);
-    const wasReplaced = this.replaced.delete(session);
-    if (!this.sessions.delete(session.id)) return;
-    if (this.byAgentKey.get(session.agentKey) === session) this.byAgentKey.delete(session.agentKey);
-    if (!wasReplaced) this.countClient(session.client.id, -1);
-    this.emit('session-closed', session);
+    if (this.roster.remove(session)) this.emit('session-closed', session);
   }
 
   private heartbeat(): void {
     const now = Date.now();
-    for (const session of this.pending) session.heartbeat(now);
-    for (const session of this.sessions.values()) session.heartbeat(now);
+    for (const session of this.roster.all()) session.heartbeat(now);
   }
 }

@@ -1,8 +1,9 @@
 /**
- * One connected agent: what it advertised, and the parts that serve its socket (stream table and
- * credit, heartbeat, health calls, frame receiver, sender, `open` encoder) behind the
- * RoutableAgent surface the router uses. A frame that breaks the protocol closes this socket and
- * fails its streams; nothing thrown ever leaves a socket event handler.
+ * One connected agent: what it advertised (set by its session frames: session-frames.ts), and the
+ * parts that serve its socket (stream table and credit, heartbeat, health calls, frame receiver,
+ * sender, `open` encoder) behind the RoutableAgent surface the router uses. A frame that breaks
+ * the protocol closes this socket and fails its streams; nothing thrown ever leaves a socket
+ * event handler.
  */
 import {
   Breach,
@@ -19,16 +20,17 @@ import type { OpenRequest, RoutableAgent } from '../routing/routable-agent.js';
 import type { ClientRecord } from '../store/store.js';
 import { ewma } from './ewma.js';
 import { FrameReceiver, type ReceiverHost, type SessionFrame } from './frame-receiver.js';
-import { checkHello, welcomeFrame } from './handshake.js';
+import { welcomeFrame } from './handshake.js';
 import { HealthCalls } from './health-calls.js';
 import { Liveness } from './liveness.js';
 import { Sender } from './sender.js';
+import { type AdvertisingSession, applySessionFrame } from './session-frames.js';
 import type { SessionOptions, SessionSocket } from './session-options.js';
 import type { StreamHandle, StreamHandlers } from './stream.js';
 import { type OpenTarget, openStream } from './stream-opener.js';
 import { StreamTable } from './stream-table.js';
 
-export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
+export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget, AdvertisingSession {
   readonly id: string;
   readonly client: ClientRecord;
   readonly relayId: string;
@@ -51,7 +53,8 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   /** Moving average of time to first byte, in ms (routing/ewma.ts). */
   ttfbEwmaMs: number | undefined;
   readonly streams: StreamTable;
-  private sharedSlots: number | undefined;
+  /** The agent's share of slots on this socket, when it shares max_concurrency among relays. */
+  slotShare: number | undefined;
   private readonly liveness: Liveness;
   private readonly healthCalls: HealthCalls;
   readonly sender: Sender;
@@ -111,7 +114,7 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
    * frames) when it shares max_concurrency among sockets to several relays, else all of it.
    */
   get slots(): number {
-    return this.sharedSlots ?? this.maxConcurrency;
+    return this.slotShare ?? this.maxConcurrency;
   }
 
   /** Share of capacity in use, reservations included (0 = idle, 1 = full). */
@@ -192,33 +195,21 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   }
 
   onSessionFrame(frame: SessionFrame): void {
-    switch (frame.type) {
-      case 'hello':
-        return this.onHello(frame);
-      case 'models':
-        this.models = new Set(frame.models);
-        this.options.onCapacity(this);
-        return;
-      case 'ready':
-        this.ready = frame.ready;
-        this.readyReason = frame.reason;
-        this.readyCode = frame.ready ? undefined : frame.code;
-        // Another bridge may answer at the agent's address after an outage: its dialect and limit.
-        if (frame.dialect !== undefined && this.hello) {
-          this.hello.dialect = frame.dialect;
-          this.hello.promptLimitChars = frame.promptLimitChars;
-        }
-        if (frame.ready) this.options.onCapacity(this);
-        return;
-      case 'capacity':
-        this.sharedSlots = frame.slots;
-        // The echo tells the agent this share is in force: opens sent before it arrive first.
-        this.send(frame);
-        this.options.onCapacity(this);
-        return;
-      case 'health':
-        return this.healthCalls.answer(frame);
-    }
+    applySessionFrame(this, frame);
+  }
+
+  welcomed(): void {
+    clearTimeout(this.helloTimer);
+    this.send(welcomeFrame(this.options, this.protocol));
+    this.options.onReady(this);
+  }
+
+  capacityChanged(): void {
+    this.options.onCapacity(this);
+  }
+
+  answerHealth(frame: HealthFrame): void {
+    this.healthCalls.answer(frame);
   }
 
   onStreamEnded(): void {
@@ -234,22 +225,6 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
     this.ws.close(code, closeReason(reason));
     // A peer that never answers the close handshake must not hold the socket.
     setTimeout(() => this.ws.terminate(), 1000).unref();
-  }
-
-  private onHello(frame: HelloFrame): void {
-    if (this.hello) return this.fail(CloseCode.PROTOCOL_ERROR, 'hello sent twice', Breach.HANDSHAKE_REPEATED);
-    const verdict = checkHello(frame, this.client.id);
-    if (!verdict.ok) return this.fail(verdict.code, verdict.reason, verdict.breach);
-    clearTimeout(this.helloTimer);
-    this.hello = frame;
-    this.protocol = verdict.protocol;
-    this.openHeaders = frame.openHeaders !== false;
-    this.models = new Set(frame.models);
-    this.ready = frame.ready;
-    this.readyReason = frame.readyReason;
-    this.sharedSlots = frame.slots;
-    this.send(welcomeFrame(this.options, this.protocol));
-    this.options.onReady(this);
   }
 
   private markClosed(reason: string): void {

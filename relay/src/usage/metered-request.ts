@@ -8,14 +8,11 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { ResponseTap } from '../proxy/exchange.js';
-import type { RequestUsage } from '../proxy/observer.js';
+import { NO_USAGE, type RequestUsage } from '../proxy/observer.js';
 import { ContentCounter } from './content-counter.js';
 import { estimateTokens, promptChars } from './estimate.js';
 
 const DONE = Buffer.from('data: [DONE]\n\n');
-
-/** Estimated always, for now: see `usage()`. */
-export type MeteredUsage = RequestUsage;
 
 export type MeteredRequestInit = {
   requestId: string;
@@ -47,7 +44,7 @@ export class MeteredRequest implements ResponseTap {
   /** Bytes of DONE held back (only with include_usage). */
   private held = 0;
   private chunkId: string | undefined;
-  private computed: MeteredUsage | undefined;
+  private computed: RequestUsage | undefined;
 
   constructor(readonly init: MeteredRequestInit) {}
 
@@ -94,10 +91,10 @@ export class MeteredRequest implements ResponseTap {
    * claims in `end` is never believed (it would feed reports, prices and token budgets).
    * Nothing counts for a request that got no answer (`answered` false).
    */
-  usage(answered: boolean): MeteredUsage {
+  usage(answered: boolean): RequestUsage {
     if (this.computed) return this.computed;
     if (!answered) {
-      this.computed = { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false };
+      this.computed = NO_USAGE;
       return this.computed;
     }
     const promptTokens = this.promptTokens();
@@ -111,7 +108,7 @@ export class MeteredRequest implements ResponseTap {
     return this.computed;
   }
 
-  private usageEvent(usage: MeteredUsage): string {
+  private usageEvent(usage: RequestUsage): string {
     const chunk = {
       id: this.chunkId,
       object: 'chat.completion.chunk',

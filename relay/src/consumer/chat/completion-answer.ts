@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RelayError } from '../../errors/relay-error.js';
-import type { MeteredUsage } from '../../usage/metered-request.js';
+import type { RequestUsage } from '../../proxy/observer.js';
 import { sseData } from '../sse.js';
 import type { ToolCall } from '../tool-prompt.js';
 import type { AnswerEnd, AnswerWriter, WholeAnswer } from '../translated-answer.js';
@@ -20,7 +20,7 @@ function finishReason(reason: string | null): string {
   return reason ?? 'stop';
 }
 
-const usageOf = (u: MeteredUsage) => ({
+const usageOf = (u: RequestUsage) => ({
   prompt_tokens: u.promptTokens,
   completion_tokens: u.completionTokens,
   total_tokens: u.totalTokens,

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { responsesError } from '../../errors/error-shapes.js';
 import type { RelayError } from '../../errors/relay-error.js';
-import type { MeteredUsage } from '../../usage/metered-request.js';
+import type { RequestUsage } from '../../proxy/observer.js';
 import { answerTooLarge, STREAMED_TEXT_LIMIT } from '../answer-limits.js';
 import { sseEvent } from '../sse.js';
 import type { ToolCall } from '../tool-prompt.js';
@@ -47,7 +47,7 @@ function ending(finishReason: string | null) {
   return { status: 'completed', incomplete_details: null };
 }
 
-const usageOf = (u: MeteredUsage) => ({
+const usageOf = (u: RequestUsage) => ({
   input_tokens: u.promptTokens,
   input_tokens_details: { cached_tokens: 0 },
   output_tokens: u.completionTokens,
@@ -192,7 +192,7 @@ export class ResponsesAnswer implements AnswerWriter {
     return sseEvent(type, { type, sequence_number: this.#sequence++, ...data });
   }
 
-  #response(state: { status: string; incomplete_details: unknown }, usage: MeteredUsage | null) {
+  #response(state: { status: string; incomplete_details: unknown }, usage: RequestUsage | null) {
     const r = this.request;
     return {
       id: this.#id,
