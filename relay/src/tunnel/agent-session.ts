@@ -37,8 +37,6 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   hello: HelloFrame | undefined;
   /** The protocol revision agreed in hello/welcome (1 until then). */
   protocol = PROTOCOL_VERSION;
-  /** The agent reads `open.headers`: only an agent whose hello says `openHeaders: false` does not. */
-  openHeaders = true;
   models: ReadonlySet<string> = new Set();
   ready = false;
   readyReason: string | undefined;
@@ -243,7 +241,6 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
     clearTimeout(this.helloTimer);
     this.hello = frame;
     this.protocol = verdict.protocol;
-    this.openHeaders = frame.openHeaders !== false;
     this.models = new Set(frame.models);
     this.ready = frame.ready;
     this.readyReason = frame.readyReason;

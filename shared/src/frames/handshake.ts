@@ -50,6 +50,12 @@ export const helloFrame = z.object({
    * older agent, whose schema requires them; they are sent.
    */
   openHeaders: z.boolean().optional(),
+  /**
+   * True: the agent writes `open.model` into a body the relay flags `rerouted` (protocol 2), so
+   * the relay sends the consumer's body bytes untouched even when it routed another model than
+   * the body names. Absent: an older agent; the relay writes the routed model into the body.
+   */
+  routedModel: z.boolean().optional(),
 });
 
 export const welcomeFrame = z.object({

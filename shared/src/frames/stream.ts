@@ -31,7 +31,7 @@ export type StreamErrorCode = z.infer<typeof streamErrorCode>;
 /**
  * Opens a stream. v1: the request body as a JSON value in `body`. v2: no `body`; `bodyBytes`
  * says how many bytes of it follow in BODY data frames (absent: the request has none), and
- * `model` names the model for the agent's logs.
+ * `model` names the model the relay routed.
  */
 export const openFrame = z.object({
   type: z.literal('open'),
@@ -43,6 +43,12 @@ export const openFrame = z.object({
   body: z.unknown().optional(),
   bodyBytes: z.number().int().min(1).max(MAX_OPEN_FRAME_BYTES).optional(),
   model: z.string().max(256).optional(),
+  /**
+   * The body names another model than `model` (an alias or a fallback was routed): the agent
+   * writes `model` into the body's JSON object before it goes to the bridge. Sent only with
+   * `bodyBytes` and `model`, and only to an agent whose hello said `routedModel: true`.
+   */
+  rerouted: z.literal(true).optional(),
 });
 
 export const headFrame = z.object({
