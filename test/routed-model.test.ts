@@ -5,13 +5,17 @@
  * such hello field, protocol 2 or 1); when the consumer asked for the model that serves, the
  * bridge gets the consumer's bytes exactly.
  */
+
+import { randomBytes } from 'node:crypto';
 import { type HelloFrame, PROTOCOLS } from '@arena-relay/shared';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startPassthroughAgent } from './support/passthrough-agent.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
+import { keysUnder, REDIS_TEST_URL } from './support/store-backends.js';
 
 /** A body as a consumer might write it: odd spacing, escapes, non-ASCII, a key after `model`. */
 const handWritten = (model: string) =>
@@ -100,5 +104,31 @@ describe('the routed model', () => {
     ]);
     // The passthrough agent does not write the model in: the bridge sees the consumer's words.
     expect(JSON.parse(bridge.requests.at(-1)!.raw.toString()).model).toBe('fast');
+  });
+
+  it('an aliased request reaches the bridge with the routed model when the agent is on another relay', async () => {
+    const prefix = `arena-test-${randomBytes(6).toString('hex')}:`;
+    track({
+      async close() {
+        const redis = new Redis(REDIS_TEST_URL);
+        const keys = await keysUnder(redis, prefix);
+        if (keys.length) await redis.del(...keys);
+        redis.disconnect();
+      },
+    });
+    const options = { redisUrl: REDIS_TEST_URL, redisPrefix: prefix, clusterHeartbeatMs: 250 };
+    const a = await startTestRelay(options);
+    const b = await startTestRelay(options);
+    const bridge = track(await startFakeBridge({ models: ['gpt-5'] }));
+    const { token } = await a.createClient();
+    const { key } = await a.createKey();
+    await a.admin('PUT', '/api/aliases/fast', { models: ['gpt-5'] });
+    await startTestAgent(b.url, token, bridge.url); // the agent sits on relay B
+    await expect.poll(() => a.router.models()).toContain('gpt-5');
+    const body = handWritten('fast');
+    const received = await served(a, key, body, bridge);
+    expect(JSON.parse(received.toString())).toEqual({ ...JSON.parse(body.toString()), model: 'gpt-5' });
+    // Asked and routed the same: the consumer's bytes, across both relays.
+    expect((await served(a, key, handWritten('gpt-5'), bridge)).equals(handWritten('gpt-5'))).toBe(true);
   });
 });
