@@ -6,16 +6,14 @@
  * bridge gets the consumer's bytes exactly.
  */
 
-import { randomBytes } from 'node:crypto';
 import { type HelloFrame, PROTOCOLS } from '@arena-relay/shared';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startPassthroughAgent } from './support/passthrough-agent.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
-import { keysUnder, REDIS_TEST_URL } from './support/store-backends.js';
+import { startTestCluster } from './support/relay-cluster.js';
 
 /** A body as a consumer might write it: odd spacing, escapes, non-ASCII, a key after `model`. */
 const handWritten = (model: string) =>
@@ -107,18 +105,8 @@ describe('the routed model', () => {
   });
 
   it('an aliased request reaches the bridge with the routed model when the agent is on another relay', async () => {
-    const prefix = `arena-test-${randomBytes(6).toString('hex')}:`;
-    track({
-      async close() {
-        const redis = new Redis(REDIS_TEST_URL);
-        const keys = await keysUnder(redis, prefix);
-        if (keys.length) await redis.del(...keys);
-        redis.disconnect();
-      },
-    });
-    const options = { redisUrl: REDIS_TEST_URL, redisPrefix: prefix, clusterHeartbeatMs: 250 };
-    const a = await startTestRelay(options);
-    const b = await startTestRelay(options);
+    const { relays } = await startTestCluster(2);
+    const [a, b] = relays as [TestRelay, TestRelay];
     const bridge = track(await startFakeBridge({ models: ['gpt-5'] }));
     const { token } = await a.createClient();
     const { key } = await a.createKey();

@@ -4,11 +4,10 @@
  * the bridge sees it; any other body reaches the bridge byte for byte; a rerouted body that is
  * not a JSON object fails its stream (protocol_error), never the agent.
  */
-import { DataKind, encodeDataFrame, PROTOCOL_V2 } from '@arena-relay/shared';
+import { DataKind, encodeDataFrame } from '@arena-relay/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SSE_DONE, sseChunk, startSse } from './test-support/fake-bridge.js';
 import type { RelayConnection } from './test-support/fake-relay.js';
-import { type Harness, startHarness } from './test-support/harness.js';
+import { type Harness, startV2Harness } from './test-support/harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -16,11 +15,7 @@ afterEach(async () => {
 });
 
 async function start(): Promise<RelayConnection> {
-  h = await startHarness({ relay: { welcome: { protocol: PROTOCOL_V2 } } });
-  h.bridge.chat = (_req, res) => {
-    startSse(res);
-    res.end(`${sseChunk('ok')}${SSE_DONE}`);
-  };
+  h = await startV2Harness();
   return h.relay.connection();
 }
 
