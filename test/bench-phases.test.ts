@@ -62,7 +62,7 @@ describe('bench phases', () => {
           frames: [server, hono, ['parseChat', `${ROOT}/relay/src/consumer/chat/chat-schema.ts`], zod],
           us: 1000,
         },
-        { frames: [receiver, ['decodeFrame', `${ROOT}/shared/src/frames.ts`], zod], us: 700 },
+        { frames: [receiver, ['decodeFrame', `${ROOT}/shared/src/frames/codec.ts`], zod], us: 700 },
         { frames: [server, hono, ['authenticate', `${ROOT}/relay/src/security/auth.ts`]], us: 400 },
         { frames: [server, hono, ['pick', `${ROOT}/relay/src/routing/router.ts`]], us: 250 },
         {

@@ -3,11 +3,10 @@
  * stream and never reaches the bridge, whose every request is recorded; the socket and the
  * agent's other streams carry on.
  */
-import { DataKind, encodeDataFrame, PROTOCOL_V2 } from '@arena-relay/shared';
+import { DataKind, encodeDataFrame } from '@arena-relay/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SSE_DONE, sseChunk, startSse } from './test-support/fake-bridge.js';
 import type { RelayConnection } from './test-support/fake-relay.js';
-import { type Harness, startHarness } from './test-support/harness.js';
+import { type Harness, startV2Harness } from './test-support/harness.js';
 
 const CHAT = { model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }], stream: true };
 
@@ -17,11 +16,7 @@ afterEach(async () => {
 });
 
 async function start(): Promise<RelayConnection> {
-  h = await startHarness({ relay: { welcome: { protocol: PROTOCOL_V2 } } });
-  h.bridge.chat = (_req, res) => {
-    startSse(res);
-    res.end(`${sseChunk('ok')}${SSE_DONE}`);
-  };
+  h = await startV2Harness();
   return h.relay.connection();
 }
 

@@ -46,6 +46,8 @@ describe('agent ⇄ bridge', () => {
       pushedSettings: true,
       // It never reads the consumer's headers: the relay leaves them out of `open`.
       openHeaders: false,
+      // It writes a rerouted model into the body itself: the relay sends the consumer's bytes.
+      routedModel: true,
       // `bridge: auto` found v2.7.6 from its model list; it has no known prompt limit.
       dialect: 'lmarenabridge-v2',
     });

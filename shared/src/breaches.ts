@@ -32,8 +32,13 @@ export const Breach = {
   STREAM_ORDER: 'TUNNEL_ERR_STREAM_ORDER',
   /** More data than the stream's credit allows. */
   CREDIT_EXCEEDED: 'TUNNEL_ERR_CREDIT_EXCEEDED',
-  /** An `open` whose body announcement breaks the socket's protocol (bodyBytes on v1, body and bodyBytes). */
+  /**
+   * An `open` whose body announcement breaks the socket's protocol (bodyBytes on v1, body and
+   * bodyBytes, `rerouted` without bodyBytes and model).
+   */
   BODY_ANNOUNCEMENT: 'TUNNEL_ERR_BODY_ANNOUNCEMENT',
+  /** A body flagged `rerouted` that is not a JSON object: the agent cannot write the model into it. */
+  ROUTED_BODY: 'TUNNEL_ERR_ROUTED_BODY',
   /** BODY bytes for a stream that expects none (more), or past the announced length. */
   BODY_OVERRUN: 'TUNNEL_ERR_BODY_OVERRUN',
   /** An `open` for a request outside the agent's allow-list (method, path). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BRIDGE_REASON_FIXES, BRIDGE_REASON_WORDS, bridgeReasonCode } from './bridge-reasons.js';
-import { parseAgentFrame } from './frames.js';
+import { parseAgentFrame } from './frames/index.js';
 
 describe('bridge reason codes', () => {
   it('has a plain-language fix for every code', () => {

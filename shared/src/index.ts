@@ -6,7 +6,7 @@ export * from './close-codes.js';
 export * from './config.js';
 export * from './cork.js';
 export * from './data-frame.js';
-export * from './frames.js';
+export * from './frames/index.js';
 export * from './json.js';
 export * from './log-redaction.js';
 export * from './loopback.js';

@@ -4,7 +4,7 @@
  * non-2xx answer becomes an `error` frame, as every agent has always done. What the relay does with
  * such an agent is the relay's own guarantee (relay/src/proxy/answer-guard.ts).
  */
-import { DataKind, decodeDataFrame, type OpenFrame } from '@arena-relay/shared';
+import { DataKind, decodeDataFrame, type HelloFrame, type OpenFrame } from '@arena-relay/shared';
 import { connectRawAgent, type RawAgent } from './raw-agent.js';
 
 export type PassthroughAgent = RawAgent & {
@@ -22,10 +22,12 @@ export async function startPassthroughAgent(
     upstream: string;
     models: string[];
     authorization?: string;
+    /** More of the hello (e.g. `protocols: [1, 2]`): by default a v1 agent's. */
+    hello?: Partial<HelloFrame>;
   },
 ): Promise<PassthroughAgent> {
   const raw = await connectRawAgent(relayUrl, token, {
-    hello: { models: options.models, maxConcurrency: 16 },
+    hello: { models: options.models, maxConcurrency: 16, ...options.hello },
   });
   const agent = Object.assign(raw, { opened: [] as OpenFrame[], cancelled: [] as number[] });
   const aborts = new Map<number, AbortController>();

@@ -1,9 +1,11 @@
 /** Test helper: a fake bridge, a fake relay and an agent between them, closed together. */
+
+import { PROTOCOL_V2 } from '@arena-relay/shared';
 import type { Agent, AgentOptions } from '../agent.js';
 import { startAgent } from '../agent.js';
 import { loadConfig } from '../config/load-config.js';
 import type { AgentConfig } from '../config/schema.js';
-import { FakeBridge } from './fake-bridge.js';
+import { FakeBridge, SSE_DONE, sseChunk, startSse } from './fake-bridge.js';
 import { FakeRelay, type FakeRelayOptions } from './fake-relay.js';
 
 export type Harness = {
@@ -46,4 +48,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await bridge.close();
     },
   };
+}
+
+/** A harness whose relay chose protocol 2 (bodies in BODY frames) and whose bridge streams `ok`. */
+export async function startV2Harness(): Promise<Harness> {
+  const h = await startHarness({ relay: { welcome: { protocol: PROTOCOL_V2 } } });
+  h.bridge.chat = (_req, res) => {
+    startSse(res);
+    res.end(`${sseChunk('ok')}${SSE_DONE}`);
+  };
+  return h;
 }

@@ -63,6 +63,8 @@ export class Announcer {
       // The agent builds the bridge's request from the path, the body and its own key: the
       // consumer's headers in `open` would cross the socket for nothing.
       openHeaders: false,
+      // The relay leaves the consumer's body as it came, and this agent writes in the routed model.
+      routedModel: true,
       dialect: bridge.dialect.name,
     };
     const limit = bridge.dialect.promptLimitChars;

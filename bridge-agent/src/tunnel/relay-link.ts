@@ -1,15 +1,13 @@
 /**
- * The dialer of one of the agent's links to a relay: builds the WebSocket (relay-socket.ts), keeps the TLS bookkeeping and reconnects with full-jitter backoff; what is said on an open
- * socket (hello, welcome, liveness, frames) is its session's (relay-session.ts). Given several
- * addresses it moves to the next one on every reconnect, so the agents of a relay that dies land
- * on the survivors. Refusals no retry can fix (relay-refusal.ts; close 4003 on a live socket; an
- * untrusted certificate at every address) are fatal.
+ * The dialer of one of the agent's links to a relay: builds the WebSocket (relay-socket.ts), keeps
+ * the TLS bookkeeping and reconnects when the socket closes, when and where redial.ts says; what
+ * is said on an open socket (hello, welcome, liveness, frames) is its session's (relay-session.ts).
+ * Refusals no retry can fix (relay-refusal.ts; close 4003 on a live socket; an untrusted
+ * certificate at every address) are fatal.
  */
 import { EventEmitter } from 'node:events';
 import {
-  type BackoffOptions,
   CloseCode,
-  fullJitterDelay,
   type HelloFrame,
   REFUSAL_HEADER,
   stripControls,
@@ -20,6 +18,7 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import type { ChosenProxy } from '../config/proxy-url.js';
 import type { FrameDispatcher } from './frame-dispatcher.js';
+import { Redial, type RedialOptions } from './redial.js';
 import { describeProxyError, proxyAgent } from './relay-proxy.js';
 import { FatalLinkError, refusalOf, TOKEN_ROTATED_MESSAGE } from './relay-refusal.js';
 import { RelaySession, WELCOME_TIMEOUT_MS } from './relay-session.js';
@@ -27,13 +26,11 @@ import { openRelaySocket } from './relay-socket.js';
 import type { SessionChannel } from './relay-stream.js';
 import { describeCertificateError, RelayTrust } from './relay-tls.js';
 
-export type LinkOptions = {
+export type LinkOptions = RedialOptions & {
   /** This link's id among the agent's links, handed to the dispatcher with every frame. */
   id: number;
   /** Where the session hands every relay frame after `welcome`. */
   dispatch: FrameDispatcher;
-  /** `ws(s)://…/agent/connect` addresses, dialled in turn starting with the first. At least one. */
-  urls: readonly string[];
   token: string;
   /** PEM file of CA certificates trusted for `wss://` besides the system's roots. Read once, here. */
   caFile?: string;
@@ -44,16 +41,6 @@ export type LinkOptions = {
   logger: Logger;
   /** Default WELCOME_TIMEOUT_MS. */
   welcomeTimeoutMs?: number;
-  /**
-   * Chooses the address of each dial, given the one used last (undefined on the first). By
-   * default the addresses are taken in turn, starting with the first.
-   */
-  pickUrl?: (previous: string | undefined) => string;
-  /**
-   * Reconnect delays: 0.5 s doubling to a 30 s cap, full jitter, by default. With several
-   * addresses the delay grows once per round through them, not per address.
-   */
-  backoff?: BackoffOptions;
 };
 
 type LinkEvents = {
@@ -84,22 +71,21 @@ export class RelayLink extends EventEmitter<LinkEvents> {
   readonly #options: LinkOptions;
   readonly #log: Logger;
   readonly #trust: RelayTrust;
+  readonly #redial: Redial;
   #conn: Connection | undefined;
   /** The address dialled now, or last. */
   #url: string;
-  /** Dials that failed or closed since the last welcome. */
-  #failures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   #closing: Promise<void> | undefined;
 
   constructor(options: LinkOptions) {
     super();
-    if (options.urls.length === 0) throw new Error('RelayLink needs at least one relay URL');
+    this.#redial = new Redial(options);
     this.#options = options;
     this.#log = options.logger;
     this.#trust = new RelayTrust(options.caFile, options.urls);
-    this.#url = options.pickUrl?.(undefined) ?? options.urls[0]!;
+    this.#url = this.#redial.next(undefined);
   }
 
   /** The relay address in use, or dialled last while disconnected. */
@@ -122,11 +108,10 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     clearTimeout(this.#retryTimer);
     const conn = this.#conn;
     if (conn) {
-      const timer = setTimeout(() => {
-        conn.session.reason ??= 'the relay did not close its socket after going away';
-        conn.ws.close(CloseCode.GOING_AWAY, 'relay went away');
-        setTimeout(() => conn.ws.terminate(), 2_000).unref();
-      }, afterMs);
+      const timer = setTimeout(
+        () => shut(conn, 'the relay did not close its socket after going away', 'relay went away'),
+        afterMs,
+      );
       timer.unref();
       conn.ws.once('close', () => clearTimeout(timer));
     }
@@ -146,10 +131,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
     this.#closing = new Promise((resolve) => {
       if (!conn || conn.ws.readyState === WebSocket.CLOSED) return resolve();
       conn.ws.once('close', () => resolve());
-      conn.session.reason ??= 'closed by the agent';
-      conn.ws.close(CloseCode.GOING_AWAY, 'agent shutting down');
-      // A relay that never answers the closing handshake must not hold the agent.
-      setTimeout(() => conn.ws.terminate(), 2_000).unref();
+      shut(conn, 'closed by the agent', 'agent shutting down');
     });
     return this.#closing;
   }
@@ -194,7 +176,7 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       },
       welcomed: (welcome, channel) => {
         this.session = welcome;
-        this.#failures = 0;
+        this.#redial.welcomed();
         this.#trust.welcomed();
         this.#emitSafely('connected', welcome, channel);
       },
@@ -229,23 +211,16 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       this.#emitSafely('fatal', conn.fatal);
       return;
     }
-    const count = this.#options.urls.length;
-    const delay = fullJitterDelay(Math.floor(this.#failures++ / count), this.#options.backoff);
+    const delay = this.#redial.delay();
     this.reconnects++;
     this.#log.info(
       { reason: why, breach: conn.session.breach, delayMs: delay },
       'relay link down: reconnecting',
     );
     this.#retryTimer = setTimeout(() => {
-      // Chosen at dial time, not now: the other links may have moved meanwhile.
-      this.#url = this.#options.pickUrl?.(conn.url) ?? this.#nextInTurn(conn.url);
+      this.#url = this.#redial.next(conn.url);
       this.#dial();
     }, delay);
-  }
-
-  #nextInTurn(previous: string): string {
-    const urls = this.#options.urls;
-    return urls[(urls.indexOf(previous) + 1) % urls.length]!;
   }
 
   /** Listeners run inside socket handlers: nothing they throw may escape. */
@@ -256,4 +231,12 @@ export class RelayLink extends EventEmitter<LinkEvents> {
       this.#log.error({ err: error, event }, 'relay link listener threw');
     }
   }
+}
+
+/** Closes `conn` with 1001, and drops it if the relay does not answer the closing handshake. */
+function shut(conn: Connection, why: string, words: string): void {
+  conn.session.reason ??= why;
+  conn.ws.close(CloseCode.GOING_AWAY, words);
+  // A relay that never answers the closing handshake must not hold the agent.
+  setTimeout(() => conn.ws.terminate(), 2_000).unref();
 }

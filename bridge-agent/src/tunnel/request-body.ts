@@ -1,9 +1,11 @@
 /**
  * A v2 request body arriving in BODY data frames after its `open`: the payloads are kept as
  * they came (views of the received frames, no copy, no decoding) until exactly the announced
- * number of bytes is in; one byte more is a protocol error.
+ * number of bytes is in; one byte more is a protocol error. A body the `open` flags `rerouted`
+ * gets the routed model written in once complete (routed-model.ts).
  */
 import { Breach, type OpenFrame, PROTOCOL_V2, type ProtocolBreach } from '@arena-relay/shared';
+import { writeRoutedModel } from './routed-model.js';
 
 export type BodyProgress = { ok: true; complete: boolean } | { ok: false; reason: string };
 
@@ -50,6 +52,8 @@ export class RequestBody {
 
 /** Why an `open` breaks the body rules of the socket's `protocol`; undefined when it does not. */
 export function openBreach(open: OpenFrame, protocol: number): string | undefined {
+  if (open.rerouted && (open.bodyBytes === undefined || open.model === undefined))
+    return `the open of stream ${open.stream} is rerouted without bodyBytes and model`;
   if (open.bodyBytes === undefined) return undefined;
   if (protocol < PROTOCOL_V2)
     return `the open of stream ${open.stream} announces bodyBytes on a protocol 1 socket`;
@@ -69,7 +73,7 @@ export type BodyBreach = ProtocolBreach & { scope: 'stream' | 'socket' };
 export class BodyIntake {
   readonly #waiting = new Map<
     number,
-    { body: RequestBody; start: (bytes: Buffer | readonly Buffer[]) => void }
+    { body: RequestBody; model: string | undefined; start: (bytes: Buffer | readonly Buffer[]) => void }
   >();
   /** The highest stream id an `open` named on this socket (the relay hands ids out in order). */
   #lastOpened = 0;
@@ -79,9 +83,13 @@ export class BodyIntake {
     if (stream > this.#lastOpened) this.#lastOpened = stream;
   }
 
-  /** `stream` awaits `bytes` of body; `start` runs once they are all in. */
-  expect(stream: number, bytes: number, start: (bytes: Buffer | readonly Buffer[]) => void): void {
-    this.#waiting.set(stream, { body: new RequestBody(stream, bytes), start });
+  /**
+   * `open` (checked by openBreach) awaits its `bodyBytes`; `start` runs once they are all in,
+   * with the routed model written in when the open is `rerouted`.
+   */
+  expect(open: OpenFrame, bytes: number, start: (bytes: Buffer | readonly Buffer[]) => void): void {
+    const model = open.rerouted ? open.model : undefined;
+    this.#waiting.set(open.stream, { body: new RequestBody(open.stream, bytes), model, start });
   }
 
   /** The stream ended: its body is no longer awaited. */
@@ -113,10 +121,15 @@ export class BodyIntake {
       this.#waiting.delete(stream);
       return { scope: 'stream', code: Breach.BODY_OVERRUN, reason: progress.reason };
     }
-    if (progress.complete) {
-      this.#waiting.delete(stream);
+    if (!progress.complete) return undefined;
+    this.#waiting.delete(stream);
+    if (waiting.model === undefined) {
       waiting.start(waiting.body.bytes());
+      return undefined;
     }
+    const routed = writeRoutedModel(stream, waiting.body.bytes(), waiting.model);
+    if (!routed.ok) return { scope: 'stream', code: Breach.ROUTED_BODY, reason: routed.reason };
+    waiting.start(routed.bytes);
     return undefined;
   }
 }

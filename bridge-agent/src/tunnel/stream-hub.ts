@@ -220,7 +220,7 @@ export class StreamHub {
     const start = (body?: Buffer | readonly Buffer[]) =>
       forward(bridge, frame, stream, (failure) => readiness.chatFailed(failure), body);
     if (frame.bodyBytes === undefined) start();
-    else bodies.expect(frame.stream, frame.bodyBytes, start);
+    else bodies.expect(frame, frame.bodyBytes, start);
   }
 
   #finished(

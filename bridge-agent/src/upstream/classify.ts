@@ -12,7 +12,7 @@ import {
 } from '@arena-relay/shared';
 import { inEnglish } from './bridge-words.js';
 
-/** An upstream failure as it goes into an `error` frame (see `errorFrame` in shared/src/frames.ts). */
+/** An upstream failure as it goes into an `error` frame (see `errorFrame` in shared/src/frames/stream.ts). */
 export type UpstreamFailure = {
   code: StreamErrorCode;
   message: string;

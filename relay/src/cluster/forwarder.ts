@@ -80,7 +80,9 @@ export class Forwarder {
     );
     this.publish(
       agent.relayId,
-      // The body goes as the bytes the consumer sent, after the envelope's JSON head.
+      // The body goes as the bytes the consumer sent, after the envelope's JSON head (with a
+      // rerouted model written in: the envelope does not say `rerouted`, so a relay of an older
+      // release on the other end passes the body on as the bridge must read it).
       encodeOpen(
         { from: this.options.relayId, ref, session: agent.id, request: requestHead(request) },
         requestBytes(request),

@@ -55,19 +55,18 @@ export type RequestAdmission = {
   settle(tokens: number): void;
 };
 
-/** The stream to open for `request` on an agent routed for `model`. */
+/**
+ * The stream to open for `request` on an agent routed for `model`. The body stays the consumer's;
+ * another model than asked (an alias or a fallback) travels beside it, flagged `rerouted`.
+ */
 export function openRequestFor(request: ExchangeRequest, model: string): OpenRequest {
-  const { body, bodyJson } = request;
-  // Another model than asked (an alias or a fallback): the bridge is told which.
-  const asAsked = model === request.model;
   return {
     method: 'POST',
     path: request.path,
     headers: { 'content-type': 'application/json' },
-    // The bridge reads the model from the body (the agent passes it on untouched), so a model
-    // other than asked is written there too; the relay's own side reads `model`, never the body.
-    body: asAsked ? body : { ...(body as object), model },
-    bodyJson: asAsked ? bodyJson : undefined,
+    body: request.body,
+    bodyJson: request.bodyJson,
     model,
+    ...(model !== request.model && { rerouted: true }),
   };
 }

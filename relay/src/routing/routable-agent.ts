@@ -20,6 +20,12 @@ export type OpenRequest = {
    * travels as `open.model`, and nothing reads it back out of the body.
    */
   model?: string | undefined;
+  /**
+   * `body` names another model than `model` (an alias or a fallback was routed). Whoever hands
+   * the body to the bridge writes `model` into it: the agent when its hello said `routedModel`,
+   * else the relay as it encodes the `open` (tunnel/open-encoder.ts).
+   */
+  rerouted?: boolean | undefined;
 };
 
 export interface RoutableAgent {

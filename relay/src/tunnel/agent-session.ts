@@ -39,8 +39,6 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget, Ad
   hello: HelloFrame | undefined;
   /** The protocol revision agreed in hello/welcome (1 until then). */
   protocol = PROTOCOL_VERSION;
-  /** The agent reads `open.headers`: only an agent whose hello says `openHeaders: false` does not. */
-  openHeaders = true;
   models: ReadonlySet<string> = new Set();
   ready = false;
   readyReason: string | undefined;

@@ -86,12 +86,70 @@ describe('open encoder', () => {
   it('leaves open.headers out for an agent that said it does not read them, in both revisions', () => {
     const request = { ...base, body: { model: 'gpt-5' }, model: 'gpt-5' };
     for (const protocol of [1, 2]) {
-      const without = parseRelayFrame(encodeOpen(1, request, protocol, false).control.toString());
+      const without = parseRelayFrame(
+        encodeOpen(1, request, protocol, { openHeaders: false }).control.toString(),
+      );
       expect(without.ok && without.frame).not.toHaveProperty('headers');
       expect(without.ok && without.frame).toMatchObject({ type: 'open', path: base.path });
       const withHeaders = parseRelayFrame(encodeOpen(1, request, protocol).control.toString());
       expect(withHeaders.ok && withHeaders.frame).toMatchObject({ headers: base.headers });
     }
+  });
+
+  describe('a rerouted model (an alias or a fallback names another than the body)', () => {
+    const bodyJson = Buffer.from(
+      '{ "model" : "fast",\n "messages": [{"role":"user","content":"日本語 🌍"}] }',
+    );
+    const request = {
+      ...base,
+      body: JSON.parse(bodyJson.toString()),
+      bodyJson,
+      model: 'gpt-5',
+      rerouted: true,
+    };
+    const sent = (encoded: ReturnType<typeof encodeOpen>) =>
+      Buffer.concat(encoded.body.map((frame) => decodeDataFrame(frame)!.payload));
+
+    it('to an agent that writes it: the consumer bytes untouched, open.model and rerouted', () => {
+      const encoded = encodeOpen(2, request, 2, { openHeaders: false, routedModel: true });
+      const parsed = parseRelayFrame(encoded.control.toString());
+      expect(parsed.ok && parsed.frame).toEqual({
+        type: 'open',
+        stream: 2,
+        method: 'POST',
+        path: base.path,
+        bodyBytes: bodyJson.length,
+        model: 'gpt-5',
+        rerouted: true,
+      });
+      expect(sent(encoded).equals(bodyJson)).toBe(true);
+    });
+
+    it('to an older agent (no routedModel) or on protocol 1: the routed model written into the body', () => {
+      for (const peer of [{}, { routedModel: false }]) {
+        const encoded = encodeOpen(2, request, 2, peer);
+        const parsed = parseRelayFrame(encoded.control.toString());
+        expect(parsed.ok && parsed.frame).not.toHaveProperty('rerouted');
+        expect(JSON.parse(sent(encoded).toString())).toEqual({ ...request.body, model: 'gpt-5' });
+      }
+      const v1 = parseRelayFrame(encodeOpen(2, request, 1, { routedModel: true }).control.toString());
+      expect(v1.ok && v1.frame).toMatchObject({ body: { model: 'gpt-5', messages: request.body.messages } });
+      expect(v1.ok && v1.frame).not.toHaveProperty('rerouted');
+    });
+
+    it('a body the relay encodes anyway (no consumer bytes) gets the model written in, not the flag', () => {
+      const encoded = encodeOpen(2, { ...request, bodyJson: undefined }, 2, { routedModel: true });
+      expect(JSON.parse(encoded.control.toString())).not.toHaveProperty('rerouted');
+      expect(JSON.parse(sent(encoded).toString()).model).toBe('gpt-5');
+    });
+
+    it('asked and routed the same: no flag, the consumer bytes to every agent', () => {
+      for (const peer of [{}, { routedModel: true }]) {
+        const encoded = encodeOpen(2, { ...request, model: 'fast', rerouted: undefined }, 2, peer);
+        expect(JSON.parse(encoded.control.toString())).not.toHaveProperty('rerouted');
+        expect(sent(encoded).equals(bodyJson)).toBe(true);
+      }
+    });
   });
 
   it('a body past what an agent takes is too large in both revisions, and v2 builds no frames for it', () => {

@@ -1,14 +1,17 @@
 /**
  * The `open` frame and the request body that goes with it. Protocol v1: the body inside the
  * `open` text frame, its JSON bytes spliced in as the consumer sent them. Protocol v2: the `open`
- * names the body's length and model, and the body follows as BODY data frames, bytes untouched.
- * The relay's validator has parsed the body already; nothing here parses it again.
+ * names the body's length and the routed model, and the body follows as BODY data frames, bytes
+ * untouched. A routed model other than the body names is written into the body by the agent when
+ * its hello said `routedModel` (the `open` says `rerouted`), else here, encoded once. The
+ * relay's validator has parsed the body already; nothing here parses it again.
  */
 import { isUtf8 } from 'node:buffer';
 import {
   BODY_FRAME_BYTES,
   DataKind,
   encodeDataFrame,
+  type HelloFrame,
   MAX_OPEN_FRAME_BYTES,
   PROTOCOL_V2,
   truncateChars,
@@ -24,12 +27,21 @@ export type EncodedOpen = {
   size: number;
 };
 
+/** What the agent's hello said of how it reads an `open`; absent fields: an older agent's ways. */
+export type OpenPeer = Pick<HelloFrame, 'openHeaders' | 'routedModel'>;
+
 /**
  * The request body as JSON bytes, valid UTF-8: the consumer's own bytes when they are (a text
  * frame must be UTF-8, and so must the bridge's JSON), else the parsed value encoded once.
+ * `writesModel`: the agent writes a rerouted model into the consumer's bytes itself.
  */
-export function requestBytes(request: OpenRequest): Buffer | undefined {
+export function requestBytes(request: OpenRequest, writesModel = false): Buffer | undefined {
   const { bodyJson, body } = request;
+  // The one place the relay re-encodes a consumer's body for another model: the agent cannot
+  // write it in (an older agent, protocol 1, another relay), or the relay encodes `body` anyway.
+  if (request.rerouted && body !== undefined && (!writesModel || bodyJson === undefined)) {
+    return Buffer.from(JSON.stringify({ ...(body as object), model: request.model }));
+  }
   if (bodyJson !== undefined) {
     if (isUtf8(bodyJson)) return bodyJson;
     // The relay parsed these bytes as UTF-8 (bad sequences became U+FFFD): send what it read.
@@ -46,29 +58,33 @@ export function requestModel(request: OpenRequest): string | undefined {
 const CLOSE_BRACE = Buffer.from('}');
 
 /**
- * Encodes the `open` of `stream` for an agent speaking `protocol`. `headers` false: the agent
- * said in its hello that it does not read `open.headers` (`openHeaders: false`), so none are sent.
+ * Encodes the `open` of `stream` for an agent speaking `protocol`, as its hello (`peer`) asked:
+ * no `open.headers` when it said `openHeaders: false`; the consumer's bytes and `rerouted` for a
+ * routed model when it said `routedModel: true` (protocol 2 only: v1 has no `open.model`).
  */
 export function encodeOpen(
   stream: number,
   request: OpenRequest,
   protocol: number,
-  headers = true,
+  peer: OpenPeer = {},
 ): EncodedOpen {
   const head = {
     type: 'open',
     stream,
     method: request.method,
     path: request.path,
-    ...(headers && { headers: request.headers }),
+    ...(peer.openHeaders !== false && { headers: request.headers }),
   };
-  const bytes = requestBytes(request);
+  const writesModel = peer.routedModel === true && protocol >= PROTOCOL_V2;
+  const bytes = requestBytes(request, writesModel);
   if (protocol >= PROTOCOL_V2) {
     const model = requestModel(request);
+    const rerouted = writesModel && request.rerouted && request.bodyJson !== undefined && model !== undefined;
     const control = JSON.stringify({
       ...head,
       ...(bytes && { bodyBytes: bytes.byteLength }),
       ...(model !== undefined && { model }),
+      ...(rerouted && { rerouted: true }),
     });
     const size = bytes?.byteLength ?? 0;
     // Frames of a body the agent would refuse are not worth building.

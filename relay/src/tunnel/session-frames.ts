@@ -22,7 +22,6 @@ export interface AdvertisingSession {
   readonly client: { readonly id: string };
   hello: HelloFrame | undefined;
   protocol: number;
-  openHeaders: boolean;
   models: ReadonlySet<string>;
   ready: boolean;
   readyReason: string | undefined;
@@ -73,7 +72,6 @@ function acceptHello(session: AdvertisingSession, frame: HelloFrame): void {
   if (!verdict.ok) return session.fail(verdict.code, verdict.reason, verdict.breach);
   session.hello = frame;
   session.protocol = verdict.protocol;
-  session.openHeaders = frame.openHeaders !== false;
   session.models = new Set(frame.models);
   session.ready = frame.ready;
   session.readyReason = frame.readyReason;

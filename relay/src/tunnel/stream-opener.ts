@@ -2,7 +2,7 @@
  * Opening a stream on an agent socket: the id, the `open` (and the body after it, v2), and the
  * handle through which the relay cancels the stream or returns its credit.
  */
-import { MAX_OPEN_FRAME_BYTES, type RelayFrame } from '@arena-relay/shared';
+import { type HelloFrame, MAX_OPEN_FRAME_BYTES, type RelayFrame } from '@arena-relay/shared';
 import type { OpenRequest } from '../routing/routable-agent.js';
 import { encodeOpen, tooLargeForAgent } from './open-encoder.js';
 import type { Sender } from './sender.js';
@@ -14,8 +14,8 @@ export type OpenTarget = {
   readonly sender: Sender;
   /** The protocol revision of the socket. */
   readonly protocol: number;
-  /** The agent reads `open.headers` (false only when its hello says it does not). */
-  readonly openHeaders: boolean;
+  /** The agent's hello: how it reads an `open` (its headers, a rerouted model). */
+  readonly hello: HelloFrame | undefined;
   /** A stream ended here (or never started): capacity may have freed up. */
   onStreamEnded(): void;
 };
@@ -24,7 +24,7 @@ export type OpenTarget = {
 export function openStream(target: OpenTarget, request: OpenRequest, handlers: StreamHandlers): StreamHandle {
   const { streams, sender } = target;
   const id = streams.allocate();
-  const encoded = encodeOpen(id, request, target.protocol, target.openHeaders);
+  const encoded = encodeOpen(id, request, target.protocol, target.hello);
   // The agent would close its whole socket on a larger request; the body limit keeps requests
   // below this, so only a body that grew in re-encoding could get here.
   if (tooLargeForAgent(encoded)) {

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_OPEN_FRAME_BYTES } from '../version.js';
 import {
   type AgentFrame,
   agentFrame,
@@ -16,8 +17,7 @@ import {
   type RelayFrame,
   relayFrame,
   streamErrorCode,
-} from './frames.js';
-import { MAX_OPEN_FRAME_BYTES } from './version.js';
+} from './index.js';
 
 const numRuns = Math.max(10_000, Number(process.env.FUZZ_RUNS) || 0);
 
