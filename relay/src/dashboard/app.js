@@ -8,8 +8,8 @@
  */
 /** @import { TabName } from './state.js' */
 import { ApiError, api, messageOf } from './api.js';
-import { $, setText } from './dom.js';
-import { hooks, POLL_MS, state, TABS, TOKEN_KEY } from './state.js';
+import { $, buildTables, el, setText } from './dom.js';
+import { hooks, POLL_MS, state, TAB_LABELS, TABS, TOKEN_KEY } from './state.js';
 import * as alerts from './tab-alerts.js';
 import * as aliases from './tab-aliases.js';
 import * as audit from './tab-audit.js';
@@ -17,6 +17,7 @@ import * as clients from './tab-clients.js';
 import * as keys from './tab-keys.js';
 import * as overview from './tab-overview.js';
 import * as relays from './tab-relays.js';
+import * as requests from './tab-requests.js';
 import * as stats from './tab-stats.js';
 import * as usage from './tab-usage.js';
 
@@ -28,6 +29,7 @@ const PANELS = {
   overview: {},
   clients,
   keys,
+  requests,
   usage,
   stats,
   relays,
@@ -97,10 +99,32 @@ function start() {
 // ---------------------------------------------------------------------------------------------
 // Tabs
 
-/** @returns {TabName} */
+/**
+ * The tab the address names; a link's filters (`#requests?client=…`) go to that tab.
+ * @returns {TabName}
+ */
 function tabFromHash() {
-  const name = location.hash.replace('#', '');
-  return TABS.find((tab) => tab === name) ?? 'overview';
+  const [name, query] = location.hash.slice(1).split('?');
+  const tab = TABS.find((t) => t === name) ?? 'overview';
+  if (tab === 'requests' && query) requests.applyFilter(new URLSearchParams(query));
+  return tab;
+}
+
+/** The tab bar, one tab per panel (`selectTab` marks the chosen one). */
+function buildTabs() {
+  $('tablist').replaceChildren(
+    ...TABS.map((tab) =>
+      el('button', {
+        type: 'button',
+        role: 'tab',
+        id: `tab-${tab}`,
+        'aria-controls': `panel-${tab}`,
+        'aria-selected': String(tab === 'overview'),
+        tabindex: tab === 'overview' ? 0 : -1,
+        text: TAB_LABELS[tab],
+      }),
+    ),
+  );
 }
 
 /**
@@ -222,6 +246,8 @@ function render() {
 
 function init() {
   Object.assign(hooks, { render, signOut, markLive, reportError, refreshCommon });
+  buildTabs();
+  buildTables();
   $('login-form').addEventListener('submit', signIn);
   $('logout').addEventListener('click', () => signOut('Signed out.'));
   for (const tab of TABS) $(`tab-${tab}`).addEventListener('click', () => selectTab(tab));
@@ -231,6 +257,7 @@ function init() {
   clients.init();
   keys.init();
   usage.init(render);
+  requests.init();
   aliases.init();
   alerts.init();
   audit.init();

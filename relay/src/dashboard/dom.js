@@ -197,6 +197,62 @@ export function cellsRow(attrs, columns, head) {
 export const textCell = (text) => (td, item) => setText(td, text(item));
 
 /**
+ * A column that shows a time in the operator's locale, the instant itself as its title.
+ * @template T
+ * @param {(item: T) => string} at ISO 8601
+ * @returns {(td: HTMLTableCellElement, item: T) => void}
+ */
+export const timeCell = (at) => (td, item) => {
+  const iso = at(item);
+  setText(td, new Date(iso).toLocaleString());
+  td.title = iso;
+};
+
+/**
+ * Fills a cell of two lines: a name, and an id (mono) under it, each with its title (a narrow
+ * column cuts them).
+ * @param {HTMLTableCellElement} td
+ * @param {string} name
+ * @param {string} id
+ */
+export function fillName(td, name, id) {
+  if (td.childElementCount !== 2)
+    td.replaceChildren(el('div', { class: 'cell-main' }), el('div', { class: 'cell-sub mono' }));
+  const [main, sub] = td.children;
+  for (const [node, text] of /** @type {const} */ ([
+    [main, name],
+    [sub, id],
+  ])) {
+    if (!(node instanceof HTMLElement)) continue;
+    setText(node, text);
+    node.title = text;
+  }
+}
+
+/**
+ * A row's action button; its label (`aria-label`) names the row, set as the row updates.
+ * @param {string} text
+ * @param {'' | 'primary' | 'danger'} tone
+ * @param {() => unknown} onclick
+ */
+export const rowButton = (text, tone, onclick) =>
+  el('button', { type: 'button', class: `button small ${tone}`.trim(), text, onclick });
+
+/**
+ * Gives every `table[data-head]` of the page its head (the column names, `|`-separated; an empty
+ * one is the actions column, named for screen readers only) and a body for `syncRows`.
+ */
+export function buildTables() {
+  for (const table of document.querySelectorAll('table[data-head]')) {
+    const names = (table.getAttribute('data-head') ?? '').split('|');
+    const cells = names.map((name) =>
+      el('th', { scope: 'col' }, name || el('span', { class: 'sr-only', text: 'Actions' })),
+    );
+    table.append(el('thead', {}, el('tr', {}, cells)), el('tbody'));
+  }
+}
+
+/**
  * Saves `blob` as a download named `filename` (the object URL is released after a minute, long
  * enough for the browser to have read it).
  * @param {Blob} blob

@@ -4,12 +4,13 @@
  * key edit the same fields or revoke it.
  */
 /** @import { ApiKeyRecord } from './types.js' */
-import { act, api, messageOf, seg } from './api.js';
-import { confirmAction, formDialog, showSecret } from './dialogs.js';
-import { $, announce, badge, el, setText, splitList, syncRows, tbodyOf } from './dom.js';
+import { api, messageOf, seg } from './api.js';
+import { confirmThenAct, formDialog, showSecret } from './dialogs.js';
+import { $, announce, badge, el, fillName, rowButton, setText, splitList, syncRows, tbodyOf } from './dom.js';
 import { field, limitsFieldset, readLimits, textInput } from './fields.js';
 import { fmtAgo, fmtDate, fmtInt, fmtLimits, fmtList } from './format.js';
 import { hooks, state } from './state.js';
+import { requestsLink } from './tab-requests.js';
 
 export async function refresh() {
   state.keys = (await api('GET', `api/keys${state.showRevoked ? '?include_revoked=true' : ''}`)).keys;
@@ -123,50 +124,40 @@ async function editKey(key) {
 }
 
 /** @param {ApiKeyRecord} key */
-async function revokeKey(key) {
-  const ok = await confirmAction({
-    title: `Revoke ${key.name}?`,
-    text: 'Requests with this key are refused from now on. This cannot be undone.',
-    confirmLabel: 'Revoke key',
-    danger: true,
-  });
-  if (!ok) return;
-  await act(() => api('DELETE', `api/keys/${seg(key.id)}`), `Key ${key.name} revoked`);
-}
+const revokeKey = (key) =>
+  confirmThenAct(
+    {
+      title: `Revoke ${key.name}?`,
+      text: 'Requests with this key are refused from now on. This cannot be undone.',
+      confirmLabel: 'Revoke key',
+      danger: true,
+    },
+    () => api('DELETE', `api/keys/${seg(key.id)}`),
+    `Key ${key.name} revoked`,
+  );
 
 /** @param {ApiKeyRecord} initial */
 function createKeyRow(initial) {
   let current = initial;
-  const name = el('div', { class: 'cell-main' });
-  const sub = el('div', { class: 'cell-sub mono' });
+  const name = el('td');
   const preview = el('td', { class: 'mono' });
   const scopes = el('td');
   const models = el('td', { class: 'mono wrap' });
   const limits = el('td', { class: 'wrap' });
-  const requests = el('td');
+  const requests = requestsLink('key', initial.id, `Requests with the key ${initial.name}`);
   const created = el('td');
   const used = el('td');
-  const edit = el('button', {
-    type: 'button',
-    class: 'button small',
-    text: 'Edit',
-    onclick: () => editKey(current),
-  });
-  const revoke = el('button', {
-    type: 'button',
-    class: 'button small danger',
-    text: 'Revoke',
-    onclick: () => revokeKey(current),
-  });
+  const edit = rowButton('Edit', '', () => editKey(current));
+  const revoke = rowButton('Revoke', 'danger', () => revokeKey(current));
   const tr = el(
     'tr',
     { 'data-key': initial.id },
-    el('td', {}, name, sub),
+    name,
     preview,
     scopes,
     models,
     limits,
-    requests,
+    el('td', {}, requests),
     created,
     used,
     el('td', { class: 'actions' }, edit, revoke),
@@ -177,10 +168,9 @@ function createKeyRow(initial) {
     /** @param {ApiKeyRecord} key */
     update(key) {
       current = key;
-      setText(name, key.name);
-      name.title = key.name;
-      setText(
-        sub,
+      fillName(
+        name,
+        key.name,
         key.revoked
           ? `${key.id} · revoked`
           : key.expires_at
