@@ -9,13 +9,13 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_ASSETS } from '../relay/src/dashboard/dashboard-routes.js';
 import { startTestAgent } from './support/agent.js';
 import { DASHBOARD_POLL, launchChromium } from './support/browser.js';
 import { track } from './support/cleanup.js';
-import { openDashboard } from './support/dashboard-page.js';
+import { openDashboard, overflowOf, widthsOf } from './support/dashboard-page.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
 
@@ -24,7 +24,7 @@ const DASHBOARD_DIR = fileURLToPath(new URL('../relay/src/dashboard/', import.me
 const HOSTILE_NAME = '<img src=x onerror="document.title=1">\u202eevil';
 /** The tabs whose phone screenshots are kept for a look (each costs a moment). */
 const SHOTS = ['Overview', 'API keys', 'Alerts'];
-const TABS = ['Overview', 'Clients', 'API keys', 'Usage', 'Stats', 'Relays', 'Aliases', 'Alerts', 'Audit'];
+const TABS = ['Overview', 'Clients', 'API keys', 'Requests', 'Usage', 'Stats', 'Relays', 'Aliases', 'Alerts', 'Audit'];
 
 describe('dashboard: served files', () => {
   it('leads from the root to the dashboard and serves every module it imports, as JavaScript', async () => {
@@ -52,30 +52,6 @@ describe('dashboard: served files', () => {
     }
   });
 });
-
-/**
- * The page's width against the viewport's, with the outermost elements past the right edge (not
- * inside a scroller) named, to say what to fix. Runs in the page as a string: this file is
- * type-checked without the DOM's types.
- */
-function widthsOf(page: Page): Promise<{ page: number; viewport: number; past: string[] }> {
-  return page.evaluate(`(() => {
-    const over = (n) => n.getBoundingClientRect().right > innerWidth + 0.5;
-    const clipped = (n) => {
-      for (let a = n.parentElement; a && a !== document.body; a = a.parentElement)
-        if (getComputedStyle(a).overflowX !== 'visible') return true;
-      return false;
-    };
-    const past = [...document.querySelectorAll('body *')].filter(
-      (n) => over(n) && !clipped(n) && !(n.parentElement !== document.body && over(n.parentElement)),
-    );
-    return {
-      page: document.documentElement.scrollWidth,
-      viewport: innerWidth,
-      past: past.slice(0, 5).map((n) => n.tagName.toLowerCase() + '#' + n.id + '.' + n.className),
-    };
-  })()`);
-}
 
 describe('dashboard: layout in Chromium', () => {
   let browser: Browser;
@@ -130,23 +106,6 @@ describe('dashboard: layout in Chromium', () => {
     expect(res.status).toBe(200);
     await res.text();
     return { relay, sessionId: agent.sessionId };
-  }
-
-  /**
-   * How far `button` sticks out of the viewport and of its scrolling table, px (≤ 0: fully in),
-   * and whether something else covers its middle.
-   */
-  async function overflowOf(page: Page, button: Locator): Promise<{ right: number; covered: boolean }> {
-    const box = await button.boundingBox();
-    if (!box) throw new Error('the button is not shown');
-    const wrap = await button.locator('xpath=ancestor::div[contains(@class, "table-wrap")][1]').boundingBox();
-    const viewport = page.viewportSize()?.width ?? 0;
-    const edge = Math.min(viewport, wrap ? wrap.x + wrap.width : viewport);
-    // Run in the page as a string: this file is type-checked without the DOM's types.
-    const hit = await page.evaluate(
-      `document.elementFromPoint(${box.x + box.width / 2}, ${box.y + box.height / 2})?.closest('button')?.getAttribute('aria-label') ?? null`,
-    );
-    return { right: box.x + box.width - edge, covered: hit !== (await button.getAttribute('aria-label')) };
   }
 
   it('at 1440 px: the agents table shows its Drain and Disconnect buttons without scrolling', async () => {

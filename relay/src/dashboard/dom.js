@@ -200,13 +200,16 @@ export const textCell = (text) => (td, item) => setText(td, text(item));
  * A column that shows a time in the operator's locale, the instant itself as its title.
  * @template T
  * @param {(item: T) => string} at ISO 8601
+ * @param {(iso: string) => string} [format] the date and time by default
  * @returns {(td: HTMLTableCellElement, item: T) => void}
  */
-export const timeCell = (at) => (td, item) => {
-  const iso = at(item);
-  setText(td, new Date(iso).toLocaleString());
-  td.title = iso;
-};
+export const timeCell =
+  (at, format = (iso) => new Date(iso).toLocaleString()) =>
+  (td, item) => {
+    const iso = at(item);
+    setText(td, format(iso));
+    td.title = iso;
+  };
 
 /**
  * Fills a cell of two lines: a name, and an id (mono) under it, each with its title (a narrow

@@ -73,7 +73,10 @@ function facts(r) {
       'Status',
       `${r.status === 0 ? '0 (the consumer left first)' : r.status}${r.stream ? ' · streamed' : ''}`,
     ],
-    ['Outcome', r.error_code ? `${r.outcome} (told: ${r.error_code})` : r.outcome],
+    [
+      'Outcome',
+      r.error_code && r.error_code !== r.outcome ? `${r.outcome} (told: ${r.error_code})` : r.outcome,
+    ],
     ['First byte · total', `${fmtMs(r.ttfb_ms)} · ${fmtMs(r.duration_ms)}`],
     ['Bytes relayed', fmtBytes(r.bytes)],
   ];

@@ -21,7 +21,7 @@ import {
   textCell,
   timeCell,
 } from './dom.js';
-import { fmtBytes, fmtInt, fmtMs } from './format.js';
+import { fmtBytes, fmtInt, fmtMs, fmtWhen } from './format.js';
 import { clientName, outcomeBadge, renderDetail } from './request-detail.js';
 import { hooks, state } from './state.js';
 
@@ -52,7 +52,7 @@ function requestRow(initial) {
   let shown = '';
   const details = rowButton('Details', '', () => choose(current));
   const row = cellsRow({ 'data-request': initial.id }, [
-    timeCell((r) => r.at),
+    timeCell((r) => r.at, fmtWhen),
     { class: 'mono', fill: textCell((r) => r.key_id) },
     {
       class: 'mono wrap',
