@@ -9,6 +9,7 @@
 /** @import { TabName } from './state.js' */
 import { ApiError, api, messageOf } from './api.js';
 import { $, buildTables, el, setText } from './dom.js';
+import { buildFields } from './fields.js';
 import { hooks, POLL_MS, state, TAB_LABELS, TABS, TOKEN_KEY } from './state.js';
 import * as alerts from './tab-alerts.js';
 import * as aliases from './tab-aliases.js';
@@ -110,8 +111,14 @@ function tabFromHash() {
   return tab;
 }
 
-/** The tab bar, one tab per panel (`selectTab` marks the chosen one). */
+/** The tab bar, one tab per panel, each panel labelled by its tab (`selectTab` shows the chosen one). */
 function buildTabs() {
+  for (const tab of TABS) {
+    const panel = $(`panel-${tab}`);
+    panel.setAttribute('role', 'tabpanel');
+    panel.setAttribute('aria-labelledby', `tab-${tab}`);
+    panel.hidden = tab !== 'overview';
+  }
   $('tablist').replaceChildren(
     ...TABS.map((tab) =>
       el('button', {
@@ -248,6 +255,7 @@ function init() {
   Object.assign(hooks, { render, signOut, markLive, reportError, refreshCommon });
   buildTabs();
   buildTables();
+  buildFields();
   $('login-form').addEventListener('submit', signIn);
   $('logout').addEventListener('click', () => signOut('Signed out.'));
   for (const tab of TABS) $(`tab-${tab}`).addEventListener('click', () => selectTab(tab));

@@ -242,8 +242,10 @@ export const rowButton = (text, tone, onclick) =>
   el('button', { type: 'button', class: `button small ${tone}`.trim(), text, onclick });
 
 /**
- * Gives every `table[data-head]` of the page its head (the column names, `|`-separated; an empty
- * one is the actions column, named for screen readers only) and a body for `syncRows`.
+ * Builds every `table[data-head]` of the page: its head (the column names, `|`-separated; an
+ * empty one is the actions column, named for screen readers only), a body for `syncRows`, a
+ * scroller around it, and after it the note `data-empty` says when it has no rows
+ * (`#<name>-empty` for `#<name>-table`).
  */
 export function buildTables() {
   for (const table of document.querySelectorAll('table[data-head]')) {
@@ -252,7 +254,27 @@ export function buildTables() {
       el('th', { scope: 'col' }, name || el('span', { class: 'sr-only', text: 'Actions' })),
     );
     table.append(el('thead', {}, el('tr', {}, cells)), el('tbody'));
+    const wrap = el('div', { class: 'table-wrap' });
+    table.replaceWith(wrap);
+    wrap.append(table);
+    const empty = table.getAttribute('data-empty');
+    if (empty)
+      wrap.after(el('p', { class: 'empty', id: table.id.replace(/-table$/, '-empty'), text: empty }));
   }
+}
+
+/**
+ * `syncRows` on the table `tableId`, with its empty note shown when `items` is empty.
+ * @template T
+ * @param {string} tableId
+ * @param {readonly T[]} items
+ * @param {(item: T) => string} keyOf
+ * @param {(item: T) => Row<T>} create
+ */
+export function syncTable(tableId, items, keyOf, create) {
+  const empty = document.getElementById(tableId.replace(/-table$/, '-empty'));
+  if (empty) empty.hidden = items.length > 0;
+  syncRows(tbodyOf(tableId), items, keyOf, create);
 }
 
 /**

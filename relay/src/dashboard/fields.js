@@ -26,6 +26,46 @@ export function field(label, input, options = {}) {
 }
 
 /**
+ * Labels the page's own form inputs as `field` labels the dialogs' ones: each
+ * `<input data-label="…">` (or select) becomes a field, with `data-hint` as its hint and
+ * `data-grow` to take the row's free width. A field that shows only for some choices carries
+ * `data-kinds`, which moves to the field.
+ */
+export function buildFields() {
+  for (const input of document.querySelectorAll('form [data-label]')) {
+    if (!(input instanceof HTMLInputElement || input instanceof HTMLSelectElement)) continue;
+    const { label = '', hint, grow, kinds } = input.dataset;
+    const placeholder = el('span');
+    input.replaceWith(placeholder);
+    const wrapped = field(label, input, { hint, grow: grow !== undefined });
+    if (kinds) wrapped.dataset.kinds = kinds;
+    placeholder.replaceWith(wrapped);
+  }
+}
+
+/**
+ * A row of checkboxes named `name`, one per value, the `checked` ones ticked.
+ * @param {string} legend
+ * @param {string} name
+ * @param {readonly string[]} values
+ * @param {readonly string[]} checked
+ */
+export const checkboxes = (legend, name, values, checked) =>
+  el(
+    'fieldset',
+    { class: 'field scopes' },
+    el('legend', { text: legend }),
+    ...values.map((value) =>
+      el(
+        'label',
+        {},
+        el('input', { type: 'checkbox', name, value, checked: checked.includes(value) }),
+        ` ${value}`,
+      ),
+    ),
+  );
+
+/**
  * @param {string} id
  * @param {string} name
  * @param {Record<string, unknown>} [attrs]

@@ -6,7 +6,7 @@
  * has none.
  */
 /** @import { RequestAttempt, RequestLine } from './types.js' */
-import { $, badge, cellsRow, el, fillName, setText, syncRows, tbodyOf, textCell } from './dom.js';
+import { $, badge, cellsRow, el, fillName, setText, syncTable, textCell } from './dom.js';
 import { fmtBytes, fmtInt, fmtMs } from './format.js';
 import { state } from './state.js';
 
@@ -137,8 +137,7 @@ export function renderDetail() {
     const dd = list.children[i]?.lastChild;
     if (dd) setText(dd, value);
   }
-  $('request-no-attempts').hidden = r.attempts.length > 0;
   // Keyed by the request too: another request's first attempt is another row.
-  syncRows(tbodyOf('attempts-table'), [...r.attempts.entries()], ([i]) => `${r.id}/${i}`, attemptRow);
+  syncTable('attempts-table', [...r.attempts.entries()], ([i]) => `${r.id}/${i}`, attemptRow);
   setText($('request-attempts-note'), `${fmtInt(r.attempts.length)} tried, in order`);
 }

@@ -15,8 +15,7 @@ import {
   rowButton,
   setText,
   splitList,
-  syncRows,
-  tbodyOf,
+  syncTable,
   textCell,
   timeCell,
 } from './dom.js';
@@ -137,11 +136,9 @@ function createChannelRow(initial) {
 const DELIVERY_TONE = { delivered: 'ok', pending: 'warn', failed: 'bad' };
 
 export function render() {
-  $('channels-empty').hidden = state.channels.length > 0;
-  syncRows(tbodyOf('channels-table'), state.channels, (c) => c.id, createChannelRow);
-  $('deliveries-empty').hidden = state.deliveries.length > 0;
-  syncRows(
-    tbodyOf('deliveries-table'),
+  syncTable('channels-table', state.channels, (c) => c.id, createChannelRow);
+  syncTable(
+    'deliveries-table',
     state.deliveries,
     // One entry per alert and channel, updated in place as retries happen.
     (d) => `${d.alert_id}/${d.channel_id}`,

@@ -1,7 +1,7 @@
 // @ts-check
 /** Aliases: names consumers may use as a model, each standing for models tried in order. */
 import { act, api, messageOf, seg } from './api.js';
-import { $, announce, el, rowButton, setText, splitList, syncRows, tbodyOf } from './dom.js';
+import { $, announce, el, rowButton, setText, splitList, syncTable } from './dom.js';
 import { hooks, state } from './state.js';
 
 export async function refresh() {
@@ -17,9 +17,8 @@ async function deleteAlias(name) {
 
 export function render() {
   const rows = Object.entries(state.aliases).map(([name, models]) => ({ name, models }));
-  $('aliases-empty').hidden = rows.length > 0;
-  syncRows(
-    tbodyOf('aliases-table'),
+  syncTable(
+    'aliases-table',
     rows,
     (a) => a.name,
     (initial) => {

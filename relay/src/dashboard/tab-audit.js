@@ -1,7 +1,7 @@
 // @ts-check
 /** Audit: every operator action of the cluster, newest first, filtered, and as CSV. */
 import { api, request } from './api.js';
-import { $, cellsRow, saveBlob, syncRows, tbodyOf, textCell, timeCell } from './dom.js';
+import { $, cellsRow, saveBlob, syncTable, textCell, timeCell } from './dom.js';
 import { hooks, state } from './state.js';
 
 export async function refresh() {
@@ -9,9 +9,8 @@ export async function refresh() {
 }
 
 export function render() {
-  $('audit-empty').hidden = state.audit.length > 0;
-  syncRows(
-    tbodyOf('audit-table'),
+  syncTable(
+    'audit-table',
     state.audit,
     (e) => e.id,
     (initial) =>

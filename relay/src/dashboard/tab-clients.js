@@ -7,7 +7,7 @@
 import { act, api, messageOf, request, seg } from './api.js';
 import { editClientSettings } from './client-settings.js';
 import { confirmThenAct, showSecret } from './dialogs.js';
-import { $, announce, badge, el, fillName, rowButton, saveBlob, setText, syncRows, tbodyOf } from './dom.js';
+import { $, announce, badge, el, fillName, rowButton, saveBlob, setText, syncTable } from './dom.js';
 import { fmtAgo, fmtInt, fmtPct } from './format.js';
 import { hooks, state } from './state.js';
 import { requestsLink } from './tab-requests.js';
@@ -153,8 +153,7 @@ function createClientRow(initial) {
 }
 
 export function render() {
-  $('clients-empty').hidden = state.clients.length > 0;
-  syncRows(tbodyOf('clients-table'), state.clients, (c) => c.id, createClientRow);
+  syncTable('clients-table', state.clients, (c) => c.id, createClientRow);
 }
 
 /** @param {SubmitEvent} event */

@@ -3,11 +3,11 @@
  * API keys: create one (scopes, allowed models, expiry, limits; the key is shown once), and per
  * key edit the same fields or revoke it.
  */
-/** @import { ApiKeyRecord } from './types.js' */
+/** @import { ApiKeyRecord, ApiKeyScope } from './types.js' */
 import { api, messageOf, seg } from './api.js';
 import { confirmThenAct, formDialog, showSecret } from './dialogs.js';
-import { $, announce, badge, el, fillName, rowButton, setText, splitList, syncRows, tbodyOf } from './dom.js';
-import { field, limitsFieldset, readLimits, textInput } from './fields.js';
+import { $, announce, badge, el, fillName, rowButton, setText, splitList, syncTable } from './dom.js';
+import { checkboxes, field, limitsFieldset, readLimits, textInput } from './fields.js';
 import { fmtAgo, fmtDate, fmtInt, fmtLimits, fmtList } from './format.js';
 import { hooks, state } from './state.js';
 import { requestsLink } from './tab-requests.js';
@@ -43,40 +43,24 @@ function localInput(iso) {
 }
 
 /**
- * The scopes a key may have: those the create form offers (index.html follows the relay's
- * API_KEY_SCOPES), and any other the key already has, so that saving never drops one.
- * @param {ApiKeyRecord} key
- * @returns {string[]}
+ * Every scope a key may have (the relay's API_KEY_SCOPES: the type-check fails when one is
+ * missing here), and whether a new key gets it.
+ * @type {Readonly<Record<ApiKeyScope, boolean>>}
  */
-function scopesFor(key) {
-  const offered = [...document.querySelectorAll('#key-form input[name="scope"]')].map(
-    (input) => /** @type {HTMLInputElement} */ (input).value,
-  );
-  return [...new Set([...offered, ...key.scopes])];
-}
+const SCOPE_DEFAULTS = {
+  chat: true,
+  messages: true,
+  responses: true,
+  models: true,
+  images: true,
+  admin: false,
+};
+const SCOPES = Object.keys(SCOPE_DEFAULTS);
 
 /** @param {ApiKeyRecord} key */
 async function editKey(key) {
-  /** @type {readonly string[]} */
-  const held = key.scopes;
-  const scopes = el(
-    'fieldset',
-    { class: 'field scopes' },
-    el('legend', { text: 'Scopes' }),
-    ...scopesFor(key).map((scope) =>
-      el(
-        'label',
-        {},
-        el('input', {
-          type: 'checkbox',
-          name: 'scope',
-          value: scope,
-          checked: held.includes(scope),
-        }),
-        ` ${scope}`,
-      ),
-    ),
-  );
+  // Any scope the key has that this page does not know yet is kept, so that saving never drops one.
+  const scopes = checkboxes('Scopes', 'scope', [...new Set([...SCOPES, ...key.scopes])], key.scopes);
   const saved = await formDialog({
     title: `Edit the key ${key.name}`,
     fields: [
@@ -202,8 +186,7 @@ function createKeyRow(initial) {
 }
 
 export function render() {
-  $('keys-empty').hidden = state.keys.length > 0;
-  syncRows(tbodyOf('keys-table'), state.keys, (k) => k.id, createKeyRow);
+  syncTable('keys-table', state.keys, (k) => k.id, createKeyRow);
 }
 
 /** @param {SubmitEvent} event */
@@ -242,6 +225,14 @@ async function createKey(event) {
 
 export function init() {
   $('key-form').addEventListener('submit', createKey);
+  $('key-scopes').replaceWith(
+    checkboxes(
+      'Scopes',
+      'scope',
+      SCOPES,
+      SCOPES.filter((s) => SCOPE_DEFAULTS[/** @type {ApiKeyScope} */ (s)]),
+    ),
+  );
   $('key-limits').replaceChildren(limitsFieldset('key', {}));
   $('keys-revoked').addEventListener('change', async (event) => {
     state.showRevoked = /** @type {HTMLInputElement} */ (event.currentTarget).checked;

@@ -7,7 +7,7 @@
 import { api, messageOf, seg } from './api.js';
 import { renderChart } from './chart.js';
 import { confirmThenAct } from './dialogs.js';
-import { $, announce, badge, el, rowButton, setText, syncRows, tbodyOf } from './dom.js';
+import { $, announce, badge, el, rowButton, setText, syncTable } from './dom.js';
 import { fmtDuration, fmtInt, fmtMs, fmtPct, fmtRate } from './format.js';
 import { state } from './state.js';
 import { requestsLink } from './tab-requests.js';
@@ -166,8 +166,7 @@ function createAgentRow(initial) {
 }
 
 function renderAgents() {
-  $('agents-empty').hidden = state.agents.length > 0;
-  syncRows(tbodyOf('agents-table'), state.agents, (a) => a.id, createAgentRow);
+  syncTable('agents-table', state.agents, (a) => a.id, createAgentRow);
   const silent = state.unreachable.map((u) => u.relay);
   const notice = $('agents-unreachable');
   notice.hidden = silent.length === 0;

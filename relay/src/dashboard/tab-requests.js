@@ -16,8 +16,7 @@ import {
   fillName,
   rowButton,
   setText,
-  syncRows,
-  tbodyOf,
+  syncTable,
   textCell,
   timeCell,
 } from './dom.js';
@@ -87,8 +86,7 @@ function requestRow(initial) {
 }
 
 export function render() {
-  $('requests-empty').hidden = state.requests.length > 0;
-  syncRows(tbodyOf('requests-table'), state.requests, (r) => r.id, requestRow);
+  syncTable('requests-table', state.requests, (r) => r.id, requestRow);
   const silent = state.requestsUnreachable;
   setText(
     $('requests-note'),

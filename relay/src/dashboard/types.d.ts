@@ -6,7 +6,7 @@
 
 import type { LiveClient } from '../clients/live-client.js';
 import type { Percentiles, Timeline, WindowSummary } from '../metrics/rolling-window.js';
-import type { ApiKeyLimits, ApiKeyRecord, ClientRateLimit } from '../store/store.js';
+import type { ApiKeyLimits, ApiKeyRecord, ApiKeyScope, ClientRateLimit } from '../store/store.js';
 
 /** `GET /api/clients` rows: the stored record joined with its live agents (clients/live-client.ts). */
 type ClientRecord = LiveClient;
@@ -14,6 +14,7 @@ type ClientRecord = LiveClient;
 export type {
   ApiKeyLimits,
   ApiKeyRecord,
+  ApiKeyScope,
   ClientRateLimit,
   ClientRecord,
   Percentiles,
