@@ -8,7 +8,7 @@
  */
 /** @import { TabName } from './state.js' */
 import { ApiError, api, messageOf } from './api.js';
-import { $, buildTables, el, setText } from './dom.js';
+import { $, buildTables, el, nameCards, setText } from './dom.js';
 import { buildFields } from './fields.js';
 import { hooks, POLL_MS, state, TAB_LABELS, TABS, TOKEN_KEY } from './state.js';
 import * as alerts from './tab-alerts.js';
@@ -255,6 +255,7 @@ function init() {
   Object.assign(hooks, { render, signOut, markLive, reportError, refreshCommon });
   buildTabs();
   buildTables();
+  nameCards();
   buildFields();
   $('login-form').addEventListener('submit', signIn);
   $('logout').addEventListener('click', () => signOut('Signed out.'));

@@ -263,6 +263,16 @@ export function buildTables() {
   }
 }
 
+/** Names each card of the page by its heading, for screen readers' lists of regions. */
+export function nameCards() {
+  for (const [i, card] of [...document.querySelectorAll('section.card')].entries()) {
+    const heading = card.querySelector('h2');
+    if (!heading) continue;
+    heading.id ||= `card-title-${i}`;
+    card.setAttribute('aria-labelledby', heading.id);
+  }
+}
+
 /**
  * `syncRows` on the table `tableId`, with its empty note shown when `items` is empty.
  * @template T
