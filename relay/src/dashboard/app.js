@@ -8,9 +8,9 @@
  */
 /** @import { TabName } from './state.js' */
 import { ApiError, api, messageOf } from './api.js';
-import { $, buildTables, el, nameCards, setText } from './dom.js';
-import { buildFields } from './fields.js';
-import { hooks, POLL_MS, state, TAB_LABELS, TABS, TOKEN_KEY } from './state.js';
+import { $, setText } from './dom.js';
+import { buildPage } from './page.js';
+import { hooks, POLL_MS, state, TABS, TOKEN_KEY } from './state.js';
 import * as alerts from './tab-alerts.js';
 import * as aliases from './tab-aliases.js';
 import * as audit from './tab-audit.js';
@@ -109,29 +109,6 @@ function tabFromHash() {
   const tab = TABS.find((t) => t === name) ?? 'overview';
   if (tab === 'requests' && query) requests.applyFilter(new URLSearchParams(query));
   return tab;
-}
-
-/** The tab bar, one tab per panel, each panel labelled by its tab (`selectTab` shows the chosen one). */
-function buildTabs() {
-  for (const tab of TABS) {
-    const panel = $(`panel-${tab}`);
-    panel.setAttribute('role', 'tabpanel');
-    panel.setAttribute('aria-labelledby', `tab-${tab}`);
-    panel.hidden = tab !== 'overview';
-  }
-  $('tablist').replaceChildren(
-    ...TABS.map((tab) =>
-      el('button', {
-        type: 'button',
-        role: 'tab',
-        id: `tab-${tab}`,
-        'aria-controls': `panel-${tab}`,
-        'aria-selected': String(tab === 'overview'),
-        tabindex: tab === 'overview' ? 0 : -1,
-        text: TAB_LABELS[tab],
-      }),
-    ),
-  );
 }
 
 /**
@@ -253,10 +230,7 @@ function render() {
 
 function init() {
   Object.assign(hooks, { render, signOut, markLive, reportError, refreshCommon });
-  buildTabs();
-  buildTables();
-  nameCards();
-  buildFields();
+  buildPage();
   $('login-form').addEventListener('submit', signIn);
   $('logout').addEventListener('click', () => signOut('Signed out.'));
   for (const tab of TABS) $(`tab-${tab}`).addEventListener('click', () => selectTab(tab));

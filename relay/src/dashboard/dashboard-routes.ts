@@ -34,6 +34,7 @@ const ASSETS = {
   'dom.js': JS,
   'fields.js': JS,
   'format.js': JS,
+  'page.js': JS,
   'request-detail.js': JS,
   'state.js': JS,
   'tab-alerts.js': JS,

@@ -242,38 +242,6 @@ export const rowButton = (text, tone, onclick) =>
   el('button', { type: 'button', class: `button small ${tone}`.trim(), text, onclick });
 
 /**
- * Builds every `table[data-head]` of the page: its head (the column names, `|`-separated; an
- * empty one is the actions column, named for screen readers only), a body for `syncRows`, a
- * scroller around it, and after it the note `data-empty` says when it has no rows
- * (`#<name>-empty` for `#<name>-table`).
- */
-export function buildTables() {
-  for (const table of document.querySelectorAll('table[data-head]')) {
-    const names = (table.getAttribute('data-head') ?? '').split('|');
-    const cells = names.map((name) =>
-      el('th', { scope: 'col' }, name || el('span', { class: 'sr-only', text: 'Actions' })),
-    );
-    table.append(el('thead', {}, el('tr', {}, cells)), el('tbody'));
-    const wrap = el('div', { class: 'table-wrap' });
-    table.replaceWith(wrap);
-    wrap.append(table);
-    const empty = table.getAttribute('data-empty');
-    if (empty)
-      wrap.after(el('p', { class: 'empty', id: table.id.replace(/-table$/, '-empty'), text: empty }));
-  }
-}
-
-/** Names each card of the page by its heading, for screen readers' lists of regions. */
-export function nameCards() {
-  for (const [i, card] of [...document.querySelectorAll('section.card')].entries()) {
-    const heading = card.querySelector('h2');
-    if (!heading) continue;
-    heading.id ||= `card-title-${i}`;
-    card.setAttribute('aria-labelledby', heading.id);
-  }
-}
-
-/**
  * `syncRows` on the table `tableId`, with its empty note shown when `items` is empty.
  * @template T
  * @param {string} tableId

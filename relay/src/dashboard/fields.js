@@ -26,29 +26,6 @@ export function field(label, input, options = {}) {
 }
 
 /**
- * Labels the page's own form inputs as `field` labels the dialogs' ones: each
- * `<input data-label="…">` (or select) becomes a field, with `data-hint` as its hint and
- * `data-grow` to take the row's free width. A field that shows only for some choices carries
- * `data-kinds`, which moves to the field. A form's `data-error` is the id of the line after it
- * that says why it was refused.
- */
-export function buildFields() {
-  // A form names its error line: read by screen readers as it changes, hidden while empty.
-  for (const form of document.querySelectorAll('form[data-error]')) {
-    form.after(el('p', { class: 'error', id: form.getAttribute('data-error'), role: 'alert' }));
-  }
-  for (const input of document.querySelectorAll('form [data-label]')) {
-    if (!(input instanceof HTMLInputElement || input instanceof HTMLSelectElement)) continue;
-    const { label = '', hint, grow, kinds } = input.dataset;
-    const placeholder = el('span');
-    input.replaceWith(placeholder);
-    const wrapped = field(label, input, { hint, grow: grow !== undefined });
-    if (kinds) wrapped.dataset.kinds = kinds;
-    placeholder.replaceWith(wrapped);
-  }
-}
-
-/**
  * A row of checkboxes named `name`, one per value, the `checked` ones ticked.
  * @param {string} legend
  * @param {string} name
