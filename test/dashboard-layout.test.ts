@@ -9,13 +9,13 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DASHBOARD_ASSETS } from '../relay/src/dashboard/dashboard-routes.js';
 import { startTestAgent } from './support/agent.js';
 import { DASHBOARD_POLL, launchChromium } from './support/browser.js';
 import { track } from './support/cleanup.js';
-import { openDashboard } from './support/dashboard-page.js';
+import { openDashboard, overflowOf, widthsOf } from './support/dashboard-page.js';
 import { startFakeBridge } from './support/fake-bridge.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
 
@@ -23,8 +23,19 @@ const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
 const DASHBOARD_DIR = fileURLToPath(new URL('../relay/src/dashboard/', import.meta.url));
 const HOSTILE_NAME = '<img src=x onerror="document.title=1">\u202eevil';
 /** The tabs whose phone screenshots are kept for a look (each costs a moment). */
-const SHOTS = ['Overview', 'API keys', 'Alerts'];
-const TABS = ['Overview', 'Clients', 'API keys', 'Usage', 'Stats', 'Relays', 'Aliases', 'Alerts', 'Audit'];
+const SHOTS = ['Overview', 'API keys', 'Requests', 'Alerts'];
+const TABS = [
+  'Overview',
+  'Clients',
+  'API keys',
+  'Requests',
+  'Usage',
+  'Stats',
+  'Relays',
+  'Aliases',
+  'Alerts',
+  'Audit',
+];
 
 describe('dashboard: served files', () => {
   it('leads from the root to the dashboard and serves every module it imports, as JavaScript', async () => {
@@ -52,30 +63,6 @@ describe('dashboard: served files', () => {
     }
   });
 });
-
-/**
- * The page's width against the viewport's, with the outermost elements past the right edge (not
- * inside a scroller) named, to say what to fix. Runs in the page as a string: this file is
- * type-checked without the DOM's types.
- */
-function widthsOf(page: Page): Promise<{ page: number; viewport: number; past: string[] }> {
-  return page.evaluate(`(() => {
-    const over = (n) => n.getBoundingClientRect().right > innerWidth + 0.5;
-    const clipped = (n) => {
-      for (let a = n.parentElement; a && a !== document.body; a = a.parentElement)
-        if (getComputedStyle(a).overflowX !== 'visible') return true;
-      return false;
-    };
-    const past = [...document.querySelectorAll('body *')].filter(
-      (n) => over(n) && !clipped(n) && !(n.parentElement !== document.body && over(n.parentElement)),
-    );
-    return {
-      page: document.documentElement.scrollWidth,
-      viewport: innerWidth,
-      past: past.slice(0, 5).map((n) => n.tagName.toLowerCase() + '#' + n.id + '.' + n.className),
-    };
-  })()`);
-}
 
 describe('dashboard: layout in Chromium', () => {
   let browser: Browser;
@@ -130,23 +117,6 @@ describe('dashboard: layout in Chromium', () => {
     expect(res.status).toBe(200);
     await res.text();
     return { relay, sessionId: agent.sessionId };
-  }
-
-  /**
-   * How far `button` sticks out of the viewport and of its scrolling table, px (≤ 0: fully in),
-   * and whether something else covers its middle.
-   */
-  async function overflowOf(page: Page, button: Locator): Promise<{ right: number; covered: boolean }> {
-    const box = await button.boundingBox();
-    if (!box) throw new Error('the button is not shown');
-    const wrap = await button.locator('xpath=ancestor::div[contains(@class, "table-wrap")][1]').boundingBox();
-    const viewport = page.viewportSize()?.width ?? 0;
-    const edge = Math.min(viewport, wrap ? wrap.x + wrap.width : viewport);
-    // Run in the page as a string: this file is type-checked without the DOM's types.
-    const hit = await page.evaluate(
-      `document.elementFromPoint(${box.x + box.width / 2}, ${box.y + box.height / 2})?.closest('button')?.getAttribute('aria-label') ?? null`,
-    );
-    return { right: box.x + box.width - edge, covered: hit !== (await button.getAttribute('aria-label')) };
   }
 
   it('at 1440 px: the agents table shows its Drain and Disconnect buttons without scrolling', async () => {
@@ -227,17 +197,17 @@ describe('dashboard: layout in Chromium', () => {
       // The chosen tab is scrolled into the tab bar's view.
       const tabBox = await page.getByRole('tab', { name: tab }).boundingBox();
       expect(tabBox && tabBox.x >= 0 && tabBox.x + tabBox.width <= viewport, tab).toBe(true);
+      if (SHOTS.includes(tab)) {
+        await page.screenshot({
+          path: join(ARTIFACTS, `layout-420-${tab.replace(' ', '-').toLowerCase()}.png`),
+        });
+      }
       // Several buttons side by side may be wider than a phone; the last one is at the edge.
       const lasts = page.locator('[role="tabpanel"]:not([hidden]) td.actions .button:last-child');
       for (const button of await lasts.all()) {
         const { right, covered } = await overflowOf(page, button);
         expect(right, `${tab}: row action past the edge`).toBeLessThanOrEqual(0);
         expect(covered, `${tab}: row action covered`).toBe(false);
-      }
-      if (SHOTS.includes(tab)) {
-        await page.screenshot({
-          path: join(ARTIFACTS, `layout-420-${tab.replace(' ', '-').toLowerCase()}.png`),
-        });
       }
     }
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -7,7 +7,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stripControls } from '@arena-relay/shared';
+import { BRIDGE_REASON_FIXES, type BridgeReasonCode, stripControls } from '@arena-relay/shared';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
@@ -92,7 +92,13 @@ describe('request log', () => {
     });
     expect(entry.client_id).toMatch(/^cl/);
     expect(entry.attempts).toEqual([
-      expect.objectContaining({ agent_id: agent.sessionId, client_id: entry.client_id, code: null }),
+      // Served: no code, no reason, so no fix.
+      expect.objectContaining({
+        agent_id: agent.sessionId,
+        client_id: entry.client_id,
+        code: null,
+        fix: null,
+      }),
     ]);
     expect(entry.ttfb_ms).toBeGreaterThanOrEqual(0);
     expect(entry.duration_ms).toBeGreaterThanOrEqual(entry.ttfb_ms!);
@@ -166,7 +172,12 @@ describe('request log', () => {
     expect(new Set(json.attempts.map((a: Attempt) => a.agent_id))).toEqual(
       new Set(pool.members.map((m) => m.agent.sessionId)),
     );
-    for (const attempt of json.attempts) expect(attempt.code).toBe('upstream_unavailable');
+    for (const attempt of json.attempts) {
+      expect(attempt.code).toBe('upstream_unavailable');
+      // The bridge named why: the API adds its owner's fix, from the one table of them.
+      expect(attempt.reason).not.toBeNull();
+      expect(attempt.fix).toBe(BRIDGE_REASON_FIXES[attempt.reason as BridgeReasonCode]);
+    }
   });
 
   it('filters by key, model, status, outcome and time, honours the limit, and lists bad filters in a 400', async () => {

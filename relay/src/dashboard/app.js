@@ -9,6 +9,7 @@
 /** @import { TabName } from './state.js' */
 import { ApiError, api, messageOf } from './api.js';
 import { $, setText } from './dom.js';
+import { buildPage } from './page.js';
 import { hooks, POLL_MS, state, TABS, TOKEN_KEY } from './state.js';
 import * as alerts from './tab-alerts.js';
 import * as aliases from './tab-aliases.js';
@@ -17,6 +18,7 @@ import * as clients from './tab-clients.js';
 import * as keys from './tab-keys.js';
 import * as overview from './tab-overview.js';
 import * as relays from './tab-relays.js';
+import * as requests from './tab-requests.js';
 import * as stats from './tab-stats.js';
 import * as usage from './tab-usage.js';
 
@@ -28,6 +30,7 @@ const PANELS = {
   overview: {},
   clients,
   keys,
+  requests,
   usage,
   stats,
   relays,
@@ -97,10 +100,15 @@ function start() {
 // ---------------------------------------------------------------------------------------------
 // Tabs
 
-/** @returns {TabName} */
+/**
+ * The tab the address names; a link's filters (`#requests?client=…`) go to that tab.
+ * @returns {TabName}
+ */
 function tabFromHash() {
-  const name = location.hash.replace('#', '');
-  return TABS.find((tab) => tab === name) ?? 'overview';
+  const [name, query] = location.hash.slice(1).split('?');
+  const tab = TABS.find((t) => t === name) ?? 'overview';
+  if (tab === 'requests' && query) requests.applyFilter(new URLSearchParams(query));
+  return tab;
 }
 
 /**
@@ -222,6 +230,7 @@ function render() {
 
 function init() {
   Object.assign(hooks, { render, signOut, markLive, reportError, refreshCommon });
+  buildPage();
   $('login-form').addEventListener('submit', signIn);
   $('logout').addEventListener('click', () => signOut('Signed out.'));
   for (const tab of TABS) $(`tab-${tab}`).addEventListener('click', () => selectTab(tab));
@@ -231,6 +240,7 @@ function init() {
   clients.init();
   keys.init();
   usage.init(render);
+  requests.init();
   aliases.init();
   alerts.init();
   audit.init();

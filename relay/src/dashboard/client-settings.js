@@ -7,8 +7,8 @@
  * only when it changed, so the audit log shows what the operator did, not what the form held.
  */
 /** @import { ClientRecord, ClientSettings, UpdatePolicy } from './types.js' */
-import { act, api, seg } from './api.js';
-import { closeFormDialog, confirmAction, formDialog } from './dialogs.js';
+import { api, seg } from './api.js';
+import { closeFormDialog, confirmThenAct, formDialog } from './dialogs.js';
 import { announce, el, splitList } from './dom.js';
 import {
   field,
@@ -84,14 +84,16 @@ function readDetails(data, client) {
 /** @param {ClientRecord} client */
 async function deleteClient(client) {
   closeFormDialog();
-  const ok = await confirmAction({
-    title: `Delete ${client.name}?`,
-    text: 'Its agents are disconnected now and its token stops working for good. This cannot be undone.',
-    confirmLabel: 'Delete client',
-    danger: true,
-  });
-  if (!ok) return;
-  await act(() => api('DELETE', `api/clients/${seg(client.id)}`), `Client ${client.name} deleted`);
+  await confirmThenAct(
+    {
+      title: `Delete ${client.name}?`,
+      text: 'Its agents are disconnected now and its token stops working for good. This cannot be undone.',
+      confirmLabel: 'Delete client',
+      danger: true,
+    },
+    () => api('DELETE', `api/clients/${seg(client.id)}`),
+    `Client ${client.name} deleted`,
+  );
 }
 
 /**

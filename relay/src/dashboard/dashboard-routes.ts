@@ -34,6 +34,8 @@ const ASSETS = {
   'dom.js': JS,
   'fields.js': JS,
   'format.js': JS,
+  'page.js': JS,
+  'request-detail.js': JS,
   'state.js': JS,
   'tab-alerts.js': JS,
   'tab-aliases.js': JS,
@@ -42,6 +44,7 @@ const ASSETS = {
   'tab-keys.js': JS,
   'tab-overview.js': JS,
   'tab-relays.js': JS,
+  'tab-requests.js': JS,
   'tab-stats.js': JS,
   'tab-usage.js': JS,
 } as const;

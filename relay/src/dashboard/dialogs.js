@@ -4,7 +4,7 @@
  * client settings). Each resolves when it closes and leaves nothing behind (listeners removed,
  * fields cleared), so the next use starts clean.
  */
-import { messageOf } from './api.js';
+import { act, messageOf } from './api.js';
 import { $, announce, setText } from './dom.js';
 
 /**
@@ -38,6 +38,19 @@ export function confirmAction({ title, text, confirmLabel = 'Confirm', danger = 
     // The safe choice has the focus.
     cancel.focus();
   });
+}
+
+/**
+ * Asks first, then runs the admin action as `act` does; answers its result, or undefined when
+ * the operator said no or it failed.
+ * @template T
+ * @param {{ title: string, text: string, confirmLabel?: string, danger?: boolean }} question
+ * @param {() => Promise<T>} run
+ * @param {string} success
+ * @returns {Promise<T | undefined>}
+ */
+export async function confirmThenAct(question, run, success) {
+  return (await confirmAction(question)) ? act(run, success) : undefined;
 }
 
 /**

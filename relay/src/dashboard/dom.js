@@ -197,6 +197,65 @@ export function cellsRow(attrs, columns, head) {
 export const textCell = (text) => (td, item) => setText(td, text(item));
 
 /**
+ * A column that shows a time in the operator's locale, the instant itself as its title.
+ * @template T
+ * @param {(item: T) => string} at ISO 8601
+ * @param {(iso: string) => string} [format] the date and time by default
+ * @returns {(td: HTMLTableCellElement, item: T) => void}
+ */
+export const timeCell =
+  (at, format = (iso) => new Date(iso).toLocaleString()) =>
+  (td, item) => {
+    const iso = at(item);
+    setText(td, format(iso));
+    td.title = iso;
+  };
+
+/**
+ * Fills a cell of two lines: a name, and an id (mono) under it, each with its title (a narrow
+ * column cuts them).
+ * @param {HTMLTableCellElement} td
+ * @param {string} name
+ * @param {string} id
+ */
+export function fillName(td, name, id) {
+  if (td.childElementCount !== 2)
+    td.replaceChildren(el('div', { class: 'cell-main' }), el('div', { class: 'cell-sub mono' }));
+  const [main, sub] = td.children;
+  for (const [node, text] of /** @type {const} */ ([
+    [main, name],
+    [sub, id],
+  ])) {
+    if (!(node instanceof HTMLElement)) continue;
+    setText(node, text);
+    node.title = text;
+  }
+}
+
+/**
+ * A row's action button; its label (`aria-label`) names the row, set as the row updates.
+ * @param {string} text
+ * @param {'' | 'primary' | 'danger'} tone
+ * @param {() => unknown} onclick
+ */
+export const rowButton = (text, tone, onclick) =>
+  el('button', { type: 'button', class: `button small ${tone}`.trim(), text, onclick });
+
+/**
+ * `syncRows` on the table `tableId`, with its empty note shown when `items` is empty.
+ * @template T
+ * @param {string} tableId
+ * @param {readonly T[]} items
+ * @param {(item: T) => string} keyOf
+ * @param {(item: T) => Row<T>} create
+ */
+export function syncTable(tableId, items, keyOf, create) {
+  const empty = document.getElementById(tableId.replace(/-table$/, '-empty'));
+  if (empty) empty.hidden = items.length > 0;
+  syncRows(tbodyOf(tableId), items, keyOf, create);
+}
+
+/**
  * Saves `blob` as a download named `filename` (the object URL is released after a minute, long
  * enough for the browser to have read it).
  * @param {Blob} blob

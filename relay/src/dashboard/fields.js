@@ -26,6 +26,28 @@ export function field(label, input, options = {}) {
 }
 
 /**
+ * A row of checkboxes named `name`, one per value, the `checked` ones ticked.
+ * @param {string} legend
+ * @param {string} name
+ * @param {readonly string[]} values
+ * @param {readonly string[]} checked
+ */
+export const checkboxes = (legend, name, values, checked) =>
+  el(
+    'fieldset',
+    { class: 'field scopes' },
+    el('legend', { text: legend }),
+    ...values.map((value) =>
+      el(
+        'label',
+        {},
+        el('input', { type: 'checkbox', name, value, checked: checked.includes(value) }),
+        ` ${value}`,
+      ),
+    ),
+  );
+
+/**
  * @param {string} id
  * @param {string} name
  * @param {Record<string, unknown>} [attrs]

@@ -71,6 +71,12 @@ export function fmtDuration(iso) {
   return `${Math.floor(seconds / 86_400)} d ${Math.floor((seconds % 86_400) / 3600)} h`;
 }
 
+/** @param {string} iso a time of day when it is today, else with its date */
+export function fmtWhen(iso) {
+  const at = new Date(iso);
+  return at.toDateString() === new Date().toDateString() ? at.toLocaleTimeString() : at.toLocaleString();
+}
+
 /** @param {string | null | undefined} iso */
 export const fmtDate = (iso) => (iso ? new Date(iso).toLocaleDateString() : '—');
 

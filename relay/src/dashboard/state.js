@@ -4,7 +4,7 @@
  * answers of the admin API, one field per listing. Tabs read it to render; only the refreshers
  * write it. `hooks` lets modules ask the page to re-render or refresh without importing app.js.
  */
-/** @import { Agent, ApiKeyRecord, AuditEntry, Channel, ClientRecord, Delivery, Relay, Stats, Stream, Unreachable, UsageGroup } from './types.js' */
+/** @import { Agent, ApiKeyRecord, AuditEntry, Channel, ClientRecord, Delivery, Relay, RequestLine, Stats, Stream, Unreachable, UsageGroup } from './types.js' */
 
 export const TOKEN_KEY = 'arena-relay.admin-token';
 /** How often the visible figures refresh, ms. */
@@ -13,6 +13,7 @@ export const TABS = /** @type {const} */ ([
   'overview',
   'clients',
   'keys',
+  'requests',
   'usage',
   'stats',
   'relays',
@@ -21,6 +22,20 @@ export const TABS = /** @type {const} */ ([
   'audit',
 ]);
 /** @typedef {(typeof TABS)[number]} TabName */
+
+/** @type {Readonly<Record<TabName, string>>} */
+export const TAB_LABELS = {
+  overview: 'Overview',
+  clients: 'Clients',
+  keys: 'API keys',
+  requests: 'Requests',
+  usage: 'Usage',
+  stats: 'Stats',
+  relays: 'Relays',
+  aliases: 'Aliases',
+  alerts: 'Alerts',
+  audit: 'Audit',
+};
 
 /**
  * @typedef {object} State
@@ -41,6 +56,10 @@ export const TABS = /** @type {const} */ ([
  * @property {Stream[]} streams requests in flight on every relay
  * @property {AuditEntry[]} audit `/api/audit` entries for the filter in `auditQuery`, newest first
  * @property {string} auditQuery
+ * @property {RequestLine[]} requests `/api/requests` entries for the filter in `requestsQuery`, newest first
+ * @property {string} requestsQuery
+ * @property {string[]} requestsUnreachable relays that did not answer the last request listing
+ * @property {RequestLine | null} request the request shown in detail
  * @property {Channel[]} channels alert channels
  * @property {Delivery[]} deliveries this relay's alert delivery log, newest first
  * @property {ReturnType<typeof setTimeout> | undefined} timer
@@ -65,6 +84,10 @@ export const state = {
   streams: [],
   audit: [],
   auditQuery: '',
+  requests: [],
+  requestsQuery: '',
+  requestsUnreachable: [],
+  request: null,
   channels: [],
   deliveries: [],
   timer: undefined,

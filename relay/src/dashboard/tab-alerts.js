@@ -5,8 +5,20 @@
  */
 /** @import { Channel, Delivery } from './types.js' */
 import { act, api, messageOf, seg } from './api.js';
-import { confirmAction, showSecret } from './dialogs.js';
-import { $, announce, badge, cellsRow, el, setText, splitList, syncRows, tbodyOf, textCell } from './dom.js';
+import { confirmThenAct, showSecret } from './dialogs.js';
+import {
+  $,
+  announce,
+  badge,
+  cellsRow,
+  el,
+  rowButton,
+  setText,
+  splitList,
+  syncTable,
+  textCell,
+  timeCell,
+} from './dom.js';
 import { fmtDate } from './format.js';
 import { hooks, state } from './state.js';
 
@@ -73,26 +85,25 @@ async function toggleChannel(channel) {
 
 /** @param {Channel} channel */
 async function deleteChannel(channel) {
-  const ok = await confirmAction({
-    title: `Delete the channel ${channel.name}?`,
-    text: 'Alerts stop going there at once. Adding it again gives a webhook a new signing secret.',
-    confirmLabel: 'Delete channel',
-    danger: true,
-  });
-  if (!ok) return;
-  await act(() => api('DELETE', `api/alerts/channels/${seg(channel.id)}`), `Channel ${channel.name} deleted`);
+  await confirmThenAct(
+    {
+      title: `Delete the channel ${channel.name}?`,
+      text: 'Alerts stop going there at once. Adding it again gives a webhook a new signing secret.',
+      confirmLabel: 'Delete channel',
+      danger: true,
+    },
+    () => api('DELETE', `api/alerts/channels/${seg(channel.id)}`),
+    `Channel ${channel.name} deleted`,
+  );
   await refreshAndRender().catch(hooks.reportError);
 }
 
 /** @param {Channel} initial */
 function createChannelRow(initial) {
   let current = initial;
-  /** @param {string} text @param {string} cls @param {() => unknown} onclick */
-  const button = (text, cls, onclick) =>
-    el('button', { type: 'button', class: `button small ${cls}`.trim(), text, onclick });
-  const test = button('Send test', '', () => sendTest(current));
-  const toggle = button('', '', () => toggleChannel(current));
-  const remove = button('Delete', 'danger', () => deleteChannel(current));
+  const test = rowButton('Send test', '', () => sendTest(current));
+  const toggle = rowButton('', '', () => toggleChannel(current));
+  const remove = rowButton('Delete', 'danger', () => deleteChannel(current));
   const row = cellsRow({ 'data-channel': initial.id }, [
     textCell((c) => c.name),
     textCell((c) => c.kind),
@@ -125,20 +136,15 @@ function createChannelRow(initial) {
 const DELIVERY_TONE = { delivered: 'ok', pending: 'warn', failed: 'bad' };
 
 export function render() {
-  $('channels-empty').hidden = state.channels.length > 0;
-  syncRows(tbodyOf('channels-table'), state.channels, (c) => c.id, createChannelRow);
-  $('deliveries-empty').hidden = state.deliveries.length > 0;
-  syncRows(
-    tbodyOf('deliveries-table'),
+  syncTable('channels-table', state.channels, (c) => c.id, createChannelRow);
+  syncTable(
+    'deliveries-table',
     state.deliveries,
     // One entry per alert and channel, updated in place as retries happen.
     (d) => `${d.alert_id}/${d.channel_id}`,
     () =>
       cellsRow({}, [
-        (td, d) => {
-          setText(td, new Date(d.at).toLocaleString());
-          td.title = d.at;
-        },
+        timeCell((d) => d.at),
         textCell((d) => `${d.channel_name} (${d.channel_kind})`),
         {
           class: 'mono',

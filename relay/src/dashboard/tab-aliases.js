@@ -1,7 +1,7 @@
 // @ts-check
 /** Aliases: names consumers may use as a model, each standing for models tried in order. */
 import { act, api, messageOf, seg } from './api.js';
-import { $, announce, el, setText, splitList, syncRows, tbodyOf } from './dom.js';
+import { $, announce, el, rowButton, setText, splitList, syncTable } from './dom.js';
 import { hooks, state } from './state.js';
 
 export async function refresh() {
@@ -17,21 +17,15 @@ async function deleteAlias(name) {
 
 export function render() {
   const rows = Object.entries(state.aliases).map(([name, models]) => ({ name, models }));
-  $('aliases-empty').hidden = rows.length > 0;
-  syncRows(
-    tbodyOf('aliases-table'),
+  syncTable(
+    'aliases-table',
     rows,
     (a) => a.name,
     (initial) => {
       const name = el('td', { class: 'mono' });
       const models = el('td', { class: 'mono wrap' });
-      const remove = el('button', {
-        type: 'button',
-        class: 'button small danger',
-        text: 'Delete',
-        'aria-label': `Delete the alias ${initial.name}`,
-        onclick: () => deleteAlias(initial.name),
-      });
+      const remove = rowButton('Delete', 'danger', () => deleteAlias(initial.name));
+      remove.setAttribute('aria-label', `Delete the alias ${initial.name}`);
       const tr = el(
         'tr',
         { 'data-alias': initial.name },

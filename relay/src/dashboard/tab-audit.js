@@ -1,7 +1,7 @@
 // @ts-check
 /** Audit: every operator action of the cluster, newest first, filtered, and as CSV. */
 import { api, request } from './api.js';
-import { $, cellsRow, saveBlob, syncRows, tbodyOf, textCell } from './dom.js';
+import { $, cellsRow, saveBlob, syncTable, textCell, timeCell } from './dom.js';
 import { hooks, state } from './state.js';
 
 export async function refresh() {
@@ -9,17 +9,13 @@ export async function refresh() {
 }
 
 export function render() {
-  $('audit-empty').hidden = state.audit.length > 0;
-  syncRows(
-    tbodyOf('audit-table'),
+  syncTable(
+    'audit-table',
     state.audit,
     (e) => e.id,
     (initial) =>
       cellsRow({ 'data-audit': initial.id }, [
-        (td, e) => {
-          td.textContent = new Date(e.at).toLocaleString();
-          td.title = e.at;
-        },
+        timeCell((e) => e.at),
         { class: 'mono', fill: textCell((e) => e.action) },
         { class: 'mono', fill: textCell((e) => e.target ?? '—') },
         { class: 'mono', fill: textCell((e) => e.actor) },

@@ -6,10 +6,11 @@
 /** @import { ClientRecord } from './types.js' */
 import { act, api, messageOf, request, seg } from './api.js';
 import { editClientSettings } from './client-settings.js';
-import { confirmAction, showSecret } from './dialogs.js';
-import { $, announce, badge, el, saveBlob, setText, syncRows, tbodyOf } from './dom.js';
+import { confirmThenAct, showSecret } from './dialogs.js';
+import { $, announce, badge, el, fillName, rowButton, saveBlob, setText, syncTable } from './dom.js';
 import { fmtAgo, fmtInt, fmtPct } from './format.js';
 import { hooks, state } from './state.js';
+import { requestsLink } from './tab-requests.js';
 
 export async function refresh() {
   state.clients = (await api('GET', 'api/clients')).clients;
@@ -25,15 +26,14 @@ const liveAgentsOf = (clientId) => state.agents.filter((a) => a.client_id === cl
 
 /** @param {ClientRecord} client */
 async function downloadPackage(client) {
-  const ok = await confirmAction({
-    title: `Download the package of ${client.name}?`,
-    text:
-      'The package carries a fresh client token, because the relay keeps only a hash of the current one. ' +
-      "Downloading it retires the current token after the relay's grace period (CREDENTIAL_GRACE_SECONDS, 5 minutes by default): an agent of this client still running with it keeps serving until then, then stops and must be given the new package.",
-    confirmLabel: 'Download and replace the token',
-  });
-  if (!ok) return;
-  const response = await act(
+  const response = await confirmThenAct(
+    {
+      title: `Download the package of ${client.name}?`,
+      text:
+        'The package carries a fresh client token, because the relay keeps only a hash of the current one. ' +
+        "Downloading it retires the current token after the relay's grace period (CREDENTIAL_GRACE_SECONDS, 5 minutes by default): an agent of this client still running with it keeps serving until then, then stops and must be given the new package.",
+      confirmLabel: 'Download and replace the token',
+    },
     () => request('GET', `api/clients/${seg(client.id)}/download`),
     `Package of ${client.name} downloaded; its previous token is retired after the grace period`,
   );
@@ -51,14 +51,13 @@ async function downloadPackage(client) {
 
 /** @param {ClientRecord} client */
 async function rotateToken(client) {
-  const ok = await confirmAction({
-    title: `Rotate the token of ${client.name}?`,
-    text: "A new token replaces the current one, which keeps working for the relay's grace period (5 minutes by default); then agents still using it are disconnected. After a leak, cut it off at once with the admin API: POST /api/clients/{id}/rotate-token?grace_seconds=0.",
-    confirmLabel: 'Rotate token',
-    danger: true,
-  });
-  if (!ok) return;
-  const result = await act(
+  const result = await confirmThenAct(
+    {
+      title: `Rotate the token of ${client.name}?`,
+      text: "A new token replaces the current one, which keeps working for the relay's grace period (5 minutes by default); then agents still using it are disconnected. After a leak, cut it off at once with the admin API: POST /api/clients/{id}/rotate-token?grace_seconds=0.",
+      confirmLabel: 'Rotate token',
+      danger: true,
+    },
     () => api('POST', `api/clients/${seg(client.id)}/rotate-token`),
     `Token of ${client.name} rotated`,
   );
@@ -74,45 +73,41 @@ async function rotateToken(client) {
 /** @param {ClientRecord} client */
 async function toggleClient(client) {
   const disable = client.status !== 'disabled';
-  if (disable) {
-    const ok = await confirmAction({
+  const patch = () =>
+    api('PATCH', `api/clients/${seg(client.id)}`, { status: disable ? 'disabled' : 'active' });
+  if (!disable) return act(patch, `${client.name} enabled`);
+  return confirmThenAct(
+    {
       title: `Disable ${client.name}?`,
       text: 'Its agents are disconnected now and refused until the client is enabled again.',
       confirmLabel: 'Disable',
       danger: true,
-    });
-    if (!ok) return;
-  }
-  await act(
-    () => api('PATCH', `api/clients/${seg(client.id)}`, { status: disable ? 'disabled' : 'active' }),
-    `${client.name} ${disable ? 'disabled' : 'enabled'}`,
+    },
+    patch,
+    `${client.name} disabled`,
   );
 }
 
 /** @param {ClientRecord} initial */
 function createClientRow(initial) {
   let current = initial;
-  const name = el('div', { class: 'cell-main' });
-  const sub = el('div', { class: 'cell-sub mono' });
+  const name = el('td');
   const status = el('td');
   const agents = el('td');
-  const requests = el('td');
+  const requests = requestsLink('client', initial.id, `Requests of ${initial.name}`);
   const seen = el('td');
   const token = el('td', { class: 'mono' });
-  /** @param {string} text @param {string} cls @param {() => unknown} onclick */
-  const button = (text, cls, onclick) =>
-    el('button', { type: 'button', class: `button small ${cls}`, text, onclick });
-  const download = button('Download', 'primary', () => downloadPackage(current));
-  const settings = button('Settings', '', () => editClientSettings(current).catch(hooks.reportError));
-  const rotate = button('Rotate token', '', () => rotateToken(current));
-  const toggle = button('', '', () => toggleClient(current));
+  const download = rowButton('Download', 'primary', () => downloadPackage(current));
+  const settings = rowButton('Settings', '', () => editClientSettings(current).catch(hooks.reportError));
+  const rotate = rowButton('Rotate token', '', () => rotateToken(current));
+  const toggle = rowButton('', '', () => toggleClient(current));
   const tr = el(
     'tr',
     { 'data-client': initial.id },
-    el('td', {}, name, sub),
+    name,
     status,
     agents,
-    requests,
+    el('td', {}, requests),
     seen,
     token,
     el('td', { class: 'actions' }, download, settings, rotate, toggle),
@@ -123,11 +118,7 @@ function createClientRow(initial) {
     /** @param {ClientRecord} client */
     update(client) {
       current = client;
-      setText(name, client.name);
-      name.title = client.name;
-      const subText = client.email ? `${client.id} · ${client.email}` : client.id;
-      setText(sub, subText);
-      sub.title = subText;
+      fillName(name, client.name, client.email ? `${client.id} · ${client.email}` : client.id);
       const key = `${client.status}/${client.health}`;
       if (key !== shown) {
         shown = key;
@@ -162,8 +153,7 @@ function createClientRow(initial) {
 }
 
 export function render() {
-  $('clients-empty').hidden = state.clients.length > 0;
-  syncRows(tbodyOf('clients-table'), state.clients, (c) => c.id, createClientRow);
+  syncTable('clients-table', state.clients, (c) => c.id, createClientRow);
 }
 
 /** @param {SubmitEvent} event */

@@ -3,13 +3,14 @@
  * API keys: create one (scopes, allowed models, expiry, limits; the key is shown once), and per
  * key edit the same fields or revoke it.
  */
-/** @import { ApiKeyRecord } from './types.js' */
-import { act, api, messageOf, seg } from './api.js';
-import { confirmAction, formDialog, showSecret } from './dialogs.js';
-import { $, announce, badge, el, setText, splitList, syncRows, tbodyOf } from './dom.js';
-import { field, limitsFieldset, readLimits, textInput } from './fields.js';
+/** @import { ApiKeyRecord, ApiKeyScope } from './types.js' */
+import { api, messageOf, seg } from './api.js';
+import { confirmThenAct, formDialog, showSecret } from './dialogs.js';
+import { $, announce, badge, el, fillName, rowButton, setText, splitList, syncTable } from './dom.js';
+import { checkboxes, field, limitsFieldset, readLimits, textInput } from './fields.js';
 import { fmtAgo, fmtDate, fmtInt, fmtLimits, fmtList } from './format.js';
 import { hooks, state } from './state.js';
+import { requestsLink } from './tab-requests.js';
 
 export async function refresh() {
   state.keys = (await api('GET', `api/keys${state.showRevoked ? '?include_revoked=true' : ''}`)).keys;
@@ -42,40 +43,24 @@ function localInput(iso) {
 }
 
 /**
- * The scopes a key may have: those the create form offers (index.html follows the relay's
- * API_KEY_SCOPES), and any other the key already has, so that saving never drops one.
- * @param {ApiKeyRecord} key
- * @returns {string[]}
+ * Every scope a key may have (the relay's API_KEY_SCOPES: the type-check fails when one is
+ * missing here), and whether a new key gets it.
+ * @type {Readonly<Record<ApiKeyScope, boolean>>}
  */
-function scopesFor(key) {
-  const offered = [...document.querySelectorAll('#key-form input[name="scope"]')].map(
-    (input) => /** @type {HTMLInputElement} */ (input).value,
-  );
-  return [...new Set([...offered, ...key.scopes])];
-}
+const SCOPE_DEFAULTS = {
+  chat: true,
+  messages: true,
+  responses: true,
+  models: true,
+  images: true,
+  admin: false,
+};
+const SCOPES = Object.keys(SCOPE_DEFAULTS);
 
 /** @param {ApiKeyRecord} key */
 async function editKey(key) {
-  /** @type {readonly string[]} */
-  const held = key.scopes;
-  const scopes = el(
-    'fieldset',
-    { class: 'field scopes' },
-    el('legend', { text: 'Scopes' }),
-    ...scopesFor(key).map((scope) =>
-      el(
-        'label',
-        {},
-        el('input', {
-          type: 'checkbox',
-          name: 'scope',
-          value: scope,
-          checked: held.includes(scope),
-        }),
-        ` ${scope}`,
-      ),
-    ),
-  );
+  // Any scope the key has that this page does not know yet is kept, so that saving never drops one.
+  const scopes = checkboxes('Scopes', 'scope', [...new Set([...SCOPES, ...key.scopes])], key.scopes);
   const saved = await formDialog({
     title: `Edit the key ${key.name}`,
     fields: [
@@ -123,50 +108,40 @@ async function editKey(key) {
 }
 
 /** @param {ApiKeyRecord} key */
-async function revokeKey(key) {
-  const ok = await confirmAction({
-    title: `Revoke ${key.name}?`,
-    text: 'Requests with this key are refused from now on. This cannot be undone.',
-    confirmLabel: 'Revoke key',
-    danger: true,
-  });
-  if (!ok) return;
-  await act(() => api('DELETE', `api/keys/${seg(key.id)}`), `Key ${key.name} revoked`);
-}
+const revokeKey = (key) =>
+  confirmThenAct(
+    {
+      title: `Revoke ${key.name}?`,
+      text: 'Requests with this key are refused from now on. This cannot be undone.',
+      confirmLabel: 'Revoke key',
+      danger: true,
+    },
+    () => api('DELETE', `api/keys/${seg(key.id)}`),
+    `Key ${key.name} revoked`,
+  );
 
 /** @param {ApiKeyRecord} initial */
 function createKeyRow(initial) {
   let current = initial;
-  const name = el('div', { class: 'cell-main' });
-  const sub = el('div', { class: 'cell-sub mono' });
+  const name = el('td');
   const preview = el('td', { class: 'mono' });
   const scopes = el('td');
   const models = el('td', { class: 'mono wrap' });
   const limits = el('td', { class: 'wrap' });
-  const requests = el('td');
+  const requests = requestsLink('key', initial.id, `Requests with the key ${initial.name}`);
   const created = el('td');
   const used = el('td');
-  const edit = el('button', {
-    type: 'button',
-    class: 'button small',
-    text: 'Edit',
-    onclick: () => editKey(current),
-  });
-  const revoke = el('button', {
-    type: 'button',
-    class: 'button small danger',
-    text: 'Revoke',
-    onclick: () => revokeKey(current),
-  });
+  const edit = rowButton('Edit', '', () => editKey(current));
+  const revoke = rowButton('Revoke', 'danger', () => revokeKey(current));
   const tr = el(
     'tr',
     { 'data-key': initial.id },
-    el('td', {}, name, sub),
+    name,
     preview,
     scopes,
     models,
     limits,
-    requests,
+    el('td', {}, requests),
     created,
     used,
     el('td', { class: 'actions' }, edit, revoke),
@@ -177,10 +152,9 @@ function createKeyRow(initial) {
     /** @param {ApiKeyRecord} key */
     update(key) {
       current = key;
-      setText(name, key.name);
-      name.title = key.name;
-      setText(
-        sub,
+      fillName(
+        name,
+        key.name,
         key.revoked
           ? `${key.id} · revoked`
           : key.expires_at
@@ -212,8 +186,7 @@ function createKeyRow(initial) {
 }
 
 export function render() {
-  $('keys-empty').hidden = state.keys.length > 0;
-  syncRows(tbodyOf('keys-table'), state.keys, (k) => k.id, createKeyRow);
+  syncTable('keys-table', state.keys, (k) => k.id, createKeyRow);
 }
 
 /** @param {SubmitEvent} event */
@@ -252,6 +225,14 @@ async function createKey(event) {
 
 export function init() {
   $('key-form').addEventListener('submit', createKey);
+  $('key-scopes').replaceWith(
+    checkboxes(
+      'Scopes',
+      'scope',
+      SCOPES,
+      SCOPES.filter((s) => SCOPE_DEFAULTS[/** @type {ApiKeyScope} */ (s)]),
+    ),
+  );
   $('key-limits').replaceChildren(limitsFieldset('key', {}));
   $('keys-revoked').addEventListener('change', async (event) => {
     state.showRevoked = /** @type {HTMLInputElement} */ (event.currentTarget).checked;

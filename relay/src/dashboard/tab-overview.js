@@ -4,12 +4,13 @@
  * check of every bridge, and the last hour's requests.
  */
 /** @import { Agent, HealthAnswer } from './types.js' */
-import { act, api, messageOf, seg } from './api.js';
+import { api, messageOf, seg } from './api.js';
 import { renderChart } from './chart.js';
-import { confirmAction } from './dialogs.js';
-import { $, announce, badge, el, setText, syncRows, tbodyOf } from './dom.js';
+import { confirmThenAct } from './dialogs.js';
+import { $, announce, badge, el, rowButton, setText, syncTable } from './dom.js';
 import { fmtDuration, fmtInt, fmtMs, fmtPct, fmtRate } from './format.js';
 import { state } from './state.js';
+import { requestsLink } from './tab-requests.js';
 
 /** A relay id, marked when it is the relay this page talks to. @param {string} id */
 export function relayLabel(id) {
@@ -74,33 +75,35 @@ function agentState(agent) {
 }
 
 /** @param {Agent} agent */
-async function drainAgent(agent) {
-  const ok = await confirmAction({
-    title: `Drain ${agent.client_name}?`,
-    text: 'The agent finishes its streams in flight and takes no new ones. It stays connected; it takes work again when it reconnects.',
-    confirmLabel: 'Drain',
-  });
-  if (!ok) return;
-  await act(() => api('POST', `api/agents/${seg(agent.id)}/drain`), `Agent ${agent.id} is draining`);
-}
+const drainAgent = (agent) =>
+  confirmThenAct(
+    {
+      title: `Drain ${agent.client_name}?`,
+      text: 'The agent finishes its streams in flight and takes no new ones. It stays connected; it takes work again when it reconnects.',
+      confirmLabel: 'Drain',
+    },
+    () => api('POST', `api/agents/${seg(agent.id)}/drain`),
+    `Agent ${agent.id} is draining`,
+  );
 
 /** @param {Agent} agent */
-async function kickAgent(agent) {
-  const ok = await confirmAction({
-    title: `Disconnect ${agent.client_name}?`,
-    text: 'Its socket is closed now and its streams in flight fail. The agent will reconnect by itself unless the client is disabled.',
-    confirmLabel: 'Disconnect',
-    danger: true,
-  });
-  if (!ok) return;
-  await act(() => api('DELETE', `api/agents/${seg(agent.id)}`), `Agent ${agent.id} disconnected`);
-}
+const kickAgent = (agent) =>
+  confirmThenAct(
+    {
+      title: `Disconnect ${agent.client_name}?`,
+      text: 'Its socket is closed now and its streams in flight fail. The agent will reconnect by itself unless the client is disabled.',
+      confirmLabel: 'Disconnect',
+      danger: true,
+    },
+    () => api('DELETE', `api/agents/${seg(agent.id)}`),
+    `Agent ${agent.id} disconnected`,
+  );
 
 /** @param {Agent} initial */
 function createAgentRow(initial) {
   let current = initial;
   const name = el('div', { class: 'cell-main' });
-  const sub = el('div', { class: 'cell-sub mono' });
+  const sub = requestsLink('agent', initial.id, `Requests served or tried by agent ${initial.id}`);
   const relay = el('td', { class: 'mono small' });
   const stateCell = el('td', { class: 'state' });
   const fill = el('div', { class: 'load-fill' });
@@ -108,22 +111,12 @@ function createAgentRow(initial) {
   const models = el('td');
   const rtt = el('td');
   const since = el('td');
-  const drain = el('button', {
-    type: 'button',
-    class: 'button small',
-    text: 'Drain',
-    onclick: () => drainAgent(current),
-  });
-  const kick = el('button', {
-    type: 'button',
-    class: 'button small danger',
-    text: 'Disconnect',
-    onclick: () => kickAgent(current),
-  });
+  const drain = rowButton('Drain', '', () => drainAgent(current));
+  const kick = rowButton('Disconnect', 'danger', () => kickAgent(current));
   const tr = el(
     'tr',
     { 'data-agent': initial.id },
-    el('td', {}, name, sub),
+    el('td', {}, name, el('div', { class: 'cell-sub mono' }, sub)),
     relay,
     stateCell,
     el(
@@ -173,8 +166,7 @@ function createAgentRow(initial) {
 }
 
 function renderAgents() {
-  $('agents-empty').hidden = state.agents.length > 0;
-  syncRows(tbodyOf('agents-table'), state.agents, (a) => a.id, createAgentRow);
+  syncTable('agents-table', state.agents, (a) => a.id, createAgentRow);
   const silent = state.unreachable.map((u) => u.relay);
   const notice = $('agents-unreachable');
   notice.hidden = silent.length === 0;

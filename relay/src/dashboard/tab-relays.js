@@ -2,7 +2,7 @@
 /** Relays: every relay sharing this one's Redis, as each describes itself. */
 /** @import { Relay } from './types.js' */
 import { api } from './api.js';
-import { $, badge, cellsRow, setText, syncRows, tbodyOf, textCell } from './dom.js';
+import { $, badge, cellsRow, setText, syncTable, textCell } from './dom.js';
 import { fmtDuration, fmtInt } from './format.js';
 import { state } from './state.js';
 import { relayLabel } from './tab-overview.js';
@@ -33,8 +33,8 @@ function redisSummary(redis) {
 export function render() {
   const reachable = state.relays.filter((r) => r.reachable).length;
   setText($('relays-note'), `${reachable} of ${state.relays.length} answering`);
-  syncRows(
-    tbodyOf('relays-table'),
+  syncTable(
+    'relays-table',
     state.relays,
     (r) => r.id,
     (initial) => {

@@ -2,7 +2,7 @@
 /** Stats: this relay's request figures per window and per client, and the streams in flight. */
 /** @import { Stream, WindowSummary } from './types.js' */
 import { api } from './api.js';
-import { $, cellsRow, el, syncRows, tbodyOf, textCell } from './dom.js';
+import { cellsRow, el, syncTable, textCell } from './dom.js';
 import { fmtBytes, fmtDuration, fmtInt, fmtMs, fmtPct, fmtPercentiles, fmtRate } from './format.js';
 import { state } from './state.js';
 import { refresh as refreshClients } from './tab-clients.js';
@@ -21,8 +21,8 @@ export function render() {
     ['Last hour', stats.overall.hour],
     ['Last day', stats.overall.day],
   ];
-  syncRows(
-    tbodyOf('windows-table'),
+  syncTable(
+    'windows-table',
     windows,
     ([label]) => label,
     ([label]) =>
@@ -40,8 +40,8 @@ export function render() {
       ),
   );
   const names = new Map(state.clients.map((c) => [c.id, c.name]));
-  syncRows(
-    tbodyOf('client-stats-table'),
+  syncTable(
+    'client-stats-table',
     stats.clients,
     (c) => c.client_id,
     () =>
@@ -53,9 +53,8 @@ export function render() {
         textCell((c) => fmtMs(c.hour.ttfb_ms?.p50)),
       ]),
   );
-  $('streams-empty').hidden = state.streams.length > 0;
-  syncRows(
-    tbodyOf('streams-table'),
+  syncTable(
+    'streams-table',
     state.streams,
     (s) => s.id,
     () =>

@@ -6,7 +6,8 @@
 /** @import { ApiKeyRecord } from './types.js' */
 import { ApiError, api, messageOf, request } from './api.js';
 import { emptyTimeline, renderChart } from './chart.js';
-import { $, cellsRow, el, saveBlob, setText, syncRows, tbodyOf, textCell } from './dom.js';
+import { $, cellsRow, el, saveBlob, setText, syncTable, textCell } from './dom.js';
+import { checkboxes } from './fields.js';
 import { fmtBytes, fmtInt, fmtPct } from './format.js';
 import { state } from './state.js';
 import { keyStats, refresh as refreshKeys } from './tab-keys.js';
@@ -50,8 +51,8 @@ export function render() {
     key ? `key ${key.name}` : 'no key',
   );
 
-  syncRows(
-    tbodyOf('usage-table'),
+  syncTable(
+    'usage-table',
     keys,
     (k) => k.id,
     /** @param {ApiKeyRecord} initial */
@@ -105,5 +106,8 @@ async function exportUsage(event) {
 /** @param {() => void} rerender */
 export function init(rerender) {
   $('usage-key').addEventListener('change', rerender);
+  $('usage-group-by').replaceWith(
+    checkboxes('Group by', 'group_by', ['day', 'key', 'client', 'model'], ['key']),
+  );
   $('usage-export').addEventListener('submit', exportUsage);
 }

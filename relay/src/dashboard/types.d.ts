@@ -6,7 +6,7 @@
 
 import type { LiveClient } from '../clients/live-client.js';
 import type { Percentiles, Timeline, WindowSummary } from '../metrics/rolling-window.js';
-import type { ApiKeyLimits, ApiKeyRecord, ClientRateLimit } from '../store/store.js';
+import type { ApiKeyLimits, ApiKeyRecord, ApiKeyScope, ClientRateLimit } from '../store/store.js';
 
 /** `GET /api/clients` rows: the stored record joined with its live agents (clients/live-client.ts). */
 type ClientRecord = LiveClient;
@@ -14,6 +14,7 @@ type ClientRecord = LiveClient;
 export type {
   ApiKeyLimits,
   ApiKeyRecord,
+  ApiKeyScope,
   ClientRateLimit,
   ClientRecord,
   Percentiles,
@@ -137,4 +138,41 @@ export type Delivery = {
   state: 'delivered' | 'pending' | 'failed';
   status?: number;
   error?: string;
+};
+
+/**
+ * An attempt of a request (requests/request-entry.ts; mirrored: that module's zod and shared
+ * imports need Node's types), with the owner's fix for its reason as the API adds it.
+ */
+export type RequestAttempt = {
+  agent_id: string;
+  client_id: string | null;
+  model: string;
+  started_ms: number;
+  duration_ms: number | null;
+  code: string | null;
+  reason: string | null;
+  upstream_status: number | null;
+  fix: string | null;
+};
+
+/** `GET /api/requests` entries (requests/request-entry.ts). */
+export type RequestLine = {
+  id: string;
+  relay: string;
+  at: string;
+  key_id: string;
+  client_id: string | null;
+  agent_id: string | null;
+  model: string;
+  model_served: string | null;
+  stream: boolean;
+  status: number;
+  outcome: string;
+  error_code: string | null;
+  result?: 'ok' | 'failed' | 'consumer_error' | 'cancelled';
+  attempts: RequestAttempt[];
+  ttfb_ms: number | null;
+  duration_ms: number;
+  bytes: number;
 };

@@ -11,8 +11,11 @@
  *   limit                     newest first (by start time), 1..1000 (default 100)
  *
  * Entries from other relays are checked against the entry schema; a relay that answers with
- * anything else is listed under `unreachable`, like one that does not answer in time.
+ * anything else is listed under `unreachable`, like one that does not answer in time. Each attempt
+ * is answered with `fix`: what the bridge's owner does about its `reason`, in the words the
+ * agents' status and the dashboard use (shared/bridge-reasons.ts); it is not stored.
  */
+import { BRIDGE_REASON_FIXES, type BridgeReasonCode } from '@arena-relay/shared';
 import type { Hono } from 'hono';
 import { z } from 'zod';
 import { type ClusterAnswers, clusterQuery, type Unreachable } from '../cluster/cluster-view.js';
@@ -57,6 +60,19 @@ const requestsQuery = requestFilter
 const peerEntries = z.array(requestEntry).max(MAX_QUERY_LIMIT);
 const byId = requestFilter.pick({ id: true }).required();
 
+/** An entry as the API answers it: each attempt with the fix for its reason (null: none known). */
+function shown(entry: RequestEntry) {
+  const attempts = entry.attempts.map((attempt) => ({
+    ...attempt,
+    fix:
+      (attempt.reason !== null &&
+        Object.hasOwn(BRIDGE_REASON_FIXES, attempt.reason) &&
+        BRIDGE_REASON_FIXES[attempt.reason as BridgeReasonCode]) ||
+      null,
+  }));
+  return { ...entry, attempts };
+}
+
 /** The answers of every relay as entries; a relay whose answer is not a request log is unreachable. */
 function checked(
   asked: ClusterAnswers<unknown>,
@@ -91,15 +107,15 @@ export function requestRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
     const filter = await body(async () => c.req.query(), requestsQuery);
     const { entries, unreachable } = checked(await list(filter), relayId);
     entries.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
-    return c.json({ requests: entries.slice(0, filter.limit), unreachable });
+    return c.json({ requests: entries.slice(0, filter.limit).map(shown), unreachable });
   });
 
   app.get('/api/requests/:id', async (c) => {
     const { id } = await body(async () => ({ id: c.req.param('id') }), byId);
     const local = requestLog.query({ id, limit: 1 });
-    if (local[0]) return c.json(local[0]);
+    if (local[0]) return c.json(shown(local[0]));
     const { entries, unreachable } = checked(await one({ id }), relayId);
-    if (entries[0]) return c.json(entries[0]);
+    if (entries[0]) return c.json(shown(entries[0]));
     const silent = unreachable.map((u) => u.relay);
     throw new RelayError(
       'not_found',
