@@ -20,17 +20,21 @@ export function turnChannel(
   isOpen: () => boolean,
   protocolError: (code: BreachCode, reason: string) => void,
 ): SessionChannel & { flush(): void } {
-  /** Streams with a batch this turn; kept between turns so a turn allocates no array. */
-  let batched: Batched[] = [];
-  let spare: Batched[] = [];
+  /**
+   * Streams with a batch this turn, the first `count` entries: the array is kept between turns
+   * (emptying it by `length = 0` would give its storage back, and the next turn reallocate it).
+   */
+  const batched: (Batched | undefined)[] = [];
+  let count = 0;
   let scheduled = false;
   const flush = (): void => {
     scheduled = false;
-    const streams = batched;
-    batched = spare;
-    for (const stream of streams) stream.flush();
-    streams.length = 0;
-    spare = streams;
+    for (let i = 0; i < count; i++) {
+      const stream = batched[i]!;
+      batched[i] = undefined;
+      stream.flush();
+    }
+    count = 0;
     writer.flush();
   };
   const schedule = (): void => {
@@ -45,7 +49,7 @@ export function turnChannel(
       schedule();
     },
     later: (stream) => {
-      batched.push(stream);
+      batched[count++] = stream;
       schedule();
     },
     sendData: (stream, payload, start, end, maxPayload) => {
