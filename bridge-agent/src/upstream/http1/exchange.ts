@@ -5,6 +5,7 @@
  */
 import type net from 'node:net';
 import type { Dispatcher } from 'undici';
+import type { Watched } from './idle-watch.js';
 import type { Http1Pool } from './pool.js';
 import { ResponseParser } from './response-parser.js';
 
@@ -17,7 +18,10 @@ export function coded(message: string, code: string): Error {
 }
 
 /** One request on its way: the controller the handler pauses, resumes and aborts. */
-export class Exchange implements Dispatcher.DispatchController {
+export class Exchange implements Dispatcher.DispatchController, Watched {
+  /** For the pool's idle watch: bytes came since its last tick, and its quiet ticks in a row. */
+  heard = false;
+  quiet = 0;
   #socket: net.Socket | undefined;
   #parser: ResponseParser | undefined;
   #paused = false;
@@ -59,8 +63,10 @@ export class Exchange implements Dispatcher.DispatchController {
       onError: (error) => this.fail(error),
     });
     this.#parser = parser;
-    // While connecting, the connect timeout stands; the pool sets this one on connect.
-    if (!socket.connecting) socket.setTimeout(this.pool.timeoutMs);
+    // The idle limit is the pool's watch (idle-watch.ts), not a socket timeout re-armed per read;
+    // while connecting, the connect timeout stands (the pool clears it on connect).
+    if (!socket.connecting) socket.setTimeout(0);
+    this.pool.watch.add(this);
     socket.cork();
     socket.write(this.request.head);
     for (const piece of this.request.body) socket.write(piece);
@@ -69,6 +75,7 @@ export class Exchange implements Dispatcher.DispatchController {
 
   /** The socket read `bytes[0, end)`. */
   onData(bytes: Buffer, end: number): void {
+    this.heard = true;
     this.#parser?.feed(bytes, 0, end);
   }
 
@@ -112,9 +119,8 @@ export class Exchange implements Dispatcher.DispatchController {
   pause(): void {
     if (this.#paused || this.#finished) return;
     this.#paused = true;
-    // The relay's credit is what we wait for now, not the bridge: no idle timeout meanwhile.
+    // The relay's credit is what we wait for now, not the bridge: the idle watch skips it meanwhile.
     this.#socket?.pause();
-    this.#socket?.setTimeout(0);
   }
 
   resume(): void {
@@ -122,7 +128,7 @@ export class Exchange implements Dispatcher.DispatchController {
     this.#paused = false;
     this.#parser?.resume();
     if (this.#finished || this.#paused) return;
-    this.#socket?.setTimeout(this.pool.timeoutMs);
+    this.quiet = 0;
     this.#socket?.resume();
   }
 }

@@ -11,6 +11,7 @@ import type net from 'node:net';
 import type { Dispatcher } from 'undici';
 import { dialBridge } from './bridge-socket.js';
 import { coded, Exchange, type Http1Request } from './exchange.js';
+import { IdleWatch } from './idle-watch.js';
 
 export type { Http1Request } from './exchange.js';
 
@@ -42,6 +43,8 @@ type Slot = { exchange: Exchange | undefined; keepAliveMs: number };
 
 export class Http1Pool {
   readonly timeoutMs: number;
+  /** The idle limit of running requests (timeoutMs). */
+  readonly watch: IdleWatch;
   readonly #options: Http1PoolOptions;
   readonly #keepAliveMs: number;
   readonly #slots = new Map<net.Socket, Slot>();
@@ -53,6 +56,7 @@ export class Http1Pool {
   constructor(options: Http1PoolOptions) {
     this.#options = options;
     this.timeoutMs = options.timeoutMs;
+    this.watch = new IdleWatch(options.timeoutMs);
     this.#keepAliveMs = options.keepAliveMs ?? 4_000;
   }
 
@@ -104,7 +108,8 @@ export class Http1Pool {
     let connected = false;
     socket.once(https ? 'secureConnect' : 'connect', () => {
       connected = true;
-      if (slot.exchange) socket.setTimeout(slot.exchange.paused ? 0 : this.timeoutMs);
+      // A running request's idle limit is the watch's.
+      if (slot.exchange) socket.setTimeout(0);
     });
     socket.on('end', () => {
       try {
@@ -144,6 +149,7 @@ export class Http1Pool {
 
   /** Called by an exchange when it is over: its socket goes back to the idle list or is closed. */
   release(exchange: Exchange, socket: net.Socket | undefined, reusable: boolean): void {
+    this.watch.delete(exchange);
     if (socket === undefined) {
       const queued = this.#queue.indexOf(exchange);
       if (queued !== -1) this.#queue.splice(queued, 1);
