@@ -48,11 +48,10 @@ export class RelayStream implements StreamSink {
   #done = false;
   readonly #maxPayload: number;
   /**
-   * Payload granted and waiting for the end of the turn: its first piece as a range of a buffer
+   * Payload granted and waiting for the end of the turn: its first piece as the start of a buffer
    * (a paced answer brings one chunk a turn: no view, no array), the others in `#more`.
    */
   #first: Buffer | undefined;
-  #firstStart = 0;
   #firstEnd = 0;
   #more: Buffer[] | undefined;
 
@@ -137,7 +136,6 @@ export class RelayStream implements StreamSink {
     if (allowed <= 0) return 0;
     if (this.#first === undefined) {
       this.#first = chunk;
-      this.#firstStart = 0;
       this.#firstEnd = allowed;
       this.channel.later(this);
     } else {
@@ -157,7 +155,7 @@ export class RelayStream implements StreamSink {
     const more = this.#more;
     this.#first = undefined;
     this.#more = undefined;
-    this.channel.sendData(this.id, first, this.#firstStart, this.#firstEnd, this.#maxPayload);
+    this.channel.sendData(this.id, first, 0, this.#firstEnd, this.#maxPayload);
     if (more)
       for (const piece of more) this.channel.sendData(this.id, piece, 0, piece.length, this.#maxPayload);
   }
