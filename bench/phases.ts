@@ -20,7 +20,7 @@ export const PHASES = {
   proxy: 'exchange and consumer writer (proxy/, SSE framing)',
   tunnel: 'tunnel (sessions, stream table, credit)',
   frames: 'frame encode/decode (ws receiver/sender, shared frames)',
-  upstream: 'bridge client (undici, upstream/)',
+  upstream: 'bridge client (upstream/: its own HTTP/1.1 client; undici for probes)',
   writes: 'socket writes (writev, net, http outgoing)',
   reads: 'socket reads (onStreamRead, readable streams)',
   timers: 'timers',

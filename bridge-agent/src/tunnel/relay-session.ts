@@ -58,7 +58,14 @@ export class RelaySession {
   readonly #ws: WebSocket;
   readonly #host: SessionHost;
   #welcomeTimer: NodeJS.Timeout | undefined;
+  /**
+   * The silence watch: one coarse timer ticking every half silence limit, not one re-armed per
+   * message (a credit frame per relayed chunk). A message or ping only sets `#heard`.
+   */
   #silenceTimer: NodeJS.Timeout | undefined;
+  #heard = false;
+  /** Ticks in a row with nothing heard: two are the whole silence limit. */
+  #quietTicks = 0;
 
   constructor(ws: WebSocket, host: SessionHost) {
     this.#ws = ws;
@@ -68,7 +75,7 @@ export class RelaySession {
     ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
     ws.on('ping', () => {
       host.pinged();
-      this.#silenceTimer?.refresh();
+      this.#heard = true;
     });
   }
 
@@ -93,7 +100,7 @@ export class RelaySession {
   /** The socket closed: no timer of this session may fire any more. */
   ended(): void {
     clearTimeout(this.#welcomeTimer);
-    clearTimeout(this.#silenceTimer);
+    clearInterval(this.#silenceTimer);
   }
 
   #onOpen(): void {
@@ -110,7 +117,7 @@ export class RelaySession {
 
   #onMessage(data: Buffer, isBinary: boolean): void {
     if (this.reason !== undefined) return;
-    this.#silenceTimer?.refresh();
+    this.#heard = true;
     if (isBinary) return this.#onBinary(data);
     const parsed = parseRelayFrame(data.toString('utf8'));
     if (!parsed.ok) return this.protocolError(parsed.code, parsed.reason);
@@ -139,9 +146,17 @@ export class RelaySession {
     clearTimeout(this.#welcomeTimer);
     this.welcome = welcome;
     const silence = Math.ceil(welcome.heartbeatMs * SILENCE_HEARTBEATS);
-    this.#silenceTimer = setTimeout(
-      () => this.drop(Breach.PEER_SILENT, `the relay was silent for ${silence} ms`),
-      silence,
+    // Dropped after two quiet ticks: silent for between `silence` and 1.5 × `silence`.
+    this.#silenceTimer = setInterval(
+      () => {
+        if (this.#heard) {
+          this.#heard = false;
+          this.#quietTicks = 0;
+        } else if (++this.#quietTicks >= 2) {
+          this.drop(Breach.PEER_SILENT, `the relay was silent for ${silence} ms`);
+        }
+      },
+      Math.ceil(silence / 2),
     );
     this.#host.welcomed(welcome, this.channel);
   }

@@ -18,9 +18,23 @@ export type RelaySocketOptions = {
   agent?: Agent | undefined;
 };
 
+/**
+ * The agent's WebSocket: `close` first runs `beforeClose` (the session's writer sends what it
+ * queued this turn), so the close frame comes after every frame queued before it — ws's own
+ * close (answering the relay's) included.
+ */
+export class RelayWebSocket extends WebSocket {
+  beforeClose: (() => void) | undefined;
+
+  override close(code?: number, data?: string | Buffer): void {
+    this.beforeClose?.();
+    super.close(code, data);
+  }
+}
+
 /** Dials `url` (ws:// or wss://) with the agent's subprotocol; listeners are the caller's. */
-export function openRelaySocket(url: string, options: RelaySocketOptions): WebSocket {
-  return new WebSocket(url, SUBPROTOCOL, {
+export function openRelaySocket(url: string, options: RelaySocketOptions): RelayWebSocket {
+  return new RelayWebSocket(url, SUBPROTOCOL, {
     headers: { authorization: `Bearer ${options.token}` },
     ...(options.ca && { ca: options.ca }),
     ...(options.agent && { agent: options.agent }),
@@ -28,8 +42,9 @@ export function openRelaySocket(url: string, options: RelaySocketOptions): WebSo
     // The relay sends only control frames, and an `open` holds a whole request body.
     maxPayload: MAX_OPEN_FRAME_BYTES,
     handshakeTimeout: options.handshakeTimeoutMs,
-    // An all-zero mask lets ws send data frames without copying them to mask. Masking only
-    // protects browsers' proxies from scripted payloads; this client runs no foreign script.
+    // An all-zero mask lets ws send data frames without copying them to mask (turn-writer.ts
+    // frames the agent's messages the same way). Masking only protects browsers' proxies from
+    // scripted payloads; this client runs no foreign script.
     generateMask: () => {},
   });
 }

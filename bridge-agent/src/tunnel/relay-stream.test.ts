@@ -1,20 +1,37 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { type AgentFrame, DATA_HEADER_BYTES, decodeDataFrame } from '@arena-relay/shared';
+import { type AgentFrame, DATA_HEADER_BYTES } from '@arena-relay/shared';
 import { describe, expect, it } from 'vitest';
-import { RelayStream, type SessionChannel, type StreamOutcome } from './relay-stream.js';
+import { framesOf, recordingSocket } from '../test-support/ws-frames.js';
+import { RelayStream, type StreamOutcome } from './relay-stream.js';
+import { turnChannel } from './session-channel.js';
+import { TurnWriter } from './turn-writer.js';
 
+/**
+ * A stream's channel over a real TurnWriter: `control` and `payloads` read what the stream has
+ * handed to the channel (the writer is flushed first; batches the channel holds for the turn's
+ * end are not).
+ */
 function recorder() {
-  const control: AgentFrame[] = [];
-  const payloads: Buffer[] = [];
+  const socket = recordingSocket();
+  const writer = new TurnWriter(() => true);
+  writer.attach(socket);
+  const channel = turnChannel(
+    writer,
+    () => true,
+    () => undefined,
+  );
   const outcomes: StreamOutcome[] = [];
-  const channel: SessionChannel = {
-    sendControl: (frame) => control.push(frame),
-    protocolError: () => undefined,
-    sendData: (frame) => payloads.push(Buffer.from(decodeDataFrame(frame)!.payload)),
+  const frames = () => {
+    writer.flush();
+    return socket.writes.flatMap(framesOf);
   };
   return {
-    control,
-    payloads,
+    get control(): AgentFrame[] {
+      return frames().flatMap((f) => ('text' in f ? [f.text] : []));
+    },
+    get payloads(): Buffer[] {
+      return frames().flatMap((f) => ('payload' in f ? [f.payload] : []));
+    },
     outcomes,
     channel,
     onDone: (_: RelayStream, outcome: StreamOutcome) => outcomes.push(outcome),

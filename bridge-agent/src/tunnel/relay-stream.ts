@@ -3,25 +3,24 @@
  * Payload never exceeds the credit granted; what does not fit waits as one pending chunk (the
  * upstream body is paused meanwhile) and goes out when `credit` arrives.
  *
- * Chunks that arrive within one event-loop turn leave as one data frame at the turn's end (one
- * copy, as before, but one frame, one relay message and one consumer write instead of many).
- * Control frames that must follow the data (`end`, `error`) flush the batch first.
+ * Chunks that arrive within one event-loop turn leave as one data frame at the turn's end, framed
+ * with every other frame of the socket into its one write of the turn (session-channel.ts,
+ * turn-writer.ts). Control frames that must follow the data (`end`, `error`) flush the batch first.
  */
-import {
-  type AgentFrame,
-  type BreachCode,
-  DATA_HEADER_BYTES,
-  DataKind,
-  encodeDataFrame,
-  encodeDataFrameParts,
-} from '@arena-relay/shared';
+import { type AgentFrame, type BreachCode, DATA_HEADER_BYTES } from '@arena-relay/shared';
 import type { UpstreamFailure } from '../upstream/classify.js';
 import type { StreamSink } from '../upstream/forward.js';
 
 /** How the relay socket of one session is written to. */
 export interface SessionChannel {
   sendControl(frame: AgentFrame): void;
-  sendData(frame: Buffer): void;
+  /** Calls `stream.flush()` at the end of this turn (once per call). */
+  later(stream: { flush(): void }): void;
+  /**
+   * Sends `payload[start, end)` as data of `stream`, in data frames of at most `maxPayload`
+   * bytes of payload (consecutive calls for one stream grow one frame); copied before it returns.
+   */
+  sendData(stream: number, payload: Uint8Array, start: number, end: number, maxPayload: number): void;
   /** The relay broke the protocol: close the socket (1002) with `reason`; `code` goes to the log. */
   protocolError(code: BreachCode, reason: string): void;
 }
@@ -49,13 +48,12 @@ export class RelayStream implements StreamSink {
   #done = false;
   readonly #maxPayload: number;
   /**
-   * Payload granted and waiting for the end of the turn: its first piece, and every piece once
-   * there are several. A paced answer brings one chunk a turn, so most batches need no array.
+   * Payload granted and waiting for the end of the turn: its first piece as the start of a buffer
+   * (a paced answer brings one chunk a turn: no view, no array), the others in `#more`.
    */
   #first: Buffer | undefined;
-  #batch: Buffer[] | undefined;
-  #batchBytes = 0;
-  #flushScheduled = false;
+  #firstEnd = 0;
+  #more: Buffer[] | undefined;
 
   constructor(
     readonly id: number,
@@ -100,7 +98,7 @@ export class RelayStream implements StreamSink {
     if (this.#done) return;
     this.status ??= failure.status;
     this.#pending = undefined;
-    this.#flush();
+    this.flush();
     this.channel.sendControl({ type: 'error', stream: this.id, ...failure });
     this.#finish({ kind: 'failed', failure });
     this.#signalAbort();
@@ -136,51 +134,34 @@ export class RelayStream implements StreamSink {
   #send(chunk: Buffer): number {
     const allowed = Math.min(chunk.length, this.#credit);
     if (allowed <= 0) return 0;
-    const piece = allowed === chunk.length ? chunk : chunk.subarray(0, allowed);
-    if (this.#batchBytes === 0) this.#first = piece;
-    else if (this.#batch) this.#batch.push(piece);
-    else this.#batch = [this.#first!, piece];
-    this.#batchBytes += allowed;
+    if (this.#first === undefined) {
+      this.#first = chunk;
+      this.#firstEnd = allowed;
+      this.channel.later(this);
+    } else {
+      const piece = allowed === chunk.length ? chunk : chunk.subarray(0, allowed);
+      if (this.#more) this.#more.push(piece);
+      else this.#more = [piece];
+    }
     this.#credit -= allowed;
     this.bytesOut += allowed;
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true;
-      setImmediate(this.#flushLater);
-    }
     return allowed;
   }
 
-  readonly #flushLater = (): void => {
-    this.#flushScheduled = false;
-    if (!this.#done) this.#flush();
-  };
-
-  /** Sends the batch as data frames of at most the frame size. */
-  #flush(): void {
-    if (this.#batchBytes === 0) return;
-    const first = this.#first!;
-    const parts = this.#batch;
-    const total = this.#batchBytes;
+  /** Sends the batch (the channel calls this at the turn's end). */
+  flush(): void {
+    const first = this.#first;
+    if (first === undefined || this.#done) return;
+    const more = this.#more;
     this.#first = undefined;
-    this.#batch = undefined;
-    this.#batchBytes = 0;
-    if (total <= this.#maxPayload) {
-      this.channel.sendData(
-        parts
-          ? encodeDataFrameParts(DataKind.DATA, this.id, parts, total)
-          : encodeDataFrame(DataKind.DATA, this.id, first),
-      );
-      return;
-    }
-    const joined = parts ? Buffer.concat(parts, total) : first;
-    for (let offset = 0; offset < total; offset += this.#maxPayload) {
-      const payload = joined.subarray(offset, Math.min(total, offset + this.#maxPayload));
-      this.channel.sendData(encodeDataFrameParts(DataKind.DATA, this.id, [payload], payload.length));
-    }
+    this.#more = undefined;
+    this.channel.sendData(this.id, first, 0, this.#firstEnd, this.#maxPayload);
+    if (more)
+      for (const piece of more) this.channel.sendData(this.id, piece, 0, piece.length, this.#maxPayload);
   }
 
   #finishEnded(): void {
-    this.#flush();
+    this.flush();
     this.channel.sendControl({ type: 'end', stream: this.id });
     this.#finish({ kind: 'ended' });
   }
@@ -189,8 +170,7 @@ export class RelayStream implements StreamSink {
     if (this.#done) return;
     this.#pending = undefined;
     this.#first = undefined;
-    this.#batch = undefined;
-    this.#batchBytes = 0;
+    this.#more = undefined;
     this.#finish(outcome);
     this.#signalAbort();
   }

@@ -27,6 +27,8 @@ type Share = {
   retiring: boolean;
 };
 
+const NO_UPDATES: readonly ShareUpdate[] = Object.freeze([]);
+
 export class SlotShares {
   #total: number;
   /** By link id, in the order the links joined. */
@@ -130,25 +132,31 @@ export class SlotShares {
    * The `capacity` frames that move every live socket toward its fair share: lowered shares
    * first (they free slots only once echoed), then raised ones, each only into free slots.
    */
-  rebalance(): ShareUpdate[] {
-    const targets = this.#targets();
-    const updates: ShareUpdate[] = [];
-    const send = (link: number, share: Share, slots: number) => {
-      const seq = share.nextSeq++;
-      share.pending.push({ seq, slots });
-      updates.push({ link, seq, slots });
-    };
+  rebalance(): readonly ShareUpdate[] {
+    // Called after every finished stream, and nearly always with nothing to send: no Map, array
+    // or closure until there is.
+    let updates: ShareUpdate[] | undefined;
     for (const [link, share] of this.#shares) {
       if (!share.live || share.retiring) continue;
-      const target = targets.get(link) ?? 0;
-      if (target < this.#latest(share)) send(link, share, target);
+      const target = this.#targetOf(link);
+      if (target < this.#latest(share)) updates = this.#send(updates, link, share, target);
     }
     for (const [link, share] of this.#shares) {
       if (!share.live || share.retiring) continue;
       const latest = this.#latest(share);
-      const target = Math.min(targets.get(link) ?? 0, this.#believed(share) + this.#free(link, true));
-      if (target > latest) send(link, share, target);
+      const target = Math.min(this.#targetOf(link), this.#believed(share) + this.#free(link, true));
+      if (target > latest) updates = this.#send(updates, link, share, target);
     }
+    return updates ?? NO_UPDATES;
+  }
+
+  /** Records a `capacity` frame moving `link` to `slots`; returns `updates` with it. */
+  #send(updates: ShareUpdate[] | undefined, link: number, share: Share, slots: number): ShareUpdate[] {
+    const seq = share.nextSeq++;
+    share.pending.push({ seq, slots });
+    const update = { link, seq, slots };
+    if (!updates) return [update];
+    updates.push(update);
     return updates;
   }
 
@@ -188,6 +196,20 @@ export class SlotShares {
       held += Math.max(share.inFlight, this.#believed(share));
     }
     return Math.max(0, this.#total - held);
+  }
+
+  /** `link`'s fair share, as #targets() gives it, without building the table. */
+  #targetOf(link: number): number {
+    let count = 0;
+    let index = -1;
+    for (const [id, share] of this.#shares) {
+      if (share.retiring) continue;
+      if (id === link) index = count;
+      count++;
+    }
+    if (index === -1) return 0;
+    const base = Math.floor(this.#total / Math.max(1, count));
+    return base + (index < this.#total - base * count ? 1 : 0);
   }
 
   /**

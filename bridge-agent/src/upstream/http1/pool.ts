@@ -1,15 +1,19 @@
 /**
  * The agent's keep-alive HTTP/1.1 connections to its bridge, written for the relayed-chunk hot
  * path: a request's head is written once, the response head parsed once, and each body chunk goes
- * to the handler as a view of the socket's read (response-parser.ts) — no per-chunk stream,
- * promise or copy; plain-TCP reads land in buffer regions the pool owns (net's `onread`), so a
- * read costs no ArrayBuffer and no Readable bookkeeping either. Answers go to an undici-shaped DispatchHandler, so forward.ts does not know
- * which client serves it. A socket is reused only after a whole, well-framed response.
+ * to the handler as a view of the socket's read (exchange.ts, response-parser.ts) — no per-chunk
+ * stream, promise or copy; plain-TCP reads land in buffer regions the socket owns
+ * (bridge-socket.ts). Answers go to an undici-shaped DispatchHandler, so forward.ts does not know
+ * which client serves it. This module keeps the sockets: idle, busy, waited for; a socket is
+ * reused only after a whole, well-framed response.
  */
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
 import type { Dispatcher } from 'undici';
-import { ResponseParser } from './response-parser.js';
+import { dialBridge } from './bridge-socket.js';
+import { coded, Exchange, type Http1Request } from './exchange.js';
+import { IdleWatch } from './idle-watch.js';
+
+export type { Http1Request } from './exchange.js';
 
 export type Http1PoolOptions = {
   /** The bridge's origin (`http:` or `https:`). */
@@ -34,136 +38,13 @@ export type Http1PoolOptions = {
   ownReadBuffers?: boolean;
 };
 
-/**
- * Bytes of one read region (held per socket, off the V8 heap: 8 MiB at 1 024 streams); a socket
- * takes a new region when less than READ_MIN is left, so no read is smaller than 2 KiB.
- */
-const READ_REGION = 8 * 1024;
-const READ_MIN = 2 * 1024;
-
-/** One request: its head (request line and headers, CRLF-terminated) and body pieces. */
-export type Http1Request = { head: string; body: readonly (Buffer | string)[] };
-
-/** An error with the code classify.ts reads (undici's names for timeouts, so they read the same). */
-function coded(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code });
-}
-
-/** One request on its way: the controller the handler pauses, resumes and aborts. */
-class Exchange implements Dispatcher.DispatchController {
-  #socket: net.Socket | undefined;
-  #parser: ResponseParser | undefined;
-  #paused = false;
-  #reason: Error | null = null;
-  /** The handler has had its last event. */
-  #finished = false;
-
-  constructor(
-    readonly pool: Http1Pool,
-    readonly request: Http1Request,
-    readonly handler: Dispatcher.DispatchHandler,
-  ) {}
-
-  get aborted(): boolean {
-    return this.#reason !== null;
-  }
-
-  get paused(): boolean {
-    return this.#paused;
-  }
-
-  get reason(): Error | null {
-    return this.#reason;
-  }
-
-  /** Sends the request on `socket` and reads the answer from it. */
-  start(socket: net.Socket): void {
-    this.#socket = socket;
-    const parser = new ResponseParser({
-      onHead: (status, headers) => {
-        this.pool.hint(socket, headers['keep-alive']);
-        this.handler.onResponseStart?.(this, status, headers);
-      },
-      onData: (chunk) => {
-        this.handler.onResponseData?.(this, chunk);
-        return !this.#paused;
-      },
-      onEnd: () => this.#end(),
-      onError: (error) => this.fail(error),
-    });
-    this.#parser = parser;
-    // While connecting, the connect timeout stands; the pool sets this one on connect.
-    if (!socket.connecting) socket.setTimeout(this.pool.timeoutMs);
-    socket.cork();
-    socket.write(this.request.head);
-    for (const piece of this.request.body) socket.write(piece);
-    socket.uncork();
-  }
-
-  onData(chunk: Buffer): void {
-    this.#parser?.feed(chunk);
-  }
-
-  onEof(): void {
-    this.#parser?.eof();
-  }
-
-  onTimeout(): void {
-    const head = this.#parser?.inHead !== false;
-    this.fail(
-      coded(
-        `the bridge sent nothing for ${this.pool.timeoutMs} ms`,
-        head ? 'UND_ERR_HEADERS_TIMEOUT' : 'UND_ERR_BODY_TIMEOUT',
-      ),
-    );
-  }
-
-  /** The request failed (socket error, timeout, bad answer): the socket is not reused. */
-  fail(error: Error): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#parser?.stop();
-    this.pool.release(this, this.#socket, false);
-    this.handler.onResponseError?.(this, error);
-  }
-
-  #end(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    const parser = this.#parser!;
-    this.pool.release(this, this.#socket, parser.keepAlive && !parser.surplus);
-    this.handler.onResponseEnd?.(this, {});
-  }
-
-  abort(reason: Error): void {
-    if (this.#finished) return;
-    this.#reason = reason;
-    this.fail(reason);
-  }
-
-  pause(): void {
-    if (this.#paused || this.#finished) return;
-    this.#paused = true;
-    // The relay's credit is what we wait for now, not the bridge: no idle timeout meanwhile.
-    this.#socket?.pause();
-    this.#socket?.setTimeout(0);
-  }
-
-  resume(): void {
-    if (!this.#paused || this.#finished) return;
-    this.#paused = false;
-    this.#parser?.resume();
-    if (this.#finished || this.#paused) return;
-    this.#socket?.setTimeout(this.pool.timeoutMs);
-    this.#socket?.resume();
-  }
-}
-
 /** Per-socket state, kept on the socket so the listeners are bound once per connection. */
 type Slot = { exchange: Exchange | undefined; keepAliveMs: number };
 
 export class Http1Pool {
   readonly timeoutMs: number;
+  /** The idle limit of running requests (timeoutMs). */
+  readonly watch: IdleWatch;
   readonly #options: Http1PoolOptions;
   readonly #keepAliveMs: number;
   readonly #slots = new Map<net.Socket, Slot>();
@@ -175,6 +56,7 @@ export class Http1Pool {
   constructor(options: Http1PoolOptions) {
     this.#options = options;
     this.timeoutMs = options.timeoutMs;
+    this.watch = new IdleWatch(options.timeoutMs);
     this.#keepAliveMs = options.keepAliveMs ?? 4_000;
   }
 
@@ -199,58 +81,26 @@ export class Http1Pool {
 
   #open(): net.Socket | undefined {
     if (this.#slots.size >= this.#options.connections) return undefined;
-    const { origin } = this.#options;
-    const https = origin.protocol === 'https:';
-    const host = origin.hostname.replace(/^\[|\]$/g, '');
-    const port = Number(origin.port) || (https ? 443 : 80);
+    const https = this.#options.origin.protocol === 'https:';
     const slot: Slot = { exchange: undefined, keepAliveMs: this.#keepAliveMs };
-    const onData = (chunk: Buffer): void => {
-      const exchange = slot.exchange;
-      // Bytes on an idle socket: the bridge is out of step, so the socket goes.
-      if (exchange === undefined) {
-        socket.destroy();
-        return;
-      }
-      try {
-        exchange.onData(chunk);
-      } catch (error) {
-        // A handler that throws must not take the agent down from a socket event.
-        exchange.fail(error instanceof Error ? error : new Error(String(error)));
-      }
-    };
-    let socket: net.Socket;
-    if (https) {
-      const servername = net.isIP(host) ? undefined : host;
-      socket = tls.connect({ host, port, servername, ALPNProtocols: ['http/1.1'] });
-      socket.on('data', onData);
-    } else if (this.#options.ownReadBuffers === false) {
-      socket = net.connect({ host, port });
-      socket.on('data', onData);
-    } else {
-      // Each read lands after the last one in this socket's region; the views handed out keep
-      // their region alive only as long as a sink holds them.
-      let region = Buffer.allocUnsafeSlow(READ_REGION);
-      let used = 0;
-      socket = net.connect({
-        host,
-        port,
-        onread: {
-          buffer: () => {
-            if (READ_REGION - used < READ_MIN) {
-              region = Buffer.allocUnsafeSlow(READ_REGION);
-              used = 0;
-            }
-            return region.subarray(used);
-          },
-          callback: (nread, buffer) => {
-            used += nread;
-            onData((buffer as Buffer).subarray(0, nread));
-            // Reading goes on; a paused exchange pauses the socket itself.
-            return true;
-          },
-        },
-      });
-    }
+    const socket = dialBridge(
+      this.#options.origin,
+      (bytes, end) => {
+        const exchange = slot.exchange;
+        // Bytes on an idle socket: the bridge is out of step, so the socket goes.
+        if (exchange === undefined) {
+          socket.destroy();
+          return;
+        }
+        try {
+          exchange.onData(bytes, end);
+        } catch (error) {
+          // A handler that throws must not take the agent down from a socket event.
+          exchange.fail(error instanceof Error ? error : new Error(String(error)));
+        }
+      },
+      this.#options.ownReadBuffers,
+    );
     socket.setNoDelay(true);
     this.#slots.set(socket, slot);
     // Until connected, the limit is the connect timeout's; start() sets the request's.
@@ -258,7 +108,8 @@ export class Http1Pool {
     let connected = false;
     socket.once(https ? 'secureConnect' : 'connect', () => {
       connected = true;
-      if (slot.exchange) socket.setTimeout(slot.exchange.paused ? 0 : this.timeoutMs);
+      // A running request's idle limit is the watch's.
+      if (slot.exchange) socket.setTimeout(0);
     });
     socket.on('end', () => {
       try {
@@ -298,6 +149,7 @@ export class Http1Pool {
 
   /** Called by an exchange when it is over: its socket goes back to the idle list or is closed. */
   release(exchange: Exchange, socket: net.Socket | undefined, reusable: boolean): void {
+    this.watch.delete(exchange);
     if (socket === undefined) {
       const queued = this.#queue.indexOf(exchange);
       if (queued !== -1) this.#queue.splice(queued, 1);
