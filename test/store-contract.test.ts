@@ -147,7 +147,7 @@ describe.each(rows)('$name store', ({ name: kind, available, make }) => {
       expect(await store.updateClient('cl_nope', { name: 'x' })).toBeUndefined();
     });
 
-    test("an owner webhook: the URL is in the record, its secret only behind getClientWebhookSecret", async () => {
+    test('an owner webhook: the URL is in the record, its secret only behind getClientWebhookSecret', async () => {
       const { input } = newClient('hooked', {
         webhook_url: 'https://hooks.example.org/a',
         webhook_secret: 'arw_first',

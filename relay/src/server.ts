@@ -15,6 +15,7 @@ import { resolveAdminToken } from './admin-token.js';
 import { AlertEngine, soleLease } from './alerts/alert-engine.js';
 import { LostRelays } from './alerts/lost-relays.js';
 import { Notifier } from './alerts/notifier.js';
+import type { Resolve } from './alerts/owner-webhook.js';
 import { redisLease } from './alerts/redis-lease.js';
 import { ALERT_SEND_TIMEOUT_MS, lazyTransport } from './alerts/smtp.js';
 import { createApp } from './app.js';
@@ -63,6 +64,8 @@ export type RelayOptions = {
    * the two paths). Default true: consumer/fast-path.ts serves it.
    */
   consumerFastPath?: boolean;
+  /** How owners' webhook host names are resolved (default: the system resolver; tests lie with it). */
+  resolveOwnerWebhook?: Resolve;
 };
 
 /** How long a relay holds the alert lease without renewing it (it renews every evaluation). */
@@ -174,6 +177,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
       mail: config.smtpUrl ? lazyTransport(config.smtpUrl) : undefined,
       mailFrom: config.smtpFrom,
       timeoutMs: ALERT_SEND_TIMEOUT_MS,
+      ownerWebhook: { ...config.alerts.ownerWebhook, resolve: options.resolveOwnerWebhook },
     },
   });
   const lostRelays = new LostRelays();

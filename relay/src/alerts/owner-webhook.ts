@@ -2,16 +2,17 @@
  * One POST to a bridge owner's webhook, behind the SSRF guard (ssrf-guard.ts). The name is resolved
  * by our own `lookup` hook, which refuses the connection when any address it resolves to is not
  * public, and the socket is connected to exactly the address checked (no second resolution a DNS
- * rebinding could change). Before a byte is written, the socket's remote address is checked once
- * more (this covers IP literals, which `net` connects to without a lookup). Redirects are not
- * followed, the whole exchange is bounded in time, and nothing of the answer is read but its status.
+ * rebinding could change). An IP literal, which `net` dials without a lookup, is judged before the
+ * socket opens; and before a byte is written the socket's remote address is checked once more.
+ * Redirects are not followed, the whole exchange is bounded in time, and nothing of the answer is
+ * read but its status.
  */
-import { type LookupAddress, promises as dns } from 'node:dns';
+import { promises as dns, type LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import type { SendResult } from './senders.js';
-import { nonPublicReason, type OwnerWebhookPolicy, ownerWebhookUrlProblem } from './ssrf-guard.js';
+import { nonPublicReason, type OwnerWebhookPolicy, webhookShapeProblem } from './ssrf-guard.js';
 
 /** Resolves a host name to every address it has (tests stand in a resolver that lies). */
 export type Resolve = (host: string) => Promise<LookupAddress[]>;
@@ -38,11 +39,16 @@ export function postToOwner(
   context: OwnerWebhookContext,
   timeoutMs: number,
 ): Promise<SendResult> {
-  const problem = ownerWebhookUrlProblem(url, context);
+  // Only the shape here: every address, literal or resolved, is judged when it is connected to.
+  const problem = webhookShapeProblem(url, context);
   if (problem) return Promise.resolve({ ok: false, error: `refused: ${problem}` });
   const target = new URL(url);
   const resolve = context.resolve ?? systemResolve;
   const judge = (address: string) => (context.allowPrivate ? undefined : nonPublicReason(address));
+  // An IP literal is dialled without a lookup: judged before the socket is even opened.
+  const literal = target.hostname.replace(/^\[|\]$/g, '');
+  const early = isIP(literal) ? judge(literal) : undefined;
+  if (early) return Promise.resolve({ ok: false, error: `refused: ${early}` });
 
   const lookup = (host: string, options: { all?: boolean }, callback: LookupCallback) => {
     resolve(host).then(
@@ -80,10 +86,7 @@ export function postToOwner(
         ...headers,
       },
     });
-    const timer = setTimeout(
-      () => finish({ ok: false, error: `no answer in ${timeoutMs} ms` }),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => finish({ ok: false, error: `no answer in ${timeoutMs} ms` }), timeoutMs);
     req.on('error', (error: NodeJS.ErrnoException) =>
       finish({ ok: false, error: error instanceof Refused ? error.message : (error.code ?? error.message) }),
     );

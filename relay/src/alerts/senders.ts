@@ -33,7 +33,10 @@ const CHAT_MAX = 1900;
  * A generic webhook's body and headers: `x-arena-signature: sha256=<hex HMAC-SHA256 of
  * "<x-arena-timestamp>.<body>" under the secret>`.
  */
-export function signedWebhook(alert: Alert, secret: string): { body: string; headers: Record<string, string> } {
+export function signedWebhook(
+  alert: Alert,
+  secret: string,
+): { body: string; headers: Record<string, string> } {
   const body = JSON.stringify(alert);
   const timestamp = String(Math.floor(Date.parse(alert.at) / 1000));
   const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');

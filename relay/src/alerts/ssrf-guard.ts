@@ -42,7 +42,7 @@ const BLOCKED_V4: readonly Range[] = [
 
 function inRange(value: number, [base, bits]: Range): boolean {
   const mask = bits === 0 ? 0 : (0xffff_ffff << (32 - bits)) >>> 0;
-  return ((value & mask) >>> 0) === base;
+  return (value & mask) >>> 0 === base;
 }
 
 function parseV4(text: string): number | undefined {
@@ -114,11 +114,8 @@ const v4Text = (value: number) => [24, 16, 8, 0].map((s) => (value >>> s) & 0xff
 /** A host name that always means this machine (RFC 6761). */
 const LOCAL_NAME = /(^|\.)localhost\.?$/i;
 
-/**
- * Why an owner may not use `url` as a webhook, in words for a 400; undefined when it may. Only what
- * the URL itself says is judged here: names are resolved (and judged) at connect time.
- */
-export function ownerWebhookUrlProblem(url: string, policy: OwnerWebhookPolicy): string | undefined {
+/** Why `url` is not the shape of an owner webhook (scheme, length, credentials); undefined when it is. */
+export function webhookShapeProblem(url: string, policy: OwnerWebhookPolicy): string | undefined {
   if (url.length > OWNER_WEBHOOK_URL_MAX) return `must be at most ${OWNER_WEBHOOK_URL_MAX} characters`;
   let parsed: URL;
   try {
@@ -129,8 +126,18 @@ export function ownerWebhookUrlProblem(url: string, policy: OwnerWebhookPolicy):
   if (parsed.protocol !== 'https:' && !(policy.allowHttp && parsed.protocol === 'http:'))
     return policy.allowHttp ? 'must be an http:// or https:// URL' : 'must be an https:// URL';
   if (parsed.username || parsed.password) return 'must not carry credentials';
-  if (policy.allowPrivate) return undefined;
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return undefined;
+}
+
+/**
+ * Why an owner may not store `url` as a webhook, in words for a 400; undefined when they may. What
+ * the URL itself says is judged (its shape, an IP literal, `localhost`); names are resolved and
+ * judged at connect time, every time.
+ */
+export function ownerWebhookUrlProblem(url: string, policy: OwnerWebhookPolicy): string | undefined {
+  const shape = webhookShapeProblem(url, policy);
+  if (shape || policy.allowPrivate) return shape;
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   if (LOCAL_NAME.test(host)) return `${host} is this machine, not a public address`;
   return isIP(host) ? nonPublicReason(host) : undefined;
 }
