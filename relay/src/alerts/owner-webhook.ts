@@ -56,7 +56,7 @@ export function postToOwner(
         const bad = addresses.map((a) => judge(a.address)).find(Boolean);
         const first = addresses[0];
         if (bad || !first) {
-          callback(new Refused(`refused: ${host} resolves to ${bad ?? 'no address'}`), '');
+          callback(new Refused(`refused: ${host} resolves to a non-public address (${bad ?? 'none'})`), '');
         } else if (options.all) callback(null, addresses);
         else callback(null, first.address, first.family);
       },
