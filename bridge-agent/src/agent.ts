@@ -6,7 +6,7 @@
  * (status/agent-status.ts).
  */
 import { EventEmitter } from 'node:events';
-import type { BackoffOptions, UpdateFrame } from '@arena-relay/shared';
+import type { BackoffOptions, UpdateFrame, UpdateResultFrame } from '@arena-relay/shared';
 import { PLAIN_TRANSPORT_FIX, plainRelayUrls, plainTransportWarning } from './config/plain-transport.js';
 import { proxyFor } from './config/proxy-url.js';
 import { AgentSettings } from './config/pushed-settings.js';
@@ -37,7 +37,8 @@ export type AgentEvents = {
    */
   fatal: [error: Error];
   /** A relay offered another agent version (only when `autoUpdate` was announced); `connectUrl` is its address. */
-  update: [offer: UpdateFrame, connectUrl: string];
+  /** `report` tells the offering relay an offer was not taken (sent only if it asked for that). */
+  update: [offer: UpdateFrame, connectUrl: string, report: (result: UpdateResultFrame) => void];
 };
 
 /** Knobs for embedding and tests; defaults suit production. The bridge's are BridgeSideOptions. */
@@ -139,7 +140,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       announcer: this.#announcer,
       settings: this.#settings,
       logger: this.#log,
-      update: (offer, connectUrl) => this.emit('update', offer, connectUrl),
+      update: (offer, connectUrl, report) => this.emit('update', offer, connectUrl, report),
     });
     this.#pool = new LinkPool({
       connections: config.connections,
@@ -243,7 +244,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     });
     this.#pool.on('connected', (link, welcome, channel) => {
       this.#hub.attach(link, channel, welcome);
-      this.#announcer.welcomed(link, channel);
+      this.#announcer.welcomed(link, channel, welcome);
       this.emit('connected', welcome.sessionId);
     });
     this.#pool.on('disconnected', (link, reason) => {

@@ -198,6 +198,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
         ready: s.ready,
         draining: s.draining,
         readyCode: s.readyCode,
+        updateFailure: s.updateFailure,
       })),
       ...(shared?.membership.agents().map((a) => a.seen) ?? []),
     ],

@@ -93,6 +93,11 @@ export const welcomeFrame = z.object({
   relayId: z.string().min(1).max(64).optional(),
   /** The protocol revision in force on this socket, chosen from `hello.protocols`. Absent: 1. */
   protocol: z.number().int().min(1).max(255).optional(),
+  /**
+   * The relay takes `update_result` frames (said only to an agent whose hello said `autoUpdate`).
+   * Absent: an older relay, which would close the socket on one; the agent sends none.
+   */
+  updateResults: z.boolean().optional(),
 });
 
 /**
@@ -258,6 +263,20 @@ export const healthFrame = z.object({
     .optional(),
 });
 
+/**
+ * Agent → relay (only where `welcome.updateResults`): an `update` offer this agent did not take,
+ * and why in plain words — refused before download (unsigned, bad signature, no pinned key) or
+ * failed after (bundle mismatch, the new process did not connect). Sent again when the relay
+ * offers the same release again, so a relay the agent redials still knows. Nothing is said of an
+ * update that worked: the agent then says hello with the new `agentVersion`.
+ */
+export const updateResultFrame = z.object({
+  type: z.literal('update_result'),
+  version: z.string().min(1).max(64),
+  outcome: z.enum(['refused', 'failed']),
+  reason: z.string().max(512),
+});
+
 /** Every control frame an agent may send. */
 export const agentFrame = z.discriminatedUnion('type', [
   helloFrame,
@@ -268,6 +287,7 @@ export const agentFrame = z.discriminatedUnion('type', [
   readyFrame,
   healthFrame,
   capacityFrame,
+  updateResultFrame,
 ]);
 
 /** Every control frame a relay may send. */
@@ -299,6 +319,7 @@ export type HealthFrame = z.infer<typeof healthFrame>;
 export type GoawayFrame = z.infer<typeof goawayFrame>;
 export type CapacityFrame = z.infer<typeof capacityFrame>;
 export type UpdateFrame = z.infer<typeof updateFrame>;
+export type UpdateResultFrame = z.infer<typeof updateResultFrame>;
 export type SettingsFrame = z.infer<typeof settingsFrame>;
 export type AgentFrame = z.infer<typeof agentFrame>;
 export type RelayFrame = z.infer<typeof relayFrame>;

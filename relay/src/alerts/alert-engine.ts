@@ -100,6 +100,9 @@ export class AlertEngine {
       agents: o.agents(),
       clients,
       watchedModels: watchedModels.filter(Boolean),
+      heldUpdateFailures: Object.values(book.open)
+        .filter((r) => r.rule === 'agent_update_failed' && r.openedAt !== undefined)
+        .map((r) => r.last),
       capacityMin: o.capacityMin,
       keyBudgets,
       lostRelays: o.lostRelays(),

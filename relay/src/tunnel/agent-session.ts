@@ -45,6 +45,10 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
   /** Why the agent's bridge is not serving, as the agent classified it (undefined while ready). */
   readyCode: BridgeReasonCode | undefined;
   draining = false;
+  /** The agent version this relay last offered the agent (package/agent-updates.ts); undefined: none. */
+  updateOffered: string | undefined;
+  /** The agent said it did not take that offer, and why (cleared when the offer changes or is withdrawn). */
+  updateFailure: { version: string; outcome: 'refused' | 'failed'; reason: string } | undefined;
   /** Its relay said `goaway`: the agent is moving to another relay (routers wait for it there). */
   goingAway = false;
   closed = false;
@@ -218,6 +222,12 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
         return;
       case 'health':
         return this.healthCalls.answer(frame);
+      case 'update_result':
+        // Only about the offer this relay made: anything else (an agent that never said
+        // autoUpdate, an older or a forged version) is not this relay's to alert on.
+        if (this.hello?.autoUpdate && frame.version === this.updateOffered)
+          this.updateFailure = { version: frame.version, outcome: frame.outcome, reason: frame.reason };
+        return;
     }
   }
 
@@ -248,7 +258,7 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget {
     this.ready = frame.ready;
     this.readyReason = frame.readyReason;
     this.sharedSlots = frame.slots;
-    this.send(welcomeFrame(this.options, this.protocol));
+    this.send(welcomeFrame(this.options, this.protocol, frame.autoUpdate === true));
     this.options.onReady(this);
   }
 
