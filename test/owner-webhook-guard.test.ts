@@ -5,49 +5,20 @@
  */
 import { createHmac } from 'node:crypto';
 import type { LookupAddress } from 'node:dns';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type OwnerWebhookContext, postToOwner, type Resolve } from './owner-webhook.js';
-import { signedWebhook } from './senders.js';
-import { nonPublicReason, OWNER_WEBHOOK_URL_MAX, ownerWebhookUrlProblem } from './ssrf-guard.js';
-
-const closers: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-});
-
-type Hit = { headers: IncomingMessage['headers']; body: string };
+import type { ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { type OwnerWebhookContext, postToOwner, type Resolve } from '../relay/src/alerts/owner-webhook.js';
+import { signedWebhook } from '../relay/src/alerts/senders.js';
+import {
+  nonPublicReason,
+  OWNER_WEBHOOK_URL_MAX,
+  ownerWebhookUrlProblem,
+} from '../relay/src/alerts/ssrf-guard.js';
+import { httpReceiver } from './support/receivers.js';
 
 /** A receiver on every address (`::`, so IPv6 and IPv4-mapped literals reach it too). */
-async function receiver(answer: (res: ServerResponse) => void = (res) => res.end('ok')) {
-  const hits: Hit[] = [];
-  let connections = 0;
-  const server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-    });
-    req.on('end', () => {
-      hits.push({ headers: req.headers, body });
-      answer(res);
-    });
-  });
-  server.on('connection', () => {
-    connections += 1;
-  });
-  await new Promise<void>((resolve) => server.listen(0, '::', resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  return { port, hits, connections: () => connections };
-}
+const receiver = (answer: (res: ServerResponse) => void = (res) => res.end('ok')) =>
+  httpReceiver((_, res) => answer(res), '::');
 
 const LAB = { allowHttp: true, allowPrivate: true };
 const HTTP_ONLY = { allowHttp: true, allowPrivate: false };
@@ -162,7 +133,7 @@ describe('postToOwner (connect time)', () => {
     const { body, headers } = signedWebhook(alert, secret);
     const result = await postToOwner(`http://127.0.0.1:${hook.port}/hook`, body, headers, LAB, 5000);
     expect(result).toEqual({ ok: true, status: 200 });
-    const hit = hook.hits[0]!;
+    const hit = hook.received[0]!;
     const expected = createHmac('sha256', secret)
       .update(`${hit.headers['x-arena-timestamp']}.${hit.body}`)
       .digest('hex');
@@ -179,7 +150,7 @@ describe('postToOwner (connect time)', () => {
     }
     // `localhost` went through the system resolver, and was refused in the lookup: nothing connected.
     expect(hook.connections()).toBe(0);
-    expect(hook.hits).toEqual([]);
+    expect(hook.received).toEqual([]);
   });
 
   it('refuses a name that resolves to any non-public address, class by class (DNS rebinding included)', async () => {
@@ -232,7 +203,7 @@ describe('postToOwner (connect time)', () => {
     });
     const result = await post(`http://127.0.0.1:${outside.port}/x`, LAB);
     expect(result).toMatchObject({ ok: false, status: 302, error: 'HTTP 302: redirects are not followed' });
-    expect(outside.hits).toHaveLength(1);
+    expect(outside.received).toHaveLength(1);
     expect(inside.connections()).toBe(0);
   });
 
