@@ -9,38 +9,23 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { startTestAgent } from './support/agent.js';
+import {
+  bodies,
+  MIN,
+  notReady,
+  operatorWebhook,
+  alertDefaults as startDefaults,
+} from './support/alerting.js';
 import { track } from './support/cleanup.js';
 import { startFakeBridge } from './support/fake-bridge.js';
-import { connectRawAgent, type RawAgent } from './support/raw-agent.js';
-import { httpReceiver, smtpReceiver, subjectOf } from './support/receivers.js';
+import { connectRawAgent } from './support/raw-agent.js';
+import { smtpReceiver, subjectOf } from './support/receivers.js';
 import { startTestRelay, type TestRelay } from './support/relay.js';
 import { startTestCluster } from './support/relay-cluster.js';
 import { startRelayProcess } from './support/relay-process.js';
 import { REDIS_TEST_URL } from './support/store-backends.js';
 
-const MIN = 60_000;
-/** The defaults: bridge down 5 min, model outage 2 min, settle 2 min, quiet 30 min; no timer (tests tick). */
-type Sent = { kind: string; rule: string; title: string; labels: Record<string, string>; id: string };
-const bodies = (received: Array<{ body: string }>) => received.map((r) => JSON.parse(r.body) as Sent);
-
-async function operatorWebhook(relay: TestRelay) {
-  const hook = await httpReceiver();
-  const made = await relay.admin('POST', '/api/alerts/channels', {
-    kind: 'webhook',
-    name: 'ops',
-    url: `${hook.url}/ops`,
-  });
-  expect(made.status).toBe(201);
-  return hook;
-}
-
-function notReady(agent: RawAgent, ready: boolean) {
-  agent.send(
-    ready
-      ? { type: 'ready', ready: true }
-      : { type: 'ready', ready: false, code: 'cloudflare_challenge', reason: 'Just a moment...' },
-  );
-}
+// The defaults: bridge down 5 min, model outage 2 min, settle 2 min, quiet 30 min; no timer (tests tick).
 
 describe('alerts', () => {
   it('a bridge stuck in a Cloudflare check: one alert to the operator and one to its owner, then one recovery each', async () => {
@@ -227,9 +212,3 @@ describe('alerts on budgets and lost relays', () => {
     expect(lost().map((b) => b.kind)).toEqual(['incident', 'recovery']);
   });
 });
-
-/** The default thresholds from the config loader, so the test follows them. */
-async function startDefaults() {
-  const { loadConfig } = await import('../relay/src/config/load-config.js');
-  return loadConfig({ ADMIN_TOKEN: 'x'.repeat(24) }).alerts;
-}

@@ -220,6 +220,36 @@ describe('dashboard: in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it("registers a client with its owner's alert webhook: a non-public URL is refused in words, a good one's secret is shown once", async () => {
+    const relay = await startTestRelay();
+    const { page, problems } = await openPage();
+    await page.goto(`${relay.url}/dashboard#clients`);
+    await page.getByLabel('Admin token').fill(relay.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('tab', { name: 'Clients', selected: true }).waitFor();
+
+    await page.getByLabel('Client name').fill('hooked');
+    await page.getByLabel('Owner alert webhook').fill('https://169.254.169.254/latest/meta-data/');
+    await page.getByRole('button', { name: 'Register' }).click();
+    await expect
+      .poll(() => page.locator('#client-error').textContent(), POLL)
+      .toContain('webhook_url: 169.254.169.254 is not a public address');
+    expect((await relay.admin('GET', '/api/clients')).json.clients).toEqual([]);
+
+    await page.getByLabel('Owner alert webhook').fill('https://hooks.example.org/arena');
+    await page.getByRole('button', { name: 'Register' }).click();
+    const token = page.getByRole('dialog', { name: 'hooked is registered' });
+    await token.waitFor();
+    await token.getByRole('button', { name: 'Done' }).click();
+    const hook = page.getByRole('dialog', { name: 'Alert webhook secret of hooked' });
+    await hook.waitFor();
+    expect(await page.locator('#secret-value').inputValue()).toMatch(/^arw_/);
+    await hook.getByRole('button', { name: 'Done' }).click();
+    const [client] = (await relay.admin('GET', '/api/clients')).json.clients;
+    expect(client.webhook_url).toBe('https://hooks.example.org/arena');
+    expect(problems.filter((p) => !/status of 400/.test(p))).toEqual([]);
+  });
+
   it('against two relays sharing Redis: shows both agents with their relay, both relays, shared aliases', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const { relays } = await startTestCluster(2);

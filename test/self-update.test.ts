@@ -283,10 +283,17 @@ describe('a hostile relay cannot make the agent run its code', () => {
       [{ type: 'update', ...genuine, signature: signRelease(pem, genuine) }, 'SHA-256'],
     ];
     for (const [i, [frame, problem]] of offers.entries()) {
+      // As if this relay had offered it: the agent's `update_result` is then kept for the alerts.
+      session.updateOffered = frame.version;
       session.send(frame);
       await expect.poll(() => refusals(agent.output()).length, { timeout: 20_000 }).toBe(i + 1);
       expect(refusals(agent.output())[i]).toMatchObject({ level: 40, to: frame.version });
       expect(refusals(agent.output())[i]!.problem).toContain(problem);
+      await expect.poll(() => session.updateFailure?.version, { timeout: 20_000 }).toBe(frame.version);
+      expect(session.updateFailure).toMatchObject({
+        outcome: 'refused',
+        reason: expect.stringContaining(problem),
+      });
     }
 
     expect(await streamedContent(await chat())).toBe(DEFAULT_CHUNKS.join(''));

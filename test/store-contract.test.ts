@@ -84,6 +84,7 @@ describe.each(rows)('$name store', ({ name: kind, available, make }) => {
         id: expect.stringMatching(/^cl_/),
         name: 'Alice',
         email: 'alice@example.com',
+        webhook_url: null,
         lmarena_bridge_url: 'http://127.0.0.1:5102',
         capabilities: ['chat', 'images'],
         rate_limit: { requests_per_minute: 60, requests_per_day: null, max_concurrency: null },
@@ -144,6 +145,32 @@ describe.each(rows)('$name store', ({ name: kind, available, make }) => {
       expect(await store.updateClient(client.id, {})).toEqual(again);
       expect(await store.getClient(client.id)).toEqual(again);
       expect(await store.updateClient('cl_nope', { name: 'x' })).toBeUndefined();
+    });
+
+    test('an owner webhook: the URL is in the record, its secret only behind getClientWebhookSecret', async () => {
+      const { input } = newClient('hooked', {
+        webhook_url: 'https://hooks.example.org/a',
+        webhook_secret: 'arw_first',
+      });
+      const client = await store.createClient(input);
+      expect(client.webhook_url).toBe('https://hooks.example.org/a');
+      expect(JSON.stringify(client)).not.toContain('arw_first');
+      expect(JSON.stringify(await store.listClients())).not.toContain('arw_first');
+      expect(await store.getClientWebhookSecret(client.id)).toBe('arw_first');
+      // Other changes keep both; a new URL comes with a new secret; null clears them.
+      await store.updateClient(client.id, { email: 'o@example.org' });
+      expect(await store.getClientWebhookSecret(client.id)).toBe('arw_first');
+      await reopen();
+      const moved = await store.updateClient(client.id, {
+        webhook_url: 'https://hooks.example.org/b',
+        webhook_secret: 'arw_second',
+      });
+      expect(moved?.webhook_url).toBe('https://hooks.example.org/b');
+      expect(await store.getClientWebhookSecret(client.id)).toBe('arw_second');
+      const cleared = await store.updateClient(client.id, { webhook_url: null, webhook_secret: null });
+      expect(cleared?.webhook_url).toBeNull();
+      expect(await store.getClientWebhookSecret(client.id)).toBeUndefined();
+      expect(await store.getClientWebhookSecret('cl_nope')).toBeUndefined();
     });
 
     test('status: disable, re-enable (pending until first connect), touch never re-enables', async () => {

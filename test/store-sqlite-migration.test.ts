@@ -53,7 +53,7 @@ describe('embedded store migration', () => {
     writeV1(dir);
     const store = track(openSqliteStore(dir));
 
-    expect(await store.getSetting('schema_version')).toBe('3');
+    expect(await store.getSetting('schema_version')).toBe('4');
     expect(await store.getSetting('admin_token_hash')).toBe('abc');
     const clients = await store.listClients();
     expect(clients.map((c) => [c.id, c.name, c.status])).toEqual([
@@ -121,6 +121,6 @@ describe('embedded store migration', () => {
     const db = new Database(join(dir, 'relay.db'));
     db.prepare("INSERT INTO settings VALUES ('schema_version', '99')").run();
     db.close();
-    expect(() => openSqliteStore(dir)).toThrow(/schema version 99, newer than this relay understands \(3\)/);
+    expect(() => openSqliteStore(dir)).toThrow(/schema version 99, newer than this relay understands \(4\)/);
   });
 });

@@ -3,7 +3,7 @@
  * `startAgent`, the events it emits and the handle it returns. The wiring is agent.ts's.
  */
 import type { EventEmitter } from 'node:events';
-import type { BackoffOptions, UpdateFrame } from '@arena-relay/shared';
+import type { BackoffOptions, UpdateFrame, UpdateResultFrame } from '@arena-relay/shared';
 import type { FieldName } from './config/schema.js';
 import type { Logger } from './logging.js';
 import type { Spawner } from './notify/desktop-notifier.js';
@@ -21,7 +21,8 @@ export type AgentEvents = {
    */
   fatal: [error: Error];
   /** A relay offered another agent version (only when `autoUpdate` was announced); `connectUrl` is its address. */
-  update: [offer: UpdateFrame, connectUrl: string];
+  /** `report` tells the offering relay an offer was not taken (sent only if it asked for that). */
+  update: [offer: UpdateFrame, connectUrl: string, report: (result: UpdateResultFrame) => void];
 };
 
 /** Knobs for embedding and tests; defaults suit production. The bridge's are BridgeSideOptions. */

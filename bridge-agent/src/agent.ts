@@ -92,7 +92,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
       announcer: this.#announcer,
       settings: this.#settings,
       logger: this.#log,
-      update: (offer, connectUrl) => this.emit('update', offer, connectUrl),
+      update: (offer, connectUrl, report) => this.emit('update', offer, connectUrl, report),
     });
     this.#pool = new LinkPool({
       connections: config.connections,
@@ -202,7 +202,7 @@ class RunningAgent extends EventEmitter<AgentEvents> implements Agent {
     });
     this.#pool.on('connected', (link, welcome, channel) => {
       this.#hub.attach(link, channel, welcome);
-      this.#announcer.welcomed(link, channel);
+      this.#announcer.welcomed(link, channel, welcome);
       this.emit('connected', welcome.sessionId);
     });
     this.#pool.on('disconnected', (link, reason) => {

@@ -88,7 +88,7 @@ function wireSelfUpdate(
     start: (file) => startNext(file, entry),
     handOver: leave,
   });
-  agent.on('update', (offer, connectUrl) => void updater.offer(offer, connectUrl));
+  agent.on('update', (offer, connectUrl, report) => void updater.offer(offer, connectUrl, report));
 }
 
 function contextOf(argv: readonly string[]): CommandContext {

@@ -12,6 +12,7 @@ import { resolveAdminToken } from './admin-token.js';
 import { AlertEngine, soleLease } from './alerts/alert-engine.js';
 import { LostRelays } from './alerts/lost-relays.js';
 import { Notifier } from './alerts/notifier.js';
+import type { Resolve } from './alerts/owner-webhook.js';
 import { redisLease } from './alerts/redis-lease.js';
 import { ALERT_SEND_TIMEOUT_MS, lazyTransport } from './alerts/smtp.js';
 import { requestListener } from './app.js';
@@ -59,6 +60,8 @@ export type RelayOptions = {
    * the two paths). Default true: consumer/fast-path.ts serves it.
    */
   consumerFastPath?: boolean;
+  /** How owners' webhook host names are resolved (default: the system resolver; tests lie with it). */
+  resolveOwnerWebhook?: Resolve;
 };
 
 /** How long a relay holds the alert lease without renewing it (it renews every evaluation). */
@@ -170,6 +173,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
       mail: config.smtpUrl ? lazyTransport(config.smtpUrl) : undefined,
       mailFrom: config.smtpFrom,
       timeoutMs: ALERT_SEND_TIMEOUT_MS,
+      ownerWebhook: { ...config.alerts.ownerWebhook, resolve: options.resolveOwnerWebhook },
     },
   });
   const lostRelays = new LostRelays();
@@ -190,6 +194,7 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
         ready: s.ready,
         draining: s.draining,
         readyCode: s.readyCode,
+        updateFailure: s.updateFailure,
       })),
       ...(shared?.membership.agents().map((a) => a.seen) ?? []),
     ],

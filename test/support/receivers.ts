@@ -10,10 +10,15 @@ import { track } from './cleanup.js';
 
 export type Received = { path: string; headers: IncomingMessage['headers']; body: string };
 
-/** Records every request and answers with `answer(n, res)` (n counts from 1; default 200 "ok"). */
+/**
+ * Records every request and answers with `answer(n, res)` (n counts from 1; default 200 "ok").
+ * `host` `::` listens on IPv6 and IPv4 alike; `connections()` counts every TCP connection made.
+ */
 export async function httpReceiver(
   answer: (n: number, res: ServerResponse) => void = (_, res) => res.end('ok'),
+  host = '127.0.0.1',
 ) {
+  let connections = 0;
   const received: Received[] = [];
   const server: Server = createServer((req, res) => {
     let body = '';
@@ -26,7 +31,10 @@ export async function httpReceiver(
       answer(received.length, res);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.on('connection', () => {
+    connections += 1;
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   track({
     close: () =>
       new Promise<void>((resolve) => {
@@ -35,7 +43,7 @@ export async function httpReceiver(
       }),
   });
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, received, server };
+  return { url: `http://127.0.0.1:${port}`, port, received, server, connections: () => connections };
 }
 
 export type Mail = { from: string; to: string[]; data: string; user: string | undefined };

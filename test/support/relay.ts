@@ -33,11 +33,11 @@ export type TestRelay = Relay & {
 
 export type TestRelayOptions = Partial<RelayConfig> & { logSink?: Writable } & Pick<
     RelayOptions,
-    'agentBundle' | 'consumerFastPath'
+    'agentBundle' | 'consumerFastPath' | 'resolveOwnerWebhook'
   >;
 
 export async function startTestRelay(options: TestRelayOptions = {}): Promise<TestRelay> {
-  const { logSink, agentBundle, consumerFastPath, ...overrides } = options;
+  const { logSink, agentBundle, consumerFastPath, resolveOwnerWebhook, ...overrides } = options;
   const config: RelayConfig = {
     ...loadConfig({ ADMIN_TOKEN }),
     port: 0,
@@ -51,7 +51,12 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
   };
   const logger = createLogger({ level: config.logLevel, destination: logSink });
   const relay = track(
-    await startRelay(config, { logger, consumerFastPath, ...(agentBundle ? { agentBundle } : {}) }),
+    await startRelay(config, {
+      logger,
+      consumerFastPath,
+      resolveOwnerWebhook,
+      ...(agentBundle ? { agentBundle } : {}),
+    }),
   );
   const admin = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(relay.url + path, {

@@ -11,6 +11,8 @@ import {
   PROTOCOL_VERSION,
   type ReadyFrame,
   truncateChars,
+  type UpdateResultFrame,
+  type WelcomeFrame,
 } from '@arena-relay/shared';
 import type { AgentSettings } from '../config/pushed-settings.js';
 import type { AgentConfig } from '../config/schema.js';
@@ -37,6 +39,8 @@ export class Announcer {
   readonly #parts: AnnouncerParts;
   /** Welcomed sockets, by link id. */
   readonly #channels = new Map<number, SessionChannel>();
+  /** Links whose relay said it takes `update_result` frames (an older relay would close on one). */
+  readonly #takesResults = new Set<number>();
   /** What each link's last `hello` told its relay, to catch changes made before `welcome` came. */
   readonly #announced = new Map<number, { models: string[]; ready: boolean }>();
 
@@ -77,8 +81,10 @@ export class Announcer {
   }
 
   /** Link `link` was welcomed: what changed since its `hello` goes out now. */
-  welcomed(link: number, channel: SessionChannel): void {
+  welcomed(link: number, channel: SessionChannel, welcome?: Pick<WelcomeFrame, 'updateResults'>): void {
     this.#channels.set(link, channel);
+    if (welcome?.updateResults) this.#takesResults.add(link);
+    else this.#takesResults.delete(link);
     this.#parts.shares.welcomed(link);
     // Readiness may have changed while the relay was answering hello.
     const { ready } = this.#parts.readiness;
@@ -93,6 +99,12 @@ export class Announcer {
   /** Link `link`'s session ended: nothing more is said on it. */
   disconnected(link: number): void {
     this.#channels.delete(link);
+    this.#takesResults.delete(link);
+  }
+
+  /** Tells link `link`'s relay that its update offer was not taken, if that relay asked to know. */
+  updateResult(link: number, frame: UpdateResultFrame): void {
+    if (this.#takesResults.has(link)) this.#channels.get(link)?.sendControl(frame);
   }
 
   /** Link `link`'s socket closed: its slots are shared among the others. */

@@ -5,7 +5,7 @@
  * dialled); `capacity` and `settings` adjust the shares and what is announced; `update` goes to
  * whoever takes offers.
  */
-import type { SettingsFrame, UpdateFrame } from '@arena-relay/shared';
+import type { SettingsFrame, UpdateFrame, UpdateResultFrame } from '@arena-relay/shared';
 import type { Logger } from 'pino';
 import type { AgentSettings } from '../config/pushed-settings.js';
 import type { Announcer } from './announcer.js';
@@ -23,8 +23,11 @@ export type RouteParts = {
   settings: AgentSettings;
   /** The agent's root logger: pushed settings may change its level. */
   logger: Logger;
-  /** A relay offered another agent version; `connectUrl` is the address of the link it came on. */
-  update(offer: UpdateFrame, connectUrl: string): void;
+  /**
+   * A relay offered another agent version; `connectUrl` is the address of the link it came on, and
+   * `report` tells that relay the offer was not taken.
+   */
+  update(offer: UpdateFrame, connectUrl: string, report: (result: UpdateResultFrame) => void): void;
 };
 
 export function frameRoutes(parts: RouteParts): FrameRoutes {
@@ -52,7 +55,7 @@ export function frameRoutes(parts: RouteParts): FrameRoutes {
         .pool()
         .status()
         .find((l) => l.link === link)?.relay_url;
-      if (url) parts.update(frame, url);
+      if (url) parts.update(frame, url, (result) => announcer.updateResult(link, result));
     },
   };
 }

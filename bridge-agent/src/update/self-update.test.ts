@@ -132,6 +132,46 @@ describe('SelfUpdate', () => {
     expect(u.handedOver()).toBe(0);
   });
 
+  it('tells the offering relay why an offer was not taken, again each time it is offered again, without trying again', async () => {
+    const { connectUrl } = await relay(Buffer.from('tampered!'));
+    const u = await updater();
+    const reports: unknown[] = [];
+    const report = (result: unknown) => void reports.push(result);
+    expect(await u.update.offer(offer(), connectUrl, report)).toBe('refused');
+    const first = {
+      type: 'update_result',
+      version: '0.2.0',
+      outcome: 'refused',
+      reason: expect.stringMatching(/^the downloaded bundle is not the one offered \(size 9, offered \d+\)$/),
+    };
+    expect(reports).toEqual([first]);
+    expect(await u.update.offer(offer(), connectUrl, report)).toBe('ignored');
+    expect(reports).toEqual([first, first]);
+    expect(u.started).toEqual([]);
+    // An unsigned offer is refused before any download, in words.
+    const { signature: _, ...unsigned } = offer(NEW_CODE, '0.3.0');
+    expect(await u.update.offer(unsigned, connectUrl, report)).toBe('refused');
+    expect(reports[2]).toEqual({
+      type: 'update_result',
+      version: '0.3.0',
+      outcome: 'refused',
+      reason: 'the offer is not signed',
+    });
+    // A new process that exits is a failure, said so.
+    const { connectUrl: good } = await relay(NEW_CODE);
+    const exits = await updater((next) => queueMicrotask(() => next.emit('exit', 3)));
+    const said: unknown[] = [];
+    expect(await exits.update.offer(offer(), good, (r) => void said.push(r))).toBe('failed');
+    expect(said).toEqual([
+      {
+        type: 'update_result',
+        version: '0.2.0',
+        outcome: 'failed',
+        reason: 'the new version exited (code 3) before connecting to a relay',
+      },
+    ]);
+  });
+
   it('stops reading a body larger than offered', async () => {
     const { connectUrl } = await relay(Buffer.alloc(64 * 1024, 'x'));
     const u = await updater();

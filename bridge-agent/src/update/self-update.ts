@@ -7,8 +7,10 @@
  * starts it and waits up to 30 s for it to say it is connected. Then the new file takes the
  * running one's name (what a service starts next time), and the old process drains its streams and
  * exits. A bundle that fails its check, or a process that does not connect in time, is discarded:
- * the old version keeps serving and that offer is not tried again by this process. Every
- * update event is logged at `warn` (a pushed log level cannot hide warnings: pushed-settings.ts).
+ * the old version keeps serving and that offer is not tried again by this process. An offer
+ * refused or failed is reported to the relay that made it (`update_result`, for its alerts), and
+ * again each time that relay offers it again. Every update event is logged at `warn` (a pushed log
+ * level cannot hide warnings: pushed-settings.ts).
  */
 import { createHash } from 'node:crypto';
 import { open, rename, unlink } from 'node:fs/promises';
@@ -17,7 +19,9 @@ import {
   AGENT_BUNDLE_PATH,
   AGENT_CONNECT_PATH,
   compareVersions,
+  truncateChars,
   type UpdateFrame,
+  type UpdateResultFrame,
 } from '@arena-relay/shared';
 import { Agent as HttpAgent, request } from 'undici';
 import type { ChosenProxy } from '../config/proxy-url.js';
@@ -65,6 +69,9 @@ const FAILED_KEPT = 64;
 
 export type UpdateOutcome = 'ignored' | 'refused' | 'failed' | 'handed-over';
 
+/** Tells the offering relay an offer was not taken. */
+export type UpdateReport = (result: UpdateResultFrame) => void;
+
 /** `ws(s)://host/prefix/agent/connect` → `http(s)://host/prefix/agent/bundle`. */
 export function bundleUrl(connectUrl: string): string {
   const url = new URL(connectUrl);
@@ -84,28 +91,44 @@ export class SelfUpdate {
    * forged offer of a version must not block the genuine one from another relay). Not tried again
    * by this process; the oldest are forgotten past FAILED_KEPT.
    */
-  readonly #failed = new Set<string>();
+  readonly #failed = new Map<string, UpdateResultFrame>();
   #busy = false;
 
   constructor(options: SelfUpdateOptions) {
     this.#options = options;
   }
 
-  /** Acts on one offer made by the relay at `connectUrl`. Never rejects. */
-  async offer(frame: UpdateFrame, connectUrl: string): Promise<UpdateOutcome> {
+  /**
+   * Acts on one offer made by the relay at `connectUrl`; `report` tells that relay when it is not
+   * taken (an offer that failed before is reported again, not tried again). Never rejects.
+   */
+  async offer(
+    frame: UpdateFrame,
+    connectUrl: string,
+    report: UpdateReport = () => {},
+  ): Promise<UpdateOutcome> {
     const { logger, currentVersion } = this.#options;
     const id = [connectUrl, frame.version, frame.sha256, frame.bytes, frame.signature ?? ''].join(' ');
-    if (this.#busy || frame.version === currentVersion || this.#failed.has(id)) return 'ignored';
-    const failed = () => {
-      this.#failed.add(id);
-      if (this.#failed.size > FAILED_KEPT) this.#failed.delete(this.#failed.values().next().value!);
+    const known = this.#failed.get(id);
+    if (known) report(known);
+    if (this.#busy || frame.version === currentVersion || known) return 'ignored';
+    const done = (outcome: 'refused' | 'failed', reason: string) => {
+      const result: UpdateResultFrame = {
+        type: 'update_result',
+        version: frame.version,
+        outcome,
+        reason: truncateChars(reason, 512),
+      };
+      this.#failed.set(id, result);
+      if (this.#failed.size > FAILED_KEPT) this.#failed.delete(this.#failed.keys().next().value!);
+      report(result);
+      return outcome;
     };
     const log = logger.child({ from: currentVersion, to: frame.version });
     const problem = this.#refusal(frame);
     if (problem) {
       log.warn({ problem }, 'agent update refused; this version keeps serving');
-      failed();
-      return 'refused';
+      return done('refused', problem);
     }
     this.#busy = true;
     let file: string | undefined;
@@ -116,14 +139,13 @@ export class SelfUpdate {
       const mismatch = checkBundle(code, frame);
       if (mismatch) {
         log.warn({ problem: mismatch }, 'agent update refused; this version keeps serving');
-        failed();
-        return 'refused';
+        return done('refused', `the downloaded bundle is not the one offered (${mismatch})`);
       }
       file = await this.#write(code, frame.version);
-      if (!(await this.#startNext(file, log))) {
-        failed();
+      const next = await this.#startNext(file, log);
+      if (next !== undefined) {
         await unlink(file).catch(() => undefined);
-        return 'failed';
+        return done('failed', next);
       }
       await rename(file, this.#options.entry);
       log.warn('agent update handed over: the new version serves, this one drains and exits');
@@ -131,9 +153,8 @@ export class SelfUpdate {
       return 'handed-over';
     } catch (error) {
       log.warn({ err: (error as Error).message }, 'agent update failed; this version keeps serving');
-      failed();
       if (file) await unlink(file).catch(() => undefined);
-      return 'failed';
+      return done('failed', (error as Error).message);
     } finally {
       this.#busy = false;
     }
@@ -200,31 +221,35 @@ export class SelfUpdate {
     return file;
   }
 
-  /** True once the new process says a relay welcomed it; false (and it is stopped) otherwise. */
-  #startNext(file: string, log: Logger): Promise<boolean> {
+  /**
+   * Undefined once the new process says a relay welcomed it; otherwise (it is stopped) why not,
+   * in words.
+   */
+  #startNext(file: string, log: Logger): Promise<string | undefined> {
     const next = this.#options.start(file);
+    const waitMs = this.#options.readyTimeoutMs ?? 30_000;
     return new Promise((resolve) => {
       let settled = false;
-      const settle = (ok: boolean) => {
+      const settle = (problem: string | undefined) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve(ok);
+        resolve(problem);
       };
       const timer = setTimeout(() => {
         log.warn('the new agent version did not connect within 30 s; keeping this one');
         next.kill();
-        settle(false);
-      }, this.#options.readyTimeoutMs ?? 30_000);
+        settle(`the new version did not connect to a relay within ${Math.round(waitMs / 1000)} s`);
+      }, waitMs);
       next.on('message', (message) => {
         if (settled || (message as { type?: unknown } | null)?.type !== HANDOVER_READY) return;
         next.release();
-        settle(true);
+        settle(undefined);
       });
       next.on('exit', (code) => {
         if (settled) return;
         log.warn({ code }, 'the new agent version exited before connecting; keeping this one');
-        settle(false);
+        settle(`the new version exited (code ${code}) before connecting to a relay`);
       });
     });
   }

@@ -4,9 +4,14 @@
  * check then refuses it (disabled: 401 `client_disabled`; deleted or unknown token: 401).
  * Rotating leaves the old token valid for a grace period (security/credential-grace.ts): its sockets
  * close when that ends, and it is then refused as `client_token_rotated`.
+ *
+ * A `webhook_url` (the owner's own alert receiver) is judged by the SSRF guard before it is stored,
+ * and each write of one issues a new signing secret, answered once as `webhook_secret`: the operator
+ * hands it to the owner with the token, and writing the URL again is how it is rotated.
  */
 import { tokenIdOfHash } from '@arena-relay/shared';
 import type { Hono } from 'hono';
+import { ownerWebhookUrlProblem } from '../alerts/ssrf-guard.js';
 import { liveClient, liveCounts } from '../clients/live-client.js';
 import { RelayError } from '../errors/relay-error.js';
 import type { AppDeps, AppEnv } from '../http/context.js';
@@ -29,16 +34,31 @@ async function uniqueName<T>(write: Promise<T>): Promise<T> {
 
 const notFound = (id: string) => new RelayError('not_found', `no client with id '${id}'`);
 
+/** The webhook fields to store for a URL written (with its new secret), or nothing when absent. */
+function ownerWebhook(url: string | null | undefined, deps: AppDeps) {
+  if (url === undefined) return {};
+  if (url === null) return { webhook_url: null, webhook_secret: null };
+  const problem = ownerWebhookUrlProblem(url, deps.config.alerts.ownerWebhook);
+  if (problem) throw new RelayError('invalid_request', `webhook_url: ${problem}`, { param: 'webhook_url' });
+  return { webhook_url: url, webhook_secret: generateSecret('webhookSecret') };
+}
+
+/** The answer's `webhook_secret`, when this write issued one (it is not shown again). */
+const issued = (hook: { webhook_secret?: string | null }) =>
+  hook.webhook_secret ? { webhook_secret: hook.webhook_secret } : {};
+
 export function clientRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   const { store, closeClientSockets } = deps;
 
   app.post('/api/clients', async (c) => {
     const input = await body(() => c.req.json(), newClientBody);
+    const hook = ownerWebhook(input.webhook_url, deps);
     const token = generateSecret('clientToken');
     const client = await uniqueName(
       store.createClient({
         name: input.name,
         email: input.email ?? null,
+        ...hook,
         lmarena_bridge_url: input.lmarena_bridge_url ?? null,
         capabilities: input.capabilities,
         rate_limit: input.rate_limit,
@@ -47,7 +67,7 @@ export function clientRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
         tokenPreview: secretPreview(token),
       }),
     );
-    return c.json({ client, token }, 201);
+    return c.json({ client, token, ...issued(hook) }, 201);
   });
 
   // Joined with what is live on the cluster now: readiness, and "seen" for a connected client.
@@ -72,10 +92,11 @@ export function clientRoutes(app: Hono<AppEnv>, deps: AppDeps): void {
   app.patch('/api/clients/:id', async (c) => {
     const id = c.req.param('id');
     const patch = await body(() => c.req.json(), clientPatchBody);
-    const client = await uniqueName(store.updateClient(id, patch));
+    const hook = ownerWebhook(patch.webhook_url, deps);
+    const client = await uniqueName(store.updateClient(id, { ...patch, ...hook }));
     if (!client) throw notFound(id);
     if (client.status === 'disabled') closeClientSockets(id, 'client disabled');
-    return c.json({ client });
+    return c.json({ client, ...issued(hook) });
   });
 
   app.delete('/api/clients/:id', async (c) => {

@@ -1,5 +1,6 @@
 /** Request bodies of the admin API (zod); http/json-body.ts turns a bad one into a 400. */
 import { z } from 'zod';
+import { OWNER_WEBHOOK_URL_MAX } from '../alerts/ssrf-guard.js';
 import { API_KEY_SCOPES } from '../store/store.js';
 
 /** A limit: a positive integer, or null for "no limit". */
@@ -14,6 +15,8 @@ const keyLimits = clientRateLimit.extend({ tokens_per_day: limit });
 
 const name = z.string().trim().min(1).max(200);
 const email = z.email().max(320);
+/** The owner's alert webhook; what it may point at is judged by the route (ssrf-guard.ts). */
+const webhookUrl = z.string().trim().min(1).max(OWNER_WEBHOOK_URL_MAX);
 const bridgeUrl = z.url({ protocol: /^https?$/ }).max(2048);
 const capabilities = z.array(z.string().min(1).max(64)).max(64);
 const metadata = z.record(z.string(), z.unknown());
@@ -21,6 +24,7 @@ const metadata = z.record(z.string(), z.unknown());
 export const newClientBody = z.strictObject({
   name,
   email: email.optional(),
+  webhook_url: webhookUrl.optional(),
   lmarena_bridge_url: bridgeUrl.optional(),
   capabilities: capabilities.default(['chat']),
   rate_limit: clientRateLimit.optional(),
@@ -31,6 +35,8 @@ export const newClientBody = z.strictObject({
 export const clientPatchBody = z.strictObject({
   name: name.optional(),
   email: email.nullable().optional(),
+  /** A URL (even the same one) issues a new signing secret; null removes the webhook. */
+  webhook_url: webhookUrl.nullable().optional(),
   lmarena_bridge_url: bridgeUrl.nullable().optional(),
   capabilities: capabilities.optional(),
   rate_limit: clientRateLimit.optional(),

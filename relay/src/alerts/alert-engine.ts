@@ -3,12 +3,12 @@
  * of a lease in Redis; an embedded relay holds it alone) with the incident book in the store, so a
  * relay restart mid-incident sends no duplicate; local conditions (Redis unreachable) on each
  * relay with a book in memory. Operators' channels get every message; a bridge's owner gets the
- * ones about their own bridge, by email, when the client has one and SMTP is configured.
+ * ones about their own bridge: by email when the client has one and SMTP is configured, and at
+ * their own webhook when the client has one (signed with the client's secret, SSRF-guarded).
  */
 import type { Logger } from 'pino';
 import type { ClientRecord, Store } from '../store/store.js';
-import type { Alert } from './alert.js';
-import type { Channel } from './channels.js';
+import type { Target } from './channels.js';
 import { type AgentView, clusterConditions, localConditions } from './conditions.js';
 import { type Announcement, emptyBook, evaluate, type IncidentTiming, parseBook } from './incidents.js';
 import type { Notifier } from './notifier.js';
@@ -21,7 +21,7 @@ export const soleLease: Lease = { hold: async () => true, release: async () => {
 
 export type AlertEngineOptions = {
   notifier: Notifier;
-  store: Pick<Store, 'getSetting' | 'setSetting' | 'listClients'>;
+  store: Pick<Store, 'getSetting' | 'setSetting' | 'listClients' | 'getClientWebhookSecret'>;
   /** Every agent connection of the cluster. */
   agents(): AgentView[];
   redisUp(): boolean | null;
@@ -100,6 +100,9 @@ export class AlertEngine {
       agents: o.agents(),
       clients,
       watchedModels: watchedModels.filter(Boolean),
+      heldUpdateFailures: Object.values(book.open)
+        .filter((r) => r.rule === 'agent_update_failed' && r.openedAt !== undefined)
+        .map((r) => r.last),
       capacityMin: o.capacityMin,
       keyBudgets,
       lostRelays: o.lostRelays(),
@@ -113,25 +116,36 @@ export class AlertEngine {
   }
 
   async #announce(announcements: Announcement[], clients: readonly ClientRecord[]): Promise<void> {
+    const dashboard = this.#o.dashboardUrl;
     for (const { alert, ownerClientId } of announcements) {
-      const linked: Alert = this.#o.dashboardUrl ? { ...alert, link: this.#o.dashboardUrl } : alert;
+      // A message about a client points at the Clients tab, where its row is.
+      const link = dashboard && (alert.labels.client ? `${dashboard}#clients` : dashboard);
       this.#o.logger.info({ rule: alert.rule, kind: alert.kind, labels: alert.labels }, alert.title);
-      await this.#o.notifier.notify(linked);
+      await this.#o.notifier.notify(link ? { ...alert, link } : alert);
       const owner = ownerClientId ? clients.find((c) => c.id === ownerClientId) : undefined;
-      if (owner?.email && this.#o.ownerEmail)
-        await this.#o.notifier.notify({ ...alert, link: undefined }, [ownerChannel(owner)]);
+      const targets = owner ? await this.#ownerTargets(owner) : [];
+      // The dashboard is the operator's: the owner's copy carries no link.
+      if (targets.length > 0) await this.#o.notifier.notify({ ...alert, link: undefined }, targets);
     }
   }
-}
 
-/** The owner's own address, as a channel of one: they hear about their bridge and nothing else. */
-function ownerChannel(client: ClientRecord): Channel {
-  return {
-    id: `owner:${client.id}`,
-    kind: 'email',
-    name: `owner of ${client.name}`,
-    to: [client.email!],
-    enabled: true,
-    created_at: client.created_at,
-  };
+  /** The owner's own addresses, as channels of one each: they hear about their bridge and nothing else. */
+  async #ownerTargets(client: ClientRecord): Promise<Target[]> {
+    const base = { name: `owner of ${client.name}`, enabled: true as const, created_at: client.created_at };
+    const targets: Target[] = [];
+    if (client.email && this.#o.ownerEmail)
+      targets.push({ ...base, id: `owner:${client.id}`, kind: 'email', to: [client.email] });
+    const secret = client.webhook_url
+      ? await this.#o.store.getClientWebhookSecret(client.id).catch(() => undefined)
+      : undefined;
+    if (client.webhook_url && secret)
+      targets.push({
+        ...base,
+        id: `owner-hook:${client.id}`,
+        kind: 'owner_webhook',
+        url: client.webhook_url,
+        secret,
+      });
+    return targets;
+  }
 }

@@ -49,6 +49,23 @@ export const storedChannel = z.intersection(
 );
 export type Channel = z.infer<typeof storedChannel>;
 
+/**
+ * A bridge owner's own webhook, from their client record (never a stored channel): signed like a
+ * generic webhook with the client's own secret, sent only through the SSRF guard (owner-webhook.ts).
+ */
+export type OwnerWebhook = {
+  id: string;
+  kind: 'owner_webhook';
+  name: string;
+  url: string;
+  secret: string;
+  enabled: true;
+  created_at: string;
+};
+
+/** Whatever the notifier delivers to: an operator's channel or an owner's webhook. */
+export type Target = Channel | OwnerWebhook;
+
 /** Reads the stored list; entries that do not parse are dropped (the store is read as hostile). */
 export function parseChannels(text: string | undefined): Channel[] {
   if (!text) return [];

@@ -11,6 +11,9 @@
  *   relay_lost           a relay of the cluster stopped without saying goodbye (recovers once the
  *                        cluster has as many relays again)
  *   redis_unreachable    this relay cannot reach Redis (each relay says so for itself)
+ *   agent_update_failed  a client's agent did not take the update this relay offered it (one incident
+ *                        per client and version; recovers when no agent of the client is behind that
+ *                        offer any more: it runs that version or newer, or the offer was withdrawn)
  */
 import { BRIDGE_REASON_FIXES, type BridgeReasonCode } from '@arena-relay/shared';
 import type { ClientRecord } from '../store/store.js';
@@ -25,6 +28,8 @@ export type AgentView = {
   ready: boolean;
   draining: boolean;
   readyCode?: string | undefined;
+  /** The agent did not take the update offered to it, and why (agent-session.ts). */
+  updateFailure?: { version: string; outcome: string; reason: string } | undefined;
 };
 
 export type World = {
@@ -33,6 +38,11 @@ export type World = {
   clients: readonly Pick<ClientRecord, 'id' | 'name' | 'status' | 'last_seen'>[];
   /** Models of incidents still open: a model whose agents all left stays watched until it recovers. */
   watchedModels: readonly string[];
+  /**
+   * Open `agent_update_failed` incidents as last seen: held while their client has no agent
+   * connected (an agent gone is not an agent updated).
+   */
+  heldUpdateFailures?: readonly Condition[];
   /** Per model, the least ready capacity before `model_capacity` fires (0: off). */
   capacityMin: number;
   /** Keys with a `tokens_per_day` limit and what they used today. */
@@ -89,6 +99,9 @@ export function clusterConditions(world: World): Condition[] {
         ownerClientId: client.id,
       });
     }
+    if ((byClient.get(client.id) ?? []).length === 0)
+      out.push(...(world.heldUpdateFailures ?? []).filter((c) => c.ownerClientId === client.id));
+    else out.push(...updateFailures(client, agents));
   }
 
   const models = new Set<string>(world.watchedModels);
@@ -162,6 +175,35 @@ export function localConditions(world: Pick<World, 'redisUp' | 'relayId'>): Cond
       labels: { relay: world.relayId },
     },
   ];
+}
+
+/** What the owner can do about an update that did not take, by outcome. */
+const UPDATE_FIXES: Record<string, string> = {
+  refused:
+    "the agent does not trust this relay's release (its release key, or an unsigned offer): install the agent again from a fresh package (Download package on the dashboard)",
+  failed:
+    'restart the agent; if it fails again, install the new version from a fresh package (Download package on the dashboard)',
+};
+
+/** One condition per version a client's connected agents did not take. */
+function updateFailures(client: World['clients'][number], agents: readonly AgentView[]): Condition[] {
+  const byVersion = new Map<string, NonNullable<AgentView['updateFailure']>>();
+  for (const agent of agents) {
+    const failure = agent.updateFailure;
+    // Adverts of other relays are read unchecked: only strings, bounded.
+    if (typeof failure?.version !== 'string' || typeof failure.reason !== 'string') continue;
+    byVersion.set(failure.version.slice(0, 64), failure);
+  }
+  return [...byVersion].map(([version, { outcome, reason }]) => ({
+    key: `agent_update_failed:${client.id}:${version}`,
+    rule: 'agent_update_failed',
+    severity: 'warning' as const,
+    title: `The agent of "${client.name}" did not update to ${version}`,
+    text: `An agent of client "${client.name}" (${client.id}) was offered version ${version} and ${outcome === 'refused' ? 'refused it' : 'could not switch to it'}: ${reason.slice(0, 512)}. It keeps serving on the version it runs. Fix: ${UPDATE_FIXES[outcome] ?? UPDATE_FIXES.failed}.`,
+    recoveredTitle: `The agent of "${client.name}" is no longer behind the update to ${version}`,
+    labels: { client: client.id, client_name: client.name, version, outcome: String(outcome) },
+    ownerClientId: client.id,
+  }));
 }
 
 function mostCommon(values: string[]): string {

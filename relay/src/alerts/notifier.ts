@@ -7,14 +7,14 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { Alert } from './alert.js';
-import { CHANNELS_SETTING, type Channel, parseChannels } from './channels.js';
+import { CHANNELS_SETTING, type Channel, parseChannels, type Target } from './channels.js';
 import { type SendContext, type SendResult, send } from './senders.js';
 
 export type Delivery = {
   at: string;
   channel_id: string;
   channel_name: string;
-  channel_kind: Channel['kind'];
+  channel_kind: Target['kind'];
   alert_id: string;
   alert_kind: Alert['kind'];
   rule: string;
@@ -54,7 +54,7 @@ export class Notifier {
    * Delivers `alert` to every enabled channel (or only to `only`, enabled or not: a "send test").
    * Resolves with each channel's first attempt; retries go on in the background.
    */
-  async notify(alert: Alert, only?: Channel[]): Promise<Delivery[]> {
+  async notify(alert: Alert, only?: Target[]): Promise<Delivery[]> {
     const targets = only ?? (await this.channels().catch(() => [])).filter((c) => c.enabled);
     return Promise.all(targets.map((channel) => this.#attempt(channel, alert, this.#record(channel, alert))));
   }
@@ -70,7 +70,7 @@ export class Notifier {
     this.#timers.clear();
   }
 
-  #record(channel: Channel, alert: Alert): Delivery {
+  #record(channel: Target, alert: Alert): Delivery {
     const delivery: Delivery = {
       at: new Date().toISOString(),
       channel_id: channel.id,
@@ -87,7 +87,7 @@ export class Notifier {
     return delivery;
   }
 
-  async #attempt(channel: Channel, alert: Alert, delivery: Delivery): Promise<Delivery> {
+  async #attempt(channel: Target, alert: Alert, delivery: Delivery): Promise<Delivery> {
     let result: SendResult;
     try {
       result = await send(channel, alert, this.#options.context);

@@ -6,7 +6,8 @@
 import { createHmac } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import { type Alert, plainText } from './alert.js';
-import type { Channel } from './channels.js';
+import type { Target } from './channels.js';
+import { type OwnerWebhookContext, postToOwner } from './owner-webhook.js';
 
 export type SendContext = {
   /** Base URL of the Telegram Bot API (tests point it at a local server). */
@@ -17,27 +18,48 @@ export type SendContext = {
   mailFrom: string;
   /** Per attempt, ms. */
   timeoutMs: number;
+  /** What owners' webhooks may be and reach (default: https:// to public addresses only). */
+  ownerWebhook?: OwnerWebhookContext | undefined;
 };
 
 export type SendResult = { ok: true; status?: number } | { ok: false; status?: number; error: string };
 
+const STRICT: OwnerWebhookContext = { allowHttp: false, allowPrivate: false };
+
 /** Longest message chat services take (Discord's content limit is 2 000, Telegram's 4 096). */
 const CHAT_MAX = 1900;
 
-export async function send(channel: Channel, alert: Alert, context: SendContext): Promise<SendResult> {
+/**
+ * A generic webhook's body and headers: `x-arena-signature: sha256=<hex HMAC-SHA256 of
+ * "<x-arena-timestamp>.<body>" under the secret>`.
+ */
+export function signedWebhook(
+  alert: Alert,
+  secret: string,
+): { body: string; headers: Record<string, string> } {
+  const body = JSON.stringify(alert);
+  const timestamp = String(Math.floor(Date.parse(alert.at) / 1000));
+  const signature = createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
+  return {
+    body,
+    headers: {
+      'x-arena-event': alert.kind,
+      'x-arena-timestamp': timestamp,
+      'x-arena-signature': `sha256=${signature}`,
+    },
+  };
+}
+
+export async function send(channel: Target, alert: Alert, context: SendContext): Promise<SendResult> {
   const text = plainText(alert);
   switch (channel.kind) {
     case 'webhook': {
-      const body = JSON.stringify(alert);
-      const timestamp = String(Math.floor(Date.parse(alert.at) / 1000));
-      const signature = createHmac('sha256', channel.secret ?? '')
-        .update(`${timestamp}.${body}`)
-        .digest('hex');
-      return post(channel.url, body, context, {
-        'x-arena-event': alert.kind,
-        'x-arena-timestamp': timestamp,
-        'x-arena-signature': `sha256=${signature}`,
-      });
+      const { body, headers } = signedWebhook(alert, channel.secret ?? '');
+      return post(channel.url, body, context, headers);
+    }
+    case 'owner_webhook': {
+      const { body, headers } = signedWebhook(alert, channel.secret);
+      return postToOwner(channel.url, body, headers, context.ownerWebhook ?? STRICT, context.timeoutMs);
     }
     case 'slack':
       return post(channel.url, JSON.stringify({ text: cut(text) }), context);

@@ -150,6 +150,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       draining: s.draining || this.leaving,
       goingAway: s.goingAway || this.leaving,
       ...(s.ready || !s.readyCode ? {} : { readyCode: s.readyCode }),
+      ...(s.updateFailure ? { updateFailure: s.updateFailure } : {}),
       promptLimitChars: s.promptLimitChars,
     }));
   }

@@ -23,6 +23,8 @@ export type AgentAdvert = {
   goingAway?: boolean;
   /** Why it is not ready (a bridge reason code), for the alerts of whichever relay sends them. */
   readyCode?: string | undefined;
+  /** The update its agent did not take, and why, for the alerts (absent: none, or an older relay). */
+  updateFailure?: { version: string; outcome: string; reason: string };
   /** The longest prompt its bridge takes, in characters (absent: no known limit, or an older relay). */
   promptLimitChars?: number;
 };

@@ -291,6 +291,22 @@ export const FIELDS = {
     integer(0, 1_000_000, 0),
     "a model's ready capacity (concurrent streams) under which `model_capacity` fires (0: off)",
   ),
+  alertUpdateFailedMs: field(
+    'ALERT_AGENT_UPDATE_FAILED_MINUTES',
+    alertMinutes(0),
+    'minutes an agent must stay behind an update it failed to apply before `agent_update_failed` fires',
+    { to: minutesToMs },
+  ),
+  ownerWebhookAllowHttp: field(
+    'ALERT_OWNER_WEBHOOK_ALLOW_HTTP',
+    flag,
+    "owners' alert webhooks may be plain `http://` URLs (labs and tests; default: `https://` only)",
+  ),
+  ownerWebhookAllowPrivate: field(
+    'ALERT_OWNER_WEBHOOK_ALLOW_PRIVATE',
+    flag,
+    "owners' alert webhooks may reach loopback, private, link-local and other non-public addresses (labs and tests)",
+  ),
   alertSettleMs: field(
     'ALERT_SETTLE_MINUTES',
     z.coerce.number().min(0).max(1440).default(2),

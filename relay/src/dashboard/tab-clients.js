@@ -161,12 +161,12 @@ async function registerClient(event) {
   event.preventDefault();
   const form = /** @type {HTMLFormElement} */ (event.currentTarget);
   const data = new FormData(form);
-  /** @type {{ name: string, email?: string, lmarena_bridge_url?: string }} */
+  /** @type {{ name: string, email?: string, webhook_url?: string, lmarena_bridge_url?: string }} */
   const body = { name: String(data.get('name') ?? '').trim() };
-  const email = String(data.get('email') ?? '').trim();
-  const bridge = String(data.get('lmarena_bridge_url') ?? '').trim();
-  if (email) body.email = email;
-  if (bridge) body.lmarena_bridge_url = bridge;
+  for (const field of /** @type {const} */ (['email', 'webhook_url', 'lmarena_bridge_url'])) {
+    const value = String(data.get(field) ?? '').trim();
+    if (value) body[field] = value;
+  }
   const error = $('client-error');
   setText(error, '');
   if (!body.name) {
@@ -185,6 +185,12 @@ async function registerClient(event) {
       text: 'Its client token is below. The simplest way to hand it over is "Download package" in the list, which builds a ready-to-run agent with a fresh token.',
       value: created.token,
     });
+    if (created.webhook_secret)
+      await showSecret({
+        title: `Alert webhook secret of ${created.client.name}`,
+        text: "Give it to the owner with the token: their webhook checks each alert's x-arena-signature with it. It is not shown again (set the URL again for a new one).",
+        value: created.webhook_secret,
+      });
   } catch (failure) {
     setText(error, messageOf(failure));
   }

@@ -130,7 +130,8 @@ export type Delivery = {
   at: string;
   channel_id: string;
   channel_name: string;
-  channel_kind: ChannelKind;
+  /** `owner_webhook`: a client owner's own webhook (not a channel of the list). */
+  channel_kind: ChannelKind | 'owner_webhook';
   alert_id: string;
   alert_kind: string;
   rule: string;

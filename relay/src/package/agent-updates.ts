@@ -97,6 +97,9 @@ export class AgentUpdates {
     try {
       const policy = known ?? (await this.policy(session.client.id));
       const version = offeredVersion(policy, bundle.version, hello.agentVersion);
+      // A failure is about one offer: withdrawn or replaced, it no longer stands.
+      session.updateOffered = version;
+      if (session.updateFailure?.version !== version) session.updateFailure = undefined;
       if (version === undefined) return;
       const frame: UpdateFrame = {
         type: 'update',

@@ -78,6 +78,7 @@ function decodeClient(h: Hash): ClientRecord {
     id: h.id!,
     name: h.name!,
     email: nullable(h, 'email'),
+    webhook_url: nullable(h, 'webhook_url'),
     lmarena_bridge_url: nullable(h, 'lmarena_bridge_url'),
     capabilities: JSON.parse(h.capabilities ?? '[]') as string[],
     rate_limit: mergeClientLimits(rateLimit),
@@ -222,6 +223,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
           name: input.name,
           name_key: nameKey,
           email: input.email,
+          webhook_url: input.webhook_url,
+          webhook_secret: input.webhook_secret,
           lmarena_bridge_url: input.lmarena_bridge_url,
           capabilities: JSON.stringify(input.capabilities),
           status: 'pending',
@@ -270,6 +273,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
         {
           name: patch.name,
           email: patch.email,
+          webhook_url: patch.webhook_url,
+          webhook_secret: patch.webhook_secret,
           lmarena_bridge_url: patch.lmarena_bridge_url,
           capabilities: json(patch.capabilities),
           metadata: json(patch.metadata),
@@ -290,6 +295,9 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
       return (
         (await runDurable(DELETE_CLIENT, [k.client(id), k.clientName, k.clientToken, k.clients], [id])) === 1
       );
+    },
+    async getClientWebhookSecret(id) {
+      return (await redis.hget(k.client(id), 'webhook_secret')) ?? undefined;
     },
     async rotateClientToken(id, tokenHash, tokenPreview, graceUntil = Date.now()) {
       await outcomes.flush();

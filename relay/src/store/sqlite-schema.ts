@@ -7,7 +7,7 @@
 import type { Database } from 'better-sqlite3';
 import { clientNameKey } from './store.js';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /** Version 1, as the first release created it; later versions build on it. */
 const BASE_SCHEMA = `
@@ -73,6 +73,15 @@ const V3_COLUMNS: Record<'clients' | 'api_keys', Array<[string, string]>> = {
   ],
 };
 
+/** Columns version 4 adds: the owner's alert webhook and the secret its messages are signed with. */
+const V4_COLUMNS: Record<'clients' | 'api_keys', Array<[string, string]>> = {
+  clients: [
+    ['webhook_url', 'TEXT'],
+    ['webhook_secret', 'TEXT'],
+  ],
+  api_keys: [],
+};
+
 function addMissingColumns(
   db: Database,
   table: 'clients' | 'api_keys',
@@ -134,6 +143,7 @@ export function migrate(db: Database): void {
     if (version === SCHEMA_VERSION) return;
     if (version < 2) migrateToV2(db);
     if (version < 3) migrateToV3(db);
+    if (version < 4) addMissingColumns(db, 'clients', V4_COLUMNS);
     db.prepare(
       "INSERT INTO settings (name, value) VALUES ('schema_version', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
     ).run(String(SCHEMA_VERSION));

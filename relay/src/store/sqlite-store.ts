@@ -35,6 +35,7 @@ type ClientRow = StatsColumns & {
   name: string;
   name_key: string | null;
   email: string | null;
+  webhook_url: string | null;
   lmarena_bridge_url: string | null;
   capabilities: string;
   rate_limit: string;
@@ -59,7 +60,7 @@ type KeyRow = {
   scope_table: number;
 };
 
-const clientColumns = `id, name, name_key, email, lmarena_bridge_url, capabilities, rate_limit, status, created_at,
+const clientColumns = `id, name, name_key, email, webhook_url, lmarena_bridge_url, capabilities, rate_limit, status, created_at,
   last_seen, metadata, token_preview, total_requests, successful_requests, failed_requests, response_ms_total,
   recent_success`;
 const keyColumns =
@@ -69,6 +70,7 @@ const toClient = (row: ClientRow): ClientRecord => ({
   id: row.id,
   name: row.name,
   email: row.email,
+  webhook_url: row.webhook_url,
   lmarena_bridge_url: row.lmarena_bridge_url,
   capabilities: JSON.parse(row.capabilities) as string[],
   rate_limit: mergeClientLimits(JSON.parse(row.rate_limit) as Partial<ClientRateLimit>),
@@ -117,12 +119,15 @@ export function openSqliteStore(dataDir: string): Store {
 
   const q = {
     insertClient: db.prepare(
-      `INSERT INTO clients (id, name, name_key, email, lmarena_bridge_url, capabilities, rate_limit, status,
-         created_at, metadata, token_hash, token_preview)
-       VALUES (@id, @name, @name_key, @email, @lmarena_bridge_url, @capabilities, @rate_limit, 'pending',
-         @created_at, @metadata, @token_hash, @token_preview)`,
+      `INSERT INTO clients (id, name, name_key, email, webhook_url, webhook_secret, lmarena_bridge_url,
+         capabilities, rate_limit, status, created_at, metadata, token_hash, token_preview)
+       VALUES (@id, @name, @name_key, @email, @webhook_url, @webhook_secret, @lmarena_bridge_url, @capabilities,
+         @rate_limit, 'pending', @created_at, @metadata, @token_hash, @token_preview)`,
     ),
     getClient: db.prepare<[string], ClientRow>(`SELECT ${clientColumns} FROM clients WHERE id = ?`),
+    webhookSecret: db.prepare<[string], { webhook_secret: string | null }>(
+      'SELECT webhook_secret FROM clients WHERE id = ?',
+    ),
     listClients: db.prepare<[], ClientRow>(`SELECT ${clientColumns} FROM clients ORDER BY rowid`),
     clientByToken: db.prepare<[string], ClientRow>(
       `SELECT ${clientColumns} FROM clients WHERE token_hash = ?`,
@@ -131,8 +136,8 @@ export function openSqliteStore(dataDir: string): Store {
       `SELECT ${clientColumns}, prev_token_until FROM clients WHERE prev_token_hash = ?`,
     ),
     updateClient: db.prepare(
-      `UPDATE clients SET name = @name, name_key = @name_key, email = @email,
-         lmarena_bridge_url = @lmarena_bridge_url, capabilities = @capabilities, rate_limit = @rate_limit,
+      `UPDATE clients SET name = @name, name_key = @name_key, email = @email, webhook_url = @webhook_url,
+         webhook_secret = @webhook_secret, lmarena_bridge_url = @lmarena_bridge_url, capabilities = @capabilities, rate_limit = @rate_limit,
          status = @status, metadata = @metadata
        WHERE id = @id`,
     ),
@@ -205,6 +210,11 @@ export function openSqliteStore(dataDir: string): Store {
         name,
         name_key: patch.name === undefined ? row.name_key : clientNameKey(patch.name),
         email: patch.email !== undefined ? patch.email : row.email,
+        webhook_url: patch.webhook_url !== undefined ? patch.webhook_url : row.webhook_url,
+        webhook_secret:
+          patch.webhook_secret !== undefined
+            ? patch.webhook_secret
+            : (q.webhookSecret.get(id)?.webhook_secret ?? null),
         lmarena_bridge_url:
           patch.lmarena_bridge_url !== undefined ? patch.lmarena_bridge_url : row.lmarena_bridge_url,
         capabilities: patch.capabilities ? JSON.stringify(patch.capabilities) : row.capabilities,
@@ -261,6 +271,8 @@ export function openSqliteStore(dataDir: string): Store {
           name: input.name,
           name_key: clientNameKey(input.name),
           email: input.email,
+          webhook_url: input.webhook_url ?? null,
+          webhook_secret: input.webhook_secret ?? null,
           lmarena_bridge_url: input.lmarena_bridge_url,
           capabilities: JSON.stringify(input.capabilities),
           rate_limit: JSON.stringify(mergeClientLimits(input.rate_limit)),
@@ -295,6 +307,9 @@ export function openSqliteStore(dataDir: string): Store {
     },
     async deleteClient(id) {
       return q.deleteClient.run(id).changes > 0;
+    },
+    async getClientWebhookSecret(id) {
+      return q.webhookSecret.get(id)?.webhook_secret ?? undefined;
     },
     async rotateClientToken(id, tokenHash, tokenPreview, graceUntil = Date.now()) {
       await outcomes.flush();

@@ -24,6 +24,11 @@ export type ClientRecord = {
   id: string;
   name: string;
   email: string | null;
+  /**
+   * Where the owner's alerts about this bridge are POSTed (signed with the client's webhook
+   * secret, which the store keeps and never puts in a record: `getClientWebhookSecret`).
+   */
+  webhook_url: string | null;
   lmarena_bridge_url: string | null;
   capabilities: string[];
   rate_limit: ClientRateLimit;
@@ -45,6 +50,9 @@ export type ClientRecord = {
 export type NewClient = {
   name: string;
   email: string | null;
+  /** Absent: none. A URL comes with the secret its alerts are signed with. */
+  webhook_url?: string | null;
+  webhook_secret?: string | null;
   lmarena_bridge_url: string | null;
   capabilities: string[];
   rate_limit?: Partial<ClientRateLimit>;
@@ -61,6 +69,8 @@ export type NewClient = {
 export type ClientPatch = {
   name?: string;
   email?: string | null;
+  webhook_url?: string | null;
+  webhook_secret?: string | null;
   lmarena_bridge_url?: string | null;
   capabilities?: string[];
   rate_limit?: Partial<ClientRateLimit>;
@@ -172,6 +182,8 @@ export interface Store {
   updateClient(id: string, patch: ClientPatch): Promise<ClientRecord | undefined>;
   /** False when no client has this id. */
   deleteClient(id: string): Promise<boolean>;
+  /** The HMAC key of the client's owner webhook; undefined without one (or for an unknown id). */
+  getClientWebhookSecret(id: string): Promise<string | undefined>;
   /**
    * Replaces the token. The old one becomes the previous token, accepted until `graceUntil` (ms
    * epoch; default now, i.e. retired at once) and recognised as rotated after that; a previous

@@ -45,6 +45,10 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget, Ad
   /** Why the agent's bridge is not serving, as the agent classified it (undefined while ready). */
   readyCode: BridgeReasonCode | undefined;
   draining = false;
+  /** The agent version this relay last offered the agent (package/agent-updates.ts); undefined: none. */
+  updateOffered: string | undefined;
+  /** The agent said it did not take that offer, and why (cleared when the offer changes or is withdrawn). */
+  updateFailure: { version: string; outcome: 'refused' | 'failed'; reason: string } | undefined;
   /** Its relay said `goaway`: the agent is moving to another relay (routers wait for it there). */
   goingAway = false;
   closed = false;
@@ -198,7 +202,7 @@ export class AgentSession implements RoutableAgent, ReceiverHost, OpenTarget, Ad
 
   welcomed(): void {
     clearTimeout(this.helloTimer);
-    this.send(welcomeFrame(this.options, this.protocol));
+    this.send(welcomeFrame(this.options, this.protocol, this.hello?.autoUpdate === true));
     this.options.onReady(this);
   }
 

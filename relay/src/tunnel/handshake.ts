@@ -46,8 +46,11 @@ export type WelcomeTerms = { sessionId: string; relayId: string } & Pick<
   'heartbeatMs' | 'streamWindow' | 'maxFrameBytes'
 >;
 
-/** The welcome; `protocol` is named only past v1, so a v1 agent sees the frame it always did. */
-export function welcomeFrame(terms: WelcomeTerms, protocol: number): WelcomeFrame {
+/**
+ * The welcome; `protocol` is named only past v1, so a v1 agent sees the frame it always did, and
+ * `updateResults` only to an agent that takes update offers.
+ */
+export function welcomeFrame(terms: WelcomeTerms, protocol: number, autoUpdate = false): WelcomeFrame {
   const { sessionId, heartbeatMs, streamWindow, maxFrameBytes, relayId } = terms;
   const welcome: WelcomeFrame = {
     type: 'welcome',
@@ -58,5 +61,6 @@ export function welcomeFrame(terms: WelcomeTerms, protocol: number): WelcomeFram
     relayId,
   };
   if (protocol !== PROTOCOL_VERSION) welcome.protocol = protocol;
+  if (autoUpdate) welcome.updateResults = true;
   return welcome;
 }

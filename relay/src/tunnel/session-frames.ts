@@ -2,7 +2,7 @@
  * What an agent tells the relay about itself, one session frame at a time: its `hello` (checked
  * once, then welcomed), the models it serves, whether its bridge is ready (and, after an outage,
  * the new bridge's dialect and prompt limit), its share of slots (`capacity`, echoed), and health
- * answers. The frame receiver (frame-receiver.ts) has checked each frame's shape and order;
+ * answers, and the agent's word on an update offer it did not take. The frame receiver (frame-receiver.ts) has checked each frame's shape and order;
  * stream frames never come here.
  */
 import {
@@ -28,6 +28,10 @@ export interface AdvertisingSession {
   readyCode: BridgeReasonCode | undefined;
   /** The agent's share of slots on this socket (`hello.slots`, then `capacity` frames). */
   slotShare: number | undefined;
+  /** The version this relay last offered the agent (`update` frame); undefined: none. */
+  readonly updateOffered: string | undefined;
+  /** The agent's `update_result` for that offer: why it did not take it. */
+  updateFailure: { version: string; outcome: 'refused' | 'failed'; reason: string } | undefined;
   send(frame: RelayFrame): void;
   fail(code: number, reason: string, breach?: BreachCode): void;
   /** The hello was accepted: the agent is welcomed. */
@@ -62,6 +66,12 @@ export function applySessionFrame(session: AdvertisingSession, frame: SessionFra
       return session.capacityChanged();
     case 'health':
       return session.answerHealth(frame);
+    case 'update_result':
+      // Only about the offer this relay made: anything else (an agent that never said
+      // autoUpdate, an older or a forged version) is not this relay's to alert on.
+      if (session.hello?.autoUpdate && frame.version === session.updateOffered)
+        session.updateFailure = { version: frame.version, outcome: frame.outcome, reason: frame.reason };
+      return;
   }
 }
 

@@ -14,6 +14,7 @@ import {
   readyFrame,
   settingsFrame,
   updateFrame,
+  updateResultFrame,
 } from './control.js';
 import { helloFrame, welcomeFrame } from './handshake.js';
 import { cancelFrame, creditFrame, endFrame, errorFrame, headFrame, openFrame } from './stream.js';
@@ -31,6 +32,7 @@ export const agentFrame = z.discriminatedUnion('type', [
   readyFrame,
   healthFrame,
   capacityFrame,
+  updateResultFrame,
 ]);
 
 /** Every control frame a relay may send. */

@@ -112,6 +112,20 @@ export const healthFrame = z.object({
     .optional(),
 });
 
+/**
+ * Agent → relay (only where `welcome.updateResults`): an `update` offer this agent did not take,
+ * and why in plain words — refused before download (unsigned, bad signature, no pinned key) or
+ * failed after (bundle mismatch, the new process did not connect). Sent again when the relay
+ * offers the same release again, so a relay the agent redials still knows. Nothing is said of an
+ * update that worked: the agent then says hello with the new `agentVersion`.
+ */
+export const updateResultFrame = z.object({
+  type: z.literal('update_result'),
+  version: z.string().min(1).max(64),
+  outcome: z.enum(['refused', 'failed']),
+  reason: z.string().max(512),
+});
+
 export type DrainFrame = z.infer<typeof drainFrame>;
 export type GoawayFrame = z.infer<typeof goawayFrame>;
 export type CapacityFrame = z.infer<typeof capacityFrame>;
@@ -120,3 +134,4 @@ export type UpdateFrame = z.infer<typeof updateFrame>;
 export type SettingsFrame = z.infer<typeof settingsFrame>;
 export type ReadyFrame = z.infer<typeof readyFrame>;
 export type HealthFrame = z.infer<typeof healthFrame>;
+export type UpdateResultFrame = z.infer<typeof updateResultFrame>;

@@ -135,7 +135,22 @@ const drain = fc.record(
   { requiredKeys: ['type'] },
 );
 
-const validAgentFrame: fc.Arbitrary<AgentFrame> = fc.oneof(hello, head, end, error, models, ready, health);
+const updateResult = fc.record({
+  type: fc.constant('update_result' as const),
+  version: text(64, 1),
+  outcome: fc.constantFrom('refused' as const, 'failed' as const),
+  reason: text(512),
+});
+const validAgentFrame: fc.Arbitrary<AgentFrame> = fc.oneof(
+  hello,
+  head,
+  end,
+  error,
+  models,
+  ready,
+  health,
+  updateResult,
+);
 const validRelayFrame: fc.Arbitrary<RelayFrame> = fc.oneof(
   welcome,
   open,

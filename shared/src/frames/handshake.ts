@@ -69,6 +69,11 @@ export const welcomeFrame = z.object({
   relayId: z.string().min(1).max(64).optional(),
   /** The protocol revision in force on this socket, chosen from `hello.protocols`. Absent: 1. */
   protocol: z.number().int().min(1).max(255).optional(),
+  /**
+   * The relay takes `update_result` frames (said only to an agent whose hello said `autoUpdate`).
+   * Absent: an older relay, which would close the socket on one; the agent sends none.
+   */
+  updateResults: z.boolean().optional(),
 });
 
 export type HelloFrame = z.infer<typeof helloFrame>;
