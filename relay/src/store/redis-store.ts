@@ -23,8 +23,7 @@ import { closeRedis, connectOrThrow, type RedisConnections } from './redis-conne
 import type { RedisScript } from './redis-script.js';
 import {
   ADD_OUTCOMES,
-  CREATE_CLIENT,
-  CREATE_KEY,
+  CREATE_RECORD,
   DELETE_CLIENT,
   REGENERATE_KEY,
   REVOKE_KEY,
@@ -243,8 +242,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
         input.rate_limit,
       );
       const done = await runDurable(
-        CREATE_CLIENT,
-        [k.client(id), k.clientName, k.clientToken, k.clients, k.seq],
+        CREATE_RECORD,
+        [k.client(id), k.clients, k.seq, k.clientName, k.clientToken],
         [id, nameKey, input.tokenHash, ...fields.set.flat()],
       );
       if (done === -1) throw new DuplicateNameError(input.name);
@@ -339,8 +338,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
         input.limits,
       );
       const done = await runDurable(
-        CREATE_KEY,
-        [k.key(id), k.keyHash, k.keys, k.seq],
+        CREATE_RECORD,
+        [k.key(id), k.keys, k.seq, k.keyHash],
         [id, input.keyHash, ...fields.set.flat()],
       );
       if (done !== 1) throw new Error('API key hash already in use');
