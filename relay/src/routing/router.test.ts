@@ -2,8 +2,9 @@
  * The Router as a state machine, without sockets: fake agents and hub, vitest's fake timers for
  * the queue's wait. What it picks, what it refuses with which error, and how the queue behaves.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { agent, type FakeAgent, FakeHub } from '../test-support/fake-agents.js';
+import { fakeTimersInEachTest } from '../test-support/fake-timers.js';
 import { refusal } from '../test-support/refusal.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import { createBalancer } from './balancer.js';
@@ -40,12 +41,7 @@ function request(over: Partial<RouteRequest> = {}, abort = controller()): RouteR
   return { models: ['gpt-5'], tried: new Set(), signal: () => abort.signal, ...over };
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeTimersInEachTest();
 
 describe('Router.acquire', () => {
   it('no agent at all: no_agents_available with a retry-after', async () => {
