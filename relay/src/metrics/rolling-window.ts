@@ -24,16 +24,25 @@ export const WINDOW_NAMES = Object.keys(WINDOWS) as WindowName[];
 /** One finished request as the windows count it (`outcome`: its class, proxy/outcome.ts). */
 export type Sample = { outcome: OutcomeClass; durationMs: number; ttfbMs: number | undefined; bytes: number };
 
-type Bucket = {
+/** What a bucket counts; one list, so creating, clearing and summing buckets cannot miss one. */
+const COUNTERS = [
+  'requests',
+  'ok',
+  'failed',
+  'consumer_error',
+  'cancelled',
+  'bytes',
+  'durationSumMs',
+] as const;
+type Counters = Record<(typeof COUNTERS)[number], number>;
+
+function zeroCounters(): Counters {
+  return Object.fromEntries(COUNTERS.map((name) => [name, 0])) as Counters;
+}
+
+type Bucket = Counters & {
   /** Which time slot (epoch ms / bucketMs) the counts belong to. */
   slot: number;
-  requests: number;
-  ok: number;
-  failed: number;
-  consumer_error: number;
-  cancelled: number;
-  bytes: number;
-  durationSumMs: number;
   duration: Uint32Array | undefined;
   ttfb: Uint32Array | undefined;
 };
@@ -110,27 +119,14 @@ class Ring {
     if (!bucket) {
       bucket = {
         slot,
-        requests: 0,
-        ok: 0,
-        failed: 0,
-        consumer_error: 0,
-        cancelled: 0,
-        bytes: 0,
-        durationSumMs: 0,
+        ...zeroCounters(),
         duration: this.latency ? new Uint32Array(BINS) : undefined,
         ttfb: this.latency ? new Uint32Array(BINS) : undefined,
       };
       this.buckets[index] = bucket;
     } else if (bucket.slot !== slot) {
       bucket.slot = slot;
-      bucket.requests =
-        bucket.ok =
-        bucket.failed =
-        bucket.consumer_error =
-        bucket.cancelled =
-        bucket.bytes =
-        bucket.durationSumMs =
-          0;
+      for (const name of COUNTERS) bucket[name] = 0;
       bucket.duration?.fill(0);
       bucket.ttfb?.fill(0);
     }
@@ -149,40 +145,29 @@ class Ring {
   }
 
   summary(now: number): WindowSummary {
-    let requests = 0;
-    let ok = 0;
-    let failed = 0;
-    let consumerErrors = 0;
-    let cancelled = 0;
-    let bytes = 0;
-    let durationSumMs = 0;
+    const sum = zeroCounters();
     const duration = new Uint32Array(BINS);
     const ttfb = new Uint32Array(BINS);
     for (const b of this.live(now)) {
-      requests += b.requests;
-      ok += b.ok;
-      failed += b.failed;
-      consumerErrors += b.consumer_error;
-      cancelled += b.cancelled;
-      bytes += b.bytes;
-      durationSumMs += b.durationSumMs;
+      for (const name of COUNTERS) sum[name] += b[name];
       if (b.duration) for (let i = 0; i < BINS; i++) duration[i]! += b.duration[i]!;
       if (b.ttfb) for (let i = 0; i < BINS; i++) ttfb[i]! += b.ttfb[i]!;
     }
     const ttfbCount = ttfb.reduce((sum, n) => sum + n, 0);
     const windowSeconds = (this.bucketMs * this.size) / 1000;
+    const { requests, ok, failed } = sum;
     return {
       requests,
       successful: ok,
       failed,
-      consumer_errors: consumerErrors,
-      cancelled,
+      consumer_errors: sum.consumer_error,
+      cancelled: sum.cancelled,
       request_rate: round(requests / windowSeconds, 6),
       success_rate: roundRate(successRate(ok, failed)),
-      bytes,
+      bytes: sum.bytes,
       latency_ms:
         this.latency && requests > 0
-          ? { ...percentiles(duration, requests), mean: Math.round(durationSumMs / requests) }
+          ? { ...percentiles(duration, requests), mean: Math.round(sum.durationSumMs / requests) }
           : null,
       ttfb_ms: this.latency && ttfbCount > 0 ? percentiles(ttfb, ttfbCount) : null,
     };

@@ -18,13 +18,12 @@
  * before they are acknowledged (see RedisConnections.confirm); counters and touches do not.
  */
 
-import { OutcomeBuffer, publicStats } from './client-stats.js';
+import { closeAfterOutcomes, OutcomeBuffer, publicStats } from './client-stats.js';
 import { closeRedis, connectOrThrow, type RedisConnections } from './redis-connection.js';
 import type { RedisScript } from './redis-script.js';
 import {
   ADD_OUTCOMES,
-  CREATE_CLIENT,
-  CREATE_KEY,
+  CREATE_RECORD,
   DELETE_CLIENT,
   REGENERATE_KEY,
   REVOKE_KEY,
@@ -36,11 +35,9 @@ import {
 } from './redis-scripts.js';
 import { generateId } from './secrets.js';
 import {
-  type ApiKeyLimits,
   type ApiKeyPatch,
   type ApiKeyRecord,
   type ClientPatch,
-  type ClientRateLimit,
   type ClientRecord,
   type ClientStatus,
   type ClientTokenMatch,
@@ -71,16 +68,25 @@ const nullable = (h: Hash, field: string): string | null => h[field] ?? null;
 const numberOrNull = (value: string | undefined): number | null =>
   value === undefined ? null : Number(value);
 
+/** The limits stored as `<prefix><name>` fields (a missing field = null, no limit). */
+function readLimits<N extends string>(
+  h: Hash,
+  prefix: string,
+  names: readonly N[],
+): Record<N, number | null> {
+  const limits = {} as Record<N, number | null>;
+  for (const name of names) limits[name] = numberOrNull(h[`${prefix}${name}`]);
+  return limits;
+}
+
 function decodeClient(h: Hash): ClientRecord {
-  const rateLimit: Partial<ClientRateLimit> = {};
-  for (const name of CLIENT_LIMITS) rateLimit[name] = numberOrNull(h[`rl:${name}`]);
   return {
     id: h.id!,
     name: h.name!,
     email: nullable(h, 'email'),
     lmarena_bridge_url: nullable(h, 'lmarena_bridge_url'),
     capabilities: JSON.parse(h.capabilities ?? '[]') as string[],
-    rate_limit: mergeClientLimits(rateLimit),
+    rate_limit: mergeClientLimits(readLimits(h, 'rl:', CLIENT_LIMITS)),
     status: h.status as ClientStatus,
     created_at: h.created_at!,
     last_seen: nullable(h, 'last_seen'),
@@ -97,8 +103,6 @@ function decodeClient(h: Hash): ClientRecord {
 }
 
 function decodeKey(h: Hash): ApiKeyRecord {
-  const limits: Partial<ApiKeyLimits> = {};
-  for (const name of KEY_LIMITS) limits[name] = numberOrNull(h[`lim:${name}`]);
   return {
     id: h.id!,
     name: h.name!,
@@ -106,7 +110,7 @@ function decodeKey(h: Hash): ApiKeyRecord {
     scopes: readScopes(h.scopes ?? '[]', Number(h.scope_table ?? 1)),
     allowed_models: h.allowed_models === undefined ? null : (JSON.parse(h.allowed_models) as string[]),
     expires_at: nullable(h, 'expires_at'),
-    limits: mergeKeyLimits(limits),
+    limits: mergeKeyLimits(readLimits(h, 'lim:', KEY_LIMITS)),
     created_at: h.created_at!,
     last_used_at: nullable(h, 'last_used_at'),
     revoked: h.revoked_at !== undefined,
@@ -210,7 +214,6 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
     );
   });
 
-  let closed = false;
   return {
     async createClient(input) {
       const id = generateId('cl');
@@ -239,8 +242,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
         input.rate_limit,
       );
       const done = await runDurable(
-        CREATE_CLIENT,
-        [k.client(id), k.clientName, k.clientToken, k.clients, k.seq],
+        CREATE_RECORD,
+        [k.client(id), k.clients, k.seq, k.clientName, k.clientToken],
         [id, nameKey, input.tokenHash, ...fields.set.flat()],
       );
       if (done === -1) throw new DuplicateNameError(input.name);
@@ -335,8 +338,8 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
         input.limits,
       );
       const done = await runDurable(
-        CREATE_KEY,
-        [k.key(id), k.keyHash, k.keys, k.seq],
+        CREATE_RECORD,
+        [k.key(id), k.keys, k.seq, k.keyHash],
         [id, input.keyHash, ...fields.set.flat()],
       );
       if (done !== 1) throw new Error('API key hash already in use');
@@ -403,14 +406,6 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<Store>
       // Settings are never deleted, so the value read back is the one that won.
       return (await redis.hget(k.settings, name)) ?? value;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      try {
-        await outcomes.stop();
-      } finally {
-        await closeRedis(redis);
-      }
-    },
+    close: closeAfterOutcomes(outcomes, () => closeRedis(redis)),
   };
 }

@@ -5,7 +5,13 @@
  * UNIQUE index on their case-folded form, so a duplicate can never slip in between check and insert.
  */
 import Database from 'better-sqlite3';
-import { OutcomeBuffer, type OutcomeDelta, publicStats, type StatsColumns } from './client-stats.js';
+import {
+  closeAfterOutcomes,
+  OutcomeBuffer,
+  type OutcomeDelta,
+  publicStats,
+  type StatsColumns,
+} from './client-stats.js';
 import { generateId } from './secrets.js';
 import { openSqliteFile } from './sqlite-file.js';
 import { migrate } from './sqlite-schema.js';
@@ -251,7 +257,6 @@ export function openSqliteStore(dataDir: string): Store {
   });
   const outcomes = new OutcomeBuffer((batch) => applyOutcomes(batch));
 
-  let closed = false;
   return {
     async createClient(input: NewClient) {
       const id = generateId('cl');
@@ -356,14 +361,8 @@ export function openSqliteStore(dataDir: string): Store {
       q.initSetting.run(name, value);
       return q.getSetting.get(name)!.value;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      try {
-        await outcomes.stop();
-      } finally {
-        db.close();
-      }
-    },
+    close: closeAfterOutcomes(outcomes, () => {
+      db.close();
+    }),
   };
 }
