@@ -155,7 +155,8 @@ export class DuplicateNameError extends Error {
   }
 }
 
-export interface Store {
+/** Bridge clients: registration, tokens, connections and their live stats. */
+export interface ClientStore {
   /** Throws DuplicateNameError when the name is taken (case-insensitively). */
   createClient(input: NewClient): Promise<ClientRecord>;
   getClient(id: string): Promise<ClientRecord | undefined>;
@@ -190,7 +191,10 @@ export interface Store {
    * before every read and at close), so it is cheap to call per request; unknown ids are ignored.
    */
   recordClientOutcome(id: string, outcome: ClientOutcome): Promise<void>;
+}
 
+/** API keys: the consumer's credentials, their scopes, limits and secrets. */
+export interface ApiKeyStore {
   createApiKey(input: NewApiKey): Promise<ApiKeyRecord>;
   /** The key with this id, revoked or not. */
   getApiKey(id: string): Promise<ApiKeyRecord | undefined>;
@@ -218,12 +222,17 @@ export interface Store {
   ): Promise<ApiKeyRecord | undefined>;
   /** Revokes a key (its previous secret too); false when no live key has this id. */
   revokeApiKey(id: string): Promise<boolean>;
+}
 
+/** Named settings (alias book, pushed client settings, update policy…), one string each. */
+export interface SettingStore {
   getSetting(name: string): Promise<string | undefined>;
   setSetting(name: string, value: string): Promise<void>;
   /** Sets the setting unless it exists, atomically; resolves with the value now stored. */
   setSettingIfAbsent(name: string, value: string): Promise<string>;
+}
 
+export interface Store extends ClientStore, ApiKeyStore, SettingStore {
   /** Writes buffered stats and releases the file / connection. Idempotent. */
   close(): Promise<void>;
 }
