@@ -1,5 +1,5 @@
 /**
- * The Redis Store's bridge clients: registration, lookups by id, name and token, token rotation,
+ * The Redis Store's bridge clients: registration (names unique), lookups by id and by token, token rotation,
  * connections, and the live stats, whose outcomes are buffered and added by one script per
  * client (client-stats.ts). Registrations and rotations are durable (redis-access.ts).
  */
