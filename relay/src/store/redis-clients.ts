@@ -1,7 +1,7 @@
 /**
- * The Redis Store's bridge clients: registration (names unique), lookups by id and by token, token rotation,
- * connections, and the live stats, whose outcomes are buffered and added by one script per
- * client (client-stats.ts). Registrations and rotations are durable (redis-access.ts).
+ * The Redis Store's bridge clients: registration (names unique), lookups by id and by token,
+ * token rotation, connections, and the live stats, whose outcomes are buffered and added by one
+ * script per client (client-stats.ts). Registrations and rotations are durable (redis-access.ts).
  */
 import { OutcomeBuffer } from './client-stats.js';
 import type { RedisAccess } from './redis-access.js';
