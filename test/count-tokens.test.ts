@@ -70,6 +70,19 @@ describe('POST /v1/messages/count_tokens', () => {
     const noScope = new Anthropic({ baseURL: relay.url, apiKey: modelsOnly.json.key, maxRetries: 0 });
     const denied = await fail(noScope.messages.countTokens(request));
     expect(denied).toBeInstanceOf(Anthropic.PermissionDeniedError);
+    // The scope is /v1/messages' own: `messages` counts, `chat` alone does not.
+    const chatOnly = await relay.admin('POST', '/api/keys', { name: 'chat', scopes: ['chat'] });
+    const chatClient = new Anthropic({ baseURL: relay.url, apiKey: chatOnly.json.key, maxRetries: 0 });
+    expect(await fail(chatClient.messages.countTokens(request))).toBeInstanceOf(
+      Anthropic.PermissionDeniedError,
+    );
+    const messagesOnly = await relay.admin('POST', '/api/keys', { name: 'msg', scopes: ['messages'] });
+    const messagesClient = new Anthropic({
+      baseURL: relay.url,
+      apiKey: messagesOnly.json.key,
+      maxRetries: 0,
+    });
+    expect((await messagesClient.messages.countTokens(request)).input_tokens).toBeGreaterThan(0);
     const narrow = await relay.admin('POST', '/api/keys', { name: 'narrow', allowed_models: ['other'] });
     const narrowClient = new Anthropic({ baseURL: relay.url, apiKey: narrow.json.key, maxRetries: 0 });
     expect(await fail(narrowClient.messages.countTokens(request))).toBeInstanceOf(

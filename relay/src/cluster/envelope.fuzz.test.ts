@@ -6,6 +6,7 @@
 import { streamErrorCode } from '@arena-relay/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fuzzRuns } from '../test-support/fuzz.js';
 import {
   type ControlMessage,
   decode,
@@ -16,7 +17,7 @@ import {
   type OpenMessage,
 } from './envelope.js';
 
-const numRuns = Math.max(10_000, Number(process.env.FUZZ_RUNS) || 0);
+const numRuns = fuzzRuns();
 
 const ref = fc.integer({ min: 1, max: 0xffff_ffff });
 const id = fc.string({ minLength: 1, maxLength: 32 });

@@ -4,8 +4,9 @@
  * translated request gains its tool prompt: appended to the system message.
  */
 import { truncateChars } from '@arena-relay/shared';
+import { z } from 'zod';
 import { RelayError } from '../errors/relay-error.js';
-import { type ToolRequest, toolSystemPrompt } from './tool-prompt.js';
+import { type ToolRequest, type ToolSpec, toolSystemPrompt } from './tool-prompt.js';
 
 export type ChatPart = { type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } };
 export type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string | ChatPart[] };
@@ -45,4 +46,26 @@ export function unsupported(
 ) {
   const shown = truncateChars(String(kind), 64);
   return new RelayError('invalid_request', `${what} '${shown}' ${why}`, { param });
+}
+
+/** A request's `tools` as first read: any type, at most 128 (`functionTools` then checks each). */
+export const declaredTools = z
+  .array(z.looseObject({ type: z.string() }))
+  .max(128)
+  .optional();
+
+/**
+ * The declared tools, each read by the front-end's function-tool `schema` and made a ToolSpec by
+ * `spec`; a 400 (param `tools[i]`) for a tool of any other type.
+ */
+export function functionTools<T>(
+  declared: readonly { type: string }[] | undefined,
+  schema: z.ZodType<T>,
+  spec: (tool: T) => ToolSpec,
+): ToolSpec[] {
+  return (declared ?? []).map((t, i) => {
+    const parsed = schema.safeParse(t);
+    if (!parsed.success) throw unsupported('tool type', t.type, `tools[${i}]`);
+    return spec(parsed.data);
+  });
 }

@@ -10,6 +10,9 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import type { AppDeps, AppEnv } from '../http/context.js';
 import type { RequestScope } from '../http/request-scope.js';
+import { authenticateKey, consumerAuthorization } from '../security/auth.js';
+import type { ApiKeyRecord } from '../store/store.js';
+import { type ConsumerRoute, routeScope } from './route-scopes.js';
 
 /** One consumer request as a handler sees it: the node request and response, and its scope. */
 export type ConsumerCall = RequestScope & { req: IncomingMessage; res: ServerResponse };
@@ -37,4 +40,20 @@ export function honoHandler(deps: AppDeps, endpoint: Endpoint) {
 /** A request header as one string (node joins repeated ones; only set-cookie is ever an array). */
 export function stringHeader(value: string | string[] | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The consumer's API key (`Authorization: Bearer`, or the `x-api-key` Anthropic's clients send),
+ * checked for the scope `route` needs; throws the key's 401/403.
+ */
+export function consumerKey(
+  deps: AppDeps,
+  req: IncomingMessage,
+  route: ConsumerRoute,
+): Promise<ApiKeyRecord> {
+  const authorization = consumerAuthorization(
+    req.headers.authorization,
+    stringHeader(req.headers['x-api-key']),
+  );
+  return authenticateKey(deps.store, authorization, { scope: routeScope(route) });
 }

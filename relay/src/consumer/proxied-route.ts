@@ -12,10 +12,10 @@ import { Exchange, type ResponseTap } from '../proxy/exchange.js';
 import { conversationPin } from '../routing/conversation.js';
 import { bridgePromptChars } from '../routing/prompt-limit.js';
 import { SESSION_NAME, sessionPin } from '../routing/sticky.js';
-import { allowedCandidates, authenticateKey, consumerAuthorization } from '../security/auth.js';
+import { allowedCandidates } from '../security/auth.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
-import { type ConsumerCall, type Endpoint, stringHeader } from './endpoint.js';
-import { type ConsumerRoute, routeScope } from './route-scopes.js';
+import { type ConsumerCall, consumerKey, type Endpoint, stringHeader } from './endpoint.js';
+import type { ConsumerRoute } from './route-scopes.js';
 
 /** What a route makes of the consumer's JSON body: the chat request an agent will serve. */
 export type Prepared = {
@@ -59,16 +59,14 @@ async function serveProxied(
   prepare: Prepare,
 ): Promise<void> {
   const { req, res, requestId } = call;
-  const headers = req.headers;
-  const authorization = consumerAuthorization(headers.authorization, stringHeader(headers['x-api-key']));
-  const key = await authenticateKey(deps.store, authorization, { scope: routeScope(route) });
+  const key = await consumerKey(deps, req, route);
   const { limits, meter } = deps.accounting;
   const { headers: limitHeaders, admission, refusal } = await limits.admitKey(key, requestId);
   // Set on the node response, so they go out with whatever answer follows (stream or error).
   for (const name in limitHeaders) res.setHeader(name, limitHeaders[name]!);
   if (refusal) throw refusal;
   try {
-    const sessionName = stringHeader(headers['x-session-name']);
+    const sessionName = stringHeader(req.headers['x-session-name']);
     if (sessionName !== undefined && !SESSION_NAME.test(sessionName)) {
       throw new RelayError(
         'invalid_request',

@@ -3,8 +3,8 @@
  * route, whichever request path calls it: Hono or the node fast path). A route not listed here is
  * not a consumer route. Keys stored before the table existed had one `chat` scope for every proxied
  * route; the stores read such a `chat` as `chat` + `messages` + `responses` (`readScopes` in
- * store/store.ts), so those keys keep what they could do, while `images` is now its own scope as
- * the admin API always said it was.
+ * store/api-key-records.ts), so those keys keep what they could do, while `images` is now its own
+ * scope as the admin API always said it was.
  */
 import type { ApiKeyScope } from '../store/store.js';
 

@@ -29,6 +29,13 @@ export type ToolReply = { before: string; calls: ToolCall[]; after: string };
 /** What a front-end's request declares; `parallel: false` asks for one call at most. */
 export type ToolRequest = { tools: ToolSpec[]; choice: ToolChoice; parallel: boolean };
 
+/** What the prompt asks of the model for each tool choice but a named tool. */
+const CHOICE_RULES = {
+  auto: 'Call a tool only when it helps; otherwise answer in plain text.',
+  none: 'Do not call any tool in this reply; answer in plain text.',
+  required: 'You must call at least one tool in this reply.',
+} as const;
+
 /** The system-prompt section that declares the tools and the reply format. */
 export function toolSystemPrompt({ tools, choice, parallel }: ToolRequest): string {
   const list = tools
@@ -40,13 +47,9 @@ export function toolSystemPrompt({ tools, choice, parallel }: ToolRequest): stri
     })
     .join('\n');
   const rule =
-    choice.mode === 'none'
-      ? 'Do not call any tool in this reply; answer in plain text.'
-      : choice.mode === 'required'
-        ? 'You must call at least one tool in this reply.'
-        : choice.mode === 'tool'
-          ? `You must call the tool ${JSON.stringify(choice.name)} in this reply.`
-          : 'Call a tool only when it helps; otherwise answer in plain text.';
+    choice.mode === 'tool'
+      ? `You must call the tool ${JSON.stringify(choice.name)} in this reply.`
+      : CHOICE_RULES[choice.mode];
   return [
     '# Tools',
     'You can call these tools:',
@@ -64,6 +67,20 @@ export function toolSystemPrompt({ tools, choice, parallel }: ToolRequest): stri
 /** An assistant's earlier call, as the transcript shows it. */
 export function renderToolCall(call: ToolCall): string {
   return `${CALL_OPEN}${JSON.stringify({ name: call.name, arguments: call.arguments })}${CALL_CLOSE}`;
+}
+
+/**
+ * An earlier call whose arguments came as JSON text (chat, Responses). Text that does not parse
+ * is replayed as it was sent: the model sees what it wrote.
+ */
+export function renderReplayedCall(name: string, argumentsJson: string): string {
+  let args: unknown;
+  try {
+    args = JSON.parse(argumentsJson);
+  } catch {
+    args = argumentsJson;
+  }
+  return renderToolCall({ name, arguments: args as Record<string, unknown> });
 }
 
 /** A tool's result, as the transcript shows it (the id ties it to its call). */

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RelayError } from '../errors/relay-error.js';
 import { FakeResponse } from '../test-support/fake-response.js';
+import { fuzzRuns } from '../test-support/fuzz.js';
 import { MeteredRequest } from '../usage/metered-request.js';
 import { CompletionAnswer } from './chat/completion-answer.js';
 import { MessagesAnswer } from './messages/messages-answer.js';
@@ -20,7 +21,7 @@ import type { ToolRequest } from './tool-prompt.js';
 import { type AnswerWriter, TranslatedAnswer } from './translated-answer.js';
 
 /** Each run pushes a whole answer through a front-end: fewer than the parsers' 10 000 (FUZZ_RUNS raises it). */
-const numRuns = Math.max(500, Number(process.env.FUZZ_RUNS) || 0);
+const numRuns = fuzzRuns(500);
 
 const tools: ToolRequest = {
   tools: [

@@ -8,9 +8,10 @@ import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RelayError } from '../errors/relay-error.js';
+import { fuzzRuns, holdsFor } from '../test-support/fuzz.js';
 import { parseJson, readBody } from './read-body.js';
 
-const numRuns = Math.max(10_000, Number(process.env.FUZZ_RUNS) || 0);
+const numRuns = fuzzRuns();
 
 /** A stand-in for the Node request: a stream with headers, fed `chunks` then ended (or failed). */
 function fakeRequest(
@@ -103,12 +104,7 @@ function parse(bytes: Uint8Array): { value: unknown } | { error: RelayError } {
 
 describe('parseJson (fuzz)', () => {
   it('gives a value or a RelayError 400 on arbitrary bytes', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 128 }), (bytes) => {
-        parse(bytes);
-      }),
-      { numRuns },
-    );
+    holdsFor(fc.uint8Array({ maxLength: 128 }), parse, numRuns);
   });
 
   it('gives a value or a RelayError 400 on mutated JSON', () => {
@@ -127,12 +123,13 @@ describe('parseJson (fuzz)', () => {
   });
 
   it('parses ordinary JSON exactly as JSON.parse does', () => {
-    fc.assert(
-      fc.property(fc.json({ maxDepth: 8 }), (json) => {
+    holdsFor(
+      fc.json({ maxDepth: 8 }),
+      (json) => {
         const outcome = parse(Buffer.from(json));
         expect(outcome).toEqual({ value: JSON.parse(json) });
-      }),
-      { numRuns },
+      },
+      numRuns,
     );
   });
 

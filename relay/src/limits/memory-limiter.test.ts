@@ -11,6 +11,15 @@ const spec = (s: Partial<LimitSpec>): LimitSpec => ({
   ...s,
 });
 
+/** What an admitted request answers: ok, with (part of) its snapshot. */
+const admitted = (snapshot: object) => ({ ok: true, snapshot });
+/** What a refused request answers: the limits that refused it, and the wait (ms) when given. */
+const refused = (refusedBy: string[], retryAfterMs?: number) => ({
+  ok: false,
+  refusedBy,
+  ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+});
+
 /** A limiter on a clock the test moves; starts 10 s before a UTC midnight. */
 function clocked() {
   const clock = { now: 20_000 * DAY_MS - 10_000 };
@@ -21,45 +30,30 @@ describe('MemoryLimiter', () => {
   it('the minute window opens with its first request and closes 60 s later', async () => {
     const { clock, limiter } = clocked();
     const rpm = spec({ requestsPerMinute: 2 });
-    expect(await limiter.acquire('k', rpm, 'a')).toMatchObject({
-      ok: true,
-      snapshot: { minute: { remaining: 1, resetMs: 60_000 } },
-    });
+    expect(await limiter.acquire('k', rpm, 'a')).toMatchObject(
+      admitted({ minute: { remaining: 1, resetMs: 60_000 } }),
+    );
     clock.now += 30_000;
-    expect(await limiter.acquire('k', rpm, 'b')).toMatchObject({
-      ok: true,
-      snapshot: { minute: { remaining: 0, resetMs: 30_000 } },
-    });
-    expect(await limiter.acquire('k', rpm, 'c')).toMatchObject({
-      ok: false,
-      refusedBy: ['requests_per_minute'],
-      retryAfterMs: 30_000,
-    });
+    expect(await limiter.acquire('k', rpm, 'b')).toMatchObject(
+      admitted({ minute: { remaining: 0, resetMs: 30_000 } }),
+    );
+    expect(await limiter.acquire('k', rpm, 'c')).toMatchObject(refused(['requests_per_minute'], 30_000));
     clock.now += 30_000;
-    expect(await limiter.acquire('k', rpm, 'd')).toMatchObject({
-      ok: true,
-      snapshot: { minute: { remaining: 1 } },
-    });
+    expect(await limiter.acquire('k', rpm, 'd')).toMatchObject(admitted({ minute: { remaining: 1 } }));
   });
 
   it('the day resets at 00:00 UTC; tokens charged count against tokens_per_day', async () => {
     const { clock, limiter } = clocked();
     const daily = spec({ requestsPerDay: 1, tokensPerDay: 100 });
-    expect(await limiter.acquire('k', daily, 'a')).toMatchObject({
-      ok: true,
-      snapshot: { day: { remaining: 0, resetMs: 10_000 }, tokens: { remaining: 100 } },
-    });
+    expect(await limiter.acquire('k', daily, 'a')).toMatchObject(
+      admitted({ day: { remaining: 0, resetMs: 10_000 }, tokens: { remaining: 100 } }),
+    );
     await limiter.addTokens('k', 150);
-    expect(await limiter.acquire('k', daily, 'b')).toMatchObject({
-      ok: false,
-      refusedBy: ['requests_per_day', 'tokens_per_day'],
-      retryAfterMs: 10_000,
-    });
+    expect(await limiter.acquire('k', daily, 'b')).toMatchObject(
+      refused(['requests_per_day', 'tokens_per_day'], 10_000),
+    );
     clock.now += 10_000;
-    expect(await limiter.acquire('k', daily, 'c')).toMatchObject({
-      ok: true,
-      snapshot: { tokens: { remaining: 100 } },
-    });
+    expect(await limiter.acquire('k', daily, 'c')).toMatchObject(admitted({ tokens: { remaining: 100 } }));
   });
 
   it('is all or nothing: a request refused by one limit counts against none', async () => {
@@ -67,16 +61,10 @@ describe('MemoryLimiter', () => {
     const both = spec({ requestsPerMinute: 10, maxConcurrency: 1 });
     expect(await limiter.acquire('k', both, 'a')).toMatchObject({ ok: true, leased: true });
     for (let i = 0; i < 5; i++) {
-      expect(await limiter.acquire('k', both, `x${i}`)).toMatchObject({
-        ok: false,
-        refusedBy: ['max_concurrency'],
-      });
+      expect(await limiter.acquire('k', both, `x${i}`)).toMatchObject(refused(['max_concurrency']));
     }
     await limiter.release('k', 'a');
-    expect(await limiter.acquire('k', both, 'b')).toMatchObject({
-      ok: true,
-      snapshot: { minute: { remaining: 8 } },
-    });
+    expect(await limiter.acquire('k', both, 'b')).toMatchObject(admitted({ minute: { remaining: 8 } }));
   });
 
   it('a lease not given back expires after its ttl', async () => {

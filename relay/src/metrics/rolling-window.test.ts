@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestRecord } from '../proxy/observer.js';
-import { classifyOutcome } from '../proxy/outcome.js';
+import { requestRecord as record, T0 } from '../test-support/request-record.js';
 import { RequestStats } from './request-stats.js';
 import { RollingSeries, type Sample, SeriesMap } from './rolling-window.js';
 
@@ -10,7 +9,6 @@ const ok = (durationMs: number, ttfbMs?: number): Sample => ({
   ttfbMs,
   bytes: 10,
 });
-const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 describe('rolling windows', () => {
   it('forget samples once they leave each window', () => {
@@ -83,46 +81,24 @@ describe('rolling windows', () => {
 });
 
 describe('RequestStats', () => {
-  const record = (over: Partial<RequestRecord>): RequestRecord => ({
-    requestId: 'req_1',
-    keyId: 'key_1',
-    clientId: 'cl_1',
-    agentId: 'ses_1',
-    model: 'gpt-5',
-    modelAsked: 'gpt-5',
-    modelServed: 'gpt-5',
-    tried: [],
-    stream: true,
-    outcome: 'ok',
-    status: 200,
-    attempts: 1,
-    bytes: 100,
-    ttfbMs: 20,
-    durationMs: 40,
-    startedAt: new Date(T0),
-    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false },
-    ...over,
-    result: classifyOutcome(over.outcome ?? 'ok'),
-  });
-
   it('counts overall, per client and per key; a consumer leaving is neither success nor failure', () => {
     let now = T0;
     const stats = new RequestStats(() => now);
     stats.finished(record({}));
-    stats.finished(record({ outcome: 'upstream_error', status: 502, clientId: 'cl_2' }));
-    stats.finished(record({ outcome: 'consumer_disconnected', keyId: 'key_2' }));
+    stats.finished(record({ outcome: 'upstream_error', status: 502, clientId: 'cl_b' }));
+    stats.finished(record({ outcome: 'consumer_disconnected', keyId: 'key_b' }));
     stats.finished(record({ outcome: 'no_agents_available', clientId: undefined, agentId: undefined }));
     now += 1_000;
     const snap = stats.snapshot();
     expect(snap.overall.minute).toMatchObject({ requests: 4, successful: 1, failed: 2, cancelled: 1 });
     expect(snap.overall.minute.success_rate).toBeCloseTo(1 / 3, 4);
     expect(snap.clients.map((c) => [c.client_id, c.minute.requests])).toEqual([
-      ['cl_1', 2],
-      ['cl_2', 1],
+      ['cl_a', 2],
+      ['cl_b', 1],
     ]);
     expect(snap.keys.map((k) => [k.key_id, k.minute.requests])).toEqual([
-      ['key_1', 3],
-      ['key_2', 1],
+      ['key_a', 3],
+      ['key_b', 1],
     ]);
     expect(snap.generated_at).toBe(new Date(T0 + 1_000).toISOString());
   });

@@ -1,34 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RequestRecord } from '../proxy/observer.js';
-import { classifyOutcome } from '../proxy/outcome.js';
+import { requestRecord as record, T0 } from '../test-support/request-record.js';
 import { RequestStats } from './request-stats.js';
 import { mergeSnapshots } from './stats-merge.js';
-
-const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
-
-function record(over: Partial<RequestRecord>): RequestRecord {
-  return {
-    requestId: 'req',
-    keyId: 'key_a',
-    clientId: 'cl_a',
-    agentId: 'agt',
-    model: 'gpt-5',
-    modelAsked: 'gpt-5',
-    modelServed: 'gpt-5',
-    tried: [],
-    stream: true,
-    outcome: 'ok',
-    status: 200,
-    attempts: 1,
-    bytes: 100,
-    ttfbMs: 20,
-    durationMs: 100,
-    startedAt: new Date(T0),
-    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false },
-    ...over,
-    result: classifyOutcome(over.outcome ?? 'ok'),
-  };
-}
 
 describe('mergeSnapshots', () => {
   it('adds the counts, rates and timelines of several relays, per client and per key', () => {

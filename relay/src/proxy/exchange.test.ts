@@ -4,7 +4,7 @@
  * none after it, the timeout, the consumer leaving, and credit handed back as bytes leave.
  */
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ImageAnswer } from '../consumer/images/image-answer.js';
 import { RelayError } from '../errors/relay-error.js';
 import { createBalancer } from '../routing/balancer.js';
@@ -13,6 +13,7 @@ import { Router } from '../routing/router.js';
 import { StickyTable, sessionPin } from '../routing/sticky.js';
 import { agent, type FakeAgent, FakeHub } from '../test-support/fake-agents.js';
 import { FakeResponse } from '../test-support/fake-response.js';
+import { fakeTimersInEachTest } from '../test-support/fake-timers.js';
 import { refusal } from '../test-support/refusal.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import { Exchange, type ExchangeRequest, type ResponseTap } from './exchange.js';
@@ -72,12 +73,7 @@ function setup(options: {
 /** Lets the router's await and the attempt's promise settle. */
 const settle = () => vi.advanceTimersByTimeAsync(0);
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeTimersInEachTest();
 
 describe('Exchange', () => {
   it('a failure before the first byte is retried on another agent; the consumer sees only the second', async () => {

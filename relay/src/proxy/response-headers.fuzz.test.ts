@@ -6,9 +6,10 @@
 import { validateHeaderValue } from 'node:http';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fuzzRuns } from '../test-support/fuzz.js';
 import { consumerHeaders } from './response-headers.js';
 
-const numRuns = Math.max(10_000, Number(process.env.FUZZ_RUNS) || 0);
+const numRuns = fuzzRuns();
 
 const RELAY_OWNED = new Set(['content-type', 'cache-control', 'x-accel-buffering', 'x-request-id']);
 const DANGEROUS = [

@@ -5,7 +5,7 @@
  * handler (a throw there would be an uncaught exception: the whole relay down).
  */
 import pino from 'pino';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RelayError } from '../errors/relay-error.js';
 import { createBalancer } from '../routing/balancer.js';
 import { Cooldown } from '../routing/cooldown.js';
@@ -13,6 +13,7 @@ import { Router } from '../routing/router.js';
 import { StickyTable } from '../routing/sticky.js';
 import { agent, FakeHub } from '../test-support/fake-agents.js';
 import { FakeResponse } from '../test-support/fake-response.js';
+import { fakeTimersInEachTest } from '../test-support/fake-timers.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import { Exchange, type ResponseTap } from './exchange.js';
 import type { RequestRecord } from './observer.js';
@@ -96,12 +97,7 @@ async function serve(tap: ResponseTap, stream: boolean) {
   return { run, res, finished, opened, frames };
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeTimersInEachTest();
 
 describe('a response tap that throws', () => {
   for (const where of ['head', 'write', 'end'] as const) {

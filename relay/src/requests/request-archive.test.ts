@@ -42,6 +42,19 @@ function open(now: { ms: number }, dataDir = ':memory:') {
   });
 }
 
+/** An archive in a fresh directory, its first entry (req_1 at T0) added. */
+function onDisk(now: { ms: number }) {
+  const dir = mkdtempSync(join(tmpdir(), 'arena-requests-'));
+  const archive = open(now, dir);
+  archive.add(entry(1, T0));
+  return { dir, archive };
+}
+
+/** The ids `filter` finds, as the archive orders them. */
+function ids(archive: RequestArchive, filter: Parameters<RequestArchive['query']>[0] = { limit: 10 }) {
+  return archive.query(filter).map((e) => e.id);
+}
+
 describe('RequestArchive', () => {
   it('answers filters newest first, a client matching any attempt', () => {
     const now = { ms: T0 };
@@ -64,29 +77,26 @@ describe('RequestArchive', () => {
         ],
       }),
     );
-    const ids = (filter: Parameters<RequestArchive['query']>[0]) => archive.query(filter).map((e) => e.id);
-    expect(ids({ limit: 10 })).toEqual(['req_3', 'req_2', 'req_1']);
-    expect(ids({ limit: 10, key: 'key_b' })).toEqual(['req_2']);
-    expect(ids({ limit: 10, statusMin: 500, statusMax: 599 })).toEqual(['req_2']);
-    expect(ids({ limit: 10, client: 'cl_x' })).toEqual(['req_3']);
-    expect(ids({ limit: 10, id: 'req_1' })).toEqual(['req_1']);
-    expect(ids({ limit: 1 })).toEqual(['req_3']);
+    expect(ids(archive, { limit: 10 })).toEqual(['req_3', 'req_2', 'req_1']);
+    expect(ids(archive, { limit: 10, key: 'key_b' })).toEqual(['req_2']);
+    expect(ids(archive, { limit: 10, statusMin: 500, statusMax: 599 })).toEqual(['req_2']);
+    expect(ids(archive, { limit: 10, client: 'cl_x' })).toEqual(['req_3']);
+    expect(ids(archive, { limit: 10, id: 'req_1' })).toEqual(['req_1']);
+    expect(ids(archive, { limit: 1 })).toEqual(['req_3']);
     archive.close();
     archive.close();
   });
 
   it('forgets entries past the retention, on disk too', () => {
     const now = { ms: T0 };
-    const dir = mkdtempSync(join(tmpdir(), 'arena-requests-'));
-    const archive = open(now, dir);
-    archive.add(entry(1, T0));
+    const { dir, archive } = onDisk(now);
     archive.flush();
     now.ms = T0 + HOUR;
     archive.add(entry(2, now.ms));
-    expect(archive.query({ limit: 10 }).map((e) => e.id)).toEqual(['req_2', 'req_1']);
+    expect(ids(archive)).toEqual(['req_2', 'req_1']);
     // Past the retention the old entry is not shown, and the next write deletes it.
     now.ms = T0 + 2 * HOUR + 1;
-    expect(archive.query({ limit: 10 }).map((e) => e.id)).toEqual(['req_2']);
+    expect(ids(archive)).toEqual(['req_2']);
     archive.close();
     const db = new Database(join(dir, 'requests.db'), { readonly: true });
     expect(db.prepare('SELECT id FROM requests').all()).toEqual([{ id: 'req_2' }]);
@@ -95,9 +105,7 @@ describe('RequestArchive', () => {
 
   it('skips a planted row that is not an entry', () => {
     const now = { ms: T0 };
-    const dir = mkdtempSync(join(tmpdir(), 'arena-requests-'));
-    const archive = open(now, dir);
-    archive.add(entry(1, T0));
+    const { dir, archive } = onDisk(now);
     archive.close();
     const db = new Database(join(dir, 'requests.db'));
     const plant = db.prepare(
@@ -107,7 +115,7 @@ describe('RequestArchive', () => {
     plant.run(T0, 'req_junk', 'key_a', 200, 'ok', 'not json');
     db.close();
     const reopened = open(now, dir);
-    expect(reopened.query({ limit: 10 }).map((e) => e.id)).toEqual(['req_1']);
+    expect(ids(reopened)).toEqual(['req_1']);
     reopened.close();
   });
 });

@@ -2,21 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import type { RequestRecord } from '../proxy/observer.js';
-import { classifyOutcome } from '../proxy/outcome.js';
+import { requestRecord, T0 } from '../test-support/request-record.js';
 import { requestEntry } from './request-entry.js';
 import { RequestLog } from './request-log.js';
 
-const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
-
 function record(n: number, over: Partial<RequestRecord> = {}): RequestRecord {
-  return {
+  return requestRecord({
     requestId: `req_${n}`,
-    keyId: 'key_a',
-    clientId: 'cl_a',
-    agentId: 'agt_a',
-    model: 'gpt-5',
-    modelAsked: 'gpt-5',
-    modelServed: 'gpt-5',
     tried: [
       {
         agentId: 'agt_a',
@@ -29,18 +21,11 @@ function record(n: number, over: Partial<RequestRecord> = {}): RequestRecord {
         upstreamStatus: undefined,
       },
     ],
-    stream: true,
-    outcome: 'ok',
-    status: 200,
-    attempts: 1,
-    bytes: 100,
     ttfbMs: 10.2,
     durationMs: 21.7,
     startedAt: new Date(T0 + n * 1000),
-    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, estimated: false },
     ...over,
-    result: classifyOutcome(over.outcome ?? 'ok'),
-  };
+  });
 }
 
 describe('RequestLog', () => {

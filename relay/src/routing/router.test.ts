@@ -2,8 +2,9 @@
  * The Router as a state machine, without sockets: fake agents and hub, vitest's fake timers for
  * the queue's wait. What it picks, what it refuses with which error, and how the queue behaves.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { agent, type FakeAgent, FakeHub } from '../test-support/fake-agents.js';
+import { fakeTimersInEachTest } from '../test-support/fake-timers.js';
 import { refusal } from '../test-support/refusal.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import { createBalancer } from './balancer.js';
@@ -26,17 +27,21 @@ function setup(options: { remote?: FakeAgent[]; maxQueue?: number; maxWaitMs?: n
   return { hub, router, cooldown, sticky, affinity };
 }
 
+/** Agents a and b with room for `max` each, on the hub; b already carries `bLoad`. */
+function twoAgents(hub: FakeHub, max: number, bLoad = 0) {
+  const a = agent('a', { max });
+  const b = agent('b', { max });
+  b.inFlight = bLoad;
+  hub.agents = [a, b];
+  return { a, b };
+}
+
 const controller = () => new AbortController();
 function request(over: Partial<RouteRequest> = {}, abort = controller()): RouteRequest {
   return { models: ['gpt-5'], tried: new Set(), signal: () => abort.signal, ...over };
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+fakeTimersInEachTest();
 
 describe('Router.acquire', () => {
   it('no agent at all: no_agents_available with a retry-after', async () => {
@@ -172,10 +177,7 @@ describe('Router.acquire', () => {
 
   it('a pinned session keeps its agent while it is fit, and is repinned when it is not', async () => {
     const { hub, router, sticky } = setup();
-    const a = agent('a', { max: 4 });
-    const b = agent('b', { max: 4 });
-    b.inFlight = 3; // least_load alone would pick a
-    hub.agents = [a, b];
+    const { b } = twoAgents(hub, 4, 3); // least_load alone would pick a
     sticky.set('key-1/conv-1', b.agentKey);
     const kept = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(kept).toMatchObject({ pin: 'kept' });
@@ -189,9 +191,7 @@ describe('Router.acquire', () => {
 
   it("the Route reports to the router's own tables: a success keeps the pin, failures bench", async () => {
     const { hub, router } = setup();
-    const a = agent('a', { max: 4 });
-    const b = agent('b', { max: 4 });
-    hub.agents = [a, b];
+    twoAgents(hub, 4);
     const first = await router.acquire(request({ pin: sessionPin('key-1', 'conv-1') }));
     expect(first.pin).toBe('new');
     first.succeeded();
@@ -274,10 +274,7 @@ describe('Router.acquire: pins per key, conversations, prompt limits', () => {
 
   it("a session pin is the key's own: the same name under another key is another session", async () => {
     const { hub, router, sticky } = setup();
-    const a = agent('a', { max: 4 });
-    const b = agent('b', { max: 4 });
-    b.inFlight = 3;
-    hub.agents = [a, b];
+    const { a, b } = twoAgents(hub, 4, 3);
     sticky.set('key-1/conv', b.agentKey);
     expect(await router.acquire(request({ pin: sessionPin('key-1', 'conv') }))).toMatchObject({
       pin: 'kept',
@@ -291,10 +288,7 @@ describe('Router.acquire: pins per key, conversations, prompt limits', () => {
 
   it('a conversation pin is looked up only for a later turn, preferred while its agent has room', async () => {
     const { hub, router, affinity } = setup();
-    const a = agent('a', { max: 2 });
-    const b = agent('b', { max: 2 });
-    b.inFlight = 1;
-    hub.agents = [a, b];
+    const { a, b } = twoAgents(hub, 2, 1);
     affinity.set('key-1/abc', b.agentKey);
     // A first turn is balanced as usual (least load: a), and says nothing in x-session-pin.
     const first = await router.acquire(request({ pin: conversation(false) }));
@@ -335,9 +329,7 @@ describe('Router.acquire: pins per key, conversations, prompt limits', () => {
 
   it('a flood of conversations cannot evict named sessions: they live in tables of their own', async () => {
     const hub = new FakeHub();
-    const a = agent('a', { max: 1000 });
-    const b = agent('b', { max: 1000 });
-    hub.agents = [a, b];
+    const { b } = twoAgents(hub, 1000);
     const sticky = new StickyTable(2);
     const router = new Router(hub as unknown as AgentHub, createBalancer('least_load'), {
       sticky,

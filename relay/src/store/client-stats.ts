@@ -132,3 +132,23 @@ export class OutcomeBuffer {
     await this.flush();
   }
 }
+
+/**
+ * A store's `close()`: idempotent; writes the outcomes still buffered, then releases the backend
+ * (`release`) even when that last write fails.
+ */
+export function closeAfterOutcomes(
+  outcomes: OutcomeBuffer,
+  release: () => void | Promise<void>,
+): () => Promise<void> {
+  let closed = false;
+  return async () => {
+    if (closed) return;
+    closed = true;
+    try {
+      await outcomes.stop();
+    } finally {
+      await release();
+    }
+  };
+}

@@ -2,31 +2,36 @@ import { describe, expect, it } from 'vitest';
 import { withKeyCache } from './key-cache.js';
 import { hashSecret } from './secrets.js';
 import { openSqliteStore } from './sqlite-store.js';
+import type { Store } from './store.js';
+
+type FindKey = Store['findApiKeyByHash'];
+
+/** An in-memory store whose key lookups go through `find` (handed the real lookup). */
+function storeWithLookup(find: (real: FindKey, hash: string) => ReturnType<FindKey>): Store {
+  return new Proxy(openSqliteStore(':memory:'), {
+    get(target, name) {
+      if (name === 'findApiKeyByHash') return (hash: string) => find((h) => target.findApiKeyByHash(h), hash);
+      const value = Reflect.get(target, name) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The key `s` (looked up as hashSecret('s')). */
+function createKey(store: Store) {
+  return store.createApiKey({ name: 'k', scopes: ['chat'], keyHash: hashSecret('s'), preview: 's…' });
+}
 
 describe('key cache', () => {
   it('serves repeated lookups from memory, drops revoked keys at once, expires after the ttl', async () => {
     let now = 0;
-    const inner = openSqliteStore(':memory:');
     let lookups = 0;
-    const counting = new Proxy(inner, {
-      get(target, name) {
-        if (name === 'findApiKeyByHash') {
-          return (hash: string) => {
-            lookups++;
-            return target.findApiKeyByHash(hash);
-          };
-        }
-        const value = Reflect.get(target, name) as unknown;
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+    const counting = storeWithLookup((real, hash) => {
+      lookups++;
+      return real(hash);
     });
     const { store } = withKeyCache(counting, { ttlMs: 1000, maxEntries: 100, now: () => now });
-    const key = await store.createApiKey({
-      name: 'k',
-      scopes: ['chat'],
-      keyHash: hashSecret('s'),
-      preview: 's…',
-    });
+    const key = await createKey(store);
     expect((await store.findApiKeyByHash(hashSecret('s')))?.id).toBe(key.id);
     expect((await store.findApiKeyByHash(hashSecret('s')))?.id).toBe(key.id);
     expect(lookups).toBe(1);
@@ -44,24 +49,11 @@ describe('key cache', () => {
   it('serves a recently seen key from memory while the store fails', async () => {
     let now = 0;
     let failing = false;
-    const inner = openSqliteStore(':memory:');
-    const flaky = new Proxy(inner, {
-      get(target, name) {
-        const value = Reflect.get(target, name) as unknown;
-        if (name === 'findApiKeyByHash' && typeof value === 'function') {
-          return (hash: string) =>
-            failing ? Promise.reject(new Error('redis down')) : value.call(target, hash);
-        }
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const flaky = storeWithLookup((real, hash) =>
+      failing ? Promise.reject(new Error('redis down')) : real(hash),
+    );
     const { store } = withKeyCache(flaky, { ttlMs: 1000, staleMs: 60_000, now: () => now });
-    const key = await store.createApiKey({
-      name: 'k',
-      scopes: ['chat'],
-      keyHash: hashSecret('s'),
-      preview: 's…',
-    });
+    const key = await createKey(store);
     await store.findApiKeyByHash(hashSecret('s'));
     failing = true;
     now = 30_000;

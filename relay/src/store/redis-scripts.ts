@@ -26,18 +26,20 @@ end
 `;
 
 /**
- * KEYS: client, name index, token index, clients zset, sequence. ARGV: id, name key, token hash,
- * field/value pairs. The zset score is a sequence number, so listing order is creation order
- * even within one millisecond.
+ * Creates a record and its unique indexes. KEYS: record, ids zset, sequence, then each index
+ * (a hash entry → id). ARGV: id, each index's entry (in KEYS order), then field/value pairs.
+ * Answers -i when the i-th index already holds its entry (nothing written). The zset score is a
+ * sequence number, so listing order is creation order even within one millisecond.
  */
-export const CREATE_CLIENT = defineScript(
+export const CREATE_RECORD = defineScript(
   `
-if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return -1 end
-if redis.call('HEXISTS', KEYS[3], ARGV[3]) == 1 then return -2 end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
-redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[5]), ARGV[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+local indexes = #KEYS - 3
+for i = 1, indexes do
+  if redis.call('HEXISTS', KEYS[3 + i], ARGV[1 + i]) == 1 then return -i end
+end
+for i = 1, indexes do redis.call('HSET', KEYS[3 + i], ARGV[1 + i], ARGV[1]) end
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2 + indexes))
 return 1
 `,
 );
@@ -128,17 +130,6 @@ redis.call('HINCRBYFLOAT', KEYS[1], 'response_ms_total', ARGV[4])
 local s = tonumber(redis.call('HGET', KEYS[1], 'recent_success') or '0')
 local next_s = s * tonumber(ARGV[5]) + tonumber(ARGV[6])
 redis.call('HSET', KEYS[1], 'recent_success', string.format('%.17g', next_s))
-return 1
-`,
-);
-
-/** KEYS: key, key-hash index, keys zset, sequence. ARGV: id, key hash, field/value pairs. */
-export const CREATE_KEY = defineScript(
-  `
-if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then return -1 end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[3], redis.call('INCR', KEYS[4]), ARGV[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
 return 1
 `,
 );

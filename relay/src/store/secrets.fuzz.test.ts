@@ -5,9 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fuzzRuns } from '../test-support/fuzz.js';
 import { generateSecret, hashSecret, SECRET_PREFIX, secretMatches, secretPreview } from './secrets.js';
 
-const numRuns = Math.max(10_000, Number(process.env.FUZZ_RUNS) || 0);
+const numRuns = fuzzRuns();
 
 describe('secrets (fuzz)', () => {
   it('secretMatches never throws and is true exactly for the stored hash of the presented secret', () => {

@@ -6,8 +6,14 @@
  */
 import { z } from 'zod';
 import { parseBody } from '../body-schema.js';
-import { type ChatMessage, type ChatPart, unsupported, withToolPrompt } from '../bridge-request.js';
-import { renderToolCall, renderToolResult, type ToolChoice, type ToolRequest } from '../tool-prompt.js';
+import {
+  type ChatMessage,
+  type ChatPart,
+  declaredTools,
+  functionTools,
+  withToolPrompt,
+} from '../bridge-request.js';
+import { renderReplayedCall, renderToolResult, type ToolChoice, type ToolRequest } from '../tool-prompt.js';
 import type { ChatRequest } from './chat-schema.js';
 
 const functionTool = z.looseObject({
@@ -23,10 +29,7 @@ const toolChoice = z.union([
   z.looseObject({ type: z.literal('function'), function: z.looseObject({ name: z.string() }) }),
 ]);
 const toolsSchema = z.looseObject({
-  tools: z
-    .array(z.looseObject({ type: z.string() }))
-    .max(128)
-    .optional(),
+  tools: declaredTools,
   tool_choice: toolChoice.optional(),
   parallel_tool_calls: z.boolean().optional(),
 });
@@ -56,15 +59,11 @@ export function usesTools(request: ChatRequest): boolean {
 /** The request's function tools (400 for tools of another type), or undefined without any. */
 export function chatTools(request: ChatRequest): ToolRequest | undefined {
   const fields = parseBody(toolsSchema, request);
-  const declared = fields.tools ?? [];
-  const tools = declared.map((t, i) => {
-    const parsed = functionTool.safeParse(t);
-    if (!parsed.success) {
-      throw unsupported('tool type', t.type, `tools[${i}]`);
-    }
-    const f = parsed.data.function;
-    return { name: f.name, description: f.description, parameters: f.parameters };
-  });
+  const tools = functionTools(fields.tools, functionTool, ({ function: f }) => ({
+    name: f.name,
+    description: f.description,
+    parameters: f.parameters,
+  }));
   if (tools.length === 0) return undefined;
   const c = fields.tool_choice;
   const choice: ToolChoice =
@@ -96,13 +95,7 @@ function bridgeTurn(m: Turn, names: Map<string, string>, index: number): ChatMes
   if (m.role === 'assistant' && m.tool_calls?.length) {
     const blocks = m.tool_calls.map((call) => {
       names.set(call.id, call.function.name);
-      let args: unknown;
-      try {
-        args = JSON.parse(call.function.arguments);
-      } catch {
-        args = call.function.arguments; // replayed as it was sent: the model sees what it wrote
-      }
-      return renderToolCall({ name: call.function.name, arguments: args as Record<string, unknown> });
+      return renderReplayedCall(call.function.name, call.function.arguments);
     });
     const text = textOf(m.content);
     return { role: 'assistant', content: [text, ...blocks].filter((s) => s !== '').join('\n\n') };

@@ -6,9 +6,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RelayError } from '../../errors/relay-error.js';
+import { fuzzRuns, holdsFor } from '../../test-support/fuzz.js';
 import { type ChatRequest, chatRequestSchema, plainlyValid, validateChatRequest } from './chat-schema.js';
 
-const numRuns = Math.max(10_000, Number(process.env.FUZZ_RUNS) || 0);
+const numRuns = fuzzRuns();
 
 const ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
 // `__proto__` is left out here: zod drops it (see the prototype test below), which is the safe choice.
@@ -78,34 +79,23 @@ function replaceAt(value: unknown, path: number[], replacement: unknown): unknow
 
 describe('validateChatRequest (fuzz)', () => {
   it('throws nothing but a RelayError 400 on arbitrary JSON values', () => {
-    fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 4 }), (body) => {
-        validate(body);
-      }),
-      { numRuns },
-    );
+    holdsFor(fc.jsonValue({ maxDepth: 4 }), validate, numRuns);
   });
 
   it('throws nothing but a RelayError 400 on arbitrary JS values (prototype tricks included)', () => {
-    fc.assert(
-      fc.property(
-        fc.anything({ withNullPrototype: true, withBigInt: true, withDate: true, withMap: true }),
-        (body) => {
-          validate(body);
-        },
-      ),
-      { numRuns },
-    );
+    const values = fc.anything({ withNullPrototype: true, withBigInt: true, withDate: true, withMap: true });
+    holdsFor(values, validate, numRuns);
   });
 
   it('accepts every valid request and keeps its fields (unknown ones pass through)', () => {
-    fc.assert(
-      fc.property(validRequest, (body) => {
+    holdsFor(
+      validRequest,
+      (body) => {
         const wire = JSON.parse(JSON.stringify(body));
         const result = validate(wire);
         expect(result).toEqual(wire);
-      }),
-      { numRuns },
+      },
+      numRuns,
     );
   });
 

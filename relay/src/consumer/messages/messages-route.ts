@@ -8,13 +8,13 @@ import type { Context, Next } from 'hono';
 import type { AppEnv } from '../../http/context.js';
 import { parseJson, readBody } from '../../http/read-body.js';
 import { candidateModels } from '../../models/model-aliases.js';
-import { allowedCandidates, authenticateKey, consumerAuthorization } from '../../security/auth.js';
+import { allowedCandidates } from '../../security/auth.js';
 import { estimateTokens, promptChars } from '../../usage/estimate.js';
-import { type Endpoint, stringHeader } from '../endpoint.js';
-import { proxied } from '../proxied-route.js';
-import { translated } from '../translated.js';
+import { consumerKey, type Endpoint } from '../endpoint.js';
+import { type FrontEnd, translatedEndpoint } from '../translated.js';
 import { MessagesAnswer } from './messages-answer.js';
 import {
+  type MessagesRequest,
   messagesToChat,
   messagesTools,
   parseCountTokensRequest,
@@ -27,31 +27,26 @@ export async function anthropicErrors(c: Context<AppEnv>, next: Next): Promise<v
   await next();
 }
 
-export const messagesEndpoint = proxied('POST /v1/messages', (json, requestId) => {
-  const request = parseMessagesRequest(json);
-  const tools = messagesTools(request);
-  return translated(
-    request.model,
-    messagesToChat(request, tools),
-    tools,
-    (metered) => new MessagesAnswer(requestId, request.model, metered.promptTokens()),
-  );
-});
+/** Translation of the Messages API: count_tokens reads the same one. */
+const messagesFront: FrontEnd<MessagesRequest> = {
+  parse: parseMessagesRequest,
+  tools: messagesTools,
+  toChat: messagesToChat,
+  answer: (request, requestId, promptTokens) => new MessagesAnswer(requestId, request.model, promptTokens),
+};
+
+export const messagesEndpoint = translatedEndpoint('POST /v1/messages', messagesFront);
 
 export const countTokensEndpoint: Endpoint = {
   method: 'POST',
   path: '/v1/messages/count_tokens',
   handle: async (deps, { req }) => {
-    const authorization = consumerAuthorization(
-      req.headers.authorization,
-      stringHeader(req.headers['x-api-key']),
-    );
     // The key and scope /v1/messages needs; nothing is sent anywhere, so no rate limit counts it.
-    const key = await authenticateKey(deps.store, authorization, { scope: 'chat' });
+    const key = await consumerKey(deps, req, 'POST /v1/messages');
     const request = parseCountTokensRequest(parseJson(await readBody(req, deps.config.maxBodyBytes)));
     allowedCandidates(key, candidateModels(deps.aliases.table, request.model), request.model);
     // The chat request /v1/messages would send, estimated as the usage meter does (usage/estimate.ts).
-    const chat = messagesToChat(request, messagesTools(request));
+    const chat = messagesFront.toChat(request, messagesFront.tools(request));
     return { json: { input_tokens: estimateTokens(promptChars(chat)) } };
   },
 };

@@ -3,9 +3,8 @@
  * One endpoint, served by the node fast path (consumer/fast-path.ts) and, when CORS is configured,
  * by Hono (consumer/consumer-app.ts).
  */
-import { authenticateKey, consumerAuthorization, modelAllowed } from '../../security/auth.js';
-import { type Endpoint, stringHeader } from '../endpoint.js';
-import { routeScope } from '../route-scopes.js';
+import { modelAllowed } from '../../security/auth.js';
+import { consumerKey, type Endpoint } from '../endpoint.js';
 
 /** When the list's models were "created" (OpenAI's field; the relay has no such date). */
 const created = Math.floor(Date.now() / 1000);
@@ -15,11 +14,7 @@ export const modelsEndpoint: Endpoint = {
   method: 'GET',
   path: '/v1/models',
   handle: async (deps, { req }) => {
-    const authorization = consumerAuthorization(
-      req.headers.authorization,
-      stringHeader(req.headers['x-api-key']),
-    );
-    const key = await authenticateKey(deps.store, authorization, { scope: routeScope('GET /v1/models') });
+    const key = await consumerKey(deps, req, 'GET /v1/models');
     const data = deps.router
       .models()
       .filter((id) => modelAllowed(key, id))

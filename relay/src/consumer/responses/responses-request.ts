@@ -15,10 +15,12 @@ import {
   type ChatMessage,
   type ChatPart,
   collapse,
+  declaredTools,
+  functionTools,
   unsupported,
   withToolPrompt,
 } from '../bridge-request.js';
-import { renderToolCall, renderToolResult, type ToolChoice, type ToolRequest } from '../tool-prompt.js';
+import { renderReplayedCall, renderToolResult, type ToolChoice, type ToolRequest } from '../tool-prompt.js';
 
 const inputText = z.looseObject({ type: z.enum(['input_text', 'output_text']), text: z.string() });
 const inputImage = z.looseObject({ type: z.literal('input_image'), image_url: z.string().min(1) });
@@ -74,10 +76,7 @@ export const responsesRequestSchema = z.looseObject({
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
   stream: z.boolean().nullish(),
-  tools: z
-    .array(z.looseObject({ type: z.string() }))
-    .max(128)
-    .optional(),
+  tools: declaredTools,
   tool_choice: toolChoice.optional(),
   parallel_tool_calls: z.boolean().nullish(),
 });
@@ -129,14 +128,11 @@ function parseItem(raw: unknown, i: number): Item {
 
 /** The request's function tools (400 for any other tool), or undefined without any. */
 export function responsesTools(request: ResponsesRequest): ToolRequest | undefined {
-  const tools = (request.tools ?? []).map((t, i) => {
-    const parsed = functionTool.safeParse(t);
-    if (!parsed.success) {
-      throw unsupported('tool type', t.type, `tools[${i}]`);
-    }
-    const f = parsed.data;
-    return { name: f.name, description: f.description ?? undefined, parameters: f.parameters ?? undefined };
-  });
+  const tools = functionTools(request.tools, functionTool, (f) => ({
+    name: f.name,
+    description: f.description ?? undefined,
+    parameters: f.parameters ?? undefined,
+  }));
   if (tools.length === 0) return undefined;
   const c = request.tool_choice;
   const choice: ToolChoice = typeof c === 'object' ? { mode: 'tool', name: c.name } : { mode: c ?? 'auto' };
@@ -170,16 +166,7 @@ function chatTurn(it: Item, names: Map<string, string>): ChatMessage | undefined
   if (it.type === 'reasoning') return undefined;
   if (it.type === 'function_call') {
     names.set(it.call_id, it.name);
-    let args: unknown;
-    try {
-      args = JSON.parse(it.arguments);
-    } catch {
-      args = it.arguments;
-    }
-    return {
-      role: 'assistant',
-      content: renderToolCall({ name: it.name, arguments: args as Record<string, unknown> }),
-    };
+    return { role: 'assistant', content: renderReplayedCall(it.name, it.arguments) };
   }
   if (it.type === 'function_call_output') {
     const output = typeof it.output === 'string' ? it.output : textOf(chatParts(it.output));
