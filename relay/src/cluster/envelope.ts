@@ -5,7 +5,9 @@
  * came, never re-encoded); for the others a JSON body checked by zod. `ref` is the stream number
  * at the relay that holds the consumer (the origin). Every message is bounded before it is
  * parsed: a JSON part over ENVELOPE_JSON_LIMIT, or an OPEN's body over what any relay accepts
- * from a consumer, is dropped like any malformed message.
+ * from a consumer, is dropped like any malformed message. BATCH carries the messages one relay
+ * sent another in one event-loop turn (cluster/outbox.ts): `[u32 length][message]` each, in order;
+ * it is taken whole or dropped whole.
  */
 import { MAX_REQUEST_BODY_BYTES, parseJsonAs, streamErrorCode } from '@arena-relay/shared';
 import { z } from 'zod';
@@ -15,7 +17,24 @@ export const ENVELOPE_JSON_LIMIT = 64 * 1024;
 /** Largest request body an OPEN may carry, in bytes: no relay accepts a larger one from a consumer. */
 export const ENVELOPE_BODY_LIMIT = MAX_REQUEST_BODY_BYTES;
 
-export const Kind = { OPEN: 1, ACK: 2, HEAD: 3, DATA: 4, END: 5, ERROR: 6, CANCEL: 7, CREDIT: 8 } as const;
+export const Kind = {
+  OPEN: 1,
+  ACK: 2,
+  HEAD: 3,
+  DATA: 4,
+  END: 5,
+  ERROR: 6,
+  CANCEL: 7,
+  CREDIT: 8,
+  BATCH: 9,
+} as const;
+
+/** Largest BATCH on the wire, in bytes: a sender closes a batch before it grows past this. */
+export const ENVELOPE_BATCH_LIMIT = 256 * 1024;
+/** Most messages in one BATCH (a turn's DATA of a few hundred streams fits many times over). */
+export const ENVELOPE_BATCH_MESSAGES = 4096;
+/** Bytes a member adds to a BATCH: its length. */
+export const BATCH_MEMBER_HEADER = 4;
 
 const ref = z.number().int().min(1).max(0xffff_ffff);
 const from = z.string().min(1).max(64);
@@ -91,6 +110,46 @@ export function encodeOpen(body: OpenMessage, bytes: Buffer | undefined): Buffer
   json.copy(out, 5);
   bytes?.copy(out, 5 + json.length);
   return out;
+}
+
+/**
+ * Joins messages (none an OPEN or a BATCH, at least two) into one BATCH; the caller keeps it
+ * within ENVELOPE_BATCH_LIMIT and ENVELOPE_BATCH_MESSAGES.
+ */
+export function encodeBatch(messages: readonly Buffer[], bytes: number): Buffer {
+  const out = Buffer.allocUnsafe(1 + bytes + BATCH_MEMBER_HEADER * messages.length);
+  out[0] = Kind.BATCH;
+  let at = 1;
+  for (const message of messages) {
+    out.writeUInt32BE(message.length, at);
+    message.copy(out, at + BATCH_MEMBER_HEADER);
+    at += BATCH_MEMBER_HEADER + message.length;
+  }
+  return out;
+}
+
+/**
+ * Decodes a BATCH into its messages, in order (each a view into `message`): undefined, and
+ * nothing of it acted on, when it is over a cap, its lengths do not tile it exactly, or any
+ * member is malformed, an OPEN or a BATCH.
+ */
+export function decodeBatch(message: Buffer): Decoded[] | undefined {
+  if (message[0] !== Kind.BATCH || message.length > ENVELOPE_BATCH_LIMIT) return undefined;
+  const members: Decoded[] = [];
+  let at = 1;
+  while (at < message.length) {
+    if (members.length === ENVELOPE_BATCH_MESSAGES || at + BATCH_MEMBER_HEADER > message.length)
+      return undefined;
+    const end = at + BATCH_MEMBER_HEADER + message.readUInt32BE(at);
+    if (end > message.length) return undefined;
+    const kind = message[at + BATCH_MEMBER_HEADER];
+    if (kind === Kind.OPEN || kind === Kind.BATCH) return undefined;
+    const member = decode(message.subarray(at + BATCH_MEMBER_HEADER, end));
+    if (!member) return undefined;
+    members.push(member);
+    at = end;
+  }
+  return members.length > 0 ? members : undefined;
 }
 
 /** Decodes a message; undefined when it is malformed (the caller drops it). */
