@@ -70,12 +70,20 @@ async function originAndHolder() {
       body: JSON.stringify({ model: 'gpt-5', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
     });
   const forge = (message: Buffer) => redis.publish(`${prefix}cluster:fwd:${originId}`, message);
-  return { origin, agent, ask, forge, exit };
+  /** The agent's 200 SSE head for `stream`. */
+  const sseHead = (stream: number) =>
+    agent.send({ type: 'head', stream, status: 200, headers: { 'content-type': 'text/event-stream' } });
+  /** The agent's last event for `stream`, and its end. */
+  const finish = (stream: number, event: string) => {
+    agent.data(stream, event);
+    agent.send({ type: 'end', stream });
+  };
+  return { origin, agent, ask, forge, exit, sseHead, finish };
 }
 
 describe('a forged cluster message', () => {
   it('a HEAD with an impossible status for a live forwarded stream is dropped; the origin relay keeps serving', async () => {
-    const { origin, agent, ask, forge, exit } = await originAndHolder();
+    const { origin, agent, ask, forge, exit, sseHead, finish } = await originAndHolder();
     const response = ask().then(
       (res) => res.status,
       () => 'no answer',
@@ -85,32 +93,21 @@ describe('a forged cluster message', () => {
       await forge(encodeControl(Kind.HEAD, { ref: 1, status, headers: {} }));
     }
     // The real answer still goes through.
-    agent.send({
-      type: 'head',
-      stream: open.stream,
-      status: 200,
-      headers: { 'content-type': 'text/event-stream' },
-    });
-    agent.data(open.stream, 'data: {}\n\n');
-    agent.send({ type: 'end', stream: open.stream });
+    sseHead(open.stream);
+    finish(open.stream, 'data: {}\n\n');
     expect(await response).toBe(200);
     expect(exit.reason, 'the origin relay died').toBeUndefined();
     expect((await fetch(`${origin.url}/healthz`)).status).toBe(200);
   });
 
   it('hostile, malformed and oversized BATCHes are dropped whole; the forwarded stream is served exactly as the agent answered', async () => {
-    const { origin, agent, ask, forge, exit } = await originAndHolder();
+    const { origin, agent, ask, forge, exit, sseHead, finish } = await originAndHolder();
     const response = ask().then(
       async (res) => ({ status: res.status, text: await res.text() }),
       () => ({ status: 0, text: 'no answer' }),
     );
     const open = await agent.next('open');
-    agent.send({
-      type: 'head',
-      stream: open.stream,
-      status: 200,
-      headers: { 'content-type': 'text/event-stream' },
-    });
+    sseHead(open.stream);
     agent.data(open.stream, 'data: {"n":1}\n\n');
     const forged = encodeData(1, Buffer.from('data: {"forged":true}\n\n'));
     const batch = (messages: Buffer[]) =>
@@ -133,8 +130,7 @@ describe('a forged cluster message', () => {
     ];
     for (const message of hostile) await forge(message);
     // The real answer still goes through, untouched by any of it.
-    agent.data(open.stream, 'data: {"n":2}\n\n');
-    agent.send({ type: 'end', stream: open.stream });
+    finish(open.stream, 'data: {"n":2}\n\n');
     const answer = await response;
     expect(answer.status).toBe(200);
     expect(answer.text).toContain('data: {"n":1}');
@@ -145,14 +141,8 @@ describe('a forged cluster message', () => {
     // And it still serves the next forwarded stream.
     const next = ask().then(async (res) => `${res.status} ${await res.text()}`);
     const again = await agent.next('open');
-    agent.send({
-      type: 'head',
-      stream: again.stream,
-      status: 200,
-      headers: { 'content-type': 'text/event-stream' },
-    });
-    agent.data(again.stream, 'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n');
-    agent.send({ type: 'end', stream: again.stream });
+    sseHead(again.stream);
+    finish(again.stream, 'data: {"choices":[{"index":0,"delta":{"content":"hi"}}]}\n\n');
     expect(await next).toMatch(/^200 /);
   });
 });
