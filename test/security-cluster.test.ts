@@ -81,7 +81,8 @@ async function originAndHolder() {
   return { origin, agent, ask, forge, exit, sseHead, finish };
 }
 
-describe('a forged cluster message', () => {
+// A relay process and a relay per test: on a loaded 2-core box setting them up alone takes ~15 s.
+describe('a forged cluster message', { timeout: 60_000 }, () => {
   it('a HEAD with an impossible status for a live forwarded stream is dropped; the origin relay keeps serving', async () => {
     const { origin, agent, ask, forge, exit, sseHead, finish } = await originAndHolder();
     const response = ask().then(

@@ -94,10 +94,10 @@ export function encodeControl<K extends ControlKind>(kind: K, body: z.infer<(typ
 }
 
 export function encodeData(streamRef: number, payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + payload.length);
+  const out = Buffer.allocUnsafe(DATA_MESSAGE_HEADER + payload.length);
   out[0] = Kind.DATA;
   out.writeUInt32BE(streamRef, 1);
-  payload.copy(out, 5);
+  payload.copy(out, DATA_MESSAGE_HEADER);
   return out;
 }
 
@@ -112,18 +112,36 @@ export function encodeOpen(body: OpenMessage, bytes: Buffer | undefined): Buffer
   return out;
 }
 
+/** Bytes a DATA message puts before its payload. */
+export const DATA_MESSAGE_HEADER = 5;
+
 /**
- * Joins messages (none an OPEN or a BATCH, at least two) into one BATCH; the caller keeps it
- * within ENVELOPE_BATCH_LIMIT and ENVELOPE_BATCH_MESSAGES.
+ * Joins messages (none an OPEN or a BATCH, at least two) into one BATCH; `bytes`: their summed
+ * length as messages. Where `dataRefs[i]` is set, `messages[i]` is the bare payload of a DATA for
+ * that stream, its header written here (so a payload is copied once, into the batch). The caller
+ * keeps the batch within ENVELOPE_BATCH_LIMIT and ENVELOPE_BATCH_MESSAGES.
  */
-export function encodeBatch(messages: readonly Buffer[], bytes: number): Buffer {
+export function encodeBatch(
+  messages: readonly Buffer[],
+  bytes: number,
+  dataRefs?: readonly number[],
+): Buffer {
   const out = Buffer.allocUnsafe(1 + bytes + BATCH_MEMBER_HEADER * messages.length);
   out[0] = Kind.BATCH;
   let at = 1;
-  for (const message of messages) {
-    out.writeUInt32BE(message.length, at);
-    message.copy(out, at + BATCH_MEMBER_HEADER);
-    at += BATCH_MEMBER_HEADER + message.length;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!;
+    const ref = dataRefs?.[i] ?? 0;
+    const length = ref > 0 ? DATA_MESSAGE_HEADER + message.length : message.length;
+    out.writeUInt32BE(length, at);
+    at += BATCH_MEMBER_HEADER;
+    if (ref > 0) {
+      out[at] = Kind.DATA;
+      out.writeUInt32BE(ref, at + 1);
+      at += DATA_MESSAGE_HEADER;
+    }
+    message.copy(out, at);
+    at += message.length;
   }
   return out;
 }

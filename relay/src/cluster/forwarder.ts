@@ -59,7 +59,11 @@ export class Forwarder {
 
   constructor(private readonly options: ForwarderOptions) {
     this.channel = this.channelOf(options.relayId);
-    this.inbound = new InboundStreams(options.hub, (relayId, message) => this.outbox.send(relayId, message));
+    this.inbound = new InboundStreams(
+      options.hub,
+      (relayId, message) => this.outbox.send(relayId, message),
+      (relayId, ref, payload) => this.outbox.sendData(relayId, ref, payload),
+    );
   }
 
   async start(): Promise<void> {

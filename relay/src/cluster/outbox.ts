@@ -7,12 +7,18 @@
  */
 import {
   BATCH_MEMBER_HEADER,
+  DATA_MESSAGE_HEADER,
   ENVELOPE_BATCH_LIMIT,
   ENVELOPE_BATCH_MESSAGES,
   encodeBatch,
+  encodeData,
 } from './envelope.js';
 
-type Queue = { messages: Buffer[]; bytes: number };
+/**
+ * `messages[i]` is a whole message, or (where `refs[i]` > 0) the payload of a DATA for stream
+ * `refs[i]`, held as the view it came in until the batch copies it: one copy per payload.
+ */
+type Queue = { messages: Buffer[]; refs: number[]; bytes: number };
 
 /** Wire size of a BATCH of `count` messages of `bytes` in all. */
 const batchSize = (count: number, bytes: number): number => 1 + bytes + BATCH_MEMBER_HEADER * count;
@@ -26,20 +32,28 @@ export class Outbox {
 
   /** Queues `message` for `relayId`; it leaves at the end of this turn. */
   send(relayId: string, message: Buffer): void {
+    this.queue(relayId, message, 0);
+  }
+
+  /** Queues a DATA of `payload` (a view, not copied until the batch is built) for stream `ref` at `relayId`. */
+  sendData(relayId: string, ref: number, payload: Buffer): void {
+    this.queue(relayId, payload, ref);
+  }
+
+  private queue(relayId: string, part: Buffer, ref: number): void {
     let queue = this.queues.get(relayId);
     if (!queue) {
-      queue = { messages: [], bytes: 0 };
+      queue = { messages: [], refs: [], bytes: 0 };
       this.queues.set(relayId, queue);
     }
+    const length = ref > 0 ? DATA_MESSAGE_HEADER + part.length : part.length;
     const count = queue.messages.length + 1;
-    if (
-      count > ENVELOPE_BATCH_MESSAGES ||
-      batchSize(count, queue.bytes + message.length) > ENVELOPE_BATCH_LIMIT
-    )
+    if (count > ENVELOPE_BATCH_MESSAGES || batchSize(count, queue.bytes + length) > ENVELOPE_BATCH_LIMIT)
       this.flushQueue(relayId, queue);
-    if (batchSize(1, message.length) > ENVELOPE_BATCH_LIMIT) return this.publish(relayId, message);
-    queue.messages.push(message);
-    queue.bytes += message.length;
+    if (batchSize(1, length) > ENVELOPE_BATCH_LIMIT) return this.publish(relayId, whole(part, ref));
+    queue.messages.push(part);
+    queue.refs.push(ref);
+    queue.bytes += length;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.flush);
@@ -54,10 +68,17 @@ export class Outbox {
   };
 
   private flushQueue(relayId: string, queue: Queue): void {
-    const { messages, bytes } = queue;
+    const { messages, refs, bytes } = queue;
     if (messages.length === 0) return;
     queue.messages = [];
+    queue.refs = [];
     queue.bytes = 0;
-    this.publish(relayId, messages.length === 1 ? messages[0]! : encodeBatch(messages, bytes));
+    this.publish(
+      relayId,
+      messages.length === 1 ? whole(messages[0]!, refs[0]!) : encodeBatch(messages, bytes, refs),
+    );
   }
 }
+
+/** A queued part as a message of its own. */
+const whole = (part: Buffer, ref: number): Buffer => (ref > 0 ? encodeData(ref, part) : part);
