@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the performance suite. Every scenario measures its baselines (direct to the
  * stub bridge, nginx and `ssh -R` when installed) in the same run as relay + agent, prints the
- * ratios, and checks the targets of issue 12 (bench/report.ts). After the measured rounds, the
+ * ratios, and checks the targets of issues 12 and 24 (bench/report.ts). After the measured rounds, the
  * throughput and slow-streams scenarios run instrumented windows on relay + agent alone: bytes
  * allocated per relayed chunk, and CPU by phase (bench/phases.ts) from a profile over the inspector.
  *   --rounds <n>       measurements per figure; medians reported (default 5; heavy scenarios ≤ 3)

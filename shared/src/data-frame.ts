@@ -47,14 +47,26 @@ export function encodeDataFrameParts(
 export type DecodedDataFrame = { kind: number; stream: number; payload: Buffer };
 
 /**
+ * The kind of a well-formed data frame, 0 when it is too short, its kind unknown or its stream 0:
+ * the hot path's check, with nothing allocated (then `dataFrameStream`, and the payload is
+ * `frame.subarray(DATA_HEADER_BYTES)`).
+ */
+export function dataFrameKind(frame: Buffer): number {
+  if (frame.byteLength < DATA_HEADER_BYTES) return 0;
+  const kind = frame[0]!;
+  if (kind !== DataKind.DATA && kind !== DataKind.BODY) return 0;
+  return frame.readUInt32BE(1) === 0 ? 0 : kind;
+}
+
+/** The stream id of a frame `dataFrameKind` found well-formed. */
+export const dataFrameStream = (frame: Buffer): number => frame.readUInt32BE(1);
+
+/**
  * Decodes a data frame. Returns undefined when it is too short or its kind is unknown; the
  * payload is a view into `frame`.
  */
 export function decodeDataFrame(frame: Buffer): DecodedDataFrame | undefined {
-  if (frame.byteLength < DATA_HEADER_BYTES) return undefined;
-  const kind = frame[0]!;
-  if (kind !== DataKind.DATA && kind !== DataKind.BODY) return undefined;
-  const stream = frame.readUInt32BE(1);
-  if (stream === 0) return undefined;
-  return { kind, stream, payload: frame.subarray(DATA_HEADER_BYTES) };
+  const kind = dataFrameKind(frame);
+  if (kind === 0) return undefined;
+  return { kind, stream: dataFrameStream(frame), payload: frame.subarray(DATA_HEADER_BYTES) };
 }

@@ -6,13 +6,25 @@
 import { describe, expect, it } from 'vitest';
 import {
   decode,
+  decodeBatch,
+  ENVELOPE_BATCH_LIMIT,
+  ENVELOPE_BATCH_MESSAGES,
   ENVELOPE_BODY_LIMIT,
   ENVELOPE_JSON_LIMIT,
+  encodeBatch,
   encodeControl,
+  encodeData,
   encodeOpen,
   Kind,
   type OpenMessage,
 } from './envelope.js';
+
+/** A BATCH of `messages` as a sender would write it (no cap checked). */
+const batch = (messages: Buffer[]) =>
+  encodeBatch(
+    messages,
+    messages.reduce((n, m) => n + m.length, 0),
+  );
 
 const open = (headers: Record<string, string>, path = '/v1/chat/completions'): OpenMessage => ({
   from: 'relay-a',
@@ -52,5 +64,66 @@ describe('envelope caps', () => {
     const headers = Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`h${i}`, 'v'.repeat(16)]));
     expect(decode(encodeControl(Kind.HEAD, { ref: 1, status: 200, headers }))).toBeUndefined();
     expect(decode(encodeOpen(open({}, `/${'p'.repeat(2048)}`), undefined))).toBeUndefined();
+  });
+});
+
+describe('a BATCH from Redis', () => {
+  const data = (ref: number, text: string) => encodeData(ref, Buffer.from(text));
+
+  it('decodes to its members in order, payloads as views', () => {
+    const members = decodeBatch(batch([data(1, 'a'), encodeControl(Kind.END, { ref: 1 }), data(2, 'é')]));
+    expect(members?.map((m) => m.kind)).toEqual([Kind.DATA, Kind.END, Kind.DATA]);
+    expect(members?.[2]).toMatchObject({ kind: Kind.DATA, ref: 2 });
+    expect((members![2] as { payload: Buffer }).payload.toString()).toBe('é');
+  });
+
+  it('is dropped whole, nothing of it acted on, when any member is malformed, an OPEN or a BATCH', () => {
+    const good = data(1, 'a');
+    const head = encodeControl(Kind.HEAD, { ref: 1, status: 200, headers: {} });
+    const badStatus = Buffer.from(head.toString('latin1').replace('200', '99'), 'latin1');
+    for (const member of [
+      badStatus,
+      Buffer.from([Kind.ERROR, 0x7b]),
+      Buffer.from([Kind.DATA, 0, 0]),
+      Buffer.alloc(0),
+      Buffer.from([0xff, 1, 2, 3, 4]),
+      encodeOpen(
+        { from: 'x', ref: 1, session: 's', request: { method: 'POST', path: '/', headers: {} } },
+        undefined,
+      ),
+      batch([good, good]),
+    ]) {
+      expect(decodeBatch(batch([good, member, good]))).toBeUndefined();
+    }
+  });
+
+  it('is dropped when its lengths do not tile it exactly, or it is empty', () => {
+    const wire = batch([data(1, 'abc'), data(2, 'def')]);
+    for (const cut of [2, 5, wire.length - 1]) expect(decodeBatch(wire.subarray(0, cut))).toBeUndefined();
+    const lying = Buffer.from(wire);
+    lying.writeUInt32BE(0xffff_ffff, 1);
+    expect(decodeBatch(lying)).toBeUndefined();
+    expect(decodeBatch(Buffer.from([Kind.BATCH]))).toBeUndefined();
+    expect(decodeBatch(Buffer.concat([wire, Buffer.from([0, 0])]))).toBeUndefined();
+  });
+
+  it('over ENVELOPE_BATCH_LIMIT bytes or ENVELOPE_BATCH_MESSAGES members is dropped unread, fast', () => {
+    const over = batch([data(1, 'x'.repeat(ENVELOPE_BATCH_LIMIT))]);
+    const many = batch(
+      Array.from({ length: ENVELOPE_BATCH_MESSAGES + 1 }, () => encodeControl(Kind.END, { ref: 1 })),
+    );
+    expect(many.length).toBeLessThan(ENVELOPE_BATCH_LIMIT);
+    const at = batch(
+      Array.from({ length: ENVELOPE_BATCH_MESSAGES }, () => encodeControl(Kind.END, { ref: 1 })),
+    );
+    expect(decodeBatch(at)).toHaveLength(ENVELOPE_BATCH_MESSAGES);
+    const started = performance.now();
+    expect(decodeBatch(over)).toBeUndefined();
+    expect(decodeBatch(many)).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+
+  it('is never taken by the single-message decoder', () => {
+    expect(decode(batch([data(1, 'a'), data(1, 'b')]))).toBeUndefined();
   });
 });

@@ -10,6 +10,8 @@ import { fuzzRuns } from '../test-support/fuzz.js';
 import {
   type ControlMessage,
   decode,
+  decodeBatch,
+  encodeBatch,
   encodeControl,
   encodeData,
   encodeOpen,
@@ -178,6 +180,37 @@ describe('cluster envelope decode (fuzz)', () => {
           for (const [at, value] of flips) wire[at % wire.length] = value;
           decode(wire);
           decode(wire.subarray(0, cut % (wire.length + 1)));
+        },
+      ),
+      { numRuns },
+    );
+  });
+
+  it('a BATCH never throws when cut or mutated, and what it yields lies within it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            control.map((m) => encodeControl(m.kind, m.body as never)),
+            fc.uint8Array({ maxLength: 24 }).map((p) => encodeData(7, Buffer.from(p))),
+          ),
+          { minLength: 1, maxLength: 5 },
+        ),
+        fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 4 }),
+        fc.nat(),
+        (messages, flips, cut) => {
+          const wire = encodeBatch(
+            messages,
+            messages.reduce((n, m) => n + m.length, 0),
+          );
+          if (flips.length === 0) expect(decodeBatch(wire)).toHaveLength(messages.length);
+          for (const [at, value] of flips) wire[at % wire.length] = value;
+          for (const message of [wire, wire.subarray(0, cut % (wire.length + 1))]) {
+            const members = decodeBatch(message);
+            for (const m of members ?? []) {
+              if (m.kind === Kind.DATA) expect(m.payload.length).toBeLessThan(message.length);
+            }
+          }
         },
       ),
       { numRuns },

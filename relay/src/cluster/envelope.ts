@@ -5,7 +5,9 @@
  * came, never re-encoded); for the others a JSON body checked by zod. `ref` is the stream number
  * at the relay that holds the consumer (the origin). Every message is bounded before it is
  * parsed: a JSON part over ENVELOPE_JSON_LIMIT, or an OPEN's body over what any relay accepts
- * from a consumer, is dropped like any malformed message.
+ * from a consumer, is dropped like any malformed message. BATCH carries the messages one relay
+ * sent another in one event-loop turn (cluster/outbox.ts): `[u32 length][message]` each, in order;
+ * it is taken whole or dropped whole.
  */
 import { MAX_REQUEST_BODY_BYTES, parseJsonAs, streamErrorCode } from '@arena-relay/shared';
 import { z } from 'zod';
@@ -15,7 +17,24 @@ export const ENVELOPE_JSON_LIMIT = 64 * 1024;
 /** Largest request body an OPEN may carry, in bytes: no relay accepts a larger one from a consumer. */
 export const ENVELOPE_BODY_LIMIT = MAX_REQUEST_BODY_BYTES;
 
-export const Kind = { OPEN: 1, ACK: 2, HEAD: 3, DATA: 4, END: 5, ERROR: 6, CANCEL: 7, CREDIT: 8 } as const;
+export const Kind = {
+  OPEN: 1,
+  ACK: 2,
+  HEAD: 3,
+  DATA: 4,
+  END: 5,
+  ERROR: 6,
+  CANCEL: 7,
+  CREDIT: 8,
+  BATCH: 9,
+} as const;
+
+/** Largest BATCH on the wire, in bytes: a sender closes a batch before it grows past this. */
+export const ENVELOPE_BATCH_LIMIT = 256 * 1024;
+/** Most messages in one BATCH (a turn's DATA of a few hundred streams fits many times over). */
+export const ENVELOPE_BATCH_MESSAGES = 4096;
+/** Bytes a member adds to a BATCH: its length. */
+export const BATCH_MEMBER_HEADER = 4;
 
 const ref = z.number().int().min(1).max(0xffff_ffff);
 const from = z.string().min(1).max(64);
@@ -75,10 +94,10 @@ export function encodeControl<K extends ControlKind>(kind: K, body: z.infer<(typ
 }
 
 export function encodeData(streamRef: number, payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(5 + payload.length);
+  const out = Buffer.allocUnsafe(DATA_MESSAGE_HEADER + payload.length);
   out[0] = Kind.DATA;
   out.writeUInt32BE(streamRef, 1);
-  payload.copy(out, 5);
+  payload.copy(out, DATA_MESSAGE_HEADER);
   return out;
 }
 
@@ -91,6 +110,64 @@ export function encodeOpen(body: OpenMessage, bytes: Buffer | undefined): Buffer
   json.copy(out, 5);
   bytes?.copy(out, 5 + json.length);
   return out;
+}
+
+/** Bytes a DATA message puts before its payload. */
+export const DATA_MESSAGE_HEADER = 5;
+
+/**
+ * Joins messages (none an OPEN or a BATCH, at least two) into one BATCH; `bytes`: their summed
+ * length as messages. Where `dataRefs[i]` is set, `messages[i]` is the bare payload of a DATA for
+ * that stream, its header written here (so a payload is copied once, into the batch). The caller
+ * keeps the batch within ENVELOPE_BATCH_LIMIT and ENVELOPE_BATCH_MESSAGES.
+ */
+export function encodeBatch(
+  messages: readonly Buffer[],
+  bytes: number,
+  dataRefs?: readonly number[],
+): Buffer {
+  const out = Buffer.allocUnsafe(1 + bytes + BATCH_MEMBER_HEADER * messages.length);
+  out[0] = Kind.BATCH;
+  let at = 1;
+  for (let i = 0; i < messages.length; i++) {
+    const message = messages[i]!;
+    const ref = dataRefs?.[i] ?? 0;
+    const length = ref > 0 ? DATA_MESSAGE_HEADER + message.length : message.length;
+    out.writeUInt32BE(length, at);
+    at += BATCH_MEMBER_HEADER;
+    if (ref > 0) {
+      out[at] = Kind.DATA;
+      out.writeUInt32BE(ref, at + 1);
+      at += DATA_MESSAGE_HEADER;
+    }
+    message.copy(out, at);
+    at += message.length;
+  }
+  return out;
+}
+
+/**
+ * Decodes a BATCH into its messages, in order (each a view into `message`): undefined, and
+ * nothing of it acted on, when it is over a cap, its lengths do not tile it exactly, or any
+ * member is malformed, an OPEN or a BATCH.
+ */
+export function decodeBatch(message: Buffer): Decoded[] | undefined {
+  if (message[0] !== Kind.BATCH || message.length > ENVELOPE_BATCH_LIMIT) return undefined;
+  const members: Decoded[] = [];
+  let at = 1;
+  while (at < message.length) {
+    if (members.length === ENVELOPE_BATCH_MESSAGES || at + BATCH_MEMBER_HEADER > message.length)
+      return undefined;
+    const end = at + BATCH_MEMBER_HEADER + message.readUInt32BE(at);
+    if (end > message.length) return undefined;
+    const kind = message[at + BATCH_MEMBER_HEADER];
+    if (kind === Kind.OPEN || kind === Kind.BATCH) return undefined;
+    const member = decode(message.subarray(at + BATCH_MEMBER_HEADER, end));
+    if (!member) return undefined;
+    members.push(member);
+    at = end;
+  }
+  return members.length > 0 ? members : undefined;
 }
 
 /** Decodes a message; undefined when it is malformed (the caller drops it). */

@@ -4,6 +4,7 @@
  * DATA…, END or ERROR back. Credit flows back the same way, so flow control is end to end: the
  * agent sends no more than the consumer's relay granted, whatever Redis buffers in between.
  * A relay that disappears fails (origin side) or cancels (agent side) its forwarded streams.
+ * Everything but OPEN leaves through the Outbox: one PUBLISH per relay per event-loop turn.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -13,13 +14,16 @@ import { requestBytes, requestModel } from '../tunnel/open-encoder.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
 import {
   type ControlMessage,
+  type Decoded,
   decode,
+  decodeBatch,
   encodeControl,
   encodeOpen,
   Kind,
   type OpenMessage,
 } from './envelope.js';
 import { InboundStreams } from './inbound-streams.js';
+import { Outbox } from './outbox.js';
 import type { RemoteAgent } from './remote-agent.js';
 
 export type ForwarderOptions = {
@@ -48,12 +52,18 @@ export class Forwarder {
   private readonly inbound: InboundStreams;
   private nextRef = 1;
   private readonly channel: string;
+  /** Messages other than OPEN, gathered per relay per turn (best effort: a failed publish is dropped). */
+  private readonly outbox = new Outbox((relayId, message) => {
+    this.publish(relayId, message).catch(() => undefined);
+  });
 
   constructor(private readonly options: ForwarderOptions) {
     this.channel = this.channelOf(options.relayId);
-    this.inbound = new InboundStreams(options.hub, (relayId, message) => {
-      this.publish(relayId, message).catch(() => undefined);
-    });
+    this.inbound = new InboundStreams(
+      options.hub,
+      (relayId, message) => this.outbox.send(relayId, message),
+      (relayId, ref, payload) => this.outbox.sendData(relayId, ref, payload),
+    );
   }
 
   async start(): Promise<void> {
@@ -99,19 +109,18 @@ export class Forwarder {
       id: ref,
       cancel: (reason) => {
         if (!this.dropOutbound(ref)) return;
-        this.publish(
+        // Best effort: the other relay cancels by itself when this one disappears.
+        this.outbox.send(
           agent.relayId,
           encodeControl(Kind.CANCEL, { from: this.options.relayId, ref, reason }),
-        ).catch(
-          () => undefined, // the other relay cancels by itself when this one disappears
         );
       },
       grant: (bytes) => {
         if (!this.outbound.has(ref) || bytes <= 0) return;
-        this.publish(
+        this.outbox.send(
           agent.relayId,
           encodeControl(Kind.CREDIT, { from: this.options.relayId, ref, bytes }),
-        ).catch(() => undefined);
+        );
       },
     };
   }
@@ -125,14 +134,14 @@ export class Forwarder {
           message: `relay ${relayId} holding the agent is gone`,
         });
         // If it was only late, not dead, it must not keep the agent's slot for a stream nobody reads.
-        this.publish(
+        this.outbox.send(
           relayId,
           encodeControl(Kind.CANCEL, {
             from: this.options.relayId,
             ref: stream.ref,
             reason: 'relay considered gone',
           }),
-        ).catch(() => undefined);
+        );
       }
     }
     this.inbound.relayGone(relayId);
@@ -144,6 +153,7 @@ export class Forwarder {
       this.failOutbound(ref, { code: 'agent_gone', message: 'relay shutting down' });
     }
     this.inbound.close();
+    this.outbox.flush();
   }
 
   private channelOf(relayId: string): string {
@@ -157,8 +167,18 @@ export class Forwarder {
   }
 
   private onMessage(message: Buffer): void {
+    if (message[0] === Kind.BATCH) {
+      const members = decodeBatch(message);
+      if (!members) return this.options.logger.warn('dropped a malformed cluster batch');
+      for (const member of members) this.dispatch(member);
+      return;
+    }
     const decoded = decode(message);
     if (!decoded) return this.options.logger.warn('dropped a malformed cluster message');
+    this.dispatch(decoded);
+  }
+
+  private dispatch(decoded: Decoded): void {
     if (decoded.kind === Kind.DATA) {
       // Hot path of a forwarded stream: straight to the consumer's exchange.
       this.outbound.get(decoded.ref)?.handlers.onData(decoded.payload);

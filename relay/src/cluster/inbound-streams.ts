@@ -5,7 +5,7 @@
  */
 import type { AgentHub } from '../tunnel/agent-hub.js';
 import type { StreamHandle } from '../tunnel/stream.js';
-import { encodeControl, encodeData, Kind, type OpenMessage } from './envelope.js';
+import { encodeControl, Kind, type OpenMessage } from './envelope.js';
 
 type Inbound = { from: string; ref: number; handle: StreamHandle | undefined };
 
@@ -14,8 +14,9 @@ export class InboundStreams {
 
   constructor(
     private readonly hub: Pick<AgentHub, 'sessions'>,
-    /** Best-effort send to a relay's channel (never rejects). */
+    /** Best-effort sends to a relay's channel (never reject): a message, and a DATA's payload. */
     private readonly reply: (relayId: string, message: Buffer) => void,
+    private readonly replyData: (relayId: string, ref: number, payload: Buffer) => void,
   ) {}
 
   open(body: OpenMessage, bytes: Buffer | undefined): void {
@@ -40,7 +41,7 @@ export class InboundStreams {
       { ...request, bodyJson: bytes, ...(model !== undefined && { model }) },
       {
         onHead: (status, headers) => reply(encodeControl(Kind.HEAD, { ref, status, headers })),
-        onData: (payload) => reply(encodeData(ref, payload)),
+        onData: (payload) => this.replyData(from, ref, payload),
         onEnd: () => {
           this.streams.delete(key);
           reply(encodeControl(Kind.END, { ref }));

@@ -1,12 +1,14 @@
 /**
  * The consumer's side of an Exchange: writes the agent's head, payloads and end (or a failure)
- * to the ServerResponse, through the request's tap when it has one; corks the frames of one
- * socket read into one write; hands credit back to the agent as bytes leave; times the first
- * byte. Knows nothing of attempts: the Exchange points it at each new stream (`attach`).
+ * to the ServerResponse, through the request's tap when it has one, each payload as one
+ * pre-framed body chunk (its bytes copied once, never turned into a string or re-parsed); corks
+ * the frames of one turn into one write; hands credit back to the agent as bytes leave; times
+ * the first byte. Knows nothing of attempts: the Exchange points it at each new stream (`attach`).
  */
 import type { ServerResponse } from 'node:http';
 import { tickCorker } from '@arena-relay/shared';
 import { RelayError } from '../errors/relay-error.js';
+import { writeBodyChunk } from '../http/body-chunk.js';
 import { sendError } from '../http/error-reply.js';
 import type { PinOutcome } from '../routing/sticky.js';
 import { type CreditSink, CreditWindow } from '../tunnel/credit-window.js';
@@ -134,7 +136,10 @@ export class ConsumerWriter {
     }
     this.cork();
     const tap = this.tap;
-    this.credit.sent(payload.byteLength, tap ? tap.write(this.res, payload) : this.res.write(payload));
+    this.credit.sent(
+      payload.byteLength,
+      tap ? tap.write(this.res, payload) : writeBodyChunk(this.res, payload),
+    );
   }
 
   /** The agent ended the stream: ends the response; the outcome is `ok` or the tap's error code. */

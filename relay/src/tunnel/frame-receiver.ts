@@ -9,8 +9,10 @@ import {
   Breach,
   type BreachCode,
   CloseCode,
+  DATA_HEADER_BYTES,
   DataKind,
-  decodeDataFrame,
+  dataFrameKind,
+  dataFrameStream,
   type HelloFrame,
   parseAgentFrame,
 } from '@arena-relay/shared';
@@ -39,22 +41,23 @@ export class FrameReceiver {
     else this.onControl(data.toString('utf8'));
   }
 
+  /** Allocates nothing but the payload's view (no decoded-frame object per frame). */
   private onData(data: Buffer): void {
-    const frame = decodeDataFrame(data);
-    if (!frame) return this.breach(Breach.MALFORMED_DATA, 'malformed data frame');
-    if (frame.kind !== DataKind.DATA)
+    const kind = dataFrameKind(data);
+    if (kind === 0) return this.breach(Breach.MALFORMED_DATA, 'malformed data frame');
+    if (kind !== DataKind.DATA)
       return this.breach(Breach.WRONG_DATA_KIND, 'an agent may send only DATA frames');
-    const stream = this.host.streams.get(frame.stream);
+    const id = dataFrameStream(data);
+    const stream = this.host.streams.get(id);
     if (!stream) {
       // A stream the relay already cancelled or finished may still have frames in flight.
-      if (this.host.streams.wasOpened(frame.stream)) return;
-      return this.breach(Breach.UNKNOWN_STREAM, `data for stream ${frame.stream}, which was never opened`);
+      if (this.host.streams.wasOpened(id)) return;
+      return this.breach(Breach.UNKNOWN_STREAM, `data for stream ${id}, which was never opened`);
     }
-    if (!stream.headSeen)
-      return this.breach(Breach.STREAM_ORDER, `data before head on stream ${frame.stream}`);
-    if (!this.host.streams.spend(stream, frame.payload.byteLength))
-      return this.breach(Breach.CREDIT_EXCEEDED, `stream ${frame.stream} exceeded its credit`);
-    stream.handlers.onData(frame.payload);
+    if (!stream.headSeen) return this.breach(Breach.STREAM_ORDER, `data before head on stream ${id}`);
+    if (!this.host.streams.spend(stream, data.byteLength - DATA_HEADER_BYTES))
+      return this.breach(Breach.CREDIT_EXCEEDED, `stream ${id} exceeded its credit`);
+    stream.handlers.onData(data.subarray(DATA_HEADER_BYTES));
   }
 
   private onControl(text: string): void {

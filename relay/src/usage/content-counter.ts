@@ -4,8 +4,8 @@
  * each `"content":` key, then a tight loop walks that JSON string only; the ~90 % of each event
  * that is envelope is never looked at byte by byte. Every byte is searched, compared or walked,
  * so no key is missed. Keys, strings and escapes split across chunks are handled. Nothing is
- * allocated per chunk; the remembered prefix is copied when the envelope changes (LMArenaBridge:
- * when its `created` second ticks).
+ * allocated per chunk: the remembered prefix is copied, when the envelope changes (LMArenaBridge:
+ * when its `created` second ticks), into one buffer the counter keeps.
  *
  * A character is a Unicode code point of the decoded text: a UTF-8 sequence counts once, an
  * escape (`\n`, `\"`, `\u00e9`) once, a `\uD83D\uDE00` surrogate pair once.
@@ -45,8 +45,9 @@ export class ContentCounter {
   private atEventStart = true;
   /** The chunk ended with the `\n` of a line: a `\n` next would end the event. */
   private lfPending = false;
-  /** An event's bytes from its start to the end of its first key, as last found by search. */
+  /** An event's bytes from its start to the end of its first key, as last found by search: the first `prefixLength` bytes. */
   private prefix: Buffer | undefined;
+  private prefixLength = 0;
 
   scan(chunk: Buffer): void {
     const n = chunk.length;
@@ -141,14 +142,14 @@ export class ContentCounter {
       this.atEventStart = true;
       return n;
     }
-    const prefix = this.prefix;
+    const { prefix, prefixLength } = this;
     if (
       prefix &&
-      n - start >= prefix.length &&
-      chunk.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0
+      n - start >= prefixLength &&
+      chunk.compare(prefix, 0, prefixLength, start, start + prefixLength) === 0
     ) {
       this.state = VALUE;
-      return start + prefix.length;
+      return start + prefixLength;
     }
     return this.rest(chunk, start, start);
   }
@@ -164,7 +165,7 @@ export class ContentCounter {
     if (at !== -1) {
       if (eventStart >= 0 && at - eventStart <= MAX_PREFIX) {
         const lf = chunk.indexOf(LF, eventStart);
-        if (lf === -1 || lf > at) this.prefix = Buffer.from(chunk.subarray(eventStart, at + KEY.length));
+        if (lf === -1 || lf > at) this.remember(chunk, eventStart, at + KEY.length);
       }
       this.state = VALUE;
       return at + KEY.length;
@@ -177,6 +178,15 @@ export class ContentCounter {
       }
     }
     return n;
+  }
+
+  /** Copies chunk[from, to) into the prefix buffer, grown (never per chunk) when it is too small. */
+  private remember(chunk: Buffer, from: number, to: number): void {
+    const length = to - from;
+    if (!this.prefix || this.prefix.length < length)
+      this.prefix = Buffer.allocUnsafeSlow(Math.max(length, 256));
+    chunk.copy(this.prefix, 0, from, to);
+    this.prefixLength = length;
   }
 
   /**

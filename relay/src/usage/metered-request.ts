@@ -7,6 +7,7 @@
  * payload (or the end) shows what it is — at most 14 bytes, no copy.
  */
 import type { ServerResponse } from 'node:http';
+import { writeBodyChunk } from '../http/body-chunk.js';
 import type { ResponseTap } from '../proxy/exchange.js';
 import { NO_USAGE, type RequestUsage } from '../proxy/observer.js';
 import { ContentCounter } from './content-counter.js';
@@ -65,14 +66,14 @@ export class MeteredRequest implements ResponseTap {
 
   write(res: ServerResponse, payload: Buffer): boolean {
     this.counter.scan(payload);
-    if (!this.init.includeUsage) return res.write(payload);
+    if (!this.init.includeUsage) return writeBodyChunk(res, payload);
     if (this.chunkId === undefined) this.chunkId = chunkIdOf(payload) ?? `chatcmpl-${this.init.requestId}`;
     const keep = doneTail(payload, this.held);
     const out = this.held + payload.length - keep;
     const fromHeld = Math.min(this.held, out);
     let writable = true;
-    if (fromHeld > 0) writable = res.write(DONE.subarray(0, fromHeld));
-    if (out > fromHeld) writable = res.write(payload.subarray(0, out - fromHeld));
+    if (fromHeld > 0) writable = writeBodyChunk(res, DONE.subarray(0, fromHeld));
+    if (out > fromHeld) writable = writeBodyChunk(res, payload.subarray(0, out - fromHeld));
     this.held = keep;
     return writable;
   }
