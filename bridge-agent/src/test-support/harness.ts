@@ -1,9 +1,10 @@
 /** Test helper: a fake bridge, a fake relay and an agent between them, closed together. */
+import type { ServerResponse } from 'node:http';
 import type { Agent, AgentOptions } from '../agent.js';
 import { startAgent } from '../agent.js';
 import { loadConfig } from '../config/load-config.js';
 import type { AgentConfig } from '../config/schema.js';
-import { FakeBridge } from './fake-bridge.js';
+import { FakeBridge, startSse } from './fake-bridge.js';
 import { FakeRelay, type FakeRelayOptions } from './fake-relay.js';
 
 export type Harness = {
@@ -46,4 +47,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await bridge.close();
     },
   };
+}
+
+/** A streamed chat request, as the relay opens one. */
+export const CHAT = { model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }], stream: true };
+
+/** Makes the bridge start an event stream for each chat request and hand its response to the test. */
+export function holdStreams(harness: Harness): ServerResponse[] {
+  const held: ServerResponse[] = [];
+  harness.bridge.chat = (_req, res) => {
+    startSse(res);
+    held.push(res);
+  };
+  return held;
 }
