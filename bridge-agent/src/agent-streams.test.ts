@@ -1,7 +1,7 @@
 import { PROTOCOL_VERSION, PROTOCOLS, SUBPROTOCOL } from '@arena-relay/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SSE_DONE, sseChunk } from './test-support/fake-bridge.js';
-import { CHAT, type Harness, holdStreams, startHarness } from './test-support/harness.js';
+import { CHAT, type Harness, holdStreams, openHeld, startHarness } from './test-support/harness.js';
 import { waitFor } from './test-support/wait.js';
 import { inEnglish } from './upstream/bridge-words.js';
 import { AGENT_VERSION } from './version.js';
@@ -64,10 +64,7 @@ describe('agent ⇄ bridge', () => {
 
   it('holds head until the first event, then relays the stream byte for byte', async () => {
     h = await startHarness();
-    const held = holdStreams(h);
-    const conn = await h.relay.connection();
-    conn.open(1, CHAT);
-    const res = await waitFor(() => held[0], 'the chat request');
+    const { conn, res } = await openHeld(h, 1);
     const body = Buffer.from(sseChunk('Hello!') + sseChunk(' 你好，世界。 "quoted"\nline') + SSE_DONE);
     const firstEnd = body.indexOf('\n\n') + 2;
     res.write(body.subarray(0, firstEnd - 1));
@@ -119,10 +116,7 @@ describe('agent ⇄ bridge', () => {
 
   it('turns a later in-band error into an error frame instead of forwarding it', async () => {
     h = await startHarness();
-    const held = holdStreams(h);
-    const conn = await h.relay.connection();
-    conn.open(3, CHAT);
-    const res = await waitFor(() => held[0], 'the chat request');
+    const { conn, res } = await openHeld(h, 3);
     const first = sseChunk('Hello');
     res.write(first);
     await waitFor(() => conn.bytes(3).length === first.length, 'the first event');

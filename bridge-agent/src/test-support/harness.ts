@@ -6,6 +6,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { AgentConfig } from '../config/schema.js';
 import { FakeBridge, startSse } from './fake-bridge.js';
 import { FakeRelay, type FakeRelayOptions } from './fake-relay.js';
+import { waitFor } from './wait.js';
 
 export type Harness = {
   bridge: FakeBridge;
@@ -60,4 +61,13 @@ export function holdStreams(harness: Harness): ServerResponse[] {
     held.push(res);
   };
   return held;
+}
+
+/** Opens `stream` (a CHAT) over the relay's connection; resolves once the bridge holds its response. */
+export async function openHeld(harness: Harness, stream: number) {
+  const held = holdStreams(harness);
+  const conn = await harness.relay.connection();
+  conn.open(stream, CHAT);
+  const res = await waitFor(() => held[0], 'the chat request');
+  return { conn, res, held };
 }
