@@ -15,7 +15,6 @@ import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import {
   type Agent,
@@ -30,6 +29,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor } from '../bridge-agent/src/commands/doctor.js';
 import { proxyFor } from '../bridge-agent/src/config/proxy-url.js';
 import { ok } from '../bridge-agent/src/doctor/check-line.js';
+import { commandContext } from '../bridge-agent/src/test-support/command-context.js';
+import { lineSink } from '../bridge-agent/src/test-support/line-sink.js';
 import { generateReleaseKey, signRelease } from '../bridge-agent/src/update/release-signature.js';
 import { ReleaseTrust } from '../bridge-agent/src/update/release-trust.js';
 import { HANDOVER_READY, type NextProcess, SelfUpdate } from '../bridge-agent/src/update/self-update.js';
@@ -78,14 +79,8 @@ async function relayBehindName() {
 
 /** Log lines an agent writes, as text. */
 function logSink() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ level: 'debug', destination: stream }) };
+  const { lines, destination } = lineSink();
+  return { lines, logger: createLogger({ level: 'debug', destination }) };
 }
 
 /** An agent that is not expected to connect (startTestAgent waits for `connected`). */
@@ -295,26 +290,10 @@ describe('doctor with a proxy', () => {
   /** Runs doctor's checks with `argv` and `env`; returns its lines. */
   async function doctor(argv: string[], env: Record<string, string> = {}): Promise<string[]> {
     const out: string[] = [];
-    await runDoctor(
-      {
-        argv,
-        env,
-        cwd: '/nonexistent',
-        platform: 'linux',
-        homeDir: '/nonexistent',
-        user: { name: 'owner', uid: 1000 },
-        execPath: process.execPath,
-        execArgv: [],
-        entry: '/nonexistent/arena-agent.mjs',
-        nodeVersion: process.versions.node,
-        run: async () => ({ code: 0, stdout: '', stderr: '' }),
-        interactive: false,
-        ask: async () => '',
-        out: (line) => out.push(line),
-        err: (line) => out.push(line),
-      },
-      { serveProbe: async () => ok('bridge serves', 'probe skipped'), relayTimeoutMs: 5_000 },
-    );
+    await runDoctor(commandContext(out, { argv, env }), {
+      serveProbe: async () => ok('bridge serves', 'probe skipped'),
+      relayTimeoutMs: 5_000,
+    });
     return out;
   }
 

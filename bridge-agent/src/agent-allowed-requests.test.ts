@@ -6,9 +6,7 @@
 import { DataKind, encodeDataFrame } from '@arena-relay/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayConnection } from './test-support/fake-relay.js';
-import { type Harness, startV2Harness } from './test-support/harness.js';
-
-const CHAT = { model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }], stream: true };
+import { CHAT, type Harness, startV2Harness } from './test-support/harness.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -21,21 +19,24 @@ async function start(): Promise<RelayConnection> {
 }
 
 /** Paths a relay could name to reach more of the owner's bridge than its chat completions. */
+const HOSTILE_POSTS = [
+  '/v1/../internal/update_available_models',
+  '/v1/%2e%2e/internal/request_model_attempt',
+  '/v1/%2E%2E%2Finternal',
+  '/v1//evil.example/steal',
+  '/v1/chat/completions/../../internal',
+  '/v1/chat/completions?api_key=x',
+  '/v1/chat/completions#x',
+  '/v1/Chat/Completions',
+  '/v1/chat/completions/',
+  '/v1/chat/completions\r\nX-Injected: 1',
+  '/v1/models',
+  '/internal/update_available_models',
+  '/',
+  `/v1/${'a'.repeat(2000)}`,
+];
 const HOSTILE: Array<{ method: 'GET' | 'POST'; path: string }> = [
-  { method: 'POST', path: '/v1/../internal/update_available_models' },
-  { method: 'POST', path: '/v1/%2e%2e/internal/request_model_attempt' },
-  { method: 'POST', path: '/v1/%2E%2E%2Finternal' },
-  { method: 'POST', path: '/v1//evil.example/steal' },
-  { method: 'POST', path: '/v1/chat/completions/../../internal' },
-  { method: 'POST', path: '/v1/chat/completions?api_key=x' },
-  { method: 'POST', path: '/v1/chat/completions#x' },
-  { method: 'POST', path: '/v1/Chat/Completions' },
-  { method: 'POST', path: '/v1/chat/completions/' },
-  { method: 'POST', path: '/v1/chat/completions\r\nX-Injected: 1' },
-  { method: 'POST', path: '/v1/models' },
-  { method: 'POST', path: '/internal/update_available_models' },
-  { method: 'POST', path: '/' },
-  { method: 'POST', path: `/v1/${'a'.repeat(2000)}` },
+  ...HOSTILE_POSTS.map((path) => ({ method: 'POST' as const, path })),
   { method: 'GET', path: '/v1/chat/completions' },
   { method: 'GET', path: '/v1/models' },
 ];

@@ -1,30 +1,13 @@
-/**
- * The dialects through the real path: fake relay ⇄ agent ⇄ a bridge on a socket. Keep-alives do
- * not commit the head, an error event after them is an `error` frame with nothing before it, and
- * a non-streamed 200-with-error never reaches the relay as a 200.
- */
-import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SSE_DONE, sseChunk, startSse } from './test-support/fake-bridge.js';
-import { type Harness, startHarness } from './test-support/harness.js';
+import { CHAT, type Harness, holdStreams, startHarness } from './test-support/harness.js';
 import { waitFor } from './test-support/wait.js';
-
-const CHAT = { model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }], stream: true };
 
 let h: Harness | undefined;
 afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-function holdStreams(harness: Harness): ServerResponse[] {
-  const held: ServerResponse[] = [];
-  harness.bridge.chat = (_req, res) => {
-    startSse(res);
-    held.push(res);
-  };
-  return held;
-}
 
 describe('dialects through the agent', () => {
   it('webai2api: :keepalive comments then an error event give one error frame and no head', async () => {

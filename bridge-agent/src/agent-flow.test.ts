@@ -2,10 +2,8 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SSE_DONE, sseChunk, startSse } from './test-support/fake-bridge.js';
-import { type Harness, type HarnessOptions, startHarness } from './test-support/harness.js';
+import { CHAT, type Harness, type HarnessOptions, startHarness } from './test-support/harness.js';
 import { waitFor } from './test-support/wait.js';
-
-const CHAT = { model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }], stream: true };
 
 let h: Harness;
 afterEach(async () => {

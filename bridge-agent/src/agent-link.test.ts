@@ -18,6 +18,15 @@ function record(agent: Agent) {
   return events;
 }
 
+/** Starts the harness and waits for the agent's first session on the relay's first socket. */
+async function firstSession() {
+  h = await startHarness();
+  const events = record(h.agent);
+  const first = await h.relay.connection(1);
+  await waitFor(() => events.sessions.length === 1, 'the first session');
+  return { events, first };
+}
+
 describe('relay link', () => {
   it.each([
     [401, 'the relay refused the client token (401): check api_key / AGENT_TOKEN'],
@@ -49,10 +58,7 @@ describe('relay link', () => {
   });
 
   it('reconnects after the relay closes the socket, with a new hello and session', async () => {
-    h = await startHarness();
-    const events = record(h.agent);
-    const first = await h.relay.connection(1);
-    await waitFor(() => events.sessions.length === 1, 'the first session');
+    const { events, first } = await firstSession();
     first.ws.close(1012, 'relay restarting');
     const second = await h.relay.connection(2);
     await waitFor(() => events.sessions.length === 2, 'the second session');
@@ -67,20 +73,14 @@ describe('relay link', () => {
   });
 
   it("strips control characters from the relay's close reason before it is logged or shown", async () => {
-    h = await startHarness();
-    const events = record(h.agent);
-    const first = await h.relay.connection(1);
-    await waitFor(() => events.sessions.length === 1, 'the first session');
+    const { events, first } = await firstSession();
     first.ws.close(4000, 'bye\r\u001b[2K\u001b[1Aok\u001b]0;t\u0007\u202edone');
     await waitFor(() => events.disconnects.length === 1, 'the disconnect');
     expect(events.disconnects).toEqual(['closed by the relay (4000: byeokdone)']);
   });
 
   it('strips control characters from a protocol error that quotes what the relay sent', async () => {
-    h = await startHarness();
-    const events = record(h.agent);
-    const first = await h.relay.connection(1);
-    await waitFor(() => events.sessions.length === 1, 'the first session');
+    const { events, first } = await firstSession();
     // A header whose value is not a string: the parser names its key (the relay's choice) in the reason.
     const headers = { '\u001b[2K\u009bok\u202e': 1 };
     first.ws.send(

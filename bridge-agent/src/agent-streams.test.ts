@@ -1,30 +1,27 @@
-/** The agent between a fake relay and a fake bridge: what each kind of bridge answer becomes. */
-import type { ServerResponse } from 'node:http';
 import { PROTOCOL_VERSION, PROTOCOLS, SUBPROTOCOL } from '@arena-relay/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SSE_DONE, sseChunk, startSse } from './test-support/fake-bridge.js';
-import { type Harness, startHarness } from './test-support/harness.js';
+import { SSE_DONE, sseChunk } from './test-support/fake-bridge.js';
+import { CHAT, type Harness, holdStreams, openHeld, startHarness } from './test-support/harness.js';
 import { waitFor } from './test-support/wait.js';
 import { inEnglish } from './upstream/bridge-words.js';
 import { AGENT_VERSION } from './version.js';
 
-const CHAT = { model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }], stream: true };
 const BRIDGE_ERROR = '\n\n[LMArena Bridge Error]: 网络响应不正常。状态: 500. 内容: fake upstream failure';
+
+/** The ready frame of an agent whose bridge does not answer. */
+const BRIDGE_DOWN = {
+  type: 'ready',
+  ready: false,
+  reason: 'bridge unreachable: ECONNREFUSED',
+  code: 'bridge_down',
+  // Nothing answered `bridge: auto`: v2.7.6 assumed until the bridge is there.
+  dialect: 'lmarenabridge-v2',
+};
 
 let h: Harness;
 afterEach(async () => {
   await h?.close();
 });
-
-/** Makes the bridge start an event stream and hand the response to the test. */
-function holdStreams(harness: Harness): ServerResponse[] {
-  const held: ServerResponse[] = [];
-  harness.bridge.chat = (_req, res) => {
-    startSse(res);
-    held.push(res);
-  };
-  return held;
-}
 
 describe('agent ⇄ bridge', () => {
   it('says hello with the bridge models, its limits and readiness, over the token and subprotocol', async () => {
@@ -64,22 +61,12 @@ describe('agent ⇄ bridge', () => {
       readyReason: 'bridge unreachable: ECONNREFUSED',
     });
     // `hello` has no code field (older relays): the reason code follows at once in a ready frame.
-    expect(await conn.waitFrame('ready')).toEqual({
-      type: 'ready',
-      ready: false,
-      reason: 'bridge unreachable: ECONNREFUSED',
-      code: 'bridge_down',
-      // Nothing answered `bridge: auto`: v2.7.6 assumed until the bridge is there.
-      dialect: 'lmarenabridge-v2',
-    });
+    expect(await conn.waitFrame('ready')).toEqual(BRIDGE_DOWN);
   });
 
   it('holds head until the first event, then relays the stream byte for byte', async () => {
     h = await startHarness();
-    const held = holdStreams(h);
-    const conn = await h.relay.connection();
-    conn.open(1, CHAT);
-    const res = await waitFor(() => held[0], 'the chat request');
+    const { conn, res } = await openHeld(h, 1);
     const body = Buffer.from(sseChunk('Hello!') + sseChunk(' 你好，世界。 "quoted"\nline') + SSE_DONE);
     const firstEnd = body.indexOf('\n\n') + 2;
     res.write(body.subarray(0, firstEnd - 1));
@@ -131,10 +118,7 @@ describe('agent ⇄ bridge', () => {
 
   it('turns a later in-band error into an error frame instead of forwarding it', async () => {
     h = await startHarness();
-    const held = holdStreams(h);
-    const conn = await h.relay.connection();
-    conn.open(3, CHAT);
-    const res = await waitFor(() => held[0], 'the chat request');
+    const { conn, res } = await openHeld(h, 3);
     const first = sseChunk('Hello');
     res.write(first);
     await waitFor(() => conn.bytes(3).length === first.length, 'the first event');
@@ -257,14 +241,7 @@ describe('agent ⇄ bridge', () => {
       code: 'upstream_unavailable',
       message: 'bridge unreachable: ECONNREFUSED',
     });
-    expect(await conn.waitFrame('ready')).toEqual({
-      type: 'ready',
-      ready: false,
-      reason: 'bridge unreachable: ECONNREFUSED',
-      code: 'bridge_down',
-      // Nothing answered `bridge: auto`: v2.7.6 assumed until the bridge is there.
-      dialect: 'lmarenabridge-v2',
-    });
+    expect(await conn.waitFrame('ready')).toEqual(BRIDGE_DOWN);
   });
 
   it('stays ready when one chat connection is reset but the bridge still answers', async () => {

@@ -1,16 +1,10 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './logging.js';
+import { lineSink } from './test-support/line-sink.js';
 
 describe('createLogger', () => {
   it('redacts tokens and authorization headers', () => {
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
+    const { lines, destination } = lineSink();
     const logger = createLogger({ level: 'info', destination });
     logger.info(
       { token: 'secret-1', headers: { authorization: 'Bearer secret-2' }, config: { api_key: 'secret-3' } },
@@ -28,13 +22,7 @@ describe('createLogger', () => {
   });
 
   it('writes DEL, C1 and bidi controls in remote text as JSON escapes: inert on a terminal, same values', () => {
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    });
+    const { lines, destination } = lineSink();
     const said = 'bridge says \u009b2J\u001b[31m\u202eko\u2028x\u007f';
     createLogger({ level: 'info', destination }).warn({ reason: said }, `closed: ${said}`);
     const [line] = lines;

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ok } from '../doctor/check-line.js';
+import { commandContext } from '../test-support/command-context.js';
 import type { CommandContext } from './context.js';
 import { runDoctor } from './doctor.js';
 
@@ -39,23 +40,7 @@ async function startHostile(): Promise<string> {
 }
 
 function context(argv: string[], out: string[]): CommandContext {
-  return {
-    argv,
-    env: {},
-    cwd: '/nonexistent',
-    platform: 'linux',
-    homeDir: '/nonexistent',
-    user: { name: 'owner', uid: 1000 },
-    execPath: process.execPath,
-    execArgv: [],
-    entry: '/nonexistent/arena-agent.mjs',
-    nodeVersion: '20.20.0',
-    run: async () => ({ code: 0, stdout: '', stderr: '' }),
-    interactive: false,
-    ask: async () => '',
-    out: (line) => out.push(line),
-    err: (line) => out.push(line),
-  };
+  return commandContext(out, { argv, nodeVersion: '20.20.0' });
 }
 
 describe('doctor against a hostile relay and bridge', () => {

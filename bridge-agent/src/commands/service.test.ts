@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { commandContext } from '../test-support/command-context.js';
 import type { CommandContext, RunResult } from './context.js';
 import { installService, uninstallService } from './service.js';
 
@@ -29,26 +30,21 @@ function context(
   const calls: string[] = [];
   const out: string[] = [];
   const err: string[] = [];
-  const ctx: CommandContext = {
+  const ctx = commandContext(out, {
     argv: argv.map((arg) => (arg === '$CONFIG' ? config : arg)),
-    env: {},
     cwd: home,
     platform,
     homeDir: home,
-    user: { name: 'owner', uid: 1000 },
     execPath: '/usr/bin/node',
-    execArgv: [],
     entry: join(home, 'arena-agent.mjs'),
     nodeVersion: '20.20.0',
     run: async (program, args) => {
       calls.push([program, ...args].join(' '));
       return answer(program, args);
     },
-    interactive: false,
-    ask: async () => '',
-    out: (line) => out.push(line),
     err: (line) => err.push(line),
-  };
+  });
+
   return { ctx, calls, out, err, home };
 }
 

@@ -1,70 +1,42 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recording } from '../test-support/replay.js';
+import { commandContext } from '../test-support/command-context.js';
+import { type RecordedBridge, serveCloudwaddie } from '../test-support/recorded-cloudwaddie.js';
 import type { CommandContext } from './context.js';
 import { runSetup } from './setup.js';
 
-let server: Server | undefined;
+let bridge: RecordedBridge | undefined;
 let dir: string | undefined;
 afterEach(async () => {
-  if (server) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server!.close(resolve));
-  }
+  await bridge?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  server = undefined;
+  bridge = undefined;
   dir = undefined;
 });
 
-/** CloudWaddie's bridge from its recordings, taking only `sk-lmab-good`. */
+/** CloudWaddie's bridge from its recordings (its API root), taking only `sk-lmab-good`. */
 async function cloudwaddie(): Promise<string> {
-  server = createServer((req, res) => {
-    const key = req.headers.authorization === 'Bearer sk-lmab-good';
-    const name =
-      req.url === '/api/v1/health'
-        ? 'health.txt'
-        : req.url === '/api/v1/models'
-          ? key
-            ? 'models-withkey.txt'
-            : 'models-wrongkey.txt'
-          : undefined;
-    if (!name)
-      return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"Not Found"}');
-    const rec = recording('cloudwaddie', name);
-    res.writeHead(rec.status, { 'content-type': rec.headers['content-type'] ?? '' }).end(rec.body);
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}/api/v1`;
+  bridge = await serveCloudwaddie();
+  return `${bridge.url}/api/v1`;
 }
 
 function context(answers: string[], out: string[]): CommandContext {
   dir = mkdtempSync(join(tmpdir(), 'setup-bridge-'));
   const questions: string[] = [];
-  return {
+  return commandContext(out, {
     argv: ['--relay', 'ws://127.0.0.1:1', '--token', 'tok', '--no-service'],
-    env: {},
     cwd: dir,
-    platform: 'linux',
     homeDir: dir,
-    user: { name: 'owner', uid: 1000 },
-    execPath: process.execPath,
-    execArgv: [],
     entry: join(dir, 'arena-agent.mjs'),
-    nodeVersion: process.versions.node,
-    run: async () => ({ code: 0, stdout: '', stderr: '' }),
     interactive: true,
     ask: async (question) => {
       questions.push(question);
       out.push(`? ${question}`);
       return answers.shift() ?? '';
     },
-    out: (line) => out.push(line),
-    err: (line) => out.push(line),
-  };
+  });
 }
 
 describe('setup asks for the bridge', () => {

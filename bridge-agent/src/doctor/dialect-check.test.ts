@@ -1,38 +1,19 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../config/schema.js';
-import { recording } from '../test-support/replay.js';
+import { type RecordedBridge, serveCloudwaddie } from '../test-support/recorded-cloudwaddie.js';
 import { checkBridge } from './bridge-check.js';
 import { checkDialect } from './dialect-check.js';
 
-let server: Server | undefined;
+let bridge: RecordedBridge | undefined;
 afterEach(async () => {
-  server?.closeAllConnections();
-  await new Promise((resolve) => server?.close(resolve));
-  server = undefined;
+  await bridge?.close();
+  bridge = undefined;
 });
 
 /** CloudWaddie's bridge from its recordings: key `sk-lmab-good` (none: served as its first key), health as `health` says. */
 async function cloudwaddie(health = 'health.txt'): Promise<string> {
-  server = createServer((req, res) => {
-    const name =
-      req.url === '/api/v1/health'
-        ? health
-        : req.url === '/api/v1/models'
-          ? req.headers.authorization === undefined
-            ? 'models-nokey.txt'
-            : req.headers.authorization === 'Bearer sk-lmab-good'
-              ? 'models-withkey.txt'
-              : 'models-wrongkey.txt'
-          : undefined;
-    if (!name)
-      return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"Not Found"}');
-    const rec = recording('cloudwaddie', name);
-    res.writeHead(rec.status, { 'content-type': rec.headers['content-type'] ?? '' }).end(rec.body);
-  });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+  bridge = await serveCloudwaddie({ health, noKey: 'models-nokey.txt' });
+  return bridge.url;
 }
 
 const config = (upstreamUrl: string, extra: Record<string, unknown> = {}) =>

@@ -205,19 +205,18 @@ function plistValues(text: string): Map<string, string> {
   return values;
 }
 
+/** The service command for `platform`, with no Node flags. */
+function commandFor(platform: NodeJS.Platform, execPath: string, entry: string, configPath: string) {
+  return serviceCommand({ platform, execPath, execArgv: [], entry, configPath });
+}
+
 const xml = new XMLParser({ ignoreAttributes: false, parseTagValue: false, trimValues: false });
 
 describe('service files', () => {
   it('systemd: ExecStart splits back into node, the entry and --config; restarts on failure', () => {
     fc.assert(
       fc.property(posixPath, posixPath, (entry, config) => {
-        const command = serviceCommand({
-          platform: 'linux',
-          execPath: '/usr/bin/node',
-          execArgv: [],
-          entry,
-          configPath: `${config}/config.jsonc`,
-        });
+        const command = commandFor('linux', '/usr/bin/node', entry, `${config}/config.jsonc`);
         const values = unitValues(systemdUnit(command));
         expect(systemdWords(values.get('ExecStart')!)).toEqual([
           '/usr/bin/node',
@@ -244,13 +243,7 @@ describe('service files', () => {
   it('launchd: ProgramArguments hold the command exactly; kept alive only after a failed exit', () => {
     fc.assert(
       fc.property(posixPath, posixPath, (entry, config) => {
-        const command = serviceCommand({
-          platform: 'darwin',
-          execPath: '/opt/homebrew/bin/node',
-          execArgv: [],
-          entry,
-          configPath: `${config}/c.jsonc`,
-        });
+        const command = commandFor('darwin', '/opt/homebrew/bin/node', entry, `${config}/c.jsonc`);
         const plist = xml.parse(launchdPlist(command, '/Users/ann')).plist.dict;
         const keys = plist.key as string[];
         const strings = plist.string as string[];
@@ -277,13 +270,7 @@ describe('service files', () => {
     fc.assert(
       fc.property(winPath, winPath, winPath, (entry, config, home) => {
         const program = 'C:\\Program Files\\nodejs\\node.exe';
-        const command = serviceCommand({
-          platform: 'win32',
-          execPath: program,
-          execArgv: [],
-          entry,
-          configPath: `${config}\\config.jsonc`,
-        });
+        const command = commandFor('win32', program, entry, `${config}\\config.jsonc`);
         const launcher = launcherPath(home);
         const task = xml.parse(taskXml(command, 'DESKTOP\\ann', launcher)).Task;
         expect(task.Triggers.LogonTrigger.UserId).toBe('DESKTOP\\ann');
@@ -322,13 +309,7 @@ describe('service files', () => {
   });
 
   it('Windows launcher: ES3 only; restarts after a failed exit with a doubling delay capped at 5 min, stops on exit 0', () => {
-    const command = serviceCommand({
-      platform: 'win32',
-      execPath: 'C:\\n\\node.exe',
-      execArgv: [],
-      entry: 'C:\\a\\arena-agent.mjs',
-      configPath: 'C:\\a\\config.jsonc',
-    });
+    const command = commandFor('win32', 'C:\\n\\node.exe', 'C:\\a\\arena-agent.mjs', 'C:\\a\\config.jsonc');
     const text = windowsLauncher(command);
     // WSH's JScript is ES3: none of what came later.
     expect(text).not.toMatch(/\b(let|const|class)\s|=>|`|\.includes\(|JSON\./);
@@ -370,13 +351,12 @@ describe('service files', () => {
         .join('.*')}$`,
       'i',
     );
-    const command = serviceCommand({
-      platform: 'win32',
-      execPath: 'C:\\Program Files\\nodejs\\node.exe',
-      execArgv: [],
-      entry: 'C:\\Users\\ann\\arena agent\\arena-agent.mjs',
-      configPath: 'C:\\Users\\ann\\arena agent\\config.jsonc',
-    });
+    const command = commandFor(
+      'win32',
+      'C:\\Program Files\\nodejs\\node.exe',
+      'C:\\Users\\ann\\arena agent\\arena-agent.mjs',
+      'C:\\Users\\ann\\arena agent\\config.jsonc',
+    );
     expect(pattern.test(launcherCommandLine(command))).toBe(true);
     expect(pattern.test('"C:\\node.exe" arena-agent.mjs uninstall-service')).toBe(false);
     expect(pattern.test('"C:\\node.exe" arena-agent.mjs --config c.jsonc')).toBe(false);
@@ -393,35 +373,20 @@ describe('service files', () => {
   });
 
   it('a refused client token is final under every manager: the exit code it gets is one its file does not restart', () => {
-    const input = {
-      execPath: '/usr/bin/node',
-      execArgv: [],
-      entry: '/a/arena-agent.mjs',
-      configPath: '/a/c.jsonc',
-    };
+    const posix = (platform: NodeJS.Platform) =>
+      commandFor(platform, '/usr/bin/node', '/a/arena-agent.mjs', '/a/c.jsonc');
     // systemd restarts on failure except the code named in RestartPreventExitStatus.
-    const unit = unitValues(systemdUnit(serviceCommand({ ...input, platform: 'linux' })));
+    const unit = unitValues(systemdUnit(posix('linux')));
     expect(credentialRefusedExit('systemd')).toBe(EXIT_CREDENTIAL_REFUSED);
     expect(unit.get('RestartPreventExitStatus')).toBe(String(EXIT_CREDENTIAL_REFUSED));
     expect(systemdWords(unit.get('ExecStart')!).slice(-2)).toEqual(['--service-manager', 'systemd']);
     // launchd keeps alive only after an unsuccessful exit: the refused token exits 0 under it.
-    const plist = xml.parse(launchdPlist(serviceCommand({ ...input, platform: 'darwin' }), '/Users/ann'))
-      .plist.dict;
+    const plist = xml.parse(launchdPlist(posix('darwin'), '/Users/ann')).plist.dict;
     expect(plist.dict).toMatchObject({ key: 'SuccessfulExit', false: '' });
     expect(credentialRefusedExit('launchd')).toBe(0);
     // Task Scheduler restarts on failure only: the same.
     const task = xml.parse(
-      taskXml(
-        serviceCommand({
-          ...input,
-          platform: 'win32',
-          execPath: 'C:\\n.exe',
-          entry: 'C:\\a.mjs',
-          configPath: 'C:\\c.jsonc',
-        }),
-        'ann',
-        'C:\\l.js',
-      ),
+      taskXml(commandFor('win32', 'C:\\n.exe', 'C:\\a.mjs', 'C:\\c.jsonc'), 'ann', 'C:\\l.js'),
     ).Task;
     expect(task.Settings.RestartOnFailure).toBeDefined();
     expect(task.Actions.Exec.Arguments).toContain('C:\\l.js');
@@ -438,13 +403,9 @@ describe('service files', () => {
   });
 
   it('restart with a back-off, never after a fatal configuration error: systemd and launchd', () => {
-    const input = {
-      execPath: '/usr/bin/node',
-      execArgv: [],
-      entry: '/a/agent.mjs',
-      configPath: '/a/c.jsonc',
-    };
-    const unit = unitValues(systemdUnit(serviceCommand({ ...input, platform: 'linux' })));
+    const posix = (platform: NodeJS.Platform) =>
+      commandFor(platform, '/usr/bin/node', '/a/agent.mjs', '/a/c.jsonc');
+    const unit = unitValues(systemdUnit(posix('linux')));
     expect(unit.get('Restart')).toBe('on-failure');
     expect(unit.get('RestartSec')).toBe('5');
     expect(unit.get('RestartSteps')).toBe('10');
@@ -452,7 +413,7 @@ describe('service files', () => {
     expect(unit.get('StartLimitIntervalSec')).toBe('10min');
     expect(unit.get('StartLimitBurst')).toBe('30');
     // StartLimit* belong to [Unit]: systemd ignores them in [Service].
-    const text = systemdUnit(serviceCommand({ ...input, platform: 'linux' }));
+    const text = systemdUnit(posix('linux'));
     expect(text.indexOf('StartLimitBurst')).toBeLessThan(text.indexOf('[Service]'));
     // An unusable config exits with the code the unit does not restart, as a refused token does.
     expect(configErrorExit('systemd')).toBe(Number(unit.get('RestartPreventExitStatus')));
@@ -460,7 +421,7 @@ describe('service files', () => {
     expect(configErrorExit('launchd')).toBe(0);
     expect(configErrorExit('task-scheduler')).toBe(0);
 
-    const plist = plistValues(launchdPlist(serviceCommand({ ...input, platform: 'darwin' }), '/Users/ann'));
+    const plist = plistValues(launchdPlist(posix('darwin'), '/Users/ann'));
     // launchd has no growing back-off: at most one start per 30 s, only after a failed exit.
     expect(plist.get('ThrottleInterval')).toBe('integer:30');
     expect(plist.get('KeepAlive')).toBe('dict:');
@@ -479,13 +440,7 @@ describe('service files', () => {
     };
     expect(() => serviceCommand({ ...base, configPath: 'config.jsonc' })).toThrow(/absolute/);
     expect(() => serviceCommand({ ...base, configPath: '/a/b\nc.jsonc' })).toThrow(/control character/);
-    const win = serviceCommand({
-      platform: 'win32',
-      execPath: 'C:\\node.exe',
-      execArgv: [],
-      entry: 'C:\\a.mjs',
-      configPath: 'C:\\100%\\c.jsonc',
-    });
+    const win = commandFor('win32', 'C:\\node.exe', 'C:\\a.mjs', 'C:\\100%\\c.jsonc');
     expect(() => taskXml(win, 'ann', 'C:\\l.js')).toThrow(/expands the %/);
   });
 });

@@ -1,5 +1,5 @@
 /** Test helper: a fake bridge, a fake relay and an agent between them, closed together. */
-
+import type { ServerResponse } from 'node:http';
 import { PROTOCOL_V2 } from '@arena-relay/shared';
 import type { Agent, AgentOptions } from '../agent.js';
 import { startAgent } from '../agent.js';
@@ -7,6 +7,7 @@ import { loadConfig } from '../config/load-config.js';
 import type { AgentConfig } from '../config/schema.js';
 import { FakeBridge, SSE_DONE, sseChunk, startSse } from './fake-bridge.js';
 import { FakeRelay, type FakeRelayOptions } from './fake-relay.js';
+import { waitFor } from './wait.js';
 
 export type Harness = {
   bridge: FakeBridge;
@@ -58,4 +59,26 @@ export async function startV2Harness(): Promise<Harness> {
     res.end(`${sseChunk('ok')}${SSE_DONE}`);
   };
   return h;
+}
+
+/** A streamed chat request, as the relay opens one. */
+export const CHAT = { model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }], stream: true };
+
+/** Makes the bridge start an event stream for each chat request and hand its response to the test. */
+export function holdStreams(harness: Harness): ServerResponse[] {
+  const held: ServerResponse[] = [];
+  harness.bridge.chat = (_req, res) => {
+    startSse(res);
+    held.push(res);
+  };
+  return held;
+}
+
+/** Opens `stream` (a CHAT) over the relay's connection; resolves once the bridge holds its response. */
+export async function openHeld(harness: Harness, stream: number) {
+  const held = holdStreams(harness);
+  const conn = await harness.relay.connection();
+  conn.open(stream, CHAT);
+  const res = await waitFor(() => held[0], 'the chat request');
+  return { conn, res, held };
 }

@@ -19,27 +19,38 @@ afterEach(async () => {
   for (const item of open.splice(0).reverse()) await item.close();
 });
 
-/** Polls between event-loop turns (timers are fake here), with a real-time deadline. */
-async function until<T>(probe: () => T | undefined | false, what: string): Promise<T> {
+/**
+ * Polls between event-loop turns (timers are fake here), with a real-time deadline; `tick` runs
+ * before each turn.
+ */
+async function until<T>(
+  probe: () => T | undefined | false,
+  what: string,
+  tick?: () => Promise<unknown>,
+): Promise<T> {
   const deadline = performance.now() + 5_000;
   for (;;) {
     const value = probe();
     if (value !== undefined && value !== false) return value;
     if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await tick?.();
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
 /** `until`, moving the fake clock 20 ms a turn: for what waits on a backoff timer. */
-async function advanceUntil<T>(probe: () => T | undefined | false, what: string): Promise<T> {
-  const deadline = performance.now() + 5_000;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined && value !== false) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await vi.advanceTimersByTimeAsync(20);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+function advanceUntil<T>(probe: () => T | undefined | false, what: string): Promise<T> {
+  return until(probe, what, () => vi.advanceTimersByTimeAsync(20));
+}
+
+/** How many of the agent's sockets are connected. */
+function connectedCount(agent: Agent): number {
+  return agent.status().connections.filter((link) => link.connected).length;
+}
+
+/** Fakes the timers (only: sockets keep their real clock). */
+function fakeTimers(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
 }
 
 /** Relays, a bridge whose streamed answers the test ends, and an agent given the relays in order. */
@@ -68,10 +79,7 @@ async function setup(count: number, connections: number) {
   });
   open.push(agent);
   const conns = await Promise.all(relays.slice(0, connections).map((relay) => relay.connection(1)));
-  await until(
-    () => agent.status().connections.filter((link) => link.connected).length === Math.min(count, connections),
-    'welcome',
-  );
+  await until(() => connectedCount(agent) === Math.min(count, connections), 'welcome');
   return { relays, conns, bridge, answers, agent, urls: config.relayUrls };
 }
 
@@ -83,7 +91,7 @@ describe('goaway from a relay', () => {
     old.open(1, { model: 'gpt-5', stream: true, messages: [] });
     await until(() => answers.length === 1 && old.bytes(1).length > 0, 'the first chunk of stream 1');
 
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    fakeTimers();
     old.send({ type: 'goaway', graceMs: 1_000, reason: 'relay shutting down' });
     const replacement = await until(() => b.connections[0]?.hello && b.connections[0], 'a socket to relay b');
     await until(
@@ -124,7 +132,7 @@ describe('goaway from a relay', () => {
     const [a, b, c] = relays as [FakeRelay, FakeRelay, FakeRelay];
     const [onA, onB] = conns as [(typeof conns)[0], (typeof conns)[0]];
 
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    fakeTimers();
     onA.send({ type: 'goaway', graceMs: 30_000 });
     await until(() => c.connections[0]?.hello, 'a socket to relay c');
     expect(b.upgrades).toBe(1);
@@ -161,7 +169,7 @@ describe('goaway from a relay', () => {
     const [a, b] = relays as [FakeRelay, FakeRelay];
     const [onA, onB] = conns as [(typeof conns)[0], (typeof conns)[0]];
 
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    fakeTimers();
     onA.send({ type: 'goaway', graceMs: 30_000 });
     await until(() => agent.status().connections[0]?.going_away, 'a going away');
     await vi.advanceTimersByTimeAsync(5_000);
@@ -184,10 +192,7 @@ describe('goaway from a relay', () => {
     // Its successor answers: the agent holds both relays again.
     delete a.options.refuseWith;
     await advanceUntil(() => a.connections[1]?.hello, 'a socket to the successor of a');
-    await until(
-      () => agent.status().connections.filter((link) => link.connected).length === 2,
-      'two sockets',
-    );
+    await until(() => connectedCount(agent) === 2, 'two sockets');
     expect(
       agent
         .status()
@@ -202,7 +207,7 @@ describe('goaway from a relay', () => {
     const [balancer] = relays as [FakeRelay];
     expect(agent.status().connections).toHaveLength(1);
 
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    fakeTimers();
     conns[0]!.send({ type: 'goaway', graceMs: 30_000 });
     await until(() => balancer.connections[1]?.hello, 'a second dial of the only address');
     expect(conns[0]!.closed).toBeUndefined();
@@ -215,17 +220,14 @@ describe('goaway from a relay', () => {
   it('a socket that drops (no goaway) redials its own relay, not the one the other link holds', async () => {
     const { relays, conns, agent, urls } = await setup(2, 2);
     const [a, b] = relays as [FakeRelay, FakeRelay];
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    fakeTimers();
     a.options.refuseWith = 503;
     conns[0]!.ws.terminate();
     await advanceUntil(() => a.upgrades >= 4, 'a dialled again through refusals');
     expect(b.upgrades).toBe(1);
     delete a.options.refuseWith;
     await advanceUntil(() => a.connections[1]?.hello, 'a socket to a again');
-    await until(
-      () => agent.status().connections.filter((link) => link.connected).length === 2,
-      'two sockets',
-    );
+    await until(() => connectedCount(agent) === 2, 'two sockets');
     expect(agent.status().connections.map((link) => link.relay_url)).toEqual([urls[0], urls[1]]);
     expect(b.upgrades).toBe(1);
   });

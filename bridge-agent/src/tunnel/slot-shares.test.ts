@@ -6,6 +6,16 @@ function heldSum(shares: SlotShares, links: number[]): number {
   return links.reduce((sum, link) => sum + shares.held(link), 0);
 }
 
+/** Shares of `total` slots with `links` joined and welcomed, in that order. */
+function welcomed(total: number, ...links: number[]): SlotShares {
+  const shares = new SlotShares(total);
+  for (const link of links) {
+    shares.join(link);
+    shares.welcomed(link);
+  }
+  return shares;
+}
+
 describe('slot shares', () => {
   it('gives a lone socket every slot', () => {
     const shares = new SlotShares(4);
@@ -13,9 +23,7 @@ describe('slot shares', () => {
   });
 
   it('lets a second socket grow only once the first relay confirmed its lowered share', () => {
-    const shares = new SlotShares(4);
-    shares.join(1);
-    shares.welcomed(1);
+    const shares = welcomed(4, 1);
     expect(shares.join(2)).toBe(0);
     shares.welcomed(2);
     expect(shares.rebalance()).toEqual([{ link: 1, seq: 1, slots: 2 }]);
@@ -28,9 +36,7 @@ describe('slot shares', () => {
   });
 
   it('keeps streams in flight on a going-away socket counted until they end', () => {
-    const shares = new SlotShares(2);
-    shares.join(1);
-    shares.welcomed(1);
+    const shares = welcomed(2, 1);
     shares.opened(1);
     shares.opened(1);
     shares.retire(1);
@@ -47,11 +53,7 @@ describe('slot shares', () => {
   });
 
   it('refuses an open beyond the share its relay was given', () => {
-    const shares = new SlotShares(2);
-    shares.join(1);
-    shares.welcomed(1);
-    shares.join(2);
-    shares.welcomed(2);
+    const shares = welcomed(2, 1, 2);
     shares.acked(1, shares.rebalance()[0]!.seq);
     shares.rebalance();
     expect(shares.admits(1)).toBe(true);
@@ -60,11 +62,7 @@ describe('slot shares', () => {
   });
 
   it('frees a closed socket share for the others', () => {
-    const shares = new SlotShares(3);
-    shares.join(1);
-    shares.welcomed(1);
-    shares.join(2);
-    shares.welcomed(2);
+    const shares = welcomed(3, 1, 2);
     const [lower] = shares.rebalance();
     shares.acked(1, lower!.seq);
     shares.rebalance();

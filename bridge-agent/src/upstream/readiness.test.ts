@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BridgeClient } from './bridge-client.js';
+import type { UpstreamFailure } from './classify.js';
 import { DIALECTS } from './dialects/index.js';
 import { Readiness } from './readiness.js';
 
@@ -37,6 +38,23 @@ const CLOUDFLARE = { status: 503, body: '{"detail":"正在等待浏览器刷新�
 
 /** Lets the probe's promise chain (stub answers, body reads) settle under fake timers. */
 const settle = () => vi.advanceTimersByTimeAsync(0);
+
+/** The bridge's own failure (scope `bridge`) for `reason`, as the agent classified it. */
+function bridgeFailure(
+  reason: NonNullable<UpstreamFailure['reason']>,
+  status: number,
+  message: string,
+  over: Partial<UpstreamFailure> = {},
+): UpstreamFailure {
+  return {
+    code: 'upstream_unavailable',
+    status,
+    scope: 'bridge',
+    reason,
+    message,
+    ...over,
+  };
+}
 
 describe('Readiness', () => {
   let bridge: StubBridge;
@@ -118,13 +136,9 @@ describe('Readiness', () => {
     const flips: Array<[boolean, string | undefined]> = [];
     readiness.on('ready', (ready) => flips.push([ready, readiness.code]));
     bridge.serve = TAB_CLOSED;
-    readiness.chatFailed({
-      code: 'upstream_unavailable',
-      status: 503,
-      scope: 'bridge',
-      reason: 'userscript_disconnected',
-      message: 'bridge answered 503: 油猴脚本客户端未连接',
-    });
+    readiness.chatFailed(
+      bridgeFailure('userscript_disconnected', 503, 'bridge answered 503: 油猴脚本客户端未连接'),
+    );
     expect(readiness).toMatchObject({ ready: false, code: 'userscript_disconnected' });
     bridge.calls.length = 0;
     await vi.advanceTimersByTimeAsync(1_000);
@@ -185,14 +199,9 @@ describe('Readiness', () => {
 
   it("honours LMArena's retry-after: no probe brings the bridge back before it has passed", async () => {
     await readiness.start();
-    readiness.chatFailed({
-      code: 'upstream_unavailable',
-      status: 500,
-      scope: 'bridge',
-      reason: 'upstream_rate_limited',
-      retryAfterMs: 12_000,
-      message: '网络响应不正常。状态: 429.',
-    });
+    readiness.chatFailed(
+      bridgeFailure('upstream_rate_limited', 500, '网络响应不正常。状态: 429.', { retryAfterMs: 12_000 }),
+    );
     expect(readiness.nextProbeInMs()).toBe(12_000);
     // A health round trip in between probes, but cannot end the wait.
     const early = await readiness.probe();
@@ -207,13 +216,7 @@ describe('Readiness', () => {
 
   it('holds reasons the probe cannot see (session expired) for a while even without a retry-after', async () => {
     await readiness.start();
-    readiness.chatFailed({
-      code: 'upstream_unavailable',
-      status: 500,
-      scope: 'bridge',
-      reason: 'session_expired',
-      message: 'does not have access to evaluation session',
-    });
+    readiness.chatFailed(bridgeFailure('session_expired', 500, 'does not have access to evaluation session'));
     await vi.advanceTimersByTimeAsync(29_000);
     expect(readiness).toMatchObject({ ready: false, code: 'session_expired' });
     await vi.advanceTimersByTimeAsync(1_000);

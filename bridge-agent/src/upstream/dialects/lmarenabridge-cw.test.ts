@@ -7,141 +7,59 @@ import { DIALECTS } from './index.js';
 const cw = DIALECTS['lmarenabridge-cw'];
 const play = (name: string, piece?: number) => replay(cw, recording('cloudwaddie', name), piece);
 
+type Failure = { code: string; status: number; scope: string; reason?: string };
+/** The bridge itself failed (its reason code says how): another agent may serve. */
+const bridge = (status: number, reason: string): Failure => ({
+  code: 'upstream_unavailable',
+  status,
+  scope: 'bridge',
+  reason,
+});
+/** The model failed on a working bridge. */
+const model = (status: number): Failure => ({ code: 'upstream_error', status, scope: 'model' });
+/** The request itself was refused: no other agent would take it either. */
+const REJECTED: Failure = { code: 'upstream_rejected', status: 400, scope: 'request' };
+
 /** Each recorded failure and what it must become: one row per fixture, streamed or not. */
-const FAILURES: Record<string, { code: string; status: number; scope: string; reason?: string }> = {
-  '401-nonstream.txt': {
-    code: 'upstream_unavailable',
-    status: 401,
-    scope: 'bridge',
-    reason: 'auth_token_expired',
-  },
-  '401-stream.txt': {
-    code: 'upstream_unavailable',
-    status: 401,
-    scope: 'bridge',
-    reason: 'auth_token_expired',
-  },
-  'direct-401-stream.txt': {
-    code: 'upstream_unavailable',
-    status: 401,
-    scope: 'bridge',
-    reason: 'auth_token_expired',
-  },
-  '403cf-nonstream.txt': {
-    code: 'upstream_unavailable',
-    status: 403,
-    scope: 'bridge',
-    reason: 'cloudflare_challenge',
-  },
-  '403cf-stream.txt': {
-    code: 'upstream_unavailable',
-    status: 403,
-    scope: 'bridge',
-    reason: 'arena_forbidden',
-  },
-  'direct-403cf-stream.txt': {
-    code: 'upstream_unavailable',
-    status: 403,
-    scope: 'bridge',
-    reason: 'arena_forbidden',
-  },
-  '403recaptcha-nonstream.txt': {
-    code: 'upstream_unavailable',
-    status: 403,
-    scope: 'bridge',
-    reason: 'recaptcha_failed',
-  },
-  '403recaptcha-stream.txt': {
-    code: 'upstream_unavailable',
-    status: 403,
-    scope: 'bridge',
-    reason: 'recaptcha_failed',
-  },
-  'direct-403recaptcha-stream.txt': {
-    code: 'upstream_unavailable',
-    status: 403,
-    scope: 'bridge',
-    reason: 'arena_forbidden',
-  },
-  '429-nonstream.txt': {
-    code: 'upstream_unavailable',
-    status: 429,
-    scope: 'bridge',
-    reason: 'upstream_rate_limited',
-  },
-  '429-stream.txt': {
-    code: 'upstream_unavailable',
-    status: 429,
-    scope: 'bridge',
-    reason: 'upstream_rate_limited',
-  },
-  '429noretryafter-stream.txt': {
-    code: 'upstream_unavailable',
-    status: 429,
-    scope: 'bridge',
-    reason: 'upstream_rate_limited',
-  },
-  'direct-429-stream.txt': {
-    code: 'upstream_unavailable',
-    status: 429,
-    scope: 'bridge',
-    reason: 'upstream_rate_limited',
-  },
-  '500-nonstream.txt': { code: 'upstream_error', status: 502, scope: 'model' },
-  '500-stream.txt': { code: 'upstream_error', status: 502, scope: 'model' },
-  'direct-500-stream.txt': { code: 'upstream_error', status: 502, scope: 'model' },
-  'a3only-nonstream.txt': { code: 'upstream_error', status: 502, scope: 'model' },
-  'a3only-stream.txt': { code: 'upstream_error', status: 502, scope: 'model' },
-  'direct-a3only-stream.txt': { code: 'upstream_error', status: 502, scope: 'model' },
-  'empty-nonstream.txt': { code: 'upstream_error', status: 502, scope: 'model' },
-  'empty-stream.txt': { code: 'upstream_error', status: 502, scope: 'model' },
-  'direct-empty-stream.txt': { code: 'upstream_error', status: 502, scope: 'model' },
-  'direct-workerbusy-second-nonstream.txt': {
-    code: 'upstream_unavailable',
-    status: 502,
-    scope: 'bridge',
-    reason: 'bridge_error',
-  },
-  'mintfail-nonstream.txt': {
-    code: 'upstream_unavailable',
-    status: 503,
-    scope: 'bridge',
-    reason: 'recaptcha_mint_failed',
-  },
-  'wrongkey-nonstream.txt': {
-    code: 'upstream_unavailable',
-    status: 401,
-    scope: 'bridge',
-    reason: 'bridge_auth_failed',
-  },
-  'wrongkey-stream.txt': {
-    code: 'upstream_unavailable',
-    status: 401,
-    scope: 'bridge',
-    reason: 'bridge_auth_failed',
-  },
-  'models-wrongkey.txt': {
-    code: 'upstream_unavailable',
-    status: 401,
-    scope: 'bridge',
-    reason: 'bridge_auth_failed',
-  },
-  'keyrpm-3.txt': {
-    code: 'upstream_unavailable',
-    status: 429,
-    scope: 'bridge',
-    reason: 'upstream_rate_limited',
-  },
-  'toolong-nonstream.txt': { code: 'upstream_rejected', status: 400, scope: 'request' },
-  'toolong-stream.txt': { code: 'upstream_rejected', status: 400, scope: 'request' },
-  'badjson-nonstream.txt': { code: 'upstream_rejected', status: 400, scope: 'request' },
-  'emptycontent-stream.txt': { code: 'upstream_rejected', status: 400, scope: 'request' },
-  'missingmodel-nonstream.txt': { code: 'upstream_rejected', status: 400, scope: 'request' },
-  'missingmessages-stream.txt': { code: 'upstream_rejected', status: 400, scope: 'request' },
-  'unknownmodel-nonstream.txt': { code: 'upstream_error', status: 404, scope: 'model' },
-  'unknownmodel-stream.txt': { code: 'upstream_error', status: 404, scope: 'model' },
-  'degraded-anymodel-stream.txt': { code: 'upstream_error', status: 404, scope: 'model' },
-  'stealthmodel-stream.txt': { code: 'upstream_error', status: 403, scope: 'model' },
+const FAILURES: Record<string, Failure> = {
+  '401-nonstream.txt': bridge(401, 'auth_token_expired'),
+  '401-stream.txt': bridge(401, 'auth_token_expired'),
+  'direct-401-stream.txt': bridge(401, 'auth_token_expired'),
+  '403cf-nonstream.txt': bridge(403, 'cloudflare_challenge'),
+  '403cf-stream.txt': bridge(403, 'arena_forbidden'),
+  'direct-403cf-stream.txt': bridge(403, 'arena_forbidden'),
+  '403recaptcha-nonstream.txt': bridge(403, 'recaptcha_failed'),
+  '403recaptcha-stream.txt': bridge(403, 'recaptcha_failed'),
+  'direct-403recaptcha-stream.txt': bridge(403, 'arena_forbidden'),
+  '429-nonstream.txt': bridge(429, 'upstream_rate_limited'),
+  '429-stream.txt': bridge(429, 'upstream_rate_limited'),
+  '429noretryafter-stream.txt': bridge(429, 'upstream_rate_limited'),
+  'direct-429-stream.txt': bridge(429, 'upstream_rate_limited'),
+  '500-nonstream.txt': model(502),
+  '500-stream.txt': model(502),
+  'direct-500-stream.txt': model(502),
+  'a3only-nonstream.txt': model(502),
+  'a3only-stream.txt': model(502),
+  'direct-a3only-stream.txt': model(502),
+  'empty-nonstream.txt': model(502),
+  'empty-stream.txt': model(502),
+  'direct-empty-stream.txt': model(502),
+  'direct-workerbusy-second-nonstream.txt': bridge(502, 'bridge_error'),
+  'mintfail-nonstream.txt': bridge(503, 'recaptcha_mint_failed'),
+  'wrongkey-nonstream.txt': bridge(401, 'bridge_auth_failed'),
+  'wrongkey-stream.txt': bridge(401, 'bridge_auth_failed'),
+  'models-wrongkey.txt': bridge(401, 'bridge_auth_failed'),
+  'keyrpm-3.txt': bridge(429, 'upstream_rate_limited'),
+  'toolong-nonstream.txt': REJECTED,
+  'toolong-stream.txt': REJECTED,
+  'badjson-nonstream.txt': REJECTED,
+  'emptycontent-stream.txt': REJECTED,
+  'missingmodel-nonstream.txt': REJECTED,
+  'missingmessages-stream.txt': REJECTED,
+  'unknownmodel-nonstream.txt': model(404),
+  'unknownmodel-stream.txt': model(404),
+  'degraded-anymodel-stream.txt': model(404),
+  'stealthmodel-stream.txt': model(403),
 };
 
 /** Answers with content: each must reach the consumer whole, with its 200. */
