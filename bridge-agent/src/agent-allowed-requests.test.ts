@@ -4,19 +4,11 @@
  * agent's other streams carry on.
  */
 import { DataKind, encodeDataFrame } from '@arena-relay/shared';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { RelayConnection } from './test-support/fake-relay.js';
-import { CHAT, type Harness, startV2Harness } from './test-support/harness.js';
+import { describe, expect, it } from 'vitest';
+import { CHAT, v2HarnessEachTest } from './test-support/harness.js';
 
-let h: Harness;
-afterEach(async () => {
-  await h?.close();
-});
-
-async function start(): Promise<RelayConnection> {
-  h = await startV2Harness();
-  return h.relay.connection();
-}
+const harness = v2HarnessEachTest();
+const start = () => harness.start();
 
 /** Paths a relay could name to reach more of the owner's bridge than its chat completions. */
 const HOSTILE_POSTS = [
@@ -44,7 +36,7 @@ const HOSTILE: Array<{ method: 'GET' | 'POST'; path: string }> = [
 describe('the requests the agent forwards', () => {
   it('refuses every request outside the allow-list as a protocol error, and the bridge sees none', async () => {
     const conn = await start();
-    const before = h.bridge.requests.length;
+    const before = harness.bridge.requests.length;
     let stream = 0;
     for (const { method, path } of HOSTILE) {
       conn.send({ type: 'open', stream: ++stream, method, path, headers: {}, body: CHAT });
@@ -60,7 +52,7 @@ describe('the requests the agent forwards', () => {
     // A good request on the same socket after them is served: the socket is intact.
     conn.open(++stream, CHAT);
     await conn.waitFrame('end', (f) => f.stream === stream);
-    const reached = h.bridge.requests
+    const reached = harness.bridge.requests
       .slice(before)
       .filter((r) => r.path !== '/v1/models' || r.method !== 'GET');
     expect(reached.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/chat/completions']);
@@ -83,7 +75,7 @@ describe('the requests the agent forwards', () => {
     conn.ws.send(encodeDataFrame(DataKind.BODY, 1, body));
     conn.open(2, CHAT);
     await conn.waitFrame('end', (f) => f.stream === 2);
-    expect(h.bridge.requests.some((r) => r.path.includes('internal'))).toBe(false);
+    expect(harness.bridge.requests.some((r) => r.path.includes('internal'))).toBe(false);
     expect(conn.closed).toBeUndefined();
   });
 });

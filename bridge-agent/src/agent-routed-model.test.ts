@@ -5,19 +5,12 @@
  * not a JSON object fails its stream (protocol_error), never the agent.
  */
 import { DataKind, encodeDataFrame } from '@arena-relay/shared';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RelayConnection } from './test-support/fake-relay.js';
-import { type Harness, startV2Harness } from './test-support/harness.js';
+import { v2HarnessEachTest } from './test-support/harness.js';
 
-let h: Harness;
-afterEach(async () => {
-  await h?.close();
-});
-
-async function start(): Promise<RelayConnection> {
-  h = await startV2Harness();
-  return h.relay.connection();
-}
+const harness = v2HarnessEachTest();
+const start = () => harness.start();
 
 /** An open of `bytes`, sent as two BODY frames, naming `model` (rerouted or not). */
 function request(
@@ -55,7 +48,7 @@ describe('the routed model (agent)', () => {
     const conn = await start();
     request(conn, 1, consumerBody, 'claude-haiku-4', true);
     await conn.waitFrame('end', (frame) => frame.stream === 1);
-    const seen = h.bridge.chats[0]!;
+    const seen = harness.bridge.chats[0]!;
     const sent = JSON.parse(Buffer.from(seen.body).toString());
     expect(sent).toEqual({ ...JSON.parse(consumerBody.toString()), model: 'claude-haiku-4' });
     expect(seen.headers['content-length']).toBe(String(Buffer.byteLength(JSON.stringify(sent))));
@@ -66,7 +59,7 @@ describe('the routed model (agent)', () => {
     const conn = await start();
     request(conn, 1, consumerBody, 'fast', false);
     await conn.waitFrame('end', (frame) => frame.stream === 1);
-    expect(Buffer.from(h.bridge.chats[0]!.body).equals(consumerBody)).toBe(true);
+    expect(Buffer.from(harness.bridge.chats[0]!.body).equals(consumerBody)).toBe(true);
   });
 
   it('a rerouted body that is not a JSON object fails its stream; the socket serves on', async () => {
@@ -79,11 +72,11 @@ describe('the routed model (agent)', () => {
       expect(error).toMatchObject({ code: 'protocol_error' });
       expect(error.message).toContain(`rerouted body of stream ${stream}`);
     }
-    expect(h.bridge.chats).toHaveLength(0);
+    expect(harness.bridge.chats).toHaveLength(0);
     expect(conn.closed).toBeUndefined();
     request(conn, 9, consumerBody, 'gpt-5', true);
     await conn.waitFrame('end', (frame) => frame.stream === 9);
-    expect(JSON.parse(Buffer.from(h.bridge.chats[0]!.body).toString()).model).toBe('gpt-5');
+    expect(JSON.parse(Buffer.from(harness.bridge.chats[0]!.body).toString()).model).toBe('gpt-5');
   });
 
   it('a rerouted open without a BODY-frame body or a model is refused as a protocol error', async () => {
@@ -110,6 +103,6 @@ describe('the routed model (agent)', () => {
       expect(error).toMatchObject({ code: 'protocol_error' });
       expect(error.message).toContain('rerouted without bodyBytes and model');
     }
-    expect(h.bridge.chats).toHaveLength(0);
+    expect(harness.bridge.chats).toHaveLength(0);
   });
 });

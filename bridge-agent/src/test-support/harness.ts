@@ -1,12 +1,13 @@
 /** Test helper: a fake bridge, a fake relay and an agent between them, closed together. */
 import type { ServerResponse } from 'node:http';
 import { PROTOCOL_V2 } from '@arena-relay/shared';
+import { afterEach } from 'vitest';
 import type { Agent, AgentOptions } from '../agent.js';
 import { startAgent } from '../agent.js';
 import { loadConfig } from '../config/load-config.js';
 import type { AgentConfig } from '../config/schema.js';
 import { FakeBridge, SSE_DONE, sseChunk, startSse } from './fake-bridge.js';
-import { FakeRelay, type FakeRelayOptions } from './fake-relay.js';
+import { FakeRelay, type FakeRelayOptions, type RelayConnection } from './fake-relay.js';
 import { waitFor } from './wait.js';
 
 export type Harness = {
@@ -81,4 +82,26 @@ export async function openHeld(harness: Harness, stream: number) {
   conn.open(stream, CHAT);
   const res = await waitFor(() => held[0], 'the chat request');
   return { conn, res, held };
+}
+
+/**
+ * A v2 harness for each test of a file, closed after it: `start()` opens one and returns the
+ * relay's connection; `bridge` is the current one's.
+ */
+export function v2HarnessEachTest(): { start(): Promise<RelayConnection>; readonly bridge: FakeBridge } {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+  return {
+    async start() {
+      h = await startV2Harness();
+      return h.relay.connection();
+    },
+    get bridge() {
+      if (!h) throw new Error('start() the harness first');
+      return h.bridge;
+    },
+  };
 }
