@@ -22,6 +22,19 @@ function chat(url: string, key: string, stream: boolean) {
   });
 }
 
+/** A relay, one raw agent and a streamed chat it was asked to open; `response`: its status, or why fetch failed. */
+async function streamOpened() {
+  const relay = await startTestRelay();
+  const { key } = await relay.createKey();
+  const agent = await connectRawAgent(relay.url, (await relay.createClient()).token);
+  const response = chat(relay.url, key, true).then(
+    (res) => res.status,
+    (error: unknown) => `fetch failed: ${(error as Error).cause ?? error}`,
+  );
+  const open = await agent.next('open');
+  return { relay, key, agent, response, open };
+}
+
 /** Headers a hostile agent would love the consumer (or a proxy in front) to see. */
 const HOSTILE_HEADERS: Record<string, string> = {
   'set-cookie': 'session=stolen; Path=/',
@@ -122,14 +135,7 @@ describe('a hostile agent', () => {
     it(`cannot answer with an informational status (${status}): the socket closes with 1002, the consumer gets a 502`, async () => {
       // A 1xx written as the final answer leaves the consumer's connection in an undefined state
       // (a 101 can switch a proxy in front into tunnel mode). Only final statuses may pass.
-      const relay = await startTestRelay();
-      const { key } = await relay.createKey();
-      const agent = await connectRawAgent(relay.url, (await relay.createClient()).token);
-      const response = chat(relay.url, key, true).then(
-        (res) => res.status,
-        (error: unknown) => `fetch failed: ${(error as Error).cause ?? error}`,
-      );
-      const open = await agent.next('open');
+      const { agent, response, open } = await streamOpened();
       agent.send({
         type: 'head',
         stream: open.stream,
@@ -146,6 +152,30 @@ describe('a hostile agent', () => {
       expect(await response).toBe(502);
     });
   }
+
+  it('cannot smuggle invalid UTF-8 in a control frame: the socket closes with 1007, the consumer gets a 502', async () => {
+    // ws validates every text frame (skipUTF8Validation stays off): decoded leniently, the bytes
+    // would become U+FFFD and could pass JSON and the schema into a header the consumer sees.
+    const { relay, key, agent, response, open } = await streamOpened();
+    const frame = { type: 'head', stream: open.stream, status: 200, headers: { 'x-a': '@' } };
+    const [before, after] = JSON.stringify(frame).split('@') as [string, string];
+    // A lone continuation byte and an overlong NUL where the header value goes: not UTF-8.
+    const bytes = Buffer.concat([Buffer.from(before), Buffer.from([0x80, 0xc0, 0x80]), Buffer.from(after)]);
+    agent.ws.send(bytes, { binary: false });
+    const closed = await agent.closed;
+    expect(closed.code).toBe(1007);
+    expect(await response).toBe(502);
+    // The relay is still up: another agent serves the next request.
+    const next = await connectRawAgent(relay.url, (await relay.createClient('next')).token);
+    const second = chat(relay.url, key, true);
+    const reopened = await next.next('open');
+    next.head(reopened.stream, 'text/event-stream');
+    next.data(reopened.stream, 'data: {}\n\n');
+    next.end(reopened.stream);
+    const res = await second;
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('data: {}\n\n');
+  });
 
   for (const stream of [false, true]) {
     it(`cannot bill a consumer for tokens it never relayed (${stream ? 'stream with include_usage' : 'JSON'})`, async () => {

@@ -63,6 +63,13 @@ export class AgentHub extends EventEmitter<HubEvents> {
       noServer: true,
       perMessageDeflate: false,
       maxPayload: options.maxFrameBytes,
+      // Measured for issue 24 and left as they are: `skipUTF8Validation` saves no allocation
+      // (binary DATA frames are never validated, text ones natively) and would let invalid UTF-8
+      // through as U+FFFD (test/security-hostile-agent.test.ts); `allowSynchronousEvents` is
+      // already on for servers; each message is one unfragmented frame, which ws hands over
+      // without a copy (its per-frame views are inside its receiver). Agents mask (RFC 6455).
+      skipUTF8Validation: false,
+      allowSynchronousEvents: true,
       handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
     this.timer = setInterval(() => this.heartbeat(), options.heartbeatMs);
