@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { RelayError } from '../errors/relay-error.js';
 import { SSE_LINE_LIMIT, TOOL_CALL_LIMIT } from './answer-limits.js';
 import { ChatStreamReader } from './bridge-answer.js';
-import { parseToolReply, ToolReplyStream, type ToolRequest, type ToolSpec } from './tool-prompt.js';
+import type { ToolRequest, ToolSpec } from './tool-prompt.js';
+import { parseToolReply, ToolReplyStream } from './tool-reply.js';
 import { argumentsMatch } from './tool-schema.js';
 
 const FRAME = 4096;

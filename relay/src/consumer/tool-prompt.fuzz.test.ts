@@ -5,13 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  readToolReply,
-  renderToolCall,
-  ToolReplyStream,
-  type ToolRequest,
-  type ToolSpec,
-} from './tool-prompt.js';
+import { renderToolCall, type ToolRequest, type ToolSpec } from './tool-prompt.js';
+import { readToolReply, ToolReplyStream } from './tool-reply.js';
 import { argumentsMatch } from './tool-schema.js';
 
 const unicode = fc.string({ unit: 'grapheme', maxLength: 12 });

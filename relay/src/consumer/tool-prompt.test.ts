@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
-  parseToolReply,
-  readToolReply,
   renderToolCall,
   renderToolResult,
-  ToolReplyStream,
   type ToolRequest,
   type ToolSpec,
   toolSystemPrompt,
 } from './tool-prompt.js';
+import { parseToolReply, readToolReply, ToolReplyStream } from './tool-reply.js';
 
 const weather: ToolSpec = {
   name: 'get_weather',

@@ -17,7 +17,8 @@ import type { RequestUsage } from '../proxy/observer.js';
 import type { MeteredRequest } from '../usage/metered-request.js';
 import { ANSWER_LIMIT, answerTooLarge } from './answer-limits.js';
 import { type ChatAnswer, ChatStreamReader, chatAnswerOf } from './bridge-answer.js';
-import { readToolReply, type ToolCall, ToolReplyStream, type ToolRequest } from './tool-prompt.js';
+import type { ToolCall, ToolRequest } from './tool-prompt.js';
+import { readToolReply, ToolReplyStream } from './tool-reply.js';
 
 /** How the answer ended, for the closing events or the whole object. */
 export type AnswerEnd = { finishReason: string | null; usage: RequestUsage };
