@@ -303,6 +303,17 @@ describe('dashboard: in Chromium', () => {
     expect(third).not.toBe(second);
     expect(await stored()).toEqual({ url: 'https://hooks.example.org/v2', secret: third });
 
+    // A save whose other write is refused: the webhook did change, so its secret is still shown.
+    url = await open();
+    await url.fill('https://hooks.example.org/v3');
+    await settings.getByLabel('Streams per agent').fill('5000');
+    await save();
+    await expect.poll(() => page.locator('#form-dialog-error').textContent(), POLL).toContain('1024');
+    await settings.getByRole('button', { name: 'Cancel' }).click();
+    const fourth = await shownSecret();
+    expect(await stored()).toEqual({ url: 'https://hooks.example.org/v3', secret: fourth });
+    expect((await relay.admin('GET', `/api/clients/${client.id}/settings`)).json.settings).toEqual({});
+
     // Cleared: removed with its secret, and nothing is shown.
     url = await open();
     await url.fill('');
@@ -313,9 +324,9 @@ describe('dashboard: in Chromium', () => {
     url = await open();
     expect(await url.inputValue()).toBe('');
     await settings.getByRole('button', { name: 'Cancel' }).click();
-    // The two refusals (at registration and in the settings) are the only thing the console saw.
+    // The three refusals (at registration, in the settings twice) are all the console saw.
     expect(problems).toEqual(
-      Array(2).fill(
+      Array(3).fill(
         'console: Failed to load resource: the server responded with a status of 400 (Bad Request)',
       ),
     );
