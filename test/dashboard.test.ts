@@ -220,7 +220,7 @@ describe('dashboard: in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  it("registers a client with its owner's alert webhook: a non-public URL is refused in words, a good one's secret is shown once", async () => {
+  it("registers a client with its owner's alert webhook and edits it: a non-public URL is refused in words, each new secret is shown once, it clears", async () => {
     const relay = await startTestRelay();
     const { page, problems } = await openPage();
     await page.goto(`${relay.url}/dashboard#clients`);
@@ -247,7 +247,89 @@ describe('dashboard: in Chromium', () => {
     await hook.getByRole('button', { name: 'Done' }).click();
     const [client] = (await relay.admin('GET', '/api/clients')).json.clients;
     expect(client.webhook_url).toBe('https://hooks.example.org/arena');
-    expect(problems.filter((p) => !/status of 400/.test(p))).toEqual([]);
+    const stored = async () => ({
+      url: (await relay.admin('GET', `/api/clients/${client.id}`)).json.client.webhook_url,
+      secret: await relay.store.getClientWebhookSecret(client.id),
+    });
+    const first = await stored();
+
+    // Its settings show the URL; a non-public one is refused in the dialog, in words, and nothing changes.
+    const settings = page.getByRole('dialog', { name: 'Settings of hooked' });
+    const open = async () => {
+      await page.getByRole('button', { name: 'Settings of hooked' }).click();
+      await settings.waitFor();
+      return settings.getByLabel('Owner alert webhook');
+    };
+    const save = () => settings.getByRole('button', { name: 'Save' }).click();
+    const secretDialog = page.getByRole('dialog', { name: 'Alert webhook secret of hooked' });
+    /** The secret shown once: read, closed, and gone from the page. */
+    const shownSecret = async () => {
+      await secretDialog.waitFor();
+      const value = await page.locator('#secret-value').inputValue();
+      await secretDialog.getByRole('button', { name: 'Done' }).click();
+      await secretDialog.waitFor({ state: 'hidden' });
+      expect(await page.locator('#secret-value').inputValue()).toBe('');
+      return value;
+    };
+    let url = await open();
+    expect(await url.inputValue()).toBe('https://hooks.example.org/arena');
+    await url.fill('https://10.0.0.7/hook');
+    await save();
+    await expect
+      .poll(() => page.locator('#form-dialog-error').textContent(), POLL)
+      .toContain('webhook_url: 10.0.0.7 is not a public address');
+    expect(await settings.isVisible()).toBe(true);
+    expect(await stored()).toEqual(first);
+
+    // Changed: a new secret, shown once, and it is the one alerts are signed with.
+    await url.fill('https://hooks.example.org/v2');
+    await save();
+    const second = await shownSecret();
+    expect(second).toMatch(/^arw_/);
+    expect(second).not.toBe(first.secret);
+    expect(await stored()).toEqual({ url: 'https://hooks.example.org/v2', secret: second });
+
+    // Saved unchanged: no write, no secret; asked for, the same URL gets a new one.
+    url = await open();
+    expect(await url.inputValue()).toBe('https://hooks.example.org/v2');
+    await save();
+    await settings.waitFor({ state: 'hidden' });
+    expect(await secretDialog.isVisible()).toBe(false);
+    expect(await stored()).toEqual({ url: 'https://hooks.example.org/v2', secret: second });
+    await open();
+    await settings.getByLabel('Issue a new signing secret').check();
+    await save();
+    const third = await shownSecret();
+    expect(third).not.toBe(second);
+    expect(await stored()).toEqual({ url: 'https://hooks.example.org/v2', secret: third });
+
+    // A save whose other write is refused: the webhook did change, so its secret is still shown.
+    url = await open();
+    await url.fill('https://hooks.example.org/v3');
+    await settings.getByLabel('Streams per agent').fill('5000');
+    await save();
+    await expect.poll(() => page.locator('#form-dialog-error').textContent(), POLL).toContain('1024');
+    await settings.getByRole('button', { name: 'Cancel' }).click();
+    const fourth = await shownSecret();
+    expect(await stored()).toEqual({ url: 'https://hooks.example.org/v3', secret: fourth });
+    expect((await relay.admin('GET', `/api/clients/${client.id}/settings`)).json.settings).toEqual({});
+
+    // Cleared: removed with its secret, and nothing is shown.
+    url = await open();
+    await url.fill('');
+    await save();
+    await settings.waitFor({ state: 'hidden' });
+    expect(await secretDialog.isVisible()).toBe(false);
+    await expect.poll(stored, POLL).toEqual({ url: null, secret: undefined });
+    url = await open();
+    expect(await url.inputValue()).toBe('');
+    await settings.getByRole('button', { name: 'Cancel' }).click();
+    // The three refusals (at registration, in the settings twice) are all the console saw.
+    expect(problems).toEqual(
+      Array(3).fill(
+        'console: Failed to load resource: the server responded with a status of 400 (Bad Request)',
+      ),
+    );
   });
 
   it('against two relays sharing Redis: shows both agents with their relay, both relays, shared aliases', async () => {

@@ -1,13 +1,15 @@
 // @ts-check
 /**
- * A client's settings in one dialog: its name, owner e-mail and bridge URL and the limits the
- * relay enforces on it (`PATCH /api/clients/{id}`), what the relay pushes to its agents
- * (`/api/clients/{id}/settings`: streams per agent, models offered only or hidden, log level),
- * its update policy (`/api/clients/{id}/agent-update`), and deleting it. Each part is written
- * only when it changed, so the audit log shows what the operator did, not what the form held.
+ * A client's settings in one dialog: its name, owner e-mail, owner alert webhook
+ * (client-webhook.js) and bridge URL and the limits the relay enforces on it
+ * (`PATCH /api/clients/{id}`), what the relay pushes to its agents (`/api/clients/{id}/settings`:
+ * streams per agent, models offered only or hidden, log level), its update policy
+ * (`/api/clients/{id}/agent-update`), and deleting it. Each part is written only when it changed,
+ * so the audit log shows what the operator did, not what the form held.
  */
-/** @import { ClientRecord, ClientSettings, UpdatePolicy } from './types.js' */
+/** @import { ClientRecord, ClientSettings, LogLevel, UpdatePolicy } from './types.js' */
 import { api, seg } from './api.js';
+import { readWebhook, showWebhookSecret, webhookFields } from './client-webhook.js';
 import { closeFormDialog, confirmThenAct, formDialog } from './dialogs.js';
 import { announce, el, splitList } from './dom.js';
 import {
@@ -22,7 +24,10 @@ import {
 } from './fields.js';
 import { hooks } from './state.js';
 
-/** The agent's log levels (shared/src/frames.ts AGENT_LOG_LEVELS); empty: the agent's own. */
+/**
+ * The agent's log levels (`LOG_LEVELS` in shared/src/config.ts); empty: the agent's own.
+ * @type {readonly LogLevel[]}
+ */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 /** @type {ReadonlyArray<readonly [keyof ClientRecord['rate_limit'], string]>} */
 const CLIENT_LIMITS = LIMIT_FIELDS.flatMap(([name, label]) =>
@@ -71,7 +76,7 @@ function readDetails(data, client) {
   /** @param {string} name */
   const text = (name) => String(data.get(name) ?? '').trim();
   /** @type {Record<string, unknown>} */
-  const patch = {};
+  const patch = { ...readWebhook(data, client) };
   if (text('client_name') !== client.name) patch.name = text('client_name');
   if ((text('client_email') || null) !== client.email) patch.email = text('client_email') || null;
   if ((text('client_bridge') || null) !== client.lmarena_bridge_url)
@@ -144,6 +149,7 @@ export async function editClientSettings(client) {
         textInput('cs-email', 'client_email', { type: 'email', value: client.email ?? '' }),
         { grow: true },
       ),
+      ...webhookFields(client),
       field(
         'LMArenaBridge URL',
         textInput('cs-bridge', 'client_bridge', { type: 'url', value: client.lmarena_bridge_url ?? '' }),
@@ -214,6 +220,8 @@ export async function editClientSettings(client) {
     ),
   ];
 
+  /** @type {string | undefined} a new webhook secret the PATCH answered */
+  let webhookSecret;
   const saved = await formDialog({
     title: `Settings of ${client.name}`,
     fields,
@@ -226,13 +234,15 @@ export async function editClientSettings(client) {
         writes.push(api('PUT', `${base}/settings`, next));
       if (JSON.stringify(policy) !== JSON.stringify(update.policy))
         writes.push(api('PUT', `${base}/agent-update`, policy));
-      if (Object.keys(details).length) writes.push(api('PATCH', base, details));
+      if (Object.keys(details).length)
+        writes.push(api('PATCH', base, details).then((r) => (webhookSecret = r.webhook_secret)));
       await Promise.all(writes);
     },
   });
-  if (saved) {
-    announce(`Settings of ${client.name} saved`);
-    await hooks.refreshCommon();
-    hooks.render();
-  }
+  // A secret issued by a save whose other writes failed is shown too: it is the webhook's now.
+  if (!saved && !webhookSecret) return;
+  await hooks.refreshCommon();
+  hooks.render();
+  if (saved) announce(`Settings of ${client.name} saved`);
+  if (webhookSecret) await showWebhookSecret(client.name, webhookSecret);
 }

@@ -30,6 +30,7 @@ const ASSETS = {
   'api.js': JS,
   'chart.js': JS,
   'client-settings.js': JS,
+  'client-webhook.js': JS,
   'dialogs.js': JS,
   'dom.js': JS,
   'fields.js': JS,

@@ -6,6 +6,7 @@
 /** @import { ClientRecord } from './types.js' */
 import { act, api, messageOf, request, seg } from './api.js';
 import { editClientSettings } from './client-settings.js';
+import { showWebhookSecret } from './client-webhook.js';
 import { confirmThenAct, showSecret } from './dialogs.js';
 import { $, announce, badge, el, fillName, rowButton, saveBlob, setText, syncTable } from './dom.js';
 import { fmtAgo, fmtInt, fmtPct } from './format.js';
@@ -185,12 +186,7 @@ async function registerClient(event) {
       text: 'Its client token is below. The simplest way to hand it over is "Download package" in the list, which builds a ready-to-run agent with a fresh token.',
       value: created.token,
     });
-    if (created.webhook_secret)
-      await showSecret({
-        title: `Alert webhook secret of ${created.client.name}`,
-        text: "Give it to the owner with the token: their webhook checks each alert's x-arena-signature with it. It is not shown again (set the URL again for a new one).",
-        value: created.webhook_secret,
-      });
+    if (created.webhook_secret) await showWebhookSecret(created.client.name, created.webhook_secret);
   } catch (failure) {
     setText(error, messageOf(failure));
   }

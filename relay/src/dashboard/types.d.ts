@@ -4,6 +4,7 @@
  * dashboard's type-check too; the rest mirror the route handlers' JSON.
  */
 
+import type { LogLevel } from '../../../shared/src/config.js';
 import type { LiveClient } from '../clients/live-client.js';
 import type { Percentiles, Timeline, WindowSummary } from '../metrics/rolling-window.js';
 import type { ApiKeyLimits, ApiKeyRecord, ApiKeyScope, ClientRateLimit } from '../store/store.js';
@@ -17,6 +18,7 @@ export type {
   ApiKeyScope,
   ClientRateLimit,
   ClientRecord,
+  LogLevel,
   Percentiles,
   Timeline,
   WindowSummary,
