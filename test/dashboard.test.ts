@@ -51,7 +51,8 @@ describe('dashboard: served page', () => {
   });
 });
 
-describe('dashboard: in Chromium', () => {
+// Each test starts relays, agents and a browser page: on a loaded 2-core box the first one took 17–19 s of a 20 s default.
+describe('dashboard: in Chromium', { timeout: 45_000 }, () => {
   let browser: Browser;
 
   beforeAll(async () => {
