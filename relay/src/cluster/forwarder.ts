@@ -58,13 +58,14 @@ export class Forwarder {
   /** What every OPEN of this relay says of it: it takes BATCH back. */
   private readonly says: { batch?: true };
   /** Messages other than OPEN, gathered per relay per turn (best effort: a failed publish is dropped). */
-  private readonly outbox = new Outbox((relayId, message) => {
-    this.publish(relayId, message).catch(() => undefined);
-  });
+  private readonly outbox: Outbox;
 
   constructor(private readonly options: ForwarderOptions) {
     this.channel = this.channelOf(options.relayId);
     this.says = options.batch === false ? {} : { batch: true };
+    this.outbox = new Outbox((relayId, message) => {
+      this.publish(relayId, message).catch(() => undefined);
+    }, options.batch !== false);
     this.inbound = new InboundStreams(
       options.hub,
       (relayId, message) => this.outbox.send(relayId, message),

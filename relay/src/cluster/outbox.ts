@@ -31,12 +31,18 @@ export class Outbox {
   /** Relays that said they take BATCH (relay ids are never reused: what one said holds). */
   private readonly batchPeers = new Set<string>();
 
-  /** `publish`: sends one message to a relay's channel (best effort: it never rejects). */
-  constructor(private readonly publish: (relayId: string, message: Buffer) => void) {}
+  /**
+   * `publish`: sends one message to a relay's channel (best effort: it never rejects). `batching`
+   * false: never a BATCH, whatever relays say (as the release before them sent).
+   */
+  constructor(
+    private readonly publish: (relayId: string, message: Buffer) => void,
+    private readonly batching = true,
+  ) {}
 
   /** `relayId` said it takes BATCH envelopes. */
   takesBatch(relayId: string): void {
-    this.batchPeers.add(relayId);
+    if (this.batching) this.batchPeers.add(relayId);
   }
 
   /** `relayId` left the cluster: what is queued for it leaves now, in order. */
