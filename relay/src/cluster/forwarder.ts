@@ -91,7 +91,7 @@ export class Forwarder {
     this.nextRef = this.nextRef >= 0xffff_fffe ? 1 : this.nextRef + 1;
     const stream: Outbound = { ref, target: agent.relayId, handlers, acked: false, ackTimer: undefined };
     this.outbound.set(ref, stream);
-    if (agent.seen.batch) this.outbox.takesBatch(agent.relayId);
+    if (agent.seen.batch === true) this.outbox.takesBatch(agent.relayId);
     stream.ackTimer = setTimeout(
       () => this.failOutbound(ref, { code: 'agent_gone', message: `relay ${agent.relayId} did not answer` }),
       this.options.ackTimeoutMs ?? 3000,
