@@ -62,6 +62,8 @@ export type RelayOptions = {
   consumerFastPath?: boolean;
   /** How owners' webhook host names are resolved (default: the system resolver; tests lie with it). */
   resolveOwnerWebhook?: Resolve;
+  /** False: cross-relay messages as the release before BATCH envelopes sent and took them (tests). */
+  clusterBatch?: boolean;
 };
 
 /** How long a relay holds the alert lease without renewing it (it renews every evaluation). */
@@ -125,7 +127,15 @@ export async function startRelay(config: RelayConfig, options: RelayOptions = {}
     maxAgentsPerClient: config.maxAgentsPerClient,
   });
   if (redis) {
-    cluster = new Cluster({ config, redis, hub, relayId, logger, onKeysChanged: keyCache.clear });
+    cluster = new Cluster({
+      config,
+      redis,
+      hub,
+      relayId,
+      logger,
+      onKeysChanged: keyCache.clear,
+      batch: options.clusterBatch,
+    });
     await cluster.start();
   }
   const shared = cluster;

@@ -33,11 +33,11 @@ export type TestRelay = Relay & {
 
 export type TestRelayOptions = Partial<RelayConfig> & { logSink?: Writable } & Pick<
     RelayOptions,
-    'agentBundle' | 'consumerFastPath' | 'resolveOwnerWebhook'
+    'agentBundle' | 'consumerFastPath' | 'resolveOwnerWebhook' | 'clusterBatch'
   >;
 
 export async function startTestRelay(options: TestRelayOptions = {}): Promise<TestRelay> {
-  const { logSink, agentBundle, consumerFastPath, resolveOwnerWebhook, ...overrides } = options;
+  const { logSink, agentBundle, consumerFastPath, resolveOwnerWebhook, clusterBatch, ...overrides } = options;
   const config: RelayConfig = {
     ...loadConfig({ ADMIN_TOKEN }),
     port: 0,
@@ -54,6 +54,7 @@ export async function startTestRelay(options: TestRelayOptions = {}): Promise<Te
     await startRelay(config, {
       logger,
       consumerFastPath,
+      clusterBatch,
       resolveOwnerWebhook,
       ...(agentBundle ? { agentBundle } : {}),
     }),

@@ -45,6 +45,8 @@ export type ClusterOptions = {
   logger: Logger;
   /** Another relay changed keys: drop cached key lookups. */
   onKeysChanged(): void;
+  /** False: act as a relay of the release before BATCH envelopes (tests of a rolling upgrade). */
+  batch?: boolean;
 };
 
 export class Cluster extends EventEmitter<{ change: [] }> {
@@ -84,6 +86,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
       hub,
       logger,
       onRelayUnreachable: (id) => this.membership.forget(id),
+      batch: options.batch,
     });
     this.peers = new PeerQuery({
       pub: this.control,
@@ -101,6 +104,7 @@ export class Cluster extends EventEmitter<{ change: [] }> {
       local: () => hub.list(),
       openRemote: (agent, request, handlers) => this.forwarder.open(agent, request, handlers),
       logger,
+      batch: options.batch,
     });
     this.membership.on('relay-gone', (id) => {
       logger.warn({ relay: id }, 'relay left the cluster');

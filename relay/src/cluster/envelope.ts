@@ -7,10 +7,13 @@
  * parsed: a JSON part over ENVELOPE_JSON_LIMIT, or an OPEN's body over what any relay accepts
  * from a consumer, is dropped like any malformed message. BATCH carries the messages one relay
  * sent another in one event-loop turn (cluster/outbox.ts): `[u32 length][message]` each, in order;
- * it is taken whole or dropped whole.
+ * it is taken whole or dropped whole. A relay sends BATCH only to a relay that said it takes them
+ * (its agents' adverts, or its OPEN, say `batch: true`); to any other, one message per PUBLISH.
  */
 import { MAX_REQUEST_BODY_BYTES, parseJsonAs, streamErrorCode } from '@arena-relay/shared';
 import { z } from 'zod';
+import type { OpenRequest } from '../routing/routable-agent.js';
+import { requestModel } from '../tunnel/open-encoder.js';
 
 /** Longest JSON part of a message (a control body, an OPEN's head), in bytes: the relay's own are far smaller. */
 export const ENVELOPE_JSON_LIMIT = 64 * 1024;
@@ -51,8 +54,22 @@ export const openMessage = z.object({
     /** The model the body names, for the agent's logs (the body is not parsed again). */
     model: z.string().max(256).optional(),
   }),
+  /** The sender takes BATCH envelopes back (absent: a relay of an older release, which drops them). */
+  batch: z.literal(true).optional(),
 });
 export type OpenMessage = z.infer<typeof openMessage>;
+
+/** The request without its body (which travels as bytes), and the model it names. */
+export function requestHead(request: OpenRequest): OpenMessage['request'] {
+  const head: OpenMessage['request'] = {
+    method: request.method,
+    path: request.path,
+    headers: request.headers,
+  };
+  const model = requestModel(request);
+  if (model !== undefined) head.model = model;
+  return head;
+}
 export const ackMessage = z.object({ ref });
 export const headMessage = z.object({
   ref,

@@ -4,13 +4,14 @@
  * DATA…, END or ERROR back. Credit flows back the same way, so flow control is end to end: the
  * agent sends no more than the consumer's relay granted, whatever Redis buffers in between.
  * A relay that disappears fails (origin side) or cancels (agent side) its forwarded streams.
- * Everything but OPEN leaves through the Outbox: one PUBLISH per relay per event-loop turn.
+ * Everything but OPEN leaves through the Outbox: one PUBLISH per relay per event-loop turn, to a
+ * relay that said it takes BATCH (its agent's advert, or its OPEN, says `batch`).
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { OpenRequest } from '../routing/routable-agent.js';
 import type { AgentHub } from '../tunnel/agent-hub.js';
-import { requestBytes, requestModel } from '../tunnel/open-encoder.js';
+import { requestBytes } from '../tunnel/open-encoder.js';
 import type { StreamFailure, StreamHandle, StreamHandlers } from '../tunnel/stream.js';
 import {
   type ControlMessage,
@@ -20,7 +21,7 @@ import {
   encodeControl,
   encodeOpen,
   Kind,
-  type OpenMessage,
+  requestHead,
 } from './envelope.js';
 import { InboundStreams } from './inbound-streams.js';
 import { Outbox } from './outbox.js';
@@ -37,6 +38,8 @@ export type ForwarderOptions = {
   ackTimeoutMs?: number;
   /** Nobody listens on a relay's channel: it is dead, whatever its last heartbeat says. */
   onRelayUnreachable?(relayId: string): void;
+  /** False: act as a relay of the release before BATCH (never says it takes them, drops them). */
+  batch?: boolean;
 };
 
 type Outbound = {
@@ -52,13 +55,17 @@ export class Forwarder {
   private readonly inbound: InboundStreams;
   private nextRef = 1;
   private readonly channel: string;
+  /** What every OPEN of this relay says of it: it takes BATCH back. */
+  private readonly says: { batch?: true };
   /** Messages other than OPEN, gathered per relay per turn (best effort: a failed publish is dropped). */
-  private readonly outbox = new Outbox((relayId, message) => {
-    this.publish(relayId, message).catch(() => undefined);
-  });
+  private readonly outbox: Outbox;
 
   constructor(private readonly options: ForwarderOptions) {
     this.channel = this.channelOf(options.relayId);
+    this.says = options.batch === false ? {} : { batch: true };
+    this.outbox = new Outbox((relayId, message) => {
+      this.publish(relayId, message).catch(() => undefined);
+    }, options.batch !== false);
     this.inbound = new InboundStreams(
       options.hub,
       (relayId, message) => this.outbox.send(relayId, message),
@@ -84,6 +91,7 @@ export class Forwarder {
     this.nextRef = this.nextRef >= 0xffff_fffe ? 1 : this.nextRef + 1;
     const stream: Outbound = { ref, target: agent.relayId, handlers, acked: false, ackTimer: undefined };
     this.outbound.set(ref, stream);
+    if (agent.seen.batch === true) this.outbox.takesBatch(agent.relayId);
     stream.ackTimer = setTimeout(
       () => this.failOutbound(ref, { code: 'agent_gone', message: `relay ${agent.relayId} did not answer` }),
       this.options.ackTimeoutMs ?? 3000,
@@ -94,7 +102,7 @@ export class Forwarder {
       // rerouted model written in: the envelope does not say `rerouted`, so a relay of an older
       // release on the other end passes the body on as the bridge must read it).
       encodeOpen(
-        { from: this.options.relayId, ref, session: agent.id, request: requestHead(request) },
+        { from: this.options.relayId, ref, session: agent.id, request: requestHead(request), ...this.says },
         requestBytes(request),
       ),
       true,
@@ -145,6 +153,7 @@ export class Forwarder {
       }
     }
     this.inbound.relayGone(relayId);
+    this.outbox.forget(relayId);
   }
 
   /** Fails every outbound stream and cancels every inbound one (this relay is closing). */
@@ -167,7 +176,7 @@ export class Forwarder {
   }
 
   private onMessage(message: Buffer): void {
-    if (message[0] === Kind.BATCH) {
+    if (message[0] === Kind.BATCH && this.options.batch !== false) {
       const members = decodeBatch(message);
       if (!members) return this.options.logger.warn('dropped a malformed cluster batch');
       for (const member of members) this.dispatch(member);
@@ -184,7 +193,10 @@ export class Forwarder {
       this.outbound.get(decoded.ref)?.handlers.onData(decoded.payload);
       return;
     }
-    if (decoded.kind === Kind.OPEN) return this.inbound.open(decoded.body, decoded.bytes);
+    if (decoded.kind === Kind.OPEN) {
+      if (decoded.body.batch) this.outbox.takesBatch(decoded.body.from);
+      return this.inbound.open(decoded.body, decoded.bytes);
+    }
     this.onControl(decoded);
   }
 
@@ -234,16 +246,4 @@ export class Forwarder {
     if (!this.dropOutbound(ref)) return;
     stream?.handlers.onFailure(failure);
   }
-}
-
-/** The request without its body (which travels as bytes), and the model it names. */
-function requestHead(request: OpenRequest): OpenMessage['request'] {
-  const head: OpenMessage['request'] = {
-    method: request.method,
-    path: request.path,
-    headers: request.headers,
-  };
-  const model = requestModel(request);
-  if (model !== undefined) head.model = model;
-  return head;
 }

@@ -25,6 +25,8 @@ export type MembershipOptions = {
   local: () => AgentSession[];
   openRemote: RemoteOpen;
   logger: Logger;
+  /** False: the adverts leave out `batch` (as a relay of the release before BATCH did). */
+  batch?: boolean;
 };
 
 export interface MembershipEvents {
@@ -152,6 +154,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
       ...(s.ready || !s.readyCode ? {} : { readyCode: s.readyCode }),
       ...(s.updateFailure ? { updateFailure: s.updateFailure } : {}),
       promptLimitChars: s.promptLimitChars,
+      ...(this.options.batch === false ? {} : { batch: true as const }),
     }));
   }
 

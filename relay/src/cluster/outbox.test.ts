@@ -1,6 +1,7 @@
 /**
  * The cross-relay outbox: what one turn sends a relay leaves in one PUBLISH, in the order it was
  * sent (so each stream's frames keep theirs), and a batch never grows past what a receiver takes.
+ * A relay that never said it takes BATCH (an older release drops them) gets one publish per message.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -20,6 +21,8 @@ const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 function recording() {
   const published: Array<{ relayId: string; message: Buffer }> = [];
   const outbox = new Outbox((relayId, message) => published.push({ relayId, message }));
+  outbox.takesBatch('relay-b');
+  outbox.takesBatch('relay-c');
   /** What one publish carried, as the receiver decodes it. */
   const members = (message: Buffer): Decoded[] =>
     message[0] === Kind.BATCH ? (decodeBatch(message) ?? []) : [decode(message)!];
@@ -94,6 +97,60 @@ describe('Outbox', () => {
     await turn();
     expect(published).toHaveLength(2);
     expect(published.map((p) => members(p.message).length)).toEqual([ENVELOPE_BATCH_MESSAGES, 10]);
+  });
+
+  it('to a relay that never said it takes BATCH (an older release), each message leaves at once in its own publish, in order', async () => {
+    const { published, outbox, members } = recording();
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      outbox.sendData('relay-old', 1, Buffer.from(`chunk ${i}`));
+      outbox.send('relay-old', encodeData(2, Buffer.from(`chunk ${i}`)));
+      sent.push(`1:chunk ${i}`, `2:chunk ${i}`);
+    }
+    outbox.send('relay-old', encodeControl(Kind.END, { ref: 1 }));
+    sent.push(`ctl:${Kind.END}`);
+    outbox.sendData('relay-c', 7, Buffer.from('batched'));
+    outbox.sendData('relay-c', 7, Buffer.from('too'));
+    // As the previous release did: no waiting for the turn's end, no BATCH, nothing wrapped.
+    expect(published.map((p) => p.relayId)).toEqual(Array(sent.length).fill('relay-old'));
+    expect(published.every((p) => p.message[0] !== Kind.BATCH)).toBe(true);
+    expect(published.map((p) => dataOf(decode(p.message)!))).toEqual(sent);
+    await turn();
+    const toC = published.slice(sent.length);
+    expect(toC.map((p) => [p.relayId, p.message[0]])).toEqual([['relay-c', Kind.BATCH]]);
+    expect(members(toC[0]!.message).map(dataOf)).toEqual(['7:batched', '7:too']);
+
+    // Once it says it takes them (its advert or its OPEN did), the same messages go as one BATCH.
+    outbox.takesBatch('relay-old');
+    published.length = 0;
+    outbox.sendData('relay-old', 3, Buffer.from('a'));
+    outbox.send('relay-old', encodeControl(Kind.END, { ref: 3 }));
+    expect(published).toHaveLength(0);
+    await turn();
+    expect(published.map((p) => p.message[0])).toEqual([Kind.BATCH]);
+    expect(members(published[0]!.message).map(dataOf)).toEqual(['3:a', `ctl:${Kind.END}`]);
+  });
+
+  it('an outbox of a relay acting as the release before BATCH never batches, whatever relays say', () => {
+    const published: Buffer[] = [];
+    const outbox = new Outbox((_relayId, message) => published.push(message), false);
+    outbox.takesBatch('relay-c');
+    outbox.sendData('relay-c', 1, Buffer.from('one'));
+    outbox.sendData('relay-c', 1, Buffer.from('two'));
+    expect(published.map((m) => dataOf(decode(m)!))).toEqual(['1:one', '1:two']);
+  });
+
+  it('a relay that left is forgotten: what was queued for it leaves first, then single messages', () => {
+    const { published, outbox, members } = recording();
+    outbox.sendData('relay-c', 1, Buffer.from('one'));
+    outbox.sendData('relay-c', 1, Buffer.from('two'));
+    outbox.forget('relay-c');
+    outbox.send('relay-c', encodeControl(Kind.CANCEL, { from: 'a', ref: 1, reason: 'gone' }));
+    expect(published.map((p) => members(p.message).map(dataOf))).toEqual([
+      ['1:one', '1:two'],
+      [`ctl:${Kind.CANCEL}`],
+    ]);
+    expect(published[1]!.message[0]).toBe(Kind.CANCEL);
   });
 
   it('flush sends what is queued at once (the relay is closing)', () => {

@@ -4,6 +4,8 @@
  * turn's end, instead of one PUBLISH per frame. Messages keep the order they were sent in (one
  * queue per relay, one Redis connection publishing), so each stream's order holds. A lone
  * message goes as it is; one too large for a batch goes alone, after what was queued before it.
+ * A relay of an older release drops BATCH: a relay gets batches only once it said it takes them
+ * (`takesBatch`); until then each message leaves at once in a PUBLISH of its own, as it used to.
  */
 import {
   BATCH_MEMBER_HEADER,
@@ -26,11 +28,31 @@ const batchSize = (count: number, bytes: number): number => 1 + bytes + BATCH_ME
 export class Outbox {
   private readonly queues = new Map<string, Queue>();
   private scheduled = false;
+  /** Relays that said they take BATCH (relay ids are never reused: what one said holds). */
+  private readonly batchPeers = new Set<string>();
 
-  /** `publish`: sends one message to a relay's channel (best effort: it never rejects). */
-  constructor(private readonly publish: (relayId: string, message: Buffer) => void) {}
+  /**
+   * `publish`: sends one message to a relay's channel (best effort: it never rejects). `batching`
+   * false: never a BATCH, whatever relays say (as the release before them sent).
+   */
+  constructor(
+    private readonly publish: (relayId: string, message: Buffer) => void,
+    private readonly batching = true,
+  ) {}
 
-  /** Queues `message` for `relayId`; it leaves at the end of this turn. */
+  /** `relayId` said it takes BATCH envelopes. */
+  takesBatch(relayId: string): void {
+    if (this.batching) this.batchPeers.add(relayId);
+  }
+
+  /** `relayId` left the cluster: what is queued for it leaves now, in order. */
+  forget(relayId: string): void {
+    const queue = this.queues.get(relayId);
+    if (queue) this.flushQueue(relayId, queue);
+    this.batchPeers.delete(relayId);
+  }
+
+  /** Queues `message` for `relayId`; it leaves at the end of this turn (at once to a relay without BATCH). */
   send(relayId: string, message: Buffer): void {
     this.queue(relayId, message, 0);
   }
@@ -41,6 +63,7 @@ export class Outbox {
   }
 
   private queue(relayId: string, part: Buffer, ref: number): void {
+    if (!this.batchPeers.has(relayId)) return this.publish(relayId, whole(part, ref));
     let queue = this.queues.get(relayId);
     if (!queue) {
       queue = { messages: [], refs: [], bytes: 0 };

@@ -27,6 +27,8 @@ export type AgentAdvert = {
   updateFailure?: { version: string; outcome: string; reason: string };
   /** The longest prompt its bridge takes, in characters (absent: no known limit, or an older relay). */
   promptLimitChars?: number;
+  /** Its relay takes BATCH envelopes (absent: an older relay, which drops them). */
+  batch?: true;
 };
 
 export type RemoteOpen = (agent: RemoteAgent, request: OpenRequest, handlers: StreamHandlers) => StreamHandle;
