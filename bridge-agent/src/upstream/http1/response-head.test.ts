@@ -1,17 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BridgeHttpError, frameBody, HeadReader, type HeadResult } from './response-head.js';
-
-/** The headers the byte-level parser keeps as strings (the ones the agent reads). */
-const KEPT = [
-  'content-type',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'retry-after',
-];
+import { BridgeHttpError, frameBody, HeadReader, type HeadResult, KEPT } from './response-head.js';
 
 /**
  * The string parser the byte-level one replaced (split, regex, trim, toLowerCase): the oracle the

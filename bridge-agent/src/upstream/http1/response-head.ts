@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 export const HEAD_LIMIT = 64 * 1024;
 const HEAD_END = Buffer.from('\r\n\r\n');
 /** The headers the agent reads (forward.ts, pool.ts, frameBody): only these become strings. */
-const KEPT = [
+export const KEPT = [
   'content-type',
   'content-length',
   'transfer-encoding',
