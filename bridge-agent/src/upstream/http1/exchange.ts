@@ -17,6 +17,26 @@ export function coded(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
+/** Largest request sent as one buffer; a larger body is written piece by piece, never copied. */
+const JOIN_LIMIT = 64 * 1024;
+
+/** Writes the request: a model's request (small) in one buffer, one write instead of a writev. */
+function writeRequest(socket: net.Socket, { head, body }: Http1Request): void {
+  let size = Buffer.byteLength(head);
+  for (const piece of body) size += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.byteLength;
+  if (size > JOIN_LIMIT) {
+    socket.cork();
+    socket.write(head);
+    for (const piece of body) socket.write(piece);
+    socket.uncork();
+    return;
+  }
+  const bytes = Buffer.allocUnsafe(size);
+  let at = bytes.write(head);
+  for (const piece of body) at += typeof piece === 'string' ? bytes.write(piece, at) : piece.copy(bytes, at);
+  socket.write(bytes);
+}
+
 /** One request on its way: the controller the handler pauses, resumes and aborts. */
 export class Exchange implements Dispatcher.DispatchController, Watched {
   /** For the pool's idle watch: bytes came since its last tick, and its quiet ticks in a row. */
@@ -67,10 +87,7 @@ export class Exchange implements Dispatcher.DispatchController, Watched {
     // while connecting, the connect timeout stands (the pool clears it on connect).
     if (!socket.connecting) socket.setTimeout(0);
     this.pool.watch.add(this);
-    socket.cork();
-    socket.write(this.request.head);
-    for (const piece of this.request.body) socket.write(piece);
-    socket.uncork();
+    writeRequest(socket, this.request);
   }
 
   /** The socket read `bytes[0, end)`. */

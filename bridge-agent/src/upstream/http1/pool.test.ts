@@ -112,6 +112,32 @@ afterEach(async () => {
 });
 
 describe('http1 pool', () => {
+  it('sends the head and body pieces byte for byte, joined when small and piece by piece when large', async () => {
+    for (const size of [3, 70_000]) {
+      const pieces = [Buffer.from('{"a":'), 'é€'.repeat(size), Buffer.from('}')];
+      const body = Buffer.concat(pieces.map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
+      const head = `POST /v1/x HTTP/1.1\r\nhost: x\r\ncontent-length: ${body.length}\r\n\r\n`;
+      const received: Buffer[] = [];
+      const done = new Promise<Buffer>((resolve) => {
+        const server = net.createServer((socket) => {
+          socket.on('data', (data) => {
+            received.push(data);
+            const all = Buffer.concat(received);
+            if (all.length < Buffer.byteLength(head) + body.length) return;
+            socket.end('HTTP/1.1 204 No Content\r\n\r\n');
+            server.close();
+            resolve(all);
+          });
+        });
+        server.listen(0, '127.0.0.1', () => {
+          const client = pool((server.address() as net.AddressInfo).port);
+          client.dispatch({ head, body: pieces }, {});
+        });
+      });
+      expect((await done).equals(Buffer.concat([Buffer.from(head), body]))).toBe(true);
+    }
+  });
+
   it('reuses one keep-alive connection for answers one after another', async () => {
     const bridgeServer = await bridge((socket) => socket.write(`${SSE}${chunk('data: a\n\n')}0\r\n\r\n`));
     const client = pool(bridgeServer.port);
